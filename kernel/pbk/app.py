@@ -1,0 +1,152 @@
+"""The pbk application: plugins wired together around the kernel's services.
+
+Building an ``App`` imports the selected plugins and calls the build-time hooks (settings,
+services, routes, middleware); ``start()`` opens the databases, applies migrations, loads the
+settings and runs ``pbk_startup``; ``stop()`` reverses it. ``app.asgi`` is what uvicorn serves,
+and its lifespan calls ``start``/``stop``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pbk_sdk.errors import PluginError
+from pbk_sdk.events import TERMINATE, TerminateEvent
+from pbk_sdk.hookspecs import SERVICE_HOOKS
+from pbk_sdk.interfaces import Migration
+
+from .config import Config
+from .db import Database
+from .events import EventBus
+from .http import AsgiApp, build_falcon_app
+from .migrations import apply_migrations
+from .plugins import Loaded, call_async_hook, discover, hook_results, plugin_manager, select
+from .services import ServiceRegistry
+from .settings import CREATE_PARAMS_TABLE, Settings, encryption_key
+
+KERNEL_MIGRATIONS = (
+    Migration("1700000000_pbk_kernel_params.py", lambda conn: conn.execute(CREATE_PARAMS_TABLE)),
+)
+
+
+class App:
+    """A pbk app over one data dir; see the module docstring for its life cycle."""
+
+    def __init__(self, config: Config, plugins: Iterable[Loaded]) -> None:
+        self.config = config
+        self.log = logging.getLogger("pbk")
+        self.loaded = list(plugins)
+        self.plugins = tuple(p.info for p in self.loaded)
+        self._pm = plugin_manager(self.loaded)
+        self.hook = self._pm.hook
+        self.events = EventBus()
+        readers = 4
+        self.db = Database(
+            config.data_dir / "data.db",
+            readers=readers,
+            query_timeout=config.query_timeout,
+            trace_sql=config.dev,
+        )
+        self.aux_db = Database(
+            config.data_dir / "auxiliary.db",
+            readers=2,
+            query_timeout=config.query_timeout,
+            trace_sql=config.dev,
+        )
+        self.settings = Settings(self.db, self.events, encryption_key(config.encryption_env))
+        self.services = ServiceRegistry(self)
+        self._declare_settings()
+        for kind, hook_name in SERVICE_HOOKS.items():
+            for plugin, providers in hook_results(self._pm, hook_name, app=self):
+                self.services.add(kind, plugin, providers)
+        routes = [
+            (plugin, route)
+            for plugin, plugin_routes in hook_results(self._pm, "pbk_register_routes", app=self)
+            for route in plugin_routes
+        ]
+        middleware = [
+            item
+            for _, items in hook_results(self._pm, "pbk_register_middleware", app=self)
+            for item in items
+        ]
+        try:
+            api = build_falcon_app(config, self.events, routes, middleware)
+        except ValueError as exc:
+            raise PluginError(str(exc)) from exc
+        self.asgi = AsgiApp(self, api, config.max_body_size)
+        self._lifecycle = asyncio.Lock()
+        self._started = False
+
+    @property
+    def data_dir(self) -> Path:
+        return self.config.data_dir
+
+    @property
+    def plugin_manager(self) -> Any:
+        return self._pm
+
+    def _declare_settings(self) -> None:
+        owners: dict[str, str] = {}
+        for plugin, defaults in hook_results(self._pm, "pbk_declare_settings", app=self):
+            for key in defaults:
+                if key in owners:
+                    raise PluginError(
+                        f"plugins {owners[key]!r} and {plugin!r} both declare the setting {key!r}"
+                    )
+                owners[key] = plugin
+            self.settings.declare(defaults)
+
+    def migrations(self) -> list[tuple[str, Migration]]:
+        """The kernel's and every plugin's system migrations, in the order they apply."""
+        pairs = [("kernel", m) for m in KERNEL_MIGRATIONS]
+        for plugin, items in hook_results(self._pm, "pbk_register_migrations", app=self):
+            pairs.extend((plugin, m) for m in items)
+        return pairs
+
+    async def start(self) -> None:
+        """Open the databases, migrate, load settings, run ``pbk_startup``; idempotent."""
+        async with self._lifecycle:
+            if self._started:
+                return
+            self.config.data_dir.mkdir(parents=True, exist_ok=True)
+            await self.db.open()
+            await self.aux_db.open()
+            try:
+                await apply_migrations(self.migrations(), self.db, self.aux_db)
+                await self.settings.load()
+                await call_async_hook(self._pm, "pbk_startup", app=self)
+            except BaseException:
+                await self.db.close()
+                await self.aux_db.close()
+                raise
+            self._started = True
+
+    async def stop(self) -> None:
+        """Fire ``terminate``, run ``pbk_shutdown`` in reverse plugin order, close the DBs."""
+        async with self._lifecycle:
+            if not self._started:
+                return
+            self._started = False
+            try:
+                await self.events.trigger(TERMINATE, TerminateEvent(app=self))
+                await call_async_hook(self._pm, "pbk_shutdown", reverse=True, app=self)
+            finally:
+                await self.db.close()
+                await self.aux_db.close()
+
+
+def build_app(config: Config | None = None, **overrides: Any) -> App:
+    """Discover and import the plugins ``config`` selects, then build the app.
+
+    ``build_app(data_dir=tmp, plugins=["records"])`` is the usual call in tests.
+    """
+    if config is None:
+        config = Config(**overrides)
+    elif overrides:
+        raise TypeError("pass either a Config or keyword overrides, not both")
+    available = discover(config.plugins_dir)
+    return App(config, select(available, config.plugins))

@@ -1,0 +1,45 @@
+"""The configuration a pbk app runs with: PocketBase's flags, ``PBK_*`` variables, defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_HTTP = "127.0.0.1:8090"
+DEFAULT_MAX_BODY_SIZE = 32 << 20  # PocketBase's 32 MiB request body limit
+DEFAULT_QUERY_TIMEOUT = 30.0
+
+
+@dataclass
+class Config:
+    """Everything that is fixed for the life of the process (settings live in the DB)."""
+
+    data_dir: Path = field(default_factory=lambda: Path("pb_data"))
+    public_dir: Path | None = None
+    http: str = DEFAULT_HTTP
+    dev: bool = False
+    index_fallback: bool = True
+    origins: tuple[str, ...] = ("*",)
+    query_timeout: float = DEFAULT_QUERY_TIMEOUT
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    encryption_env: str | None = None
+    plugins: tuple[str, ...] | None = None  # None: every installed plugin
+    plugins_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        if self.public_dir is None:
+            # PocketBase's default: pb_public beside pb_data.
+            self.public_dir = self.data_dir.parent / "pb_public"
+        self.public_dir = Path(self.public_dir)
+        if self.plugins_dir is not None:
+            self.plugins_dir = Path(self.plugins_dir)
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """``host:port`` / ``[v6]:port`` / ``:port`` to ``(host, port)``."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"invalid --http address {address!r}: expected HOST:PORT")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)

@@ -1,0 +1,74 @@
+"""System migrations, recorded in ``_migrations`` exactly as PocketBase records its own.
+
+PocketBase keeps one ``_migrations(file, applied)`` table in ``data.db`` (``applied`` in unix
+microseconds), also for the migrations of ``auxiliary.db``. pbk uses the same table, so a
+``pb_data`` written by either program shows the other what already ran.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import apsw
+from pbk_sdk.interfaces import Migration
+
+from .db import Database
+
+log = logging.getLogger(__name__)
+
+CREATE_MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS `_migrations` "
+    "(file VARCHAR(255) PRIMARY KEY NOT NULL, applied INTEGER NOT NULL)"
+)
+
+
+def _applied(conn: apsw.Connection) -> set[str]:
+    conn.execute(CREATE_MIGRATIONS_TABLE)
+    return {row[0] for row in conn.execute("SELECT file FROM _migrations")}
+
+
+def _record(conn: apsw.Connection, file: str) -> None:
+    conn.execute(
+        "INSERT INTO _migrations (file, applied) VALUES (?, ?)",
+        (file, time.time_ns() // 1000),
+    )
+
+
+async def apply_migrations(
+    migrations: Sequence[tuple[str, Migration]], data_db: Database, aux_db: Database
+) -> list[str]:
+    """Apply the ``(plugin, migration)`` pairs not yet recorded, in order; return their files.
+
+    Each ``data`` migration runs in the same transaction as its ``_migrations`` row. An
+    ``auxiliary`` migration commits in ``auxiliary.db`` first and is recorded right after, as
+    PocketBase does, so a crash in between re-runs it (write them idempotently).
+    """
+    seen: dict[str, str] = {}
+    for plugin, migration in migrations:
+        if migration.file in seen:
+            raise ValueError(
+                f"migration {migration.file!r} is declared by both {seen[migration.file]!r} "
+                f"and {plugin!r}"
+            )
+        seen[migration.file] = plugin
+
+    applied = await data_db.write(_applied)
+    done: list[str] = []
+    for plugin, migration in migrations:
+        if migration.file in applied:
+            continue
+        if migration.database == "auxiliary":
+            await aux_db.write(migration.up)
+            await data_db.write(_record, migration.file)
+        else:
+
+            def run(conn: apsw.Connection, migration: Migration = migration) -> None:
+                migration.up(conn)
+                _record(conn, migration.file)
+
+            await data_db.write(run)
+        log.info("applied migration %s (%s)", migration.file, plugin)
+        done.append(migration.file)
+    return done

@@ -1,0 +1,63 @@
+"""``pbk serve``: the app under uvicorn, started before the socket opens."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+import uvicorn
+from pbk_sdk.events import SERVE, ServeEvent
+
+from .app import App
+from .config import parse_address
+
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
+
+class _Server(uvicorn.Server):
+    """Prints PocketBase's banner once the socket is bound."""
+
+    def __init__(self, config: uvicorn.Config, address: str) -> None:
+        super().__init__(config)
+        self.address = address
+
+    async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+        await super().startup(sockets)
+        if self.started:
+            base = f"http://{self.address}"
+            click.echo(f"Server started at {base}\n└─ REST API:  {base}/api/")
+
+
+def serve(app: App) -> None:
+    """Start ``app``, serve it until SIGINT/SIGTERM, then stop it gracefully."""
+    host, port = parse_address(app.config.http)
+    config = uvicorn.Config(
+        app.asgi,
+        host=host,
+        port=port,
+        lifespan="off",  # the app is started here, so start-up errors are reported plainly
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        server_header=False,
+    )
+    server = _Server(config, app.config.http)
+
+    async def main() -> None:
+        await app.start()
+        try:
+            await app.events.trigger(SERVE, ServeEvent(app=app, address=app.config.http))
+            await server.serve()
+        finally:
+            await app.stop()
+
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency, but optional at runtime
+        asyncio.run(main())
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
+    if not server.started:
+        sys.exit(1)

@@ -1,0 +1,163 @@
+"""App settings in ``_params`` row ``settings``, byte-compatible with PocketBase 0.40.
+
+PocketBase stores the settings JSON as a BLOB, or, with ``--encryptionEnv``, as TEXT holding
+base64(nonce ‖ AES-256-GCM ciphertext) keyed by the 32-character value of that variable.
+pbk reads and writes both forms, so either program opens the other's ``pb_data``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+import apsw
+import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pbk_sdk.events import SETTINGS_RELOAD, SettingsEvent
+
+from .db import Database
+from .events import EventBus
+
+SETTINGS_KEY = "settings"
+NONCE_SIZE = 12  # Go's cipher.NewGCM default, which PocketBase uses
+
+CREATE_PARAMS_TABLE = """CREATE TABLE IF NOT EXISTS `_params` (
+\t\t\t`id`      TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL,
+\t\t\t`value`   JSON DEFAULT NULL,
+\t\t\t`created` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL,
+\t\t\t`updated` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL
+\t\t)"""
+
+
+class SettingsError(Exception):
+    """Settings cannot be read (wrong or missing encryption key, corrupt JSON)."""
+
+
+def encryption_key(env_name: str | None) -> bytes | None:
+    """The AES key named by ``--encryptionEnv``; a clear error when it is unusable."""
+    if not env_name:
+        return None
+    value = os.environ.get(env_name, "")
+    if not value:
+        raise SettingsError(f"--encryptionEnv names ${env_name}, which is not set or empty")
+    key = value.encode()
+    if len(key) != 32:
+        raise SettingsError(f"${env_name} must hold exactly 32 characters (it has {len(key)})")
+    return key
+
+
+def encrypt(data: bytes, key: bytes) -> str:
+    nonce = secrets.token_bytes(NONCE_SIZE)
+    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, data, None)).decode()
+
+
+def decrypt(token: str, key: bytes) -> bytes:
+    raw = base64.b64decode(token, validate=True)
+    return AESGCM(key).decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], None)
+
+
+def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``patch`` merged in; nested mappings merge, everything else replaces."""
+    merged = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def decode_stored(value: bytes | str | None, key: bytes | None) -> tuple[dict[str, Any], bool]:
+    """Parse a stored settings value; returns ``(settings, was_encrypted)``."""
+    if value is None:
+        return {}, False
+    raw = value.encode() if isinstance(value, str) else bytes(value)
+    stripped = raw.lstrip()
+    if stripped.startswith(b"{"):
+        try:
+            return orjson.loads(raw), False
+        except orjson.JSONDecodeError as exc:
+            raise SettingsError(f"the stored settings are not valid JSON: {exc}") from exc
+    if key is None:
+        raise SettingsError(
+            "the stored settings are encrypted; start with --encryptionEnv naming the variable "
+            "that holds their key"
+        )
+    try:
+        return orjson.loads(decrypt(raw.decode(), key)), True
+    except Exception as exc:
+        raise SettingsError("the stored settings cannot be decrypted with the given key") from exc
+
+
+def _load(conn: apsw.Connection) -> bytes | str | None:
+    row = conn.execute("SELECT value FROM _params WHERE id = ?", (SETTINGS_KEY,)).fetchone()
+    return row[0] if row else None
+
+
+def _store(conn: apsw.Connection, value: bytes | str) -> None:
+    conn.execute(
+        "INSERT INTO _params (id, value) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
+        "value = excluded.value, updated = strftime('%Y-%m-%d %H:%M:%fZ')",
+        (SETTINGS_KEY, value),
+    )
+
+
+class Settings:
+    """Declared defaults merged with what ``_params`` holds; see ``pbk_sdk.interfaces``."""
+
+    def __init__(self, db: Database, events: EventBus, key: bytes | None) -> None:
+        self._db = db
+        self._events = events
+        self._key = key
+        self._defaults: dict[str, Any] = {}
+        self._stored: dict[str, Any] = {}
+        self._merged: dict[str, Any] = {}
+
+    def declare(self, defaults: Mapping[str, Any]) -> None:
+        self._defaults = deep_merge(self._defaults, defaults)
+        self._merged = deep_merge(self._defaults, self._stored)
+
+    async def load(self) -> None:
+        """Read the stored settings; re-save them encrypted when a key is now given."""
+        stored, was_encrypted = decode_stored(await self._db.read(_load), self._key)
+        self._stored = stored
+        self._merged = deep_merge(self._defaults, stored)
+        if stored and self._key is not None and not was_encrypted:
+            await self._db.write(_store, self._encode(stored))
+
+    def _encode(self, settings: Mapping[str, Any]) -> bytes | str:
+        data = orjson.dumps(settings)
+        return encrypt(data, self._key) if self._key is not None else data
+
+    def get(self, path: str, default: Any = None) -> Any:
+        node: Any = self._merged
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return copy.deepcopy(node)
+
+    def as_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self._merged)
+
+    async def update(self, patch: Mapping[str, Any]) -> None:
+        merged = deep_merge(self._merged, patch)
+        changed = frozenset(k for k in merged if merged.get(k) != self._merged.get(k))
+
+        def save(conn: apsw.Connection) -> None:
+            _store(conn, self._encode(merged))
+
+            async def reload() -> None:
+                self._stored = merged
+                self._merged = merged
+                await self._events.trigger(
+                    SETTINGS_RELOAD, SettingsEvent(settings=self, changed=changed)
+                )
+
+            self._db.after_commit(reload)
+
+        await self._db.write(save)

@@ -1,0 +1,134 @@
+"""Runtime events: what flows over ``app.events`` while pbk serves.
+
+The model is PocketBase's ``tools/hook``: handlers for one event name form a chain ordered by
+priority (lower first, then registration order). Each handler receives the event and calls
+``await e.next()`` to run the rest of the chain and, at its end, the default action (the
+actual save, the actual send, the responder). A handler may
+
+* change the event's fields before or after ``next()``;
+* raise ``ApiError`` to abort; the HTTP layer answers with the envelope;
+* return without ``next()`` to stop the chain, which is only right when it has answered
+  itself (the bus logs a chain stopped without an answer, naming the handler).
+
+Event names are PocketBase's hook names without ``On``, in snake_case
+(``OnRecordAfterCreateSuccess`` is ``record_after_create_success``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Handler = Callable[["Event"], Awaitable[None]]
+
+#: Fired once the HTTP server is about to accept connections (``pbk serve``), like ``OnServe``.
+SERVE = "serve"
+#: Fired when the app shuts down, like ``OnTerminate``.
+TERMINATE = "terminate"
+#: Fired around every routed HTTP request; the default action is the responder.
+REQUEST = "request"
+#: Fired after settings were saved, like ``OnSettingsReload``.
+SETTINGS_RELOAD = "settings_reload"
+
+
+class Event:
+    """Base of every event. Subclasses add their payload as attributes (dataclasses work).
+
+    ``targets()`` names what the event is about (a collection's id and name, say), so
+    handlers registered with ``collections=[...]`` only see their own.
+    """
+
+    _chain: tuple[Any, ...] = ()
+    _position: int = 0
+    _default: Callable[[Any], Awaitable[Any]] | None = None
+    _default_ran: bool = False
+
+    def targets(self) -> tuple[str, ...]:
+        return ()
+
+    def answered(self) -> bool:
+        """True when a handler produced the outcome itself (stopping the chain is then fine)."""
+        return False
+
+    async def next(self) -> None:
+        """Run the rest of the chain, then the default action."""
+        position = self._position
+        self._position = position + 1
+        if position < len(self._chain):
+            await self._chain[position].handler(self)
+        elif position == len(self._chain) and self._default is not None:
+            self._default_ran = True
+            await self._default(self)
+
+
+@dataclass(eq=False)
+class ServeEvent(Event):
+    """The server is about to listen on ``address`` (``host:port``)."""
+
+    app: Any
+    address: str
+
+
+@dataclass(eq=False)
+class TerminateEvent(Event):
+    app: Any
+
+
+@dataclass(eq=False)
+class RequestEvent(Event):
+    """One routed HTTP request. ``params`` are the route's template fields."""
+
+    request: Any
+    response: Any
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def answered(self) -> bool:
+        resp = self.response
+        return bool(
+            resp.complete or resp.media is not None or resp.data is not None or resp.text is not None
+        )
+
+
+@dataclass(eq=False)
+class SettingsEvent(Event):
+    """Settings after a save; ``changed`` holds the top-level keys that changed."""
+
+    settings: Any
+    changed: frozenset[str] = frozenset()
+
+
+class Subscription(Protocol):
+    """What ``EventBus.on`` returns: a handle that removes its handler again."""
+
+    name: str
+
+    def remove(self) -> None: ...
+
+
+class EventBus(Protocol):
+    """The runtime event bus at ``app.events`` (implemented by the kernel)."""
+
+    def on(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        priority: int = 0,
+        collections: tuple[str, ...] | list[str] | None = None,
+    ) -> Subscription:
+        """Add an ``async`` handler; returns a handle whose ``remove()`` takes it off again."""
+        ...
+
+    def has(self, name: str) -> bool:
+        """True when any handler listens to ``name``; lets producers skip building events."""
+        ...
+
+    async def trigger(
+        self,
+        name: str,
+        event: Event,
+        default: Callable[[Any], Awaitable[Any]] | None = None,
+    ) -> Event:
+        """Run the chain for ``event``; ``default`` runs after the last handler calls next()."""
+        ...

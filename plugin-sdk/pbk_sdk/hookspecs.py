@@ -1,0 +1,133 @@
+"""Hooks called while a pbk app is assembled, before it serves requests.
+
+Every hook receives ``app`` (and, for ``pbk_register_commands``, only ``cli``).
+Implementations may accept any subset of the arguments, so adding an argument later does not
+break existing plugins. The kernel calls each plugin's implementation on its own and names the
+plugin in any error it raises. Hooks are sync unless the docstring says ``may be async``;
+runtime behaviour (records, requests, mail) goes over the event bus instead (``pbk_sdk.events``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pluggy
+
+from .interfaces import App, FieldType, Migration
+from .routes import Route
+
+hookspec = pluggy.HookspecMarker("pbk")
+
+
+@hookspec
+def pbk_declare_settings(app: App) -> Mapping[str, Any]:
+    """Return this plugin's settings sections with their defaults, e.g. ``{"smtp": {...}}``.
+
+    Stored values are merged over the defaults; keys nobody declares are kept as stored (a
+    ``pb_data`` from PocketBase keeps its settings). Two plugins declaring the same top-level
+    key stop the start-up.
+    """
+
+
+@hookspec
+def pbk_register_migrations(app: App) -> Iterable[Migration]:
+    """Return this plugin's system migrations, in the order they must run.
+
+    The kernel applies the ones missing from ``_migrations`` at start-up, plugin by plugin in
+    dependency order, each in its own transaction.
+    """
+
+
+@hookspec
+def pbk_register_routes(app: App) -> Iterable[Route]:
+    """Return the routes this plugin serves.
+
+    Use the templates in ``pbk_sdk.routes`` where another plugin shares the prefix: falcon
+    rejects two templates that name the same path segment differently.
+    """
+
+
+@hookspec
+def pbk_register_middleware(app: App) -> Iterable[Any]:
+    """Return falcon ASGI middleware objects (``process_request``/``process_response`` ...).
+
+    They run after the kernel's own (CORS, security headers), in plugin order.
+    """
+
+
+@hookspec
+def pbk_register_commands(cli: Any) -> None:
+    """Add commands to the ``pbk`` click group, e.g. ``cli.add_command(superuser)``.
+
+    Decorate a command with ``pbk_sdk.cli.with_app`` to receive a started ``app``.
+    """
+
+
+@hookspec
+def pbk_register_system_collections(app: App) -> Iterable[Mapping[str, Any]]:
+    """Return collection definitions (PocketBase collection JSON) this plugin needs to exist.
+
+    Called by the plugin that owns collections when it creates its schema.
+    """
+
+
+@hookspec
+def pbk_register_field_types(app: App) -> Mapping[str, FieldType]:
+    """Return field types by type name (``{"geoPoint": GeoPoint()}``)."""
+
+
+@hookspec
+def pbk_register_file_storages(app: App) -> Mapping[str, Any]:
+    """Return file storage factories by name: ``{"local": lambda app: LocalStorage(...)}``.
+
+    A factory takes ``app`` and returns a ``FileStorage``.
+    """
+
+
+@hookspec
+def pbk_register_password_hashers(app: App) -> Mapping[str, Any]:
+    """Return password hasher factories by name (``app`` → ``PasswordHasher``)."""
+
+
+@hookspec
+def pbk_register_auth_backends(app: App) -> Mapping[str, Any]:
+    """Return auth backend factories by name (``app`` → ``AuthBackend``)."""
+
+
+@hookspec
+def pbk_register_mailers(app: App) -> Mapping[str, Any]:
+    """Return mailer factories by name (``app`` → ``Mailer``)."""
+
+
+@hookspec
+def pbk_register_realtime_brokers(app: App) -> Mapping[str, Any]:
+    """Return realtime broker factories by name (``app`` → ``RealtimeBroker``)."""
+
+
+@hookspec
+def pbk_startup(app: App) -> None:
+    """Run once the database is open, migrations applied and settings loaded.
+
+    May be ``async def``; the kernel awaits it. Subscribe to runtime events here
+    (``app.events.on(...)``). Raise ``StartupError`` to stop with a message for the operator.
+    """
+
+
+@hookspec
+def pbk_shutdown(app: App) -> None:
+    """Run when the app stops, in reverse plugin order, before the databases close.
+
+    May be ``async def``; the kernel awaits it.
+    """
+
+
+#: The hooks that offer swappable services, by service kind (see ``app.services``).
+SERVICE_HOOKS: dict[str, str] = {
+    "file_storage": "pbk_register_file_storages",
+    "password_hasher": "pbk_register_password_hashers",
+    "auth_backend": "pbk_register_auth_backends",
+    "mailer": "pbk_register_mailers",
+    "realtime_broker": "pbk_register_realtime_brokers",
+    "field_type": "pbk_register_field_types",
+}

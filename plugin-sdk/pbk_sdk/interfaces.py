@@ -1,0 +1,254 @@
+"""The contracts between the kernel, plugins and swappable services.
+
+``App`` and ``Database`` are implemented by the kernel. The service protocols (file storage,
+password hasher, auth backend, mailer, realtime broker, field type) are implemented by plugins
+and offered through the ``pbk_register_*`` hooks; the plugin that *uses* a service asks
+``app.services`` for it by kind and name, so another plugin can swap it without code changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, AsyncContextManager, Literal, Protocol, TypeVar, runtime_checkable
+
+from .events import EventBus
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- plugins
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Module-level ``PLUGIN`` constant of every plugin module.
+
+    ``name`` must equal the entry-point name in group ``pbk.plugins``; ``requires`` names the
+    plugins this one needs loaded first (``pbk serve --plugins x`` pulls them in).
+    """
+
+    name: str
+    requires: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A schema change applied once, in order, inside one transaction at start-up.
+
+    ``file`` is the name recorded in ``_migrations`` (PocketBase records its own Go file names
+    there; a migration that recreates a PocketBase one reuses its name so either program sees
+    it as applied). ``up`` runs on the writer connection of ``database``.
+    """
+
+    file: str
+    up: Callable[[Any], None]
+    database: Literal["data", "auxiliary"] = "data"
+
+
+# --------------------------------------------------------------------------- kernel services
+
+
+class Config(Protocol):
+    """The resolved command-line / ``PBK_*`` environment configuration."""
+
+    data_dir: Path
+    public_dir: Path
+    http: str
+    dev: bool
+    index_fallback: bool
+    origins: tuple[str, ...]
+    query_timeout: float
+    max_body_size: int
+    encryption_env: str | None
+
+
+class Database(Protocol):
+    """``app.db`` (``data.db``) and ``app.aux_db`` (``auxiliary.db``).
+
+    Pass plain functions of an ``apsw.Connection``; they run on database threads so the event
+    loop never waits on SQLite. SQL text never contains user input: bind values as ``?``.
+    """
+
+    path: Path
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` on a reader connection (sees committed data only; inside
+        ``transaction()`` it runs on the writer and sees that transaction's writes).
+        Raises ``QueryTimeoutError`` past ``--queryTimeout``."""
+        ...
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` in one write transaction (a savepoint when already inside
+        ``transaction()``); rolled back whole if ``fn`` raises."""
+        ...
+
+    def transaction(self) -> AsyncContextManager[Any]:
+        """``async with db.transaction():`` groups several ``write``/``read`` calls and async
+        work (event handlers) into one transaction; nests as savepoints. Other writers wait
+        until it ends, so keep it short."""
+        ...
+
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Schedule ``await callback()`` after the current transaction commits (dropped when
+        it rolls back). Call it from inside a ``write`` function or ``transaction()``."""
+        ...
+
+
+class Settings(Protocol):
+    """App settings persisted in ``_params`` row ``settings`` (PocketBase's layout)."""
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """A value by dotted path, e.g. ``settings.get("smtp.host")``."""
+        ...
+
+    def as_dict(self) -> dict[str, Any]:
+        """A deep copy of all settings, declared defaults filled in."""
+        ...
+
+    async def update(self, patch: Mapping[str, Any]) -> None:
+        """Deep-merge ``patch``, persist it (encrypted with ``--encryptionEnv``) and fire
+        ``settings_reload`` after commit."""
+        ...
+
+
+class ServiceRegistry(Protocol):
+    """Swappable services by kind (``FILE_STORAGE`` ...) and provider name."""
+
+    def providers(self, kind: str) -> Mapping[str, Any]:
+        """Every provider registered for ``kind``, by name."""
+        ...
+
+    def get(self, kind: str, name: str | None = None) -> Any:
+        """The service instance of provider ``name`` (created once with ``factory(app)``).
+        Without a name, the only provider; several providers and no name is a ``LookupError``."""
+        ...
+
+
+@runtime_checkable
+class App(Protocol):
+    """What every hook receives as ``app``."""
+
+    config: Config
+    db: Database
+    aux_db: Database
+    events: EventBus
+    settings: Settings
+    services: ServiceRegistry
+    hook: Any  # pluggy's hook relay: plugins may call SDK hooks (``app.hook.pbk_x(app=app)``)
+    plugins: Sequence[PluginInfo]
+    log: logging.Logger
+
+    @property
+    def data_dir(self) -> Path: ...
+
+
+# --------------------------------------------------------------------------- swappable services
+
+FILE_STORAGE = "file_storage"
+PASSWORD_HASHER = "password_hasher"
+AUTH_BACKEND = "auth_backend"
+MAILER = "mailer"
+REALTIME_BROKER = "realtime_broker"
+FIELD_TYPE = "field_type"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    key: str
+    size: int
+    modified: datetime
+    content_type: str = "application/octet-stream"
+
+
+class FileStorage(Protocol):
+    """Where uploaded files live; keys look like ``<collectionId>/<recordId>/<name>``."""
+
+    async def save(
+        self, key: str, data: bytes | AsyncIterable[bytes], *, content_type: str | None = None
+    ) -> None: ...
+
+    async def stat(self, key: str) -> FileInfo | None: ...
+
+    def open(self, key: str, *, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Stream bytes ``start..end`` (inclusive end, as HTTP ranges count)."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def delete_prefix(self, prefix: str) -> None: ...
+
+    async def list(self, prefix: str) -> list[FileInfo]: ...
+
+
+class PasswordHasher(Protocol):
+    """Hashes and checks passwords; sync (callers run it off the event loop)."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password: str, hashed: str) -> bool: ...
+
+
+class AuthBackend(Protocol):
+    """Checks an identity/password pair against some source of truth."""
+
+    async def authenticate(
+        self, collection: str, identity: str, password: str
+    ) -> Mapping[str, Any] | None:
+        """The matching identity's fields (at least ``email`` or ``id``), or None to decline."""
+        ...
+
+
+@dataclass
+class MailMessage:
+    to: list[tuple[str, str]]  # (name, address)
+    subject: str
+    html: str = ""
+    text: str = ""
+    sender: tuple[str, str] = ("", "")
+    cc: list[tuple[str, str]] = field(default_factory=list)
+    bcc: list[tuple[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    attachments: dict[str, bytes] = field(default_factory=dict)
+
+
+class Mailer(Protocol):
+    async def send(self, message: MailMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class RealtimeMessage:
+    topic: str
+    data: bytes
+
+
+class RealtimeBroker(Protocol):
+    """Carries realtime messages between the processes/nodes that hold client connections."""
+
+    async def publish(self, message: RealtimeMessage) -> None: ...
+
+    def on_message(self, receiver: Callable[[RealtimeMessage], Awaitable[None]]) -> None:
+        """Deliver every published message (from any process) to ``receiver`` here."""
+        ...
+
+
+class FieldType(Protocol):
+    """A collection field type (``text``, ``number`` ... or a plugin's own)."""
+
+    name: str
+
+    def column_definition(self, field: Mapping[str, Any]) -> str:
+        """The SQLite column type and default, e.g. ``TEXT DEFAULT '' NOT NULL``."""
+        ...
+
+    def normalize(self, field: Mapping[str, Any], value: Any) -> Any:
+        """Coerce input leniently as PocketBase does (``"12"`` → 12 for numbers)."""
+        ...
+
+    def validate(self, field: Mapping[str, Any], value: Any) -> Any:
+        """A ``FieldError`` when ``value`` breaks the field's options, else None."""
+        ...
