@@ -26,12 +26,7 @@ from .http import AsgiApp, build_falcon_app
 from .migrations import apply_migrations
 from .plugins import Loaded, call_async_hook, discover, hook_results, plugin_manager, select
 from .services import ServiceRegistry
-from .settings import CREATE_PARAMS_TABLE, Settings, encryption_key
-
-KERNEL_MIGRATIONS = (
-    Migration("1700000000_pbk_kernel_params.py", lambda conn: conn.execute(CREATE_PARAMS_TABLE)),
-)
-
+from .settings import Settings, encryption_key
 
 class App:
     """A pbk app over one data dir; see the module docstring for its life cycle."""
@@ -102,7 +97,7 @@ class App:
 
     def migrations(self) -> list[tuple[str, Migration]]:
         """The kernel's and every plugin's system migrations, in the order they apply."""
-        pairs = [("kernel", m) for m in KERNEL_MIGRATIONS]
+        pairs: list[tuple[str, Migration]] = []
         for plugin, items in hook_results(self._pm, "pbk_register_migrations", app=self):
             pairs.extend((plugin, m) for m in items)
         return pairs

@@ -211,7 +211,8 @@ def plugin_manager(plugins: Iterable[Loaded]) -> pluggy.PluginManager:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin_name!r} implements an unknown hook: {exc}") from exc
+        name = pm.get_name(exc.plugin) if exc.plugin is not None else "?"
+        raise PluginError(f"plugin {name!r} implements an unknown hook: {exc}") from exc
     return pm
 
 

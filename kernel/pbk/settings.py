@@ -94,11 +94,16 @@ def decode_stored(value: bytes | str | None, key: bytes | None) -> tuple[dict[st
 
 
 def _load(conn: apsw.Connection) -> bytes | str | None:
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_params'").fetchone():
+        return None
     row = conn.execute("SELECT value FROM _params WHERE id = ?", (SETTINGS_KEY,)).fetchone()
     return row[0] if row else None
 
 
 def _store(conn: apsw.Connection, value: bytes | str) -> None:
+    # NOTE: created on first save, not at start: PocketBase's own init migration creates
+    # `_params` and fails on a data dir where it already exists (see docs/architecture.md).
+    conn.execute(CREATE_PARAMS_TABLE)
     conn.execute(
         "INSERT INTO _params (id, value) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
         "value = excluded.value, updated = strftime('%Y-%m-%d %H:%M:%fZ')",

@@ -1,0 +1,217 @@
+"""The ``pbk`` command as operators use it: real processes, real data dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pbk_sdk.testing import start_live_server
+
+LIFECYCLE = """
+from pathlib import Path
+from pbk_sdk import Route, hookimpl
+
+class Ping:
+    async def on_get(self, req, resp):
+        resp.media = {"pong": True}
+
+@hookimpl
+def pbk_register_routes(app):
+    return [Route("/api/ping", Ping())]
+
+@hookimpl
+async def pbk_shutdown(app):
+    (app.data_dir / "shutdown.txt").write_text("clean")
+"""
+
+GREET_COMMAND = """
+import click
+from pbk_sdk import hookimpl
+from pbk_sdk.cli import with_app
+
+@click.command()
+@click.argument("name")
+@with_app
+async def greet(app, name):
+    def remember(conn):
+        conn.execute("CREATE TABLE IF NOT EXISTS greetings (name TEXT)")
+        conn.execute("INSERT INTO greetings VALUES (?)", (name,))
+        return conn.execute("SELECT COUNT(*) FROM greetings").get
+    count = await app.db.write(remember)
+    click.echo(f"hello {name} ({count})")
+
+@hookimpl
+def pbk_register_commands(cli):
+    cli.add_command(greet)
+"""
+
+
+def pbk(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pbk", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_version_is_printed_like_pocketbases(tmp_path):
+    result = pbk("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "pbk version 0.1.0"
+
+
+def test_an_unknown_command_fails(tmp_path):
+    result = pbk("nope", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "No such command 'nope'" in result.stderr
+
+
+def test_an_unknown_plugin_fails_with_one_clear_line(tmp_path):
+    result = pbk("serve", "--plugins", "records,nope", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: unknown plugin 'records', 'nope'; installed plugins: ")
+    assert not (tmp_path / "pb_data").exists(), "nothing may be created when the start fails"
+
+
+def test_a_broken_plugin_is_one_line_and_a_traceback_only_with_dev(tmp_path, plugins_dir, write_plugin):
+    write_plugin("broken", "raise ImportError('needs libfoo')")
+    result = pbk("serve", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: plugin 'broken' ({plugins_dir / 'broken.py'}) failed to import: ImportError: needs libfoo"
+    ]
+    dev = pbk("serve", "--dev", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    assert dev.returncode == 1
+    assert "Traceback (most recent call last)" in dev.stderr
+    assert dev.stderr.strip().endswith("failed to import: ImportError: needs libfoo")
+
+
+def test_plugins_lists_versions_load_state_and_hooks(tmp_path, plugins_dir, write_plugin):
+    write_plugin("lifecycle", LIFECYCLE)
+    write_plugin("greeter", GREET_COMMAND)
+    write_plugin("broken", "raise ImportError('needs libfoo')")
+    result = pbk("plugins", "--json", "--pluginsDir", str(plugins_dir), "--plugins", "lifecycle", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["broken"]["error"].endswith("failed to import: ImportError: needs libfoo")
+    assert rows["lifecycle"]["hooks"] == ["pbk_register_routes", "pbk_shutdown"]
+    assert rows["greeter"]["hooks"] == ["pbk_register_commands"]
+    assert rows["lifecycle"]["distribution"] == "local"
+    # A broken local plugin loads with every selection, so nothing loads here.
+    assert not any(row["loaded"] for row in rows.values())
+
+    table = pbk("plugins", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    assert table.returncode == 0
+    assert "lifecycle" in table.stdout and "hooks: pbk_register_routes, pbk_shutdown" in table.stdout
+
+
+def test_plugin_commands_run_with_a_started_app_and_global_flags_anywhere(tmp_path, plugins_dir, write_plugin):
+    write_plugin("greeter", GREET_COMMAND)
+    data = tmp_path / "elsewhere"
+    first = pbk("--pluginsDir", str(plugins_dir), "greet", "ada", "--dir", str(data), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "hello ada (1)"
+    second = pbk("greet", "--dir", str(data), "bob", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    assert second.stdout.strip() == "hello bob (2)", second.stderr
+    assert (data / "data.db").is_file()
+    assert "greet" in pbk("--pluginsDir", str(plugins_dir), "--help", cwd=tmp_path).stdout
+
+
+def test_environment_variables_configure_like_flags(tmp_path):
+    data = tmp_path / "from-env"
+    result = pbk("shell", cwd=tmp_path, stdin="print(app.data_dir)\n", env={"PBK_DIR": str(data)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(data)
+
+
+def test_shell_reads_statements_from_a_pipe_with_the_app_started(tmp_path):
+    script = "\n".join(
+        [
+            "print(execute('CREATE TABLE notes (body TEXT)'))",
+            "print(execute('INSERT INTO notes VALUES (?), (?)', 'a', 'b'))",
+            "print(query('SELECT body FROM notes ORDER BY body'))",
+            "print([p.name for p in app.plugins])",
+            "print(run(app.db.read(lambda c: c.execute('PRAGMA journal_mode').get)))",
+        ]
+    )
+    result = pbk("shell", "--dir", str(tmp_path / "pb_data"), cwd=tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["0", "2", "[{'body': 'a'}, {'body': 'b'}]", "[]", "wal"]
+
+
+def test_shell_exits_non_zero_when_a_statement_fails(tmp_path):
+    result = pbk("shell", cwd=tmp_path, stdin="query('SELECT * FROM missing')\nprint('after')\n")
+    assert result.returncode == 1
+    assert "no such table: missing" in result.stderr
+    assert result.stdout.strip() == "after"
+
+
+@pytest.mark.slow
+def test_shell_on_a_terminal_is_ptpython_with_the_app(tmp_path):
+    import pty
+    import select
+    import time
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pbk", "shell", "--dir", str(tmp_path / "pb_data")],
+        stdin=follower, stdout=follower, stderr=follower, cwd=tmp_path, close_fds=True,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "30"},
+    )
+    os.close(follower)
+    seen = b""
+
+    def read_until(needle: bytes, timeout: float = 20.0) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while needle not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(leader, 65536)
+                except OSError:
+                    break
+        assert needle in seen, seen.decode(errors="replace")[-2000:]
+
+    try:
+        read_until(b"pbk shell")
+        os.write(leader, b"print(query('SELECT 6 * 7 AS answer'))\r")
+        read_until(b"'answer': 42")
+        os.write(leader, b"exit()\r")
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(leader)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_answers_then_shuts_down_gracefully(tmp_path, plugins_dir, write_plugin, sig):
+    write_plugin("lifecycle", LIFECYCLE)
+    server = start_live_server(tmp_path / "pb_data", ["--pluginsDir", str(plugins_dir)])
+    try:
+        assert httpx.get(f"{server.url}/api/ping").json() == {"pong": True}
+        assert f"Server started at {server.url}" in server.output()
+    finally:
+        code = server.stop(sig)
+    assert code == 0, server.output()
+    assert (tmp_path / "pb_data" / "shutdown.txt").read_text() == "clean"
+
+
+def test_serve_refuses_a_bad_address(tmp_path):
+    result = pbk("serve", "--http", "localhost", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: invalid --http address 'localhost': expected HOST:PORT"
