@@ -72,28 +72,28 @@ def test_version_is_printed_like_pocketbases(tmp_path):
 
 
 def test_an_unknown_command_fails(tmp_path):
-    result = pbk("nope", cwd=tmp_path)
+    result = pbk("--plugins=", "nope", cwd=tmp_path)
     assert result.returncode != 0
     assert "No such command 'nope'" in result.stderr
 
 
 def test_an_unknown_plugin_fails_with_one_clear_line(tmp_path):
-    result = pbk("serve", "--plugins", "records,nope", cwd=tmp_path)
+    result = pbk("serve", "--plugins", "nope,alsonope", cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: unknown plugin 'records', 'nope'; installed plugins: ")
+    assert lines[0].startswith("Error: unknown plugin 'nope', 'alsonope'; installed plugins: ")
     assert not (tmp_path / "pb_data").exists(), "nothing may be created when the start fails"
 
 
 def test_a_broken_plugin_is_one_line_and_a_traceback_only_with_dev(tmp_path, plugins_dir, write_plugin):
     write_plugin("broken", "raise ImportError('needs libfoo')")
-    result = pbk("serve", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    result = pbk("serve", "--plugins=", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: plugin 'broken' ({plugins_dir / 'broken.py'}) failed to import: ImportError: needs libfoo"
     ]
-    dev = pbk("serve", "--dev", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    dev = pbk("serve", "--dev", "--plugins=", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
     assert dev.returncode == 1
     assert "Traceback (most recent call last)" in dev.stderr
     assert dev.stderr.strip().endswith("failed to import: ImportError: needs libfoo")
@@ -121,20 +121,22 @@ def test_plugins_lists_versions_load_state_and_hooks(tmp_path, plugins_dir, writ
 def test_plugin_commands_run_with_a_started_app_and_global_flags_anywhere(tmp_path, plugins_dir, write_plugin):
     write_plugin("greeter", GREET_COMMAND)
     data = tmp_path / "elsewhere"
-    first = pbk("--pluginsDir", str(plugins_dir), "greet", "ada", "--dir", str(data), cwd=tmp_path)
+    first = pbk("--plugins=", "--pluginsDir", str(plugins_dir), "greet", "ada", "--dir", str(data), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == "hello ada (1)"
-    second = pbk("greet", "--dir", str(data), "bob", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    second = pbk("greet", "--dir", str(data), "bob", "--plugins=", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
     assert second.stdout.strip() == "hello bob (2)", second.stderr
     assert (data / "data.db").is_file()
-    assert "greet" in pbk("--pluginsDir", str(plugins_dir), "--help", cwd=tmp_path).stdout
+    assert "greet" in pbk("--plugins=", "--pluginsDir", str(plugins_dir), "--help", cwd=tmp_path).stdout
 
 
-def test_environment_variables_configure_like_flags(tmp_path):
+def test_environment_variables_configure_like_flags(tmp_path, plugins_dir, write_plugin):
+    write_plugin("lifecycle", LIFECYCLE)
     data = tmp_path / "from-env"
-    result = pbk("shell", cwd=tmp_path, stdin="print(app.data_dir)\n", env={"PBK_DIR": str(data)})
+    env = {"PBK_DIR": str(data), "PBK_PLUGINS": "lifecycle", "PBK_PLUGINS_DIR": str(plugins_dir)}
+    result = pbk("shell", cwd=tmp_path, stdin="print(app.data_dir, [p.name for p in app.plugins])\n", env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(data)
+    assert result.stdout.strip() == f"{data} ['lifecycle']"
 
 
 def test_shell_reads_statements_from_a_pipe_with_the_app_started(tmp_path):
@@ -147,13 +149,13 @@ def test_shell_reads_statements_from_a_pipe_with_the_app_started(tmp_path):
             "print(run(app.db.read(lambda c: c.execute('PRAGMA journal_mode').get)))",
         ]
     )
-    result = pbk("shell", "--dir", str(tmp_path / "pb_data"), cwd=tmp_path, stdin=script + "\n")
+    result = pbk("shell", "--plugins=", "--dir", str(tmp_path / "pb_data"), cwd=tmp_path, stdin=script + "\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["0", "2", "[{'body': 'a'}, {'body': 'b'}]", "[]", "wal"]
 
 
 def test_shell_exits_non_zero_when_a_statement_fails(tmp_path):
-    result = pbk("shell", cwd=tmp_path, stdin="query('SELECT * FROM missing')\nprint('after')\n")
+    result = pbk("shell", "--plugins=", cwd=tmp_path, stdin="query('SELECT * FROM missing')\nprint('after')\n")
     assert result.returncode == 1
     assert "no such table: missing" in result.stderr
     assert result.stdout.strip() == "after"
@@ -167,7 +169,7 @@ def test_shell_on_a_terminal_is_ptpython_with_the_app(tmp_path):
 
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "pbk", "shell", "--dir", str(tmp_path / "pb_data")],
+        [sys.executable, "-m", "pbk", "shell", "--plugins=", "--dir", str(tmp_path / "pb_data")],
         stdin=follower, stdout=follower, stderr=follower, cwd=tmp_path, close_fds=True,
         env={**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "30"},
     )
@@ -201,7 +203,7 @@ def test_shell_on_a_terminal_is_ptpython_with_the_app(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_answers_then_shuts_down_gracefully(tmp_path, plugins_dir, write_plugin, sig):
     write_plugin("lifecycle", LIFECYCLE)
-    server = start_live_server(tmp_path / "pb_data", ["--pluginsDir", str(plugins_dir)])
+    server = start_live_server(tmp_path / "pb_data", ["--plugins=", "--pluginsDir", str(plugins_dir)])
     try:
         assert httpx.get(f"{server.url}/api/ping").json() == {"pong": True}
         assert f"Server started at {server.url}" in server.output()
@@ -212,6 +214,6 @@ def test_serve_answers_then_shuts_down_gracefully(tmp_path, plugins_dir, write_p
 
 
 def test_serve_refuses_a_bad_address(tmp_path):
-    result = pbk("serve", "--http", "localhost", cwd=tmp_path)
+    result = pbk("serve", "--plugins=", "--http", "localhost", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == "Error: invalid --http address 'localhost': expected HOST:PORT"

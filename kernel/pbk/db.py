@@ -69,6 +69,10 @@ class _Transaction:
         self.db = db
         self.parent = parent
         self.callbacks: list[Callable[[], Awaitable[None]]] = []
+        # False once committed or rolled back: a task spawned inside the transaction inherits
+        # the context variable and may outlive it; it must not join a finished transaction.
+        self.active = True
+        self.children = asyncio.Lock()
 
 
 class Database:
@@ -103,6 +107,9 @@ class Database:
 
     async def open(self) -> None:
         """Create the file if needed and switch it to WAL on the writer thread."""
+        if self._closed:
+            # Its thread pools are shut down; say so instead of "cannot schedule new futures".
+            raise RuntimeError(f"database {self.path.name} was closed and cannot be reopened")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = asyncio.Lock()
         await asyncio.get_running_loop().run_in_executor(self._writer, self._writer_connection)
@@ -151,7 +158,7 @@ class Database:
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise RuntimeError(f"database {self.path.name} is closed")
-        if self._current.get() is not None:
+        if self._active_transaction() is not None:
             return await self._on_writer(fn, *args)
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
@@ -187,11 +194,14 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Transaction]:
-        parent = self._current.get()
-        if parent is not None:
-            async with self._savepoint(parent) as tx:
-                yield tx
-            return
+        while (parent := self._active_transaction()) is not None:
+            # NOTE: sibling savepoints (asyncio.gather of writes inside a transaction) take
+            # turns; interleaved SAVEPOINT/RELEASE on the one writer connection would fail.
+            async with parent.children:
+                if parent.active:  # it may have ended while this task waited its turn
+                    async with self._savepoint(parent) as tx:
+                        yield tx
+                    return
         if self._closed or self._write_lock is None:
             raise RuntimeError(f"database {self.path.name} is not open")
         async with self._write_lock:
@@ -200,11 +210,15 @@ class Database:
             try:
                 await self._exec_on_writer("BEGIN IMMEDIATE")
                 yield tx
-                await self._exec_on_writer("COMMIT")
+                tx.active = False
+                async with tx.children:  # savepoints of spawned tasks still running
+                    await self._exec_on_writer("COMMIT")
             except BaseException:
+                tx.active = False
                 await self._on_writer(_rollback_if_open)
                 raise
             finally:
+                tx.active = False
                 self._current.reset(token)
         for callback in tx.callbacks:
             try:
@@ -221,19 +235,33 @@ class Database:
             await self._exec_on_writer(f"SAVEPOINT {name}")
             try:
                 yield tx
+                tx.active = False
+                await tx.children.acquire()  # savepoints of spawned tasks still running
             except BaseException:
+                tx.active = False
                 await self._exec_on_writer(f"ROLLBACK TO {name}; RELEASE {name}")
                 raise
-            await self._exec_on_writer(f"RELEASE {name}")
+            try:
+                await self._exec_on_writer(f"RELEASE {name}")
+            finally:
+                tx.children.release()
             parent.callbacks.extend(tx.callbacks)
         finally:
+            tx.active = False
             self._current.reset(token)
 
     async def _exec_on_writer(self, sql: str) -> None:
         await self._on_writer(lambda conn: conn.execute(sql))
 
-    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+    def _active_transaction(self) -> _Transaction | None:
+        """The innermost transaction of this context that is still open, if any."""
         tx = self._current.get()
+        while tx is not None and not tx.active:
+            tx = tx.parent
+        return tx
+
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        tx = self._active_transaction()
         if tx is None:
             raise RuntimeError("after_commit() needs an open transaction (call it inside write())")
         tx.callbacks.append(callback)

@@ -99,32 +99,35 @@ class KernelMiddleware:
     async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         if req.method != "OPTIONS":
             return
+        # As PocketBase (echo's CORS middleware): every OPTIONS is answered here with 204; one
+        # with an allowed Origin is a preflight (Access-Control-Request-Method is not needed).
         resp.status = 204
-        origin = req.get_header("Origin")
-        wanted = req.get_header("Access-Control-Request-Method")
-        if origin and wanted:
-            allowed = self._allowed_origin(origin)
-            if allowed:
-                resp.set_header("Access-Control-Allow-Origin", allowed)
-                resp.set_header("Access-Control-Allow-Methods", CORS_METHODS)
-                headers = req.get_header("Access-Control-Request-Headers")
-                if headers:
-                    resp.set_header("Access-Control-Allow-Headers", headers)
-            resp.append_header("Vary", "Access-Control-Request-Method")
-            resp.append_header("Vary", "Access-Control-Request-Headers")
         resp.complete = True
+        resp.append_header("Vary", "Origin")
+        origin = req.get_header("Origin")
+        allowed = self._allowed_origin(origin) if origin else None
+        if not allowed:
+            return
+        resp.append_header("Vary", "Access-Control-Request-Method")
+        resp.append_header("Vary", "Access-Control-Request-Headers")
+        resp.set_header("Access-Control-Allow-Origin", allowed)
+        resp.set_header("Access-Control-Allow-Methods", CORS_METHODS)
+        headers = req.get_header("Access-Control-Request-Headers")
+        if headers:
+            resp.set_header("Access-Control-Allow-Headers", headers)
 
     async def process_response(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: Any, req_succeeded: bool
     ) -> None:
-        if req.method != "OPTIONS":
-            for name, value in SECURITY_HEADERS.items():
-                resp.set_header(name, value)
-            origin = req.get_header("Origin")
-            if origin:
-                allowed = self._allowed_origin(origin)
-                if allowed:
-                    resp.set_header("Access-Control-Allow-Origin", allowed)
+        if req.method == "OPTIONS":
+            return  # answered (Vary included) by process_request
+        for name, value in SECURITY_HEADERS.items():
+            resp.set_header(name, value)
+        origin = req.get_header("Origin")
+        if origin:
+            allowed = self._allowed_origin(origin)
+            if allowed:
+                resp.set_header("Access-Control-Allow-Origin", allowed)
         resp.append_header("Vary", "Origin")
 
 
@@ -134,7 +137,9 @@ class KernelMiddleware:
 class RoutedResource:
     """Presents a plugin resource to falcon with ``request`` events and GET-for-HEAD."""
 
-    def __init__(self, resource: Any, suffix: str | None, events: EventBus) -> None:
+    def __init__(
+        self, resource: Any, suffix: str | None, events: EventBus, fallback: Any = None
+    ) -> None:
         self._resource = resource
         for method in HTTP_METHODS:
             name = f"on_{method.lower()}" + (f"_{suffix}" if suffix else "")
@@ -145,6 +150,9 @@ class RoutedResource:
                 if not asyncio.iscoroutinefunction(responder):
                     raise TypeError(f"{type(resource).__name__}.{name} must be async def")
                 setattr(self, f"on_{method.lower()}", _with_request_event(responder, events))
+            elif method in ("GET", "HEAD") and fallback is not None:
+                # PocketBase: a GET the route does not serve falls through to pb_public.
+                setattr(self, f"on_{method.lower()}", fallback)
 
     def __repr__(self) -> str:
         return f"RoutedResource({self._resource!r})"
@@ -191,31 +199,37 @@ class PublicFiles:
         if path.endswith("/") and cleaned != "/":
             cleaned += "/"
         if cleaned != path:
+            # Go's ServeMux cleans the path first (307, query kept).
             raise _redirect(307, cleaned, req.query_string)
-        if path.endswith("/index.html"):
-            raise _redirect(301, path[: -len("index.html")], req.query_string)
         target = await asyncio.to_thread(self._resolve, path)
-        if target == "dir":
-            raise _redirect(301, path + "/", req.query_string)
+        if isinstance(target, str):
+            raise _redirect(301, target, "")  # PocketBase's canonical redirects drop the query
         if target is None:
             raise ApiError(404, "File not found.")
         await _send_file(req, resp, target)
 
     def _resolve(self, path: str) -> Path | str | None:
-        """The file to send, ``"dir"`` when a slash must be added, or None."""
+        """The file to send, the path to redirect to (PocketBase's ``apis.Static``), or None."""
         try:
             root = self._root.resolve(strict=True)
         except OSError:
             return None
-        candidate = (root / path.lstrip("/")).resolve()
-        if candidate != root and root not in candidate.parents:
-            return None  # a symlink pointing outside the public dir
-        if candidate.is_dir():
-            if not path.endswith("/") and (candidate / "index.html").is_file():
-                return "dir"
-            candidate = candidate / "index.html"
-        if candidate.is_file():
-            return candidate
+        try:
+            candidate = (root / path.lstrip("/")).resolve()
+            inside = candidate == root or root in candidate.parents  # no symlinks out
+            if inside and candidate.is_dir():
+                if not path.endswith("/"):
+                    return path + "/"
+                if (candidate / "index.html").is_file():
+                    return candidate / "index.html"
+            elif inside and candidate.is_file():
+                if path.endswith("/"):
+                    return path.rstrip("/")
+                if path.endswith("/index.html"):
+                    return path[: -len("index.html")]
+                return candidate
+        except (OSError, ValueError):  # a name too long, an embedded NUL: not a file
+            pass
         index = root / "index.html"
         if self._index_fallback and index.is_file():
             return index
@@ -231,10 +245,6 @@ def _redirect(status: int, location: str, query: str) -> falcon.HTTPError:
 
 async def _send_file(req: falcon.asgi.Request, resp: falcon.asgi.Response, path: Path) -> None:
     stat = await asyncio.to_thread(path.stat)
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
-        content_type += "; charset=utf-8"
-    resp.content_type = content_type
     resp.set_header("Last-Modified", formatdate(int(stat.st_mtime), usegmt=True))
     since = req.get_header("If-Modified-Since")
     if since:
@@ -244,6 +254,10 @@ async def _send_file(req: falcon.asgi.Request, resp: falcon.asgi.Response, path:
                 return
         except (TypeError, ValueError):
             pass
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if content_type.startswith("text/"):  # as Go's mime package: text types only
+        content_type += "; charset=utf-8"
+    resp.content_type = content_type
     resp.content_length = stat.st_size
     if req.method == "HEAD":
         return
@@ -277,13 +291,20 @@ def build_falcon_app(
     api.resp_options.media_handlers.update({falcon.MEDIA_JSON: _json})
     api.req_options.auto_parse_qs_csv = False
     install_error_envelope(api)
+    public = PublicFiles(config.public_dir, config.index_fallback)
     api.add_route(HEALTH, RoutedResource(Health(), None, events))
+    owners = {HEALTH: "the kernel"}
     for plugin, route in routes:
         try:
-            api.add_route(route.template, RoutedResource(route.resource, route.suffix, events))
+            if route.template in owners:
+                # falcon would silently replace the earlier resource.
+                raise ValueError(f"already served by {owners[route.template]}")
+            resource = RoutedResource(route.resource, route.suffix, events, public)
+            api.add_route(route.template, resource)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"plugin {plugin!r} cannot serve {route.template!r}: {exc}") from exc
-    api.add_sink(PublicFiles(config.public_dir, config.index_fallback), prefix="/")
+        owners[route.template] = f"plugin {plugin!r}"
+    api.add_sink(public, prefix="/")
     return api
 
 
@@ -297,9 +318,11 @@ class AsgiApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
+            # ASGI allows iterables (falcon's test client passes iterators): read them once.
+            scope["headers"] = [tuple(header) for header in scope.get("headers", ())]
             limit = BodyLimit(self.max_body_size, _content_length(scope))
             scope[BODY_LIMIT_SCOPE_KEY] = limit
-            await self.api(scope, limit.wrap(receive), send)
+            await self.api(scope, _body_read_by_responder(limit.wrap(receive)), send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         else:
@@ -322,6 +345,26 @@ class AsgiApp:
                 finally:
                     await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _body_read_by_responder(receive: Any) -> Any:
+    """Answer falcon's eager first ``receive()`` with an empty chunk.
+
+    falcon awaits one ``http.request`` message before routing, outside its error handling, so
+    a 413 raised there would escape as a bare 500 and ``set_body_limit`` could not apply to
+    it. With an empty first chunk every body byte is received (and limited) when the
+    responder reads the stream.
+    """
+    first = True
+
+    async def deferred_receive() -> dict[str, Any]:
+        nonlocal first
+        if first:
+            first = False
+            return {"type": "http.request", "body": b"", "more_body": True}
+        return await receive()  # type: ignore[no-any-return]
+
+    return deferred_receive
 
 
 def _content_length(scope: dict[str, Any]) -> int | None:

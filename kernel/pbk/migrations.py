@@ -7,11 +7,13 @@ microseconds), also for the migrations of ``auxiliary.db``. pbk uses the same ta
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Sequence
 
 import apsw
+from pbk_sdk.errors import PluginError
 from pbk_sdk.interfaces import Migration
 
 from .db import Database
@@ -48,27 +50,45 @@ async def apply_migrations(
     seen: dict[str, str] = {}
     for plugin, migration in migrations:
         if migration.file in seen:
-            raise ValueError(
-                f"migration {migration.file!r} is declared by both {seen[migration.file]!r} "
-                f"and {plugin!r}"
+            raise PluginError(
+                f"migration {migration.file!r} is declared by both plugin "
+                f"{seen[migration.file]!r} and plugin {plugin!r}"
             )
         seen[migration.file] = plugin
+        if migration.database not in ("data", "auxiliary"):
+            raise PluginError(
+                f"plugin {plugin!r}: migration {migration.file!r} names the database "
+                f"{migration.database!r}; use 'data' or 'auxiliary'"
+            )
+        if inspect.iscoroutinefunction(migration.up):
+            # It would return an un-awaited coroutine and be recorded as applied unrun.
+            raise PluginError(
+                f"plugin {plugin!r}: migration {migration.file!r} must be a plain function "
+                f"of the connection, not async"
+            )
 
     applied = await data_db.write(_applied)
     done: list[str] = []
     for plugin, migration in migrations:
         if migration.file in applied:
             continue
-        if migration.database == "auxiliary":
-            await aux_db.write(migration.up)
-            await data_db.write(_record, migration.file)
-        else:
+        try:
+            if migration.database == "auxiliary":
+                await aux_db.write(migration.up)
+                await data_db.write(_record, migration.file)
+            else:
 
-            def run(conn: apsw.Connection, migration: Migration = migration) -> None:
-                migration.up(conn)
-                _record(conn, migration.file)
+                def run(conn: apsw.Connection, migration: Migration = migration) -> None:
+                    migration.up(conn)
+                    _record(conn, migration.file)
 
-            await data_db.write(run)
+                await data_db.write(run)
+        except Exception as exc:
+            # The operator sees one line: which plugin, which migration, what went wrong.
+            raise PluginError(
+                f"plugin {plugin!r} failed in migration {migration.file!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         log.info("applied migration %s (%s)", migration.file, plugin)
         done.append(migration.file)
     return done

@@ -150,10 +150,13 @@ class Settings:
         return copy.deepcopy(self._merged)
 
     async def update(self, patch: Mapping[str, Any]) -> None:
-        merged = deep_merge(self._merged, patch)
-        changed = frozenset(k for k in merged if merged.get(k) != self._merged.get(k))
-
         def save(conn: apsw.Connection) -> None:
+            # NOTE: merge into the row as it is now, inside the write transaction, not into
+            # self._merged: that only changes after commit, so concurrent updates (or two in
+            # one transaction, or another process's) would otherwise overwrite each other.
+            current = deep_merge(self._defaults, decode_stored(_load(conn), self._key)[0])
+            merged = deep_merge(current, patch)
+            changed = frozenset(k for k in merged if merged.get(k) != self._merged.get(k))
             _store(conn, self._encode(merged))
 
             async def reload() -> None:
