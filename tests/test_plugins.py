@@ -211,6 +211,7 @@ def test_two_plugins_offering_one_service_name_are_refused(tmp_path, plugins_dir
         ("pbk_register_mailers", "mailer"),
         ("pbk_register_realtime_brokers", "realtime_broker"),
         ("pbk_register_field_types", "field_type"),
+        ("pbk_register_record_stores", "record_store"),
     ],
 )
 def test_every_service_hook_feeds_its_kind(tmp_path, plugins_dir, write_plugin, hook, kind):

@@ -132,3 +132,71 @@ class EventBus(Protocol):
     ) -> Event:
         """Run the chain for ``event``; ``default`` runs after the last handler calls next()."""
         ...
+
+
+# --------------------------------------------------------------------------- records
+# Fired by the records plugin. Inside-transaction events (validate, create, update, delete)
+# have the SQL write as their default action; *_success events come after commit.
+
+RECORD_VALIDATE = "record_validate"
+RECORD_CREATE = "record_create"
+RECORD_UPDATE = "record_update"
+RECORD_DELETE = "record_delete"
+RECORD_AFTER_CREATE_SUCCESS = "record_after_create_success"
+RECORD_AFTER_UPDATE_SUCCESS = "record_after_update_success"
+RECORD_AFTER_DELETE_SUCCESS = "record_after_delete_success"
+RECORDS_LIST_REQUEST = "records_list_request"
+RECORD_VIEW_REQUEST = "record_view_request"
+RECORD_CREATE_REQUEST = "record_create_request"
+RECORD_UPDATE_REQUEST = "record_update_request"
+RECORD_DELETE_REQUEST = "record_delete_request"
+COLLECTION_AFTER_CREATE_SUCCESS = "collection_after_create_success"
+COLLECTION_AFTER_UPDATE_SUCCESS = "collection_after_update_success"
+COLLECTION_AFTER_DELETE_SUCCESS = "collection_after_delete_success"
+
+
+@dataclass(eq=False)
+class RecordEvent(Event):
+    """A record being validated, written or deleted, or just written.
+
+    ``record`` holds API values by field name (lists, dicts, numbers, ``""``), hidden fields
+    included; ``original`` the stored values before an update or delete; ``files`` the
+    uploads of the request by field name (``pbk_sdk.body.UploadedFile``).
+    """
+
+    collection: Any
+    record: dict[str, Any]
+    original: dict[str, Any] | None = None
+    auth: Any = None
+    files: dict[str, list[Any]] = field(default_factory=dict)
+    errors: dict[str, Any] = field(default_factory=dict)
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.collection.id, self.collection.name)
+
+
+@dataclass(eq=False)
+class RecordRequestEvent(Event):
+    """An HTTP request on records; the default action performs it and sets ``result``."""
+
+    request: Any
+    response: Any
+    collection: Any
+    record_id: str = ""
+    body: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.collection.id, self.collection.name)
+
+    def answered(self) -> bool:
+        return self.result is not None
+
+
+@dataclass(eq=False)
+class CollectionEvent(Event):
+    collection: Any
+    original: Any = None
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.collection.id, self.collection.name)

@@ -106,6 +106,12 @@ def pbk_register_realtime_brokers(app: App) -> Mapping[str, Any]:
 
 
 @hookspec
+def pbk_register_record_stores(app: App) -> Mapping[str, Any]:
+    """Return record store factories by name (``app`` → ``RecordStore``); the records plugin
+    offers ``"sqlite"``, through which other plugins read and write records."""
+
+
+@hookspec
 def pbk_startup(app: App) -> None:
     """Run once the database is open, migrations applied and settings loaded.
 
@@ -130,4 +136,5 @@ SERVICE_HOOKS: dict[str, str] = {
     "mailer": "pbk_register_mailers",
     "realtime_broker": "pbk_register_realtime_brokers",
     "field_type": "pbk_register_field_types",
+    "record_store": "pbk_register_record_stores",
 }

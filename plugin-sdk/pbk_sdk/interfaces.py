@@ -155,6 +155,7 @@ AUTH_BACKEND = "auth_backend"
 MAILER = "mailer"
 REALTIME_BROKER = "realtime_broker"
 FIELD_TYPE = "field_type"
+RECORD_STORE = "record_store"
 
 
 @dataclass(frozen=True)
@@ -237,12 +238,27 @@ class RealtimeBroker(Protocol):
 
 
 class FieldType(Protocol):
-    """A collection field type (``text``, ``number`` ... or a plugin's own)."""
+    """A collection field type (``text``, ``number`` ... or a plugin's own).
+
+    ``field`` arguments are the field's PocketBase JSON (``{"name", "type", "required", ...}``
+    with this type's options filled in). Values passed to ``validate`` and ``to_db`` have been
+    through ``normalize``. ``pbk_sdk.fields.BaseFieldType`` implements the common parts.
+    """
 
     name: str
+    #: This type's own options with PocketBase's defaults, e.g. ``{"min": 0, "max": 0}``.
+    options: Mapping[str, Any]
 
     def column_definition(self, field: Mapping[str, Any]) -> str:
         """The SQLite column type and default, e.g. ``TEXT DEFAULT '' NOT NULL``."""
+        ...
+
+    def is_multiple(self, field: Mapping[str, Any]) -> bool:
+        """True when values are lists (multi select/relation/file)."""
+        ...
+
+    def zero_value(self, field: Mapping[str, Any]) -> Any:
+        """The value of an unset field as the API outputs it (``""``, ``0``, ``[]`` ...)."""
         ...
 
     def normalize(self, field: Mapping[str, Any], value: Any) -> Any:
@@ -250,5 +266,74 @@ class FieldType(Protocol):
         ...
 
     def validate(self, field: Mapping[str, Any], value: Any) -> Any:
-        """A ``FieldError`` when ``value`` breaks the field's options, else None."""
+        """A ``FieldError`` when ``value`` breaks the field's options (``required`` too), else None."""
+        ...
+
+    def to_db(self, field: Mapping[str, Any], value: Any) -> Any:
+        """The SQLite value to store."""
+        ...
+
+    def from_db(self, field: Mapping[str, Any], raw: Any) -> Any:
+        """The API value of a stored SQLite value."""
+        ...
+
+    def check_options(self, field: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Errors in the field's options by option name (collection create/update)."""
+        ...
+
+
+class CollectionInfo(Protocol):
+    """A collection as the records plugin holds it (PocketBase's collection JSON by ``to_json``)."""
+
+    id: str
+    name: str
+    type: str
+    system: bool
+    options: dict[str, Any]
+
+    def rule(self, name: str) -> str | None:
+        """``listRule`` ... ``deleteRule``, ``authRule``, ``manageRule`` (None: superusers only)."""
+        ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class RecordStore(Protocol):
+    """Records of every collection, for plugins other than the records plugin.
+
+    Values are API values by field name (hidden fields included). Writes go through the same
+    validation, events and transaction as the REST API; ``auth=None`` writes as the system
+    (no rules), a ``RequestAuth`` applies that requester's rules.
+    """
+
+    def collection(self, id_or_name: str) -> CollectionInfo | None: ...
+
+    async def get(self, collection: CollectionInfo, record_id: str) -> dict[str, Any] | None: ...
+
+    async def find(self, collection: CollectionInfo, field: str, value: Any) -> dict[str, Any] | None:
+        """The first record whose ``field`` equals ``value`` exactly."""
+        ...
+
+    async def count(self, collection: CollectionInfo) -> int: ...
+
+    async def create(
+        self, collection: CollectionInfo, data: Mapping[str, Any], *, auth: Any = None
+    ) -> dict[str, Any]: ...
+
+    async def update(
+        self, collection: CollectionInfo, record_id: str, data: Mapping[str, Any], *, auth: Any = None
+    ) -> dict[str, Any]: ...
+
+    async def delete(self, collection: CollectionInfo, record_id: str, *, auth: Any = None) -> None: ...
+
+    async def present(
+        self, collection: CollectionInfo, values: Mapping[str, Any], auth: Any, *, expand: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """The record as ``auth`` may see it (hidden fields, email visibility, ``expand``)."""
+        ...
+
+    async def matches_rule(
+        self, collection: CollectionInfo, record_id: str, rule: str, auth: Any, *, context: str = "default"
+    ) -> bool:
+        """Whether the record satisfies ``rule`` (a filter expression) for ``auth``."""
         ...

@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from .js import js_sdk  # noqa: F401  (a fixture of this pytest plugin)
+
 STARTUP_TIMEOUT = 20.0
 
 

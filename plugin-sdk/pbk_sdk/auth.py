@@ -1,0 +1,41 @@
+"""Who made a request: set by the auth plugin, read by every other plugin.
+
+The auth plugin verifies the ``Authorization`` token and stores a ``RequestAuth`` in
+``req.context.auth``; a guest request has ``None`` there (a bad or expired token makes a
+request a guest request, as in PocketBase, not an error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SUPERUSERS = "_superusers"
+SUPERUSERS_ID = "pbc_3142635823"
+
+
+@dataclass(frozen=True)
+class RequestAuth:
+    """The authenticated record as stored now (not the token's snapshot)."""
+
+    record: Mapping[str, Any]
+    collection_id: str
+    collection_name: str
+
+    @property
+    def id(self) -> str:
+        return str(self.record.get("id", ""))
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.collection_name == SUPERUSERS
+
+
+def request_auth(req: Any) -> RequestAuth | None:
+    return getattr(req.context, "auth", None)
+
+
+def is_superuser(req: Any) -> bool:
+    auth = request_auth(req)
+    return auth is not None and auth.is_superuser

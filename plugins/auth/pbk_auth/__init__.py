@@ -1,0 +1,1 @@
+"""pbk auth (see plugin.py for the hooks)."""

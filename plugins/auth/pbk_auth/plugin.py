@@ -1,0 +1,291 @@
+"""Who is asking: tokens, password sign-in, superusers, the bcrypt hasher."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import bcrypt
+import click
+from pbk_sdk import PluginInfo, Route, hookimpl
+from pbk_sdk.auth import SUPERUSERS, RequestAuth, request_auth
+from pbk_sdk.body import read_body
+from pbk_sdk.cli import with_app
+from pbk_sdk.errors import ApiError, FieldError
+
+from . import tokens
+
+PLUGIN = PluginInfo(name="auth", requires=("records",), description="Tokens, password sign-in, superusers.")
+
+LOAD_FAILED = "An error occurred while loading the submitted data."
+VALIDATION_FAILED = "An error occurred while validating the submitted data."
+AUTH_FAILED = "Failed to authenticate."
+MISSING_AUTH_COLLECTION = "Missing or invalid auth collection context."
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BCRYPT_COST = 10
+
+
+class BcryptHasher:
+    """PocketBase's password hashes: bcrypt, cost 10, so migrated users keep their passwords."""
+
+    def hash(self, password: str) -> str:
+        return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
+
+    def verify(self, password: str, hashed: str) -> bool:
+        try:
+            return bcrypt.checkpw(password.encode(), hashed.encode())
+        except ValueError:  # not a bcrypt hash
+            return False
+
+
+def store(app: Any) -> Any:
+    return app.services.get("record_store", "sqlite")
+
+
+def hasher(app: Any) -> BcryptHasher:
+    return app.services.get("password_hasher", "bcrypt")
+
+
+class AuthMiddleware:
+    """Sets ``req.context.auth`` from a valid auth token; anything else makes a guest."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def process_request(self, req: Any, resp: Any) -> None:
+        req.context.auth = None
+        token = tokens.from_header(req.get_header("Authorization"))
+        if token:
+            req.context.auth = await authenticate_token(self.app, token)
+
+
+async def authenticate_token(app: Any, token: str, token_type: str = tokens.AUTH) -> RequestAuth | None:
+    claims = tokens.unverified_claims(token)
+    if claims is None or claims["type"] != token_type:
+        return None
+    records = store(app)
+    collection = records.collection(claims["collectionId"])
+    if collection is None or collection.type != "auth" or collection.id != claims["collectionId"]:
+        return None
+    record = await records.get(collection, claims["id"])
+    if record is None or tokens.verify(token, record, collection, token_type) is None:
+        return None
+    return RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
+
+
+async def read_form(req: Any) -> dict[str, Any]:
+    """An auth form body; keys match case-insensitively, as in PocketBase."""
+    body = await read_body(req, bad_json=LOAD_FAILED)
+    body.close()
+    return {str(key).lower(): value for key, value in body.data.items()}
+
+
+def auth_collection(app: Any, id_or_name: str) -> Any:
+    collection = store(app).collection(id_or_name)
+    if collection is None or collection.type != "auth":
+        raise ApiError(404, MISSING_AUTH_COLLECTION)
+    return collection
+
+
+async def auth_response(app: Any, collection: Any, record: Mapping[str, Any], token: str, req: Any) -> dict[str, Any]:
+    own = RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
+    expand = [p.strip() for p in (req.get_param("expand") or "").split(",") if p.strip()]
+    viewer = request_auth(req) if request_auth(req) is not None and request_auth(req).is_superuser else own
+    presented = await store(app).present(collection, record, viewer, expand=expand)
+    return {"record": presented, "token": token}
+
+
+async def check_auth_rule(app: Any, collection: Any, record: Mapping[str, Any], context: str) -> None:
+    rule = collection.rule("authRule")
+    if rule is None:
+        raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
+    if rule.strip():
+        own = RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
+        if not await store(app).matches_rule(collection, record["id"], rule, own, context=context):
+            raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
+
+
+class AuthWithPassword:
+    """``POST /api/collections/{collection}/auth-with-password``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def on_post(self, req: Any, resp: Any, collection: str) -> None:
+        coll = auth_collection(self.app, collection)
+        password_auth = coll.options.get("passwordAuth") or {}
+        if not password_auth.get("enabled"):
+            raise ApiError(403, "The collection is not configured to allow password authentication.")
+        form = await read_form(req)
+        identity, password = form.get("identity"), form.get("password")
+        field = form.get("identityfield") or ""
+        if not all(isinstance(v, str) for v in (identity or "", password or "", field)):
+            raise ApiError(400, LOAD_FAILED)
+        errors = {}
+        if not identity:
+            errors["identity"] = FieldError("validation_required", "Cannot be blank.")
+        if not password:
+            errors["password"] = FieldError("validation_required", "Cannot be blank.")
+        identity_fields = list(password_auth.get("identityFields") or [])
+        if field and field not in identity_fields:
+            errors["identityField"] = FieldError("validation_in_invalid", "Must be a valid value.")
+        if errors:
+            raise ApiError(400, VALIDATION_FAILED, errors)
+        record = await self._find(coll, identity, [field] if field else identity_fields)
+        ok = record is not None and await asyncio.to_thread(
+            hasher(self.app).verify, password, str(record.get("password", ""))
+        )
+        if not ok:
+            raise ApiError(400, AUTH_FAILED)
+        await check_auth_rule(self.app, coll, record, "password")
+        token = tokens.mint(record, coll)
+        resp.media = await auth_response(self.app, coll, record, token, req)
+
+    async def _find(self, collection: Any, identity: str, fields: list[str]) -> dict[str, Any] | None:
+        for name in fields:
+            if name == "email" and not EMAIL.match(identity):
+                continue
+            try:
+                record = await store(self.app).find(collection, name, identity)
+            except ValueError:
+                continue
+            if record is not None:
+                return record
+        return None
+
+
+class AuthRefresh:
+    """``POST /api/collections/{collection}/auth-refresh``: a fresh token for the current auth."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def on_post(self, req: Any, resp: Any, collection: str) -> None:
+        coll = auth_collection(self.app, collection)
+        auth = request_auth(req)
+        if auth is None:
+            raise ApiError(401, "The request requires valid record authorization token.")
+        if auth.collection_id != coll.id:
+            raise ApiError(403, f"The request requires auth record from {coll.name} collection.")
+        await check_auth_rule(self.app, coll, auth.record, "default")
+        token = tokens.from_header(req.get_header("Authorization")) or ""
+        claims = tokens.unverified_claims(token) or {}
+        if claims.get("refreshable", True):
+            token = tokens.mint(auth.record, coll)
+        resp.media = await auth_response(self.app, coll, auth.record, token, req)
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+@hookimpl
+def pbk_register_password_hashers(app: Any) -> dict[str, Any]:
+    return {"bcrypt": lambda app: BcryptHasher()}
+
+
+@hookimpl
+def pbk_register_middleware(app: Any) -> list[Any]:
+    return [AuthMiddleware(app)]
+
+
+@hookimpl
+def pbk_register_routes(app: Any) -> list[Route]:
+    base = "/api/collections/{collection}"
+    return [
+        Route(f"{base}/auth-with-password", AuthWithPassword(app)),
+        Route(f"{base}/auth-refresh", AuthRefresh(app)),
+    ]
+
+
+@hookimpl
+def pbk_register_commands(cli: Any) -> None:
+    cli.add_command(superuser)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+@click.group()
+def superuser() -> None:
+    """Manage superusers."""
+
+
+def _superusers(app: Any) -> Any:
+    return store(app).collection(SUPERUSERS)
+
+
+def _check_email(email: str) -> None:
+    if not EMAIL.match(email):
+        raise click.ClickException("missing or invalid email address")
+
+
+def _field_errors(error: ApiError) -> str:
+    return "; ".join(f"{name}: {detail.get('message', '')}" for name, detail in error.data.items() if isinstance(detail, dict)) or error.message
+
+
+@superuser.command()
+@click.argument("email")
+@click.argument("password")
+@with_app
+async def create(app: Any, email: str, password: str) -> None:
+    """Create a superuser."""
+    _check_email(email)
+    try:
+        await store(app).create(_superusers(app), {"email": email, "password": password, "verified": True})
+    except ApiError as error:
+        raise click.ClickException(f"failed to create new superuser account: {_field_errors(error)}") from error
+    click.echo(f'Successfully created new superuser "{email}"!')
+
+
+@superuser.command()
+@click.argument("email")
+@click.argument("password")
+@with_app
+async def upsert(app: Any, email: str, password: str) -> None:
+    """Create a superuser or change its password."""
+    _check_email(email)
+    collection = _superusers(app)
+    existing = await store(app).find(collection, "email", email)
+    try:
+        if existing is None:
+            await store(app).create(collection, {"email": email, "password": password, "verified": True})
+        else:
+            await store(app).update(collection, existing["id"], {"password": password})
+    except ApiError as error:
+        raise click.ClickException(f"failed to save superuser account: {_field_errors(error)}") from error
+    click.echo(f'Successfully saved superuser "{email}"!')
+
+
+@superuser.command()
+@click.argument("email")
+@click.argument("password")
+@with_app
+async def update(app: Any, email: str, password: str) -> None:
+    """Change a superuser's password."""
+    collection = _superusers(app)
+    existing = await store(app).find(collection, "email", email)
+    if existing is None:
+        raise click.ClickException(f'superuser with email "{email}" doesn\'t exist')
+    try:
+        await store(app).update(collection, existing["id"], {"password": password})
+    except ApiError as error:
+        raise click.ClickException(f"failed to change superuser password: {_field_errors(error)}") from error
+    click.echo(f'Successfully changed superuser "{email}" password!')
+
+
+@superuser.command()
+@click.argument("email")
+@with_app
+async def delete(app: Any, email: str) -> None:
+    """Delete a superuser (never the last one)."""
+    collection = _superusers(app)
+    existing = await store(app).find(collection, "email", email)
+    if existing is None:
+        click.echo(f'superuser "{email}" is missing or already deleted')
+        return
+    if await store(app).count(collection) <= 1:
+        raise click.ClickException("you cannot delete the only existing superuser")
+    await store(app).delete(collection, existing["id"])
+    click.echo(f'Successfully deleted superuser "{email}"!')

@@ -1,0 +1,1 @@
+"""pbk collections and records (see plugin.py for the hooks)."""

@@ -1,0 +1,287 @@
+"""The collections registry: ``_collections`` rows in memory, and validated schema changes.
+
+Reads come from an in-memory map that is replaced, never mutated, after every committed
+change, so request handlers see a consistent schema without touching the database.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+import string
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import apsw
+from pbk_sdk.errors import ApiError, FieldError
+
+from . import ddl
+from .schema import (
+    AUTH_OPTIONS,
+    RULES,
+    TYPES,
+    VIEW_OPTIONS,
+    Collection,
+    Field,
+    collection_id,
+    option_keys,
+)
+
+NAME = re.compile(r"^\w+$")
+FIELD_NAME = re.compile(r"^\w+$")
+NAME_MAX = 255
+SECRET_ALPHABET = string.ascii_letters + string.digits
+RESERVED_FIELD_NAMES = frozenset({"expand", "collectionId", "collectionName"})
+
+
+def now() -> str:
+    """PocketBase's datetime format: ``2006-01-02 15:04:05.000Z`` (UTC)."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+
+
+def new_secret() -> str:
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(50))
+
+
+def load_all(conn: apsw.Connection) -> list[Collection]:
+    cursor = conn.execute("SELECT * FROM _collections ORDER BY rowid")
+    names = [d[0] for d in cursor.getdescription()]
+    return [Collection.from_row(dict(zip(names, row, strict=True))) for row in cursor]
+
+
+def insert_row(conn: apsw.Connection, collection: Collection) -> None:
+    row = collection.to_row()
+    columns = ", ".join(ddl.quote(c) for c in row)
+    conn.execute(
+        f"INSERT INTO _collections ({columns}) VALUES ({', '.join('?' for _ in row)})",
+        tuple(row.values()),
+    )
+
+
+def update_row(conn: apsw.Connection, collection: Collection) -> None:
+    row = collection.to_row()
+    assignments = ", ".join(f"{ddl.quote(c)} = ?" for c in row if c != "id")
+    conn.execute(
+        f"UPDATE _collections SET {assignments} WHERE id = ?",
+        (*[v for c, v in row.items() if c != "id"], collection.id),
+    )
+
+
+class Registry:
+    """Every collection by id and by name (names match case-insensitively, as in PocketBase)."""
+
+    def __init__(self, collections: list[Collection] | None = None) -> None:
+        self.replace(collections or [])
+
+    def replace(self, collections: list[Collection]) -> None:
+        self._all = tuple(collections)
+        self._by_id = {c.id: c for c in collections}
+        self._by_name = {c.name.lower(): c for c in collections}
+
+    def all(self) -> tuple[Collection, ...]:
+        return self._all
+
+    def get(self, id_or_name: str) -> Collection | None:
+        return self._by_id.get(id_or_name) or self._by_name.get(id_or_name.lower())
+
+    __call__ = get  # a registry is also the filter compiler's schema lookup
+
+    def references_to(self, target: Collection) -> list[tuple[Collection, Field]]:
+        """Relation fields of other collections that point at ``target``."""
+        return [
+            (collection, field)
+            for collection in self._all
+            for field in collection.fields
+            if field.type == "relation" and field.get("collectionId") == target.id
+        ]
+
+
+class SchemaBuilder:
+    """Turns collection JSON from the API into validated ``Collection`` objects."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        field_types: Mapping[str, Any],
+        complete_field: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]],
+        scaffolds: Mapping[str, Collection],
+        validate_rule: Callable[[str, Collection], str | None],
+    ) -> None:
+        self.registry = registry
+        self.field_types = field_types
+        self.complete_field = complete_field
+        self.scaffolds = scaffolds
+        self.validate_rule = validate_rule
+
+    def build(self, payload: Mapping[str, Any], existing: Collection | None, failure: str) -> Collection:
+        """A collection from ``payload`` merged over ``existing`` (None for a new one).
+
+        Raises ``ApiError(400, failure, {...field errors})`` like PocketBase's forms.
+        """
+        if not isinstance(payload, Mapping):
+            raise ApiError(400, "Failed to load the submitted data due to invalid formatting.")
+        errors: dict[str, Any] = {}
+        base = existing.to_json() if existing else None
+        ctype = (existing.type if existing else payload.get("type")) or "base"
+        if not isinstance(ctype, str) or ctype not in TYPES:
+            errors["type"] = FieldError("validation_in_invalid", "Must be a valid value.")
+            raise ApiError(400, failure, errors)
+        if base is None:
+            base = self.scaffolds[ctype].to_json()
+            base["id"] = ""
+        merged = {**base, **{k: copy.deepcopy(v) for k, v in payload.items()}}
+        if existing is not None and payload.get("type", existing.type) != existing.type:
+            errors["type"] = FieldError("validation_collection_type_change", "Collection type cannot be changed.")
+
+        name = merged.get("name")
+        if not isinstance(name, str) or not name:
+            errors["name"] = FieldError("validation_required", "Cannot be blank.")
+        elif len(name) > NAME_MAX or not NAME.match(name):
+            errors["name"] = FieldError("validation_invalid_name", "Invalid collection name - must contain only alphanumeric and underscore characters.")
+        elif name.startswith("_") and (existing is None or not existing.system) and existing is None:
+            errors["name"] = FieldError("validation_invalid_name", "Invalid collection name - must not start with underscore.")
+        else:
+            other = self.registry.get(name)
+            if other is not None and (existing is None or other.id != existing.id):
+                errors["name"] = FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
+        if existing is not None and existing.system and name != existing.name:
+            errors["name"] = FieldError("validation_collection_system_name_change", "System collection name cannot be changed.")
+
+        cid = merged.get("id") or ""
+        if existing is None:
+            if not cid:
+                cid = collection_id(ctype, name if isinstance(name, str) else "")
+            if not isinstance(cid, str) or not NAME.match(cid) or len(cid) > 100:
+                errors["id"] = FieldError("validation_invalid_format", "Invalid id format.")
+            elif self.registry.get(cid) is not None and self.registry.get(cid).id == cid:
+                errors["id"] = FieldError("validation_not_unique", "Value must be unique.")
+        else:
+            cid = existing.id
+
+        fields = self._fields(merged.get("fields"), existing, ctype, errors)
+        rules: dict[str, str | None] = {}
+        for rule in RULES:
+            value = merged.get(rule)
+            if value is not None and not isinstance(value, str):
+                errors[rule] = FieldError("validation_invalid_rule", "Invalid rule.")
+                continue
+            rules[rule] = value
+        options: dict[str, Any] = {}
+        for key in option_keys(ctype):
+            if key in merged:
+                options[key] = merged[key]
+        if ctype == "view":
+            query = options.get("viewQuery")
+            if not isinstance(query, str) or not query.strip():
+                errors["viewQuery"] = FieldError("validation_required", "Cannot be blank.")
+        if ctype == "auth":
+            self._auth_options(options, existing, errors)
+
+        indexes = merged.get("indexes") or []
+        if not isinstance(indexes, list) or not all(isinstance(i, str) for i in indexes):
+            errors["indexes"] = FieldError("validation_invalid_index_expression", "Invalid index expression.")
+            indexes = []
+
+        if errors:
+            raise ApiError(400, failure, errors)
+        collection = Collection(
+            id=cid,
+            name=name,
+            type=ctype,
+            system=existing.system if existing else False,
+            fields=fields,
+            indexes=[ddl.index_for_table(i, name) for i in indexes],
+            rules=rules,
+            options=options,
+            created=existing.created if existing else now(),
+            updated=now(),
+        )
+        rule_errors = {}
+        for rule in RULES + (("authRule", "manageRule") if ctype == "auth" else ()):
+            expression = collection.rule(rule)
+            if expression:
+                problem = self.validate_rule(expression, collection)
+                if problem:
+                    rule_errors[rule] = FieldError("validation_invalid_rule", f"Invalid rule. Raw error: {problem}")
+        if rule_errors:
+            raise ApiError(400, failure, rule_errors)
+        return collection
+
+    def _fields(
+        self, raw: Any, existing: Collection | None, ctype: str, errors: dict[str, Any]
+    ) -> list[Field]:
+        if raw is None:
+            raw = [f.to_json() for f in existing.fields] if existing else []
+        if not isinstance(raw, list) or not all(isinstance(f, Mapping) for f in raw):
+            errors["fields"] = FieldError("validation_invalid_value", "Invalid value.")
+            return []
+        scaffold = self.scaffolds[ctype]
+        fields: list[Field] = []
+        field_errors: dict[str, Any] = {}
+        names: set[str] = set()
+        given_ids = {f.get("id") for f in raw if f.get("id")}
+        given_names = {f.get("name") for f in raw}
+        # System fields (id, auth fields) may not be removed: keep them when omitted.
+        base_fields = existing.fields if existing else scaffold.fields
+        required_system = [f for f in base_fields if f.system and f.id not in given_ids and f.name not in given_names]
+        entries = [f.to_json() for f in required_system] + [dict(f) for f in raw]
+        for position, data in enumerate(entries):
+            problems: dict[str, Any] = {}
+            ftype = data.get("type")
+            if ftype not in self.field_types:
+                raise ApiError(400, "Failed to load the submitted data due to invalid formatting.")
+            previous = None
+            if existing is not None and data.get("id"):
+                previous = existing.field_by_id(data["id"])
+            if previous is None and existing is not None and not data.get("id"):
+                # A field sent without id keeps the data of the same-named field of that type.
+                same_name = existing.field(str(data.get("name", "")))
+                if same_name is not None and same_name.type == ftype:
+                    previous = same_name
+                    data["id"] = same_name.id
+            if previous is not None and previous.type != ftype:
+                problems["type"] = FieldError("validation_field_type_change", "Field type cannot be changed.")
+            name = data.get("name")
+            if not isinstance(name, str) or not name:
+                problems["name"] = FieldError("validation_required", "Cannot be blank.")
+            elif not FIELD_NAME.match(name) or len(name) > NAME_MAX:
+                problems["name"] = FieldError("validation_invalid_field_name", "Invalid field name.")
+            elif name in RESERVED_FIELD_NAMES:
+                problems["name"] = FieldError("validation_not_in_invalid", "The name is reserved.")
+            elif name.lower() in names:
+                problems["name"] = FieldError("validation_duplicated_field_name", "Duplicated or invalid field name.")
+            if isinstance(name, str):
+                names.add(name.lower())
+            if previous is not None and previous.system:
+                data = {**previous.to_json(), **{k: v for k, v in data.items() if k in ("hidden", "presentable", "required") and previous.name not in ("id", "password", "tokenKey")}}
+            completed = self.complete_field(data, self.field_types)
+            field = Field(completed)
+            problems.update(self.field_types[field.type].check_options(field.data))
+            if field.type == "relation":
+                target = self.registry.get(str(field.get("collectionId") or ""))
+                if target is None and field.get("collectionId"):
+                    problems["collectionId"] = FieldError("validation_missing_collection", "The specified collection does not exist.")
+            if problems:
+                field_errors[str(position - len(required_system)) if position >= len(required_system) else field.name] = problems
+            fields.append(field)
+        if not any(f.name == "id" for f in fields) and ctype != "view":
+            errors["fields"] = FieldError("validation_missing_primary_key", "Missing primary key field.")
+        if field_errors:
+            errors["fields"] = field_errors
+        return fields
+
+    def _auth_options(self, options: dict[str, Any], existing: Collection | None, errors: dict[str, Any]) -> None:
+        previous = existing.options if existing else self.scaffolds["auth"].options
+        for key in AUTH_OPTIONS:
+            if key not in options and key in previous:
+                options[key] = copy.deepcopy(previous[key])
+        if options.get("manageRule") == "":
+            errors["manageRule"] = FieldError("validation_nil_or_not_empty_required", "Must be nil or not empty.")
+        for key, value in options.items():
+            if isinstance(value, dict) and "duration" in value:
+                secret = value.get("secret") or (previous.get(key, {}) or {}).get("secret") or new_secret()
+                if not 30 <= len(secret) <= 255:
+                    errors.setdefault(key, {})["secret"] = FieldError("validation_length_out_of_range", "The length must be between 30 and 255.")
+                value["secret"] = secret

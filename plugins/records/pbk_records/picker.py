@@ -1,0 +1,134 @@
+"""``?fields=``: PocketBase's response field picker, for every 2xx JSON response.
+
+``fields=id,title,expand.author.name`` keeps those keys; ``*`` keeps every key at its level;
+``body:excerpt(200,true)`` strips HTML and cuts to ~200 characters, adding ``...`` when cut.
+On list responses the picker applies to each item and the envelope keys stay.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from pbk_sdk.errors import ApiError
+
+LIST_KEYS = frozenset({"page", "perPage", "totalItems", "totalPages", "items"})
+MODIFIER = re.compile(r"^(?P<name>[^:]+):(?P<modifier>\w+)\((?P<args>[^)]*)\)$")
+TAG = re.compile(r"<[^>]*>")
+SPACES = re.compile(r"\s+")
+SKIPPED_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.I | re.S)
+
+
+class Pick:
+    __slots__ = ("children", "excerpt")
+
+    def __init__(self) -> None:
+        self.children: dict[str, Pick] = {}
+        self.excerpt: tuple[int, bool] | None = None
+
+
+def parse_fields(raw: str) -> Pick:
+    """Parse the ``fields`` parameter; 400 for a bad modifier."""
+    root = Pick()
+    for item in (part.strip() for part in _split(raw)):
+        if not item:
+            continue
+        excerpt = None
+        match = MODIFIER.match(item)
+        if match:
+            if match.group("modifier") != "excerpt":
+                raise ApiError(400)
+            item = match.group("name")
+            excerpt = _excerpt_args(match.group("args"))
+        node = root
+        for segment in item.split("."):
+            node = node.children.setdefault(segment, Pick())
+        node.excerpt = excerpt
+    return root
+
+
+def _split(raw: str) -> list[str]:
+    """Split on commas outside parentheses (``:excerpt(10,true)`` has one inside)."""
+    parts, depth, current = [], 0, []
+    for char in raw:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _excerpt_args(raw: str) -> tuple[int, bool]:
+    args = [a.strip() for a in raw.split(",") if a.strip()]
+    try:
+        maximum = int(args[0])
+    except (IndexError, ValueError) as exc:
+        raise ApiError(400) from exc
+    if maximum <= 0 or len(args) > 2:
+        raise ApiError(400)
+    ellipsis = len(args) == 2 and args[1].lower() in ("1", "t", "true")
+    return maximum, ellipsis
+
+
+def excerpt(value: Any, maximum: int, ellipsis: bool) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = SKIPPED_BLOCKS.sub(" ", value)
+    text = SPACES.sub(" ", html.unescape(TAG.sub(" ", text))).strip()
+    if len(text) <= maximum:
+        return text
+    cut = text[:maximum].rstrip()
+    return cut + "..." if ellipsis else cut
+
+
+def pick(data: Any, node: Pick) -> Any:
+    if isinstance(data, list):
+        return [pick(item, node) for item in data]
+    if not isinstance(data, dict) or not node.children:
+        return data
+    everything = node.children.get("*")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        child = node.children.get(key)
+        if child is None and everything is None:
+            continue
+        chosen = child or everything
+        assert chosen is not None
+        if chosen.excerpt is not None:
+            out[key] = excerpt(value, *chosen.excerpt)
+        else:
+            out[key] = pick(value, chosen) if chosen.children else value
+    return out
+
+
+def apply_fields(media: Any, raw: str) -> Any:
+    """The response body with ``fields`` applied (list envelopes pick per item)."""
+    node = parse_fields(raw)
+    if not node.children:
+        return media
+    if isinstance(media, dict) and LIST_KEYS <= media.keys():
+        return {**media, "items": pick(media["items"], node)}
+    return pick(media, node)
+
+
+class FieldsMiddleware:
+    """Applies ``?fields=`` to every successful JSON response, as PocketBase does."""
+
+    async def process_response(self, req: Any, resp: Any, resource: Any, req_succeeded: bool) -> None:
+        raw = req.get_param("fields")
+        if not raw or not req_succeeded or resp.media is None:
+            return
+        status = int(str(resp.status).split()[0]) if resp.status else 200
+        if 200 <= status < 300:
+            try:
+                resp.media = apply_fields(resp.media, raw)
+            except ApiError as error:
+                resp.status = error.status
+                resp.media = error.to_json()

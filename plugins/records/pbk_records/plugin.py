@@ -1,0 +1,209 @@
+"""Collections and records over REST, and PocketBase's system schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+import weakref
+from importlib.resources import files
+from typing import Any
+
+import apsw
+from pbk_sdk import Migration, PluginInfo, Route, hookimpl, routes
+from pbk_sdk.errors import ApiError
+
+from . import ddl
+from .collections import Registry, SchemaBuilder, insert_row, new_secret, now
+from .fields import BUILTIN_FIELD_TYPES, complete_field
+from .filter import RequestInfo, compile_filter
+from .picker import FieldsMiddleware
+from .records import Records
+from .resources import (
+    CollectionImport,
+    CollectionItem,
+    CollectionList,
+    CollectionScaffolds,
+    CollectionTruncate,
+    RecordItem,
+    RecordList,
+)
+from .schema import RULES, Collection, option_keys
+from .schema_changes import SchemaChanges
+from .store import RecordStore
+
+PLUGIN = PluginInfo(name="records", description="Collections, records and the filter language.")
+
+#: PocketBase 0.40.6's system migrations. pbk's schema equals their combined result, so the
+#: first one creates it and the rest are recorded as applied (PocketBase then sees a data dir
+#: it can open). ``1640988000_aux_init.go`` (the logs table) belongs to whoever owns logs.
+POCKETBASE_INIT = "1640988000_init.go"
+POCKETBASE_LATER_MIGRATIONS = (
+    "1717233556_v0.23_migrate.go",
+    "1717233557_v0.23_migrate2.go",
+    "1717233558_v0.23_migrate3.go",
+    "1717233559_v0.23_migrate4.go",
+    "1763020353_update_default_auth_alert_templates.go",
+    "1778828400_normalize_indexes.go",
+)
+CREATE_COLLECTIONS_TABLE = """CREATE TABLE `_collections` (
+\t\t\t\t`id`         TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL,
+\t\t\t\t`system`     BOOLEAN DEFAULT FALSE NOT NULL,
+\t\t\t\t`type`       TEXT DEFAULT "base" NOT NULL,
+\t\t\t\t`name`       TEXT UNIQUE NOT NULL,
+\t\t\t\t`fields`     JSON DEFAULT "[]" NOT NULL,
+\t\t\t\t`indexes`    JSON DEFAULT "[]" NOT NULL,
+\t\t\t\t`listRule`   TEXT DEFAULT NULL,
+\t\t\t\t`viewRule`   TEXT DEFAULT NULL,
+\t\t\t\t`createRule` TEXT DEFAULT NULL,
+\t\t\t\t`updateRule` TEXT DEFAULT NULL,
+\t\t\t\t`deleteRule` TEXT DEFAULT NULL,
+\t\t\t\t`options`    JSON DEFAULT "{}" NOT NULL,
+\t\t\t\t`created`    TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL,
+\t\t\t\t`updated`    TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL
+\t\t\t)"""
+CREATE_PARAMS_TABLE = """CREATE TABLE IF NOT EXISTS `_params` (
+\t\t\t`id`      TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL,
+\t\t\t`value`   JSON DEFAULT NULL,
+\t\t\t`created` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL,
+\t\t\t`updated` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL
+\t\t)"""
+
+
+def _data(name: str) -> Any:
+    return json.loads(files("pbk_records").joinpath(name).read_text())
+
+
+def scaffolds() -> dict[str, Collection]:
+    """Empty collections of each type, as ``GET /api/collections/meta/scaffolds`` shows them."""
+    out = {}
+    for kind, data in _data("pocketbase_scaffolds.json").items():
+        row = {
+            "id": "",
+            "name": "",
+            "type": kind,
+            "system": False,
+            "fields": json.dumps(data["fields"]),
+            "indexes": "[]",
+            **{rule: data.get(rule) for rule in RULES},
+            "options": json.dumps({k: data[k] for k in option_keys(kind) if k in data}),
+            "created": "",
+            "updated": "",
+        }
+        out[kind] = Collection.from_row(row)
+    return out
+
+
+def create_pocketbase_schema(conn: apsw.Connection) -> None:
+    """``_collections``, ``_params`` and PocketBase 0.40's system collections, fresh secrets."""
+    conn.execute(CREATE_COLLECTIONS_TABLE)
+    conn.execute("CREATE INDEX idx__collections_type on `_collections` (`type`)")
+    conn.execute(CREATE_PARAMS_TABLE)
+    stamp = now()
+    for data in _data("pocketbase_system_collections.json"):
+        options = copy.deepcopy(data["options"])
+        for value in options.values():
+            if isinstance(value, dict) and "secret" in value:
+                value["secret"] = new_secret()
+        collection = Collection.from_row(
+            {
+                **data,
+                "fields": json.dumps(data["fields"]),
+                "indexes": json.dumps(data["indexes"]),
+                "options": json.dumps(options),
+                "created": stamp,
+                "updated": stamp,
+            }
+        )
+        ddl.create(conn, collection, BUILTIN_FIELD_TYPES)
+        insert_row(conn, collection)
+
+
+def _already_included(conn: apsw.Connection) -> None:
+    """PocketBase's upgrade migrations change older data; a fresh schema needs none of them."""
+
+
+class RecordsPlugin:
+    """The objects one app's records plugin works with."""
+
+    def __init__(self, app: Any) -> None:
+        self.field_types = dict(app.services.providers("field_type"))
+        self.registry = Registry()
+        self.scaffolds = scaffolds()
+        self.records = Records(app, self.registry, self.field_types)
+        self.builder = SchemaBuilder(
+            self.registry, self.field_types, complete_field, self.scaffolds, self.rule_problem
+        )
+        self.changes = SchemaChanges(app, self.registry, self.builder, self.field_types, self.records)
+
+    def rule_problem(self, expression: str, collection: Collection) -> str | None:
+        """Why a rule does not compile for this collection, or None."""
+        probe = RequestInfo(auth=None, body={}, query={}, headers={}, method="GET", context="default", is_superuser=False)
+        try:
+            compile_filter(expression, collection, _with_self(self.registry, collection), probe, mode="rule", table_alias="main")
+        except ApiError as error:
+            return error.message
+        return None
+
+
+def _with_self(registry: Registry, collection: Collection) -> Any:
+    """A schema lookup that also knows the collection being created or changed."""
+
+    def lookup(id_or_name: str) -> Collection | None:
+        if id_or_name in (collection.id, collection.name) or id_or_name.lower() == collection.name.lower():
+            return collection
+        return registry.get(id_or_name)
+
+    return lookup
+
+
+_plugins: weakref.WeakKeyDictionary[Any, RecordsPlugin] = weakref.WeakKeyDictionary()
+
+
+def state(app: Any) -> RecordsPlugin:
+    if app not in _plugins:
+        _plugins[app] = RecordsPlugin(app)
+    return _plugins[app]
+
+
+@hookimpl
+def pbk_register_field_types(app: Any) -> dict[str, Any]:
+    return dict(BUILTIN_FIELD_TYPES)
+
+
+@hookimpl
+def pbk_register_record_stores(app: Any) -> dict[str, Any]:
+    return {"sqlite": lambda app: RecordStore(state(app).registry, state(app).records)}
+
+
+@hookimpl
+def pbk_register_migrations(app: Any) -> list[Migration]:
+    return [
+        Migration(POCKETBASE_INIT, create_pocketbase_schema),
+        *(Migration(name, _already_included) for name in POCKETBASE_LATER_MIGRATIONS),
+    ]
+
+
+@hookimpl
+def pbk_register_routes(app: Any) -> list[Route]:
+    plugin = state(app)
+    shared = (app, plugin.registry, plugin.records)
+    collections = (plugin.registry, plugin.changes, plugin.scaffolds)
+    return [
+        Route(routes.RECORDS, RecordList(*shared)),
+        Route(routes.RECORD, RecordItem(*shared)),
+        Route(routes.COLLECTIONS, CollectionList(*collections)),
+        Route(routes.COLLECTION, CollectionItem(*collections)),
+        Route(routes.COLLECTION + "/truncate", CollectionTruncate(*collections)),
+        Route(routes.COLLECTIONS + "/import", CollectionImport(*collections)),
+        Route(routes.COLLECTIONS + "/meta/scaffolds", CollectionScaffolds(*collections)),
+    ]
+
+
+@hookimpl
+def pbk_register_middleware(app: Any) -> list[Any]:
+    return [FieldsMiddleware()]
+
+
+@hookimpl
+async def pbk_startup(app: Any) -> None:
+    await state(app).changes.reload()

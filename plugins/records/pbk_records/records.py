@@ -1,0 +1,775 @@
+"""Records: reads under API rules with filters, sort and expand; writes with modifiers.
+
+Every write runs in one transaction: the stored values are read, modifiers (``n+``,
+``tags-`` ...) are applied to them, the result is validated, the record events run and the
+SQL executes, and the rules that need the new record (create) are checked before commit.
+Because the transaction holds the single writer from the read to the commit, concurrent
+``score+`` updates are serialised and none is lost. ``*_success`` events fire after commit.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import secrets
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import apsw
+from pbk_sdk import events as ev
+from pbk_sdk.auth import RequestAuth
+from pbk_sdk.body import Body
+from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.events import RecordEvent
+
+from .collections import Registry, now
+from .ddl import quote
+from .filter import RequestInfo, compile_filter, compile_sort, has_unique_index
+from .schema import Collection, Field
+
+PER_PAGE = 30
+PER_PAGE_MAX = 1000
+EXPAND_DEPTH = 6
+BACK_RELATIONS_PER_RECORD = 1000
+IN_CHUNK = 500
+ID_ALPHABET = string.ascii_lowercase + string.digits
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+SUPERUSERS_ONLY = "Only superusers can perform this action."
+REQUIRED_REFERENCE = (
+    "Failed to delete record. Make sure that the record is not part of a required relation reference."
+)
+
+
+@dataclass
+class Context:
+    """Who asks, and the request values rules may read."""
+
+    auth: RequestAuth | None
+    info: RequestInfo
+    expand: Sequence[str] = ()
+
+    @property
+    def superuser(self) -> bool:
+        return self.auth is not None and self.auth.is_superuser
+
+
+@dataclass
+class _Input:
+    """A request body split into plain values and modifiers, known fields only."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    modifiers: list[tuple[str, str, Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _rows(cursor: apsw.Cursor) -> list[dict[str, Any]]:
+    try:
+        names = [d[0] for d in cursor.getdescription()]
+    except apsw.ExecutionCompleteError:
+        return []
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def parse_int(raw: str | None, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ApiError(400) from exc
+
+
+def parse_go_bool(raw: str | None) -> bool:
+    if raw is None or raw == "":
+        return False
+    if raw in GO_TRUE:
+        return True
+    if raw in GO_FALSE:
+        return False
+    raise ApiError(400)
+
+
+def random_id(length: int = 15) -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
+
+
+class Records:
+    """The records service the HTTP resources, batch and other plugins use."""
+
+    def __init__(self, app: Any, registry: Registry, field_types: Mapping[str, Any]) -> None:
+        self.app = app
+        self.db = app.db
+        self.events = app.events
+        self.registry = registry
+        self.field_types = field_types
+
+    # ------------------------------------------------------------------ values
+
+    def values_from_row(self, collection: Collection, row: Mapping[str, Any]) -> dict[str, Any]:
+        """API values of a stored row, every field included."""
+        out = {}
+        for f in collection.fields:
+            if f.name in row:
+                out[f.name] = self.field_types[f.type].from_db(f.data, row[f.name])
+        return out
+
+    def output(
+        self,
+        collection: Collection,
+        values: Mapping[str, Any],
+        ctx: Context,
+        *,
+        show_email: bool = False,
+    ) -> dict[str, Any]:
+        """The record as this requester may see it (hidden fields, email visibility)."""
+        out: dict[str, Any] = {}
+        for f in collection.fields:
+            if f.name not in values:
+                continue
+            if f.hidden and not ctx.superuser:
+                continue
+            if collection.is_auth and (f.type == "password" or f.name == "tokenKey"):
+                continue
+            if collection.is_auth and f.name == "email" and not (
+                show_email
+                or values.get("emailVisibility")
+                or ctx.superuser
+                or (ctx.auth is not None and ctx.auth.collection_id == collection.id and ctx.auth.id == values.get("id"))
+            ):
+                continue
+            out[f.name] = values[f.name]
+        out["collectionId"] = collection.id
+        out["collectionName"] = collection.name
+        return out
+
+    # ------------------------------------------------------------------ rules
+
+    def _refuse_locked(self, collection: Collection, name: str, ctx: Context) -> None:
+        """403 for a null (superusers only) rule: checked before anything else."""
+        if collection.rule(name) is None and not ctx.superuser:
+            raise ApiError(403, SUPERUSERS_ONLY)
+
+    def _rule(self, collection: Collection, name: str, ctx: Context) -> tuple[str, list[Any]] | None:
+        """The rule's SQL for this requester: None when it does not restrict them.
+
+        Raises 403 for a null (superusers only) rule.
+        """
+        expression = collection.rule(name)
+        if ctx.superuser:
+            return None
+        if expression is None:
+            raise ApiError(403, SUPERUSERS_ONLY)
+        if not expression.strip():
+            return None
+        compiled = compile_filter(
+            expression, collection, self.registry, ctx.info, mode="rule", table_alias="main"
+        )
+        return compiled.sql, list(compiled.params)
+
+    async def _matches(
+        self, collection: Collection, record_id: str, rule: tuple[str, list[Any]] | None
+    ) -> bool:
+        if rule is None:
+            return True
+        sql = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND ({rule[0]})"
+        return await self._read(lambda conn: conn.execute(sql, (record_id, *rule[1])).fetchone() is not None)
+
+    async def _read(self, fn: Any, *args: Any) -> Any:
+        """A read whose SQLite errors (from user filters) become PocketBase's 400."""
+        try:
+            return await self.db.read(fn, *args)
+        except apsw.Error as exc:
+            if isinstance(exc, apsw.InterruptError):
+                raise
+            raise ApiError(400) from exc
+
+    # ------------------------------------------------------------------ reads
+
+    async def list(self, collection: Collection, query: Mapping[str, str], ctx: Context) -> dict[str, Any]:
+        page = max(parse_int(query.get("page"), 1), 1)
+        per_page = parse_int(query.get("perPage"), PER_PAGE)
+        per_page = PER_PAGE if per_page <= 0 else min(per_page, PER_PAGE_MAX)
+        skip_total = parse_go_bool(query.get("skipTotal"))
+        rule = self._rule(collection, "listRule", ctx)
+        where: list[str] = []
+        params: list[Any] = []
+        if rule is not None:
+            where.append(f"({rule[0]})")
+            params += rule[1]
+        raw_filter = query.get("filter", "")
+        if raw_filter.strip():
+            compiled = compile_filter(
+                raw_filter, collection, self.registry, ctx.info, mode="filter", table_alias="main"
+            )
+            where.append(f"({compiled.sql})")
+            params += compiled.params
+        order_sql, order_params = "", []
+        raw_sort = query.get("sort", "")
+        if raw_sort.strip():
+            sort = compile_sort(raw_sort, collection, self.registry, ctx.info)
+            order_sql, order_params = f" ORDER BY {sort.sql}", list(sort.params)
+        table = quote(collection.name)
+        where_sql = f" WHERE {' AND '.join(where)}" if where else ""
+        select = (
+            f"SELECT main.* FROM {table} AS main{where_sql}{order_sql} LIMIT ? OFFSET ?"
+        )
+        count = f"SELECT COUNT(*) FROM {table} AS main{where_sql}"
+        offset = (page - 1) * per_page
+
+        def run(conn: apsw.Connection) -> tuple[int, list[dict[str, Any]]]:
+            total = -1 if skip_total else conn.execute(count, params).get
+            rows = _rows(conn.execute(select, (*params, *order_params, per_page, offset)))
+            return total, rows
+
+        total, rows = await self._read(run)
+        items = await self.present(collection, [self.values_from_row(collection, r) for r in rows], ctx)
+        total_pages = -1 if skip_total else (total + per_page - 1) // per_page
+        return {
+            "items": items,
+            "page": page,
+            "perPage": per_page,
+            "totalItems": total,
+            "totalPages": total_pages,
+        }
+
+    async def get(self, collection: Collection, record_id: str) -> dict[str, Any] | None:
+        """Stored values of one record, no rules (for other plugins and internal use)."""
+        sql = f"SELECT * FROM {quote(collection.name)} WHERE id = ?"
+        rows = await self._read(lambda conn: _rows(conn.execute(sql, (record_id,))))
+        return self.values_from_row(collection, rows[0]) if rows else None
+
+    async def view(self, collection: Collection, record_id: str, ctx: Context) -> dict[str, Any]:
+        rule = self._rule(collection, "viewRule", ctx)
+        sql = f"SELECT main.* FROM {quote(collection.name)} AS main WHERE main.id = ?"
+        params: list[Any] = [record_id]
+        if rule is not None:
+            sql += f" AND ({rule[0]})"
+            params += rule[1]
+        rows = await self._read(lambda conn: _rows(conn.execute(sql, params)))
+        if not rows:
+            raise ApiError(404)
+        [item] = await self.present(collection, [self.values_from_row(collection, rows[0])], ctx)
+        return item
+
+    async def present(
+        self, collection: Collection, records: list[dict[str, Any]], ctx: Context
+    ) -> list[dict[str, Any]]:
+        """Output form of stored values: visibility, then ``expand``."""
+        manageable = await self._manageable(collection, records, ctx)
+        out = [self.output(collection, r, ctx, show_email=r.get("id") in manageable) for r in records]
+        if ctx.expand and out:
+            await self._expand(collection, records, out, _expand_tree(ctx.expand), ctx, 1)
+        return out
+
+    async def _manageable(
+        self, collection: Collection, records: list[dict[str, Any]], ctx: Context
+    ) -> set[str]:
+        """Ids of auth records whose email the requester sees through ``manageRule``."""
+        rule = collection.rule("manageRule") if collection.is_auth else None
+        if not rule or ctx.superuser or ctx.auth is None:
+            return set()
+        hidden = [r["id"] for r in records if not r.get("emailVisibility")]
+        if not hidden:
+            return set()
+        compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
+        marks = ", ".join("?" for _ in hidden)
+        sql = f"SELECT main.id FROM {quote(collection.name)} AS main WHERE main.id IN ({marks}) AND ({compiled.sql})"
+        rows = await self._read(lambda conn: conn.execute(sql, (*hidden, *compiled.params)).fetchall())
+        return {row[0] for row in rows}
+
+    # ------------------------------------------------------------------ expand
+
+    async def _expand(
+        self,
+        collection: Collection,
+        records: list[dict[str, Any]],
+        outputs: list[dict[str, Any]],
+        tree: dict[str, dict[str, Any]],
+        ctx: Context,
+        depth: int,
+    ) -> None:
+        for name, subtree in tree.items():
+            resolved = await self._resolve_expand(collection, records, name, ctx)
+            if resolved is None:
+                continue  # not a relation: ignored, as PocketBase does
+            target, related, assign = resolved
+            for output in outputs:
+                output.setdefault("expand", {})
+            if not related:
+                continue
+            related_values = list(related.values())
+            related_out = await self.present(target, related_values, Context(ctx.auth, ctx.info))
+            by_id = {values["id"]: out for values, out in zip(related_values, related_out, strict=True)}
+            if subtree and depth < EXPAND_DEPTH:
+                await self._expand(target, related_values, related_out, subtree, ctx, depth + 1)
+            for values, output in zip(records, outputs, strict=True):
+                value = assign(values, by_id)
+                if value is not None:
+                    output["expand"][name] = value
+
+    async def _resolve_expand(
+        self, collection: Collection, records: list[dict[str, Any]], name: str, ctx: Context
+    ) -> tuple[Collection, dict[str, dict[str, Any]], Any] | None:
+        field_ = collection.field(name)
+        if field_ is not None and field_.type == "relation":
+            if field_.hidden and not ctx.superuser:
+                return None
+            target = self.registry.get(str(field_.get("collectionId", "")))
+            if target is None:
+                return None
+            multiple = self.field_types["relation"].is_multiple(field_.data)
+            ids: list[str] = []
+            for values in records:
+                value = values.get(name)
+                ids.extend(value if isinstance(value, list) else [value] if value else [])
+            related = await self._visible_by_ids(target, list(dict.fromkeys(ids)), ctx)
+
+            def assign(values: dict[str, Any], by_id: dict[str, Any]) -> Any:
+                value = values.get(name)
+                if multiple:
+                    items = [by_id[i] for i in (value or []) if i in by_id]
+                    return items or None
+                return by_id.get(value) if value else None
+
+            return target, related, assign
+        if "_via_" in name:
+            target_name, _, field_name = name.partition("_via_")
+            target = self.registry.get(target_name)
+            back = target.field(field_name) if target else None
+            if target is None or back is None or back.type != "relation" or back.get("collectionId") != collection.id:
+                return None
+            ids = [values["id"] for values in records]
+            related = await self._back_related(target, back, ids, ctx)
+            single = has_unique_index(target, back.name)
+
+            def assign_back(values: dict[str, Any], by_id: dict[str, Any]) -> Any:
+                matches = [
+                    by_id[rid]
+                    for rid, rvalues in related.items()
+                    if values["id"] == rvalues.get(back.name)
+                    or (isinstance(rvalues.get(back.name), list) and values["id"] in rvalues[back.name])
+                ][:BACK_RELATIONS_PER_RECORD]
+                if not matches:
+                    return None
+                return matches[0] if single else matches
+
+            return target, related, assign_back
+        return None
+
+    async def _visible_by_ids(
+        self, collection: Collection, ids: list[str], ctx: Context
+    ) -> dict[str, dict[str, Any]]:
+        if not ids:
+            return {}
+        expand_ctx = Context(ctx.auth, _with_context(ctx.info, "expand"))
+        try:
+            rule = self._rule(collection, "viewRule", expand_ctx)
+        except ApiError:
+            return {}  # a superusers-only collection expands to nothing for others
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start : start + IN_CHUNK]
+            sql = f"SELECT main.* FROM {quote(collection.name)} AS main WHERE main.id IN ({', '.join('?' for _ in chunk)})"
+            params: list[Any] = list(chunk)
+            if rule is not None:
+                sql += f" AND ({rule[0]})"
+                params += rule[1]
+            for row in await self._read(lambda conn, s=sql, p=params: _rows(conn.execute(s, p))):
+                found[row["id"]] = self.values_from_row(collection, row)
+        return {i: found[i] for i in ids if i in found}
+
+    async def _back_related(
+        self, collection: Collection, back: Field, ids: list[str], ctx: Context
+    ) -> dict[str, dict[str, Any]]:
+        expand_ctx = Context(ctx.auth, _with_context(ctx.info, "expand"))
+        try:
+            rule = self._rule(collection, "viewRule", expand_ctx)
+        except ApiError:
+            return {}
+        column = f"main.{quote(back.name)}"
+        found: dict[str, dict[str, Any]] = {}
+        multiple = self.field_types["relation"].is_multiple(back.data)
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start : start + IN_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            condition = (
+                f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value IN ({marks}))"
+                if multiple
+                else f"{column} IN ({marks})"
+            )
+            sql = f"SELECT main.* FROM {quote(collection.name)} AS main WHERE {condition}"
+            params: list[Any] = list(chunk)
+            if rule is not None:
+                sql += f" AND ({rule[0]})"
+                params += rule[1]
+            sql += " ORDER BY main.rowid"
+            for row in await self._read(lambda conn, s=sql, p=params: _rows(conn.execute(s, p))):
+                found[row["id"]] = self.values_from_row(collection, row)
+        return found
+
+    # ------------------------------------------------------------------ writes
+
+    def _split_input(self, collection: Collection, data: Mapping[str, Any], ctx: Context) -> _Input:
+        parsed = _Input()
+        for key, value in data.items():
+            name, op = key, ""
+            if key.endswith("+"):
+                name, op = key[:-1], "+"
+            elif key.startswith("+"):
+                name, op = key[1:], "^"
+            elif key.endswith("-"):
+                name, op = key[:-1], "-"
+            f = collection.field(name)
+            if f is None:
+                if collection.is_auth and key in ("passwordConfirm", "oldPassword"):
+                    parsed.extras[key] = value
+                continue
+            if f.type == "autodate" or (f.hidden and not ctx.superuser and f.type != "password"):
+                continue
+            if collection.is_auth and f.name == "tokenKey":
+                continue
+            if op:
+                parsed.modifiers.append((name, op, value))
+            else:
+                parsed.values[name] = value
+        return parsed
+
+    def _apply(self, collection: Collection, values: dict[str, Any], parsed: _Input) -> None:
+        for name, raw in parsed.values.items():
+            f = collection.field(name)
+            assert f is not None
+            if f.type == "password":
+                continue  # hashed separately, after validation
+            values[name] = self.field_types[f.type].normalize(f.data, raw)
+        for name, op, raw in parsed.modifiers:
+            f = collection.field(name)
+            assert f is not None
+            field_type = self.field_types[f.type]
+            current = values.get(name, field_type.zero_value(f.data))
+            if f.type == "number":
+                delta = field_type.normalize(f.data, raw)
+                if op == "+":
+                    values[name] = field_type.normalize(f.data, (current or 0) + delta)
+                elif op == "-":
+                    values[name] = field_type.normalize(f.data, (current or 0) - delta)
+            elif field_type.is_multiple(f.data):
+                items = field_type.normalize(f.data, raw)
+                current_list = list(current or [])
+                if op == "+":
+                    merged = current_list + [i for i in items if i not in current_list]
+                elif op == "^":
+                    merged = [i for i in items if i not in current_list] + current_list
+                else:
+                    merged = [i for i in current_list if i not in items]
+                values[name] = field_type.normalize(f.data, merged)
+            elif op == "-" and f.type in ("select", "relation", "file"):
+                removed = field_type.normalize(f.data, raw)
+                if current == removed or (isinstance(raw, list) and current in raw):
+                    values[name] = field_type.zero_value(f.data)
+
+    def _validate(self, collection: Collection, values: dict[str, Any], plain_password: str | None) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        for f in collection.fields:
+            if f.type == "autodate":
+                continue
+            value = plain_password if f.type == "password" and plain_password is not None else values.get(f.name)
+            if f.type == "password" and plain_password is None:
+                if f.required and not values.get(f.name):
+                    errors[f.name] = FieldError("validation_required", "Cannot be blank.")
+                continue
+            problem = self.field_types[f.type].validate(f.data, value)
+            if problem is not None:
+                errors[f.name] = problem
+        return errors
+
+    async def _check_relations(self, collection: Collection, values: Mapping[str, Any], errors: dict[str, Any]) -> None:
+        for f in collection.fields:
+            if f.type != "relation" or f.name in errors:
+                continue
+            value = values.get(f.name)
+            ids = value if isinstance(value, list) else [value] if value else []
+            if not ids:
+                continue
+            target = self.registry.get(str(f.get("collectionId", "")))
+            if target is None:
+                errors[f.name] = FieldError("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
+                continue
+            marks = ", ".join("?" for _ in ids)
+            sql = f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})"
+            count = await self.db.read(lambda conn, s=sql, i=ids: conn.execute(s, i).get)
+            if count != len(set(ids)):
+                errors[f.name] = FieldError("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
+
+    def _hash_password(self, password: str) -> str:
+        try:
+            hasher = self.app.services.get("password_hasher", "bcrypt")
+        except LookupError as exc:
+            raise ApiError(500, "No password hasher is installed (the auth plugin provides bcrypt).") from exc
+        return hasher.hash(password)
+
+    def _autogenerate(self, collection: Collection, values: dict[str, Any]) -> None:
+        for f in collection.fields:
+            if f.type == "text" and not values.get(f.name) and f.get("autogeneratePattern"):
+                values[f.name] = self.field_types["text"].autogenerate(f.data)
+
+    async def create(self, collection: Collection, body: Body, ctx: Context) -> dict[str, Any]:
+        """Create a record from a request body; returns its stored values."""
+        if collection.is_view:
+            raise ApiError(400, "Unsupported collection type.")
+        self._refuse_locked(collection, "createRule", ctx)
+        parsed = self._split_input(collection, body.data, ctx)
+        values = {f.name: self.field_types[f.type].zero_value(f.data) for f in collection.fields}
+        self._apply(collection, values, parsed)
+        self._autogenerate(collection, values)
+        stamp = now()
+        for f in collection.fields:
+            if f.type == "autodate" and (f.get("onCreate") or f.get("onUpdate")):
+                values[f.name] = stamp
+        errors: dict[str, Any] = {}
+        password = self._password_input(collection, parsed, errors, creating=True)
+        if collection.is_auth and "verified" in parsed.values and values.get("verified") and not ctx.superuser:
+            if not await self._can_manage(collection, None, ctx):
+                errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
+        errors = {**self._validate(collection, values, password), **errors}
+        await self._check_relations(collection, values, errors)
+        if password is not None and "password" not in errors:
+            values["password"] = self._hash_password(password)
+        event = RecordEvent(collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors)
+        ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
+        rule = self._rule(collection, "createRule", ctx)
+        async with self.db.transaction():
+            await self.events.trigger(ev.RECORD_VALIDATE, event, self._raise_errors("Failed to create record."))
+            await self.events.trigger(ev.RECORD_CREATE, event, self._insert)
+            if rule is not None and not await self._matches(collection, values["id"], rule):
+                raise ApiError(400, "Failed to create record.")
+            self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
+        return event.record
+
+    async def update(self, collection: Collection, record_id: str, body: Body, ctx: Context) -> dict[str, Any]:
+        if collection.is_view:
+            raise ApiError(400, "Unsupported collection type.")
+        self._refuse_locked(collection, "updateRule", ctx)
+        parsed = self._split_input(collection, body.data, ctx)
+        async with self.db.transaction():
+            original = await self.get(collection, record_id)
+            if original is None:
+                raise ApiError(404)
+            preview = copy.deepcopy(original)
+            self._apply(collection, preview, parsed)
+            ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, preview, parsed))
+            rule = self._rule(collection, "updateRule", ctx)
+            if rule is not None and not await self._matches(collection, record_id, rule):
+                raise ApiError(404)
+            values = copy.deepcopy(original)
+            self._apply(collection, values, parsed)
+            errors: dict[str, Any] = {}
+            if values.get("id") != record_id:
+                errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
+                values["id"] = record_id
+            for f in collection.fields:
+                if f.type == "autodate" and f.get("onUpdate"):
+                    values[f.name] = now()
+            password = self._password_input(collection, parsed, errors, creating=False)
+            if collection.is_auth:
+                await self._auth_update_checks(collection, original, values, parsed, password, ctx, errors)
+            errors = {**self._validate(collection, values, password), **errors}
+            await self._check_relations(collection, values, errors)
+            if password is not None and "password" not in errors:
+                values["password"] = self._hash_password(password)
+            if collection.is_auth and (password is not None or values.get("email") != original.get("email")):
+                values["tokenKey"] = self.field_types["text"].autogenerate(collection.field("tokenKey").data)
+            ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
+            event = RecordEvent(
+                collection=collection, record=values, original=original, auth=ctx.auth, files=body.files, errors=errors
+            )
+            await self.events.trigger(ev.RECORD_VALIDATE, event, self._raise_errors("Failed to update record."))
+            await self.events.trigger(ev.RECORD_UPDATE, event, self._update)
+            self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, event))
+        return event.record
+
+    async def delete(self, collection: Collection, record_id: str, ctx: Context) -> None:
+        if collection.is_view:
+            raise ApiError(400, "Unsupported collection type.")
+        rule = self._rule(collection, "deleteRule", ctx)
+        async with self.db.transaction():
+            original = await self.get(collection, record_id)
+            if original is None or (rule is not None and not await self._matches(collection, record_id, rule)):
+                raise ApiError(404)
+            await self.delete_values(collection, original, ctx, visited=set())
+
+    async def delete_values(
+        self, collection: Collection, values: dict[str, Any], ctx: Context, *, visited: set[str]
+    ) -> None:
+        """Delete a record inside the current transaction, resolving references first."""
+        key = f"{collection.id}/{values['id']}"
+        if key in visited:
+            return
+        visited.add(key)
+        for ref_collection, ref_field in self.registry.references_to(collection):
+            if ref_collection.is_view:
+                continue
+            for ref_values in await self._referencing(ref_collection, ref_field, values["id"]):
+                if ref_field.get("cascadeDelete"):
+                    await self.delete_values(ref_collection, ref_values, ctx, visited=visited)
+                    continue
+                current = ref_values.get(ref_field.name)
+                remaining = [i for i in current if i != values["id"]] if isinstance(current, list) else ""
+                if ref_field.required and not remaining:
+                    raise ApiError(400, REQUIRED_REFERENCE)
+                updated = {**ref_values, ref_field.name: remaining}
+                event = RecordEvent(collection=ref_collection, record=updated, original=ref_values, auth=ctx.auth)
+                await self.events.trigger(ev.RECORD_UPDATE, event, self._update)
+                self.db.after_commit(lambda e=event: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, e))
+        event = RecordEvent(collection=collection, record=values, original=values, auth=ctx.auth)
+        await self.events.trigger(ev.RECORD_DELETE, event, self._delete)
+        self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, event))
+
+    async def _referencing(self, collection: Collection, f: Field, record_id: str) -> list[dict[str, Any]]:
+        column = quote(f.name)
+        if self.field_types["relation"].is_multiple(f.data):
+            condition = f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = ?)"
+        else:
+            condition = f"{column} = ?"
+        sql = f"SELECT * FROM {quote(collection.name)} WHERE {condition}"
+        rows = await self.db.read(lambda conn: _rows(conn.execute(sql, (record_id,))))
+        return [self.values_from_row(collection, r) for r in rows]
+
+    # ------------------------------------------------------------------ auth records
+
+    def _password_input(
+        self, collection: Collection, parsed: _Input, errors: dict[str, Any], *, creating: bool
+    ) -> str | None:
+        """The new plain password, with passwordConfirm checked; None when unchanged."""
+        if not collection.is_auth:
+            return None
+        raw = parsed.values.get("password")
+        if raw is None or raw == "":
+            if creating:
+                errors["password"] = FieldError("validation_required", "Cannot be blank.")
+            return None
+        password = raw if isinstance(raw, str) else str(raw)
+        if parsed.extras.get("passwordConfirm") != raw:
+            errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
+        return password
+
+    async def _can_manage(self, collection: Collection, record_id: str | None, ctx: Context) -> bool:
+        rule = collection.rule("manageRule")
+        if ctx.superuser:
+            return True
+        if not rule or ctx.auth is None or record_id is None:
+            return False
+        compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
+        return await self._matches(collection, record_id, (compiled.sql, list(compiled.params)))
+
+    async def _auth_update_checks(
+        self,
+        collection: Collection,
+        original: Mapping[str, Any],
+        values: dict[str, Any],
+        parsed: _Input,
+        password: str | None,
+        ctx: Context,
+        errors: dict[str, Any],
+    ) -> None:
+        manager = await self._can_manage(collection, original["id"], ctx)
+        if manager:
+            return
+        for name in ("email", "verified"):
+            if name in parsed.values and values.get(name) != original.get(name):
+                errors[name] = FieldError("validation_values_mismatch", "Values don't match.")
+        if password is not None:
+            old = parsed.extras.get("oldPassword")
+            if not old:
+                errors["oldPassword"] = FieldError("validation_required", "Cannot be blank.")
+            elif not self._verify_password(str(old), str(original.get("password", ""))):
+                errors["oldPassword"] = FieldError("validation_invalid_old_password", "Missing or invalid old password.")
+
+    def _verify_password(self, password: str, hashed: str) -> bool:
+        try:
+            hasher = self.app.services.get("password_hasher", "bcrypt")
+        except LookupError:
+            return False
+        return bool(hashed) and hasher.verify(password, hashed)
+
+    # ------------------------------------------------------------------ SQL
+
+    def _raise_errors(self, message: str) -> Any:
+        async def default(event: RecordEvent) -> None:
+            if event.errors:
+                raise ApiError(400, message, event.errors)
+            if event.files and not self.app.services.providers("file_storage"):
+                raise ApiError(400, message, {
+                    name: FieldError("validation_invalid_file", "File uploads need a file storage plugin.")
+                    for name in event.files
+                })
+
+        return default
+
+    async def _insert(self, event: RecordEvent) -> None:
+        collection, values = event.collection, event.record
+        row = self._db_row(collection, values)
+        columns = ", ".join(quote(c) for c in row)
+        sql = f"INSERT INTO {quote(collection.name)} ({columns}) VALUES ({', '.join('?' for _ in row)})"
+        await self._write_unique(collection, sql, tuple(row.values()), "Failed to create record.")
+
+    async def _update(self, event: RecordEvent) -> None:
+        collection, values = event.collection, event.record
+        row = self._db_row(collection, values)
+        assignments = ", ".join(f"{quote(c)} = ?" for c in row)
+        sql = f"UPDATE {quote(collection.name)} SET {assignments} WHERE id = ?"
+        await self._write_unique(collection, sql, (*row.values(), values["id"]), "Failed to update record.")
+
+    async def _delete(self, event: RecordEvent) -> None:
+        sql = f"DELETE FROM {quote(event.collection.name)} WHERE id = ?"
+        await self.db.write(lambda conn: conn.execute(sql, (event.record["id"],)))
+
+    def _db_row(self, collection: Collection, values: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            f.name: self.field_types[f.type].to_db(f.data, values.get(f.name))
+            for f in collection.fields
+            if f.name in values
+        }
+
+    async def _write_unique(self, collection: Collection, sql: str, params: tuple[Any, ...], message: str) -> None:
+        try:
+            await self.db.write(lambda conn: conn.execute(sql, params))
+        except apsw.ConstraintError as exc:
+            text = str(exc)
+            if "UNIQUE constraint failed" not in text:
+                raise ApiError(400, message) from exc
+            errors: dict[str, Any] = {}
+            for column in text.split("failed:", 1)[1].split(","):
+                name = column.strip().split(".")[-1]
+                errors[name] = FieldError("validation_not_unique", "Value must be unique.")
+            raise ApiError(400, message, errors) from exc
+
+    async def _after(self, name: str, event: RecordEvent) -> None:
+        if self.events.has(name):
+            await self.events.trigger(name, event)
+
+
+def _expand_tree(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+    tree: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        node = tree
+        for segment in path.split(".")[:EXPAND_DEPTH]:
+            if segment:
+                node = node.setdefault(segment, {})
+    return tree
+
+
+def _with_context(info: RequestInfo, context: str) -> RequestInfo:
+    return dataclasses.replace(info, context=context)
+
+
+def _body_for_rules(collection: Collection, values: Mapping[str, Any], parsed: _Input) -> dict[str, Any]:
+    """``@request.body``: the submitted fields with modifiers applied (PocketBase's semantics)."""
+    submitted = set(parsed.values) | {name for name, _, _ in parsed.modifiers}
+    body = {name: values.get(name) for name in submitted if name in values}
+    if "password" in parsed.values:
+        body["password"] = parsed.values["password"]
+    body.update(parsed.extras)
+    return body

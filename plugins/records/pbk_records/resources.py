@@ -1,0 +1,278 @@
+"""HTTP resources: ``/api/collections`` and ``/api/collections/{collection}/records``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pbk_sdk import events as ev
+from pbk_sdk.auth import RequestAuth, request_auth
+from pbk_sdk.body import Body, read_body
+from pbk_sdk.errors import ApiError
+from pbk_sdk.events import RecordRequestEvent
+
+from .collections import Registry
+from .filter import RequestInfo, compile_filter, compile_sort
+from .records import Context, Records, parse_go_bool, parse_int
+from .schema import Collection, Field
+from .schema_changes import SchemaChanges
+
+BAD_BODY = "Something went wrong while processing your request."
+MISSING_COLLECTION = "Missing or invalid collection context."
+
+
+def request_info(req: Any, auth: RequestAuth | None, context: str = "default") -> RequestInfo:
+    """What ``@request.*`` sees for this request."""
+    record = None
+    if auth is not None:
+        record = {**auth.record, "collectionId": auth.collection_id, "collectionName": auth.collection_name}
+    headers = {name.lower().replace("-", "_"): value for name, value in req.headers.items()}
+    query = {key: value if isinstance(value, str) else value[-1] for key, value in req.params.items()}
+    return RequestInfo(
+        auth=record,
+        body={},
+        query=query,
+        headers=headers,
+        method=req.method,
+        context=context,
+        is_superuser=auth is not None and auth.is_superuser,
+    )
+
+
+def request_context(req: Any) -> Context:
+    auth = request_auth(req)
+    expand = [part.strip() for part in (req.get_param("expand") or "").split(",") if part.strip()]
+    return Context(auth=auth, info=request_info(req, auth), expand=expand)
+
+
+class RecordsResources:
+    """Shared parts of the two records resources."""
+
+    def __init__(self, app: Any, registry: Registry, records: Records) -> None:
+        self.app = app
+        self.registry = registry
+        self.records = records
+
+    def collection(self, id_or_name: str) -> Collection:
+        collection = self.registry.get(id_or_name)
+        if collection is None:
+            raise ApiError(404, MISSING_COLLECTION)
+        return collection
+
+    async def run(self, name: str, event: RecordRequestEvent, action: Any) -> Any:
+        async def default(e: RecordRequestEvent) -> None:
+            e.result = await action(e)
+
+        await self.app.events.trigger(name, event, default)
+        return event.result
+
+
+class RecordList(RecordsResources):
+    """``GET`` (list) and ``POST`` (create) on ``/api/collections/{collection}/records``."""
+
+    async def on_get(self, req: Any, resp: Any, collection: str) -> None:
+        coll = self.collection(collection)
+        ctx = request_context(req)
+        query = {key: value if isinstance(value, str) else value[-1] for key, value in req.params.items()}
+        event = RecordRequestEvent(request=req, response=resp, collection=coll)
+        resp.media = await self.run(
+            ev.RECORDS_LIST_REQUEST, event, lambda e: self.records.list(e.collection, query, ctx)
+        )
+
+    async def on_post(self, req: Any, resp: Any, collection: str) -> None:
+        coll = self.collection(collection)
+        ctx = request_context(req)
+        body = await read_body(req, bad_json=BAD_BODY)
+        try:
+            event = RecordRequestEvent(request=req, response=resp, collection=coll, body=body.data)
+
+            async def create(e: RecordRequestEvent) -> Any:
+                values = await self.records.create(e.collection, Body(e.body, body.files), ctx)
+                [item] = await self.records.present(e.collection, [values], ctx)
+                return item
+
+            resp.media = await self.run(ev.RECORD_CREATE_REQUEST, event, create)
+        finally:
+            body.close()
+
+
+class RecordItem(RecordsResources):
+    """``GET``/``PATCH``/``DELETE`` on ``/api/collections/{collection}/records/{record_id}``."""
+
+    async def on_get(self, req: Any, resp: Any, collection: str, record_id: str) -> None:
+        coll = self.collection(collection)
+        ctx = request_context(req)
+        event = RecordRequestEvent(request=req, response=resp, collection=coll, record_id=record_id)
+        resp.media = await self.run(
+            ev.RECORD_VIEW_REQUEST, event, lambda e: self.records.view(e.collection, e.record_id, ctx)
+        )
+
+    async def on_patch(self, req: Any, resp: Any, collection: str, record_id: str) -> None:
+        coll = self.collection(collection)
+        ctx = request_context(req)
+        body = await read_body(req, bad_json=BAD_BODY)
+        try:
+            event = RecordRequestEvent(
+                request=req, response=resp, collection=coll, record_id=record_id, body=body.data
+            )
+
+            async def update(e: RecordRequestEvent) -> Any:
+                values = await self.records.update(e.collection, e.record_id, Body(e.body, body.files), ctx)
+                [item] = await self.records.present(e.collection, [values], ctx)
+                return item
+
+            resp.media = await self.run(ev.RECORD_UPDATE_REQUEST, event, update)
+        finally:
+            body.close()
+
+    async def on_delete(self, req: Any, resp: Any, collection: str, record_id: str) -> None:
+        coll = self.collection(collection)
+        ctx = request_context(req)
+        event = RecordRequestEvent(request=req, response=resp, collection=coll, record_id=record_id)
+
+        async def delete(e: RecordRequestEvent) -> bool:
+            await self.records.delete(e.collection, e.record_id, ctx)
+            return True
+
+        await self.run(ev.RECORD_DELETE_REQUEST, event, delete)
+        resp.status = 204
+
+
+# --------------------------------------------------------------------------- collections API
+
+COLLECTIONS_TABLE = Collection(
+    id="_collections",
+    name="_collections",
+    fields=[
+        Field({"name": "id", "type": "text"}),
+        Field({"name": "created", "type": "text"}),
+        Field({"name": "updated", "type": "text"}),
+        Field({"name": "name", "type": "text"}),
+        Field({"name": "system", "type": "bool"}),
+        Field({"name": "type", "type": "text"}),
+    ],
+)
+
+
+def require_superuser(req: Any) -> RequestAuth:
+    auth = request_auth(req)
+    if auth is None:
+        raise ApiError(401, "The request requires valid record authorization token.")
+    if not auth.is_superuser:
+        raise ApiError(403, "The authorized record is not allowed to perform this action.")
+    return auth
+
+
+class CollectionsResources:
+    def __init__(self, registry: Registry, changes: SchemaChanges, scaffolds: dict[str, Collection]) -> None:
+        self.registry = registry
+        self.changes = changes
+        self.scaffolds = scaffolds
+
+    def collection(self, id_or_name: str) -> Collection:
+        collection = self.registry.get(id_or_name)
+        if collection is None:
+            raise ApiError(404)
+        return collection
+
+
+class CollectionList(CollectionsResources):
+    """``GET``/``POST /api/collections`` (superusers only)."""
+
+    async def on_get(self, req: Any, resp: Any) -> None:
+        auth = require_superuser(req)
+        info = request_info(req, auth)
+        page = max(parse_int(req.get_param("page"), 1), 1)
+        per_page = parse_int(req.get_param("perPage"), 30)
+        per_page = 30 if per_page <= 0 else min(per_page, 1000)
+        skip_total = parse_go_bool(req.get_param("skipTotal"))
+        where, params = "", []
+        raw_filter = req.get_param("filter") or ""
+        if raw_filter.strip():
+            compiled = compile_filter(raw_filter, COLLECTIONS_TABLE, lambda _: None, info, mode="filter", table_alias="main")
+            where, params = f" WHERE {compiled.sql}", list(compiled.params)
+        order, order_params = " ORDER BY main.rowid", []
+        raw_sort = req.get_param("sort") or ""
+        if raw_sort.strip():
+            sort = compile_sort(raw_sort, COLLECTIONS_TABLE, lambda _: None, info)
+            order, order_params = f" ORDER BY {sort.sql}", list(sort.params)
+
+        def run(conn: Any) -> tuple[int, list[str]]:
+            total = -1 if skip_total else conn.execute(f"SELECT COUNT(*) FROM _collections AS main{where}", params).get
+            ids = [row[0] for row in conn.execute(
+                f"SELECT main.id FROM _collections AS main{where}{order} LIMIT ? OFFSET ?",
+                (*params, *order_params, per_page, (page - 1) * per_page),
+            )]
+            return total, ids
+
+        try:
+            total, ids = await self.changes.db.read(run)
+        except ApiError:
+            raise
+        except Exception as exc:
+            raise ApiError(400) from exc
+        items = [c.to_json() for c in (self.registry.get(i) for i in ids) if c is not None]
+        resp.media = {
+            "items": items,
+            "page": page,
+            "perPage": per_page,
+            "totalItems": total,
+            "totalPages": -1 if skip_total else (total + per_page - 1) // per_page,
+        }
+
+    async def on_post(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        body = await read_body(req, bad_json="An error occurred while loading the submitted data.")
+        collection = await self.changes.create(body.data)
+        resp.media = collection.to_json()
+
+
+class CollectionItem(CollectionsResources):
+    """``GET``/``PATCH``/``DELETE /api/collections/{collection}``."""
+
+    async def on_get(self, req: Any, resp: Any, collection: str) -> None:
+        require_superuser(req)
+        resp.media = self.collection(collection).to_json()
+
+    async def on_patch(self, req: Any, resp: Any, collection: str) -> None:
+        require_superuser(req)
+        existing = self.collection(collection)
+        body = await read_body(req, bad_json="An error occurred while loading the submitted data.")
+        updated = await self.changes.update(existing, body.data)
+        resp.media = updated.to_json()
+
+    async def on_delete(self, req: Any, resp: Any, collection: str) -> None:
+        require_superuser(req)
+        await self.changes.delete(self.collection(collection))
+        resp.status = 204
+
+
+class CollectionTruncate(CollectionsResources):
+    """``DELETE /api/collections/{collection}/truncate``."""
+
+    async def on_delete(self, req: Any, resp: Any, collection: str) -> None:
+        require_superuser(req)
+        await self.changes.truncate(self.collection(collection), request_context(req))
+        resp.status = 204
+
+
+class CollectionImport(CollectionsResources):
+    """``PUT /api/collections/import`` ``{collections, deleteMissing}``."""
+
+    async def on_put(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        body = await read_body(req, bad_json="An error occurred while loading the submitted data.")
+        await self.changes.import_collections(body.data.get("collections"), bool(body.data.get("deleteMissing")))
+        resp.status = 204
+
+
+class CollectionScaffolds(CollectionsResources):
+    """``GET /api/collections/meta/scaffolds``: empty collections of each type."""
+
+    async def on_get(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        out = {}
+        for kind, scaffold in self.scaffolds.items():
+            data = scaffold.to_json()
+            data.update(id="", name="", created="", updated="")
+            out[kind] = data
+        resp.media = out

@@ -1,0 +1,197 @@
+"""Collection create/update/delete/truncate/import: validation, DDL and ``_collections`` rows
+in one transaction, the in-memory registry refreshed after commit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import apsw
+from pbk_sdk import events as ev
+from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.events import CollectionEvent
+
+from . import ddl
+from .collections import Registry, SchemaBuilder, insert_row, load_all, update_row
+from .schema import Collection
+from .views import infer_fields
+
+
+class SchemaChanges:
+    def __init__(
+        self,
+        app: Any,
+        registry: Registry,
+        builder: SchemaBuilder,
+        field_types: Mapping[str, Any],
+        records: Any,
+    ) -> None:
+        self.app = app
+        self.db = app.db
+        self.registry = registry
+        self.builder = builder
+        self.field_types = field_types
+        self.records = records
+
+    async def reload(self) -> None:
+        self.registry.replace(await self.db.read(load_all))
+
+    def _refresh_after_commit(self, name: str, event: CollectionEvent) -> None:
+        async def refresh() -> None:
+            await self.reload()
+            if self.app.events.has(name):
+                await self.app.events.trigger(name, event)
+
+        self.db.after_commit(refresh)
+
+    def _ddl_error(self, exc: apsw.Error, failure: str, collection: Collection) -> ApiError:
+        """Blame the index whose statement failed, or the fields."""
+        failed_sql = getattr(exc, "pbk_statement", "")
+        for position, index in enumerate(collection.indexes):
+            if index == failed_sql:
+                return ApiError(400, failure, {"indexes": {str(position): FieldError("validation_invalid_index_expression", "Invalid index expression.")}})
+        return ApiError(400, failure, {"fields": FieldError("validation_invalid_value", f"Invalid schema: {exc}")})
+
+    async def _apply_create(self, collection: Collection, failure: str) -> None:
+        def create(conn: apsw.Connection) -> None:
+            try:
+                ddl.create(conn, collection, self.field_types)
+            except apsw.Error as exc:
+                if collection.is_view:
+                    raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")}) from exc
+                raise self._ddl_error(exc, failure, collection) from exc
+            if collection.is_view:
+                from .fields import complete_field
+
+                collection.replace_fields(
+                    [type(f)(complete_field(f.data, self.field_types)) for f in infer_fields(conn, collection.name, collection.view_query, self.registry)]
+                )
+            self._check_indexes(conn, collection, failure)
+            insert_row(conn, collection)
+
+        await self.db.write(create)
+
+    def _check_indexes(self, conn: apsw.Connection, collection: Collection, failure: str) -> None:
+        for position, index in enumerate(collection.indexes):
+            name = ddl.index_name(index)
+            found = name and conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+            ).fetchone()
+            if not found:
+                raise ApiError(400, failure, {"indexes": {str(position): FieldError("validation_invalid_index_expression", "Invalid index expression.")}})
+
+    async def create(self, payload: Mapping[str, Any]) -> Collection:
+        failure = "Failed to create collection."
+        collection = self.builder.build(payload, None, failure)
+        async with self.db.transaction():
+            await self._apply_create(collection, failure)
+            self._refresh_after_commit(ev.COLLECTION_AFTER_CREATE_SUCCESS, CollectionEvent(collection=collection))
+        return collection
+
+    async def update(self, existing: Collection, payload: Mapping[str, Any]) -> Collection:
+        failure = "Failed to update collection."
+        collection = self.builder.build(payload, existing, failure)
+
+        def change(conn: apsw.Connection) -> None:
+            try:
+                ddl.update(conn, existing, collection, self.field_types)
+            except apsw.ConstraintError as exc:
+                raise self._unique_index_error(exc, collection, failure) from exc
+            except apsw.Error as exc:
+                if collection.is_view:
+                    raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")}) from exc
+                raise self._ddl_error(exc, failure, collection) from exc
+            if collection.is_view:
+                from .fields import complete_field
+
+                collection.replace_fields(
+                    [type(f)(complete_field(f.data, self.field_types)) for f in infer_fields(conn, collection.name, collection.view_query, self.registry)]
+                )
+            else:
+                self._check_indexes(conn, collection, failure)
+            update_row(conn, collection)
+
+        async with self.db.transaction():
+            await self.db.write(change)
+            self._refresh_after_commit(
+                ev.COLLECTION_AFTER_UPDATE_SUCCESS, CollectionEvent(collection=collection, original=existing)
+            )
+        return collection
+
+    def _unique_index_error(self, exc: apsw.ConstraintError, collection: Collection, failure: str) -> ApiError:
+        errors: dict[str, Any] = {}
+        text = str(exc)
+        if "failed:" in text:
+            for column in text.split("failed:", 1)[1].split(","):
+                errors[column.strip().split(".")[-1]] = FieldError("validation_not_unique", "Value must be unique.")
+        return ApiError(400, failure, {"indexes": errors} if errors else {})
+
+    async def delete(self, collection: Collection) -> None:
+        if collection.system:
+            raise ApiError(400, "Failed to delete collection.", {"system": FieldError("validation_collection_system", "System collection cannot be deleted.")})
+        referencing = sorted(
+            {c.name for c, _ in self.registry.references_to(collection) if c.id != collection.id}
+            | {c.name for c in self.registry.all() if c.is_view and _view_reads(c, collection)}
+        )
+        if referencing:
+            raise ApiError(
+                400,
+                f"Failed to delete collection probably due to existing reference in {', '.join(referencing)}.",
+            )
+
+        def remove(conn: apsw.Connection) -> None:
+            ddl.drop(conn, collection)
+            conn.execute("DELETE FROM _collections WHERE id = ?", (collection.id,))
+
+        async with self.db.transaction():
+            await self.db.write(remove)
+            self._refresh_after_commit(ev.COLLECTION_AFTER_DELETE_SUCCESS, CollectionEvent(collection=collection))
+
+    async def truncate(self, collection: Collection, ctx: Any) -> None:
+        """Delete every record through the records service, so references and events hold."""
+        if collection.is_view:
+            raise ApiError(400, "Unsupported collection type.")
+        async with self.db.transaction():
+            rows = await self.db.read(lambda conn: conn.execute(f"SELECT id FROM {ddl.quote(collection.name)}").fetchall())
+            visited: set[str] = set()
+            for (record_id,) in rows:
+                values = await self.records.get(collection, record_id)
+                if values is not None:
+                    await self.records.delete_values(collection, values, ctx, visited=visited)
+
+    async def import_collections(self, items: Sequence[Mapping[str, Any]], delete_missing: bool) -> None:
+        """Create or update every listed collection (and drop unlisted ones) in one transaction."""
+        failure = "Failed to import collections."
+        if not isinstance(items, list) or not items or not all(isinstance(i, Mapping) for i in items):
+            raise ApiError(400, failure, {"collections": FieldError("validation_required", "Cannot be blank.")})
+        try:
+            async with self.db.transaction():
+                for position, item in enumerate(items):
+                    existing = self.registry.get(str(item.get("id") or "")) or self.registry.get(
+                        str(item.get("name") or "")
+                    )
+                    try:
+                        if existing is None:
+                            await self.create(item)
+                        else:
+                            await self.update(existing, item)
+                    except ApiError as error:
+                        detail = error.data or {"code": "validation_invalid_value", "message": error.message}
+                        raise ApiError(400, failure, {"collections": {str(position): detail}}) from error
+                    await self.reload()  # later items may refer to this one
+                if delete_missing:
+                    wanted = {str(i.get("id") or "") for i in items} | {
+                        str(i.get("name") or "").lower() for i in items
+                    }
+                    for collection in list(self.registry.all()):
+                        if not (collection.system or collection.id in wanted or collection.name.lower() in wanted):
+                            await self.delete(collection)
+                            await self.reload()
+        except BaseException:
+            await self.reload()  # forget what the rolled-back transaction showed
+            raise
+
+
+def _view_reads(view: Collection, collection: Collection) -> bool:
+    return collection.name.lower() in {word.lower() for word in re.findall(r"\w+", view.view_query)}

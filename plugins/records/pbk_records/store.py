@@ -1,0 +1,93 @@
+"""The ``record_store`` service: records for other plugins, through the same write path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pbk_sdk.auth import SUPERUSERS, RequestAuth
+from pbk_sdk.body import Body
+from pbk_sdk.errors import ApiError
+
+from .collections import Registry
+from .ddl import quote
+from .filter import RequestInfo, compile_filter
+from .records import Context, Records, _rows
+from .schema import Collection
+
+#: Writes made by the system itself: no rules, hidden fields writable.
+SYSTEM = RequestAuth(record={}, collection_id="", collection_name=SUPERUSERS)
+
+
+def context_for(auth: RequestAuth | None, *, context: str = "default", expand: Sequence[str] = ()) -> Context:
+    record = None
+    if auth is not None and auth is not SYSTEM:
+        record = {**auth.record, "collectionId": auth.collection_id, "collectionName": auth.collection_name}
+    info = RequestInfo(
+        auth=record,
+        body={},
+        query={},
+        headers={},
+        method="",
+        context=context,
+        is_superuser=auth is not None and auth.is_superuser,
+    )
+    return Context(auth=auth, info=info, expand=list(expand))
+
+
+class RecordStore:
+    def __init__(self, registry: Registry, records: Records) -> None:
+        self.registry = registry
+        self.records = records
+
+    def collection(self, id_or_name: str) -> Collection | None:
+        return self.registry.get(id_or_name)
+
+    async def get(self, collection: Collection, record_id: str) -> dict[str, Any] | None:
+        return await self.records.get(collection, record_id)
+
+    async def find(self, collection: Collection, field: str, value: Any) -> dict[str, Any] | None:
+        if collection.field(field) is None:
+            raise ValueError(f"{collection.name} has no field {field!r}")
+        sql = f"SELECT * FROM {quote(collection.name)} WHERE {quote(field)} = ? LIMIT 1"
+        rows = await self.records.db.read(lambda conn: _rows(conn.execute(sql, (value,))))
+        return self.records.values_from_row(collection, rows[0]) if rows else None
+
+    async def count(self, collection: Collection) -> int:
+        sql = f"SELECT COUNT(*) FROM {quote(collection.name)}"
+        return await self.records.db.read(lambda conn: conn.execute(sql).get)
+
+    def _write_data(self, collection: Collection, data: Mapping[str, Any], auth: RequestAuth | None) -> dict[str, Any]:
+        body = dict(data)
+        if auth is None and collection.is_auth and "password" in body:
+            body.setdefault("passwordConfirm", body["password"])
+        return body
+
+    async def create(self, collection: Collection, data: Mapping[str, Any], *, auth: RequestAuth | None = None) -> dict[str, Any]:
+        ctx = context_for(auth or SYSTEM)
+        return await self.records.create(collection, Body(self._write_data(collection, data, auth)), ctx)
+
+    async def update(
+        self, collection: Collection, record_id: str, data: Mapping[str, Any], *, auth: RequestAuth | None = None
+    ) -> dict[str, Any]:
+        ctx = context_for(auth or SYSTEM)
+        return await self.records.update(collection, record_id, Body(self._write_data(collection, data, auth)), ctx)
+
+    async def delete(self, collection: Collection, record_id: str, *, auth: RequestAuth | None = None) -> None:
+        await self.records.delete(collection, record_id, context_for(auth or SYSTEM))
+
+    async def present(
+        self, collection: Collection, values: Mapping[str, Any], auth: RequestAuth | None, *, expand: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        [item] = await self.records.present(collection, [dict(values)], context_for(auth, expand=expand))
+        return item
+
+    async def matches_rule(
+        self, collection: Collection, record_id: str, rule: str, auth: RequestAuth | None, *, context: str = "default"
+    ) -> bool:
+        ctx = context_for(auth, context=context)
+        try:
+            compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
+        except ApiError:
+            return False
+        return await self.records._matches(collection, record_id, (compiled.sql, list(compiled.params)))
