@@ -13,6 +13,8 @@ from pbk_sdk import Migration, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.errors import ApiError
 
 from . import ddl
+from .batch import DEFAULTS as BATCH_DEFAULTS
+from .batch import Batch
 from .collections import Registry, SchemaBuilder, insert_row, new_secret, now
 from .fields import BUILTIN_FIELD_TYPES, complete_field
 from .filter import RequestInfo, compile_filter
@@ -196,7 +198,13 @@ def pbk_register_routes(app: Any) -> list[Route]:
         Route(routes.COLLECTION + "/truncate", CollectionTruncate(*collections)),
         Route(routes.COLLECTIONS + "/import", CollectionImport(*collections)),
         Route(routes.COLLECTIONS + "/meta/scaffolds", CollectionScaffolds(*collections)),
+        Route(routes.BATCH, Batch(*shared)),
     ]
+
+
+@hookimpl
+def pbk_declare_settings(app: Any) -> dict[str, Any]:
+    return {"batch": dict(BATCH_DEFAULTS)}
 
 
 @hookimpl

@@ -283,3 +283,42 @@ async def test_unsupported_content_type_is_refused(api, seeded):
     )
     assert result.status_code == 400
     assert result.json["message"] == "Unsupported Content-Type."
+
+
+async def test_batch_is_refused_until_enabled(api, tokens, seeded):
+    result = await api.post("/api/batch", json={"requests": [{"method": "POST", "url": "/api/collections/tags/records", "body": {"name": "x"}}]})
+    assert result.status_code == 403
+    assert result.json["message"] == "Batch requests are not allowed."
+
+
+async def test_batch_writes_all_or_nothing(api, tokens, seeded, pbk_app, store):
+    await pbk_app.settings.update({"batch": {"enabled": True, "maxRequests": 3}})
+    su = {"Authorization": tokens["superuser"]}
+    ok = await api.post("/api/batch", headers=su, json={"requests": [
+        {"method": "POST", "url": "/api/collections/tags/records", "body": {"name": "b1"}},
+        {"method": "PUT", "url": "/api/collections/tags/records", "body": {"id": "batchupsert0001", "name": "b2"}},
+        {"method": "PATCH", "url": "/api/collections/tags/records/batchupsert0001?fields=id,name", "body": {"name": "b2x"}},
+    ]})
+    assert ok.status_code == 200, ok.text
+    assert [r["status"] for r in ok.json] == [200, 200, 200]
+    assert ok.json[2]["body"] == {"id": "batchupsert0001", "name": "b2x"}
+
+    failed = await api.post("/api/batch", json={"requests": [
+        {"method": "POST", "url": "/api/collections/tags/records", "body": {"name": "kept-out"}},
+        {"method": "POST", "url": "/api/collections/tags/records", "body": {}},
+    ]})
+    assert failed.status_code == 400
+    assert failed.json["message"] == "Batch transaction failed."
+    detail = failed.json["data"]["requests"]["1"]
+    assert detail["code"] == "batch_request_failed"
+    assert detail["response"]["data"]["name"]["code"] == "validation_required"
+    assert await store.find(store.collection("tags"), "name", "kept-out") is None
+
+    too_many = await api.post("/api/batch", json={"requests": [{"method": "DELETE", "url": "/api/collections/tags/records/x"}] * 4})
+    assert too_many.status_code == 400
+    assert too_many.json["data"]["requests"]["code"] == "validation_length_too_long"
+
+    ruled = await api.post("/api/batch", json={"requests": [
+        {"method": "DELETE", "url": "/api/collections/posts/records/publicpost00001"}]})
+    assert ruled.status_code == 400, "each request is checked against its collection's rules"
+    assert ruled.json["data"]["requests"]["0"]["response"]["status"] == 404

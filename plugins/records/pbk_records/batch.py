@@ -1,0 +1,136 @@
+"""``POST /api/batch``: several record writes in one transaction, all or nothing.
+
+As PocketBase: disabled until ``settings.batch.enabled``; at most ``maxRequests`` requests;
+each runs with the caller's auth and rules (``@request.context = "batch"``); any failure rolls
+back every request and names the failing one; the whole batch must finish within
+``timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from pbk_sdk import events as ev
+from pbk_sdk.body import Body, read_body
+from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.events import RecordRequestEvent
+from pbk_sdk.http import set_body_limit
+
+from .collections import Registry
+from .picker import apply_fields
+from .records import Records
+from .resources import request_context
+
+DEFAULTS = {"enabled": False, "maxRequests": 50, "timeout": 3, "maxBodySize": 0}
+DEFAULT_MAX_BODY = 128 << 20
+RECORDS_URL = re.compile(r"^/api/collections/(?P<collection>[^/?]+)/records(?:/(?P<id>[^/?]+))?$")
+FILE_PART = re.compile(r"^requests\.(?P<index>\d+)\.(?P<field>.+)$")
+INVALID = "Invalid batch request data."
+
+
+class Batch:
+    def __init__(self, app: Any, registry: Registry, records: Records) -> None:
+        self.app = app
+        self.registry = registry
+        self.records = records
+
+    async def on_post(self, req: Any, resp: Any) -> None:
+        settings = {**DEFAULTS, **(self.app.settings.get("batch") or {})}
+        if not settings["enabled"]:
+            raise ApiError(403, "Batch requests are not allowed.")
+        set_body_limit(req, int(settings["maxBodySize"] or DEFAULT_MAX_BODY))
+        body = await read_body(req, bad_json=INVALID)
+        try:
+            requests = self._requests(body, int(settings["maxRequests"]))
+            try:
+                resp.media = await asyncio.wait_for(self._run(req, requests), timeout=float(settings["timeout"] or 3))
+            except TimeoutError as exc:
+                raise ApiError(400, "Batch transaction failed.", {"requests": FieldError("batch_timeout", "The batch took too long.")}) from exc
+        finally:
+            body.close()
+
+    def _requests(self, body: Body, maximum: int) -> list[dict[str, Any]]:
+        requests = body.data.get("requests")
+        if not isinstance(requests, list) or not requests:
+            raise ApiError(400, INVALID, {"requests": FieldError("validation_required", "Cannot be blank.")})
+        if len(requests) > maximum:
+            raise ApiError(400, INVALID, {"requests": FieldError("validation_length_too_long", f"The length must be no more than {maximum}.", {"max": maximum})})
+        problems: dict[str, Any] = {}
+        for index, item in enumerate(requests):
+            if not isinstance(item, dict) or not isinstance(item.get("url"), str) or not isinstance(item.get("method"), str):
+                problems[str(index)] = FieldError("validation_invalid_value", "Invalid value.")
+                continue
+            item["body"] = item.get("body") if isinstance(item.get("body"), dict) else {}
+            item["files"] = {}
+        for name, uploads in body.files.items():
+            match = FILE_PART.match(name)
+            if match is None or int(match["index"]) >= len(requests) or str(match["index"]) in problems:
+                continue
+            requests[int(match["index"])]["files"][match["field"]] = uploads
+        if problems:
+            raise ApiError(400, INVALID, {"requests": problems})
+        return requests
+
+    async def _run(self, req: Any, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results = []
+        async with self.app.db.transaction():
+            for index, item in enumerate(requests):
+                try:
+                    results.append(await self._one(req, item))
+                except ApiError as error:
+                    raise ApiError(400, "Batch transaction failed.", {"requests": {str(index): {
+                        "code": "batch_request_failed",
+                        "message": "Batch request failed.",
+                        "response": error.to_json(),
+                    }}}) from error
+        return results
+
+    async def _one(self, req: Any, item: dict[str, Any]) -> dict[str, Any]:
+        method = item["method"].upper()
+        parts = urlsplit(item["url"])
+        match = RECORDS_URL.match(parts.path)
+        allowed = match is not None and (
+            (method in ("POST", "PUT") and match["id"] is None)
+            or (method in ("PATCH", "DELETE") and match["id"] is not None)
+        )
+        if not allowed:
+            raise ApiError(400, "Invalid batch request url or method.")
+        collection = self.registry.get(match["collection"])
+        if collection is None:
+            raise ApiError(404, "Missing or invalid collection context.")
+        ctx = request_context(req)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        expand = [p.strip() for p in query.get("expand", "").split(",") if p.strip()]
+        ctx = dataclasses.replace(ctx, expand=expand, info=dataclasses.replace(ctx.info, context="batch", query=query, method=method))
+        data, files = item["body"], item["files"]
+        record_id = match["id"] or ""
+        if method == "PUT":
+            existing = str(data.get("id") or "")
+            method = "PATCH" if existing and await self.records.get(collection, existing) else "POST"
+            record_id = existing
+        event = RecordRequestEvent(request=req, response=None, collection=collection, record_id=record_id, body=data)
+
+        async def perform(e: RecordRequestEvent) -> dict[str, Any]:
+            if method == "DELETE":
+                await self.records.delete(e.collection, e.record_id, ctx)
+                return {"body": None, "status": 204}
+            if method == "POST":
+                values = await self.records.create(e.collection, Body(e.body, files), ctx)
+            else:
+                values = await self.records.update(e.collection, e.record_id, Body(e.body, files), ctx)
+            [record] = await self.records.present(e.collection, [values], ctx)
+            if query.get("fields"):
+                record = apply_fields(record, query["fields"])
+            return {"body": record, "status": 200}
+
+        name = {"POST": ev.RECORD_CREATE_REQUEST, "PATCH": ev.RECORD_UPDATE_REQUEST, "DELETE": ev.RECORD_DELETE_REQUEST}[method]
+
+        async def default(e: RecordRequestEvent) -> None:
+            e.result = await perform(e)
+
+        await self.app.events.trigger(name, event, default)
+        return event.result
