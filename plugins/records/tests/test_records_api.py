@@ -322,3 +322,63 @@ async def test_batch_writes_all_or_nothing(api, tokens, seeded, pbk_app, store):
         {"method": "DELETE", "url": "/api/collections/posts/records/publicpost00001"}]})
     assert ruled.status_code == 400, "each request is checked against its collection's rules"
     assert ruled.json["data"]["requests"]["0"]["response"]["status"] == 404
+
+
+async def test_every_modifier_applies_to_the_stored_value(api, tokens, seeded):
+    su = {"Authorization": tokens["superuser"]}
+    url = "/api/collections/posts/records/publicpost00001"
+    alpha, beta = seeded["alpha"]["id"], seeded["beta"]["id"]
+    steps = [
+        ({"views-": 3}, {"views": 7}),
+        ({"views+": "5"}, {"views": 12}),
+        ({"labels": ["b"]}, {"labels": ["b"]}),
+        ({"+labels": ["a"]}, {"labels": ["a", "b"]}),
+        ({"labels+": ["c", "a"]}, {"labels": ["a", "b", "c"]}),
+        ({"labels-": "b"}, {"labels": ["a", "c"]}),
+        ({"tags-": alpha}, {"tags": [beta]}),
+        ({"+tags": alpha}, {"tags": [alpha, beta]}),
+        ({"tags": []}, {"tags": []}),
+        ({"category": ["news", "blog"]}, {"category": "blog"}),
+        ({"published": "false", "meta": None, "loc": {"lon": 23.32, "lat": 42.69}}, {"published": False, "meta": None, "loc": {"lon": 23.32, "lat": 42.69}}),
+        ({"when": "2024-01-02T03:04:05.678+02:00"}, {"when": "2024-01-02 01:04:05.678Z"}),
+    ]
+    for body, expected in steps:
+        result = await api.patch(url, headers=su, json=body)
+        assert result.status_code == 200, (body, result.text)
+        contains(result.json, expected)
+
+
+SORTS = [
+    Scenario("sort by several fields", "GET", "/api/collections/posts/records?sort=-published,title&fields=title", 200,
+             auth="superuser", json={"items": [{"title": "Hello World"}, {"title": "Bob's"}, {"title": "Draft"}]}),
+    Scenario("sort by insertion order", "GET", "/api/collections/posts/records?sort=-@rowid&fields=id", 200,
+             auth="superuser", json={"items": [{"id": "bobspost0000001"}, {"id": "draftpost000001"}, {"id": "publicpost00001"}]}),
+    Scenario("sort at random still lists everything", "GET", "/api/collections/posts/records?sort=@random", 200,
+             auth="superuser", json={"totalItems": 3}),
+    Scenario("sort through a relation", "GET", "/api/collections/comments/records?sort=post.title&fields=message", 200,
+             json={"items": [{"message": "first"}]}),
+    Scenario("fields=* keeps every key", "GET", "/api/collections/tags/records?fields=*&sort=name", 200,
+             json={"items": [{"id": ANY, "name": "alpha", "collectionId": ANY, "collectionName": "tags"}, ANY]}),
+]
+
+
+@pytest.mark.parametrize("scenario", SORTS, ids=lambda s: s.name)
+async def test_sort_and_fields(api, tokens, seeded, scenario):
+    await run(scenario, api, tokens)
+
+
+EVENTS = [
+    Scenario("a view fires its request event only", "GET", "/api/collections/tags/records?perPage=1", 200,
+             events={"records_list_request": 1, "*": 0}),
+    Scenario("a create fires the write events in order", "POST", "/api/collections/tags/records", 200,
+             body={"name": "evented"},
+             events={"record_create_request": 1, "record_validate": 1, "record_create": 1,
+                     "record_after_create_success": 1, "*": 0}),
+    Scenario("a failed create fires no success event", "POST", "/api/collections/tags/records", 400, body={},
+             events={"record_create_request": 1, "record_validate": 1, "*": 0}),
+]
+
+
+@pytest.mark.parametrize("scenario", EVENTS, ids=lambda s: s.name)
+async def test_events(api, tokens, seeded, spy, scenario):
+    await run(scenario, api, tokens, spy)
