@@ -33,6 +33,7 @@ NAME = re.compile(r"^\w+$")
 FIELD_NAME = re.compile(r"^\w+$")
 NAME_MAX = 255
 SECRET_ALPHABET = string.ascii_letters + string.digits
+INVALID_FORMAT = "Failed to load the submitted data due to invalid formatting."
 RESERVED_FIELD_NAMES = frozenset({"expand", "collectionId", "collectionName"})
 
 
@@ -121,7 +122,7 @@ class SchemaBuilder:
         Raises ``ApiError(400, failure, {...field errors})`` like PocketBase's forms.
         """
         if not isinstance(payload, Mapping):
-            raise ApiError(400, "Failed to load the submitted data due to invalid formatting.")
+            raise ApiError(400, INVALID_FORMAT)
         errors: dict[str, Any] = {}
         base = existing.to_json() if existing else None
         ctype = (existing.type if existing else payload.get("type")) or "base"
@@ -231,7 +232,7 @@ class SchemaBuilder:
             problems: dict[str, Any] = {}
             ftype = data.get("type")
             if ftype not in self.field_types:
-                raise ApiError(400, "Failed to load the submitted data due to invalid formatting.")
+                raise ApiError(400, INVALID_FORMAT)
             previous = None
             if existing is not None and data.get("id"):
                 previous = existing.field_by_id(data["id"])
@@ -256,7 +257,10 @@ class SchemaBuilder:
                 names.add(name.lower())
             if previous is not None and previous.system:
                 data = {**previous.to_json(), **{k: v for k, v in data.items() if k in ("hidden", "presentable", "required") and previous.name not in ("id", "password", "tokenKey")}}
-            completed = self.complete_field(data, self.field_types)
+            try:
+                completed = self.complete_field(data, self.field_types)
+            except ValueError as exc:  # fields.FieldFormatError: not even decodable
+                raise ApiError(400, INVALID_FORMAT) from exc
             field = Field(completed)
             problems.update(self.field_types[field.type].check_options(field.data))
             if field.type == "relation":

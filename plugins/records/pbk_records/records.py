@@ -470,11 +470,13 @@ class Records:
                 if current == removed or (isinstance(raw, list) and current in raw):
                     values[name] = field_type.zero_value(f.data)
 
-    def _validate(self, collection: Collection, values: dict[str, Any], plain_password: str | None) -> dict[str, Any]:
+    def _validate(
+        self, collection: Collection, values: dict[str, Any], plain_password: str | None, *, creating: bool = True
+    ) -> dict[str, Any]:
         errors: dict[str, Any] = {}
         for f in collection.fields:
-            if f.type == "autodate":
-                continue
+            if f.type == "autodate" or (not creating and f.get("primaryKey")):
+                continue  # PocketBase checks an id's format only when it is chosen
             value = plain_password if f.type == "password" and plain_password is not None else values.get(f.name)
             if f.type == "password" and plain_password is None:
                 if f.required and not values.get(f.name):
@@ -575,7 +577,7 @@ class Records:
             password = self._password_input(collection, parsed, errors, creating=False)
             if collection.is_auth:
                 await self._auth_update_checks(collection, original, values, parsed, password, ctx, errors)
-            errors = {**self._validate(collection, values, password), **errors}
+            errors = {**self._validate(collection, values, password, creating=False), **errors}
             await self._check_relations(collection, values, errors)
             if password is not None and "password" not in errors:
                 values["password"] = self._hash_password(password)
