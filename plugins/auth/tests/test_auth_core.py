@@ -90,7 +90,7 @@ async def test_tokens_authenticate_with_or_without_bearer_and_bad_ones_make_gues
         refreshed = await api.post("/api/collections/users/auth-refresh", headers={"Authorization": header})
         assert refreshed.status_code == 200, refreshed.text
         assert refreshed.json["record"]["id"] == ada["id"]
-    forged = jwt.encode(jwt.decode(token, options={"verify_signature": False}), "not-the-key", algorithm="HS256")
+    forged = jwt.encode(jwt.decode(token, options={"verify_signature": False}), "a-key-that-is-long-enough-but-not-the-right-one", algorithm="HS256")
     for header in ("garbage", forged, token[:-2]):
         result = await api.post("/api/collections/users/auth-refresh", headers={"Authorization": header})
         assert result.status_code == 401
