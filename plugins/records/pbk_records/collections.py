@@ -193,7 +193,7 @@ class SchemaBuilder:
             type=ctype,
             system=existing.system if existing else False,
             fields=fields,
-            indexes=[ddl.index_for_table(i, name) for i in indexes],
+            indexes=self._indexes(indexes, existing, ctype, cid, name),
             rules=rules,
             options=options,
             created=existing.created if existing else now(),
@@ -209,6 +209,21 @@ class SchemaBuilder:
         if rule_errors:
             raise ApiError(400, failure, rule_errors)
         return collection
+
+    def _indexes(
+        self, indexes: list[str], existing: Collection | None, ctype: str, cid: str, name: str
+    ) -> list[str]:
+        """Index statements as given; rewritten to the new table name on a rename; an auth
+        collection gets its unique ``tokenKey`` and ``email`` indexes as PocketBase adds them."""
+        if existing is not None and existing.name != name:
+            indexes = [ddl.index_for_table(i, name) for i in indexes]
+        if ctype == "auth" and existing is None:
+            lowered = " ".join(indexes).lower()
+            if "(`tokenkey`)" not in lowered.replace(" ", "").replace('"', "`"):
+                indexes.append(f"CREATE UNIQUE INDEX `idx_tokenKey_{cid}` ON `{name}` (`tokenKey`)")
+            if "(`email`)" not in lowered.replace(" ", "").replace('"', "`"):
+                indexes.append(f"CREATE UNIQUE INDEX `idx_email_{cid}` ON `{name}` (`email`) WHERE `email` != ''")
+        return indexes
 
     def _fields(
         self, raw: Any, existing: Collection | None, ctype: str, errors: dict[str, Any]

@@ -58,6 +58,17 @@ def option_keys(collection_type: str) -> tuple[str, ...]:
     return ()
 
 
+def _without_secrets(key: str, value: Any) -> Any:
+    """Token secrets and OAuth2 client secrets are write-only, as in PocketBase."""
+    if isinstance(value, dict):
+        value.pop("secret", None)
+        if key == "oauth2":
+            for provider in value.get("providers") or []:
+                if isinstance(provider, dict):
+                    provider.pop("clientSecret", None)
+    return value
+
+
 class Field:
     """One field: its full PocketBase JSON, read through properties."""
 
@@ -212,7 +223,7 @@ class Collection:
         data["system"] = self.system
         for key in option_keys(self.type):
             if key in self.options:
-                data[key] = copy.deepcopy(self.options[key])
+                data[key] = _without_secrets(key, copy.deepcopy(self.options[key]))
         return data
 
     def copy(self) -> Collection:

@@ -1,12 +1,15 @@
 """View collections: fields inferred from the view query's result columns, as PocketBase does.
 
-A column that comes straight from a collection field keeps that field's type and options;
-``COUNT``/``SUM``/``TOTAL``/numeric casts become numbers; anything else becomes ``json``.
+A column straight from a collection field is a copy of that field (id ``_clone_xxxx``);
+``COUNT(...)`` becomes an integer number, ``CAST(... AS TEXT)`` text, a numeric cast a number,
+and any other expression (``SUM`` included, as in PocketBase) a ``json`` field.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from typing import Any
 
 import apsw
@@ -15,8 +18,21 @@ from pbk_sdk.errors import ApiError, FieldError
 from .collections import Registry
 from .schema import Field, field_id
 
-NUMERIC_EXPRESSION = re.compile(r"\b(count|sum|total|avg|min|max)\s*\(|cast\s*\(.*\bas\s+(integer|real|numeric|int)\b", re.I)
-TEXT_CAST = re.compile(r"cast\s*\(.*\bas\s+text\b", re.I)
+COUNT_EXPRESSION = re.compile(r"^\s*count\s*\(", re.I)
+NUMERIC_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+(integer|int|real|numeric|float|double)\s*\)\s*$", re.I | re.S)
+TEXT_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+text\s*\)\s*$", re.I | re.S)
+CLONE_ALPHABET = string.ascii_letters + string.digits
+#: The id field of every view, as PocketBase infers it.
+VIEW_ID_FIELD = {
+    "autogeneratePattern": "", "help": "", "hidden": False, "id": "text3208210256", "max": 0, "min": 0,
+    "name": "id", "pattern": "^[a-z0-9]+$", "presentable": False, "primaryKey": True, "required": True,
+    "system": True, "type": "text",
+}
+
+
+def clone_id() -> str:
+    """PocketBase names a field copied into a view ``_clone_`` + 4 random characters."""
+    return "_clone_" + "".join(secrets.choice(CLONE_ALPHABET) for _ in range(4))
 
 
 def _column_expressions(query: str) -> dict[str, str]:
@@ -57,27 +73,26 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
     if "id" not in names:
         raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", "Invalid query - missing required id column.")})
     for name, _decltype, _database, table, origin in description:
+        if name == "id":
+            fields.append(Field(dict(VIEW_ID_FIELD)))
+            continue
         source = registry.get(table) if table else None
         source_field = source.field(origin) if source is not None and origin else None
         if source_field is not None:
-            data: dict[str, Any] = {**source_field.data, "name": name, "system": False}
-            if name == "id":
-                data = {**source_field.data}
-            else:
-                data["id"] = field_id(source_field.type, name)
-                if source_field.type == "text":
-                    data["primaryKey"] = False
-            fields.append(Field(data))
+            fields.append(Field({**source_field.data, "id": clone_id(), "name": name, "system": False}))
             continue
-        expression = expressions.get(name, "")
-        if name == "id":
-            kind = "text"
-        elif NUMERIC_EXPRESSION.search(expression):
-            kind = "number"
-        elif TEXT_CAST.search(expression):
-            kind = "text"
+        expression = _alias_expression(expressions.get(name, ""))
+        if COUNT_EXPRESSION.match(expression):
+            fields.append(Field({"name": name, "type": "number", "id": field_id("number", name), "onlyInt": True}))
+        elif NUMERIC_CAST.match(expression):
+            fields.append(Field({"name": name, "type": "number", "id": field_id("number", name)}))
+        elif TEXT_CAST.match(expression):
+            fields.append(Field({"name": name, "type": "text", "id": field_id("text", name)}))
         else:
-            kind = "json"
-        fields.append(Field({"name": name, "type": kind, "id": field_id(kind, name), "system": name == "id"}))
+            fields.append(Field({"name": name, "type": "json", "id": field_id("json", name), "maxSize": 1}))
     return fields
 
+
+def _alias_expression(column: str) -> str:
+    """The expression part of ``expr AS alias``."""
+    return re.sub(r"\s+as\s+[`\"\[]?\w+[`\"\]]?\s*$", "", column.strip(), flags=re.I)

@@ -149,10 +149,30 @@ async def test_view_collections_infer_fields_and_are_read_only(api, tokens, stor
         await store.create(store.collection("items"), {"label": label, "qty": qty})
     view = await create(api, tokens, {"name": "totals", "type": "view", "listRule": "",
                                       "viewQuery": "SELECT MIN(id) AS id, label, SUM(qty) AS total FROM items GROUP BY label"})
-    assert [(f["name"], f["type"]) for f in view["fields"]] == [("id", "text"), ("label", "text"), ("total", "number")]
+    assert [(f["name"], f["type"]) for f in view["fields"]] == [("id", "text"), ("label", "text"), ("total", "json")]
+    assert view["fields"][1]["id"].startswith("_clone_"), "a copied field, as PocketBase names it"
     listed = await api.get("/api/collections/totals/records?sort=label&fields=label,total")
     assert listed.json["items"] == [{"label": "a", "total": 3}, {"label": "b", "total": 5}]
     refused = await api.post("/api/collections/totals/records", json={"label": "c"}, headers=su)
     assert refused.status_code == 400 and refused.json["message"] == "Unsupported collection type."
     broken = await create(api, tokens, {"name": "broken", "type": "view", "viewQuery": "SELECT nope FROM missing"}, 400)
     assert broken["data"]["viewQuery"]["code"] == "validation_invalid_view_query"
+
+
+async def test_a_new_auth_collection_gets_pocketbases_indexes_and_signs_in(api, tokens):
+    body = await create(api, tokens, {"name": "members", "type": "auth", "createRule": ""})
+    cid = body["id"]
+    assert body["indexes"] == [
+        f"CREATE UNIQUE INDEX `idx_tokenKey_{cid}` ON `members` (`tokenKey`)",
+        f"CREATE UNIQUE INDEX `idx_email_{cid}` ON `members` (`email`) WHERE `email` != ''",
+    ]
+    assert "secret" not in body["authToken"], "token secrets are write-only"
+    created = await api.post("/api/collections/members/records", json={
+        "email": "m@example.com", "password": "member-pass", "passwordConfirm": "member-pass"})
+    assert created.status_code == 200, created.text
+    assert "password" not in created.json and "tokenKey" not in created.json
+    duplicate = await api.post("/api/collections/members/records", json={
+        "email": "m@example.com", "password": "member-pass", "passwordConfirm": "member-pass"})
+    assert duplicate.json["data"]["email"]["code"] == "validation_not_unique"
+    login = await api.post("/api/collections/members/auth-with-password", json={"identity": "m@example.com", "password": "member-pass"})
+    assert login.status_code == 200, login.text
