@@ -75,6 +75,7 @@ class App:
         self.asgi = AsgiApp(self, api, config.max_body_size)
         self._lifecycle = asyncio.Lock()
         self._started = False
+        self._terminated = False
 
     @property
     def data_dir(self) -> Path:
@@ -120,6 +121,13 @@ class App:
                 raise
             self._started = True
 
+    async def terminate(self) -> None:
+        """Fire ``terminate`` once: when a server starts shutting down (so long-lived
+        responses such as realtime streams can end), or at ``stop()`` otherwise."""
+        if not self._terminated:
+            self._terminated = True
+            await self.events.trigger(TERMINATE, TerminateEvent(app=self))
+
     async def stop(self) -> None:
         """Fire ``terminate``, run ``pbk_shutdown`` in reverse plugin order, close the DBs."""
         async with self._lifecycle:
@@ -127,7 +135,7 @@ class App:
                 return
             self._started = False
             try:
-                await self.events.trigger(TERMINATE, TerminateEvent(app=self))
+                await self.terminate()
                 await call_async_hook(self._pm, "pbk_shutdown", reverse=True, app=self)
             finally:
                 await self.db.close()

@@ -21,9 +21,15 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 class _Server(uvicorn.Server):
     """Prints PocketBase's banner once the socket is bound."""
 
-    def __init__(self, config: uvicorn.Config, address: str) -> None:
+    def __init__(self, config: uvicorn.Config, app: App) -> None:
         super().__init__(config)
-        self.address = address
+        self.address = app.config.http
+        self.pbk_app = app
+
+    async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+        # Let long-lived responses (realtime streams) end before uvicorn waits for them.
+        await self.pbk_app.terminate()
+        await super().shutdown(sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -59,7 +65,7 @@ def serve(app: App) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         server_header=False,
     )
-    server = _Server(config, app.config.http)
+    server = _Server(config, app)
 
     async def main() -> None:
         await app.start()

@@ -223,8 +223,12 @@ class Mailer(Protocol):
 
 @dataclass(frozen=True)
 class RealtimeMessage:
+    """A message for the realtime clients of every process: to the subscribers of ``topic``,
+    or, with ``client_id``, to that one client (PocketBase's ``@oauth2`` flow does this)."""
+
     topic: str
     data: bytes
+    client_id: str | None = None
 
 
 class RealtimeBroker(Protocol):
@@ -333,7 +337,15 @@ class RecordStore(Protocol):
         ...
 
     async def matches_rule(
-        self, collection: CollectionInfo, record_id: str, rule: str, auth: Any, *, context: str = "default"
+        self,
+        collection: CollectionInfo,
+        record_id: str,
+        rule: str,
+        auth: Any,
+        *,
+        context: str = "default",
+        values: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Whether the record satisfies ``rule`` (a filter expression) for ``auth``."""
+        """Whether the record satisfies ``rule`` (a filter expression) for ``auth``; with
+        ``values``, the record as given (one that was just deleted, say) instead of as stored."""
         ...

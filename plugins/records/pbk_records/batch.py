@@ -21,7 +21,7 @@ from pbk_sdk.events import RecordRequestEvent
 from pbk_sdk.http import set_body_limit
 
 from .collections import Registry
-from .picker import apply_fields
+from pbk_sdk.picker import apply_fields
 from .records import Records
 from .resources import request_context
 

@@ -18,7 +18,7 @@ from .batch import Batch
 from .collections import Registry, SchemaBuilder, insert_row, new_secret, now
 from .fields import BUILTIN_FIELD_TYPES, complete_field
 from .filter import RequestInfo, compile_filter
-from .picker import FieldsMiddleware
+from pbk_sdk.picker import FieldsMiddleware
 from .records import Records
 from .resources import (
     CollectionImport,

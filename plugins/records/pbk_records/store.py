@@ -83,11 +83,25 @@ class RecordStore:
         return item
 
     async def matches_rule(
-        self, collection: Collection, record_id: str, rule: str, auth: RequestAuth | None, *, context: str = "default"
+        self,
+        collection: Collection,
+        record_id: str,
+        rule: str,
+        auth: RequestAuth | None,
+        *,
+        context: str = "default",
+        values: Mapping[str, Any] | None = None,
     ) -> bool:
         ctx = context_for(auth, context=context)
         try:
             compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
         except ApiError:
             return False
-        return await self.records._matches(collection, record_id, (compiled.sql, list(compiled.params)))
+        if values is None:
+            return await self.records._matches(collection, record_id, (compiled.sql, list(compiled.params)))
+        # A record that is no longer stored (a delete) is checked as a one-row derived table.
+        row = self.records._db_row(collection, values)
+        derived = ", ".join(f"? AS {quote(column)}" for column in row)
+        sql = f"SELECT 1 FROM (SELECT {derived}) AS main WHERE ({compiled.sql})"
+        params = (*row.values(), *compiled.params)
+        return await self.records._read(lambda conn: conn.execute(sql, params).fetchone() is not None)

@@ -2,7 +2,8 @@
 
 ``fields=id,title,expand.author.name`` keeps those keys; ``*`` keeps every key at its level;
 ``body:excerpt(200,true)`` strips HTML and cuts to ~200 characters, adding ``...`` when cut.
-On list responses the picker applies to each item and the envelope keys stay.
+On list responses the picker applies to each item and the envelope keys stay. Every plugin
+that answers JSON outside an HTTP response (batch results, realtime events) uses ``apply_fields``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import html
 import re
 from typing import Any
 
-from pbk_sdk.errors import ApiError
+from .errors import ApiError
 
 LIST_KEYS = frozenset({"page", "perPage", "totalItems", "totalPages", "items"})
 MODIFIER = re.compile(r"^(?P<name>[^:]+):(?P<modifier>\w+)\((?P<args>[^)]*)\)$")

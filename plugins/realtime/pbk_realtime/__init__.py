@@ -1,0 +1,1 @@
+"""pbk realtime (see plugin.py for the hooks)."""

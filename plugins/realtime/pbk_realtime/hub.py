@@ -1,0 +1,207 @@
+"""Realtime clients, their subscriptions, and the fan-out of messages to them.
+
+Every message reaches the hub through the broker, one at a time, so clients see record
+events in commit order. A record event is checked once per group of subscribers that would
+see the same thing (same auth, same kind of topic, same options) and serialised once per group;
+each client only gets its own ``id:``/``event:`` lines around the shared payload.
+
+Slow clients: each client has a bounded queue. A client whose queue is full is disconnected
+(its stream ends); PocketBase's SDKs reconnect and subscribe again, so a stuck client costs
+the others nothing and loses only the events it could not take.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import string
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from pbk_sdk.auth import RequestAuth
+from pbk_sdk.errors import ApiError
+from pbk_sdk.interfaces import RealtimeMessage
+from pbk_sdk.picker import apply_fields
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID_ALPHABET = string.ascii_letters + string.digits
+CLIENT_ID_LENGTH = 40
+QUEUE_SIZE = 500
+#: The topic record changes travel under between processes (never a client's topic).
+RECORD_CHANGES = "@pbk/records"
+
+
+def new_client_id() -> str:
+    return "".join(secrets.choice(CLIENT_ID_ALPHABET) for _ in range(CLIENT_ID_LENGTH))
+
+
+def sse(client_id: str, event: str, data: bytes) -> bytes:
+    """One event in PocketBase's exact framing (no space after the colons)."""
+    return b"id:" + client_id.encode() + b"\nevent:" + event.encode() + b"\ndata:" + data + b"\n\n"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A parsed subscription: ``posts/*``, ``posts`` or ``posts/RECORD_ID``, with options."""
+
+    raw: str
+    collection: str
+    record_id: str | None
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+
+    @classmethod
+    def parse(cls, raw: str) -> Topic:
+        path, _, options_raw = raw.partition("?")
+        collection, _, record_id = path.partition("/")
+        query: dict[str, str] = {}
+        headers: dict[str, str] = {}
+        if options_raw:
+            options = parse_qs(options_raw).get("options", [""])[-1]
+            try:
+                parsed = orjson.loads(options) if options else {}
+            except orjson.JSONDecodeError:
+                parsed = {}
+            if isinstance(parsed, dict):
+                query = {str(k): str(v) for k, v in (parsed.get("query") or {}).items()} if isinstance(parsed.get("query"), dict) else {}
+                headers = {str(k).lower().replace("-", "_"): str(v) for k, v in (parsed.get("headers") or {}).items()} if isinstance(parsed.get("headers"), dict) else {}
+        return cls(raw, collection, None if record_id in ("", "*") else record_id, query, headers)
+
+    def group_key(self) -> tuple[Any, ...]:
+        return (self.record_id is None, tuple(sorted(self.query.items())), tuple(sorted(self.headers.items())))
+
+
+@dataclass(eq=False)
+class Client:
+    id: str
+    remote: str
+    auth: RequestAuth | None = None
+    auth_bound: bool = False
+    topics: dict[str, Topic] = field(default_factory=dict)
+    queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    last_message: float = field(default_factory=time.monotonic)
+    closed: bool = False
+
+    def send(self, payload: bytes) -> None:
+        """Queue a message; a client that cannot keep up is disconnected."""
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            log.warning("realtime client %s fell %d messages behind; disconnecting it", self.id, QUEUE_SIZE)
+            self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+    def auth_key(self) -> tuple[str, str] | None:
+        return (self.auth.collection_id, self.auth.id) if self.auth is not None else None
+
+
+class Hub:
+    """All realtime clients of this process."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.clients: dict[str, Client] = {}
+
+    def store(self) -> Any:
+        return self.app.services.get("record_store", "sqlite")
+
+    def connect(self, remote: str) -> Client:
+        client = Client(id=new_client_id(), remote=remote)
+        self.clients[client.id] = client
+        return client
+
+    def remove(self, client: Client) -> None:
+        client.close()
+        self.clients.pop(client.id, None)
+
+    def client(self, client_id: str) -> Client:
+        client = self.clients.get(client_id)
+        if client is None or client.closed:
+            raise ApiError(404, "Missing or invalid client id.")
+        return client
+
+    # ------------------------------------------------------------------ delivery
+
+    async def deliver(self, message: RealtimeMessage) -> None:
+        """Called by the broker for every message, in publish order."""
+        try:
+            if message.topic == RECORD_CHANGES:
+                await self._record_change(orjson.loads(message.data))
+            elif message.client_id is not None:
+                client = self.clients.get(message.client_id)
+                if client is not None:
+                    client.send(sse(client.id, message.topic, message.data))
+            else:
+                for client in list(self.clients.values()):
+                    if message.topic in client.topics:
+                        client.send(sse(client.id, message.topic, message.data))
+        except Exception:
+            log.exception("realtime delivery of %s failed", message.topic)
+
+    async def _record_change(self, change: dict[str, Any]) -> None:
+        store = self.store()
+        collection = store.collection(change["collectionId"])
+        if collection is None:
+            return
+        values: dict[str, Any] = change["record"]
+        names = {collection.id, collection.name.lower()}
+        groups: dict[tuple[Any, ...], list[tuple[Client, Topic]]] = {}
+        for client in list(self.clients.values()):
+            for topic in client.topics.values():
+                if topic.collection not in names and topic.collection.lower() not in names:
+                    continue
+                if topic.record_id is not None and topic.record_id != values.get("id"):
+                    continue
+                groups.setdefault((client.auth_key(), *topic.group_key()), []).append((client, topic))
+        if not groups:
+            return
+        payloads = await asyncio.gather(
+            *(self._payload(store, collection, change, members[0][0].auth, members[0][1]) for members in groups.values())
+        )
+        for members, payload in zip(groups.values(), payloads, strict=True):
+            if payload is None:
+                continue
+            for client, topic in members:
+                client.send(sse(client.id, topic.raw, payload))
+
+    async def _payload(
+        self, store: Any, collection: Any, change: dict[str, Any], auth: RequestAuth | None, topic: Topic
+    ) -> bytes | None:
+        """The event's data for this group of subscribers, or None if they may not see it."""
+        values = change["record"]
+        if auth is None or not auth.is_superuser:
+            rule = collection.rule("listRule" if topic.record_id is None else "viewRule")
+            if rule is None:
+                return None
+            if rule.strip() and not await store.matches_rule(
+                collection, values["id"], rule, auth, context="realtime", values=values
+            ):
+                return None
+        extra_filter = topic.query.get("filter", "")
+        if extra_filter.strip() and not await store.matches_rule(
+            collection, values["id"], extra_filter, auth, context="realtime", values=values
+        ):
+            return None
+        expand = [part.strip() for part in topic.query.get("expand", "").split(",") if part.strip()]
+        record = await store.present(collection, values, auth, expand=expand)
+        if topic.query.get("fields"):
+            try:
+                record = apply_fields(record, topic.query["fields"])
+            except ApiError:
+                return None
+        return orjson.dumps({"record": record, "action": change["action"]})
+

@@ -1,0 +1,163 @@
+"""PocketBase's realtime API: ``GET /api/realtime`` (SSE) and ``POST /api/realtime``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from pbk_sdk import PluginInfo, Route, hookimpl, routes
+from pbk_sdk import events as ev
+from pbk_sdk.auth import request_auth
+from pbk_sdk.body import read_body
+from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.events import RecordEvent
+from pbk_sdk.interfaces import RealtimeMessage
+
+from .broker import MemoryBroker
+from .hub import RECORD_CHANGES, Client, Hub, Topic, sse
+
+PLUGIN = PluginInfo(name="realtime", requires=("records",), description="Server-Sent Events, rule-checked.")
+
+#: PocketBase closes a stream after 5 minutes without a message (PBK_REALTIME_IDLE to change).
+IDLE_SECONDS = float(os.environ.get("PBK_REALTIME_IDLE", "300"))
+#: A comment line this often lets the server notice clients that went away.
+PING_SECONDS = min(30.0, IDLE_SECONDS / 2)
+MAX_TOPICS = 1000
+MAX_TOPIC_LENGTH = 2500
+ACTIONS = {
+    ev.RECORD_AFTER_CREATE_SUCCESS: "create",
+    ev.RECORD_AFTER_UPDATE_SUCCESS: "update",
+    ev.RECORD_AFTER_DELETE_SUCCESS: "delete",
+}
+
+
+class Raw:
+    """An SSE event already framed by ``hub.sse`` (falcon calls ``serialize``)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def serialize(self, handler: Any = None) -> bytes:
+        return self.data
+
+
+class Realtime:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.hub = Hub(app)
+        self.broker: Any = None
+
+    async def start(self) -> None:
+        name = os.environ.get("PBK_REALTIME_BROKER", "memory")
+        self.broker = self.app.services.get("realtime_broker", name)
+        self.broker.on_message(self.hub.deliver)
+        for event_name, action in ACTIONS.items():
+            self.app.events.on(event_name, self._publisher(action))
+        self.app.events.on(ev.TERMINATE, self._end_streams)
+
+    async def _end_streams(self, event: Any) -> None:
+        """The server is shutting down: end every stream now (clients will reconnect)."""
+        for client in list(self.hub.clients.values()):
+            self.hub.remove(client)
+        await event.next()
+
+    async def stop(self) -> None:
+        close = getattr(self.broker, "close", None)
+        if close is not None:
+            await close()
+
+    def _publisher(self, action: str) -> Any:
+        async def publish(event: RecordEvent) -> None:
+            """After commit: hand the change to the broker and return (no fan-out here)."""
+            change = {"action": action, "collectionId": event.collection.id, "record": event.record}
+            await self.broker.publish(RealtimeMessage(RECORD_CHANGES, orjson.dumps(change)))
+            await event.next()
+
+        return publish
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def on_get(self, req: Any, resp: Any) -> None:
+        client = self.hub.connect(remote=req.remote_addr or "")
+        resp.set_header("Cache-Control", "no-store")
+        resp.set_header("X-Accel-Buffering", "no")
+        resp.sse = self._stream(client)
+
+    async def _stream(self, client: Client) -> AsyncIterator[Raw | None]:
+        try:
+            yield Raw(sse(client.id, "PB_CONNECT", orjson.dumps({"clientId": client.id})))
+            while True:
+                try:
+                    item = await asyncio.wait_for(client.queue.get(), PING_SECONDS)
+                except TimeoutError:
+                    if time.monotonic() - client.last_message > IDLE_SECONDS:
+                        return
+                    yield None  # falcon sends a ": ping" comment, and notices a closed connection
+                    continue
+                if item is None:
+                    return
+                client.last_message = time.monotonic()
+                yield Raw(item)
+        finally:
+            self.hub.remove(client)
+
+    async def on_post(self, req: Any, resp: Any) -> None:
+        body = await read_body(req)
+        body.close()
+        client_id = body.data.get("clientId")
+        subscriptions = body.data.get("subscriptions") or []
+        if not isinstance(client_id, str) or not client_id:
+            raise ApiError(400, "", {"clientId": FieldError("validation_required", "Cannot be blank.")})
+        if not isinstance(subscriptions, list) or not all(isinstance(s, str) for s in subscriptions):
+            raise ApiError(400)
+        if len(subscriptions) > MAX_TOPICS:
+            raise ApiError(400, "", {"subscriptions": FieldError("validation_length_too_long", f"The length must be no more than {MAX_TOPICS}.")})
+        too_long = [str(i) for i, s in enumerate(subscriptions) if len(s) > MAX_TOPIC_LENGTH]
+        if too_long:
+            raise ApiError(400, "", {"subscriptions": {i: FieldError("validation_length_too_long", f"The length must be no more than {MAX_TOPIC_LENGTH}.") for i in too_long}})
+        client = self.hub.client(client_id)
+        auth = request_auth(req)
+        new_key = (auth.collection_id, auth.id) if auth is not None else None
+        if client.auth is not None and client.auth_key() != new_key:
+            raise ApiError(403, "The current and the previous request authorization don't match.")
+        if client.remote and req.remote_addr and client.remote != req.remote_addr:
+            raise ApiError(400, "Invalid realtime client.")
+        client.auth = auth
+        client.topics = {raw: Topic.parse(raw) for raw in dict.fromkeys(subscriptions)}
+        resp.status = 204
+
+
+_instances: weakref.WeakKeyDictionary[Any, Realtime] = weakref.WeakKeyDictionary()
+
+
+def realtime(app: Any) -> Realtime:
+    if app not in _instances:
+        _instances[app] = Realtime(app)
+    return _instances[app]
+
+
+@hookimpl
+def pbk_register_realtime_brokers(app: Any) -> dict[str, Any]:
+    return {"memory": lambda app: MemoryBroker()}
+
+
+@hookimpl
+def pbk_register_routes(app: Any) -> list[Route]:
+    return [Route(routes.REALTIME, realtime(app))]
+
+
+@hookimpl
+async def pbk_startup(app: Any) -> None:
+    await realtime(app).start()
+
+
+@hookimpl
+async def pbk_shutdown(app: Any) -> None:
+    await realtime(app).stop()
