@@ -89,6 +89,8 @@ async def apply_migrations(
                 f"plugin {plugin!r} failed in migration {migration.file!r}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        log.info("applied migration %s (%s)", migration.file, plugin)
+        log.debug("applied migration %s (%s)", migration.file, plugin)
         done.append(migration.file)
+    if done:
+        log.info("applied %d migration(s): %s", len(done), ", ".join(done))
     return done
