@@ -193,24 +193,27 @@ class Records:
         per_page = parse_int(query.get("perPage"), PER_PAGE)
         per_page = PER_PAGE if per_page <= 0 else min(per_page, PER_PAGE_MAX)
         skip_total = parse_go_bool(query.get("skipTotal"))
-        rule = self._rule(collection, "listRule", ctx)
+        self._refuse_locked(collection, "listRule", ctx)
+        rule = None if ctx.superuser else (collection.rule("listRule") or None)
+        raw_filter = query.get("filter", "")
         where: list[str] = []
         params: list[Any] = []
-        if rule is not None:
-            where.append(f"({rule[0]})")
-            params += rule[1]
-        raw_filter = query.get("filter", "")
-        if raw_filter.strip():
+        if rule or raw_filter:
+            # The list rule and ?filter share one join scope, as PocketBase compiles them.
             compiled = compile_filter(
-                raw_filter, collection, self.registry, ctx.info, mode="filter", table_alias="main"
+                raw_filter, collection, self.registry, ctx.info, mode="filter", table_alias="main", and_rule=rule
             )
             where.append(f"({compiled.sql})")
             params += compiled.params
         order_sql, order_params = "", []
         raw_sort = query.get("sort", "")
-        if raw_sort.strip():
+        if raw_sort:
             sort = compile_sort(raw_sort, collection, self.registry, ctx.info)
-            order_sql, order_params = f" ORDER BY {sort.sql}", list(sort.params)
+            if sort.sql:
+                order_sql, order_params = f" ORDER BY {sort.sql}", list(sort.params)
+            if sort.where:  # sorting through a rule-restricted relation drops rows
+                where.append(f"({sort.where.sql})")
+                params += sort.where.params
         table = quote(collection.name)
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         select = (

@@ -16,12 +16,14 @@ Public API::
         compile_filter(mode="rule").
 
     compile_sort(sort, collection, lookup, request, *, table_alias="main") -> Sql
-        The ``?sort`` parameter as an ORDER BY list ("" when empty).
+        The ``?sort`` parameter as an ORDER BY list ("" when empty). ``result.where``, when
+        not None, must be ANDed into WHERE: a non-superuser sorting through a relation only
+        sees records whose related record they may list (PocketBase's behaviour).
 
     RequestInfo(auth, body, query, headers, method, context, is_superuser)
         What ``@request.*`` sees.
 
-    Sql(sql, params)
+    Sql(sql, params, where=None)
         ``sql`` uses ``?`` placeholders; ``params`` are the bound values in order.
 
     CollectionLookup
@@ -32,7 +34,7 @@ for anything invalid; 403 "Only superusers can filter by @collection." / "… by
 for a non-superuser ``?filter`` or ``?sort`` that mentions them. ``FilterError.detail``
 says what was wrong (never sent to clients).
 
-See docs/filters-and-rules.md for the language itself.
+The language, its semantics and limits: README.md beside this file.
 """
 
 from .compiler import (

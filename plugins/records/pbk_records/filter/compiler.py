@@ -36,7 +36,7 @@ from typing import Any, Literal, Protocol
 from ..schema import Collection, Field
 from .dialect import SQLITE, SQLiteDialect
 from .macros import MACROS, macro_value, utc_now
-from .parser import Comparison, FilterError, Group, Node, Operand, parse
+from .parser import Comparison, FilterError, Node, Operand, parse
 from .values import (
     extract_path,
     go_json,
@@ -132,10 +132,16 @@ class RequestInfo:
 
 @dataclass(frozen=True)
 class Sql:
-    """A SQL fragment and its bound values, in ``?`` order."""
+    """A SQL fragment and its bound values, in ``?`` order.
+
+    ``where`` is only set by :func:`compile_sort`: a condition the caller must AND into the
+    WHERE clause, because PocketBase applies the listRule of a collection a non-superuser
+    sorts through (rows whose related record they may not list drop out of the list).
+    """
 
     sql: str
     params: list[Any]
+    where: Sql | None = None
 
     def __iter__(self):  # allows ``sql, params = compile_filter(...)``
         yield self.sql
@@ -195,6 +201,8 @@ class _R:
 
 
 _NULL = "NULL"
+#: identifiers that are literals unless the collection has a field of that name
+_KEYWORDS = {"null": _NULL, "true": "1", "false": "0"}
 
 
 @dataclass
@@ -384,10 +392,14 @@ class _Runner:
         marker, _ = self.state.bind(go_to_string(auth.get("id")))
         logical = f"__auth_{collection.name}{self.scope.suffix}"
         table = self.d.table(collection.name)
-        self.alias = self.state.join(logical, table, lambda a: f"{self.d.column(a, 'id')} = {marker}")
+        self.alias = self.state.join(
+            logical, table, lambda a: f"{self.d.column(a, 'id')} = {marker}"
+        )
         self.logical = logical
         mm_alias = self.state.fresh("m")
-        self.mm.joins.append(self.d.left_join(table, mm_alias, f"{self.d.column(mm_alias, 'id')} = {marker}"))
+        self.mm.joins.append(
+            self.d.left_join(table, mm_alias, f"{self.d.column(mm_alias, 'id')} = {marker}")
+        )
         self.mm_alias = mm_alias
         self.collection = collection
         self.props = self.props[2:]
@@ -407,13 +419,17 @@ class _Runner:
         markers = [self.state.bind(i)[0] for i in ids]
         logical = f"__data_{rel_collection.name}_{rel_field.name}{self.scope.suffix}"
         table = self.d.table(rel_collection.name)
-        self.alias = self.state.join(logical, table, lambda a: self.d.in_list(self.d.column(a, "id"), markers))
+        self.alias = self.state.join(
+            logical, table, lambda a: self.d.in_list(self.d.column(a, "id"), markers)
+        )
         self.logical = logical
         if is_multiple(rel_field):
             self.with_mm = True
         mm_alias = self.state.fresh("m")
         self.mm.joins.append(
-            self.d.left_join(table, mm_alias, self.d.in_list(self.d.column(mm_alias, "id"), markers))
+            self.d.left_join(
+                table, mm_alias, self.d.in_list(self.d.column(mm_alias, "id"), markers)
+            )
         )
         self.mm_alias = mm_alias
         self.collection = rel_collection
@@ -441,7 +457,7 @@ class _Runner:
         if body_field.type not in MULTI_VALUER_TYPES:
             raise FilterError(f"field {body_field.name!r} doesn't support multivalue operations")
         # a count, not user text: inlined like PocketBase does (it matters for the empty checks)
-        return _R(str(int(len(to_slice(self._body().get(body_field.name))))))
+        return _R(str(len(to_slice(self._body().get(body_field.name)))))
 
     def _body_lower(self, body_field: Field) -> _R:
         marker, index = self.state.bind(go_to_string(self._body().get(body_field.name)))
@@ -518,21 +534,29 @@ class _Runner:
             table = d.table(rel_collection.name)
             new_logical = f"{self.logical}_{field_.name}"
             if not multiple:
-                new_alias = self.state.join(new_logical, table, lambda a: f"{d.column(a, 'id')} = {column}")
+                new_alias = self.state.join(
+                    new_logical, table, lambda a, col=column: f"{d.column(a, 'id')} = {col}"
+                )
             else:
                 je = self.state.join(f"__je_{self.logical}_{field_.name}", d.json_each(column))
-                new_alias = self.state.join(new_logical, table, lambda a: f"{d.column(a, 'id')} = {je}.value")
+                new_alias = self.state.join(
+                    new_logical, table, lambda a, je=je: f"{d.column(a, 'id')} = {je}.value"
+                )
             self._apply_list_rule(rel_collection, new_logical, new_alias)
             if multiple:
                 self.with_mm = True
             mm_column = d.column(self.mm_alias, field_.name)
             mm_alias = self.state.fresh("m")
             if not multiple:
-                self.mm.joins.append(d.left_join(table, mm_alias, f"{d.column(mm_alias, 'id')} = {mm_column}"))
+                self.mm.joins.append(
+                    d.left_join(table, mm_alias, f"{d.column(mm_alias, 'id')} = {mm_column}")
+                )
             else:
                 mm_je = self.state.fresh("m")
                 self.mm.joins.append(d.left_join(d.json_each(mm_column), mm_je))
-                self.mm.joins.append(d.left_join(table, mm_alias, f"{d.column(mm_alias, 'id')} = {mm_je}.value"))
+                self.mm.joins.append(
+                    d.left_join(table, mm_alias, f"{d.column(mm_alias, 'id')} = {mm_je}.value")
+                )
             self.collection = rel_collection
             self.logical = new_logical
             self.alias = new_alias
@@ -555,7 +579,9 @@ class _Runner:
         if back_field.hidden and not self.allow_hidden:
             raise FilterError(f"non-filterable back relation field {back_field.name!r}")
         if str(back_field.get("collectionId", "")) != collection.id:
-            return self._fail(f"invalid collection reference of back relation field {back_field.name!r}")
+            return self._fail(
+                f"invalid collection reference of back relation field {back_field.name!r}"
+            )
         field_multiple = is_multiple(back_field)
         back_multiple = field_multiple or not has_unique_index(back_collection, back_field.name)
         table = d.table(back_collection.name)
@@ -579,7 +605,9 @@ class _Runner:
         mm_base_id = d.column(self.mm_alias, "id")
         if not field_multiple:
             self.mm.joins.append(
-                d.left_join(table, mm_alias, f"{d.column(mm_alias, back_field.name)} = {mm_base_id}")
+                d.left_join(
+                    table, mm_alias, f"{d.column(mm_alias, back_field.name)} = {mm_base_id}"
+                )
             )
         else:
             je = self.state.fresh("je")
@@ -684,7 +712,9 @@ class _Runner:
         self.state.ruled.add(logical)
         rule = collection.rules.get("listRule")
         if rule is None:
-            raise FilterError(f"the {collection.name!r} collection can only be listed by superusers")
+            raise FilterError(
+                f"the {collection.name!r} collection can only be listed by superusers"
+            )
         if rule == "":
             return
         n = next(self.state._counter)
@@ -715,13 +745,16 @@ def _resolve(state: _State, scope: _Scope, operand: Operand) -> _R:
         if name in MACROS:
             marker, index = state.bind(macro_value(name, state.now))
             return _R(marker, (index,))
+        keyword = _KEYWORDS.get(name.lower())
+        if keyword is not None and scope.collection.field(name) is None:
+            return _R(keyword)  # what resolving it would fall back to, without the detour
         try:
             result: _R | None = _resolve_field(state, scope, name)
             error: FilterError | None = None
         except FilterError as exc:
             result, error = None, exc
         if result is None or not result.ident:
-            fallback = {"null": _NULL, "true": "1", "false": "0"}.get(name.lower())
+            fallback = _KEYWORDS.get(name.lower())
             if fallback is not None:
                 return _R(fallback)
             raise error or FilterError(f"invalid operand {name!r}")
@@ -761,7 +794,9 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
         if time_arg.mm is not None:
             mm_idents = list(idents)
             mm_idents[1] = time_arg.mm.value
-            result.mm = _MultiMatch(time_arg.mm.base, time_arg.mm.joins, state.d.strftime(mm_idents))
+            result.mm = _MultiMatch(
+                time_arg.mm.base, time_arg.mm.joins, state.d.strftime(mm_idents)
+            )
         result.after_build = time_arg.after_build
     return result
 
@@ -990,7 +1025,9 @@ def compile_filter(
     base_alias = dialect.quote(table_alias) if not _is_plain_alias(table_alias) else table_alias
     parts: list[str] = []
     if and_rule:
-        rule_scope = _Scope(collection, collection.name, base_alias, allow_hidden=True, apply_rules=False)
+        rule_scope = _Scope(
+            collection, collection.name, base_alias, allow_hidden=True, apply_rules=False
+        )
         parts.append(_compile_node(state, parse(and_rule), rule_scope))
     if expression:
         strict = mode == "filter" and not superuser
@@ -1022,7 +1059,14 @@ def compile_rule(
     """``compile_filter(..., mode="rule")``. A ``None`` rule (superusers only) is the
     caller's business; ``""`` (anyone) compiles to ``1=1``."""
     return compile_filter(
-        expression, collection, lookup, request, mode="rule", table_alias=table_alias, dialect=dialect, now=now
+        expression,
+        collection,
+        lookup,
+        request,
+        mode="rule",
+        table_alias=table_alias,
+        dialect=dialect,
+        now=now,
     )
 
 
@@ -1046,6 +1090,10 @@ def compile_sort(
     (``title:lower``, ``tags:length``), ``@random`` and ``@rowid``. At most 8 terms of 255
     characters; anything unknown is a 400. A relation path sorts by a correlated subquery
     (a multi-valued path by its smallest value ascending, largest descending).
+
+    For a non-superuser, sorting through a relation applies the related collection's
+    listRule as PocketBase does: a null rule is a 400, another rule comes back in
+    ``result.where`` (AND it into the query's WHERE).
     """
     sort = sort or ""
     if not sort:
@@ -1058,12 +1106,13 @@ def compile_sort(
     base_alias = dialect.quote(table_alias) if not _is_plain_alias(table_alias) else table_alias
     state = _State(lookup, request, collection, dialect, utc_now())
     out: list[str] = []
+    where: list[str] = []
     for raw in terms:
         term = raw.strip()
         if term.startswith("-"):
             name, direction = term[1:], "DESC"
         else:
-            name, direction = (term[1:] if term.startswith("+") else term), "ASC"
+            name, direction = (term.removeprefix("+")), "ASC"
         if len(name.encode("utf-8", "surrogatepass")) > MAX_SORT_FIELD_LENGTH:
             raise FilterError(f"the sort field is longer than {MAX_SORT_FIELD_LENGTH} characters")
         if name == "@random":
@@ -1072,18 +1121,31 @@ def compile_sort(
         if name == "@rowid":
             out.append(f"{dialect.rowid(base_alias)} {direction}")
             continue
-        out.append(f"{_sort_term(state, collection, base_alias, name, direction, superuser)} {direction}")
-    return _finish(state, ", ".join(out))
+        out.append(
+            f"{_sort_term(state, collection, base_alias, name, direction, superuser, where)} {direction}"
+        )
+    result = _finish(state, ", ".join(out))
+    if where:
+        result = Sql(result.sql, result.params, _finish(state, " AND ".join(where)))
+    return result
 
 
 def _sort_term(
-    state: _State, collection: Collection, base_alias: str, name: str, direction: str, superuser: bool
+    state: _State,
+    collection: Collection,
+    base_alias: str,
+    name: str,
+    direction: str,
+    superuser: bool,
+    where: list[str],
 ) -> str:
     state.joins = {}
     state.aliases = {}
     state.conds = []
     state.ruled = set()
-    scope = _Scope(collection, collection.name, base_alias, allow_hidden=superuser, apply_rules=not superuser)
+    scope = _Scope(
+        collection, collection.name, base_alias, allow_hidden=superuser, apply_rules=not superuser
+    )
     try:
         result = _resolve_field(state, scope, name)
     except FilterError as exc:
@@ -1092,9 +1154,9 @@ def _sort_term(
         raise FilterError(f"invalid sort field {name!r}")
     if not state.joins:
         return result.ident
-    value = result.ident
+    joins = list(state.joins.values())
     if state.conds:
-        value = f"CASE WHEN {' AND '.join(state.conds)} THEN {value} END"
+        where.append(state.d.exists(joins, " AND ".join(state.conds), base_alias=state.fresh("b")))
     # one related row, or several (multi relation, back-relation, @collection): the extreme
     aggregate = None if result.mm is None else ("MIN" if direction == "ASC" else "MAX")
-    return state.d.scalar_subquery(value, list(state.joins.values()), state.fresh("b"), aggregate)
+    return state.d.scalar_subquery(result.ident, joins, state.fresh("b"), aggregate)

@@ -116,7 +116,9 @@ class SQLiteDialect:
         return f"NOT EXISTS (SELECT 1 FROM ({subquery}) AS {alias} WHERE {where})"
 
     @staticmethod
-    def not_exists_many_vs_many(left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str) -> str:
+    def not_exists_many_vs_many(
+        left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
+    ) -> str:
         return (
             f"NOT EXISTS (SELECT 1 FROM ({left_sub}) AS {l_alias} "
             f"LEFT JOIN ({right_sub}) AS {r_alias} WHERE {where})"
@@ -134,7 +136,9 @@ class SQLiteDialect:
         return f"{alias}._rowid_"
 
     @staticmethod
-    def scalar_subquery(value: str, joins: Sequence[str], base_alias: str, aggregate: str | None) -> str:
+    def scalar_subquery(
+        value: str, joins: Sequence[str], base_alias: str, aggregate: str | None
+    ) -> str:
         """The first (or MIN/MAX) value of ``value`` over the joins, for ORDER BY."""
         from_ = " ".join([f"(SELECT 1) AS {base_alias}", *joins])
         if aggregate:

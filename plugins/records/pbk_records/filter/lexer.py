@@ -73,7 +73,7 @@ def is_valid_number(literal: str) -> bool:
     """fexpr's ``isNumber``: Go's ParseFloat, but never a trailing dot."""
     if not literal or literal.endswith("."):
         return False
-    body = literal[1:] if literal.startswith("-") else literal
+    body = literal.removeprefix("-")
     if not body or not all(_is_digit(c) or c == "." for c in body) or body.count(".") > 1:
         return False
     return any(_is_digit(c) for c in body)
@@ -82,7 +82,7 @@ def is_valid_number(literal: str) -> bool:
 class Scanner:
     """Tokens of ``source[start:end]``. Comments and whitespace are skipped."""
 
-    __slots__ = ("groups", "pos", "source", "end")
+    __slots__ = ("end", "groups", "pos", "source")
 
     def __init__(self, source: str, start: int, end: int, groups: dict[int, int]) -> None:
         self.source = source
@@ -147,7 +147,9 @@ class Scanner:
     def _scan_number(self) -> Token:
         start = self.pos
         self.pos += 1
-        while self.pos < self.end and (_is_digit(self.source[self.pos]) or self.source[self.pos] == "."):
+        while self.pos < self.end and (
+            _is_digit(self.source[self.pos]) or self.source[self.pos] == "."
+        ):
             self.pos += 1
         literal = self.source[start : self.pos]
         if not is_valid_number(literal):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def format_datetime(value: datetime) -> str:
     """``2024-01-02 03:04:05.678Z`` (UTC, milliseconds truncated as Go's ``.000`` layout)."""
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
@@ -49,11 +49,11 @@ MACROS: dict[str, Callable[[datetime], str | int]] = {
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def macro_value(name: str, now: datetime | None = None) -> str | int:
     """The value of macro ``name`` (``KeyError`` if it is not one) at ``now`` (UTC)."""
     func = MACROS[name]
-    now = (now or utc_now()).astimezone(timezone.utc)
+    now = (now or utc_now()).astimezone(UTC)
     return func(now)

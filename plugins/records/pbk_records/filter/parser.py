@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Union
 
 from pbk_sdk.errors import ApiError
 
@@ -78,7 +77,7 @@ class Group:
     items: tuple[tuple[str, Node], ...]
 
 
-Node = Union[Comparison, Group]
+Node = Comparison | Group
 
 
 def _operand(token: Token) -> Operand:
@@ -88,7 +87,7 @@ def _operand(token: Token) -> Operand:
 
 
 class _Frame:
-    __slots__ = ("scanner", "items", "step", "join", "left", "op")
+    __slots__ = ("items", "join", "left", "op", "scanner", "step")
 
     def __init__(self, scanner: Scanner) -> None:
         self.scanner = scanner
@@ -124,7 +123,7 @@ def _parse(expression: str) -> Group:
             parent.step = 3
             continue
         if kind == "group":
-            if len(stack) >= MAX_NESTING:
+            if len(stack) > MAX_NESTING:
                 raise FilterError(f"more than {MAX_NESTING} nested groups")
             stack.append(_Frame(Scanner(expression, token.start, token.end, groups)))
             continue
