@@ -200,3 +200,31 @@ class CollectionEvent(Event):
 
     def targets(self) -> tuple[str, ...]:
         return (self.collection.id, self.collection.name)
+
+
+# --------------------------------------------------------------------------- mail
+# Fired by the mailer plugin.
+
+#: Before a message is queued; handlers may change ``e.message``, or set ``e.cancelled`` and
+#: return without ``next()`` to drop it. The default action queues the message.
+MAIL_SEND = "mail_send"
+#: After a message was handed to the mail server.
+MAIL_AFTER_SEND = "mail_after_send"
+
+
+@dataclass(eq=False)
+class MailEvent(Event):
+    """A message about to be queued (``mail_send``) or just delivered (``mail_after_send``).
+
+    ``meta`` says what the mail is about when the sender said so: ``template``
+    (``verification``, ``password-reset``, ``email-change``, ``otp``, ``login-alert``),
+    ``collection`` and ``record``.
+    """
+
+    app: Any
+    message: Any
+    meta: dict[str, Any] = field(default_factory=dict)
+    cancelled: bool = False
+
+    def answered(self) -> bool:
+        return self.cancelled

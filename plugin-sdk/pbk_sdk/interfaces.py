@@ -218,7 +218,23 @@ class MailMessage:
 
 
 class Mailer(Protocol):
-    async def send(self, message: MailMessage) -> None: ...
+    """Sends mail without making the caller wait for the mail server."""
+
+    async def send(self, message: MailMessage, *, meta: Mapping[str, Any] | None = None) -> None:
+        """Queue ``message`` (``meta`` describes it to ``mail_send`` handlers)."""
+        ...
+
+    def compose(
+        self,
+        template: Mapping[str, Any],
+        *,
+        to: list[tuple[str, str]],
+        params: Mapping[str, Any] | None = None,
+        record: Mapping[str, Any] | None = None,
+    ) -> MailMessage:
+        """A message from a PocketBase template ``{subject, body}``: ``{APP_NAME}``,
+        ``{APP_URL}``, the ``params`` (``TOKEN``, ``OTP`` ...) and ``{RECORD:field}``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -316,6 +332,12 @@ class RecordStore(Protocol):
 
     async def find(self, collection: CollectionInfo, field: str, value: Any) -> dict[str, Any] | None:
         """The first record whose ``field`` equals ``value`` exactly."""
+        ...
+
+    async def find_all(
+        self, collection: CollectionInfo, where: Mapping[str, Any], *, sort: str = ""
+    ) -> list[dict[str, Any]]:
+        """Every record whose fields equal ``where``'s values, ordered by ``sort`` (``"-created"``)."""
         ...
 
     async def count(self, collection: CollectionInfo) -> int: ...

@@ -22,7 +22,6 @@ from .schema import (
     AUTH_OPTIONS,
     RULES,
     TYPES,
-    VIEW_OPTIONS,
     Collection,
     Field,
     collection_id,
@@ -68,6 +67,16 @@ def update_row(conn: apsw.Connection, collection: Collection) -> None:
         f"UPDATE _collections SET {assignments} WHERE id = ?",
         (*[v for c, v in row.items() if c != "id"], collection.id),
     )
+
+
+def _merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(copy.deepcopy(base))
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 class Registry:
@@ -133,6 +142,11 @@ class SchemaBuilder:
             base = self.scaffolds[ctype].to_json()
             base["id"] = ""
         merged = {**base, **{k: copy.deepcopy(v) for k, v in payload.items()}}
+        for key in option_keys(ctype):
+            # Option objects merge into the stored ones ({"otp": {"enabled": true}} keeps the
+            # duration and template), as PocketBase's PATCH does.
+            if isinstance(base.get(key), Mapping) and isinstance(payload.get(key), Mapping):
+                merged[key] = _merge(base[key], payload[key])
         if existing is not None and payload.get("type", existing.type) != existing.type:
             errors["type"] = FieldError("validation_collection_type_change", "Collection type cannot be changed.")
 

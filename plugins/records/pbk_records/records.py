@@ -508,6 +508,11 @@ class Records:
             if count != len(set(ids)):
                 errors[f.name] = FieldError("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
 
+    def _store_password(self, collection: Collection, values: dict[str, Any], password: str, errors: dict[str, Any]) -> None:
+        field_ = _password_field(collection)
+        if field_ is not None and field_.name not in errors:
+            values[field_.name] = self._hash_password(password)
+
     def _hash_password(self, password: str) -> str:
         try:
             hasher = self.app.services.get("password_hasher", "bcrypt")
@@ -540,8 +545,8 @@ class Records:
                 errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
         errors = {**self._validate(collection, values, password), **errors}
         await self._check_relations(collection, values, errors)
-        if password is not None and "password" not in errors:
-            values["password"] = self._hash_password(password)
+        if password is not None:
+            self._store_password(collection, values, password, errors)
         event = RecordEvent(collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors)
         ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
         rule = self._rule(collection, "createRule", ctx)
@@ -582,8 +587,8 @@ class Records:
                 await self._auth_update_checks(collection, original, values, parsed, password, ctx, errors)
             errors = {**self._validate(collection, values, password, creating=False), **errors}
             await self._check_relations(collection, values, errors)
-            if password is not None and "password" not in errors:
-                values["password"] = self._hash_password(password)
+            if password is not None:
+                self._store_password(collection, values, password, errors)
             if collection.is_auth and (password is not None or values.get("email") != original.get("email")):
                 values["tokenKey"] = self.field_types["text"].autogenerate(collection.field("tokenKey").data)
             ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
@@ -647,16 +652,18 @@ class Records:
     def _password_input(
         self, collection: Collection, parsed: _Input, errors: dict[str, Any], *, creating: bool
     ) -> str | None:
-        """The new plain password, with passwordConfirm checked; None when unchanged."""
-        if not collection.is_auth:
+        """The new plain password (hashed before it is stored), with ``passwordConfirm``
+        checked on auth collections; None when it does not change."""
+        field_ = _password_field(collection)
+        if field_ is None:
             return None
-        raw = parsed.values.get("password")
+        raw = parsed.values.get(field_.name)
         if raw is None or raw == "":
-            if creating:
-                errors["password"] = FieldError("validation_required", "Cannot be blank.")
+            if creating and field_.required:
+                errors[field_.name] = FieldError("validation_required", "Cannot be blank.")
             return None
         password = raw if isinstance(raw, str) else str(raw)
-        if parsed.extras.get("passwordConfirm") != raw:
+        if collection.is_auth and parsed.extras.get("passwordConfirm") != raw:
             errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
         return password
 
@@ -754,6 +761,10 @@ class Records:
     async def _after(self, name: str, event: RecordEvent) -> None:
         if self.events.has(name):
             await self.events.trigger(name, event)
+
+
+def _password_field(collection: Collection) -> Field | None:
+    return next((f for f in collection.fields if f.type == "password"), None)
 
 
 def _expand_tree(paths: Sequence[str]) -> dict[str, dict[str, Any]]:

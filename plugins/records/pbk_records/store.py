@@ -53,6 +53,30 @@ class RecordStore:
         rows = await self.records.db.read(lambda conn: _rows(conn.execute(sql, (value,))))
         return self.records.values_from_row(collection, rows[0]) if rows else None
 
+    async def find_all(
+        self, collection: Collection, where: Mapping[str, Any], *, sort: str = ""
+    ) -> list[dict[str, Any]]:
+        """Every record whose fields equal ``where``'s values, ordered by ``sort``
+        (``"-created,id"``: field names, ``-`` for descending)."""
+        conditions, params = [], []
+        for name, value in where.items():
+            if collection.field(name) is None:
+                raise ValueError(f"{collection.name} has no field {name!r}")
+            conditions.append(f"{quote(name)} = ?")
+            params.append(value)
+        order = []
+        for term in filter(None, (t.strip() for t in sort.split(","))):
+            name = term.lstrip("+-")
+            if collection.field(name) is None:
+                raise ValueError(f"{collection.name} has no field {name!r}")
+            order.append(f"{quote(name)} {'DESC' if term.startswith('-') else 'ASC'}")
+        sql = f"SELECT * FROM {quote(collection.name)}"
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        sql += " ORDER BY " + ", ".join([*order, "rowid"])
+        rows = await self.records.db.read(lambda conn: _rows(conn.execute(sql, params)))
+        return [self.records.values_from_row(collection, row) for row in rows]
+
     async def count(self, collection: Collection) -> int:
         sql = f"SELECT COUNT(*) FROM {quote(collection.name)}"
         return await self.records.db.read(lambda conn: conn.execute(sql).get)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from typing import Any
 
 import apsw
 from pbk_sdk.errors import ApiError, FieldError
