@@ -14,10 +14,16 @@ from pbk_sdk.auth import SUPERUSERS, RequestAuth, request_auth
 from pbk_sdk.body import read_body
 from pbk_sdk.cli import with_app
 from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.events import SERVE
 
-from . import tokens
+from . import flows, tokens
 
-PLUGIN = PluginInfo(name="auth", requires=("records",), description="Tokens, password sign-in, superusers.")
+PLUGIN = PluginInfo(name="auth", requires=("records",), description="Tokens, every sign-in flow, superusers.")
+
+INSTALLER_EMAIL = "__pbinstaller@example.com"
+INSTALLER_TOKEN_SECONDS = 1800
+#: ``settings.authBackend``: which ``auth_backend`` service checks passwords, and where.
+AUTH_BACKEND_DEFAULTS: dict[str, Any] = {"name": "", "collections": [], "createMissing": True}
 
 LOAD_FAILED = "An error occurred while loading the submitted data."
 VALIDATION_FAILED = "An error occurred while validating the submitted data."
@@ -133,15 +139,40 @@ class AuthWithPassword:
             errors["identityField"] = FieldError("validation_in_invalid", "Must be a valid value.")
         if errors:
             raise ApiError(400, VALIDATION_FAILED, errors)
-        record = await self._find(coll, identity, [field] if field else identity_fields)
-        ok = record is not None and await asyncio.to_thread(
-            hasher(self.app).verify, password, str(record.get("password", ""))
-        )
-        if not ok:
+        record = await self._from_backend(coll, identity, password)
+        if record is None:
+            record = await self._find(coll, identity, [field] if field else identity_fields)
+            ok = record is not None and await asyncio.to_thread(
+                hasher(self.app).verify, password, str(record.get("password", ""))
+            )
+            if not ok:
+                if record is None:  # the same work as a wrong password: no timing oracle
+                    await asyncio.to_thread(hasher(self.app).verify, password, DUMMY_HASH)
+                raise ApiError(400, AUTH_FAILED)
+        await flows.finish_login(self.app, req, resp, coll, record, "password", form)
+
+    async def _from_backend(self, collection: Any, identity: str, password: str) -> dict[str, Any] | None:
+        """The local record of an identity the configured ``auth_backend`` vouches for, or None."""
+        backend = configured_backend(self.app, collection)
+        if backend is None:
+            return None
+        found = await backend.authenticate(collection.name, identity, password)
+        if not found:
+            return None
+        records = store(self.app)
+        record = None
+        if found.get("id"):
+            record = await records.get(collection, str(found["id"]))
+        if record is None and found.get("email"):
+            record = await records.find(collection, "email", str(found["email"]))
+        if record is None and self.app.settings.get("authBackend.createMissing", True) and found.get("email"):
+            names = {f.get("name") for f in collection.to_json().get("fields", [])} - {"password", "tokenKey", "id"}
+            data = {k: v for k, v in found.items() if k in names}
+            data.update({"password": flows.random_password(), "verified": True})
+            record = await records.create(collection, data)
+        if record is None:
             raise ApiError(400, AUTH_FAILED)
-        await check_auth_rule(self.app, coll, record, "password")
-        token = tokens.mint(record, coll)
-        resp.media = await auth_response(self.app, coll, record, token, req)
+        return record
 
     async def _find(self, collection: Any, identity: str, fields: list[str]) -> dict[str, Any] | None:
         for name in fields:
@@ -153,6 +184,26 @@ class AuthWithPassword:
                 continue
             if record is not None:
                 return record
+        return None
+
+
+DUMMY_HASH = "$2b$10$tDma6Tp45VBvOJQdkmQQcunhjWl96H7tdxiwJpbMED2y/iuBJGd8a"
+
+
+def configured_backend(app: Any, collection: Any) -> Any:
+    """The ``auth_backend`` named by ``settings.authBackend.name`` when it covers ``collection``."""
+    name = str(app.settings.get("authBackend.name", "") or "")
+    if not name:
+        return None
+    covered = list(app.settings.get("authBackend.collections", []) or [])
+    if covered and collection.name not in covered and collection.id not in covered:
+        return None
+    if not covered and collection.name == SUPERUSERS:
+        return None
+    try:
+        return app.services.get("auth_backend", name)
+    except LookupError:
+        app.log.error("settings.authBackend.name is %r but no such auth_backend is registered", name)
         return None
 
 
@@ -196,7 +247,75 @@ def pbk_register_routes(app: Any) -> list[Route]:
     return [
         Route(f"{base}/auth-with-password", AuthWithPassword(app)),
         Route(f"{base}/auth-refresh", AuthRefresh(app)),
+        Route(f"{base}/auth-methods", flows.AuthMethods(app)),
+        Route(f"{base}/request-otp", flows.RequestOtp(app)),
+        Route(f"{base}/auth-with-otp", flows.AuthWithOtp(app)),
+        Route(f"{base}/request-verification", flows.RequestVerification(app)),
+        Route(f"{base}/confirm-verification", flows.ConfirmVerification(app)),
+        Route(f"{base}/request-password-reset", flows.RequestPasswordReset(app)),
+        Route(f"{base}/confirm-password-reset", flows.ConfirmPasswordReset(app)),
+        Route(f"{base}/request-email-change", flows.RequestEmailChange(app)),
+        Route(f"{base}/confirm-email-change", flows.ConfirmEmailChange(app)),
+        Route(f"{base}/impersonate/{{record_id}}", flows.Impersonate(app)),
     ]
+
+
+@hookimpl
+def pbk_declare_settings(app: Any) -> dict[str, Any]:
+    return {"authBackend": dict(AUTH_BACKEND_DEFAULTS)}
+
+
+@hookimpl
+async def pbk_startup(app: Any) -> None:
+    async def on_serve(event: Any) -> None:
+        await installer_on_serve(app, event)
+
+    async def on_superuser_created(event: Any) -> None:
+        await drop_installer(app, event)
+
+    app.events.on(SERVE, on_serve)
+    app.events.on("record_after_create_success", on_superuser_created, collections=[SUPERUSERS])
+
+
+async def installer_on_serve(app: Any, event: Any) -> None:
+    """No superuser yet: a hidden installer account and its link, as PocketBase prints it."""
+    try:
+        link = await installer_link(app, event.address)
+    except Exception:
+        app.log.exception("could not create the installer link")
+        link = None
+    if link:
+        click.echo(
+            "\n(!) Launch the URL below in the browser if it hasn't been open already to create your first "
+            f"superuser account:\n{link}\n(you can also create your first superuser by running: pbk superuser "
+            "upsert EMAIL PASS)\n"
+        )
+    await event.next()
+
+
+async def installer_link(app: Any, address: str) -> str | None:
+    collection = store(app).collection(SUPERUSERS)
+    if collection is None:
+        return None
+    installer = await store(app).find(collection, "email", INSTALLER_EMAIL)
+    if await store(app).count(collection) > (1 if installer else 0):
+        return None
+    if installer is None:
+        installer = await store(app).create(
+            collection, {"email": INSTALLER_EMAIL, "password": flows.random_password(), "verified": True})
+    token = tokens.mint(installer, collection, seconds=INSTALLER_TOKEN_SECONDS, refreshable=False)
+    return f"http://{address}/_/#/pbinstall/{token}"
+
+
+async def drop_installer(app: Any, event: Any) -> None:
+    """The first real superuser replaces the installer account."""
+    await event.next()
+    if event.record.get("email") == INSTALLER_EMAIL:
+        return
+    collection = store(app).collection(SUPERUSERS)
+    installer = await store(app).find(collection, "email", INSTALLER_EMAIL)
+    if installer is not None:
+        await store(app).delete(collection, installer["id"])
 
 
 @hookimpl
@@ -289,3 +408,22 @@ async def delete(app: Any, email: str) -> None:
         raise click.ClickException("you cannot delete the only existing superuser")
     await store(app).delete(collection, existing["id"])
     click.echo(f'Successfully deleted superuser "{email}"!')
+
+
+@superuser.command()
+@click.argument("email")
+@with_app
+async def otp(app: Any, email: str) -> None:
+    """Create a one-time password for a superuser (OTP must be enabled on _superusers)."""
+    collection = _superusers(app)
+    options = collection.options.get("otp") or {}
+    if not options.get("enabled"):
+        raise click.ClickException("OTP auth is not enabled for the _superusers collection")
+    existing = await store(app).find(collection, "email", email)
+    if existing is None:
+        raise click.ClickException(f'superuser with email "{email}" doesn\'t exist')
+    otp_id, code = await flows.create_otp(app, collection, existing, send=False)
+    click.echo(f'Successfully created OTP for superuser "{email}":')
+    click.echo(f"├─ Id:    {otp_id}")
+    click.echo(f"├─ Pass:  {code}")
+    click.echo(f"└─ Valid: {int(options.get('duration') or 180)}s")

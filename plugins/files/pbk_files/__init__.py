@@ -1,0 +1,1 @@
+"""pbk files: PocketBase's file fields (uploads, serving, thumbs, protected files)."""

@@ -1,0 +1,231 @@
+"""``GET /api/files/...``, ``POST /api/files/token`` and ``POST /api/settings/test/s3``."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from pbk_sdk.auth import request_auth
+from pbk_sdk.body import read_body
+from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.interfaces import RECORD_STORE
+
+from . import thumbs, tokens
+from .names import INLINE_TYPES
+from .storage import S3Error, S3Storage
+from .uploads import file_fields, names_of, storage_for
+
+log = logging.getLogger("pbk.files")
+
+CACHE_CONTROL = "max-age=2592000, stale-while-revalidate=86400"
+CSP = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+TRUE = ("1", "t", "T", "true", "TRUE", "True")
+
+
+def record_store(app: Any) -> Any:
+    return app.services.get(RECORD_STORE, "sqlite")
+
+
+class FileDownload:
+    """``GET /api/files/{collection}/{record_id}/{filename}`` (``?thumb=``, ``?download=``, ``?token=``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._thumb_locks: dict[str, asyncio.Lock] = {}
+
+    async def on_get(self, req: Any, resp: Any, collection: str, record_id: str, filename: str) -> None:
+        store = record_store(self.app)
+        coll = store.collection(collection)
+        if coll is None or not record_id or not filename or "/" in filename or "\\" in filename:
+            raise ApiError(404)
+        if filename in (".", "..") or "\x00" in filename or "/" in record_id or record_id in (".", ".."):
+            raise ApiError(404)
+        record = await store.get(coll, record_id)
+        if record is None:
+            raise ApiError(404)
+        field = next((f for f in file_fields(coll) if filename in names_of(record.get(f["name"]))), None)
+        if field is None:
+            raise ApiError(404)
+        if field.get("protected") and not await self._may_see_protected(req, store, coll, record_id):
+            raise ApiError(404)
+        storage = storage_for(self.app)
+        prefix = f"{coll.id}/{record_id}"
+        key = f"{prefix}/{filename}"
+        info = await storage.stat(key)
+        if info is None:
+            raise ApiError(404)
+        served_name = filename
+        size = req.get_param("thumb") or ""
+        if size and self._thumb_allowed(field, filename, size):
+            thumb_key = f"{prefix}/thumbs_{filename}/{size}_{filename}"
+            thumb_info = await self._thumb(storage, key, thumb_key, size)
+            if thumb_info is not None:
+                key, info, served_name = thumb_key, thumb_info, f"{size}_{filename}"
+        await self._send(req, resp, storage, key, info, served_name)
+
+    async def _may_see_protected(self, req: Any, store: Any, coll: Any, record_id: str) -> bool:
+        rule = coll.rule("viewRule")
+        if rule == "":
+            return True
+        token = req.get_param("token") or ""
+        auth = await tokens.verify(store, token) if token else None
+        if auth is None:
+            return False
+        if auth.is_superuser:
+            return True
+        if rule is None:
+            return False
+        return await store.matches_rule(coll, record_id, rule, auth, context="protectedFile")
+
+    @staticmethod
+    def _thumb_allowed(field: dict[str, Any], filename: str, size: str) -> bool:
+        if not filename.lower().endswith(thumbs.IMAGE_EXTENSIONS) or thumbs.parse(size) is None:
+            return False
+        return size == thumbs.DEFAULT_THUMB or size in (field.get("thumbs") or [])
+
+    async def _thumb(self, storage: Any, key: str, thumb_key: str, size: str) -> Any:
+        """The stored thumb, made once (concurrent requests wait for the first); None on failure."""
+        found = await storage.stat(thumb_key)
+        if found is not None:
+            return found
+        lock = self._thumb_locks.setdefault(thumb_key, asyncio.Lock())
+        try:
+            async with lock:
+                found = await storage.stat(thumb_key)
+                if found is not None:
+                    return found
+                data = b"".join([chunk async for chunk in storage.open(key)])
+                try:
+                    thumb, content_type = await asyncio.to_thread(thumbs.make, data, size)
+                except Exception:  # not an image after all: PocketBase serves the original
+                    log.info("could not make thumb %s of %s", size, key, exc_info=True)
+                    return None
+                await storage.save(thumb_key, thumb, content_type=content_type)
+                return await storage.stat(thumb_key)
+        finally:
+            if not lock.locked():
+                self._thumb_locks.pop(thumb_key, None)
+
+    async def _send(self, req: Any, resp: Any, storage: Any, key: str, info: Any, name: str) -> None:
+        content_type = info.content_type or "application/octet-stream"
+        bare = content_type.split(";", 1)[0].strip().lower()
+        download = req.get_param("download") in TRUE
+        disposition = "inline" if bare in INLINE_TYPES and not download else "attachment"
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        modified = info.modified if info.modified.tzinfo else info.modified.replace(tzinfo=UTC)
+        resp.content_type = content_type
+        resp.set_header("Content-Disposition", f'{disposition}; filename="{quoted}"')
+        resp.set_header("Cache-Control", CACHE_CONTROL)
+        resp.set_header("Content-Security-Policy", CSP)
+        resp.set_header("Accept-Ranges", "bytes")
+        resp.set_header("Last-Modified", email.utils.format_datetime(modified.astimezone(UTC), usegmt=True))
+        if _not_modified(req.get_header("If-Modified-Since"), modified):
+            resp.status = 304
+            return
+        start, end = 0, info.size - 1
+        byte_range = _parse_range(req.get_header("Range"), info.size)
+        if byte_range == "invalid":
+            resp.status = 416
+            resp.set_header("Content-Range", f"bytes */{info.size}")
+            resp.content_type = "text/plain; charset=utf-8"
+            resp.text = "invalid range: failed to overlap"
+            return
+        if byte_range is not None:
+            start, end = byte_range
+            resp.status = 206
+            resp.set_header("Content-Range", f"bytes {start}-{end}/{info.size}")
+        resp.content_length = max(0, end - start + 1)
+        if req.method == "HEAD" or info.size == 0:
+            resp.data = b"" if info.size == 0 else None
+            return
+        resp.stream = storage.open(key, start=start, end=end)
+
+
+def _not_modified(header: str | None, modified: datetime) -> bool:
+    if not header:
+        return False
+    try:
+        since = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return int(modified.timestamp()) <= int(since.timestamp())
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """One ``bytes=`` range as (start, end inclusive); None to send everything; "invalid" → 416."""
+    if not header:
+        return None
+    header = header.strip()
+    if not header.startswith("bytes="):
+        return "invalid"
+    spec = header[6:].strip()
+    if "," in spec:
+        return None  # several ranges: the whole file, as allowed
+    first, sep, last = spec.partition("-")
+    first, last = first.strip(), last.strip()
+    if not sep:
+        return "invalid"
+    try:
+        if first == "":
+            if not last:
+                return "invalid"
+            length = int(last)
+            if length <= 0:
+                return "invalid"
+            return (max(0, size - length), size - 1) if size else "invalid"
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return "invalid"
+    if start < 0 or start >= size or end < start:
+        return "invalid"
+    return start, min(end, size - 1)
+
+
+class FileToken:
+    """``POST /api/files/token``: a short-lived file token for the authenticated record."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def on_post(self, req: Any, resp: Any) -> None:
+        auth = request_auth(req)
+        if auth is None:
+            raise ApiError(401, "The request requires valid record authorization token.")
+        store = record_store(self.app)
+        collection = store.collection(auth.collection_id)
+        if collection is None:
+            raise ApiError(401, "The request requires valid record authorization token.")
+        resp.media = {"token": tokens.mint(auth.record, collection)}
+
+
+class TestS3:
+    """``POST /api/settings/test/s3`` ``{filesystem: "storage"|"backups"}``: 204 or 400."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def on_post(self, req: Any, resp: Any) -> None:
+        auth = request_auth(req)
+        if auth is None:
+            raise ApiError(401, "The request requires valid record authorization token.")
+        if not auth.is_superuser:
+            raise ApiError(403, "The authorized record is not allowed to perform this action.")
+        body = await read_body(req, bad_json="An error occurred while loading the submitted data.")
+        body.close()
+        filesystem = body.data.get("filesystem")
+        if filesystem not in ("storage", "backups"):
+            raise ApiError(400, "Failed to test the S3 filesystem.", {
+                "filesystem": FieldError("validation_in_invalid", "Must be a valid value."),
+            })
+        target = S3Storage(self.app, "s3" if filesystem == "storage" else "backups.s3")
+        try:
+            await target.check(filesystem)
+        except (S3Error, ValueError) as exc:
+            raise ApiError(400, f"Failed to test the S3 filesystem. Raw error: \n{exc}") from exc
+        resp.status = 204

@@ -1,0 +1,307 @@
+"""Uploads: record event handlers that turn a request's file parts into stored files.
+
+* ``record_validate``: the uploads of ``f`` (replace; kept names may be sent next to them),
+  ``f+`` (append) and ``+f`` (prepend) get their stored names, the field's final value is put
+  on the record and checked (``validation_invalid_file``, ``validation_required``,
+  ``validation_too_many_files``, ``validation_file_size_limit``, ``validation_invalid_mime_type``).
+* ``record_create`` / ``record_update``: after the SQL (the default action) the new files are
+  streamed from the spooled uploads into storage; files the record no longer names are deleted
+  after commit. If anything fails, the new files go again: at once when the write itself
+  fails, and at the end of the HTTP request when the transaction rolled back later (a create
+  rule, a later batch item).
+* ``record_delete``: the record's folder (files and thumbs) goes after commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import os
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pbk_sdk import events as ev
+from pbk_sdk.errors import FieldError
+from pbk_sdk.interfaces import FILE_STORAGE
+
+from .names import SNIFF_BYTES, sniff, stored_name, type_matches
+
+log = logging.getLogger("pbk.files")
+
+DEFAULT_MAX_SIZE = 5 << 20
+CHUNK = 256 * 1024
+
+#: The body keys of the record request being handled (to tell "f" sent from "f" untouched).
+submitted_keys: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar(
+    "pbk_files_submitted", default=None
+)
+
+
+class Journal:
+    """New files written during one HTTP request; those never committed are deleted at its end."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, Any] = {}  # key -> storage
+
+    def add(self, storage: Any, key: str) -> None:
+        self.pending[key] = storage
+
+    def committed(self, keys: list[str]) -> None:
+        for key in keys:
+            self.pending.pop(key, None)
+
+    async def cleanup(self) -> None:
+        for key, storage in list(self.pending.items()):
+            await _quiet_delete(storage, key)
+        self.pending.clear()
+
+
+journal_var: contextvars.ContextVar[Journal | None] = contextvars.ContextVar("pbk_files_journal", default=None)
+
+
+@dataclass
+class NewFile:
+    name: str
+    upload: Any
+    content_type: str
+
+
+@dataclass
+class Plan:
+    storage: Any
+    prefix: str
+    new: list[NewFile] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+_plans: weakref.WeakKeyDictionary[Any, Plan] = weakref.WeakKeyDictionary()
+
+
+def storage_for(app: Any) -> Any:
+    """The active backend: ``PBK_FILE_STORAGE`` if set, else ``s3`` when ``s3.enabled``, else ``local``."""
+    name = os.environ.get("PBK_FILE_STORAGE") or ("s3" if app.settings.get("s3.enabled") else "local")
+    return app.services.get(FILE_STORAGE, name)
+
+
+def file_fields(collection: Any) -> list[dict[str, Any]]:
+    fields = getattr(collection, "fields", None)
+    if fields is not None:
+        out = []
+        for f in fields:
+            data = getattr(f, "data", f)
+            if data.get("type") == "file":
+                out.append(data)
+        return out
+    return [f for f in collection.to_json().get("fields", []) if f.get("type") == "file"]
+
+
+def names_of(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if isinstance(v, str) and v]
+    return [str(value)] if isinstance(value, str) else []
+
+
+def _head(upload: Any) -> bytes:
+    upload.file.seek(0)
+    head = upload.file.read(SNIFF_BYTES)
+    upload.file.seek(0)
+    return head
+
+
+def _upload_type(upload: Any) -> str:
+    return sniff(_head(upload), upload.filename)[0]
+
+
+class Uploads:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def subscribe(self) -> list[Any]:
+        on = self.app.events.on
+        return [
+            on(ev.REQUEST, self.on_request, priority=-1000),
+            on(ev.RECORD_CREATE_REQUEST, self.on_record_request, priority=-1000),
+            on(ev.RECORD_UPDATE_REQUEST, self.on_record_request, priority=-1000),
+            on(ev.RECORD_VALIDATE, self.on_validate, priority=1000),
+            on(ev.RECORD_CREATE, self.on_write, priority=1000),
+            on(ev.RECORD_UPDATE, self.on_write, priority=1000),
+            on(ev.RECORD_DELETE, self.on_delete, priority=1000),
+        ]
+
+    # ----------------------------------------------------------------- request scope
+
+    async def on_request(self, e: Any) -> None:
+        journal = Journal()
+        token = journal_var.set(journal)
+        try:
+            await e.next()
+        finally:
+            journal_var.reset(token)
+            if journal.pending:
+                await asyncio.shield(journal.cleanup())
+
+    async def on_record_request(self, e: Any) -> None:
+        token = submitted_keys.set(frozenset(e.body or ()))
+        try:
+            await e.next()
+        finally:
+            submitted_keys.reset(token)
+
+    # ----------------------------------------------------------------- validation
+
+    async def on_validate(self, e: Any) -> None:
+        fields = file_fields(e.collection)
+        if fields:
+            self._plan(e, fields)
+        await e.next()
+
+    def _plan(self, e: Any, fields: list[dict[str, Any]]) -> None:
+        storage = None
+        record_id = str(e.record.get("id", ""))
+        plan_new: list[NewFile] = []
+        plan_removed: list[str] = []
+        submitted = submitted_keys.get()
+        for fd in fields:
+            name = fd["name"]
+            multiple = int(fd.get("maxSelect") or 0) > 1
+            replace = list(e.files.get(name, ()))
+            append = list(e.files.get(name + "+", ()))
+            prepend = list(e.files.get("+" + name, ()))
+            original = names_of((e.original or {}).get(name))
+            current = names_of(e.record.get(name))
+            if not (replace or append or prepend) and current == original:
+                continue
+            if replace:
+                sent = name in submitted if submitted is not None else current != original
+                if not sent:
+                    current = []
+            invalid = [n for n in current if n not in original]
+            news = [NewFile(stored_name(u.filename, _head(u)), u, _upload_type(u)) for u in prepend]
+            middle = [NewFile(stored_name(u.filename, _head(u)), u, _upload_type(u)) for u in replace + append]
+            final = [n.name for n in news] + current + [n.name for n in middle]
+            uploads = news + middle
+            if not multiple and final:
+                final = final[-1:]
+                uploads = [u for u in uploads if u.name in final]
+            e.record[name] = final if multiple else (final[0] if final else "")
+            e.errors.pop(name, None)
+            error = self._check(fd, final, invalid, uploads)
+            if error is not None:
+                e.errors[name] = error
+                continue
+            plan_new.extend(uploads)
+            plan_removed.extend(n for n in original if n not in final)
+        if plan_new or plan_removed:
+            storage = storage_for(self.app)
+            _plans[e] = Plan(storage, f"{e.collection.id}/{record_id}", plan_new, plan_removed)
+
+    def _check(
+        self, fd: dict[str, Any], final: list[str], invalid: list[str], uploads: list[NewFile]
+    ) -> FieldError | None:
+        if invalid:
+            return FieldError(
+                "validation_invalid_file",
+                f"Invalid new files: [{' '.join(invalid)}].",
+                {"invalidFiles": invalid},
+            )
+        if not final:
+            return FieldError("validation_required", "Cannot be blank.") if fd.get("required") else None
+        max_select = max(int(fd.get("maxSelect") or 0), 1)
+        if len(final) > max_select:
+            return FieldError(
+                "validation_too_many_files", f"The maximum allowed files is {max_select}", {"maxSelect": max_select}
+            )
+        max_size = int(fd.get("maxSize") or 0) or DEFAULT_MAX_SIZE
+        mime_types = [str(m) for m in fd.get("mimeTypes") or [] if m]
+        for new in uploads:
+            if new.upload.size > max_size:
+                return FieldError(
+                    "validation_file_size_limit",
+                    f"Failed to upload {new.upload.filename} - the maximum allowed file size is {max_size} bytes.",
+                    {"file": new.upload.filename, "maxSize": max_size},
+                )
+            if mime_types and not type_matches(new.content_type, mime_types):
+                return FieldError(
+                    "validation_invalid_mime_type",
+                    f'"{new.name}" mime type must be one of: {", ".join(mime_types)}.',
+                )
+        return None
+
+    # ----------------------------------------------------------------- writes
+
+    async def on_write(self, e: Any) -> None:
+        plan = _plans.pop(e, None)
+        if plan is None:
+            await e.next()
+            return
+        written: list[str] = []
+        journal = journal_var.get()
+        try:
+            await e.next()
+            for new in plan.new:
+                key = f"{plan.prefix}/{new.name}"
+                if journal is not None:
+                    journal.add(plan.storage, key)
+                written.append(key)
+                await save_upload(plan.storage, key, new.upload, new.content_type)
+        except BaseException:
+            await asyncio.shield(_delete_all(plan.storage, written))
+            raise
+
+        async def committed() -> None:
+            if journal is not None:
+                journal.committed(written)
+            for name in plan.removed:
+                await _quiet_delete(plan.storage, f"{plan.prefix}/{name}")
+                await _quiet_delete(plan.storage, f"{plan.prefix}/thumbs_{name}", prefix=True)
+
+        self.app.db.after_commit(committed)
+
+    async def on_delete(self, e: Any) -> None:
+        await e.next()
+        if not file_fields(e.collection):
+            return
+        storage = storage_for(self.app)
+        prefix = f"{e.collection.id}/{e.record['id']}"
+
+        async def committed() -> None:
+            await _quiet_delete(storage, prefix, prefix=True)
+
+        self.app.db.after_commit(committed)
+
+
+async def save_upload(storage: Any, key: str, upload: Any, content_type: str) -> None:
+    """Stream an upload (a spooled file) into storage, never reading it whole into memory."""
+    if hasattr(storage, "save_file"):
+        await storage.save_file(
+            key, upload.file, upload.size, content_type=content_type,
+            metadata={"original-filename": upload.filename},
+        )
+    else:
+        await storage.save(key, _file_chunks(upload.file), content_type=content_type)
+
+
+async def _file_chunks(handle: Any) -> AsyncIterator[bytes]:
+    await asyncio.to_thread(handle.seek, 0)
+    while chunk := await asyncio.to_thread(handle.read, CHUNK):
+        yield chunk
+
+
+async def _delete_all(storage: Any, keys: list[str]) -> None:
+    for key in keys:
+        await _quiet_delete(storage, key)
+
+
+async def _quiet_delete(storage: Any, key: str, *, prefix: bool = False) -> None:
+    try:
+        if prefix:
+            await storage.delete_prefix(key)
+        else:
+            await storage.delete(key)
+    except Exception:  # a failed cleanup must not fail the request that caused it
+        log.exception("could not delete %s", key)
