@@ -585,3 +585,36 @@ async def test_two_database_objects_on_one_file_see_each_others_writes(tmp_path:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_after_rollback_runs_only_when_the_work_is_undone(tmp_path):
+    from pbk.db import Database
+
+    db = Database(tmp_path / "rollback.db")
+    await db.open()
+    ran: list[str] = []
+
+    def note(name: str):
+        async def callback() -> None:
+            ran.append(name)
+
+        return callback
+
+    try:
+        async with db.transaction():
+            db.after_rollback(note("committed"))
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                async with db.transaction():  # a released savepoint hands its callbacks up
+                    db.after_rollback(note("outer rolled back"))
+                raise RuntimeError("boom")
+        async with db.transaction():
+            with pytest.raises(ValueError):
+                async with db.transaction():
+                    db.after_rollback(note("savepoint rolled back"))
+                    raise ValueError("inner")
+        with pytest.raises(RuntimeError, match="after_rollback"):
+            db.after_rollback(note("nowhere"))
+    finally:
+        await db.close()
+    assert ran == ["outer rolled back", "savepoint rolled back"]

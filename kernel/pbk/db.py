@@ -69,6 +69,7 @@ class _Transaction:
         self.db = db
         self.parent = parent
         self.callbacks: list[Callable[[], Awaitable[None]]] = []
+        self.rollback_callbacks: list[Callable[[], Awaitable[None]]] = []
         # False once committed or rolled back: a task spawned inside the transaction inherits
         # the context variable and may outlive it; it must not join a finished transaction.
         self.active = True
@@ -216,15 +217,12 @@ class Database:
             except BaseException:
                 tx.active = False
                 await self._on_writer(_rollback_if_open)
+                await _run_callbacks(tx.rollback_callbacks, "after-rollback")
                 raise
             finally:
                 tx.active = False
                 self._current.reset(token)
-        for callback in tx.callbacks:
-            try:
-                await callback()
-            except Exception:
-                log.exception("after-commit callback %r failed", callback)
+        await _run_callbacks(tx.callbacks, "after-commit")
 
     @contextlib.asynccontextmanager
     async def _savepoint(self, parent: _Transaction) -> AsyncIterator[_Transaction]:
@@ -240,12 +238,14 @@ class Database:
             except BaseException:
                 tx.active = False
                 await self._exec_on_writer(f"ROLLBACK TO {name}; RELEASE {name}")
+                await _run_callbacks(tx.rollback_callbacks, "after-rollback")
                 raise
             try:
                 await self._exec_on_writer(f"RELEASE {name}")
             finally:
                 tx.children.release()
             parent.callbacks.extend(tx.callbacks)
+            parent.rollback_callbacks.extend(tx.rollback_callbacks)
         finally:
             tx.active = False
             self._current.reset(token)
@@ -265,3 +265,18 @@ class Database:
         if tx is None:
             raise RuntimeError("after_commit() needs an open transaction (call it inside write())")
         tx.callbacks.append(callback)
+
+    def after_rollback(self, callback: Callable[[], Awaitable[None]]) -> None:
+        tx = self._active_transaction()
+        if tx is None:
+            raise RuntimeError("after_rollback() needs an open transaction (call it inside write())")
+        tx.rollback_callbacks.append(callback)
+
+
+async def _run_callbacks(callbacks: list[Callable[[], Awaitable[None]]], kind: str) -> None:
+    """Run every callback in order; one failing is logged and does not stop the others."""
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:
+            log.exception("%s callback %r failed", kind, callback)

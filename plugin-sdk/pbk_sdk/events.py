@@ -161,7 +161,8 @@ class RecordEvent(Event):
 
     ``record`` holds API values by field name (lists, dicts, numbers, ``""``), hidden fields
     included; ``original`` the stored values before an update or delete; ``files`` the
-    uploads of the request by field name (``pbk_sdk.body.UploadedFile``).
+    uploads of the request by body key (``f``, ``f+``, ``+f``; ``pbk_sdk.body.UploadedFile``);
+    ``submitted`` the body keys the client sent (so "sent unchanged" differs from "not sent").
     """
 
     collection: Any
@@ -170,6 +171,7 @@ class RecordEvent(Event):
     auth: Any = None
     files: dict[str, list[Any]] = field(default_factory=dict)
     errors: dict[str, Any] = field(default_factory=dict)
+    submitted: frozenset[str] = frozenset()
 
     def targets(self) -> tuple[str, ...]:
         return (self.collection.id, self.collection.name)

@@ -112,6 +112,12 @@ def pbk_register_record_stores(app: App) -> Mapping[str, Any]:
 
 
 @hookspec
+def pbk_register_token_services(app: App) -> Mapping[str, Any]:
+    """Return token service factories by name (``app`` → ``TokenService``); the auth plugin
+    offers ``"jwt"``, PocketBase's tokens."""
+
+
+@hookspec
 def pbk_startup(app: App) -> None:
     """Run once the database is open, migrations applied and settings loaded.
 
@@ -137,4 +143,5 @@ SERVICE_HOOKS: dict[str, str] = {
     "realtime_broker": "pbk_register_realtime_brokers",
     "field_type": "pbk_register_field_types",
     "record_store": "pbk_register_record_stores",
+    "token_service": "pbk_register_token_services",
 }

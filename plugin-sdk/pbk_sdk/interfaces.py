@@ -98,6 +98,11 @@ class Database(Protocol):
         it rolls back). Call it from inside a ``write`` function or ``transaction()``."""
         ...
 
+    def after_rollback(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Schedule ``await callback()`` if the current transaction (or savepoint) rolls back:
+        the place to undo side effects outside the database, such as files already written."""
+        ...
+
 
 class Settings(Protocol):
     """App settings persisted in ``_params`` row ``settings`` (PocketBase's layout)."""
@@ -156,6 +161,7 @@ MAILER = "mailer"
 REALTIME_BROKER = "realtime_broker"
 FIELD_TYPE = "field_type"
 RECORD_STORE = "record_store"
+TOKEN_SERVICE = "token_service"
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,18 @@ class FileStorage(Protocol):
     async def save(
         self, key: str, data: bytes | AsyncIterable[bytes], *, content_type: str | None = None
     ) -> None: ...
+
+    async def save_file(
+        self,
+        key: str,
+        fileobj: Any,
+        size: int,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        """Store a readable file object of ``size`` bytes, streaming it (never whole in memory)."""
+        ...
 
     async def stat(self, key: str) -> FileInfo | None: ...
 
@@ -370,4 +388,17 @@ class RecordStore(Protocol):
     ) -> bool:
         """Whether the record satisfies ``rule`` (a filter expression) for ``auth``; with
         ``values``, the record as given (one that was just deleted, say) instead of as stored."""
+        ...
+
+
+class TokenService(Protocol):
+    """PocketBase's record tokens (``auth``, ``file``, ``verification`` ...), offered by the
+    auth plugin as ``"jwt"``: other plugins mint and check tokens without knowing how."""
+
+    def mint(
+        self, record: Mapping[str, Any], collection: CollectionInfo, token_type: str, *, seconds: int | None = None
+    ) -> str: ...
+
+    async def verify(self, token: str, token_type: str) -> Any:
+        """The ``RequestAuth`` of the record a valid ``token_type`` token belongs to, or None."""
         ...

@@ -231,6 +231,24 @@ class AuthRefresh:
 # --------------------------------------------------------------------------- hooks
 
 
+class JwtTokens:
+    """The ``token_service`` other plugins use to mint and check PocketBase's tokens."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def mint(self, record: Mapping[str, Any], collection: Any, token_type: str, *, seconds: int | None = None) -> str:
+        return tokens.mint(record, collection, token_type, seconds=seconds)
+
+    async def verify(self, token: str, token_type: str) -> RequestAuth | None:
+        return await authenticate_token(self.app, token, token_type)
+
+
+@hookimpl
+def pbk_register_token_services(app: Any) -> dict[str, Any]:
+    return {"jwt": JwtTokens}
+
+
 @hookimpl
 def pbk_register_password_hashers(app: Any) -> dict[str, Any]:
     return {"bcrypt": lambda app: BcryptHasher()}

@@ -547,7 +547,10 @@ class Records:
         await self._check_relations(collection, values, errors)
         if password is not None:
             self._store_password(collection, values, password, errors)
-        event = RecordEvent(collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors)
+        event = RecordEvent(
+            collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
+            submitted=frozenset(body.data) | frozenset(body.files),
+        )
         ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
         rule = self._rule(collection, "createRule", ctx)
         async with self.db.transaction():
@@ -593,7 +596,8 @@ class Records:
                 values["tokenKey"] = self.field_types["text"].autogenerate(collection.field("tokenKey").data)
             ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
             event = RecordEvent(
-                collection=collection, record=values, original=original, auth=ctx.auth, files=body.files, errors=errors
+                collection=collection, record=values, original=original, auth=ctx.auth, files=body.files,
+                errors=errors, submitted=frozenset(body.data) | frozenset(body.files),
             )
             await self.events.trigger(ev.RECORD_VALIDATE, event, self._raise_errors("Failed to update record."))
             await self.events.trigger(ev.RECORD_UPDATE, event, self._update)
