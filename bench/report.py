@@ -146,10 +146,10 @@ def _pct(data: dict) -> str:
     return "–" if share is None else f"{share * 100:.0f}%"
 
 
-def update_docs(path: Path, table: str) -> None:
+def update_docs(path: Path, table: str, *, start: str = START, end: str = END) -> None:
     """Replace what stands between the markers in ``path`` (which must hold both)."""
     text = path.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{path} lacks the {START} / {END} markers")
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    path.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text, count=1))
+    if start not in text or end not in text:
+        raise SystemExit(f"{path} lacks the {start} / {end} markers")
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    path.write_text(pattern.sub(lambda _: f"{start}\n{table}\n{end}", text, count=1))

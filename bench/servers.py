@@ -15,7 +15,7 @@ from pathlib import Path
 
 SUPERUSER = ("bench-root@example.com", "bench-root-password-1")
 STARTUP_TIMEOUT = 30.0
-PBK_PLUGINS = "records,auth"
+PBK_PLUGINS = "records,auth,realtime"
 
 
 def free_port() -> int:

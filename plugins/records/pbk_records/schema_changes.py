@@ -14,7 +14,8 @@ from pbk_sdk.events import CollectionEvent
 
 from . import ddl
 from .collections import Registry, SchemaBuilder, insert_row, load_all, update_row
-from .schema import Collection
+from .fields import complete_field
+from .schema import Collection, Field
 from .views import infer_fields
 
 
@@ -45,6 +46,15 @@ class SchemaChanges:
 
         self.db.after_commit(refresh)
 
+    def _schema_error(self, exc: apsw.Error, failure: str, collection: Collection) -> ApiError:
+        if collection.is_view:
+            return ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")})
+        return self._ddl_error(exc, failure, collection)
+
+    def _infer_view_fields(self, conn: apsw.Connection, collection: Collection) -> None:
+        inferred = infer_fields(conn, collection.name, collection.view_query, self.registry)
+        collection.replace_fields([Field(complete_field(f.data, self.field_types)) for f in inferred])
+
     def _ddl_error(self, exc: apsw.Error, failure: str, collection: Collection) -> ApiError:
         """Blame the index whose statement failed, or the fields."""
         failed_sql = getattr(exc, "pbk_statement", "")
@@ -58,15 +68,9 @@ class SchemaChanges:
             try:
                 ddl.create(conn, collection, self.field_types)
             except apsw.Error as exc:
-                if collection.is_view:
-                    raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")}) from exc
-                raise self._ddl_error(exc, failure, collection) from exc
+                raise self._schema_error(exc, failure, collection) from exc
             if collection.is_view:
-                from .fields import complete_field
-
-                collection.replace_fields(
-                    [type(f)(complete_field(f.data, self.field_types)) for f in infer_fields(conn, collection.name, collection.view_query, self.registry)]
-                )
+                self._infer_view_fields(conn, collection)
             self._check_indexes(conn, collection, failure)
             insert_row(conn, collection)
 
@@ -99,15 +103,9 @@ class SchemaChanges:
             except apsw.ConstraintError as exc:
                 raise self._unique_index_error(exc, collection, failure) from exc
             except apsw.Error as exc:
-                if collection.is_view:
-                    raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")}) from exc
-                raise self._ddl_error(exc, failure, collection) from exc
+                raise self._schema_error(exc, failure, collection) from exc
             if collection.is_view:
-                from .fields import complete_field
-
-                collection.replace_fields(
-                    [type(f)(complete_field(f.data, self.field_types)) for f in infer_fields(conn, collection.name, collection.view_query, self.registry)]
-                )
+                self._infer_view_fields(conn, collection)
             else:
                 self._check_indexes(conn, collection, failure)
             update_row(conn, collection)

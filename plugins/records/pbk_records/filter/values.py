@@ -10,8 +10,9 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
+
+from ..fields import go_ftoa
 
 _GO_FLOAT_RE = re.compile(
     r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.ASCII | re.IGNORECASE
@@ -31,17 +32,6 @@ def go_parse_float(text: str) -> float | None:
     return value
 
 
-def go_format_float(value: float) -> str:
-    """``strconv.FormatFloat(v, 'f', -1, 64)``: shortest digits, never an exponent."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value.is_integer():
-        return str(int(value))
-    return format(Decimal(repr(value)), "f")
-
-
 def go_to_string(value: Any) -> str:
     """``cast.ToString``: strings, numbers and booleans as text; anything else is ``""``."""
     if value is None:
@@ -53,7 +43,7 @@ def go_to_string(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return go_format_float(value)
+        return go_ftoa(value)  # strconv.FormatFloat(v, 'f', -1, 64), as fields format it
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", "replace")
     return ""

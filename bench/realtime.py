@@ -1,0 +1,215 @@
+"""Realtime fan-out: N SSE subscribers, one record created, time until every one has it.
+
+    python -m bench.realtime                      # 1,000 and 10,000 subscribers, both servers
+    python -m bench.realtime --subscribers 1000 --servers pbk --rounds 3
+
+For each server (started fresh, the same collection): open N ``GET /api/realtime`` streams
+from one asyncio client process, subscribe each to ``posts/*``, sample the server's RSS, then
+create a record ``--rounds`` times and measure, per round, the creating request's own time and
+the time until each subscriber received the event (p50, p99, max). The client runs on the same
+2 cores as the server, so the figures include the client reading N streams: compare the two
+servers' numbers, not the absolute values. Results go to bench/results/ and between the
+``bench:realtime`` markers in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from .report import update_docs
+from .servers import SUPERUSER, Running, Server
+
+ROOT = Path(__file__).resolve().parents[1]
+START = "<!-- bench:realtime:start -->"
+END = "<!-- bench:realtime:end -->"
+CONNECT_CONCURRENCY = 200
+EVENT_TIMEOUT = 60.0
+
+
+class Subscriber:
+    """One raw SSE connection; records when the first record event arrives."""
+
+    def __init__(self) -> None:
+        self.client_id = ""
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.received_at: float | None = None
+        self.expected = ""
+
+    async def open(self, port: int) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port)
+        self.writer.write(b"GET /api/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+        await self.writer.drain()
+        while not self.client_id:
+            line = (await self.reader.readline()).decode(errors="replace").strip()
+            if line.startswith("id:"):
+                self.client_id = line[3:].strip()
+
+    async def listen(self) -> None:
+        assert self.reader is not None
+        while True:
+            line = await self.reader.readline()
+            if not line:
+                return
+            if self.expected and self.expected.encode() in line and self.received_at is None:
+                self.received_at = time.perf_counter()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _prepare(server: Running) -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        login = await client.post("/api/collections/_superusers/auth-with-password",
+                                  json={"identity": SUPERUSER[0], "password": SUPERUSER[1]})
+        headers = {"Authorization": login.json()["token"]}
+        created = await client.post("/api/collections", headers=headers, json={
+            "name": "posts", "type": "base", "listRule": "", "viewRule": "",
+            "fields": [{"name": "title", "type": "text"}, {"name": "views", "type": "number"}]})
+        created.raise_for_status()
+        return headers
+
+
+async def _measure(server: Running, subscribers: int, rounds: int) -> dict[str, object]:
+    headers = await _prepare(server)
+    rss_before = server.rss_kib()
+    clients = [Subscriber() for _ in range(subscribers)]
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    async with httpx.AsyncClient(base_url=server.url, timeout=60,
+                                 limits=httpx.Limits(max_connections=CONNECT_CONCURRENCY)) as http:
+
+        async def connect(subscriber: Subscriber) -> None:
+            async with gate:
+                await subscriber.open(server.port)
+                answer = await http.post("/api/realtime", json={"clientId": subscriber.client_id,
+                                                                "subscriptions": ["posts/*"]})
+                answer.raise_for_status()
+
+        began = time.perf_counter()
+        await asyncio.gather(*(connect(c) for c in clients))
+        connect_seconds = time.perf_counter() - began
+        listeners = [asyncio.create_task(c.listen()) for c in clients]
+        await asyncio.sleep(1.0)
+        rss_after = server.rss_kib()
+        results = []
+        for round_index in range(rounds):
+            title = f"fanout-{round_index}-{time.time_ns()}"
+            for client in clients:
+                client.expected, client.received_at = title, None
+            started = time.perf_counter()
+            created = await http.post("/api/collections/posts/records", headers=headers, json={"title": title})
+            created.raise_for_status()
+            answered = time.perf_counter() - started
+            deadline = time.monotonic() + EVENT_TIMEOUT
+            while time.monotonic() < deadline and any(c.received_at is None for c in clients):
+                await asyncio.sleep(0.01)
+            latencies = sorted((c.received_at - started) * 1000 for c in clients if c.received_at is not None)
+            results.append({
+                "create_ms": answered * 1000,
+                "received": len(latencies),
+                "p50_ms": statistics.median(latencies) if latencies else None,
+                "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
+                "max_ms": latencies[-1] if latencies else None,
+            })
+            await asyncio.sleep(0.5)
+        for listener in listeners:
+            listener.cancel()
+        for client in clients:
+            client.close()
+    return {
+        "subscribers": subscribers,
+        "connect_seconds": connect_seconds,
+        "rss_mib": rss_after / 1024,
+        "rss_per_1000_mib": (rss_after - rss_before) / 1024 / subscribers * 1000,
+        "rounds": results,
+    }
+
+
+def _median(rounds: list[dict[str, object]], key: str) -> float | None:
+    values = [r[key] for r in rounds if r.get(key) is not None]
+    return statistics.median(values) if values else None  # type: ignore[arg-type]
+
+
+def markdown(result: dict[str, object]) -> str:
+    meta = result["meta"]  # type: ignore[index]
+    lines = [
+        f"Realtime run {meta['date']} ({meta['machine']}), client and server on the same cores; "  # type: ignore[index]
+        "medians over the rounds.",
+        "",
+        "| subscribers | server | all received | create answered ms | fan-out p50 ms | p99 ms | max ms | RSS MiB | RSS per 1,000 MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in result["runs"]:  # type: ignore[union-attr]
+        rounds = run["rounds"]
+        received = min(r["received"] for r in rounds)
+        lines.append(
+            f"| {run['subscribers']:,} | {run['server']} | {received:,}/{run['subscribers']:,} | "
+            f"{_median(rounds, 'create_ms'):.1f} | {_median(rounds, 'p50_ms'):.0f} | "
+            f"{_median(rounds, 'p99_ms'):.0f} | {_median(rounds, 'max_ms'):.0f} | "
+            f"{run['rss_mib']:.0f} | {run['rss_per_1000_mib']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", default="1000,10000")
+    parser.add_argument("--servers", default="pbk,pocketbase")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "performance.md")
+    args = parser.parse_args(argv)
+    counts = [int(n) for n in args.subscribers.split(",") if n]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if max(counts) + 100 > hard:
+        raise SystemExit(f"{max(counts)} subscribers need more file descriptors than the limit ({hard})")
+    workdir = Path(tempfile.mkdtemp(prefix="pbk-bench-realtime-"))
+    result: dict[str, object] = {
+        "meta": {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": "2 cores"},
+        "runs": [],
+    }
+    for count in counts:
+        for name in [s for s in args.servers.split(",") if s]:
+            server = Server(name)
+            data_dir = workdir / f"{name}-{count}" / "pb_data"
+            server.make_superuser(data_dir)
+            running = server.start(data_dir, data_dir.parent / "server.log")
+            try:
+                run = asyncio.run(_measure(running, count, args.rounds))
+            finally:
+                running.stop()
+            run["server"] = name
+            result["runs"].append(run)  # type: ignore[union-attr]
+            print(json.dumps(run), flush=True)
+    out = ROOT / "bench" / "results" / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-realtime.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    table = markdown(result)
+    print(table)
+    if not args.no_docs:
+        update_docs_between(args.docs, table)
+    return 0
+
+
+def update_docs_between(path: Path, table: str) -> None:
+    text = path.read_text()
+    if START not in text:
+        text = text.rstrip() + f"\n\n## Realtime fan-out\n\n{START}\n{END}\n"
+        path.write_text(text)
+    update_docs(path, table, start=START, end=END)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
