@@ -6,7 +6,7 @@ import re
 import statistics
 from pathlib import Path
 
-from .scenarios import LOAD_SCENARIOS, PLANNED, TARGETS
+from .scenarios import LOAD_SCENARIOS, TARGETS
 
 START = "<!-- bench:results:start -->"
 END = "<!-- bench:results:end -->"
@@ -133,8 +133,7 @@ def markdown(result: dict) -> str:
         lines.append(f"| `view` in-process ceiling (APSW + orjson, 1 thread, no HTTP) "
                      f"| {_num(ceiling['throughput'])} | | | {_num(ceiling['p50_ms'], 3)} / "
                      f"{_num(ceiling['p99_ms'], 3)} | | | | | | – |")
-    lines += ["", "Not measured yet: " + ", ".join(f"`{p}`" for p in PLANNED)
-              + " (pbk has no realtime yet)."]
+    lines += ["", "Realtime fan-out is measured by `python -m bench.realtime` (its own table below)."]
     if meta["loadgen"].startswith("python"):
         lines += ["", ("**These numbers come from the Python fallback load generator and are NOT "
                        "real numbers.**")]

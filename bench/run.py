@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
     __package__ = "bench"
 
 from bench import ceiling, loadgen, report
-from bench.scenarios import LOAD_SCENARIOS, PLANNED
+from bench.scenarios import LOAD_SCENARIOS
 from bench.seed import seed
 from bench.servers import Running, Server
 
@@ -173,7 +173,6 @@ def main(argv: list[str] | None = None) -> int:
             "config": {k: getattr(args, k) for k in
                        ("posts", "users", "duration", "warmup", "rounds", "startup_runs", "threads",
                         "pbk_arg")},
-            "planned_scenarios": PLANNED,
             "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "scenarios": {},

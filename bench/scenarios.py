@@ -1,10 +1,9 @@
 """The scenario list. Each load scenario turns a seeded server into a request spec.
 
-Scenarios run in this order, every round, against both servers. To add one (realtime fan-out is
-planned: see ``PLANNED``), add a ``LoadScenario`` here, or for a workload ``wrk`` cannot drive
-(SSE subscribers waiting for an event) a ``CustomScenario`` whose ``run`` measures the server
-itself and returns the same ``Measurement`` fields; ``run.py`` treats both alike, and the report
-and the targets pick the new name up from ``TARGETS``.
+Scenarios run in this order, every round, against both servers. To add one, add a
+``LoadScenario`` here; the report and the targets pick the new name up from ``TARGETS``.
+Realtime fan-out (SSE subscribers waiting for an event, which wrk cannot drive) has its own
+runner: ``python -m bench.realtime`` (``bench/realtime.py``).
 """
 
 from __future__ import annotations
@@ -79,8 +78,6 @@ LOAD_SCENARIOS: list[LoadScenario] = [
 #: Measured outside the load loop: RSS once seeded and idle, start-up to a healthy /api/health.
 SPECIAL_SCENARIOS = ["idle_rss", "startup"]
 
-#: Issue 8 scenarios not implemented yet (pbk has no realtime yet). Add them as CustomScenarios.
-PLANNED = ["realtime_fanout_1000", "realtime_fanout_10000"]
 
 #: name -> (metric, comparison, bound). "ratio_ge": median paired pbk/PocketBase throughput
 #: ratio >= bound; "p99_le": median paired p99 ratio <= bound; "ratio_le": value ratio <= bound;

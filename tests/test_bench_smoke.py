@@ -39,3 +39,15 @@ def test_bench_quick_smoke_against_pbk(tmp_path):
     assert result["ceiling"]["throughput"] > 0
     assert "| `view` |" in done.stdout  # the markdown table was rendered
     assert docs.read_text() == docs_before  # --no-docs leaves the docs alone
+
+
+def test_the_realtime_fanout_runner_measures_every_subscriber(capsys):
+    from bench import realtime
+
+    assert realtime.main(["--servers", "pbk", "--subscribers", "20", "--rounds", "1", "--no-docs"]) == 0
+    printed = capsys.readouterr().out
+    run = json.loads(next(line for line in printed.splitlines() if line.startswith("{")))
+    assert run["server"] == "pbk" and run["subscribers"] == 20
+    [only] = run["rounds"]
+    assert only["received"] == 20 and 0 < only["p99_ms"] < 10_000
+    assert "| 20 | pbk | 20/20 |" in printed
