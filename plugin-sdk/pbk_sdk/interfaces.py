@@ -385,9 +385,12 @@ class RecordStore(Protocol):
         *,
         context: str = "default",
         values: Mapping[str, Any] | None = None,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> bool:
         """Whether the record satisfies ``rule`` (a filter expression) for ``auth``; with
-        ``values``, the record as given (one that was just deleted, say) instead of as stored."""
+        ``values``, the record as given (one that was just deleted, say) instead of as stored;
+        ``query``/``headers`` are what ``@request.query``/``@request.headers`` see."""
         ...
 
 

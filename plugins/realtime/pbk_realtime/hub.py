@@ -188,12 +188,14 @@ class Hub:
             if rule is None:
                 return None
             if rule.strip() and not await store.matches_rule(
-                collection, values["id"], rule, auth, context="realtime", values=values
+                collection, values["id"], rule, auth, context="realtime", values=values,
+                query=topic.query, headers=topic.headers,
             ):
                 return None
         extra_filter = topic.query.get("filter", "")
         if extra_filter.strip() and not await store.matches_rule(
-            collection, values["id"], extra_filter, auth, context="realtime", values=values
+            collection, values["id"], extra_filter, auth, context="realtime", values=values,
+            query=topic.query, headers=topic.headers,
         ):
             return None
         expand = [part.strip() for part in topic.query.get("expand", "").split(",") if part.strip()]

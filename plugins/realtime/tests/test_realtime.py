@@ -190,3 +190,22 @@ def test_a_write_does_not_wait_for_many_subscribers(server):
     finally:
         for client, _ in clients:
             client.close()
+
+
+def test_rules_see_the_subscription_options_as_request_query_and_headers(server):
+    changed = httpx.patch(f"{server.url}/api/collections/posts", headers=server.su, json={
+        "listRule": "public = true && @request.query.channel = 'news' && @request.headers.x_team = 'red'"})
+    assert changed.status_code == 200, changed.text
+    client, client_id = connect(server)
+    try:
+        allowed = quote(json.dumps({"query": {"channel": "news"}, "headers": {"X-Team": "red"}}))
+        other = quote(json.dumps({"query": {"channel": "sport"}, "headers": {"X-Team": "red"}}))
+        topics = [f"posts/*?options={allowed}", f"posts/*?options={other}"]
+        assert subscribe(server.url, client_id, topics).status_code == 204
+        record = post(server, {"title": "scoped", "public": True})
+        _, event, data = client.next()
+        assert event == topics[0] and data["record"]["id"] == record["id"]
+        client.nothing()
+    finally:
+        client.close()
+        httpx.patch(f"{server.url}/api/collections/posts", headers=server.su, json={"listRule": "public = true"})

@@ -19,15 +19,22 @@ from .schema import Collection
 SYSTEM = RequestAuth(record={}, collection_id="", collection_name=SUPERUSERS)
 
 
-def context_for(auth: RequestAuth | None, *, context: str = "default", expand: Sequence[str] = ()) -> Context:
+def context_for(
+    auth: RequestAuth | None,
+    *,
+    context: str = "default",
+    expand: Sequence[str] = (),
+    query: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Context:
     record = None
     if auth is not None and auth is not SYSTEM:
         record = {**auth.record, "collectionId": auth.collection_id, "collectionName": auth.collection_name}
     info = RequestInfo(
         auth=record,
         body={},
-        query={},
-        headers={},
+        query=dict(query or {}),
+        headers=dict(headers or {}),
         method="",
         context=context,
         is_superuser=auth is not None and auth.is_superuser,
@@ -115,8 +122,10 @@ class RecordStore:
         *,
         context: str = "default",
         values: Mapping[str, Any] | None = None,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> bool:
-        ctx = context_for(auth, context=context)
+        ctx = context_for(auth, context=context, query=query, headers=headers)
         try:
             compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
         except ApiError:
