@@ -158,6 +158,8 @@ class Hub:
         if collection is None:
             return
         values: dict[str, Any] = change["record"]
+        if collection.type == "auth":
+            self._refresh_bound_auth(collection, values, change["action"])
         names = {collection.id, collection.name.lower()}
         groups: dict[tuple[Any, ...], list[tuple[Client, Topic]]] = {}
         for client in list(self.clients.values()):
@@ -177,6 +179,16 @@ class Hub:
                 continue
             for client, topic in members:
                 client.send(sse(client.id, topic.raw, payload))
+
+    def _refresh_bound_auth(self, collection: Any, values: dict[str, Any], action: str) -> None:
+        """Clients bound to this auth record see it as it is now; deleted, they become guests."""
+        key = (collection.id, values.get("id"))
+        for client in self.clients.values():
+            if client.auth_key() == key:
+                client.auth = (
+                    None if action == "delete"
+                    else RequestAuth(record=values, collection_id=collection.id, collection_name=collection.name)
+                )
 
     async def _payload(
         self, store: Any, collection: Any, change: dict[str, Any], auth: RequestAuth | None, topic: Topic

@@ -209,3 +209,24 @@ def test_rules_see_the_subscription_options_as_request_query_and_headers(server)
     finally:
         client.close()
         httpx.patch(f"{server.url}/api/collections/posts", headers=server.su, json={"listRule": "public = true"})
+
+
+def test_a_bound_auth_follows_its_record(server):
+    created = httpx.post(f"{server.url}/api/collections", headers=server.su, json={
+        "name": "memos", "type": "base", "listRule": "@request.auth.verified = true",
+        "fields": [{"name": "text", "type": "text"}]})
+    assert created.status_code == 200, created.text
+    user = httpx.post(f"{server.url}/api/collections/users/records", headers=server.su, json={
+        "email": "rt@example.com", "password": "rt-password", "passwordConfirm": "rt-password"}).json()
+    token = httpx.post(f"{server.url}/api/collections/users/auth-with-password",
+                       json={"identity": "rt@example.com", "password": "rt-password"}).json()["token"]
+    client, client_id = connect(server)
+    try:
+        assert subscribe(server.url, client_id, ["memos/*"], {"Authorization": token}).status_code == 204
+        httpx.post(f"{server.url}/api/collections/memos/records", headers=server.su, json={"text": "hidden"})
+        client.nothing()
+        httpx.patch(f"{server.url}/api/collections/users/records/{user['id']}", headers=server.su, json={"verified": True})
+        memo = httpx.post(f"{server.url}/api/collections/memos/records", headers=server.su, json={"text": "seen"}).json()
+        assert client.next()[2]["record"]["id"] == memo["id"]
+    finally:
+        client.close()
