@@ -11,11 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -891,49 +887,10 @@ def test_a_plugin_responder_that_is_not_async_fails_the_build_naming_the_plugin(
 # --------------------------------------------------------------------------- the real PocketBase
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def pocketbase_url(tmp_path: Path) -> Iterator[str]:
+def pocketbase_url(pocketbase_factory: Any) -> str:
     """The real PocketBase 0.40 binary on a free port (the differential test needs it)."""
-    binary = shutil.which("pocketbase")
-    if binary is None:
-        pytest.fail("the pocketbase binary is not on PATH; the differential test needs it")
-    port = _free_port()
-    log_path = tmp_path / "pocketbase.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [binary, "serve", "--dir", str(tmp_path / "pb_real"), "--http", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"pocketbase exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"pocketbase did not answer:\n{log_path.read_text()}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return pocketbase_factory().url
 
 
 PREFLIGHT = {

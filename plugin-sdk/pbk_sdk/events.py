@@ -162,7 +162,8 @@ class RecordEvent(Event):
     ``record`` holds API values by field name (lists, dicts, numbers, ``""``), hidden fields
     included; ``original`` the stored values before an update or delete; ``files`` the
     uploads of the request by body key (``f``, ``f+``, ``+f``; ``pbk_sdk.body.UploadedFile``);
-    ``submitted`` the body keys the client sent (so "sent unchanged" differs from "not sent").
+    ``submitted`` the body keys the client sent as values (so "sent unchanged" differs from
+    "not sent"; uploads are in ``files``).
     """
 
     collection: Any
@@ -230,3 +231,28 @@ class MailEvent(Event):
 
     def answered(self) -> bool:
         return self.cancelled
+
+
+# --------------------------------------------------------------------------- settings
+# Fired by the settings plugin.
+
+#: ``PATCH /api/settings`` before saving, like ``OnSettingsUpdateRequest``. Handlers check the
+#: sections they own in ``e.settings`` and add to ``e.errors``; the default action answers 400
+#: ``An error occurred while saving the new settings.`` with the errors, or saves.
+SETTINGS_UPDATE_REQUEST = "settings_update_request"
+
+
+@dataclass(eq=False)
+class SettingsUpdateEvent(Event):
+    """A settings update about to be saved.
+
+    ``settings`` is the whole new settings document (the current one with ``patch`` merged
+    in, secrets included); handlers may change it, and what differs from the current settings
+    is saved. ``patch`` is what the client sent (keys as PocketBase matches them). ``errors``
+    holds field errors by section, nested as PocketBase nests them:
+    ``{"s3": {"bucket": FieldError(...)}}``.
+    """
+
+    settings: dict[str, Any]
+    patch: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, Any] = field(default_factory=dict)

@@ -108,13 +108,28 @@ def start_live_server(
     cwd: Path | None = None,
 ) -> LiveServer:
     """Run ``python -m pbk serve`` on a free port and wait until ``/api/health`` answers."""
-    import httpx
-
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data_dir.parent / f"pbk-serve-{port}.log"
     command = [python, "-m", "pbk", "serve", "--http", f"127.0.0.1:{port}", "--dir", str(data_dir),
                *args]
+    return launch(command, port, data_dir, data_dir.parent / f"pbk-serve-{port}.log", env=env, cwd=cwd)
+
+
+def launch(
+    command: list[str],
+    port: int,
+    data_dir: Path,
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = STARTUP_TIMEOUT,
+) -> LiveServer:
+    """Start a server process (pbk or PocketBase) logging to ``log_path`` and wait until
+    ``/api/health`` answers on ``port``; raises with the server's output if it never does."""
+    import httpx
+
+    url = f"http://127.0.0.1:{port}"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
@@ -125,10 +140,10 @@ def start_live_server(
             cwd=cwd,
         )
     server = LiveServer(process, url, data_dir, log_path, command)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"pbk serve exited with {process.returncode}:\n{server.output()}")
+            raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{server.output()}")
         try:
             if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
                 return server
@@ -136,7 +151,7 @@ def start_live_server(
             pass
         time.sleep(0.05)
     server.stop(signal.SIGKILL)
-    raise RuntimeError(f"pbk serve did not answer within {STARTUP_TIMEOUT}s:\n{server.output()}")
+    raise RuntimeError(f"{command[0]} did not answer within {timeout}s:\n{server.output()}")
 
 
 @pytest.fixture
@@ -159,3 +174,13 @@ def live_server(live_server_factory: Callable[..., LiveServer], pbk_plugins: Seq
     """``pbk serve`` with ``pbk_plugins`` on a free loopback port."""
     args = ["--plugins", ",".join(pbk_plugins)] if pbk_plugins is not None else []
     return live_server_factory(args)
+
+
+# The real PocketBase binary, run the same way (it builds on LiveServer and free_port above).
+from .pocketbase import (  # noqa: F401  (pocketbase_factory is a fixture of this plugin)
+    pocketbase_binary,
+    pocketbase_factory,
+    pocketbase_superuser,
+    start_pocketbase,
+    superuser_token,
+)

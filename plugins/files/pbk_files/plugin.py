@@ -1,18 +1,24 @@
-"""The files plugin: storage backends, upload handling, file serving, thumbs, file tokens."""
+"""The files plugin: storage backends, upload handling, file serving, thumbs, file tokens.
+
+File tokens come from the auth plugin's ``token_service``; the ``s3`` settings section is
+declared and checked here (``settings_update_request``, see ``s3settings``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
+from pbk_sdk.events import SETTINGS_UPDATE_REQUEST
 
+from .s3settings import S3SettingsCheck
 from .serve import FileDownload, FileToken, TestS3
 from .storage import LocalStorage, S3Storage
 from .uploads import Uploads
 
 PLUGIN = PluginInfo(
     name="files",
-    requires=("records",),
+    requires=("records", "auth"),
     description="File fields: uploads, serving, thumbnails and protected files on local disk or S3.",
 )
 
@@ -32,8 +38,6 @@ _subscriptions: dict[int, list[Any]] = {}
 
 @hookimpl
 def pbk_declare_settings(app: Any) -> dict[str, Any]:
-    # NOTE: no other plugin declares "s3" today; a future settings plugin that owns the whole
-    # PocketBase settings document should take this section over (two declarations stop the start).
     return {"s3": dict(S3_DEFAULTS)}
 
 
@@ -53,7 +57,10 @@ def pbk_register_routes(app: Any) -> list[Route]:
 
 @hookimpl
 def pbk_startup(app: Any) -> None:
-    _subscriptions[id(app)] = Uploads(app).subscribe()
+    _subscriptions[id(app)] = [
+        *Uploads(app).subscribe(),
+        app.events.on(SETTINGS_UPDATE_REQUEST, S3SettingsCheck(app).on_settings_update),
+    ]
 
 
 @hookimpl

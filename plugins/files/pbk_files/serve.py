@@ -11,9 +11,9 @@ from typing import Any
 from pbk_sdk.auth import request_auth
 from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError, FieldError
-from pbk_sdk.interfaces import RECORD_STORE
+from pbk_sdk.interfaces import RECORD_STORE, TOKEN_SERVICE
 
-from . import thumbs, tokens
+from . import thumbs
 from .names import INLINE_TYPES
 from .storage import S3Error, S3Storage
 from .uploads import file_fields, names_of, storage_for
@@ -25,8 +25,17 @@ CSP = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 TRUE = ("1", "t", "T", "true", "TRUE", "True")
 
 
+#: ``fileToken.duration`` when a collection leaves it 0.
+DEFAULT_TOKEN_DURATION = 180
+
+
 def record_store(app: Any) -> Any:
     return app.services.get(RECORD_STORE, "sqlite")
+
+
+def token_service(app: Any) -> Any:
+    """PocketBase's record tokens, offered by the auth plugin."""
+    return app.services.get(TOKEN_SERVICE, "jwt")
 
 
 class FileDownload:
@@ -71,7 +80,7 @@ class FileDownload:
         if rule == "":
             return True
         token = req.get_param("token") or ""
-        auth = await tokens.verify(store, token) if token else None
+        auth = await token_service(self.app).verify(token, "file") if token else None
         if auth is None:
             return False
         if auth.is_superuser:
@@ -201,7 +210,9 @@ class FileToken:
         collection = store.collection(auth.collection_id)
         if collection is None:
             raise ApiError(401, "The request requires valid record authorization token.")
-        resp.media = {"token": tokens.mint(auth.record, collection)}
+        option = (collection.options or {}).get("fileToken") or {}
+        seconds = int(option.get("duration") or 0) or DEFAULT_TOKEN_DURATION
+        resp.media = {"token": token_service(self.app).mint(auth.record, collection, "file", seconds=seconds)}
 
 
 class TestS3:
@@ -223,7 +234,7 @@ class TestS3:
             raise ApiError(400, "Failed to test the S3 filesystem.", {
                 "filesystem": FieldError("validation_in_invalid", "Must be a valid value."),
             })
-        target = S3Storage(self.app, "s3" if filesystem == "storage" else "backups.s3")
+        target = S3Storage(self.app, "s3" if filesystem == "storage" else "backups.s3", quick=True)
         try:
             await target.check(filesystem)
         except (S3Error, ValueError) as exc:

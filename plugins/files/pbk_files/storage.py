@@ -3,8 +3,8 @@
 Both follow PocketBase's layout, keys ``<collectionId>/<recordId>/<name>``: on disk under
 ``pb_data/storage`` with PocketBase's ``<name>.attrs`` JSON sidecar, in S3 as objects of the
 configured bucket with the content type and ``original-filename`` as object metadata.
-Besides the SDK's ``FileStorage`` protocol they offer ``save_file`` (stream from an open file,
-with the original name), which the files plugin uses when a backend has it.
+``save_file`` (the SDK's ``FileStorage`` protocol) streams an open file, with the original
+name as metadata; ``save`` takes bytes or async chunks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -87,9 +87,17 @@ class LocalStorage:
         await asyncio.to_thread(self._finish, tmp, path, content_type or guess_type(key), digest, {})
 
     async def save_file(
-        self, key: str, fileobj: BinaryIO, size: int, *, content_type: str, metadata: dict[str, str]
+        self,
+        key: str,
+        fileobj: BinaryIO,
+        size: int,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> None:
         path = self.path(key)
+        content_type = content_type or guess_type(key)
+        metadata = dict(metadata or {})
 
         def copy() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,14 +116,14 @@ class LocalStorage:
 
         await asyncio.to_thread(copy)
 
-    def _finish(self, tmp: Path, path: Path, content_type: str, digest: Any, metadata: dict[str, str]) -> None:
+    def _finish(self, tmp: Path, path: Path, content_type: str, digest: Any, metadata: Mapping[str, str]) -> None:
         attrs = {
             "user.cache_control": "",
             "user.content_disposition": "",
             "user.content_encoding": "",
             "user.content_language": "",
             "user.content_type": content_type,
-            "user.metadata": metadata or None,
+            "user.metadata": dict(metadata) or None,
             "md5": base64.b64encode(digest.digest()).decode(),
         }
         os.replace(tmp, path)
@@ -209,8 +217,25 @@ class LocalStorage:
         return await asyncio.to_thread(walk)
 
 
+def _quick_http_client() -> Any:
+    """For connection tests: give up after 10 s and one retry (minio's default waits minutes)."""
+    import certifi
+    import urllib3
+
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=5, read=10),
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
+
+
 class S3Error(Exception):
-    """A readable S3 failure (wraps minio's errors)."""
+    """A readable S3 failure (wraps minio's errors); ``code`` is S3's error code when it sent one."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class S3Storage:
@@ -220,13 +245,20 @@ class S3Storage:
     switching buckets or endpoints needs no restart.
     """
 
-    def __init__(self, app: Any, section: str = "s3") -> None:
+    def __init__(
+        self, app: Any, section: str = "s3", *, config: Mapping[str, Any] | None = None, quick: bool = False
+    ) -> None:
         self.app = app
         self.section = section
+        self._fixed = dict(config) if config is not None else None
+        self._quick = quick
         self._client: Any = None
         self._config: tuple[Any, ...] | None = None
 
     def config(self) -> dict[str, Any]:
+        """The settings in use: given ones (a connection test of new settings) or the app's."""
+        if self._fixed is not None:
+            return dict(self._fixed)
         return dict(self.app.settings.get(self.section) or {})
 
     def client(self) -> tuple[Any, str]:
@@ -251,6 +283,7 @@ class S3Storage:
                 secret_key=str(cfg.get("secret") or "") or None,
                 secure=parts.scheme == "https",
                 region=str(cfg.get("region") or "") or None,
+                http_client=_quick_http_client() if self._quick else None,
             )
             if cfg.get("forcePathStyle"):
                 # otherwise minio picks virtual-host style for AWS and path style elsewhere
@@ -264,7 +297,7 @@ class S3Storage:
         except S3Error:
             raise
         except Exception as exc:  # minio.error.S3Error, urllib3 errors: say what failed
-            raise S3Error(str(exc) or exc.__class__.__name__) from exc
+            raise S3Error(str(exc) or exc.__class__.__name__, str(getattr(exc, "code", "") or "")) from exc
 
     async def save(
         self, key: str, data: bytes | AsyncIterable[bytes], *, content_type: str | None = None
@@ -278,9 +311,16 @@ class S3Storage:
             await self.save_file(key, spool, size, content_type=content_type or guess_type(key), metadata={})
 
     async def save_file(
-        self, key: str, fileobj: BinaryIO, size: int, *, content_type: str, metadata: dict[str, str]
+        self,
+        key: str,
+        fileobj: BinaryIO,
+        size: int,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> None:
         check_key(key)
+        content_type = content_type or guess_type(key)
         # S3 metadata is US-ASCII: other characters are percent-encoded
         metadata = {k: v if v.isascii() else quote(v, safe=" ") for k, v in (metadata or {}).items()}
 

@@ -7,19 +7,17 @@
 * ``record_create`` / ``record_update``: after the SQL (the default action) the new files are
   streamed from the spooled uploads into storage; files the record no longer names are deleted
   after commit. If anything fails, the new files go again: at once when the write itself
-  fails, and at the end of the HTTP request when the transaction rolled back later (a create
-  rule, a later batch item).
+  fails, and through ``app.db.after_rollback`` when the transaction rolls back later (a create
+  rule, a later batch item, any caller of the record store).
 * ``record_delete``: the record's folder (files and thumbs) goes after commit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import os
 import weakref
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,34 +30,6 @@ from .names import SNIFF_BYTES, sniff, stored_name, type_matches
 log = logging.getLogger("pbk.files")
 
 DEFAULT_MAX_SIZE = 5 << 20
-CHUNK = 256 * 1024
-
-#: The body keys of the record request being handled (to tell "f" sent from "f" untouched).
-submitted_keys: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar(
-    "pbk_files_submitted", default=None
-)
-
-
-class Journal:
-    """New files written during one HTTP request; those never committed are deleted at its end."""
-
-    def __init__(self) -> None:
-        self.pending: dict[str, Any] = {}  # key -> storage
-
-    def add(self, storage: Any, key: str) -> None:
-        self.pending[key] = storage
-
-    def committed(self, keys: list[str]) -> None:
-        for key in keys:
-            self.pending.pop(key, None)
-
-    async def cleanup(self) -> None:
-        for key, storage in list(self.pending.items()):
-            await _quiet_delete(storage, key)
-        self.pending.clear()
-
-
-journal_var: contextvars.ContextVar[Journal | None] = contextvars.ContextVar("pbk_files_journal", default=None)
 
 
 @dataclass
@@ -124,33 +94,11 @@ class Uploads:
     def subscribe(self) -> list[Any]:
         on = self.app.events.on
         return [
-            on(ev.REQUEST, self.on_request, priority=-1000),
-            on(ev.RECORD_CREATE_REQUEST, self.on_record_request, priority=-1000),
-            on(ev.RECORD_UPDATE_REQUEST, self.on_record_request, priority=-1000),
             on(ev.RECORD_VALIDATE, self.on_validate, priority=1000),
             on(ev.RECORD_CREATE, self.on_write, priority=1000),
             on(ev.RECORD_UPDATE, self.on_write, priority=1000),
             on(ev.RECORD_DELETE, self.on_delete, priority=1000),
         ]
-
-    # ----------------------------------------------------------------- request scope
-
-    async def on_request(self, e: Any) -> None:
-        journal = Journal()
-        token = journal_var.set(journal)
-        try:
-            await e.next()
-        finally:
-            journal_var.reset(token)
-            if journal.pending:
-                await asyncio.shield(journal.cleanup())
-
-    async def on_record_request(self, e: Any) -> None:
-        token = submitted_keys.set(frozenset(e.body or ()))
-        try:
-            await e.next()
-        finally:
-            submitted_keys.reset(token)
 
     # ----------------------------------------------------------------- validation
 
@@ -165,7 +113,6 @@ class Uploads:
         record_id = str(e.record.get("id", ""))
         plan_new: list[NewFile] = []
         plan_removed: list[str] = []
-        submitted = submitted_keys.get()
         for fd in fields:
             name = fd["name"]
             multiple = int(fd.get("maxSelect") or 0) > 1
@@ -176,10 +123,8 @@ class Uploads:
             current = names_of(e.record.get(name))
             if not (replace or append or prepend) and current == original:
                 continue
-            if replace:
-                sent = name in submitted if submitted is not None else current != original
-                if not sent:
-                    current = []
+            if replace and not self._sent_as_value(e, name, current, original):
+                current = []
             invalid = [n for n in current if n not in original]
             news = [NewFile(stored_name(u.filename, _head(u)), u, _upload_type(u)) for u in prepend]
             middle = [NewFile(stored_name(u.filename, _head(u)), u, _upload_type(u)) for u in replace + append]
@@ -199,6 +144,11 @@ class Uploads:
         if plan_new or plan_removed:
             storage = storage_for(self.app)
             _plans[e] = Plan(storage, f"{e.collection.id}/{record_id}", plan_new, plan_removed)
+
+    @staticmethod
+    def _sent_as_value(e: Any, name: str, current: list[str], original: list[str]) -> bool:
+        """Whether the client sent ``name`` as a value (names to keep) next to its uploads."""
+        return name in e.submitted
 
     def _check(
         self, fd: dict[str, Any], final: list[str], invalid: list[str], uploads: list[NewFile]
@@ -240,26 +190,26 @@ class Uploads:
             await e.next()
             return
         written: list[str] = []
-        journal = journal_var.get()
         try:
             await e.next()
             for new in plan.new:
                 key = f"{plan.prefix}/{new.name}"
-                if journal is not None:
-                    journal.add(plan.storage, key)
                 written.append(key)
                 await save_upload(plan.storage, key, new.upload, new.content_type)
         except BaseException:
             await asyncio.shield(_delete_all(plan.storage, written))
             raise
 
+        async def rolled_back() -> None:
+            await _delete_all(plan.storage, written)
+
         async def committed() -> None:
-            if journal is not None:
-                journal.committed(written)
             for name in plan.removed:
                 await _quiet_delete(plan.storage, f"{plan.prefix}/{name}")
                 await _quiet_delete(plan.storage, f"{plan.prefix}/thumbs_{name}", prefix=True)
 
+        if written:
+            self.app.db.after_rollback(rolled_back)
         self.app.db.after_commit(committed)
 
     async def on_delete(self, e: Any) -> None:
@@ -277,19 +227,10 @@ class Uploads:
 
 async def save_upload(storage: Any, key: str, upload: Any, content_type: str) -> None:
     """Stream an upload (a spooled file) into storage, never reading it whole into memory."""
-    if hasattr(storage, "save_file"):
-        await storage.save_file(
-            key, upload.file, upload.size, content_type=content_type,
-            metadata={"original-filename": upload.filename},
-        )
-    else:
-        await storage.save(key, _file_chunks(upload.file), content_type=content_type)
-
-
-async def _file_chunks(handle: Any) -> AsyncIterator[bytes]:
-    await asyncio.to_thread(handle.seek, 0)
-    while chunk := await asyncio.to_thread(handle.read, CHUNK):
-        yield chunk
+    await storage.save_file(
+        key, upload.file, upload.size, content_type=content_type,
+        metadata={"original-filename": upload.filename},
+    )
 
 
 async def _delete_all(storage: Any, keys: list[str]) -> None:

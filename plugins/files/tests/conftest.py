@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,6 +14,7 @@ import falcon.testing
 import httpx
 import pytest
 import pytest_asyncio
+from files_testing import make_bucket, s3_settings
 from pbk_sdk.testing import free_port
 
 SUPERUSER = ("root@example.com", "1234567890")
@@ -69,22 +68,6 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait()
 
 
-def s3_settings(endpoint: str, bucket: str) -> dict[str, Any]:
-    return {
-        "enabled": True, "bucket": bucket, "region": "us-east-1", "endpoint": endpoint,
-        "accessKey": "test", "secret": "test", "forcePathStyle": True,
-    }
-
-
-def make_bucket(endpoint: str) -> str:
-    from minio import Minio
-
-    bucket = f"pbk-{uuid.uuid4().hex[:12]}"
-    client = Minio(endpoint.split("://", 1)[1], access_key="test", secret_key="test", secure=False, region="us-east-1")
-    client.make_bucket(bucket)
-    return bucket
-
-
 @pytest.fixture(params=["local", "s3"])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -131,31 +114,3 @@ async def tokens(api: Any, store: Any) -> dict[str, str]:
         out[role] = result.json["token"]
         out[role + "_id"] = result.json["record"]["id"]
     return out
-
-
-def multipart(fields: list[tuple[str, Any]]) -> tuple[bytes, dict[str, str]]:
-    """Encode ``(name, value)`` pairs; a value ``(filename, bytes[, content type])`` is a file part."""
-    boundary = "pbk" + secrets.token_hex(8)
-    out = bytearray()
-    for name, value in fields:
-        out += f"--{boundary}\r\n".encode()
-        if isinstance(value, tuple):
-            filename, data = value[0], value[1]
-            ctype = value[2] if len(value) > 2 else "application/octet-stream"
-            out += f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'.encode()
-            out += f"Content-Type: {ctype}\r\n\r\n".encode() + data + b"\r\n"
-        else:
-            out += f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-            out += str(value).encode() + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return bytes(out), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-
-
-def png(width: int = 40, height: int = 20, color: tuple[int, int, int] = (255, 0, 0), fmt: str = "PNG") -> bytes:
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(out, format=fmt)
-    return out.getvalue()

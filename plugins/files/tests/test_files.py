@@ -8,70 +8,17 @@ import re
 from typing import Any
 
 import pytest
-from conftest import multipart, png
+from files_testing import DOCS, SECRETS, create, png, read, stored, update
 from PIL import Image
 
 TEXT = b"hello world"
 NAME = re.compile(r"^[a-z0-9_]+_[a-z0-9]{10}(\.[\w.]+)?$")
-
-DOCS = {
-    "name": "docs",
-    "type": "base",
-    "listRule": "",
-    "viewRule": "",
-    "createRule": "",
-    "updateRule": "",
-    "deleteRule": "",
-    "fields": [
-        {"name": "title", "type": "text"},
-        {"name": "files", "type": "file", "maxSelect": 3, "maxSize": 1000,
-         "mimeTypes": ["text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"],
-         "thumbs": ["10x10", "10x10t", "10x10b", "10x10f", "0x10", "10x0"]},
-        {"name": "one", "type": "file", "maxSelect": 1},
-        {"name": "req", "type": "file", "maxSelect": 2},
-    ],
-}
-SECRETS = {
-    "name": "secrets",
-    "type": "base",
-    "listRule": "",
-    "viewRule": "owner = @request.auth.id",
-    "createRule": "",
-    "updateRule": "",
-    "fields": [
-        {"name": "owner", "type": "text"},
-        {"name": "doc", "type": "file", "maxSelect": 1, "protected": True},
-    ],
-}
-
 
 @pytest.fixture
 async def docs(api: Any, tokens: dict[str, str]) -> dict[str, Any]:
     result = await api.post("/api/collections", json=DOCS, headers={"Authorization": tokens["superuser"]})
     assert result.status_code == 200, result.json
     return result.json
-
-
-async def create(api: Any, fields: list[tuple[str, Any]], collection: str = "docs", headers: Any = None) -> Any:
-    body, head = multipart(fields)
-    return await api.post(f"/api/collections/{collection}/records", body=body, headers={**head, **(headers or {})})
-
-
-async def update(api: Any, record_id: str, fields: list[tuple[str, Any]], collection: str = "docs") -> Any:
-    body, head = multipart(fields)
-    return await api.patch(f"/api/collections/{collection}/records/{record_id}", body=body, headers=head)
-
-
-async def stored(storage: Any, record: dict[str, Any]) -> set[str]:
-    prefix = f"{record['collectionId']}/{record['id']}"
-    return {info.key[len(prefix) + 1 :] for info in await storage.list(prefix)}
-
-
-async def read(storage: Any, key: str) -> bytes:
-    return b"".join([chunk async for chunk in storage.open(key)])
-
-
-# ------------------------------------------------------------------ uploads
 
 
 async def test_create_stores_files_with_pocketbase_names(api: Any, docs: Any, storage: Any) -> None:

@@ -549,7 +549,7 @@ class Records:
             self._store_password(collection, values, password, errors)
         event = RecordEvent(
             collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
-            submitted=frozenset(body.data) | frozenset(body.files),
+            submitted=frozenset(body.data),
         )
         ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
         rule = self._rule(collection, "createRule", ctx)
@@ -597,7 +597,7 @@ class Records:
             ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
             event = RecordEvent(
                 collection=collection, record=values, original=original, auth=ctx.auth, files=body.files,
-                errors=errors, submitted=frozenset(body.data) | frozenset(body.files),
+                errors=errors, submitted=frozenset(body.data),
             )
             await self.events.trigger(ev.RECORD_VALIDATE, event, self._raise_errors("Failed to update record."))
             await self.events.trigger(ev.RECORD_UPDATE, event, self._update)

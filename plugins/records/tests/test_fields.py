@@ -6,21 +6,16 @@ The tables below were recorded from the real binary; ``test_differential_against
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pbk_sdk.errors import FieldError, _error_data
+from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
 
 from pbk_records.fields import (
     BUILTIN_FIELD_TYPES as T,
@@ -1128,42 +1123,17 @@ DIFF_BAD_FIELDS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def pocketbase() -> Iterator[httpx.Client]:
-    binary = shutil.which("pocketbase")
-    if binary is None:
-        pytest.fail("the differential test needs the `pocketbase` binary on PATH")
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "pb_data"
-        subprocess.run([binary, "superuser", "upsert", "a@b.co", "1234567890", "--dir", str(data)], check=True, capture_output=True)
-        port = _free_port()
-        proc = subprocess.Popen(
-            [binary, "serve", "--dir", str(data), "--http", f"127.0.0.1:{port}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "TZ": "UTC"},
-        )
-        try:
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-            for _ in range(100):
-                try:
-                    if client.get("/api/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-            auth = client.post("/api/collections/_superusers/auth-with-password", json={"identity": "a@b.co", "password": "1234567890"})
-            client.headers["Authorization"] = auth.json()["token"]
-            yield client
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+def pocketbase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    data = tmp_path_factory.mktemp("pocketbase") / "pb_data"
+    pocketbase_superuser(data, "a@b.co", "1234567890")
+    server = start_pocketbase(data, env={"TZ": "UTC"})
+    try:
+        client = httpx.Client(base_url=server.url, timeout=30)
+        client.headers["Authorization"] = superuser_token(server.url, "a@b.co", "1234567890")
+        yield client
+    finally:
+        server.stop()
 
 
 def _create_collection(client: httpx.Client, name: str, fields: list[dict[str, Any]]) -> dict[str, Any]:

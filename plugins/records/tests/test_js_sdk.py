@@ -29,13 +29,13 @@ from typing import Any
 
 import httpx
 import pytest
-from pbk_sdk.testing import start_live_server
+from pbk_sdk.testing import (
+    pocketbase_superuser,
+    start_live_server,
+    start_pocketbase,
+    superuser_token,
+)
 from pbk_sdk.testing.js import JsSdk
-
-try:
-    from . import test_pocketbase_compat as compat
-except ImportError:  # tests/ is not a package
-    import test_pocketbase_compat as compat
 
 pytestmark = pytest.mark.slow
 
@@ -161,10 +161,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, js_sdk: JsSdk) -> Iterator[
     """A live pbk (or, with ``PBK_JS_SDK_TARGET=pocketbase``, the real binary), set up by SETUP."""
     data_dir = tmp_path_factory.mktemp("js_sdk") / "pb_data"
     if os.environ.get("PBK_JS_SDK_TARGET") == "pocketbase":
-        done = subprocess.run([compat.pocketbase_binary(), "superuser", "upsert", *SUPERUSER, "--dir", str(data_dir)],
-                              capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stdout + done.stderr
-        process: Any = compat.start_pocketbase(data_dir)
+        pocketbase_superuser(data_dir, *SUPERUSER)
+        process = start_pocketbase(data_dir)
     else:
         done = subprocess.run([sys.executable, "-m", "pbk", "--plugins", "records,auth", "--dir", str(data_dir),
                                "superuser", "upsert", *SUPERUSER], capture_output=True, text=True, timeout=60)
@@ -173,8 +171,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, js_sdk: JsSdk) -> Iterator[
         process = start_live_server(data_dir, ["--plugins", "records,auth"])
     try:
         if os.environ.get("PBK_JS_SDK_TARGET") == "pocketbase":
-            token = httpx.post(f"{process.url}/api/collections/_superusers/auth-with-password",
-                               json={"identity": SUPERUSER[0], "password": SUPERUSER[1]}).json()["token"]
+            token = superuser_token(process.url, *SUPERUSER)
             enabled = httpx.patch(f"{process.url}/api/settings", json={"batch": {"enabled": True}},
                                   headers={"Authorization": token})
             assert enabled.status_code == 200, enabled.text

