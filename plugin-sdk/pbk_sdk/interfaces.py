@@ -387,10 +387,12 @@ class RecordStore(Protocol):
         values: Mapping[str, Any] | None = None,
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        trusted: bool = True,
     ) -> bool:
         """Whether the record satisfies ``rule`` (a filter expression) for ``auth``; with
         ``values``, the record as given (one that was just deleted, say) instead of as stored;
-        ``query``/``headers`` are what ``@request.query``/``@request.headers`` see."""
+        ``query``/``headers`` are what ``@request.query``/``@request.headers`` see. A client's
+        own expression must pass ``trusted=False``: it is then checked as ``?filter`` is."""
         ...
 
 

@@ -82,7 +82,6 @@ class Client:
     id: str
     remote: str
     auth: RequestAuth | None = None
-    auth_bound: bool = False
     topics: dict[str, Topic] = field(default_factory=dict)
     queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     last_message: float = field(default_factory=time.monotonic)
@@ -207,7 +206,7 @@ class Hub:
         extra_filter = topic.query.get("filter", "")
         if extra_filter.strip() and not await store.matches_rule(
             collection, values["id"], extra_filter, auth, context="realtime", values=values,
-            query=topic.query, headers=topic.headers,
+            query=topic.query, headers=topic.headers, trusted=False,
         ):
             return None
         expand = [part.strip() for part in topic.query.get("expand", "").split(",") if part.strip()]

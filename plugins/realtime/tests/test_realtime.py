@@ -230,3 +230,17 @@ def test_a_bound_auth_follows_its_record(server):
         assert client.next()[2]["record"]["id"] == memo["id"]
     finally:
         client.close()
+
+
+def test_a_subscription_filter_cannot_probe_hidden_fields_or_other_collections(server):
+    client, client_id = connect(server)
+    try:
+        probes = ["secret = 'classified'", "@collection.users.email ?= 'root@example.com'", "public = true"]
+        topics = [f"posts/*?options={quote(json.dumps({'query': {'filter': f}}))}" for f in probes]
+        assert subscribe(server.url, client_id, topics).status_code == 204
+        record = post(server, {"title": "probe", "public": True, "secret": "classified"})
+        _, event, data = client.next()
+        assert event == topics[2] and data["record"]["id"] == record["id"]
+        client.nothing()  # the hidden field and the @collection join never match for a guest
+    finally:
+        client.close()

@@ -20,6 +20,7 @@ from pbk_sdk.errors import ApiError, FieldError
 from . import ddl
 from .schema import (
     AUTH_OPTIONS,
+    AUTH_RULES,
     RULES,
     TYPES,
     Collection,
@@ -33,6 +34,12 @@ FIELD_NAME = re.compile(r"^\w+$")
 NAME_MAX = 255
 SECRET_ALPHABET = string.ascii_letters + string.digits
 INVALID_FORMAT = "Failed to load the submitted data due to invalid formatting."
+INDEX_SHAPE = re.compile(
+    r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?\w+[`\"\]]?\s+"
+    r"ON\s+[`\"\[]?(?P<table>\w*)[`\"\]]?\s*\(.+\)(\s+WHERE\s+.+)?\s*;?\s*$",
+    re.I | re.S,
+)
+VIEW_QUERY = re.compile(r"^\s*(SELECT|WITH)\b", re.I)
 RESERVED_FIELD_NAMES = frozenset({"expand", "collectionId", "collectionName"})
 
 
@@ -67,6 +74,13 @@ def update_row(conn: apsw.Connection, collection: Collection) -> None:
         f"UPDATE _collections SET {assignments} WHERE id = ?",
         (*[v for c, v in row.items() if c != "id"], collection.id),
     )
+
+
+def _index_on(index: str, tables: set[str]) -> bool:
+    """An index statement of PocketBase's shape on this collection's table (no other table,
+    no other kind of statement; a second statement is refused when it runs)."""
+    match = INDEX_SHAPE.match(index)
+    return match is not None and match["table"].lower() in tables
 
 
 def _merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,11 +207,31 @@ class SchemaBuilder:
                 errors["viewQuery"] = FieldError("validation_required", "Cannot be blank.")
         if ctype == "auth":
             self._auth_options(options, existing, errors)
+        if existing is not None and existing.system:
+            for rule in RULES + (AUTH_RULES if ctype == "auth" else ()):
+                new_value = rules.get(rule) if rule in RULES else options.get(rule)
+                if new_value != existing.rule(rule):
+                    errors[rule] = FieldError(
+                        "validation_collection_system_rule_change", "System collection API rule cannot be changed."
+                    )
 
         indexes = merged.get("indexes") or []
         if not isinstance(indexes, list) or not all(isinstance(i, str) for i in indexes):
             errors["indexes"] = FieldError("validation_invalid_index_expression", "Invalid index expression.")
             indexes = []
+        elif ctype == "view" and indexes:
+            errors["indexes"] = FieldError("validation_invalid_index_expression", "View collections cannot have indexes.")
+        else:
+            old_name = existing.name if existing else None
+            bad = {
+                str(i): FieldError("validation_invalid_index_expression", "Invalid index expression.")
+                for i, index in enumerate(indexes)
+                if not _index_on(index, {str(name).lower(), str(old_name or name).lower()})
+            }
+            if bad:
+                errors["indexes"] = bad
+        if ctype == "view" and isinstance(merged.get("viewQuery"), str) and not VIEW_QUERY.match(merged["viewQuery"]):
+            errors["viewQuery"] = FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT is allowed.")
 
         if errors:
             raise ApiError(400, failure, errors)

@@ -12,11 +12,24 @@ from collections.abc import Mapping
 from typing import Any
 
 import apsw
+import apsw.ext
 
 from .schema import Collection, Field
 
 INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.I)
 INDEX_TABLE = re.compile(r"(\bON\s+)([`\"\[]?)(\w*)([`\"\]]?)(\s*\()", re.I)
+
+
+class NotOneStatement(ValueError):
+    """Schema SQL from a client (an index, a view query) held more than one statement."""
+
+
+def execute_one(conn: apsw.Connection, sql: str) -> None:
+    """Execute ``sql`` only if it is exactly one statement: APSW would run them all."""
+    remaining = apsw.ext.query_info(conn, sql).query_remaining
+    if remaining and remaining.strip(" \t\r\n;"):
+        raise NotOneStatement(sql)
+    conn.execute(sql)
 
 
 def quote(identifier: str) -> str:
@@ -35,7 +48,7 @@ def column_definitions(collection: Collection, field_types: Mapping[str, Any]) -
 def create(conn: apsw.Connection, collection: Collection, field_types: Mapping[str, Any]) -> None:
     """Create the collection's table (or view) and its indexes."""
     if collection.is_view:
-        conn.execute(f"CREATE VIEW {quote(collection.name)} AS {collection.view_query}")
+        execute_one(conn, f"CREATE VIEW {quote(collection.name)} AS {collection.view_query}")
         return
     columns = ", ".join(column_definitions(collection, field_types))
     conn.execute(f"CREATE TABLE {quote(collection.name)} ({columns})")
@@ -45,8 +58,8 @@ def create(conn: apsw.Connection, collection: Collection, field_types: Mapping[s
 def _create_indexes(conn: apsw.Connection, indexes: list[str]) -> None:
     for index in indexes:
         try:
-            conn.execute(index)
-        except apsw.Error as exc:
+            execute_one(conn, index)
+        except (apsw.Error, NotOneStatement) as exc:
             exc.pbk_statement = index  # lets the caller name the failing index
             raise
 

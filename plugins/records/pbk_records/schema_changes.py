@@ -46,7 +46,7 @@ class SchemaChanges:
 
         self.db.after_commit(refresh)
 
-    def _schema_error(self, exc: apsw.Error, failure: str, collection: Collection) -> ApiError:
+    def _schema_error(self, exc: Exception, failure: str, collection: Collection) -> ApiError:
         if collection.is_view:
             return ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")})
         return self._ddl_error(exc, failure, collection)
@@ -55,7 +55,7 @@ class SchemaChanges:
         inferred = infer_fields(conn, collection.name, collection.view_query, self.registry)
         collection.replace_fields([Field(complete_field(f.data, self.field_types)) for f in inferred])
 
-    def _ddl_error(self, exc: apsw.Error, failure: str, collection: Collection) -> ApiError:
+    def _ddl_error(self, exc: Exception, failure: str, collection: Collection) -> ApiError:
         """Blame the index whose statement failed, or the fields."""
         failed_sql = getattr(exc, "pbk_statement", "")
         for position, index in enumerate(collection.indexes):
@@ -67,7 +67,7 @@ class SchemaChanges:
         def create(conn: apsw.Connection) -> None:
             try:
                 ddl.create(conn, collection, self.field_types)
-            except apsw.Error as exc:
+            except (apsw.Error, ddl.NotOneStatement) as exc:
                 raise self._schema_error(exc, failure, collection) from exc
             if collection.is_view:
                 self._infer_view_fields(conn, collection)
@@ -102,7 +102,7 @@ class SchemaChanges:
                 ddl.update(conn, existing, collection, self.field_types)
             except apsw.ConstraintError as exc:
                 raise self._unique_index_error(exc, collection, failure) from exc
-            except apsw.Error as exc:
+            except (apsw.Error, ddl.NotOneStatement) as exc:
                 raise self._schema_error(exc, failure, collection) from exc
             if collection.is_view:
                 self._infer_view_fields(conn, collection)

@@ -176,3 +176,27 @@ async def test_a_new_auth_collection_gets_pocketbases_indexes_and_signs_in(api, 
     assert duplicate.json["data"]["email"]["code"] == "validation_not_unique"
     login = await api.post("/api/collections/members/auth-with-password", json={"identity": "m@example.com", "password": "member-pass"})
     assert login.status_code == 200, login.text
+
+
+async def test_schema_sql_is_one_statement_on_its_own_table(api, tokens):
+    smuggled = await create(api, tokens, {"name": "s1", "type": "base", "fields": [{"name": "a", "type": "text"}],
+                                         "indexes": ["CREATE INDEX idx_a ON s1 (a); UPDATE _collections SET listRule = ''"]}, 400)
+    assert smuggled["data"]["indexes"]["0"]["code"] == "validation_invalid_index_expression"
+    other_table = await create(api, tokens, {"name": "s2", "type": "base",
+                                            "indexes": ["CREATE INDEX idx_x ON _superusers (email)"]}, 400)
+    assert other_table["data"]["indexes"]["0"]["code"] == "validation_invalid_index_expression"
+    view = await create(api, tokens, {"name": "v1", "type": "view", "viewQuery": "SELECT id FROM users; DELETE FROM users"}, 400)
+    assert view["data"]["viewQuery"]["code"] == "validation_invalid_view_query"
+    not_select = await create(api, tokens, {"name": "v2", "type": "view", "viewQuery": "DELETE FROM users"}, 400)
+    assert not_select["data"]["viewQuery"]["code"] == "validation_invalid_view_query"
+    su = {"Authorization": tokens["superuser"]}
+    superusers = (await api.get("/api/collections/_superusers", headers=su)).json
+    assert superusers["listRule"] is None
+
+
+async def test_system_collection_rules_cannot_change(api, tokens):
+    su = {"Authorization": tokens["superuser"]}
+    result = await api.patch("/api/collections/_superusers", headers=su, json={"createRule": ""})
+    assert result.status_code == 400
+    assert result.json["data"]["createRule"]["code"] == "validation_collection_system_rule_change"
+    assert (await api.patch("/api/collections/_superusers", headers=su, json={"createRule": None})).status_code == 200
