@@ -4,6 +4,7 @@ password reset, email change, impersonation, login alerts."""
 from __future__ import annotations
 
 import asyncio
+import html
 import hashlib
 import logging
 import secrets
@@ -122,8 +123,10 @@ async def send_template(
     if service is None:
         log.warning("no mailer plugin loaded: %s mail to %s not sent", kind, to)
         return
-    message = service.compose(template or {}, to=[("", to)], params=params, record=record)
-    await service.send(message, meta={"template": kind, "collection": collection, "record": dict(record)})
+    hidden = {f["name"] for f in collection.to_json()["fields"] if f.get("hidden")}
+    visible = {name: value for name, value in record.items() if name not in hidden}
+    message = service.compose(template or {}, to=[("", to)], params=params, record=visible)
+    await service.send(message, meta={"template": kind, "collection": collection, "record": visible})
 
 
 def throttled(app: Any, kind: str, collection: Any, record_id: str) -> bool:
@@ -210,7 +213,7 @@ async def auth_alert(app: Any, req: Any, coll: Any, record: Mapping[str, Any]) -
         await store(app).delete(origins_coll, old_id)
     alert = coll.options.get("authAlert") or {}
     if known and alert.get("enabled") and record.get("email"):
-        info = f"{now_text()} - {ip} {agent}"
+        info = html.escape(f"{now_text()} - {ip} {agent}")  # the User-Agent is the client's text
         await send_template(app, coll, record, alert.get("emailTemplate"), "login-alert", str(record["email"]),
                             {"ALERT_INFO": info})
 
@@ -278,6 +281,8 @@ class RequestOtp(Base):
         fail_if(errors)
         record = await self.find_by_email(coll, form["email"])
         if record is None:
+            # The same bcrypt work a real code costs, so timing does not tell who exists.
+            await asyncio.to_thread(hasher(self.app).hash, new_id())
             resp.media = {"otpId": new_id()}
             return
         otp_id, _ = await create_otp(self.app, coll, record, send=True)
@@ -326,14 +331,22 @@ class AuthWithOtp(Base):
         if found is None or found.get("collectionRef") != coll.id:
             raise ApiError(400, INVALID_OTP)
         key = (coll.id, str(found.get("recordRef")))
-        tries = [t for t in state(self.app).otp_tries.get(key, []) if time.monotonic() - t < OTP_TRY_WINDOW]
+        now = time.monotonic()
+        tries = [t for t in state(self.app).otp_tries.get(key, []) if now - t < OTP_TRY_WINDOW]
         if len(tries) >= OTP_MAX_TRIES:
             raise ApiError(429, "Too Many Requests.")
+        # NOTE: the attempt counts before the (slow, awaited) check, so parallel guesses
+        # cannot all pass the limit; a right guess takes its attempt back.
+        state(self.app).otp_tries[key] = [*tries, now]
         expired = time.time() - parse_time(str(found.get("created", ""))) > int(otp.get("duration") or 180)
         ok = not expired and await asyncio.to_thread(hasher(self.app).verify, form["password"], str(found.get("password", "")))
         if not ok:
-            state(self.app).otp_tries[key] = [*tries, time.monotonic()]
             raise ApiError(400, INVALID_OTP)
+        remaining = [t for t in state(self.app).otp_tries.get(key, []) if t != now]
+        if remaining:
+            state(self.app).otp_tries[key] = remaining
+        else:
+            state(self.app).otp_tries.pop(key, None)
         await store(self.app).delete(otps, found["id"])  # single use, even if MFA refuses below
         record = await store(self.app).get(coll, str(found.get("recordRef")))
         if record is None:

@@ -263,3 +263,25 @@ async def test_wrong_types_and_superuser_verification(api):
     assert su.json == {"data": {}, "message": "All superusers are verified by default.", "status": 400}
     broken = await api.post("/api/collections/users/confirm-verification", body=b"{nope", headers={"Content-Type": "application/json"})
     assert broken.status_code == 400
+
+
+async def test_parallel_otp_guesses_share_one_limit(api, pbk_app, smtp, ada, root_token):
+    await configure(api, root_token, otp={"enabled": True})
+    otp_id = (await api.post("/api/collections/users/request-otp", json={"email": "ada@example.com"})).json["otpId"]
+    guesses = await asyncio.gather(*[
+        api.post("/api/collections/users/auth-with-otp", json={"otpId": otp_id, "password": f"{n:08d}"})
+        for n in range(20)
+    ])
+    statuses = sorted(g.status_code for g in guesses)
+    assert statuses.count(400) == 5 and statuses.count(429) == 15
+
+
+async def test_a_login_alert_escapes_the_user_agent(api, pbk_app, smtp, ada):
+    assert (await login(api, "ada@example.com", "ada-password")).status_code == 200  # first login: no alert
+    await api.post("/api/collections/users/auth-with-password",
+                   headers={"User-Agent": "<a href='https://evil.example'>Secure your account</a>"},
+                   json={"identity": "ada@example.com", "password": "ada-password"})
+    [mail] = await mails(pbk_app, smtp, 1)
+    html_part = parts(mail)[1]
+    assert "<a href='https://evil.example'>" not in html_part
+    assert "&lt;a href=" in html_part

@@ -57,7 +57,8 @@ def render(
             return ""
         value = record.get(name, "")
         value = "" if value is None else value if isinstance(value, str) else str(value)
-        return html.escape(value) if escape else value
+        # Bodies are HTML; a subject is a header line, so no line breaks may come in.
+        return html.escape(value) if escape else value.replace("\r", " ").replace("\n", " ")
 
     return RECORD_PLACEHOLDER.sub(record_value, text)
 
