@@ -5,7 +5,9 @@ events in commit order. A record event is checked once per group of subscribers 
 see the same thing (same auth, same kind of topic, same options) and serialised once per group;
 each client only gets its own ``id:``/``event:`` lines around the shared payload.
 
-Slow clients: each client has a bounded queue. A client whose queue is full is disconnected
+Slow clients: each client has a queue bounded in messages and in bytes (the payload of an event
+is shared by every client that gets it, never copied per client). A client past either bound
+is disconnected
 (its stream ends); PocketBase's SDKs reconnect and subscribe again, so a stuck client costs
 the others nothing and loses only the events it could not take.
 """
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 CLIENT_ID_ALPHABET = string.ascii_letters + string.digits
 CLIENT_ID_LENGTH = 40
 QUEUE_SIZE = 500
+QUEUE_BYTES = 16 << 20
 #: The topic record changes travel under between processes (never a client's topic).
 RECORD_CHANGES = "@pbk/records"
 
@@ -41,9 +44,10 @@ def new_client_id() -> str:
     return "".join(secrets.choice(CLIENT_ID_ALPHABET) for _ in range(CLIENT_ID_LENGTH))
 
 
-def sse(client_id: str, event: str, data: bytes) -> bytes:
-    """One event in PocketBase's exact framing (no space after the colons)."""
-    return b"id:" + client_id.encode() + b"\nevent:" + event.encode() + b"\ndata:" + data + b"\n\n"
+def sse_head(client_id: str, event: str) -> bytes:
+    """The lines before an event's data, in PocketBase's exact framing (no space after the
+    colons); the data that follows is shared between clients."""
+    return b"id:" + client_id.encode() + b"\nevent:" + event.encode() + b"\ndata:"
 
 
 @dataclass(frozen=True)
@@ -83,19 +87,30 @@ class Client:
     remote: str
     auth: RequestAuth | None = None
     topics: dict[str, Topic] = field(default_factory=dict)
-    queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    queue: asyncio.Queue[tuple[bytes, bytes] | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    queued_bytes: int = 0
     last_message: float = field(default_factory=time.monotonic)
     closed: bool = False
 
-    def send(self, payload: bytes) -> None:
-        """Queue a message; a client that cannot keep up is disconnected."""
+    def send(self, event: str, payload: bytes) -> None:
+        """Queue an event; a client that cannot keep up is disconnected."""
         if self.closed:
             return
+        if self.queued_bytes + len(payload) > QUEUE_BYTES:
+            log.warning("realtime client %s fell %d bytes behind; disconnecting it", self.id, QUEUE_BYTES)
+            self.close()
+            return
         try:
-            self.queue.put_nowait(payload)
+            self.queue.put_nowait((sse_head(self.id, event), payload))
         except asyncio.QueueFull:
             log.warning("realtime client %s fell %d messages behind; disconnecting it", self.id, QUEUE_SIZE)
             self.close()
+            return
+        self.queued_bytes += len(payload)
+
+    def taken(self, payload: bytes) -> None:
+        """The stream took ``payload`` off the queue."""
+        self.queued_bytes -= len(payload)
 
     def close(self) -> None:
         if not self.closed:
@@ -143,11 +158,11 @@ class Hub:
             elif message.client_id is not None:
                 client = self.clients.get(message.client_id)
                 if client is not None:
-                    client.send(sse(client.id, message.topic, message.data))
+                    client.send(message.topic, message.data)
             else:
                 for client in list(self.clients.values()):
                     if message.topic in client.topics:
-                        client.send(sse(client.id, message.topic, message.data))
+                        client.send(message.topic, message.data)
         except Exception:
             log.exception("realtime delivery of %s failed", message.topic)
 
@@ -177,7 +192,7 @@ class Hub:
             if payload is None:
                 continue
             for client, topic in members:
-                client.send(sse(client.id, topic.raw, payload))
+                client.send(topic.raw, payload)
 
     def _refresh_bound_auth(self, collection: Any, values: dict[str, Any], action: str) -> None:
         """Clients bound to this auth record see it as it is now; deleted, they become guests."""

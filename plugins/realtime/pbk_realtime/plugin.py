@@ -19,7 +19,7 @@ from pbk_sdk.events import RecordEvent
 from pbk_sdk.interfaces import RealtimeMessage
 
 from .broker import MemoryBroker
-from .hub import RECORD_CHANGES, Client, Hub, Topic, sse
+from .hub import RECORD_CHANGES, Client, Hub, Topic, sse_head
 
 PLUGIN = PluginInfo(name="realtime", requires=("records",), description="Server-Sent Events, rule-checked.")
 
@@ -37,15 +37,17 @@ ACTIONS = {
 
 
 class Raw:
-    """An SSE event already framed by ``hub.sse`` (falcon calls ``serialize``)."""
+    """An SSE event framed by ``hub`` (falcon calls ``serialize``): the client's own lines and
+    the payload shared with other clients, joined only when sent."""
 
-    __slots__ = ("data",)
+    __slots__ = ("head", "payload")
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
+    def __init__(self, head: bytes, payload: bytes) -> None:
+        self.head = head
+        self.payload = payload
 
     def serialize(self, handler: Any = None) -> bytes:
-        return self.data
+        return self.head + self.payload + b"\n\n"
 
 
 class Realtime:
@@ -92,7 +94,7 @@ class Realtime:
 
     async def _stream(self, client: Client) -> AsyncIterator[Raw | None]:
         try:
-            yield Raw(sse(client.id, "PB_CONNECT", orjson.dumps({"clientId": client.id})))
+            yield Raw(sse_head(client.id, "PB_CONNECT"), orjson.dumps({"clientId": client.id}))
             while True:
                 try:
                     item = await asyncio.wait_for(client.queue.get(), PING_SECONDS)
@@ -103,8 +105,10 @@ class Realtime:
                     continue
                 if item is None:
                     return
+                head, payload = item
+                client.taken(payload)
                 client.last_message = time.monotonic()
-                yield Raw(item)
+                yield Raw(head, payload)
         finally:
             self.hub.remove(client)
 
