@@ -618,3 +618,40 @@ async def test_after_rollback_runs_only_when_the_work_is_undone(tmp_path):
     finally:
         await db.close()
     assert ran == ["outer rolled back", "savepoint rolled back"]
+
+
+async def test_a_cancellation_during_commit_still_reports_the_commit(tmp_path):
+    from pbk.db import Database
+
+    db = Database(tmp_path / "slow-commit.db")
+    await db.open()
+    ran: list[str] = []
+
+    async def note_commit() -> None:
+        ran.append("after_commit")
+
+    async def note_rollback() -> None:
+        ran.append("after_rollback")
+
+    def slow_commit() -> bool:
+        time.sleep(0.3)
+        return False  # allow the commit
+
+    try:
+        await db.write(lambda conn: conn.execute("CREATE TABLE t (x)"))
+        await db.write(lambda conn: conn.set_commit_hook(slow_commit))
+
+        async def work() -> None:
+            async with db.transaction():
+                await db.write(lambda conn: conn.execute("INSERT INTO t VALUES (1)"))
+                db.after_commit(note_commit)
+                db.after_rollback(note_rollback)
+
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(work(), 0.1)
+        await asyncio.sleep(0.05)
+        await db.write(lambda conn: conn.set_commit_hook(None))
+        assert await db.read(lambda conn: conn.execute("SELECT COUNT(*) FROM t").get) == 1
+        assert ran == ["after_commit"]
+    finally:
+        await db.close()

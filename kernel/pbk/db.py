@@ -5,6 +5,14 @@ threads with their own connections serve reads concurrently (WAL). ``transaction
 async code (event handlers, batch requests) group several writes into one transaction; the
 current transaction travels in a context variable, so nested ``write``/``read`` calls made
 inside it join it as savepoints instead of dead-locking on the writer.
+
+Each hop to a thread costs more than a small query (future chaining, a worker wake-up, a GIL
+hand-over), so the hops are kept few: a transaction's ``BEGIN IMMEDIATE`` travels with its first
+statement (nothing is locked before it needs to be), a ``write()`` outside a transaction is one
+hop (BEGIN, the function, COMMIT), a ``write()`` inside one is one hop (SAVEPOINT, the function,
+RELEASE), and ``read_inline()`` runs tiny reads (a primary-key lookup) on a connection owned by
+the event loop thread, falling back to a reader thread when one takes longer than a small budget
+of SQLite steps or meets a lock.
 """
 
 from __future__ import annotations
@@ -22,13 +30,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import apsw
-import apsw.bestpractice
 from pbk_sdk.errors import QueryTimeoutError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+#: read_inline(): SQLite VM steps between progress checks, and checks allowed, before the
+#: read is abandoned on the event loop and re-run on a reader thread (about 0.2 ms of work).
+INLINE_TICK_STEPS = 1000
+INLINE_TICKS = 20
 _savepoint_names = itertools.count()
 
 
@@ -37,10 +48,17 @@ def open_connection(path: Path, *, writer: bool, trace_sql: bool = False) -> aps
     conn = apsw.Connection(str(path))
     # NOTE: busy timeout first, so a second process switching to WAL waits instead of failing.
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
-    apsw.bestpractice.connection_wal(conn)
-    apsw.bestpractice.connection_enable_foreign_keys(conn)
-    apsw.bestpractice.connection_dqs(conn)
-    apsw.bestpractice.connection_recursive_triggers(conn)
+    # apsw.bestpractice's connection_wal, _enable_foreign_keys, _dqs and _recursive_triggers,
+    # inlined: importing apsw.bestpractice pulls in apsw.ext, tens of ms of every start-up.
+    try:
+        if not conn.readonly("main"):
+            conn.pragma("journal_mode", "wal")
+    except apsw.ReadOnlyError:
+        pass
+    conn.pragma("foreign_keys", "ON")
+    conn.config(apsw.SQLITE_DBCONFIG_DQS_DML, 0)
+    conn.config(apsw.SQLITE_DBCONFIG_DQS_DDL, 0)
+    conn.pragma("recursive_triggers", "ON")
     conn.pragma("synchronous", "NORMAL")
     conn.pragma("cache_size", -32_000)
     conn.pragma("temp_store", "MEMORY")
@@ -55,6 +73,64 @@ def open_connection(path: Path, *, writer: bool, trace_sql: bool = False) -> aps
 def _rollback_if_open(conn: apsw.Connection) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+def _commit_if_open(conn: apsw.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("COMMIT")
+
+
+def _begun(conn: apsw.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    """Run ``fn`` inside the current root transaction, beginning it first if nothing has yet."""
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+    return fn(conn, *args)
+
+
+class _Hop:
+    """One call on the writer; ``cancelled`` is set from the loop when its task is cancelled."""
+
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+
+def _whole_transaction(
+    conn: apsw.Connection, fn: Callable[..., T], args: tuple[Any, ...], hop: _Hop
+) -> T:
+    """BEGIN, ``fn``, COMMIT in one call on the writer thread; ROLLBACK when anything fails
+    or the task was cancelled meanwhile (as a cancelled ``write`` always has been)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn, *args)
+        if hop.cancelled:
+            raise _CancelledOnWriter()
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback_if_open(conn)
+        raise
+    return result
+
+
+def _in_savepoint(
+    conn: apsw.Connection, fn: Callable[..., T], args: tuple[Any, ...], hop: _Hop
+) -> T:
+    """SAVEPOINT, ``fn``, RELEASE in one call on the writer thread (the root begun if needed)."""
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+    name = f"pbk_sp_{next(_savepoint_names)}"
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        result = fn(conn, *args)
+        if hop.cancelled:
+            raise _CancelledOnWriter()
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute(f"ROLLBACK TO {name}; RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")
+    return result
 
 
 def _trace_sql(cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
@@ -74,6 +150,15 @@ class _Transaction:
         # the context variable and may outlive it; it must not join a finished transaction.
         self.active = True
         self.children = asyncio.Lock()
+        # Root only: whether any statement ran (BEGIN is sent lazily with the first one).
+        self.used = False
+
+    @property
+    def root(self) -> _Transaction:
+        tx = self
+        while tx.parent is not None:
+            tx = tx.parent
+        return tx
 
 
 class Database:
@@ -103,6 +188,10 @@ class Database:
         )
         self._write_lock: asyncio.Lock | None = None
         self._closed = False
+        # read_inline(): a reader connection used only from the event loop thread.
+        self._loop_conn: apsw.Connection | None = None
+        self._loop_thread: int | None = None
+        self._inline_ticks = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -125,6 +214,7 @@ class Database:
             async with self._write_lock:
                 await loop.run_in_executor(None, self._writer.shutdown, True)
         await loop.run_in_executor(None, self._readers.shutdown, True)
+        self._loop_conn = None
         with self._connections_lock:
             for conn in self._connections:
                 conn.close()
@@ -145,6 +235,21 @@ class Database:
             self._local.conn = conn
         return conn
 
+    def _inline_connection(self) -> apsw.Connection:
+        conn = self._loop_conn
+        if conn is None:
+            conn = self._register(open_connection(self.path, writer=False, trace_sql=self._trace_sql))
+            # NOTE: never wait on the event loop thread: a lock means "use a reader thread".
+            conn.set_busy_timeout(0)
+            conn.set_progress_handler(self._inline_over_budget, INLINE_TICK_STEPS)
+            self._loop_conn = conn
+            self._loop_thread = threading.get_ident()
+        return conn
+
+    def _inline_over_budget(self) -> bool:
+        self._inline_ticks += 1
+        return self._inline_ticks > INLINE_TICKS
+
     def _register(self, conn: apsw.Connection) -> apsw.Connection:
         with self._connections_lock:
             self._connections.append(conn)
@@ -160,10 +265,35 @@ class Database:
         if self._closed:
             raise RuntimeError(f"database {self.path.name} is closed")
         if self._active_transaction() is not None:
-            return await self._on_writer(fn, *args)
+            return await self._in_transaction(fn, *args)
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
         return await loop.run_in_executor(self._readers, ctx.run, self._run_read, fn, args)
+
+    async def read_inline(self, fn: Callable[..., T], *args: Any) -> T:
+        """``read()`` for tiny, side-effect-free reads (a lookup by primary key).
+
+        Runs ``fn`` right here on the event loop thread's own connection, skipping the hop to a
+        reader thread, which costs more than such a query. ``fn`` may be run twice: when it takes
+        more than a small budget of SQLite steps, or meets a lock, it is interrupted and run again
+        on a reader thread, so it must only read. Inside a transaction it runs on the writer,
+        as ``read()`` does.
+        """
+        if self._closed:
+            raise RuntimeError(f"database {self.path.name} is closed")
+        if self._active_transaction() is not None:
+            return await self._in_transaction(fn, *args)
+        if self._loop_thread is not None and self._loop_thread != threading.get_ident():
+            return await self.read(fn, *args)  # another event loop (tests, CLI): no sharing
+        conn = self._inline_connection()
+        self._inline_ticks = 0
+        try:
+            return fn(conn, *args)
+        except (apsw.InterruptError, apsw.BusyError, apsw.LockedError):
+            pass
+        finally:
+            _end_read(conn)
+        return await self.read(fn, *args)
 
     def _run_read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         conn = self._reader_connection()
@@ -177,11 +307,84 @@ class Database:
 
     # ------------------------------------------------------------------ writes
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        async with self.transaction():
-            return await self._on_writer(fn, *args)
+    async def write(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        on_commit: Callable[[], Awaitable[None]] | None = None,
+    ) -> T:
+        """Run ``fn(conn, *args)`` on the writer in a transaction of its own (or a savepoint of
+        the current one), in one hop. ``on_commit`` runs after the commit that makes it durable
+        (the enclosing transaction's, when there is one), as ``after_commit`` would."""
+        while (parent := self._active_transaction()) is not None:
+            async with parent.children:  # sibling savepoints take turns (see transaction())
+                if parent.active:
+                    tx = _Transaction(self, parent)
+                    parent.root.used = True
+                    token = self._current.set(tx)
+                    cancelled = False
+                    try:
+                        hop = _Hop()
+                        result = await self._on_writer(_in_savepoint, fn, args, hop, hop=hop)
+                    except _CancelledAfterSuccess:
+                        cancelled = True  # released: its fate is the enclosing transaction's
+                    except BaseException:
+                        tx.active = False
+                        await _run_callbacks(tx.rollback_callbacks, "after-rollback")
+                        raise
+                    finally:
+                        tx.active = False
+                        self._current.reset(token)
+                    parent.callbacks.extend(tx.callbacks)
+                    if on_commit is not None:
+                        parent.callbacks.append(on_commit)
+                    parent.rollback_callbacks.extend(tx.rollback_callbacks)
+                    if cancelled:
+                        raise asyncio.CancelledError()
+                    return result
+        if self._closed or self._write_lock is None:
+            raise RuntimeError(f"database {self.path.name} is not open")
+        async with self._write_lock:
+            tx = _Transaction(self, None)
+            tx.used = True
+            token = self._current.set(tx)
+            committed = False
+            try:
+                hop = _Hop()
+                result = await self._on_writer(_whole_transaction, fn, args, hop, hop=hop)
+                committed = True
+            except _CancelledAfterSuccess as cancelled:
+                # The work committed before the cancellation arrived: say so to the callbacks.
+                tx.active = False
+                self._current.reset(token)
+                token = None
+                if on_commit is not None:
+                    tx.callbacks.append(on_commit)
+                await asyncio.shield(_run_callbacks(tx.callbacks, "after-commit"))
+                raise asyncio.CancelledError() from cancelled
+            except BaseException:
+                tx.active = False
+                await _run_callbacks(tx.rollback_callbacks, "after-rollback")
+                raise
+            finally:
+                tx.active = False
+                if token is not None:
+                    self._current.reset(token)
+        if committed and on_commit is not None:
+            tx.callbacks.append(on_commit)
+        await _run_callbacks(tx.callbacks, "after-commit")
+        return result
 
-    async def _on_writer(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _in_transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn`` on the writer inside the current transaction (BEGIN sent first if needed)."""
+        tx = self._active_transaction()
+        if tx is not None:
+            tx.root.used = True
+        return await self._on_writer(_begun, fn, args)
+
+    async def _on_writer(
+        self, fn: Callable[..., T], *args: Any, hop: _Hop | None = None
+    ) -> T:
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
         future = loop.run_in_executor(self._writer, ctx.run, fn, self._writer_connection(), *args)
@@ -190,7 +393,11 @@ class Database:
         except asyncio.CancelledError:
             # NOTE: a cancelled request must not leave the transaction bookkeeping behind the
             # connection's real state: let the statement finish, then pass the cancellation on.
+            if hop is not None:
+                hop.cancelled = True  # the writer rolls back instead of committing, if in time
             await asyncio.wait([future])
+            if hop is not None and not future.cancelled() and future.exception() is None:
+                raise _CancelledAfterSuccess() from None
             raise
 
     @contextlib.asynccontextmanager
@@ -209,20 +416,29 @@ class Database:
             tx = _Transaction(self, None)
             token = self._current.set(tx)
             try:
-                await self._exec_on_writer("BEGIN IMMEDIATE")
+                # NOTE: BEGIN IMMEDIATE goes with the first statement (_begun, _in_savepoint).
                 yield tx
                 tx.active = False
                 async with tx.children:  # savepoints of spawned tasks still running
-                    await self._exec_on_writer("COMMIT")
+                    if tx.used:
+                        await self._on_writer(_commit_if_open)
             except BaseException:
                 tx.active = False
-                await self._on_writer(_rollback_if_open)
-                await _run_callbacks(tx.rollback_callbacks, "after-rollback")
+                # A cancellation can land while COMMIT runs: the statement finishes first
+                # (_on_writer waits for it), so the connection says whether it committed.
+                committed = tx.used and self._writer_conn is not None and not self._writer_conn.in_transaction
+                if committed:
+                    await asyncio.shield(_run_callbacks(tx.callbacks, "after-commit"))
+                    raise
+                if tx.used:
+                    await self._on_writer(_rollback_if_open)
+                await asyncio.shield(_run_callbacks(tx.rollback_callbacks, "after-rollback"))
                 raise
             finally:
                 tx.active = False
                 self._current.reset(token)
-        await _run_callbacks(tx.callbacks, "after-commit")
+        # Shielded: a request cancelled now must not cut the after-commit work short.
+        await asyncio.shield(_run_callbacks(tx.callbacks, "after-commit"))
 
     @contextlib.asynccontextmanager
     async def _savepoint(self, parent: _Transaction) -> AsyncIterator[_Transaction]:
@@ -230,7 +446,8 @@ class Database:
         tx = _Transaction(self, parent)
         token = self._current.set(tx)
         try:
-            await self._exec_on_writer(f"SAVEPOINT {name}")
+            parent.root.used = True
+            await self._on_writer(_begun, lambda conn: conn.execute(f"SAVEPOINT {name}"), ())
             try:
                 yield tx
                 tx.active = False
@@ -271,6 +488,21 @@ class Database:
         if tx is None:
             raise RuntimeError("after_rollback() needs an open transaction (call it inside write())")
         tx.rollback_callbacks.append(callback)
+
+
+class _CancelledOnWriter(Exception):
+    """Internal: the writer saw the cancellation before committing and rolled back."""
+
+
+class _CancelledAfterSuccess(Exception):
+    """Internal: the request was cancelled, but the writer had already committed its work."""
+
+
+def _end_read(conn: apsw.Connection) -> None:
+    """Leave no read transaction open on the inline connection (it would pin the WAL)."""
+    if conn.in_transaction:
+        with contextlib.suppress(apsw.Error):
+            conn.execute("ROLLBACK")
 
 
 async def _run_callbacks(callbacks: list[Callable[[], Awaitable[None]]], kind: str) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 
 import apsw
 import orjson
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pbk_sdk.events import SETTINGS_RELOAD, SettingsEvent
 
 from .db import Database
@@ -52,11 +51,15 @@ def encryption_key(env_name: str | None) -> bytes | None:
 
 def encrypt(data: bytes, key: bytes) -> str:
     nonce = secrets.token_bytes(NONCE_SIZE)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # lazy: only with --encryptionEnv
+
     return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, data, None)).decode()
 
 
 def decrypt(token: str, key: bytes) -> bytes:
     raw = base64.b64decode(token, validate=True)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # lazy: only with --encryptionEnv
+
     return AESGCM(key).decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], None)
 
 

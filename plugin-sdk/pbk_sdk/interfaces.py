@@ -82,9 +82,18 @@ class Database(Protocol):
         Raises ``QueryTimeoutError`` past ``--queryTimeout``."""
         ...
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+    async def read_inline(self, fn: Callable[..., T], *args: Any) -> T:
+        """``read()`` for tiny reads (a lookup by primary key), run on the event loop's own
+        connection to skip the thread hop. ``fn`` may run twice (a slow or locked read is
+        interrupted and retried on a reader thread), so it must only read."""
+        ...
+
+    async def write(
+        self, fn: Callable[..., T], *args: Any, on_commit: Callable[[], Awaitable[None]] | None = None
+    ) -> T:
         """Run ``fn(conn, *args)`` in one write transaction (a savepoint when already inside
-        ``transaction()``); rolled back whole if ``fn`` raises."""
+        ``transaction()``), in one trip to the writer thread; rolled back whole if ``fn``
+        raises. ``on_commit`` runs after the commit that makes it durable."""
         ...
 
     def transaction(self) -> AsyncContextManager[Any]:

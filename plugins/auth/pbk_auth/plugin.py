@@ -68,7 +68,13 @@ class AuthMiddleware:
 
 
 async def authenticate_token(app: Any, token: str, token_type: str = tokens.AUTH) -> RequestAuth | None:
-    claims = tokens.unverified_claims(token)
+    """The auth of a valid token, with its record read as stored now (never cached).
+
+    A token verified before skips PyJWT when the fresh record's signing key is still the one
+    that verified it (``tokens.verified_before``): revocation by a new tokenKey stays immediate.
+    """
+    hit = tokens.verified_before(token, token_type)
+    claims = hit[1] if hit is not None else tokens.unverified_claims(token)
     if claims is None or claims["type"] != token_type:
         return None
     records = store(app)
@@ -76,8 +82,15 @@ async def authenticate_token(app: Any, token: str, token_type: str = tokens.AUTH
     if collection is None or collection.type != "auth" or collection.id != claims["collectionId"]:
         return None
     record = await records.get(collection, claims["id"])
-    if record is None or tokens.verify(token, record, collection, token_type) is None:
+    if record is None:
         return None
+    if hit is None or not tokens.still_valid(hit, record, collection, token_type):
+        if hit is not None:
+            tokens.forget(token, token_type)
+        verified = tokens.verify(token, record, collection, token_type)
+        if verified is None:
+            return None
+        tokens.remember(token, token_type, tokens.signing_key(record, collection, token_type), verified)
     return RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
 
 

@@ -83,6 +83,46 @@ def verify(token: str, record: Mapping[str, Any], collection: Any, token_type: s
     return claims
 
 
+#: Tokens verified before: (token, type) -> (the signing key that verified it, its claims).
+#: A hit skips PyJWT (decode + HS256) but never the record: the caller reads the record as
+#: stored now and accepts the hit only if that record's signing key (its current tokenKey +
+#: the collection's current secret) is the one that verified the token, and ``exp`` is still
+#: ahead. A new tokenKey (password or email change, from any process) or a new secret revokes
+#: the token exactly as without the cache; "this token verifies under this key" never goes
+#: stale, so entries need no time limit, only a size bound.
+VERIFIED_MAX = 4096
+_verified: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+
+
+def verified_before(token: str, token_type: str) -> tuple[str, dict[str, Any]] | None:
+    """The remembered (signing key, claims) of a token verified earlier, if any."""
+    return _verified.get((token, token_type))
+
+
+def still_valid(hit: tuple[str, dict[str, Any]], record: Mapping[str, Any], collection: Any, token_type: str) -> bool:
+    """Whether a remembered verification holds for ``record`` as stored now (see above)."""
+    key, claims = hit
+    exp = claims.get("exp")
+    return (
+        isinstance(exp, (int, float))
+        and exp > time.time()  # PyJWT's rule (no leeway): expired once exp <= now
+        and claims.get("id") == record.get("id")
+        and key == signing_key(record, collection, token_type)
+    )
+
+
+def remember(token: str, token_type: str, key: str, claims: dict[str, Any]) -> None:
+    if len(_verified) >= VERIFIED_MAX:
+        # Oldest first (dicts keep insertion order): drop an eighth in one go.
+        for stale in list(_verified)[: VERIFIED_MAX // 8]:
+            _verified.pop(stale, None)
+    _verified[(token, token_type)] = (key, claims)
+
+
+def forget(token: str, token_type: str) -> None:
+    _verified.pop((token, token_type), None)
+
+
 def from_header(value: str | None) -> str | None:
     """``Authorization: TOKEN`` or ``Authorization: Bearer TOKEN`` (prefix in any case)."""
     if not value:

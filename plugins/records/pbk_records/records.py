@@ -9,6 +9,7 @@ Because the transaction holds the single writer from the read to the commit, con
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import secrets
@@ -33,6 +34,7 @@ PER_PAGE = 30
 PER_PAGE_MAX = 1000
 EXPAND_DEPTH = 6
 BACK_RELATIONS_PER_RECORD = 1000
+MAX_OFFSET = 2**62
 IN_CHUNK = 500
 ID_ALPHABET = string.ascii_lowercase + string.digits
 GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -74,12 +76,47 @@ def _rows(cursor: apsw.Cursor) -> list[dict[str, Any]]:
 
 
 def parse_int(raw: str | None, default: int) -> int:
+    """A Go ``int`` query parameter: 400 unless it parses and fits in 64 bits."""
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ApiError(400) from exc
+    if not -(2**63) <= value < 2**63:
+        raise ApiError(400)
+    return value
+
+
+@dataclass(frozen=True)
+class Page:
+    """``page``, ``perPage`` and ``skipTotal`` as PocketBase reads them."""
+
+    number: int
+    size: int
+    skip_total: bool
+
+    @classmethod
+    def parse(cls, query: Mapping[str, str]) -> Page:
+        size = parse_int(query.get("perPage"), PER_PAGE)
+        return cls(
+            number=max(parse_int(query.get("page"), 1), 1),
+            size=PER_PAGE if size <= 0 else min(size, PER_PAGE_MAX),
+            skip_total=parse_go_bool(query.get("skipTotal")),
+        )
+
+    @property
+    def offset(self) -> int:
+        return min((self.number - 1) * self.size, MAX_OFFSET)  # past any table: an empty page
+
+    def envelope(self, items: list[Any], total: int) -> dict[str, Any]:
+        return {
+            "items": items,
+            "page": self.number,
+            "perPage": self.size,
+            "totalItems": -1 if self.skip_total else total,
+            "totalPages": -1 if self.skip_total else (total + self.size - 1) // self.size,
+        }
 
 
 def parse_go_bool(raw: str | None) -> bool:
@@ -177,9 +214,13 @@ class Records:
         sql = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND ({rule[0]})"
         return await self._read(lambda conn: conn.execute(sql, (record_id, *rule[1])).fetchone() is not None)
 
-    async def _read(self, fn: Any, *args: Any) -> Any:
-        """A read whose SQLite errors (from user filters) become PocketBase's 400."""
+    async def _read(self, fn: Any, *args: Any, inline: bool = False) -> Any:
+        """A read whose SQLite errors (from user filters) become PocketBase's 400.
+
+        ``inline``: a tiny read (by primary key) that ``db.read_inline`` may run on the loop."""
         try:
+            if inline:
+                return await self.db.read_inline(fn, *args)
             return await self.db.read(fn, *args)
         except apsw.Error as exc:
             if isinstance(exc, apsw.InterruptError):
@@ -189,10 +230,7 @@ class Records:
     # ------------------------------------------------------------------ reads
 
     async def list(self, collection: Collection, query: Mapping[str, str], ctx: Context) -> dict[str, Any]:
-        page = max(parse_int(query.get("page"), 1), 1)
-        per_page = parse_int(query.get("perPage"), PER_PAGE)
-        per_page = PER_PAGE if per_page <= 0 else min(per_page, PER_PAGE_MAX)
-        skip_total = parse_go_bool(query.get("skipTotal"))
+        page = Page.parse(query)
         self._refuse_locked(collection, "listRule", ctx)
         rule = None if ctx.superuser else (collection.rule("listRule") or None)
         raw_filter = query.get("filter", "")
@@ -220,28 +258,20 @@ class Records:
             f"SELECT main.* FROM {table} AS main{where_sql}{order_sql} LIMIT ? OFFSET ?"
         )
         count = f"SELECT COUNT(*) FROM {table} AS main{where_sql}"
-        offset = (page - 1) * per_page
 
         def run(conn: apsw.Connection) -> tuple[int, list[dict[str, Any]]]:
-            total = -1 if skip_total else conn.execute(count, params).get
-            rows = _rows(conn.execute(select, (*params, *order_params, per_page, offset)))
+            total = -1 if page.skip_total else conn.execute(count, params).get
+            rows = _rows(conn.execute(select, (*params, *order_params, page.size, page.offset)))
             return total, rows
 
         total, rows = await self._read(run)
         items = await self.present(collection, [self.values_from_row(collection, r) for r in rows], ctx)
-        total_pages = -1 if skip_total else (total + per_page - 1) // per_page
-        return {
-            "items": items,
-            "page": page,
-            "perPage": per_page,
-            "totalItems": total,
-            "totalPages": total_pages,
-        }
+        return page.envelope(items, total)
 
     async def get(self, collection: Collection, record_id: str) -> dict[str, Any] | None:
         """Stored values of one record, no rules (for other plugins and internal use)."""
         sql = f"SELECT * FROM {quote(collection.name)} WHERE id = ?"
-        rows = await self._read(lambda conn: _rows(conn.execute(sql, (record_id,))))
+        rows = await self._read(lambda conn: _rows(conn.execute(sql, (record_id,))), inline=True)
         return self.values_from_row(collection, rows[0]) if rows else None
 
     async def view(self, collection: Collection, record_id: str, ctx: Context) -> dict[str, Any]:
@@ -251,7 +281,8 @@ class Records:
         if rule is not None:
             sql += f" AND ({rule[0]})"
             params += rule[1]
-        rows = await self._read(lambda conn: _rows(conn.execute(sql, params)))
+        # A primary-key read: inline on the event loop (a costly rule falls back to a thread).
+        rows = await self._read(lambda conn: _rows(conn.execute(sql, params)), inline=True)
         if not rows:
             raise ApiError(404)
         [item] = await self.present(collection, [self.values_from_row(collection, rows[0])], ctx)
@@ -345,16 +376,11 @@ class Records:
             if target is None or back is None or back.type != "relation" or back.get("collectionId") != collection.id:
                 return None
             ids = [values["id"] for values in records]
-            related = await self._back_related(target, back, ids, ctx)
+            related, by_parent = await self._back_related(target, back, ids, ctx)
             single = has_unique_index(target, back.name)
 
             def assign_back(values: dict[str, Any], by_id: dict[str, Any]) -> Any:
-                matches = [
-                    by_id[rid]
-                    for rid, rvalues in related.items()
-                    if values["id"] == rvalues.get(back.name)
-                    or (isinstance(rvalues.get(back.name), list) and values["id"] in rvalues[back.name])
-                ][:BACK_RELATIONS_PER_RECORD]
+                matches = [by_id[rid] for rid in by_parent.get(values["id"], ()) if rid in by_id]
                 if not matches:
                     return None
                 return matches[0] if single else matches
@@ -386,32 +412,37 @@ class Records:
 
     async def _back_related(
         self, collection: Collection, back: Field, ids: list[str], ctx: Context
-    ) -> dict[str, dict[str, Any]]:
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+        """Records of ``collection`` whose ``back`` relation points at ``ids``, at most
+        ``BACK_RELATIONS_PER_RECORD`` per parent (cut in SQL), and their ids by parent."""
         expand_ctx = Context(ctx.auth, _with_context(ctx.info, "expand"))
         try:
             rule = self._rule(collection, "viewRule", expand_ctx)
         except ApiError:
-            return {}
+            return {}, {}
         column = f"main.{quote(back.name)}"
+        if self.field_types["relation"].is_multiple(back.data):
+            source, parent = f"{quote(collection.name)} AS main, json_each({column}) AS parent", "parent.value"
+        else:
+            source, parent = f"{quote(collection.name)} AS main", column
         found: dict[str, dict[str, Any]] = {}
-        multiple = self.field_types["relation"].is_multiple(back.data)
+        by_parent: dict[str, list[str]] = {}
         for start in range(0, len(ids), IN_CHUNK):
             chunk = ids[start : start + IN_CHUNK]
-            marks = ", ".join("?" for _ in chunk)
-            condition = (
-                f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value IN ({marks}))"
-                if multiple
-                else f"{column} IN ({marks})"
-            )
-            sql = f"SELECT main.* FROM {quote(collection.name)} AS main WHERE {condition}"
+            where = f"{parent} IN ({', '.join('?' for _ in chunk)})"
             params: list[Any] = list(chunk)
             if rule is not None:
-                sql += f" AND ({rule[0]})"
+                where += f" AND ({rule[0]})"
                 params += rule[1]
-            sql += " ORDER BY main.rowid"
+            sql = (
+                f"SELECT * FROM (SELECT main.*, {parent} AS __pbk_parent, ROW_NUMBER() OVER "
+                f"(PARTITION BY {parent} ORDER BY main.rowid) AS __pbk_n FROM {source} WHERE {where}) "
+                f"WHERE __pbk_n <= {BACK_RELATIONS_PER_RECORD} ORDER BY __pbk_parent, __pbk_n"
+            )
             for row in await self._read(lambda conn, s=sql, p=params: _rows(conn.execute(s, p))):
-                found[row["id"]] = self.values_from_row(collection, row)
-        return found
+                found.setdefault(row["id"], self.values_from_row(collection, row))
+                by_parent.setdefault(row["__pbk_parent"], []).append(row["id"])
+        return found, by_parent
 
     # ------------------------------------------------------------------ writes
 
@@ -490,7 +521,11 @@ class Records:
                 errors[f.name] = problem
         return errors
 
-    async def _check_relations(self, collection: Collection, values: Mapping[str, Any], errors: dict[str, Any]) -> None:
+    def _relation_queries(
+        self, collection: Collection, values: Mapping[str, Any], errors: Mapping[str, Any]
+    ) -> list[tuple[str, str | None, list[Any]]]:
+        """Per relation field to check: its name, the COUNT query (None: no such collection), ids."""
+        queries: list[tuple[str, str | None, list[Any]]] = []
         for f in collection.fields:
             if f.type != "relation" or f.name in errors:
                 continue
@@ -500,18 +535,52 @@ class Records:
                 continue
             target = self.registry.get(str(f.get("collectionId", "")))
             if target is None:
-                errors[f.name] = FieldError("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
+                queries.append((f.name, None, ids))
                 continue
             marks = ", ".join("?" for _ in ids)
-            sql = f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})"
-            count = await self.db.read(lambda conn, s=sql, i=ids: conn.execute(s, i).get)
-            if count != len(set(ids)):
-                errors[f.name] = FieldError("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
+            queries.append((f.name, f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})", ids))
+        return queries
 
-    def _store_password(self, collection: Collection, values: dict[str, Any], password: str, errors: dict[str, Any]) -> None:
+    async def _check_relations(self, collection: Collection, values: Mapping[str, Any], errors: dict[str, Any]) -> None:
+        queries = self._relation_queries(collection, values, errors)
+        if not queries:
+            return
+
+        def counts(conn: apsw.Connection) -> list[bool]:
+            return [sql is not None and conn.execute(sql, ids).get == len(set(ids)) for _, sql, ids in queries]
+
+        for (name, _, _), found in zip(queries, await self.db.read(counts), strict=True):
+            if not found:
+                errors[name] = FieldError("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
+
+    async def _store_password(
+        self, collection: Collection, values: dict[str, Any], password: str, errors: dict[str, Any],
+        hashed: str | None = None,
+    ) -> None:
+        """Hash the new password into ``values`` (bcrypt in a thread: ~100 ms of CPU)."""
         field_ = _password_field(collection)
         if field_ is not None and field_.name not in errors:
-            values[field_.name] = self._hash_password(password)
+            values[field_.name] = hashed or await asyncio.to_thread(self._hash_password, password)
+
+    async def _prepare_password(
+        self, collection: Collection, record_id: str, parsed: _Input
+    ) -> tuple[str | None, tuple[str, bool] | None]:
+        """The bcrypt work of an update, done before its transaction so no writer waits on it:
+        the new password's hash, and ``(stored hash, oldPassword matches it)``."""
+        field_ = _password_field(collection)
+        raw = parsed.values.get(field_.name) if field_ is not None else None
+        if field_ is None or raw is None or raw == "":
+            return None, None
+        hashed = None
+        if self.field_types[field_.type].validate(field_.data, str(raw)) is None:
+            hashed = await asyncio.to_thread(self._hash_password, str(raw))
+        old = parsed.extras.get("oldPassword")
+        if not old:
+            return hashed, None
+        stored = await self.get(collection, record_id)
+        stored_hash = str((stored or {}).get(field_.name, ""))
+        matches = await asyncio.to_thread(self._verify_password, str(old), stored_hash)
+        return hashed, (stored_hash, matches)
 
     def _hash_password(self, password: str) -> str:
         try:
@@ -544,16 +613,26 @@ class Records:
             if not await self._can_manage(collection, None, ctx):
                 errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
         errors = {**self._validate(collection, values, password), **errors}
-        await self._check_relations(collection, values, errors)
         if password is not None:
-            self._store_password(collection, values, password, errors)
+            await self._store_password(collection, values, password, errors)
         event = RecordEvent(
             collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
             submitted=frozenset(body.data),
         )
         ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
         rule = self._rule(collection, "createRule", ctx)
+        if not self.events.has(ev.RECORD_VALIDATE) and not self.events.has(ev.RECORD_CREATE):
+            # No handler in either chain: both are their default actions, so the relation check,
+            # the validation verdict, the INSERT and the create rule run in one writer call (one
+            # transaction, or one savepoint of the caller's), not one hop each.
+            await self.db.write(
+                self._create_in_one, event, rule,
+                on_commit=lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event),
+            )
+            return event.record
         async with self.db.transaction():
+            # NOTE: inside the transaction, so this read is the one that sends BEGIN (no extra hop).
+            await self._check_relations(collection, values, errors)
             await self.events.trigger(ev.RECORD_VALIDATE, event, self._raise_errors("Failed to create record."))
             await self.events.trigger(ev.RECORD_CREATE, event, self._insert)
             if rule is not None and not await self._matches(collection, values["id"], rule):
@@ -561,11 +640,41 @@ class Records:
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
         return event.record
 
+    def _create_in_one(
+        self, conn: apsw.Connection, event: RecordEvent, rule: tuple[str, list[Any]] | None
+    ) -> None:
+        """On the writer: what ``create`` does when no handler joins ``record_validate`` or
+        ``record_create`` (relation check, ``_raise_errors``, ``_insert``, the create rule)."""
+        message = "Failed to create record."
+        collection, values = event.collection, event.record
+        for name, sql, ids in self._relation_queries(collection, values, event.errors):
+            if sql is None or conn.execute(sql, ids).get != len(set(ids)):
+                event.errors[name] = FieldError(
+                    "validation_missing_rel_records", "Failed to find all relation records with the provided ids."
+                )
+        self._check_verdict(event, message)
+        sql, params = self._insert_sql(collection, values)
+        try:
+            conn.execute(sql, params)
+        except apsw.ConstraintError as exc:
+            raise _constraint_error(exc, message) from exc
+        if rule is not None:
+            check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND ({rule[0]})"
+            try:
+                matched = conn.execute(check, (values["id"], *rule[1])).fetchone() is not None
+            except apsw.Error as exc:
+                if isinstance(exc, apsw.InterruptError):
+                    raise
+                raise ApiError(400) from exc
+            if not matched:
+                raise ApiError(400, message)
+
     async def update(self, collection: Collection, record_id: str, body: Body, ctx: Context) -> dict[str, Any]:
         if collection.is_view:
             raise ApiError(400, "Unsupported collection type.")
         self._refuse_locked(collection, "updateRule", ctx)
         parsed = self._split_input(collection, body.data, ctx)
+        hashed, old_check = await self._prepare_password(collection, record_id, parsed)
         async with self.db.transaction():
             original = await self.get(collection, record_id)
             if original is None:
@@ -587,11 +696,11 @@ class Records:
                     values[f.name] = now()
             password = self._password_input(collection, parsed, errors, creating=False)
             if collection.is_auth:
-                await self._auth_update_checks(collection, original, values, parsed, password, ctx, errors)
+                await self._auth_update_checks(collection, original, values, parsed, password, old_check, ctx, errors)
             errors = {**self._validate(collection, values, password, creating=False), **errors}
             await self._check_relations(collection, values, errors)
             if password is not None:
-                self._store_password(collection, values, password, errors)
+                await self._store_password(collection, values, password, errors, hashed)
             if collection.is_auth and (password is not None or values.get("email") != original.get("email")):
                 values["tokenKey"] = self.field_types["text"].autogenerate(collection.field("tokenKey").data)
             ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
@@ -687,6 +796,7 @@ class Records:
         values: dict[str, Any],
         parsed: _Input,
         password: str | None,
+        old_check: tuple[str, bool] | None,
         ctx: Context,
         errors: dict[str, Any],
     ) -> None:
@@ -700,7 +810,8 @@ class Records:
             old = parsed.extras.get("oldPassword")
             if not old:
                 errors["oldPassword"] = FieldError("validation_required", "Cannot be blank.")
-            elif not self._verify_password(str(old), str(original.get("password", ""))):
+            elif old_check is None or old_check[0] != str(original.get("password", "")) or not old_check[1]:
+                # (checked before the transaction; a password changed since then fails too)
                 errors["oldPassword"] = FieldError("validation_invalid_old_password", "Missing or invalid old password.")
 
     def _verify_password(self, password: str, hashed: str) -> bool:
@@ -712,24 +823,30 @@ class Records:
 
     # ------------------------------------------------------------------ SQL
 
+    def _check_verdict(self, event: RecordEvent, message: str) -> None:
+        if event.errors:
+            raise ApiError(400, message, event.errors)
+        if event.files and not self.app.services.providers("file_storage"):
+            raise ApiError(400, message, {
+                name: FieldError("validation_invalid_file", "File uploads need a file storage plugin.")
+                for name in event.files
+            })
+
     def _raise_errors(self, message: str) -> Any:
         async def default(event: RecordEvent) -> None:
-            if event.errors:
-                raise ApiError(400, message, event.errors)
-            if event.files and not self.app.services.providers("file_storage"):
-                raise ApiError(400, message, {
-                    name: FieldError("validation_invalid_file", "File uploads need a file storage plugin.")
-                    for name in event.files
-                })
+            self._check_verdict(event, message)
 
         return default
 
-    async def _insert(self, event: RecordEvent) -> None:
-        collection, values = event.collection, event.record
+    def _insert_sql(self, collection: Collection, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
         row = self._db_row(collection, values)
         columns = ", ".join(quote(c) for c in row)
         sql = f"INSERT INTO {quote(collection.name)} ({columns}) VALUES ({', '.join('?' for _ in row)})"
-        await self._write_unique(collection, sql, tuple(row.values()), "Failed to create record.")
+        return sql, tuple(row.values())
+
+    async def _insert(self, event: RecordEvent) -> None:
+        sql, params = self._insert_sql(event.collection, event.record)
+        await self._write_unique(event.collection, sql, params, "Failed to create record.")
 
     async def _update(self, event: RecordEvent) -> None:
         collection, values = event.collection, event.record
@@ -753,18 +870,23 @@ class Records:
         try:
             await self.db.write(lambda conn: conn.execute(sql, params))
         except apsw.ConstraintError as exc:
-            text = str(exc)
-            if "UNIQUE constraint failed" not in text:
-                raise ApiError(400, message) from exc
-            errors: dict[str, Any] = {}
-            for column in text.split("failed:", 1)[1].split(","):
-                name = column.strip().split(".")[-1]
-                errors[name] = FieldError("validation_not_unique", "Value must be unique.")
-            raise ApiError(400, message, errors) from exc
+            raise _constraint_error(exc, message) from exc
 
     async def _after(self, name: str, event: RecordEvent) -> None:
         if self.events.has(name):
             await self.events.trigger(name, event)
+
+
+def _constraint_error(exc: apsw.ConstraintError, message: str) -> ApiError:
+    """PocketBase's 400 for a failed constraint (``validation_not_unique`` per UNIQUE column)."""
+    text = str(exc)
+    if "UNIQUE constraint failed" not in text:
+        return ApiError(400, message)
+    errors: dict[str, Any] = {}
+    for column in text.split("failed:", 1)[1].split(","):
+        name = column.strip().split(".")[-1]
+        errors[name] = FieldError("validation_not_unique", "Value must be unique.")
+    return ApiError(400, message, errors)
 
 
 def _password_field(collection: Collection) -> Field | None:

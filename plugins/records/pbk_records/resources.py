@@ -12,7 +12,7 @@ from pbk_sdk.events import RecordRequestEvent
 
 from .collections import Registry
 from .filter import RequestInfo, compile_filter, compile_sort
-from .records import Context, Records, parse_go_bool, parse_int
+from .records import Context, Page, Records
 from .schema import Collection, Field
 from .schema_changes import SchemaChanges
 
@@ -181,10 +181,7 @@ class CollectionList(CollectionsResources):
     async def on_get(self, req: Any, resp: Any) -> None:
         auth = require_superuser(req)
         info = request_info(req, auth)
-        page = max(parse_int(req.get_param("page"), 1), 1)
-        per_page = parse_int(req.get_param("perPage"), 30)
-        per_page = 30 if per_page <= 0 else min(per_page, 1000)
-        skip_total = parse_go_bool(req.get_param("skipTotal"))
+        page = Page.parse({key: req.get_param(key) or "" for key in ("page", "perPage", "skipTotal")})
         where, params = "", []
         raw_filter = req.get_param("filter") or ""
         if raw_filter.strip():
@@ -197,10 +194,10 @@ class CollectionList(CollectionsResources):
             order, order_params = f" ORDER BY {sort.sql}", list(sort.params)
 
         def run(conn: Any) -> tuple[int, list[str]]:
-            total = -1 if skip_total else conn.execute(f"SELECT COUNT(*) FROM _collections AS main{where}", params).get
+            total = -1 if page.skip_total else conn.execute(f"SELECT COUNT(*) FROM _collections AS main{where}", params).get
             ids = [row[0] for row in conn.execute(
                 f"SELECT main.id FROM _collections AS main{where}{order} LIMIT ? OFFSET ?",
-                (*params, *order_params, per_page, (page - 1) * per_page),
+                (*params, *order_params, page.size, page.offset),
             )]
             return total, ids
 
@@ -211,13 +208,7 @@ class CollectionList(CollectionsResources):
         except Exception as exc:
             raise ApiError(400) from exc
         items = [c.to_json() for c in (self.registry.get(i) for i in ids) if c is not None]
-        resp.media = {
-            "items": items,
-            "page": page,
-            "perPage": per_page,
-            "totalItems": total,
-            "totalPages": -1 if skip_total else (total + per_page - 1) // per_page,
-        }
+        resp.media = page.envelope(items, total)
 
     async def on_post(self, req: Any, resp: Any) -> None:
         require_superuser(req)
