@@ -382,3 +382,31 @@ EVENTS = [
 @pytest.mark.parametrize("scenario", EVENTS, ids=lambda s: s.name)
 async def test_events(api, tokens, seeded, spy, scenario):
     await run(scenario, api, tokens, spy)
+
+
+async def test_back_relations_expand_at_most_1000_per_record(api, tokens, seeded, pbk_app):
+    post_id = "publicpost00001"
+
+    def many_comments(conn):
+        conn.execute("DELETE FROM comments")
+        conn.executemany(
+            "INSERT INTO comments (id, post, message) VALUES (?, ?, ?)",
+            [(f"c{n:014d}", post_id, f"m{n}") for n in range(1200)],
+        )
+
+    await pbk_app.db.write(many_comments)
+    result = await api.get(f"/api/collections/posts/records/{post_id}?expand=comments_via_post&fields=expand.comments_via_post.message")
+    assert result.status_code == 200
+    messages = [c["message"] for c in result.json["expand"]["comments_via_post"]]
+    assert len(messages) == 1000 and messages[:2] == ["m0", "m1"]
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "-99999999999999999999"])
+async def test_page_numbers_past_64_bits_are_a_400(api, tokens, seeded, page):
+    result = await api.get(f"/api/collections/tags/records?page={page}")
+    assert result.status_code == 400
+
+
+async def test_a_page_past_any_table_is_empty(api, tokens, seeded):
+    result = await api.get("/api/collections/tags/records?page=9223372036854775807&perPage=1000")
+    assert result.status_code == 200 and result.json["items"] == []
