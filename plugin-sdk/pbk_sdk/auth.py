@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 SUPERUSERS = "_superusers"
+#: PocketBase's algorithm; ``settings.passwordHasher.name`` picks another ``password_hasher``.
+DEFAULT_PASSWORD_HASHER = "bcrypt"
 SUPERUSERS_ID = "pbc_3142635823"
 
 
@@ -39,3 +41,10 @@ def request_auth(req: Any) -> RequestAuth | None:
 def is_superuser(req: Any) -> bool:
     auth = request_auth(req)
     return auth is not None and auth.is_superuser
+
+
+def password_hasher(app: Any) -> Any:
+    """The ``password_hasher`` service the settings name (``bcrypt`` unless changed). A new one
+    must still verify the hashes already stored, or existing users cannot sign in."""
+    name = app.settings.get("passwordHasher.name") or DEFAULT_PASSWORD_HASHER
+    return app.services.get("password_hasher", name)

@@ -4,8 +4,8 @@ password reset, email change, impersonation, login alerts."""
 from __future__ import annotations
 
 import asyncio
-import html
 import hashlib
+import html
 import logging
 import secrets
 import string
@@ -18,11 +18,20 @@ from pbk_sdk.auth import SUPERUSERS, RequestAuth, request_auth
 from pbk_sdk.errors import ApiError, FieldError
 
 from . import tokens
+from .common import (
+    EMAIL,
+    LOAD_FAILED,
+    VALIDATION_FAILED,
+    auth_collection,
+    auth_response,
+    check_auth_rule,
+    hasher,
+    read_form,
+    store,
+)
 
 log = logging.getLogger("pbk.auth")
 
-LOAD_FAILED = "An error occurred while loading the submitted data."
-VALIDATION_FAILED = "An error occurred while validating the submitted data."
 NEEDS_AUTH = "The request requires valid record authorization token."
 INVALID_OTP = "Invalid or expired OTP."
 INVALID_MFA = "Invalid or expired MFA session."
@@ -58,14 +67,6 @@ def state(app: Any) -> State:
     return _states.setdefault(id(app), State())
 
 
-def store(app: Any) -> Any:
-    return app.services.get("record_store", "sqlite")
-
-
-def hasher(app: Any) -> Any:
-    return app.services.get("password_hasher", "bcrypt")
-
-
 def parse_time(value: str) -> float:
     try:
         return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
@@ -91,7 +92,6 @@ def strings(form: Mapping[str, Any], *names: str) -> None:
 
 
 def check_email(errors: dict[str, FieldError], form: Mapping[str, Any], name: str) -> None:
-    from .plugin import EMAIL
 
     value = form.get(name.lower())
     if value and not EMAIL.match(value):
@@ -144,7 +144,6 @@ def throttled(app: Any, kind: str, collection: Any, record_id: str) -> bool:
 async def finish_login(app: Any, req: Any, resp: Any, coll: Any, record: Mapping[str, Any], method: str,
                        form: Mapping[str, Any]) -> None:
     """authRule, the MFA step, login alerts, then ``{record, token}``."""
-    from .plugin import auth_response, check_auth_rule
 
     await check_auth_rule(app, coll, record, method)
     mfa = coll.options.get("mfa") or {}
@@ -226,12 +225,10 @@ class Base:
         self.app = app
 
     def collection(self, name: str) -> Any:
-        from .plugin import auth_collection
 
         return auth_collection(self.app, name)
 
     async def form(self, req: Any) -> dict[str, Any]:
-        from .plugin import read_form
 
         return await read_form(req)
 
@@ -534,7 +531,6 @@ class Impersonate(Base):
     """``POST /api/collections/{c}/impersonate/{id}`` (superusers): a non-refreshable token."""
 
     async def on_post(self, req: Any, resp: Any, collection: str, record_id: str) -> None:
-        from .plugin import auth_response
 
         coll = self.collection(collection)
         auth = request_auth(req)

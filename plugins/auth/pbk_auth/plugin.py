@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import bcrypt
 import click
 from pbk_sdk import PluginInfo, Route, hookimpl
-from pbk_sdk.auth import SUPERUSERS, RequestAuth, request_auth
-from pbk_sdk.body import read_body
+from pbk_sdk.auth import DEFAULT_PASSWORD_HASHER, SUPERUSERS, RequestAuth, request_auth
 from pbk_sdk.cli import with_app
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import SERVE
 
 from . import flows, tokens
+from .common import (
+    AUTH_FAILED,
+    EMAIL,
+    LOAD_FAILED,
+    VALIDATION_FAILED,
+    auth_collection,
+    auth_response,
+    check_auth_rule,
+    hasher,
+    read_form,
+    store,
+)
 
 PLUGIN = PluginInfo(name="auth", requires=("records",), description="Tokens, every sign-in flow, superusers.")
 
@@ -25,11 +35,6 @@ INSTALLER_TOKEN_SECONDS = 1800
 #: ``settings.authBackend``: which ``auth_backend`` service checks passwords, and where.
 AUTH_BACKEND_DEFAULTS: dict[str, Any] = {"name": "", "collections": [], "createMissing": True}
 
-LOAD_FAILED = "An error occurred while loading the submitted data."
-VALIDATION_FAILED = "An error occurred while validating the submitted data."
-AUTH_FAILED = "Failed to authenticate."
-MISSING_AUTH_COLLECTION = "Missing or invalid auth collection context."
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BCRYPT_COST = 10
 
 
@@ -44,14 +49,6 @@ class BcryptHasher:
             return bcrypt.checkpw(password.encode(), hashed.encode())
         except ValueError:  # not a bcrypt hash
             return False
-
-
-def store(app: Any) -> Any:
-    return app.services.get("record_store", "sqlite")
-
-
-def hasher(app: Any) -> BcryptHasher:
-    return app.services.get("password_hasher", "bcrypt")
 
 
 class AuthMiddleware:
@@ -92,38 +89,6 @@ async def authenticate_token(app: Any, token: str, token_type: str = tokens.AUTH
             return None
         tokens.remember(token, token_type, tokens.signing_key(record, collection, token_type), verified)
     return RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
-
-
-async def read_form(req: Any) -> dict[str, Any]:
-    """An auth form body; keys match case-insensitively, as in PocketBase."""
-    body = await read_body(req, bad_json=LOAD_FAILED)
-    body.close()
-    return {str(key).lower(): value for key, value in body.data.items()}
-
-
-def auth_collection(app: Any, id_or_name: str) -> Any:
-    collection = store(app).collection(id_or_name)
-    if collection is None or collection.type != "auth":
-        raise ApiError(404, MISSING_AUTH_COLLECTION)
-    return collection
-
-
-async def auth_response(app: Any, collection: Any, record: Mapping[str, Any], token: str, req: Any) -> dict[str, Any]:
-    own = RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
-    expand = [p.strip() for p in (req.get_param("expand") or "").split(",") if p.strip()]
-    viewer = request_auth(req) if request_auth(req) is not None and request_auth(req).is_superuser else own
-    presented = await store(app).present(collection, record, viewer, expand=expand)
-    return {"record": presented, "token": token}
-
-
-async def check_auth_rule(app: Any, collection: Any, record: Mapping[str, Any], context: str) -> None:
-    rule = collection.rule("authRule")
-    if rule is None:
-        raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
-    if rule.strip():
-        own = RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
-        if not await store(app).matches_rule(collection, record["id"], rule, own, context=context):
-            raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
 
 
 class AuthWithPassword:
@@ -293,7 +258,7 @@ def pbk_register_routes(app: Any) -> list[Route]:
 
 @hookimpl
 def pbk_declare_settings(app: Any) -> dict[str, Any]:
-    return {"authBackend": dict(AUTH_BACKEND_DEFAULTS)}
+    return {"authBackend": dict(AUTH_BACKEND_DEFAULTS), "passwordHasher": {"name": DEFAULT_PASSWORD_HASHER}}
 
 
 @hookimpl

@@ -164,3 +164,41 @@ def test_superuser_commands(tmp_path):
     assert deleted.returncode == 0 and deleted.stdout.strip() == 'Successfully deleted superuser "root@example.com"!'
     missing = pbk("superuser", "delete", "root@example.com", data_dir=data)
     assert missing.returncode == 0 and 'superuser "root@example.com" is missing or already deleted' in missing.stdout
+
+
+HASHER_PLUGIN = '''
+import hashlib
+from pbk_sdk import hookimpl
+
+
+class Sha256:
+    """A test hasher: not for production (no salt, no cost)."""
+
+    def hash(self, password):
+        return "sha256$" + hashlib.sha256(password.encode()).hexdigest()
+
+    def verify(self, password, hashed):
+        return hashed == self.hash(password)
+
+
+@hookimpl
+def pbk_register_password_hashers(app):
+    return {"sha256": lambda app: Sha256()}
+'''
+
+
+async def test_the_password_hasher_is_swappable(tmp_path):
+    from pbk import build_app
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "sha_hasher.py").write_text(HASHER_PLUGIN)
+    app = build_app(data_dir=tmp_path / "pb_data", plugins=["records", "auth"], plugins_dir=plugins)
+    async with falcon.testing.ASGIConductor(app.asgi) as client:
+        await app.settings.update({"passwordHasher": {"name": "sha256"}})
+        store = app.services.get("record_store", "sqlite")
+        user = await store.create(store.collection("users"), {"email": "h@example.com", "password": "hash-me-please"})
+        assert (await store.get(store.collection("users"), user["id"]))["password"].startswith("sha256$")
+        login = await client.post("/api/collections/users/auth-with-password",
+                                  json={"identity": "h@example.com", "password": "hash-me-please"})
+        assert login.status_code == 200, login.text

@@ -20,7 +20,7 @@ from typing import Any
 
 import apsw
 from pbk_sdk import events as ev
-from pbk_sdk.auth import RequestAuth
+from pbk_sdk.auth import RequestAuth, password_hasher
 from pbk_sdk.body import Body
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import RecordEvent
@@ -584,7 +584,7 @@ class Records:
 
     def _hash_password(self, password: str) -> str:
         try:
-            hasher = self.app.services.get("password_hasher", "bcrypt")
+            hasher = password_hasher(self.app)
         except LookupError as exc:
             raise ApiError(500, "No password hasher is installed (the auth plugin provides bcrypt).") from exc
         return hasher.hash(password)
@@ -816,7 +816,7 @@ class Records:
 
     def _verify_password(self, password: str, hashed: str) -> bool:
         try:
-            hasher = self.app.services.get("password_hasher", "bcrypt")
+            hasher = password_hasher(self.app)
         except LookupError:
             return False
         return bool(hashed) and hasher.verify(password, hashed)
