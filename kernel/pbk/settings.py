@@ -17,6 +17,7 @@ from typing import Any
 import apsw
 import orjson
 from pbk_sdk.events import SETTINGS_RELOAD, SettingsEvent
+from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE
 
 from .db import Database
 from .events import EventBus
@@ -24,12 +25,6 @@ from .events import EventBus
 SETTINGS_KEY = "settings"
 NONCE_SIZE = 12  # Go's cipher.NewGCM default, which PocketBase uses
 
-CREATE_PARAMS_TABLE = """CREATE TABLE IF NOT EXISTS `_params` (
-\t\t\t`id`      TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL,
-\t\t\t`value`   JSON DEFAULT NULL,
-\t\t\t`created` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL,
-\t\t\t`updated` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL
-\t\t)"""
 
 
 class SettingsError(Exception):
@@ -50,8 +45,10 @@ def encryption_key(env_name: str | None) -> bytes | None:
 
 
 def encrypt(data: bytes, key: bytes) -> str:
+    # Imported here: only encrypted settings need it, and it costs start-up time.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = secrets.token_bytes(NONCE_SIZE)
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # lazy: only with --encryptionEnv
 
     return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, data, None)).decode()
 

@@ -11,6 +11,7 @@ from typing import Any
 import apsw
 from pbk_sdk import Migration, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.errors import ApiError
+from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE
 
 from . import ddl
 from .batch import DEFAULTS as BATCH_DEFAULTS
@@ -63,12 +64,7 @@ CREATE_COLLECTIONS_TABLE = """CREATE TABLE `_collections` (
 \t\t\t\t`created`    TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL,
 \t\t\t\t`updated`    TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL
 \t\t\t)"""
-CREATE_PARAMS_TABLE = """CREATE TABLE IF NOT EXISTS `_params` (
-\t\t\t`id`      TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL,
-\t\t\t`value`   JSON DEFAULT NULL,
-\t\t\t`created` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL,
-\t\t\t`updated` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL
-\t\t)"""
+
 
 
 def _data(name: str) -> Any:
