@@ -49,14 +49,13 @@ def encrypt(data: bytes, key: bytes) -> str:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     nonce = secrets.token_bytes(NONCE_SIZE)
-
     return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, data, None)).decode()
 
 
 def decrypt(token: str, key: bytes) -> bytes:
-    raw = base64.b64decode(token, validate=True)
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # lazy: only with --encryptionEnv
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    raw = base64.b64decode(token, validate=True)
     return AESGCM(key).decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], None)
 
 
