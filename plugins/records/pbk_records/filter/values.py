@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..fields import go_ftoa
+from ..fields import cast_to_string as go_to_string  # spf13/cast's ToString, one copy
 
 _GO_FLOAT_RE = re.compile(
     r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.ASCII | re.IGNORECASE
@@ -30,23 +30,6 @@ def go_parse_float(text: str) -> float | None:
     if math.isinf(value) and "inf" not in text.lower():
         return None  # out of range: Go returns an error
     return value
-
-
-def go_to_string(value: Any) -> str:
-    """``cast.ToString``: strings, numbers and booleans as text; anything else is ``""``."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return go_ftoa(value)  # strconv.FormatFloat(v, 'f', -1, 64), as fields format it
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "replace")
-    return ""
 
 
 def _go_json_normalize(value: Any) -> Any:
