@@ -225,11 +225,16 @@ class Base:
         self.app = app
 
     def collection(self, name: str) -> Any:
-
         return auth_collection(self.app, name)
 
-    async def form(self, req: Any) -> dict[str, Any]:
+    def otp_options(self, coll: Any) -> dict[str, Any]:
+        """The collection's ``otp`` options; 403 when OTP sign-in is off."""
+        otp = coll.options.get("otp") or {}
+        if not otp.get("enabled"):
+            raise ApiError(403, "The collection is not configured to allow OTP authentication.")
+        return otp
 
+    async def form(self, req: Any) -> dict[str, Any]:
         return await read_form(req)
 
     async def find_by_email(self, coll: Any, email: str) -> dict[str, Any] | None:
@@ -267,9 +272,7 @@ class RequestOtp(Base):
 
     async def on_post(self, req: Any, resp: Any, collection: str) -> None:
         coll = self.collection(collection)
-        otp = coll.options.get("otp") or {}
-        if not otp.get("enabled"):
-            raise ApiError(403, "The collection is not configured to allow OTP authentication.")
+        self.otp_options(coll)  # 403 when OTP sign-in is off
         form = await self.form(req)
         strings(form, "email")
         errors: dict[str, FieldError] = {}
@@ -315,9 +318,7 @@ class AuthWithOtp(Base):
 
     async def on_post(self, req: Any, resp: Any, collection: str) -> None:
         coll = self.collection(collection)
-        otp = coll.options.get("otp") or {}
-        if not otp.get("enabled"):
-            raise ApiError(403, "The collection is not configured to allow OTP authentication.")
+        otp = self.otp_options(coll)
         form = await self.form(req)
         strings(form, "otpId", "password", "mfaId")
         errors: dict[str, FieldError] = {}
