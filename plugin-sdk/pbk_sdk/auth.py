@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import ApiError
+
 SUPERUSERS = "_superusers"
 #: PocketBase's algorithm; ``settings.passwordHasher.name`` picks another ``password_hasher``.
 DEFAULT_PASSWORD_HASHER = "bcrypt"
@@ -36,6 +38,16 @@ class RequestAuth:
 
 def request_auth(req: Any) -> RequestAuth | None:
     return getattr(req.context, "auth", None)
+
+
+def require_superuser(req: Any) -> RequestAuth:
+    """The superuser making ``req``; PocketBase's 401 for guests and 403 for other records."""
+    auth = request_auth(req)
+    if auth is None:
+        raise ApiError(401, "The request requires valid record authorization token.")
+    if not auth.is_superuser:
+        raise ApiError(403, "The authorized record is not allowed to perform this action.")
+    return auth
 
 
 def is_superuser(req: Any) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pbk_sdk.auth import SUPERUSERS, RequestAuth, request_auth
+from pbk_sdk.auth import SUPERUSERS, RequestAuth, request_auth, require_superuser
 from pbk_sdk.errors import ApiError, FieldError
 
 from . import tokens
@@ -534,11 +534,7 @@ class Impersonate(Base):
     async def on_post(self, req: Any, resp: Any, collection: str, record_id: str) -> None:
 
         coll = self.collection(collection)
-        auth = request_auth(req)
-        if auth is None:
-            raise ApiError(401, NEEDS_AUTH)
-        if not auth.is_superuser:
-            raise ApiError(403, "The authorized record is not allowed to perform this action.")
+        require_superuser(req)
         form = await self.form(req)
         duration = form.get("duration", 0)
         if duration is None:

@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pbk_sdk.auth import request_auth
+from pbk_sdk.auth import request_auth, require_superuser
 from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.interfaces import RECORD_STORE, TOKEN_SERVICE
@@ -222,11 +222,7 @@ class TestS3:
         self.app = app
 
     async def on_post(self, req: Any, resp: Any) -> None:
-        auth = request_auth(req)
-        if auth is None:
-            raise ApiError(401, "The request requires valid record authorization token.")
-        if not auth.is_superuser:
-            raise ApiError(403, "The authorized record is not allowed to perform this action.")
+        require_superuser(req)
         body = await read_body(req, bad_json="An error occurred while loading the submitted data.")
         body.close()
         filesystem = body.data.get("filesystem")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbk_sdk import events as ev
-from pbk_sdk.auth import RequestAuth, request_auth
+from pbk_sdk.auth import RequestAuth, request_auth, require_superuser
 from pbk_sdk.body import Body, read_body
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import RecordRequestEvent
@@ -151,15 +151,6 @@ COLLECTIONS_TABLE = Collection(
         Field({"name": "type", "type": "text"}),
     ],
 )
-
-
-def require_superuser(req: Any) -> RequestAuth:
-    auth = request_auth(req)
-    if auth is None:
-        raise ApiError(401, "The request requires valid record authorization token.")
-    if not auth.is_superuser:
-        raise ApiError(403, "The authorized record is not allowed to perform this action.")
-    return auth
 
 
 class CollectionsResources:

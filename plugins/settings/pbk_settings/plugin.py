@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
-from pbk_sdk.auth import request_auth
+from pbk_sdk.auth import require_superuser
 from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, SettingsUpdateEvent
@@ -26,14 +26,6 @@ PLUGIN = PluginInfo(
 
 LOAD_ERROR = "An error occurred while loading the submitted data."
 SAVE_ERROR = "An error occurred while saving the new settings."
-
-
-def require_superuser(req: Any) -> None:
-    auth = request_auth(req)
-    if auth is None:
-        raise ApiError(401, "The request requires valid record authorization token.")
-    if not auth.is_superuser:
-        raise ApiError(403, "The authorized record is not allowed to perform this action.")
 
 
 class SettingsResource:
