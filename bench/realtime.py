@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from .report import update_docs
-from .servers import SUPERUSER, Running, Server
+from .servers import SUPERUSER, Running, Server, compile_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 START = "<!-- bench:realtime:start -->"
@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if max(counts) + 100 > hard:
         raise SystemExit(f"{max(counts)} subscribers need more file descriptors than the limit ({hard})")
+    compile_sources()
     workdir = Path(tempfile.mkdtemp(prefix="pbk-bench-realtime-"))
     result: dict[str, object] = {
         "meta": {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": "2 cores"},

@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 from bench import ceiling, loadgen, report
 from bench.scenarios import LOAD_SCENARIOS
 from bench.seed import seed
-from bench.servers import Running, Server
+from bench.servers import Running, Server, compile_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = {"posts": 10_000, "users": 20, "duration": 15.0, "warmup": 3.0, "rounds": 5, "startup_runs": 7}
@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = [dataclasses.replace(s, connections=min(s.connections, args.connections_cap))
                      for s in scenarios]
     label, run_load = loadgen.choose(args.loadgen)
+    compile_sources()
     workdir = Path(tempfile.mkdtemp(prefix="pbk-bench-"))
     started_at = datetime.now(UTC)
     log(f"workdir {workdir}; load generator: {label}; servers: {', '.join(names)}")

@@ -388,15 +388,6 @@ async def record_for_token(app: Any, coll: Any, token: str, token_type: str) -> 
     return record, tokens.verify(token, record, coll, token_type)
 
 
-def raw_claims(token: str) -> dict[str, Any]:
-    import jwt
-
-    try:
-        return dict(jwt.decode(token, options={"verify_signature": False, "verify_exp": False}))
-    except jwt.PyJWTError:
-        return {}
-
-
 def invalid_token() -> FieldError:
     return FieldError("validation_invalid_token", "Invalid or expired token.")
 
@@ -409,7 +400,7 @@ class ConfirmVerification(Base):
         errors: dict[str, FieldError] = {}
         required(errors, form, "token")
         fail_if(errors)
-        if not raw_claims(form["token"]).get("email"):
+        if not (tokens.unverified_claims(form["token"]) or {}).get("email"):
             fail_if({"token": FieldError("validation_invalid_token_claims", "Missing email token claim.")})
         record, claims = await record_for_token(self.app, coll, form["token"], "verification")
         if record is None or claims is None:
@@ -509,7 +500,7 @@ class ConfirmEmailChange(Base):
         required(errors, form, "token", "password")
         fail_if(errors)
         record = claims = None
-        if not raw_claims(form["token"]).get("newEmail"):
+        if not (tokens.unverified_claims(form["token"]) or {}).get("newEmail"):
             errors["token"] = FieldError("validation_invalid_token_payload", "Invalid token payload - newEmail must be set.")
         else:
             record, claims = await record_for_token(self.app, coll, form["token"], "emailChange")

@@ -11,7 +11,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import jwt
 
 AUTH = "auth"
 OPTION_FOR_TYPE = {
@@ -26,6 +25,13 @@ OPTION_FOR_TYPE = {
 def signing_key(record: Mapping[str, Any], collection: Any, token_type: str) -> str:
     option = collection.options.get(OPTION_FOR_TYPE[token_type]) or {}
     return str(record.get("tokenKey", "")) + str(option.get("secret", ""))
+
+
+def _jwt() -> Any:
+    """PyJWT, imported on first use: it pulls in cryptography, which slows start-up."""
+    import jwt
+
+    return jwt
 
 
 def duration(collection: Any, token_type: str) -> int:
@@ -51,14 +57,14 @@ def mint(
     if token_type == AUTH:
         claims["refreshable"] = refreshable
     claims.update(extra or {})
-    return jwt.encode(claims, signing_key(record, collection, token_type), algorithm="HS256")
+    return _jwt().encode(claims, signing_key(record, collection, token_type), algorithm="HS256")
 
 
 def unverified_claims(token: str) -> dict[str, Any] | None:
     """The claims, unverified (to find the record whose key verifies them); None if malformed."""
     try:
-        claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": False})
-    except jwt.PyJWTError:
+        claims = _jwt().decode(token, options={"verify_signature": False, "verify_exp": False})
+    except _jwt().PyJWTError:
         return None
     if not isinstance(claims.get("id"), str) or not isinstance(claims.get("collectionId"), str):
         return None
@@ -70,13 +76,13 @@ def unverified_claims(token: str) -> dict[str, Any] | None:
 def verify(token: str, record: Mapping[str, Any], collection: Any, token_type: str) -> dict[str, Any] | None:
     """The verified claims of a ``token_type`` token for ``record``, or None."""
     try:
-        claims = jwt.decode(
+        claims = _jwt().decode(
             token,
             signing_key(record, collection, token_type),
             algorithms=["HS256"],
             options={"require": ["exp", "id", "collectionId", "type"]},
         )
-    except jwt.PyJWTError:
+    except _jwt().PyJWTError:
         return None
     if claims.get("type") != token_type or claims.get("id") != record.get("id"):
         return None
