@@ -6,6 +6,7 @@ change, so request handlers see a consistent schema without touching the databas
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import re
 import secrets
@@ -122,6 +123,11 @@ class Registry:
         ]
 
 
+#: While an import runs, the schema it is building (uncommitted): its own steps see it, every
+#: other request keeps the shared, committed registry.
+import_view: contextvars.ContextVar[Registry | None] = contextvars.ContextVar("pbk_records_import", default=None)
+
+
 class SchemaBuilder:
     """Turns collection JSON from the API into validated ``Collection`` objects."""
 
@@ -133,11 +139,15 @@ class SchemaBuilder:
         scaffolds: Mapping[str, Collection],
         validate_rule: Callable[[str, Collection], str | None],
     ) -> None:
-        self.registry = registry
+        self._registry = registry
         self.field_types = field_types
         self.complete_field = complete_field
         self.scaffolds = scaffolds
         self.validate_rule = validate_rule
+
+    @property
+    def registry(self) -> Registry:
+        return import_view.get() or self._registry
 
     def build(self, payload: Mapping[str, Any], existing: Collection | None, failure: str) -> Collection:
         """A collection from ``payload`` merged over ``existing`` (None for a new one).
@@ -326,10 +336,13 @@ class SchemaBuilder:
                 raise ApiError(400, INVALID_FORMAT) from exc
             field = Field(completed)
             problems.update(self.field_types[field.type].check_options(field.data))
-            if field.type == "relation":
-                target = self.registry.get(str(field.get("collectionId") or ""))
-                if target is None and field.get("collectionId"):
-                    problems["collectionId"] = FieldError("validation_missing_collection", "The specified collection does not exist.")
+            if field.type == "relation" and field.get("collectionId"):
+                # By id only, as PocketBase: a name would not survive a rename (nor open in it).
+                target = self.registry.get(str(field.get("collectionId")))
+                if target is None or target.id != field.get("collectionId"):
+                    problems["collectionId"] = FieldError(
+                        "validation_field_relation_missing_collection", "The relation collection doesn't exist."
+                    )
             if problems:
                 field_errors[str(position - len(required_system)) if position >= len(required_system) else field.name] = problems
             fields.append(field)

@@ -137,7 +137,7 @@ class RecordsPlugin:
         """Why a rule does not compile for this collection, or None."""
         probe = RequestInfo(auth=None, body={}, query={}, headers={}, method="GET", context="default", is_superuser=False)
         try:
-            compile_filter(expression, collection, _with_self(self.registry, collection), probe, mode="rule", table_alias="main")
+            compile_filter(expression, collection, _with_self(self.builder.registry, collection), probe, mode="rule", table_alias="main")
         except ApiError as error:
             return error.message
         return None

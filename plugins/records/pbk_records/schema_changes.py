@@ -13,7 +13,7 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import CollectionEvent
 
 from . import ddl
-from .collections import Registry, SchemaBuilder, insert_row, load_all, update_row
+from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
 from .fields import complete_field
 from .schema import Collection, Field
 from .views import infer_fields
@@ -35,8 +35,13 @@ class SchemaChanges:
         self.field_types = field_types
         self.records = records
 
+    @property
+    def schema(self) -> Registry:
+        """The registry schema changes see: an import's own, uncommitted one while it runs."""
+        return import_view.get() or self.registry
+
     async def reload(self) -> None:
-        self.registry.replace(await self.db.read(load_all))
+        self.schema.replace(await self.db.read(load_all))
 
     def _refresh_after_commit(self, name: str, event: CollectionEvent) -> None:
         async def refresh() -> None:
@@ -52,7 +57,7 @@ class SchemaChanges:
         return self._ddl_error(exc, failure, collection)
 
     def _infer_view_fields(self, conn: apsw.Connection, collection: Collection) -> None:
-        inferred = infer_fields(conn, collection.name, collection.view_query, self.registry)
+        inferred = infer_fields(conn, collection.name, collection.view_query, self.schema)
         collection.replace_fields([Field(complete_field(f.data, self.field_types)) for f in inferred])
 
     def _ddl_error(self, exc: Exception, failure: str, collection: Collection) -> ApiError:
@@ -129,8 +134,8 @@ class SchemaChanges:
         if collection.system:
             raise ApiError(400, "Failed to delete collection.", {"system": FieldError("validation_collection_system", "System collection cannot be deleted.")})
         referencing = sorted(
-            {c.name for c, _ in self.registry.references_to(collection) if c.id != collection.id}
-            | {c.name for c in self.registry.all() if c.is_view and _view_reads(c, collection)}
+            {c.name for c, _ in self.schema.references_to(collection) if c.id != collection.id}
+            | {c.name for c in self.schema.all() if c.is_view and _view_reads(c, collection)}
         )
         if referencing:
             raise ApiError(
@@ -163,10 +168,11 @@ class SchemaChanges:
         failure = "Failed to import collections."
         if not isinstance(items, list) or not items or not all(isinstance(i, Mapping) for i in items):
             raise ApiError(400, failure, {"collections": FieldError("validation_required", "Cannot be blank.")})
+        token = import_view.set(Registry(list(self.registry.all())))
         try:
             async with self.db.transaction():
                 for position, item in enumerate(items):
-                    existing = self.registry.get(str(item.get("id") or "")) or self.registry.get(
+                    existing = self.schema.get(str(item.get("id") or "")) or self.schema.get(
                         str(item.get("name") or "")
                     )
                     try:
@@ -177,19 +183,18 @@ class SchemaChanges:
                     except ApiError as error:
                         detail = error.data or {"code": "validation_invalid_value", "message": error.message}
                         raise ApiError(400, failure, {"collections": {str(position): detail}}) from error
-                    await self.reload()  # later items may refer to this one
+                    await self.reload()  # later items may refer to this one (the import's view)
                 if delete_missing:
                     wanted = {str(i.get("id") or "") for i in items} | {
                         str(i.get("name") or "").lower() for i in items
                     }
-                    for collection in list(self.registry.all()):
+                    for collection in list(self.schema.all()):
                         if not (collection.system or collection.id in wanted or collection.name.lower() in wanted):
                             await self.delete(collection)
                             await self.reload()
-        except BaseException:
-            await self.reload()  # forget what the rolled-back transaction showed
-            raise
-
+        finally:
+            import_view.reset(token)
+        await self.reload()  # committed: now every request sees it
 
 def _view_reads(view: Collection, collection: Collection) -> bool:
     return collection.name.lower() in {word.lower() for word in re.findall(r"\w+", view.view_query)}

@@ -200,3 +200,23 @@ async def test_system_collection_rules_cannot_change(api, tokens):
     assert result.status_code == 400
     assert result.json["data"]["createRule"]["code"] == "validation_collection_system_rule_change"
     assert (await api.patch("/api/collections/_superusers", headers=su, json={"createRule": None})).status_code == 200
+
+
+async def test_an_import_sees_its_own_earlier_collections(api, tokens):
+    su = {"Authorization": tokens["superuser"]}
+    result = await api.put("/api/collections/import", headers=su, json={"collections": [
+        {"name": "authors", "type": "base", "listRule": "", "fields": [{"name": "name", "type": "text"}]},
+        {"name": "books", "type": "base", "listRule": "author.name != ''", "fields": [
+            {"name": "author", "type": "relation", "collectionId": "authors"}]},
+    ]})
+    assert result.status_code == 400, "a relation names its target by id"
+    assert (await api.get("/api/collections/authors", headers=su)).status_code == 404, "rolled back whole"
+    authors_id = "pbc_authors_import"
+    result = await api.put("/api/collections/import", headers=su, json={"collections": [
+        {"id": authors_id, "name": "authors", "type": "base", "listRule": "", "fields": [{"name": "name", "type": "text"}]},
+        {"name": "books", "type": "base", "listRule": "author.name != ''", "fields": [
+            {"name": "author", "type": "relation", "collectionId": authors_id}]},
+    ]})
+    assert result.status_code == 204, result.text
+    books = (await api.get("/api/collections/books", headers=su)).json
+    assert books["listRule"] == "author.name != ''"
