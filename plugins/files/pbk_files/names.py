@@ -85,6 +85,8 @@ def stored_name(client_name: str, head: bytes = b"") -> str:
         ext = sniff(head)[1]
     if len(ext) > 20:
         ext = "." + ext[-20:]
+    if ext.lower() == ".attrs":
+        ext = "_attrs"  # the local store keeps each file's attributes in "<name>.attrs"
     clean = snakecase(name[: len(name) - len(original_ext)] if original_ext else name)
     if len(clean) < 3:
         clean += random_string(10)

@@ -63,12 +63,16 @@ class FileDownload:
         storage = storage_for(self.app)
         prefix = f"{coll.id}/{record_id}"
         key = f"{prefix}/{filename}"
-        info = await storage.stat(key)
+        try:
+            info = await storage.stat(key)
+        except Exception as exc:  # the storage is unreachable or refuses: PocketBase answers 404
+            log.warning("could not read %s from storage: %s", key, exc)
+            raise ApiError(404) from exc
         if info is None:
             raise ApiError(404)
         served_name = filename
         size = req.get_param("thumb") or ""
-        if size and self._thumb_allowed(field, filename, size):
+        if size and self._thumb_allowed(field, filename, size, info.content_type or ""):
             thumb_key = f"{prefix}/thumbs_{filename}/{size}_{filename}"
             thumb_info = await self._thumb(storage, key, thumb_key, size)
             if thumb_info is not None:
@@ -90,9 +94,11 @@ class FileDownload:
         return await store.matches_rule(coll, record_id, rule, auth, context="protectedFile")
 
     @staticmethod
-    def _thumb_allowed(field: dict[str, Any], filename: str, size: str) -> bool:
+    def _thumb_allowed(field: dict[str, Any], filename: str, size: str, content_type: str = "") -> bool:
         if not filename.lower().endswith(thumbs.IMAGE_EXTENSIONS) or thumbs.parse(size) is None:
             return False
+        if content_type.split(";", 1)[0].strip().lower() not in thumbs.IMAGE_TYPES:
+            return False  # what the bytes are, not what the name says
         return size == thumbs.DEFAULT_THUMB or size in (field.get("thumbs") or [])
 
     async def _thumb(self, storage: Any, key: str, thumb_key: str, size: str) -> Any:
@@ -177,8 +183,8 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
         return None  # several ranges: the whole file, as allowed
     first, sep, last = spec.partition("-")
     first, last = first.strip(), last.strip()
-    if not sep:
-        return "invalid"
+    if not sep or not all(part.isdigit() for part in (first, last) if part):
+        return "invalid"  # digits only, as Go parses them (no signs, no underscores)
     try:
         if first == "":
             if not last:

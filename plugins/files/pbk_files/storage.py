@@ -217,17 +217,31 @@ class LocalStorage:
         return await asyncio.to_thread(walk)
 
 
-def _quick_http_client() -> Any:
-    """For connection tests: give up after 10 s and one retry (minio's default waits minutes)."""
+def _http_client(quick: bool) -> Any:
+    """Bounded waits (minio's default waits minutes, and uploads run inside the write
+    transaction): connection tests give up after 10 s and one retry, file transfers after 30 s
+    of silence and two retries."""
     import certifi
     import urllib3
 
     return urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=5, read=10),
+        timeout=urllib3.Timeout(connect=5, read=10 if quick else 30),
         cert_reqs="CERT_REQUIRED",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
-        retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+        retries=urllib3.Retry(total=1 if quick else 2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
     )
+
+
+def _safe_reason(exc: Exception) -> str:
+    """What failed, without the response body: a superuser can point the endpoint anywhere,
+    and the answer of a host that is not S3 must not be echoed back."""
+    code = str(getattr(exc, "code", "") or "")
+    if code:
+        return f"{code}: {getattr(exc, 'message', '') or ''}".strip().rstrip(":")
+    if exc.__class__.__name__ == "InvalidResponseError":
+        return "The endpoint did not answer as an S3 server."
+    reason = getattr(exc, "reason", None)
+    return f"{exc.__class__.__name__}: {reason}" if reason else exc.__class__.__name__
 
 
 class S3Error(Exception):
@@ -283,7 +297,7 @@ class S3Storage:
                 secret_key=str(cfg.get("secret") or "") or None,
                 secure=parts.scheme == "https",
                 region=str(cfg.get("region") or "") or None,
-                http_client=_quick_http_client() if self._quick else None,
+                http_client=_http_client(self._quick),
             )
             if cfg.get("forcePathStyle"):
                 # otherwise minio picks virtual-host style for AWS and path style elsewhere
@@ -297,7 +311,7 @@ class S3Storage:
         except S3Error:
             raise
         except Exception as exc:  # minio.error.S3Error, urllib3 errors: say what failed
-            raise S3Error(str(exc) or exc.__class__.__name__, str(getattr(exc, "code", "") or "")) from exc
+            raise S3Error(_safe_reason(exc), str(getattr(exc, "code", "") or "")) from exc
 
     async def save(
         self, key: str, data: bytes | AsyncIterable[bytes], *, content_type: str | None = None

@@ -26,6 +26,13 @@ def parse(size: str) -> tuple[int, int, str] | None:
     return width, height, mode
 
 
+#: Only these decoders run on uploaded bytes (a file named .png may hold anything).
+DECODERS = ("PNG", "JPEG", "GIF", "WEBP")
+#: Larger images are served as they are, without a thumb.
+MAX_PIXELS = 40_000_000
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
 def make(data: bytes, size: str) -> tuple[bytes, str]:
     """The thumbnail of ``data`` (an image) at ``size``; returns (bytes, content type)."""
     from PIL import Image, ImageOps
@@ -34,10 +41,17 @@ def make(data: bytes, size: str) -> tuple[bytes, str]:
     if parsed is None:
         raise ValueError(f"invalid thumb size {size!r}")
     width, height, mode = parsed
-    with Image.open(io.BytesIO(data)) as image:
+    with Image.open(io.BytesIO(data), formats=DECODERS) as image:
+        # NOTE: checked from the header, before any pixel is decoded: a few hundred KiB of PNG
+        # can decode to gigabytes.
+        if image.width * image.height > MAX_PIXELS:
+            raise ValueError(f"image too large for a thumb: {image.width}x{image.height}")
         fmt = (image.format or "PNG").upper()
         image.seek(0)
-        frame = image.copy()
+        if fmt == "JPEG":
+            image.draft("RGB", (max(width, 1) * 2, max(height, 1) * 2))  # decode at a reduced scale
+        image.load()
+        frame = image
     if fmt == "JPEG" and frame.mode not in ("RGB", "L"):
         frame = frame.convert("RGB")
     resample = Image.Resampling.LANCZOS

@@ -214,13 +214,19 @@ class Uploads:
 
     async def on_delete(self, e: Any) -> None:
         await e.next()
-        if not file_fields(e.collection):
+        fields = file_fields(e.collection)
+        if not fields:
             return
         storage = storage_for(self.app)
         prefix = f"{e.collection.id}/{e.record['id']}"
+        # The record's own files by name, not its whole folder: a record created again with the
+        # same id in the same transaction (a batch) keeps the files it was just given.
+        names = [name for f in fields for name in names_of(e.record.get(f["name"]))]
 
         async def committed() -> None:
-            await _quiet_delete(storage, prefix, prefix=True)
+            for name in names:
+                await _quiet_delete(storage, f"{prefix}/{name}")
+                await _quiet_delete(storage, f"{prefix}/thumbs_{name}", prefix=True)
 
         self.app.db.after_commit(committed)
 
