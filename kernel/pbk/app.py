@@ -81,10 +81,6 @@ class App:
     def data_dir(self) -> Path:
         return self.config.data_dir
 
-    @property
-    def plugin_manager(self) -> Any:
-        return self._pm
-
     def _declare_settings(self) -> None:
         owners: dict[str, str] = {}
         for plugin, defaults in hook_results(self._pm, "pbk_declare_settings", app=self):
