@@ -285,3 +285,32 @@ async def test_other_plugins_can_call_sdk_hooks_through_app_hook(tmp_path, plugi
     )
     app = build_app(data_dir=tmp_path / "pb_data", plugins=[], plugins_dir=plugins_dir)
     assert app.hook.pbk_register_system_collections(app=app) == [[{"name": "_audit", "type": "base"}]]
+
+
+async def test_a_failing_shutdown_hook_does_not_stop_the_others(tmp_path, plugins_dir, write_plugin):
+    import sys
+
+    for name, requires, fails in (("first", (), False), ("second", ("first",), True)):
+        write_plugin(
+            name,
+            f"""
+            import sys
+            from pbk_sdk import PluginInfo, hookimpl
+
+            PLUGIN = PluginInfo({name!r}, requires={requires!r})
+            LOG = sys.modules.setdefault("shutdown_failures", type(sys)("shutdown_failures"))
+            LOG.__dict__.setdefault("calls", [])
+
+            @hookimpl
+            async def pbk_shutdown(app):
+                LOG.calls.append({name!r})
+                if {fails!r}:
+                    raise RuntimeError("cannot flush")
+            """,
+        )
+    sys.modules.pop("shutdown_failures", None)
+    app = build_app(data_dir=tmp_path / "pb_data", plugins=[], plugins_dir=plugins_dir)
+    await app.start()
+    with pytest.raises(PluginError, match="plugin 'second' failed in pbk_shutdown: RuntimeError: cannot flush"):
+        await app.stop()
+    assert sys.modules["shutdown_failures"].calls == ["second", "first"]

@@ -132,7 +132,7 @@ class App:
             self._started = False
             try:
                 await self.terminate()
-                await call_async_hook(self._pm, "pbk_shutdown", reverse=True, app=self)
+                await call_async_hook(self._pm, "pbk_shutdown", reverse=True, keep_going=True, app=self)
             finally:
                 await self.db.close()
                 await self.aux_db.close()

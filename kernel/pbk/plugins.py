@@ -10,6 +10,7 @@ text is one line naming the plugin.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import inspect
 import sys
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,8 @@ import pluggy
 from pbk_sdk import hookspecs
 from pbk_sdk.errors import PluginError, StartupError
 from pbk_sdk.interfaces import PluginInfo
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "pbk.plugins"
 LOCAL_MODULE_PREFIX = "pbk_local_plugins"
@@ -237,10 +240,19 @@ def hook_results(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> lis
 
 
 async def call_async_hook(
-    pm: pluggy.PluginManager, hook_name: str, *, reverse: bool = False, **kwargs: Any
+    pm: pluggy.PluginManager,
+    hook_name: str,
+    *,
+    reverse: bool = False,
+    keep_going: bool = False,
+    **kwargs: Any,
 ) -> None:
-    """Call a hook whose implementations may be ``async def``, awaiting each in turn."""
+    """Call a hook whose implementations may be ``async def``, awaiting each in turn.
+
+    The first failure stops the call, unless ``keep_going`` (shutdown: every plugin still gets
+    its turn, failures are logged and the first is raised at the end)."""
     impls = _impls(pm, hook_name)
+    failures: list[PluginError] = []
     for impl in reversed(impls) if reverse else impls:
         try:
             result = impl.function(*[kwargs[name] for name in impl.argnames])
@@ -249,9 +261,16 @@ async def call_async_hook(
         except StartupError as exc:
             raise PluginError(f"plugin {impl.plugin_name!r} stopped the start-up: {exc}") from exc
         except Exception as exc:
-            raise PluginError(
+            failure = PluginError(
                 f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
-            ) from exc
+            )
+            failure.__cause__ = exc
+            if not keep_going:
+                raise failure from exc
+            log.error("%s", failure, exc_info=exc)
+            failures.append(failure)
+    if failures:
+        raise failures[0]
 
 
 def _impls(pm: pluggy.PluginManager, hook_name: str) -> list[Any]:

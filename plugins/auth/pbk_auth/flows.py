@@ -10,6 +10,7 @@ import logging
 import secrets
 import string
 import time
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -60,11 +61,13 @@ class State:
         self.otp_tries: dict[tuple[str, str], list[float]] = {}
 
 
-_states: dict[int, State] = {}
+_states: weakref.WeakKeyDictionary[Any, State] = weakref.WeakKeyDictionary()
 
 
 def state(app: Any) -> State:
-    return _states.setdefault(id(app), State())
+    if app not in _states:
+        _states[app] = State()
+    return _states[app]
 
 
 def parse_time(value: str) -> float:
