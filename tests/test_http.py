@@ -12,16 +12,14 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import falcon.testing
 import httpx
+import pbk
 import pytest
 from pbk_sdk.errors import ApiError, PluginError
-
-import pbk
+from pbk_sdk.testing import client_for
 
 HEALTHY = {"message": "API is healthy.", "code": 200, "data": {}}
 NOT_FOUND = {"data": {}, "message": "The requested resource wasn't found.", "status": 404}
@@ -144,18 +142,6 @@ def calls(pbk_app: Any) -> list[Any]:
     calls: list[Any] = demo.module.CALLS
     calls.clear()
     return calls
-
-
-@asynccontextmanager
-async def client_for(config: dict[str, Any]) -> AsyncIterator[falcon.testing.ASGIConductor]:
-    """A started app built from ``config`` and a conductor over it."""
-    app = pbk.build_app(**config)
-    await app.start()
-    try:
-        async with falcon.testing.ASGIConductor(app.asgi) as conductor:
-            yield conductor
-    finally:
-        await app.stop()
 
 
 def vary(headers: Any) -> list[str]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -18,8 +16,7 @@ from typing import Any
 import falcon.testing
 import httpx
 import pytest
-
-import pbk
+from pbk_sdk.testing import client_for
 
 INDEX = b"<!doctype html><title>app</title>\n"
 SECRET = b"TOP SECRET, never served\n"
@@ -78,17 +75,6 @@ def public_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def pbk_config(pbk_config: dict[str, Any], public_dir: Path) -> dict[str, Any]:
     return {**pbk_config, "public_dir": public_dir}
-
-
-@asynccontextmanager
-async def client_for(config: dict[str, Any]) -> AsyncIterator[falcon.testing.ASGIConductor]:
-    app = pbk.build_app(**config)
-    await app.start()
-    try:
-        async with falcon.testing.ASGIConductor(app.asgi) as conductor:
-            yield conductor
-    finally:
-        await app.stop()
 
 
 def assert_security_headers(result: Any) -> None:

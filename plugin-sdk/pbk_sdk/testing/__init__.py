@@ -12,6 +12,7 @@ loopback port. Override ``pbk_plugins`` (and ``pbk_config``) in your ``conftest.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -66,6 +67,22 @@ async def pbk_client(pbk_app: Any) -> AsyncIterator[Any]:
 
     async with falcon.testing.ASGIConductor(pbk_app.asgi) as conductor:
         yield conductor
+
+
+@contextlib.asynccontextmanager
+async def client_for(config: dict[str, Any]) -> AsyncIterator[Any]:
+    """A started app built from ``config`` (``pbk.Config`` keyword arguments) and a falcon
+    ``ASGIConductor`` over it, for a test that needs an app other than ``pbk_app``."""
+    import falcon.testing
+    from pbk import build_app
+
+    app = build_app(**config)
+    await app.start()
+    try:
+        async with falcon.testing.ASGIConductor(app.asgi) as conductor:
+            yield conductor
+    finally:
+        await app.stop()
 
 
 def free_port() -> int:

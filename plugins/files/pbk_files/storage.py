@@ -48,7 +48,22 @@ async def _chunks_of(data: bytes | AsyncIterable[bytes]) -> AsyncIterator[bytes]
         yield chunk
 
 
-class LocalStorage:
+class _SpoolingSave:
+    """``save`` for both backends: spool the data, then stream it through ``save_file``."""
+
+    async def save(
+        self, key: str, data: bytes | AsyncIterable[bytes], *, content_type: str | None = None
+    ) -> None:
+        check_key(key)
+        with tempfile.SpooledTemporaryFile(max_size=CHUNK * 4) as spool:
+            size = 0
+            async for chunk in _chunks_of(data):
+                size += len(chunk)
+                await asyncio.to_thread(spool.write, chunk)
+            await self.save_file(key, spool, size, content_type=content_type or guess_type(key))  # type: ignore[attr-defined]
+
+
+class LocalStorage(_SpoolingSave):
     """``pb_data/storage/<key>`` plus ``<key>.attrs``, as PocketBase's local filesystem."""
 
     def __init__(self, app: Any, root: Path | None = None) -> None:
@@ -66,25 +81,6 @@ class LocalStorage:
         if root not in target.parents:
             raise ValueError(f"invalid storage key {key!r}")
         return target
-
-    async def save(
-        self, key: str, data: bytes | AsyncIterable[bytes], *, content_type: str | None = None
-    ) -> None:
-        path = self.path(key)
-        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        digest = hashlib.md5()
-        handle = await asyncio.to_thread(open, tmp, "wb")
-        try:
-            async for chunk in _chunks_of(data):
-                digest.update(chunk)
-                await asyncio.to_thread(handle.write, chunk)
-        except BaseException:
-            handle.close()
-            tmp.unlink(missing_ok=True)
-            raise
-        handle.close()
-        await asyncio.to_thread(self._finish, tmp, path, content_type or guess_type(key), digest, {})
 
     async def save_file(
         self,
@@ -252,7 +248,7 @@ class S3Error(Exception):
         self.code = code
 
 
-class S3Storage:
+class S3Storage(_SpoolingSave):
     """Objects in the bucket of ``settings.s3`` (or another settings section), via ``minio``.
 
     The client follows the settings: a new configuration builds a new client on next use, so
@@ -312,17 +308,6 @@ class S3Storage:
             raise
         except Exception as exc:  # minio.error.S3Error, urllib3 errors: say what failed
             raise S3Error(_safe_reason(exc), str(getattr(exc, "code", "") or "")) from exc
-
-    async def save(
-        self, key: str, data: bytes | AsyncIterable[bytes], *, content_type: str | None = None
-    ) -> None:
-        check_key(key)
-        with tempfile.SpooledTemporaryFile(max_size=CHUNK * 4) as spool:
-            size = 0
-            async for chunk in _chunks_of(data):
-                size += len(chunk)
-                await asyncio.to_thread(spool.write, chunk)
-            await self.save_file(key, spool, size, content_type=content_type or guess_type(key), metadata={})
 
     async def save_file(
         self,
