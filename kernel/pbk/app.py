@@ -19,6 +19,7 @@ from pbk_sdk.events import TERMINATE, TerminateEvent
 from pbk_sdk.hookspecs import SERVICE_HOOKS
 from pbk_sdk.interfaces import Migration
 
+from .cluster import Cluster
 from .config import Config
 from .db import Database
 from .events import EventBus
@@ -39,6 +40,7 @@ class App:
         self._pm = plugin_manager(self.loaded)
         self.hook = self._pm.hook
         self.events = EventBus()
+        self.cluster = Cluster()
         readers = 4
         self.db = Database(
             config.data_dir / "data.db",
@@ -52,7 +54,10 @@ class App:
             query_timeout=config.query_timeout,
             trace_sql=config.dev,
         )
-        self.settings = Settings(self.db, self.events, encryption_key(config.encryption_env))
+        self.settings = Settings(
+            self.db, self.events, encryption_key(config.encryption_env), on_saved=self.cluster.changed
+        )
+        self.cluster.on_sync(self.settings.refresh)
         self.services = ServiceRegistry(self)
         self._declare_settings()
         for kind, hook_name in SERVICE_HOOKS.items():

@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -157,13 +158,28 @@ def cli(**_: Any) -> None:
               help="TCP address to listen on.")
 @click.option("--origins", envvar="PBK_ORIGINS", default="*", show_default=True,
               help="Comma-separated CORS origins.")
+@click.option("--workers", envvar="PBK_WORKERS", default="1", show_default=True,
+              help="Worker processes serving the data dir, or 'auto' for one per CPU core.")
 @click.pass_context
-def serve(ctx: click.Context, http: str, origins: str) -> None:
+def serve(ctx: click.Context, http: str, origins: str, workers: str) -> None:
     """Start the web server."""
     from .server import serve as run_server
 
+    count = _worker_count(workers)
     app = _runner(ctx).build(http=http, origins=_split_list(origins) or ("*",))
-    run_server(app)
+    run_server(app, count)
+
+
+def _worker_count(value: str) -> int:
+    if value.strip().lower() == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise click.BadParameter(f"expected a positive number or 'auto', got {value!r}", param_hint="--workers")
+    return count
 
 
 @cli.command()

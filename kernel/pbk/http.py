@@ -318,6 +318,8 @@ class AsgiApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
+            if self.app.cluster.stale():
+                await self.app.cluster.sync()  # another worker changed the schema or settings
             # ASGI allows iterables (falcon's test client passes iterators): read them once.
             scope["headers"] = [tuple(header) for header in scope.get("headers", ())]
             limit = BodyLimit(self.max_body_size, _content_length(scope))

@@ -1,10 +1,12 @@
-"""``pbk serve``: the app under uvicorn, started before the socket opens."""
+"""``pbk serve``: the app under uvicorn, started before the socket opens; with ``--workers``
+several such processes under a supervisor (``pbk.workers``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 
@@ -19,12 +21,14 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
 class _Server(uvicorn.Server):
-    """Prints PocketBase's banner once the socket is bound."""
+    """Prints PocketBase's banner once the socket is bound (a worker tells its supervisor,
+    which prints it once for all)."""
 
-    def __init__(self, config: uvicorn.Config, app: App) -> None:
+    def __init__(self, config: uvicorn.Config, app: App, *, worker: bool) -> None:
         super().__init__(config)
         self.address = app.config.http
         self.pbk_app = app
+        self.worker = worker
 
     async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
         # Let long-lived responses (realtime streams) end before uvicorn waits for them.
@@ -47,13 +51,26 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
         await super().startup(sockets)
-        if self.started:
+        if self.started and self.worker:
+            self.pbk_app.cluster.ready()
+        elif self.started:
             base = f"http://{self.address}"
             click.echo(f"Server started at {base}\n└─ REST API:  {base}/api/")
 
 
-def serve(app: App) -> None:
-    """Start ``app``, serve it until SIGINT/SIGTERM, then stop it gracefully."""
+def serve(app: App, workers: int = 1) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM, then stop it gracefully; exit 1 if it cannot start."""
+    if workers > 1:
+        from .workers import Supervisor
+
+        sys.exit(Supervisor(app, workers, run).run())
+    if not run(app):
+        sys.exit(1)
+
+
+def run(app: App, sock: socket.socket | None = None) -> bool:
+    """Start ``app`` and serve it (on ``sock``, a worker's, or on its ``--http`` address);
+    False if the server never started."""
     host, port = parse_address(app.config.http)
     config = uvicorn.Config(
         app.asgi,
@@ -65,15 +82,22 @@ def serve(app: App) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         server_header=False,
     )
-    server = _Server(config, app)
+    server = _Server(config, app, worker=sock is not None)
+
+    def supervisor_lost() -> None:
+        server.should_exit = True
 
     async def main() -> None:
-        await app.start()
+        await app.cluster.connect(on_lost=supervisor_lost)
         try:
-            await app.events.trigger(SERVE, ServeEvent(app=app, address=app.config.http))
-            await server.serve()
+            await app.start()
+            try:
+                await app.events.trigger(SERVE, ServeEvent(app=app, address=app.config.http))
+                await server.serve(sockets=None if sock is None else [sock])
+            finally:
+                await app.stop()
         finally:
-            await app.stop()
+            await app.cluster.close()
 
     try:
         import uvloop
@@ -82,5 +106,4 @@ def serve(app: App) -> None:
     else:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(main())
-    if not server.started:
-        sys.exit(1)
+    return server.started

@@ -11,7 +11,7 @@ import base64
 import copy
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import apsw
@@ -113,10 +113,13 @@ def _store(conn: apsw.Connection, value: bytes | str) -> None:
 class Settings:
     """Declared defaults merged with what ``_params`` holds; see ``pbk_sdk.interfaces``."""
 
-    def __init__(self, db: Database, events: EventBus, key: bytes | None) -> None:
+    def __init__(
+        self, db: Database, events: EventBus, key: bytes | None, on_saved: Callable[[], None] = lambda: None
+    ) -> None:
         self._db = db
         self._events = events
         self._key = key
+        self._on_saved = on_saved  # after commit, before the save returns: the other workers reload
         self._defaults: dict[str, Any] = {}
         self._stored: dict[str, Any] = {}
         self._merged: dict[str, Any] = {}
@@ -132,6 +135,15 @@ class Settings:
         self._merged = deep_merge(self._defaults, stored)
         if stored and self._key is not None and not was_encrypted:
             await self._db.write(_store, self._encode(stored))
+
+    async def refresh(self) -> None:
+        """Another worker saved the settings: load them and tell this worker's plugins."""
+        stored, _ = decode_stored(await self._db.read(_load), self._key)
+        merged = deep_merge(self._defaults, stored)
+        changed = frozenset(k for k in merged.keys() | self._merged.keys() if merged.get(k) != self._merged.get(k))
+        self._stored, self._merged = stored, merged
+        if changed:
+            await self._events.trigger(SETTINGS_RELOAD, SettingsEvent(settings=self, changed=changed))
 
     def _encode(self, settings: Mapping[str, Any]) -> bytes | str:
         data = orjson.dumps(settings)
@@ -161,6 +173,7 @@ class Settings:
             async def reload() -> None:
                 self._stored = merged
                 self._merged = merged
+                self._on_saved()
                 await self._events.trigger(
                     SETTINGS_RELOAD, SettingsEvent(settings=self, changed=changed)
                 )

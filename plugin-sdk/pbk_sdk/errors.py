@@ -128,3 +128,7 @@ class StartupError(Exception):
 
 class PluginError(Exception):
     """A plugin could not be found, imported or started. ``str()`` is the one line shown."""
+
+
+class WorkerUnreachable(Exception):
+    """``app.cluster.call`` could not get an answer: that worker has gone or did not answer."""

@@ -144,6 +144,50 @@ class ServiceRegistry(Protocol):
 
 
 @runtime_checkable
+class Cluster(Protocol):
+    """This process among the worker processes serving one data dir (``pbk serve --workers``).
+
+    With one worker every method is a cheap no-op, so plugins call them unconditionally.
+    """
+
+    worker: int  # this process's index, from 0
+    workers: int
+
+    def changed(self) -> None:
+        """After committing a change to state that workers keep in memory (schema, settings):
+        the others run their ``on_sync`` reloaders before their next request. Call it before
+        answering, so the client's next request sees the change whichever worker gets it."""
+        ...
+
+    def on_sync(self, reload: Callable[[], Awaitable[None]]) -> None:
+        """Run ``reload`` here when another worker called ``changed()``."""
+        ...
+
+    def on_message(self, channel: str, handler: Callable[[int, bytes], Awaitable[bytes | None]]) -> None:
+        """``handler(from_worker, data)`` receives ``channel``'s broadcasts and calls; what it
+        returns is a call's answer."""
+        ...
+
+    def want(self, channel: str, wanted: bool) -> None:
+        """Whether this worker wants ``channel``'s broadcasts now (``on_message`` starts with
+        yes); effective before it returns."""
+        ...
+
+    def wanted(self, channel: str) -> bool:
+        """Whether another worker wants ``channel``'s broadcasts."""
+        ...
+
+    def broadcast(self, channel: str, data: bytes) -> None:
+        """Send ``data`` to every other worker that wants ``channel``, in order (never back
+        to this one)."""
+        ...
+
+    async def call(self, worker: int, channel: str, data: bytes, timeout: float = 5.0) -> bytes:
+        """Ask one worker (its ``on_message`` handler) and wait for the answer; raises
+        ``pbk_sdk.errors.WorkerUnreachable`` when it has gone or does not answer in time."""
+        ...
+
+
 class App(Protocol):
     """What every hook receives as ``app``."""
 
@@ -153,6 +197,7 @@ class App(Protocol):
     events: EventBus
     settings: Settings
     services: ServiceRegistry
+    cluster: Cluster
     hook: Any  # pluggy's hook relay: plugins may call SDK hooks (``app.hook.pbk_x(app=app)``)
     plugins: Sequence[PluginInfo]
     log: logging.Logger
@@ -282,6 +327,11 @@ class RealtimeBroker(Protocol):
     def on_message(self, receiver: Callable[[RealtimeMessage], Awaitable[None]]) -> None:
         """Deliver every published message (from any process) to ``receiver`` here."""
         ...
+
+    # Optional: a broker that knows where clients are lets the realtime plugin skip the work
+    # of publishing a record change nobody could receive.
+    # def clients_here(self, count: int) -> None: "this process now holds ``count`` clients"
+    # def anyone_listening(self) -> bool: "some process holds a client"
 
 
 class FieldType(Protocol):

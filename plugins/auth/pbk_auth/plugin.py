@@ -274,7 +274,11 @@ async def pbk_startup(app: Any) -> None:
 
 
 async def installer_on_serve(app: Any, event: Any) -> None:
-    """No superuser yet: a hidden installer account and its link, as PocketBase prints it."""
+    """No superuser yet: a hidden installer account and its link, as PocketBase prints it
+    (by the first worker only, when there are several)."""
+    if app.cluster.worker != 0:
+        await event.next()
+        return
     try:
         link = await installer_link(app, event.address)
     except Exception:

@@ -40,8 +40,23 @@ QUEUE_BYTES = 16 << 20
 RECORD_CHANGES = "@pbk/records"
 
 
-def new_client_id() -> str:
-    return "".join(secrets.choice(CLIENT_ID_ALPHABET) for _ in range(CLIENT_ID_LENGTH))
+def new_client_id(prefix: str = "") -> str:
+    return prefix + "".join(secrets.choice(CLIENT_ID_ALPHABET) for _ in range(CLIENT_ID_LENGTH - len(prefix)))
+
+
+def worker_prefix(worker: int) -> str:
+    """With several workers a client id starts with its worker's number in two characters, so
+    a subscription posted to any worker reaches the one holding the stream."""
+    high, low = divmod(worker, len(CLIENT_ID_ALPHABET))
+    return CLIENT_ID_ALPHABET[high] + CLIENT_ID_ALPHABET[low]
+
+
+def worker_of(client_id: str) -> int | None:
+    try:
+        high, low = (CLIENT_ID_ALPHABET.index(c) for c in client_id[:2])
+    except ValueError:
+        return None
+    return high * len(CLIENT_ID_ALPHABET) + low
 
 
 def sse_head(client_id: str, event: str) -> bytes:
@@ -134,13 +149,22 @@ class Hub:
         return self.app.services.get("record_store", "sqlite")
 
     def connect(self, remote: str) -> Client:
-        client = Client(id=new_client_id(), remote=remote)
+        cluster = self.app.cluster
+        client = Client(id=new_client_id(worker_prefix(cluster.worker) if cluster.workers > 1 else ""), remote=remote)
         self.clients[client.id] = client
         return client
 
     def remove(self, client: Client) -> None:
         client.close()
         self.clients.pop(client.id, None)
+
+    def owner(self, client_id: str) -> int | None:
+        """The other worker that holds ``client_id``'s stream, or None when it is this one's."""
+        cluster = self.app.cluster
+        if cluster.workers == 1 or len(client_id) != CLIENT_ID_LENGTH:
+            return None
+        worker = worker_of(client_id)
+        return worker if worker is not None and worker != cluster.worker and worker < cluster.workers else None
 
     def client(self, client_id: str) -> Client:
         client = self.clients.get(client_id)
@@ -167,6 +191,7 @@ class Hub:
             log.exception("realtime delivery of %s failed", message.topic)
 
     async def _record_change(self, change: dict[str, Any]) -> None:
+        await self.app.cluster.sync()  # the change may be another worker's, in a new collection
         store = self.store()
         collection = store.collection(change["collectionId"])
         if collection is None:

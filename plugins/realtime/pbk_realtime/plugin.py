@@ -12,13 +12,13 @@ from typing import Any
 import orjson
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
 from pbk_sdk import events as ev
-from pbk_sdk.auth import request_auth
+from pbk_sdk.auth import RequestAuth, request_auth
 from pbk_sdk.body import read_body
-from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.errors import ApiError, FieldError, WorkerUnreachable
 from pbk_sdk.events import RecordEvent
 from pbk_sdk.interfaces import RealtimeMessage
 
-from .broker import MemoryBroker
+from .broker import MemoryBroker, WorkersBroker
 from .hub import RECORD_CHANGES, Client, Hub, Topic, sse_head
 
 PLUGIN = PluginInfo(name="realtime", requires=("records",), description="Server-Sent Events, rule-checked.")
@@ -27,6 +27,8 @@ PLUGIN = PluginInfo(name="realtime", requires=("records",), description="Server-
 IDLE_SECONDS = float(os.environ.get("PBK_REALTIME_IDLE", "300"))
 #: A comment line this often lets the server notice clients that went away.
 PING_SECONDS = min(30.0, IDLE_SECONDS / 2)
+#: A subscription posted to one worker for a stream another one holds travels on this channel.
+SUBSCRIBE_CHANNEL = "realtime.subscribe"
 MAX_TOPICS = 1000
 MAX_TOPIC_LENGTH = 2500
 ACTIONS = {
@@ -57,7 +59,8 @@ class Realtime:
         self.broker: Any = None
 
     async def start(self) -> None:
-        name = os.environ.get("PBK_REALTIME_BROKER", "memory")
+        name = os.environ.get("PBK_REALTIME_BROKER") or ("memory" if self.app.cluster.workers == 1 else "workers")
+        self.app.cluster.on_message(SUBSCRIBE_CHANNEL, self._subscribe_here)
         self.broker = self.app.services.get("realtime_broker", name)
         self.broker.on_message(self.hub.deliver)
         for event_name, action in ACTIONS.items():
@@ -68,6 +71,7 @@ class Realtime:
         """The server is shutting down: end every stream now (clients will reconnect)."""
         for client in list(self.hub.clients.values()):
             self.hub.remove(client)
+        self._clients_changed()
         await event.next()
 
     async def stop(self) -> None:
@@ -78,16 +82,29 @@ class Realtime:
     def _publisher(self, action: str) -> Any:
         async def publish(event: RecordEvent) -> None:
             """After commit: hand the change to the broker and return (no fan-out here)."""
+            if not self._anyone_listening():
+                await event.next()
+                return
             change = {"action": action, "collectionId": event.collection.id, "record": event.record}
             await self.broker.publish(RealtimeMessage(RECORD_CHANGES, orjson.dumps(change)))
             await event.next()
 
         return publish
 
+    def _anyone_listening(self) -> bool:
+        anyone_listening = getattr(self.broker, "anyone_listening", None)
+        return anyone_listening is None or anyone_listening()
+
+    def _clients_changed(self) -> None:
+        clients_here = getattr(self.broker, "clients_here", None)
+        if clients_here is not None:
+            clients_here(len(self.hub.clients))
+
     # ------------------------------------------------------------------ HTTP
 
     async def on_get(self, req: Any, resp: Any) -> None:
         client = self.hub.connect(remote=req.remote_addr or "")
+        self._clients_changed()
         resp.set_header("Cache-Control", "no-store")
         resp.set_header("X-Accel-Buffering", "no")
         resp.sse = self._stream(client)
@@ -111,6 +128,7 @@ class Realtime:
                 yield Raw(head, payload)
         finally:
             self.hub.remove(client)
+            self._clients_changed()
 
     async def on_post(self, req: Any, resp: Any) -> None:
         body = await read_body(req)
@@ -126,16 +144,49 @@ class Realtime:
         too_long = [str(i) for i, s in enumerate(subscriptions) if len(s) > MAX_TOPIC_LENGTH]
         if too_long:
             raise ApiError(400, "", {"subscriptions": {i: FieldError("validation_length_too_long", f"The length must be no more than {MAX_TOPIC_LENGTH}.") for i in too_long}})
-        client = self.hub.client(client_id)
         auth = request_auth(req)
+        owner = self.hub.owner(client_id)
+        if owner is None:
+            self._subscribe(client_id, subscriptions, auth, req.remote_addr or "")
+        else:
+            await self._subscribe_there(owner, client_id, subscriptions, auth, req.remote_addr or "")
+        resp.status = 204
+
+    def _subscribe(self, client_id: str, subscriptions: list[str], auth: RequestAuth | None, remote: str) -> None:
+        client = self.hub.client(client_id)
         new_key = (auth.collection_id, auth.id) if auth is not None else None
         if client.auth is not None and client.auth_key() != new_key:
             raise ApiError(403, "The current and the previous request authorization don't match.")
-        if client.remote and req.remote_addr and client.remote != req.remote_addr:
+        if client.remote and remote and client.remote != remote:
             raise ApiError(400, "Invalid realtime client.")
         client.auth = auth
         client.topics = {raw: Topic.parse(raw) for raw in dict.fromkeys(subscriptions)}
-        resp.status = 204
+
+    async def _subscribe_there(
+        self, worker: int, client_id: str, subscriptions: list[str], auth: RequestAuth | None, remote: str
+    ) -> None:
+        """The stream is held by another worker: that one applies the subscription."""
+        request = {
+            "clientId": client_id,
+            "subscriptions": subscriptions,
+            "remote": remote,
+            "auth": None if auth is None else [dict(auth.record), auth.collection_id, auth.collection_name],
+        }
+        try:
+            answer = orjson.loads(await self.app.cluster.call(worker, SUBSCRIBE_CHANNEL, orjson.dumps(request, default=str)))
+        except WorkerUnreachable as exc:
+            raise ApiError(404, "Missing or invalid client id.") from exc
+        if answer["status"] != 204:
+            raise ApiError(answer["status"], answer["message"])
+
+    async def _subscribe_here(self, worker: int, data: bytes) -> bytes:
+        request = orjson.loads(data)
+        auth = None if request["auth"] is None else RequestAuth(*request["auth"])
+        try:
+            self._subscribe(request["clientId"], request["subscriptions"], auth, request["remote"])
+        except ApiError as error:
+            return orjson.dumps({"status": error.status, "message": error.message})
+        return orjson.dumps({"status": 204})
 
 
 _instances: weakref.WeakKeyDictionary[Any, Realtime] = weakref.WeakKeyDictionary()
@@ -149,7 +200,7 @@ def realtime(app: Any) -> Realtime:
 
 @hookimpl
 def pbk_register_realtime_brokers(app: Any) -> dict[str, Any]:
-    return {"memory": lambda app: MemoryBroker()}
+    return {"memory": lambda app: MemoryBroker(), "workers": lambda app: WorkersBroker(app.cluster)}
 
 
 @hookimpl

@@ -211,3 +211,4 @@ def pbk_register_middleware(app: Any) -> list[Any]:
 @hookimpl
 async def pbk_startup(app: Any) -> None:
     await state(app).changes.reload()
+    app.cluster.on_sync(state(app).changes.reload)

@@ -43,9 +43,15 @@ class SchemaChanges:
     async def reload(self) -> None:
         self.schema.replace(await self.db.read(load_all))
 
+    async def reload_committed(self) -> None:
+        """After a commit: this worker sees the new schema, and every other one will before
+        its next request."""
+        await self.reload()
+        self.app.cluster.changed()
+
     def _refresh_after_commit(self, name: str, event: CollectionEvent) -> None:
         async def refresh() -> None:
-            await self.reload()
+            await self.reload_committed()
             if self.app.events.has(name):
                 await self.app.events.trigger(name, event)
 
@@ -194,7 +200,7 @@ class SchemaChanges:
                             await self.reload()
         finally:
             import_view.reset(token)
-        await self.reload()  # committed: now every request sees it
+        await self.reload_committed()  # now every request sees it
 
 def _view_reads(view: Collection, collection: Collection) -> bool:
     return collection.name.lower() in {word.lower() for word in re.findall(r"\w+", view.view_query)}

@@ -1,0 +1,246 @@
+"""This process's place among the worker processes that serve one data dir.
+
+``pbk serve --workers N`` forks N workers from a supervisor (``pbk.workers``). They share the
+SQLite files, which SQLite keeps consistent, but each holds state read from them (the
+collections, the settings) and its own realtime clients. Two things keep them in step:
+
+- **epochs**: a page of shared memory with one counter per worker. A worker that committed a
+  change to shared state bumps its counter (``changed()``) before it answers; every worker
+  compares the page with what it last saw before each request (a few bytes, no syscall) and
+  reloads first when it differs (``sync()``). A client that got the answer to a schema change
+  therefore finds the new schema on every worker, whichever one its next request reaches.
+- **interest**: beside the epochs, one bit mask per worker says which broadcast channels it
+  listens to now (``want``), so a worker with nobody to tell (no realtime client) costs the
+  others no message.
+- **the link**: a socket to the supervisor, which relays frames between workers: broadcasts
+  (realtime events made on one worker, for the clients of every other) and calls to one worker
+  with a reply (a realtime subscription posted to a worker that does not hold the stream).
+
+With one worker (the default, and every in-process test) there is no link and no shared page:
+``broadcast`` does nothing, ``changed`` does nothing and ``stale`` is always false.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import mmap
+import socket
+import struct
+import zlib
+from collections.abc import Awaitable, Callable
+
+from pbk_sdk.errors import WorkerUnreachable
+
+log = logging.getLogger(__name__)
+
+#: Frame kinds on the link. The supervisor rewrites ``peer`` from the destination (what a worker
+#: sends) to the source (what a worker receives).
+BROADCAST, SEND, CALL, REPLY, UNREACHABLE, READY = range(1, 7)
+#: length of the rest, kind, peer, call id, channel length.
+HEADER = struct.Struct("!IBHIB")
+EPOCH = struct.Struct("Q")
+INTEREST = struct.Struct("Q")
+MAX_WORKERS = 256
+INTEREST_OFFSET = EPOCH.size * MAX_WORKERS
+CALL_TIMEOUT = 5.0
+
+Handler = Callable[[int, bytes], Awaitable[bytes | None]]
+
+
+def frame(kind: int, peer: int, call_id: int, channel: str, data: bytes) -> bytes:
+    name = channel.encode()
+    return HEADER.pack(HEADER.size - 4 + len(name) + len(data), kind, peer, call_id, len(name)) + name + data
+
+
+def shared_epochs() -> mmap.mmap:
+    """The epoch counters and interest masks, shared by the processes forked after it is made."""
+    return mmap.mmap(-1, INTEREST_OFFSET + INTEREST.size * MAX_WORKERS)
+
+
+def channel_bit(channel: str) -> int:
+    """The interest bit of ``channel`` (two channels may share one: a message too many)."""
+    return 1 << (zlib.crc32(channel.encode()) % 64)
+
+
+class Cluster:
+    """See the module docstring; ``app.cluster`` in every pbk app."""
+
+    def __init__(self) -> None:
+        self.worker = 0
+        self.workers = 1
+        self._epochs: mmap.mmap | None = None
+        self._seen = b""
+        self._reloaders: list[Callable[[], Awaitable[None]]] = []
+        self._sync_lock: asyncio.Lock | None = None
+        self._handlers: dict[str, Handler] = {}
+        self._link: socket.socket | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._calls: dict[int, asyncio.Future[bytes]] = {}
+        self._call_ids = itertools.count(1)
+        self._on_lost: Callable[[], None] | None = None
+
+    # ------------------------------------------------------------------ set-up (pbk.workers)
+
+    def join(self, worker: int, workers: int, link: socket.socket, epochs: mmap.mmap) -> None:
+        """Become worker ``worker`` of ``workers``, before the app starts."""
+        self.worker, self.workers = worker, workers
+        self._link, self._epochs = link, epochs
+        self._seen = epochs[: EPOCH.size * workers]
+        # A replaced worker starts with no interests; on_message declares them again.
+        INTEREST.pack_into(epochs, INTEREST_OFFSET + INTEREST.size * worker, 0)
+
+    async def connect(self, on_lost: Callable[[], None]) -> None:
+        """Start reading the link; ``on_lost`` runs if the supervisor goes away."""
+        if self._link is None:
+            return
+        self._on_lost = on_lost
+        reader, self._writer = await asyncio.open_unix_connection(sock=self._link)
+        self._reader_task = asyncio.create_task(self._read(reader), name="pbk-cluster-link")
+
+    def ready(self) -> None:
+        """Tell the supervisor this worker serves (it starts the next one, prints the banner)."""
+        self._write(READY, 0, 0, "", b"")
+
+    async def close(self) -> None:
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            await asyncio.gather(self._reader_task, return_exceptions=True)
+            self._reader_task = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    # ------------------------------------------------------------------ shared state
+
+    def on_sync(self, reload: Callable[[], Awaitable[None]]) -> None:
+        """Run ``reload`` when another worker changed shared state."""
+        self._reloaders.append(reload)
+
+    def changed(self) -> None:
+        """This worker committed a change to shared state: the others reload before their next
+        request. Call it after the commit and before answering."""
+        if self._epochs is None:
+            return
+        offset = EPOCH.size * self.worker
+        (value,) = EPOCH.unpack_from(self._epochs, offset)
+        EPOCH.pack_into(self._epochs, offset, value + 1)
+        # Our own change is loaded already: do not reload it.
+        self._seen = self._seen[:offset] + self._epochs[offset : offset + EPOCH.size] + self._seen[offset + EPOCH.size :]
+
+    def stale(self) -> bool:
+        return self._epochs is not None and self._epochs[: len(self._seen)] != self._seen
+
+    async def sync(self) -> None:
+        """Reload what another worker changed; requests that arrive meanwhile wait for it."""
+        if not self.stale():
+            return
+        if self._sync_lock is None:
+            self._sync_lock = asyncio.Lock()
+        async with self._sync_lock:
+            if not self.stale():
+                return
+            assert self._epochs is not None
+            self._seen = self._epochs[: len(self._seen)]
+            for reload in self._reloaders:
+                await reload()
+
+    # ------------------------------------------------------------------ messages
+
+    def on_message(self, channel: str, handler: Handler) -> None:
+        """``handler(from_worker, data)`` gets ``channel``'s broadcasts (from now on: see
+        ``want``) and calls; what it returns answers a call."""
+        self._handlers[channel] = handler
+        self.want(channel, True)
+
+    def want(self, channel: str, wanted: bool) -> None:
+        """Whether this worker wants ``channel``'s broadcasts now. Takes effect at once: a
+        broadcast that starts after this returns sees it."""
+        if self._epochs is None:
+            return
+        offset = INTEREST_OFFSET + INTEREST.size * self.worker
+        (mask,) = INTEREST.unpack_from(self._epochs, offset)
+        bit = channel_bit(channel)
+        INTEREST.pack_into(self._epochs, offset, mask | bit if wanted else mask & ~bit)
+
+    def wanted(self, channel: str) -> bool:
+        """Whether another worker wants ``channel``'s broadcasts."""
+        if self._epochs is None:
+            return False
+        bit = channel_bit(channel)
+        return any(
+            INTEREST.unpack_from(self._epochs, INTEREST_OFFSET + INTEREST.size * worker)[0] & bit
+            for worker in range(self.workers)
+            if worker != self.worker
+        )
+
+    def broadcast(self, channel: str, data: bytes) -> None:
+        """Send ``data`` to every other worker (in order, never back to this one), if one
+        wants ``channel``."""
+        if self.workers > 1 and self.wanted(channel):
+            self._write(BROADCAST, 0, 0, channel, data)
+
+    async def call(self, worker: int, channel: str, data: bytes, timeout: float = CALL_TIMEOUT) -> bytes:
+        """Ask ``worker`` and wait for its answer; ``WorkerUnreachable`` if it cannot answer."""
+        if worker == self.worker:
+            return await self._answer(worker, channel, data)
+        if self._writer is None or not 0 <= worker < self.workers:
+            raise WorkerUnreachable(f"no worker {worker}")
+        call_id = next(self._call_ids) & 0xFFFFFFFF
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._calls[call_id] = future
+        try:
+            self._write(CALL, worker, call_id, channel, data)
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError as exc:
+            raise WorkerUnreachable(f"worker {worker} did not answer within {timeout}s") from exc
+        finally:
+            self._calls.pop(call_id, None)
+
+    def _write(self, kind: int, peer: int, call_id: int, channel: str, data: bytes) -> None:
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write(frame(kind, peer, call_id, channel, data))
+
+    async def _answer(self, source: int, channel: str, data: bytes) -> bytes:
+        handler = self._handlers.get(channel)
+        if handler is None:
+            raise WorkerUnreachable(f"nothing answers {channel!r}")
+        return await handler(source, data) or b""
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                length, kind, peer, call_id, name_length = HEADER.unpack(await reader.readexactly(HEADER.size))
+                body = await reader.readexactly(length - (HEADER.size - 4))
+                channel, data = body[:name_length].decode(), body[name_length:]
+                if kind == REPLY or kind == UNREACHABLE:
+                    future = self._calls.get(call_id)
+                    if future is not None and not future.done():
+                        if kind == REPLY:
+                            future.set_result(data)
+                        else:
+                            future.set_exception(WorkerUnreachable(f"worker {peer} is gone"))
+                elif kind == CALL:
+                    asyncio.create_task(self._reply(peer, call_id, channel, data))
+                else:
+                    handler = self._handlers.get(channel)
+                    if handler is not None:
+                        try:
+                            await handler(peer, data)
+                        except Exception:
+                            log.exception("cluster message on %r failed", channel)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            log.warning("worker %d lost its supervisor; stopping", self.worker)
+            if self._on_lost is not None:
+                self._on_lost()
+
+    async def _reply(self, source: int, call_id: int, channel: str, data: bytes) -> None:
+        try:
+            answer = await self._answer(source, channel, data)
+        except Exception:
+            log.exception("cluster call on %r failed", channel)
+            self._write(UNREACHABLE, source, call_id, channel, b"")
+            return
+        self._write(REPLY, source, call_id, channel, answer)

@@ -1,0 +1,300 @@
+"""``pbk serve --workers N``: one supervisor, N forked worker processes, every core used.
+
+The supervisor imports the plugins and builds the app (so the workers share those pages
+copy-on-write and start in milliseconds), binds the listening sockets, then forks the workers:
+worker 1 first, alone, so that the migrations run once, and the others when it serves. It never
+opens the database and runs no threads, so forking again to replace a worker that died is safe.
+
+Each worker gets its own ``SO_REUSEPORT`` socket on the same address, so the kernel spreads
+connections across the workers evenly; the sockets stay open in the supervisor, so connections
+that arrive while a worker is being replaced wait in its backlog instead of being refused. Where
+``SO_REUSEPORT`` is missing, the workers share one socket.
+
+The supervisor also relays the workers' link frames (see ``pbk.cluster``): broadcasts to every
+other worker, calls and replies to one. SIGINT/SIGTERM stop every worker gracefully; the
+supervisor exits once they have.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import logging
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from .cluster import BROADCAST, CALL, HEADER, MAX_WORKERS, READY, UNREACHABLE, frame, shared_epochs
+from .config import parse_address
+
+log = logging.getLogger("pbk.workers")
+
+PEER = struct.Struct("!H")
+PEER_OFFSET = 5  # after the length and the kind
+#: A worker that stops reading its link (stuck) is replaced rather than buffered for forever.
+MAX_PENDING_BYTES = 64 << 20
+#: More restarts than this within RESTART_WINDOW seconds: something is wrong; stop everything.
+MAX_RESTARTS = 5
+RESTART_WINDOW = 30.0
+BACKLOG = 2048
+
+
+@dataclass
+class Worker:
+    slot: int
+    pid: int
+    link: socket.socket
+    started: float = field(default_factory=time.monotonic)
+    ready: bool = False
+    inbox: bytearray = field(default_factory=bytearray)
+    outbox: bytearray = field(default_factory=bytearray)
+
+
+def listening_sockets(address: str, count: int) -> list[socket.socket]:
+    """``count`` sockets on ``address`` sharing the port through SO_REUSEPORT, or one shared
+    socket where the platform lacks it."""
+    host, port = parse_address(address)
+    family, kind, proto, _, sockaddr = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            reuse_port = getattr(socket, "SO_REUSEPORT", None)
+            if reuse_port is None:
+                sock.bind(sockaddr)
+                sock.listen(BACKLOG)
+                return [sock] * count
+            sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
+            sock.bind(sockaddr)
+            sock.listen(BACKLOG)
+            sockaddr = sock.getsockname()  # port 0: every worker on the port the first one got
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(exc.errno, f"cannot listen on {address}: the address is already in use") from exc
+        raise
+    return sockets
+
+
+class Supervisor:
+    """Forks, relays for and replaces the workers; ``run()`` returns the exit code."""
+
+    def __init__(self, app: Any, count: int, run_worker: Callable[[Any, socket.socket], bool]) -> None:
+        if not 1 < count <= MAX_WORKERS:
+            raise ValueError(f"--workers must be between 1 and {MAX_WORKERS}")
+        self.app = app
+        self.count = count
+        self.run_worker = run_worker
+        self.workers: dict[int, Worker] = {}  # by slot
+        self.restarts: list[float] = []
+        self.stopping = False
+        self.failed = False
+        self.serving = False  # the first worker answered: the others have been started
+
+    def run(self) -> int:
+        self.sockets = listening_sockets(self.app.config.http, self.count)
+        self.epochs = shared_epochs()
+        self.selector = selectors.DefaultSelector()
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        gc.freeze()  # the imported modules stay shared with the workers instead of being copied
+        try:
+            self._spawn(0)
+            deadline = None
+            while self.workers:
+                for key, events in self.selector.select(0.2):
+                    worker = key.data
+                    if events & selectors.EVENT_READ:
+                        self._receive(worker)
+                    if events & selectors.EVENT_WRITE and worker.slot in self.workers:
+                        self._flush(worker)
+                self._reap()
+                if self.stopping and deadline is None:
+                    deadline = time.monotonic() + self._grace()
+                    self._signal_all(signal.SIGTERM)
+                elif deadline is not None and time.monotonic() > deadline:
+                    self._signal_all(signal.SIGKILL)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            for sock in set(self.sockets):
+                sock.close()
+            self.selector.close()
+        return 1 if self.failed else 0
+
+    def _grace(self) -> float:
+        from .server import GRACEFUL_SHUTDOWN_SECONDS
+
+        return GRACEFUL_SHUTDOWN_SECONDS + 5.0
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        self.stopping = True
+
+    def _signal_all(self, sig: int) -> None:
+        for worker in self.workers.values():
+            try:
+                os.kill(worker.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    # ------------------------------------------------------------------ processes
+
+    def _spawn(self, slot: int) -> None:
+        ours, theirs = socket.socketpair()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            ours.close()
+            os._exit(self._become_worker(slot, theirs))
+        theirs.close()
+        ours.setblocking(False)
+        worker = Worker(slot, pid, ours)
+        self.workers[slot] = worker
+        self.selector.register(ours, selectors.EVENT_READ, worker)
+
+    def _become_worker(self, slot: int, link: socket.socket) -> int:
+        code = 1
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
+            self.selector.close()
+            for other in self.workers.values():
+                other.link.close()
+            for sock in set(self.sockets) - {self.sockets[slot]}:
+                sock.close()
+            self.app.cluster.join(slot, self.count, link, self.epochs)
+            code = 0 if self.run_worker(self.app, self.sockets[slot]) else 1
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return code
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            worker = next((w for w in self.workers.values() if w.pid == pid), None)
+            if worker is None:
+                continue
+            self._drop(worker)
+            if self.stopping:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if not self.serving:
+                # The first worker could not start (migrations, settings, plugins): it said why.
+                self.failed = self.stopping = True
+                continue
+            now = time.monotonic()
+            self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW] + [now]
+            if len(self.restarts) > MAX_RESTARTS:
+                log.error("workers keep exiting (%d restarts in %ds); stopping", len(self.restarts), RESTART_WINDOW)
+                self.failed = self.stopping = True
+                continue
+            log.warning("worker %d (pid %d) exited with %s; starting another", worker.slot + 1, pid, code)
+            self._spawn(worker.slot)
+
+    def _drop(self, worker: Worker) -> None:
+        if self.workers.get(worker.slot) is worker:
+            del self.workers[worker.slot]
+        try:
+            self.selector.unregister(worker.link)
+        except (KeyError, ValueError):
+            pass
+        worker.link.close()
+
+    # ------------------------------------------------------------------ the relay
+
+    def _receive(self, worker: Worker) -> None:
+        try:
+            data = worker.link.recv(1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.selector.unregister(worker.link)  # it is exiting; _reap() cleans up
+            return
+        worker.inbox += data
+        while len(worker.inbox) >= 4:
+            (length,) = struct.unpack_from("!I", worker.inbox)
+            if len(worker.inbox) < 4 + length:
+                break
+            message = bytearray(worker.inbox[: 4 + length])
+            del worker.inbox[: 4 + length]
+            self._route(worker, message)
+
+    def _route(self, source: Worker, message: bytearray) -> None:
+        kind = message[4]
+        if kind == READY:
+            self._ready(source)
+            return
+        (destination,) = PEER.unpack_from(message, PEER_OFFSET)
+        PEER.pack_into(message, PEER_OFFSET, source.slot)
+        if kind == BROADCAST:
+            for worker in list(self.workers.values()):
+                if worker is not source:
+                    self._send(worker, message)
+            return
+        target = self.workers.get(destination)
+        if target is not None:
+            self._send(target, message)
+        elif kind == CALL:
+            _, _, _, call_id, _ = HEADER.unpack_from(message)
+            self._send(source, frame(UNREACHABLE, destination, call_id, "", b""))
+
+    def _ready(self, worker: Worker) -> None:
+        worker.ready = True
+        if not self.serving and not self.stopping:
+            self.serving = True
+            base = f"http://{self.app.config.http}"
+            click.echo(f"Server started at {base} ({self.count} workers)\n└─ REST API:  {base}/api/")
+            for slot in range(1, self.count):
+                self._spawn(slot)
+
+    def _send(self, worker: Worker, message: bytes | bytearray) -> None:
+        if len(worker.outbox) + len(message) > MAX_PENDING_BYTES:
+            log.error("worker %d stopped reading its link; replacing it", worker.slot + 1)
+            os.kill(worker.pid, signal.SIGKILL)
+            return
+        was_empty = not worker.outbox
+        worker.outbox += message
+        if was_empty:
+            self._flush(worker)
+
+    def _flush(self, worker: Worker) -> None:
+        try:
+            sent = worker.link.send(worker.outbox)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            worker.outbox.clear()  # it is gone; _reap() cleans up
+            sent = 0
+        del worker.outbox[:sent]
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if worker.outbox else 0)
+        try:
+            self.selector.modify(worker.link, events, worker)
+        except (KeyError, ValueError):
+            pass
