@@ -12,12 +12,51 @@ from collections.abc import Iterator
 
 import click
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from pbk_sdk.events import SERVE, ServeEvent
 
 from .app import App
 from .config import parse_address
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
+
+
+class _CoalescingTransport:
+    """A transport that sends what was written during one event-loop turn as one write.
+
+    uvicorn writes a response's head and its body separately; each write is a syscall made
+    with the GIL held and, with TCP_NODELAY, a TCP segment of its own. Joined, a small response
+    costs one of each. Everything else goes to the real transport.
+    """
+
+    __slots__ = ("_transport", "_loop", "_pending")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending and not self._transport.is_closing():
+            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._transport, name)
+
+
+class _HttpProtocol(HttpToolsProtocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
 
 
 class _Server(uvicorn.Server):
@@ -81,6 +120,7 @@ def run(app: App, sock: socket.socket | None = None) -> bool:
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         server_header=False,
+        http=_HttpProtocol,
     )
     server = _Server(config, app, worker=sock is not None)
 

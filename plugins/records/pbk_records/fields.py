@@ -1679,7 +1679,11 @@ def _reject_constant(name: str) -> Any:
 
 
 def _strict_json_loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
+    try:
+        return orjson.loads(text)  # as strict, several times faster; rejects a few more inputs
+    except orjson.JSONDecodeError:
+        # e.g. integers beyond 64 bits or lone surrogates, which Go's decoder takes
+        return json.loads(text, parse_constant=_reject_constant)
 
 
 def _dump_json(value: Any) -> str:
