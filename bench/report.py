@@ -114,11 +114,13 @@ def markdown(result: dict) -> str:
             f"| {_num(pb.get('p50_ms'), 2)} / {_num(pb.get('p99_ms'), 2)} "
             f"| {_num(ratio.get('p99'), 2)}× | {_num(pbk.get('rss_mib'))} | {_num(pb.get('rss_mib'))} "
             f"| {_pct(pbk)} / {_pct(pb)} | {_verdict(scenario)} |")
-    if "idle_rss" in scenarios:
-        scenario = scenarios["idle_rss"]
+    for idle, label in (("idle_rss", "RSS, summed over processes"), ("idle_pss", "PSS, summed over processes")):
+        if idle not in scenarios:
+            continue
+        scenario = scenarios[idle]
         pbk = scenario["servers"].get("pbk", {})
         pb = scenario["servers"].get("pocketbase", {})
-        lines.append(f"| `idle_rss` (after seeding) | | | {_num(scenario.get('ratio', {}).get('rss'), 2)}× | | | "
+        lines.append(f"| `{idle}` (after seeding; {label}) | | | {_num(scenario.get('ratio', {}).get('rss'), 2)}× | | | "
                      f"| {_num(pbk.get('rss_mib'))} | {_num(pb.get('rss_mib'))} | | {_verdict(scenario)} |")
     if "startup" in scenarios:
         scenario = scenarios["startup"]

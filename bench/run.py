@@ -191,14 +191,18 @@ def main(argv: list[str] | None = None) -> int:
             seeded[name] = asyncio.run(seed(running[name].url, posts=args.posts, users=args.users))
             log(f"{name}: seeded in {time.perf_counter() - begin:.1f} s")
         time.sleep(1.0)  # let both settle before the idle sample
-        idle = {}
+        idle: dict[str, float] = {}
+        idle_pss: dict[str, float] = {}
         for name, server_process in running.items():
-            samples = []
+            samples, pss_samples = [], []
             for _ in range(3):
                 samples.append(server_process.rss_kib())
+                pss_samples.append(server_process.pss_kib())
                 time.sleep(0.3)
             idle[name] = statistics.median(samples)
+            idle_pss[name] = statistics.median(pss_samples)
         result["scenarios"]["idle_rss"] = {"servers": {n: {"rss_mib": v / 1024} for n, v in idle.items()}}
+        result["scenarios"]["idle_pss"] = {"servers": {n: {"rss_mib": v / 1024} for n, v in idle_pss.items()}}
 
         data_db = running[names[0]].data_dir / "data.db"
         ids = seeded[names[0]].post_ids[:: max(1, len(seeded[names[0]].post_ids) // 200)][:200]

@@ -56,6 +56,16 @@ def pocketbase_binary() -> str | None:
 
 def rss_kib(pid: int) -> int:
     """VmRSS of ``pid`` and all its descendants, in KiB (0 once it is gone)."""
+    return _tree_sum(pid, f"/proc/{{pid}}/status", "VmRSS:")
+
+
+def pss_kib(pid: int) -> int:
+    """PSS of ``pid`` and all its descendants, in KiB: each page shared between processes
+    counts once in the sum (split between them), where RSS counts it in every process."""
+    return _tree_sum(pid, f"/proc/{{pid}}/smaps_rollup", "Pss:")
+
+
+def _tree_sum(pid: int, path: str, label: str) -> int:
     total = 0
     pending = [pid]
     seen: set[int] = set()
@@ -65,9 +75,9 @@ def rss_kib(pid: int) -> int:
             continue
         seen.add(current)
         try:
-            with open(f"/proc/{current}/status") as status:
+            with open(path.format(pid=current)) as status:
                 for line in status:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(label):
                         total += int(line.split()[1])
                         break
             for task in os.listdir(f"/proc/{current}/task"):
@@ -160,6 +170,9 @@ class Running:
 
     def rss_kib(self) -> int:
         return rss_kib(self.process.pid)
+
+    def pss_kib(self) -> int:
+        return pss_kib(self.process.pid)
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = {"view", "list_filter_sort", "list_expand_owner", "create_c8", "create_c32",
-             "auth_password", "idle_rss", "startup"}
+             "auth_password", "idle_rss", "idle_pss", "startup"}
 
 
 def test_bench_quick_smoke_against_pbk(tmp_path):
@@ -29,12 +29,14 @@ def test_bench_quick_smoke_against_pbk(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(out.read_text())
     assert set(result["scenarios"]) == SCENARIOS
-    for name in SCENARIOS - {"idle_rss", "startup"}:
+    for name in SCENARIOS - {"idle_rss", "idle_pss", "startup"}:
         pbk = result["scenarios"][name]["servers"]["pbk"]
         assert pbk["throughput"] > 0, name
         assert pbk["rss_mib"] > 0, name
         assert pbk["p99_ms"] >= pbk["p50_ms"] > 0, name
-    assert result["scenarios"]["idle_rss"]["servers"]["pbk"]["rss_mib"] > 0
+    idle_rss = result["scenarios"]["idle_rss"]["servers"]["pbk"]["rss_mib"]
+    idle_pss = result["scenarios"]["idle_pss"]["servers"]["pbk"]["rss_mib"]
+    assert 0 < idle_pss <= idle_rss
     assert result["scenarios"]["startup"]["servers"]["pbk"]["seconds"] > 0
     assert result["ceiling"]["throughput"] > 0
     assert "| `view` |" in done.stdout  # the markdown table was rendered

@@ -655,3 +655,55 @@ async def test_a_cancellation_during_commit_still_reports_the_commit(tmp_path):
         assert ran == ["after_commit"]
     finally:
         await db.close()
+
+
+async def test_an_inline_write_runs_on_the_loop_and_commits_like_any_write(db: Database):
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+
+    def insert(conn: apsw.Connection) -> None:
+        seen.append(threading.get_ident())
+        conn.execute("INSERT INTO t VALUES (1)")
+
+    committed: list[bool] = []
+
+    async def on_commit() -> None:
+        committed.append(True)
+
+    await db.write(insert, inline=True, on_commit=on_commit)
+    assert seen == [loop_thread] and committed == [True]
+    assert await db.read(rows) == [1]
+
+    def failing(conn: apsw.Connection) -> None:
+        conn.execute("INSERT INTO t VALUES (2)")
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        await db.write(failing, inline=True)
+    assert await db.read(rows) == [1]
+
+
+async def test_an_inline_write_waits_on_the_writer_thread_while_another_process_holds_the_lock(
+    db: Database,
+):
+    """Another connection (as another worker process would) holds the write lock: the inline
+    write must not block the event loop; it waits on the writer thread and then commits."""
+    other = apsw.Connection(str(db.path))
+    other.execute("BEGIN IMMEDIATE; INSERT INTO t VALUES (7)")
+    threads: list[int] = []
+
+    def insert(conn: apsw.Connection) -> None:
+        threads.append(threading.get_ident())
+        conn.execute("INSERT INTO t VALUES (8)")
+
+    write = asyncio.create_task(db.write(insert, inline=True))
+    ticks = 0
+    while ticks < 20:  # the loop keeps turning while the write waits
+        await asyncio.sleep(0.005)
+        ticks += 1
+    assert not write.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(write, 5)
+    assert threads and threads[0] != threading.get_ident()
+    assert await db.read(rows) == [7, 8]

@@ -158,8 +158,8 @@ def cli(**_: Any) -> None:
               help="TCP address to listen on.")
 @click.option("--origins", envvar="PBK_ORIGINS", default="*", show_default=True,
               help="Comma-separated CORS origins.")
-@click.option("--workers", envvar="PBK_WORKERS", default="1", show_default=True,
-              help="Worker processes serving the data dir, or 'auto' for one per CPU core.")
+@click.option("--workers", envvar="PBK_WORKERS", default="auto", show_default=True,
+              help="Worker processes serving the data dir ('auto': one per usable CPU core).")
 @click.pass_context
 def serve(ctx: click.Context, http: str, origins: str, workers: str) -> None:
     """Start the web server."""

@@ -47,7 +47,7 @@ def open_connection(path: Path, *, writer: bool, trace_sql: bool = False) -> aps
     """Open ``path`` with pbk's pragmas (WAL, foreign keys, NORMAL sync, no DQS)."""
     conn = apsw.Connection(str(path))
     # NOTE: busy handler first, so a second process switching to WAL waits instead of failing.
-    conn.set_busy_handler(_BusyWait())
+    conn.set_busy_handler(_busy_wait)
     # apsw.bestpractice's connection_wal, _enable_foreign_keys, _dqs and _recursive_triggers,
     # inlined: importing apsw.bestpractice pulls in apsw.ext, tens of ms of every start-up.
     try:
@@ -70,24 +70,24 @@ def open_connection(path: Path, *, writer: bool, trace_sql: bool = False) -> aps
     return conn
 
 
-class _BusyWait:
-    """Retry a locked database every 50 µs, then less often (up to every 2 ms), for at most
+def _busy_wait(attempts: int) -> bool:
+    """Retry a locked database every 50 µs, then less often (up to every 2 ms), for about
     ``BUSY_TIMEOUT_MS``. SQLite's own busy timeout sleeps 1, 2, 5, 10 ms ... while another
     worker process's write transaction usually ends within a fraction of a millisecond."""
+    if attempts >= BUSY_ATTEMPTS:
+        return False
+    time.sleep(_busy_delay(attempts))
+    return True
 
-    __slots__ = ("deadline",)
 
-    def __init__(self) -> None:
-        self.deadline = 0.0
+def _busy_delay(attempts: int) -> float:
+    return min(0.00005 * (attempts + 1), 0.002)
 
-    def __call__(self, attempts: int) -> bool:
-        now = time.monotonic()
-        if attempts == 0:
-            self.deadline = now + BUSY_TIMEOUT_MS / 1000
-        elif now > self.deadline:
-            return False
-        time.sleep(min(0.00005 * (attempts + 1), 0.002))
-        return True
+
+#: Attempts that add up to BUSY_TIMEOUT_MS of sleeping.
+BUSY_ATTEMPTS = next(
+    n for n in itertools.count() if sum(_busy_delay(i) for i in range(n)) >= BUSY_TIMEOUT_MS / 1000
+)
 
 
 def _rollback_if_open(conn: apsw.Connection) -> None:
@@ -332,10 +332,15 @@ class Database:
         fn: Callable[..., T],
         *args: Any,
         on_commit: Callable[[], Awaitable[None]] | None = None,
+        inline: bool = False,
     ) -> T:
         """Run ``fn(conn, *args)`` on the writer in a transaction of its own (or a savepoint of
         the current one), in one hop. ``on_commit`` runs after the commit that makes it durable
-        (the enclosing transaction's, when there is one), as ``after_commit`` would."""
+        (the enclosing transaction's, when there is one), as ``after_commit`` would.
+
+        ``inline``: ``fn`` is short (a few statements by key), so, outside a transaction, run it
+        with the writer's connection right here on the event loop thread, skipping the hop,
+        unless another process holds the write lock (then it waits on the writer thread)."""
         while (parent := self._active_transaction()) is not None:
             async with parent.children:  # sibling savepoints take turns (see transaction())
                 if parent.active:
@@ -370,8 +375,10 @@ class Database:
             token = self._current.set(tx)
             committed = False
             try:
-                hop = _Hop()
-                result = await self._on_writer(_whole_transaction, fn, args, hop, hop=hop)
+                done, result = self._write_inline(fn, args) if inline else (False, None)
+                if not done:
+                    hop = _Hop()
+                    result = await self._on_writer(_whole_transaction, fn, args, hop, hop=hop)
                 committed = True
             except _CancelledAfterSuccess as cancelled:
                 # The work committed before the cancellation arrived: say so to the callbacks.
@@ -394,6 +401,29 @@ class Database:
             tx.callbacks.append(on_commit)
         await _run_callbacks(tx.callbacks, "after-commit")
         return result
+
+    def _write_inline(self, fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[bool, T | None]:
+        """BEGIN, ``fn``, COMMIT on this thread; ``(False, None)`` if the lock is taken.
+
+        The caller holds ``_write_lock``, so the writer thread is idle and its connection free.
+        """
+        conn = self._writer_conn
+        if conn is None or self._closed:
+            return False, None
+        conn.set_busy_timeout(0)  # never wait on the event loop thread
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except apsw.BusyError:
+            return False, None
+        finally:
+            conn.set_busy_handler(_busy_wait)
+        try:
+            result = fn(conn, *args)
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback_if_open(conn)
+            raise
+        return True, result
 
     async def _in_transaction(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn`` on the writer inside the current transaction (BEGIN sent first if needed)."""

@@ -270,7 +270,7 @@ class Supervisor:
         if not self.serving and not self.stopping:
             self.serving = True
             base = f"http://{self.app.config.http}"
-            click.echo(f"Server started at {base} ({self.count} workers)\n└─ REST API:  {base}/api/")
+            click.echo(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Workers:   {self.count} processes")
             for slot in range(1, self.count):
                 self._spawn(slot)
 

@@ -286,7 +286,7 @@ def to_unique_string_slice(value: Any) -> list[str]:
         result = [value]
         if "[" in value:
             try:
-                decoded = _strict_json_loads(value)
+                decoded = _json_array_loads(value)
             except ValueError:
                 decoded = None
             else:
@@ -1679,11 +1679,16 @@ def _reject_constant(name: str) -> Any:
 
 
 def _strict_json_loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _json_array_loads(text: str) -> Any:
+    """``_strict_json_loads`` for a string slice, several times faster: orjson differs only
+    on numbers (big integers become floats), which a string slice rejects either way."""
     try:
-        return orjson.loads(text)  # as strict, several times faster; rejects a few more inputs
-    except orjson.JSONDecodeError:
-        # e.g. integers beyond 64 bits or lone surrogates, which Go's decoder takes
-        return json.loads(text, parse_constant=_reject_constant)
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # e.g. lone surrogates, which Go's decoder takes
+        return _strict_json_loads(text)
 
 
 def _dump_json(value: Any) -> str:

@@ -628,6 +628,7 @@ class Records:
             await self.db.write(
                 self._create_in_one, event, rule,
                 on_commit=lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event),
+                inline=True,
             )
             return event.record
         async with self.db.transaction():
