@@ -143,9 +143,17 @@ class Cluster:
             if not self.stale():
                 return
             assert self._epochs is not None
-            self._seen = self._epochs[: len(self._seen)]
+            snapshot = self._epochs[: len(self._seen)]
+            failed = False
             for reload in self._reloaders:
-                await reload()
+                try:
+                    await reload()
+                except Exception:
+                    log.exception("reloading after another worker's change failed; retrying later")
+                    failed = True
+            if not failed:
+                # Only now: a request that checks stale() meanwhile must wait for this reload.
+                self._seen = snapshot
 
     # ------------------------------------------------------------------ messages
 

@@ -84,10 +84,16 @@ def _busy_delay(attempts: int) -> float:
     return min(0.00005 * (attempts + 1), 0.002)
 
 
+def _attempts_within(seconds: float) -> int:
+    slept = attempts = 0
+    while slept < seconds:
+        slept += _busy_delay(attempts)
+        attempts += 1
+    return attempts
+
+
 #: Attempts that add up to BUSY_TIMEOUT_MS of sleeping.
-BUSY_ATTEMPTS = next(
-    n for n in itertools.count() if sum(_busy_delay(i) for i in range(n)) >= BUSY_TIMEOUT_MS / 1000
-)
+BUSY_ATTEMPTS = _attempts_within(BUSY_TIMEOUT_MS / 1000)
 
 
 def _rollback_if_open(conn: apsw.Connection) -> None:

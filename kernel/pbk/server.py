@@ -1,4 +1,4 @@
-"""``pbk serve``: the app under uvicorn, started before the socket opens; with ``--workers``
+"""``pbk serve``: the app under uvicorn, started before it accepts connections; with ``--workers``
 several such processes under a supervisor (``pbk.workers``)."""
 
 from __future__ import annotations
@@ -99,17 +99,18 @@ class _Server(uvicorn.Server):
 
 def serve(app: App, workers: int = 1) -> None:
     """Serve ``app`` until SIGINT/SIGTERM, then stop it gracefully; exit 1 if it cannot start."""
-    if workers > 1:
-        from .workers import Supervisor
+    from .workers import Supervisor, listening_sockets
 
+    if workers > 1:
         sys.exit(Supervisor(app, workers, run).run())
-    if not run(app):
+    [sock] = listening_sockets(app.config.http, 1)
+    if not run(app, sock):
         sys.exit(1)
 
 
-def run(app: App, sock: socket.socket | None = None) -> bool:
-    """Start ``app`` and serve it (on ``sock``, a worker's, or on its ``--http`` address);
-    False if the server never started."""
+def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:
+    """Start ``app`` and serve it on ``sock`` (as one of several workers, or alone); False if
+    the server never started."""
     host, port = parse_address(app.config.http)
     config = uvicorn.Config(
         app.asgi,
@@ -122,7 +123,7 @@ def run(app: App, sock: socket.socket | None = None) -> bool:
         server_header=False,
         http=_HttpProtocol,
     )
-    server = _Server(config, app, worker=sock is not None)
+    server = _Server(config, app, worker=worker)
 
     def supervisor_lost() -> None:
         server.should_exit = True
@@ -133,7 +134,7 @@ def run(app: App, sock: socket.socket | None = None) -> bool:
             await app.start()
             try:
                 await app.events.trigger(SERVE, ServeEvent(app=app, address=app.config.http))
-                await server.serve(sockets=None if sock is None else [sock])
+                await server.serve(sockets=[sock])
             finally:
                 await app.stop()
         finally:

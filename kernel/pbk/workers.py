@@ -54,39 +54,49 @@ class Worker:
     slot: int
     pid: int
     link: socket.socket
-    started: float = field(default_factory=time.monotonic)
     ready: bool = False
     inbox: bytearray = field(default_factory=bytearray)
     outbox: bytearray = field(default_factory=bytearray)
 
 
 def listening_sockets(address: str, count: int) -> list[socket.socket]:
-    """``count`` sockets on ``address`` sharing the port through SO_REUSEPORT, or one shared
-    socket where the platform lacks it."""
+    """``count`` listening sockets on ``address``: with several, one each, sharing the port
+    through SO_REUSEPORT (one shared socket where the platform lacks it).
+
+    The address is bound without SO_REUSEPORT first, so that a server already listening there,
+    another pbk's workers included, is an error rather than a silent split of its connections.
+    """
     host, port = parse_address(address)
     family, kind, proto, _, sockaddr = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
+    reuse_port = getattr(socket, "SO_REUSEPORT", None) if count > 1 else None
     sockets: list[socket.socket] = []
+
+    def bind(sharing: bool) -> socket.socket:
+        sock = socket.socket(family, kind, proto)
+        sockets.append(sock)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if sharing:
+            sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)  # type: ignore[arg-type]
+        sock.bind(sockaddr)
+        return sock
+
     try:
+        probe = bind(sharing=False)
+        if reuse_port is None:
+            probe.listen(BACKLOG)
+            return [probe] * count
+        sockaddr = probe.getsockname()  # port 0: every worker on the port the probe got
+        probe.close()
+        sockets.clear()
         for _ in range(count):
-            sock = socket.socket(family, kind, proto)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            reuse_port = getattr(socket, "SO_REUSEPORT", None)
-            if reuse_port is None:
-                sock.bind(sockaddr)
-                sock.listen(BACKLOG)
-                return [sock] * count
-            sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
-            sock.bind(sockaddr)
-            sock.listen(BACKLOG)
-            sockaddr = sock.getsockname()  # port 0: every worker on the port the first one got
+            bind(sharing=True).listen(BACKLOG)
     except OSError as exc:
         for sock in sockets:
             sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise OSError(exc.errno, f"cannot listen on {address}: the address is already in use") from exc
+            raise OSError(f"cannot listen on {address}: the address is already in use") from exc
         raise
     return sockets
 
@@ -94,7 +104,7 @@ def listening_sockets(address: str, count: int) -> list[socket.socket]:
 class Supervisor:
     """Forks, relays for and replaces the workers; ``run()`` returns the exit code."""
 
-    def __init__(self, app: Any, count: int, run_worker: Callable[[Any, socket.socket], bool]) -> None:
+    def __init__(self, app: Any, count: int, run_worker: Callable[..., bool]) -> None:
         if not 1 < count <= MAX_WORKERS:
             raise ValueError(f"--workers must be between 1 and {MAX_WORKERS}")
         self.app = app
@@ -178,7 +188,7 @@ class Supervisor:
             for sock in set(self.sockets) - {self.sockets[slot]}:
                 sock.close()
             self.app.cluster.join(slot, self.count, link, self.epochs)
-            code = 0 if self.run_worker(self.app, self.sockets[slot]) else 1
+            code = 0 if self.run_worker(self.app, self.sockets[slot], worker=True) else 1
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:
@@ -213,7 +223,7 @@ class Supervisor:
                 log.error("workers keep exiting (%d restarts in %ds); stopping", len(self.restarts), RESTART_WINDOW)
                 self.failed = self.stopping = True
                 continue
-            log.warning("worker %d (pid %d) exited with %s; starting another", worker.slot + 1, pid, code)
+            log.warning("worker %d (pid %d) exited with %s; starting another", worker.slot, pid, code)
             self._spawn(worker.slot)
 
     def _drop(self, worker: Worker) -> None:
@@ -276,7 +286,7 @@ class Supervisor:
 
     def _send(self, worker: Worker, message: bytes | bytearray) -> None:
         if len(worker.outbox) + len(message) > MAX_PENDING_BYTES:
-            log.error("worker %d stopped reading its link; replacing it", worker.slot + 1)
+            log.error("worker %d stopped reading its link; replacing it", worker.slot)
             os.kill(worker.pid, signal.SIGKILL)
             return
         was_empty = not worker.outbox
