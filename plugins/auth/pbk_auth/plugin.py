@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-import bcrypt
 import click
 from pbk_sdk import PluginInfo, Route, hookimpl
 from pbk_sdk.auth import DEFAULT_PASSWORD_HASHER, SUPERUSERS, RequestAuth, request_auth
@@ -27,6 +26,7 @@ from .common import (
     read_form,
     store,
 )
+from .hashing import BcryptHasher
 
 PLUGIN = PluginInfo(name="auth", requires=("records",), description="Tokens, every sign-in flow, superusers.")
 
@@ -34,22 +34,6 @@ INSTALLER_EMAIL = "__pbinstaller@example.com"
 INSTALLER_TOKEN_SECONDS = 1800
 #: ``settings.authBackend``: which ``auth_backend`` service checks passwords, and where.
 AUTH_BACKEND_DEFAULTS: dict[str, Any] = {"name": "", "collections": [], "createMissing": True}
-
-BCRYPT_COST = 10
-
-
-class BcryptHasher:
-    """PocketBase's password hashes: bcrypt, cost 10, so migrated users keep their passwords."""
-
-    def hash(self, password: str) -> str:
-        return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
-
-    def verify(self, password: str, hashed: str) -> bool:
-        try:
-            return bcrypt.checkpw(password.encode(), hashed.encode())
-        except ValueError:  # not a bcrypt hash
-            return False
-
 
 class AuthMiddleware:
     """Sets ``req.context.auth`` from a valid auth token; anything else makes a guest."""
