@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import functools
 import secrets
 import string
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +135,24 @@ def random_id(length: int = 15) -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
 
 
+class _Plan:
+    """Per collection field list: the bound ``from_db`` of each field, and which fields an
+    output may show (``(name, hidden, is_email)``; an auth collection's password and
+    ``tokenKey`` never)."""
+
+    __slots__ = ("fields", "readers", "shown")
+
+    def __init__(self, collection: Collection, field_types: Mapping[str, Any]) -> None:
+        self.fields = collection.fields
+        self.readers = [(f.name, functools.partial(field_types[f.type].from_db, f.data)) for f in self.fields]
+        is_auth = collection.is_auth
+        self.shown = [
+            (f.name, f.hidden, is_auth and f.name == "email")
+            for f in self.fields
+            if not (is_auth and (f.type == "password" or f.name == "tokenKey"))
+        ]
+
+
 class Records:
     """The records service the HTTP resources, batch and other plugins use."""
 
@@ -142,16 +162,21 @@ class Records:
         self.events = app.events
         self.registry = registry
         self.field_types = field_types
+        self._plans: weakref.WeakKeyDictionary[Collection, _Plan] = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ values
 
+    def _plan(self, collection: Collection) -> _Plan:
+        """How to read and show ``collection``'s fields, worked out once per field list."""
+        plan = self._plans.get(collection)
+        if plan is None or plan.fields is not collection.fields:
+            plan = _Plan(collection, self.field_types)
+            self._plans[collection] = plan
+        return plan
+
     def values_from_row(self, collection: Collection, row: Mapping[str, Any]) -> dict[str, Any]:
         """API values of a stored row, every field included."""
-        out = {}
-        for f in collection.fields:
-            if f.name in row:
-                out[f.name] = self.field_types[f.type].from_db(f.data, row[f.name])
-        return out
+        return {name: from_db(row[name]) for name, from_db in self._plan(collection).readers if name in row}
 
     def output(
         self,
@@ -163,21 +188,18 @@ class Records:
     ) -> dict[str, Any]:
         """The record as this requester may see it (hidden fields, email visibility)."""
         out: dict[str, Any] = {}
-        for f in collection.fields:
-            if f.name not in values:
+        superuser = ctx.superuser
+        for name, hidden, is_email in self._plan(collection).shown:
+            if name not in values or (hidden and not superuser):
                 continue
-            if f.hidden and not ctx.superuser:
-                continue
-            if collection.is_auth and (f.type == "password" or f.name == "tokenKey"):
-                continue
-            if collection.is_auth and f.name == "email" and not (
+            if is_email and not (
                 show_email
                 or values.get("emailVisibility")
-                or ctx.superuser
+                or superuser
                 or (ctx.auth is not None and ctx.auth.collection_id == collection.id and ctx.auth.id == values.get("id"))
             ):
                 continue
-            out[f.name] = values[f.name]
+            out[name] = values[name]
         out["collectionId"] = collection.id
         out["collectionName"] = collection.name
         return out
