@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import apsw
-import apsw.ext
 
 from .schema import Collection, Field
 
@@ -26,6 +25,8 @@ class NotOneStatement(ValueError):
 
 def execute_one(conn: apsw.Connection, sql: str) -> None:
     """Execute ``sql`` only if it is exactly one statement: APSW would run them all."""
+    import apsw.ext  # here: a schema change needs it, start-up does not (tens of ms, a few MB)
+
     remaining = apsw.ext.query_info(conn, sql).query_remaining
     if remaining and remaining.strip(" \t\r\n;"):
         raise NotOneStatement(sql)
