@@ -22,29 +22,36 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
 class _CoalescingTransport:
-    """A transport that sends what was written during one event-loop turn as one write.
+    """A transport that sends a response's head together with the first write after it.
 
     uvicorn writes a response's head and its body separately; each write is a syscall made
-    with the GIL held and, with TCP_NODELAY, a TCP segment of its own. Joined, a small response
-    costs one of each. Everything else goes to the real transport.
+    with the GIL held and, with TCP_NODELAY, a TCP segment of its own. Held back until the body
+    comes (or the loop turn ends, for a HEAD answer), a small response costs one of each. Other
+    writes, such as the events of a stream, go straight through; everything else goes to the
+    real transport.
     """
 
-    __slots__ = ("_transport", "_loop", "_pending")
+    __slots__ = ("_transport", "_loop", "_head")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
-        self._pending: list[bytes] = []
+        self._head: bytes | None = None
 
     def write(self, data: bytes) -> None:
-        if not self._pending:
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        elif data.startswith(b"HTTP/"):  # a status line: uvicorn's response head
+            self._head = data
             self._loop.call_soon(self._flush)
-        self._pending.append(data)
+            return
+        self._transport.write(data)
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, []
-        if pending and not self._transport.is_closing():
-            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+        if self._head is not None:
+            head, self._head = self._head, None
+            if not self._transport.is_closing():
+                self._transport.write(head)
 
     def close(self) -> None:
         self._flush()

@@ -19,7 +19,7 @@ from pbk_sdk.events import RecordEvent
 from pbk_sdk.interfaces import RealtimeMessage
 
 from .broker import MemoryBroker, WorkersBroker
-from .hub import RECORD_CHANGES, Client, Hub, Topic, sse_head
+from .hub import PING, RECORD_CHANGES, Client, Hub, Topic, sse_head
 
 PLUGIN = PluginInfo(name="realtime", requires=("records",), description="Server-Sent Events, rule-checked.")
 
@@ -57,6 +57,7 @@ class Realtime:
         self.app = app
         self.hub = Hub(app)
         self.broker: Any = None
+        self._keep_alive_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         name = os.environ.get("PBK_REALTIME_BROKER") or ("memory" if self.app.cluster.workers == 1 else "workers")
@@ -66,6 +67,20 @@ class Realtime:
         for event_name, action in ACTIONS.items():
             self.app.events.on(event_name, self._publisher(action))
         self.app.events.on(ev.TERMINATE, self._end_streams)
+        self._keep_alive_task = asyncio.create_task(self._keep_alive(), name="pbk-realtime-keep-alive")
+
+    async def _keep_alive(self) -> None:
+        """One timer for every stream (not one per stream and message): a ping to those without
+        a message for PING_SECONDS, the end of those without one for IDLE_SECONDS."""
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            now = time.monotonic()
+            for client in list(self.hub.clients.values()):
+                quiet = now - client.last_message
+                if quiet > IDLE_SECONDS:
+                    client.close()
+                elif quiet >= PING_SECONDS:
+                    client.ping()
 
     async def _end_streams(self, event: Any) -> None:
         """The server is shutting down: end every stream now (clients will reconnect)."""
@@ -75,6 +90,9 @@ class Realtime:
         await event.next()
 
     async def stop(self) -> None:
+        if self._keep_alive_task is not None:
+            self._keep_alive_task.cancel()
+            await asyncio.gather(self._keep_alive_task, return_exceptions=True)
         close = getattr(self.broker, "close", None)
         if close is not None:
             await close()
@@ -113,15 +131,12 @@ class Realtime:
         try:
             yield Raw(sse_head(client.id, "PB_CONNECT"), orjson.dumps({"clientId": client.id}))
             while True:
-                try:
-                    item = await asyncio.wait_for(client.queue.get(), PING_SECONDS)
-                except TimeoutError:
-                    if time.monotonic() - client.last_message > IDLE_SECONDS:
-                        return
-                    yield None  # falcon sends a ": ping" comment, and notices a closed connection
-                    continue
+                item = await client.queue.get()
                 if item is None:
                     return
+                if item is PING:
+                    yield None  # falcon sends a ": ping" comment, and notices a closed connection
+                    continue
                 head, payload = item
                 client.taken(payload)
                 client.last_message = time.monotonic()
