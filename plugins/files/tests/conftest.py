@@ -29,9 +29,9 @@ def pbk_plugins() -> list[str]:
 @pytest.fixture(autouse=True)
 def cheap_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     """Test passwords need no real bcrypt cost (the tests would spend most time hashing)."""
-    import pbk_auth.plugin
+    import pbk_auth.hashing
 
-    monkeypatch.setattr(pbk_auth.plugin, "BCRYPT_COST", 4)
+    monkeypatch.setattr(pbk_auth.hashing, "BCRYPT_COST", 4)
 
 
 @pytest.fixture(scope="session")
