@@ -142,6 +142,19 @@ def preflight(url: str, scenario: str, server: str, spec: loadgen.RequestSpec) -
                            f"{response.status_code}: {response.text[:300]}")
 
 
+def settle(running: list[Running], quiet_share: float = 0.1, limit: float = 20.0) -> float:
+    """Wait until every server is idle (together under ``quiet_share`` of a core over half a
+    second), so no server's leftover work (PocketBase writes its request log in the background
+    after a load) runs during the next one's measurement; returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = sum(r.cpu_seconds() for r in running)
+        time.sleep(0.5)
+        if sum(r.cpu_seconds() for r in running) - before < quiet_share * 0.5:
+            break
+    return time.monotonic() - started
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -229,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
             order = names if round_index % 2 == 0 else list(reversed(names))
             for scenario in scenarios:
                 for name in order:
+                    waited = settle(list(running.values()))
+                    if waited > 1.0:
+                        log(f"waited {waited:.1f} s for the servers to go idle")
                     with RssSampler(running[name]) as sampler:
                         load = run_load(running[name].url, specs[scenario.name, name],
                                         connections=scenario.connections, seconds=args.duration,

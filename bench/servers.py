@@ -56,36 +56,55 @@ def pocketbase_binary() -> str | None:
 
 def rss_kib(pid: int) -> int:
     """VmRSS of ``pid`` and all its descendants, in KiB (0 once it is gone)."""
-    return _tree_sum(pid, f"/proc/{{pid}}/status", "VmRSS:")
+    return sum(_field(p, "status", "VmRSS:") for p in _tree(pid))
 
 
 def pss_kib(pid: int) -> int:
     """PSS of ``pid`` and all its descendants, in KiB: each page shared between processes
     counts once in the sum (split between them), where RSS counts it in every process."""
-    return _tree_sum(pid, f"/proc/{{pid}}/smaps_rollup", "Pss:")
+    return sum(_field(p, "smaps_rollup", "Pss:") for p in _tree(pid))
 
 
-def _tree_sum(pid: int, path: str, label: str) -> int:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by ``pid`` and all its descendants."""
     total = 0
+    for current in _tree(pid):
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _field(pid: int, name: str, label: str) -> int:
+    try:
+        with open(f"/proc/{pid}/{name}") as lines:
+            for line in lines:
+                if line.startswith(label):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants that are alive."""
+    found: list[int] = []
     pending = [pid]
-    seen: set[int] = set()
     while pending:
         current = pending.pop()
-        if current in seen:
+        if current in found:
             continue
-        seen.add(current)
         try:
-            with open(path.format(pid=current)) as status:
-                for line in status:
-                    if line.startswith(label):
-                        total += int(line.split()[1])
-                        break
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
                     pending.extend(int(child) for child in children.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+        found.append(current)
+    return found
 
 
 def health_ok(port: int, timeout: float = 0.5) -> bool:
@@ -173,6 +192,9 @@ class Running:
 
     def pss_kib(self) -> int:
         return pss_kib(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -29,6 +29,7 @@ from .plugins import Loaded, call_async_hook, discover, hook_results, plugin_man
 from .services import ServiceRegistry
 from .settings import Settings, encryption_key
 
+
 class App:
     """A pbk app over one data dir; see the module docstring for its life cycle."""
 

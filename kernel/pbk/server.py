@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import click
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from pbk_sdk.events import SERVE, ServeEvent
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import App
 from .config import parse_address

@@ -2,7 +2,7 @@
 
 The supervisor imports the plugins and builds the app (so the workers share those pages
 copy-on-write and start in milliseconds), binds the listening sockets, then forks the workers:
-worker 1 first, alone, so that the migrations run once, and the others when it serves. It never
+worker 0 first, alone, so that the migrations run once, and the others when it serves. It never
 opens the database and runs no threads, so forking again to replace a worker that died is safe.
 
 Each worker gets its own ``SO_REUSEPORT`` socket on the same address, so the kernel spreads
@@ -36,12 +36,13 @@ import click
 
 from .cluster import BROADCAST, CALL, HEADER, MAX_WORKERS, READY, UNREACHABLE, frame, shared_epochs
 from .config import parse_address
+from .server import GRACEFUL_SHUTDOWN_SECONDS
 
 log = logging.getLogger("pbk.workers")
 
 PEER = struct.Struct("!H")
 PEER_OFFSET = 5  # after the length and the kind
-#: A worker that stops reading its link (stuck) is replaced rather than buffered for forever.
+#: A worker that stops reading its link (stuck) is replaced rather than buffered for ever.
 MAX_PENDING_BYTES = 64 << 20
 #: More restarts than this within RESTART_WINDOW seconds: something is wrong; stop everything.
 MAX_RESTARTS = 5
@@ -134,7 +135,7 @@ class Supervisor:
                         self._flush(worker)
                 self._reap()
                 if self.stopping and deadline is None:
-                    deadline = time.monotonic() + self._grace()
+                    deadline = time.monotonic() + GRACEFUL_SHUTDOWN_SECONDS + 5.0
                     self._signal_all(signal.SIGTERM)
                 elif deadline is not None and time.monotonic() > deadline:
                     self._signal_all(signal.SIGKILL)
@@ -145,11 +146,6 @@ class Supervisor:
                 sock.close()
             self.selector.close()
         return 1 if self.failed else 0
-
-    def _grace(self) -> float:
-        from .server import GRACEFUL_SHUTDOWN_SECONDS
-
-        return GRACEFUL_SHUTDOWN_SECONDS + 5.0
 
     def _stop(self, signum: int, frame: Any) -> None:
         self.stopping = True

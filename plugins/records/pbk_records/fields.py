@@ -152,18 +152,26 @@ def go_json_float(f: float) -> str:
     return sign + _fixed(digits, dp)
 
 
+#: Every integer up to this magnitude is a float64 exactly.
+EXACT_FLOAT_INT = 2**53
+
+
 def go_number(value: Any) -> Any:
     """The Python value of a float64 as PocketBase outputs it: integral values become ints
     with Go's digits (``1.0`` → ``1``, ``1.2345678901234567e19`` → ``12345678901234567000``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     if isinstance(value, int):
+        if -EXACT_FLOAT_INT <= value <= EXACT_FLOAT_INT:
+            return value  # a float64 holds it exactly: Go prints these very digits
         try:
             value = float(value)
         except OverflowError:
             return value
     if math.isfinite(value) and value.is_integer() and -(2**63) <= value < 2**64:
-        return int(Decimal(repr(value)))
+        if -EXACT_FLOAT_INT <= value <= EXACT_FLOAT_INT:
+            return int(value)
+        return int(Decimal(repr(value)))  # Go's shortest digits, then zeros
     return value
 
 

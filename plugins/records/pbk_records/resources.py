@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pbk_sdk import events as ev
@@ -20,12 +21,37 @@ BAD_BODY = "Something went wrong while processing your request."
 MISSING_COLLECTION = "Missing or invalid collection context."
 
 
+class _SnakeCaseHeaders(Mapping[str, str]):
+    """The request's headers under lower snake_case names (``@request.headers.x_token``),
+    worked out on first use: most requests never read them."""
+
+    __slots__ = ("_req", "_headers")
+
+    def __init__(self, req: Any) -> None:
+        self._req = req
+        self._headers: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._headers is None:
+            self._headers = {name.lower().replace("-", "_"): value for name, value in self._req.headers.items()}
+        return self._headers
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 def request_info(req: Any, auth: RequestAuth | None, context: str = "default") -> RequestInfo:
     """What ``@request.*`` sees for this request."""
     record = None
     if auth is not None:
         record = {**auth.record, "collectionId": auth.collection_id, "collectionName": auth.collection_name}
-    headers = {name.lower().replace("-", "_"): value for name, value in req.headers.items()}
+    headers = _SnakeCaseHeaders(req)
     query = {key: value if isinstance(value, str) else value[-1] for key, value in req.params.items()}
     return RequestInfo(
         auth=record,
