@@ -558,6 +558,24 @@ def test_concurrent_increments_from_every_worker_are_all_kept(cluster: Server) -
         assert final.status_code == 200 and final.json()["n"] == 40, (worker, final.text)
 
 
+def test_otp_attempts_are_limited_across_workers(cluster: Server) -> None:
+    """Five wrong codes per record in three minutes, whichever workers the guesses reach (each
+    record's counter is kept by one worker, which the others ask)."""
+    create_collection(cluster, {"name": "otpusers", "type": "auth", "otp": {"enabled": True, "duration": 180}})
+    user = httpx.post(f"{cluster.url}/api/collections/otpusers/records", headers=cluster.su, timeout=15,
+                      json={"email": "otp@example.com", "password": "a-long-password", "passwordConfirm": "a-long-password"})
+    assert user.status_code == 200, user.text
+    requested = httpx.post(f"{cluster.url}/api/collections/otpusers/request-otp", json={"email": "otp@example.com"},
+                           timeout=15)
+    assert requested.status_code == 200, requested.text
+    guess = {"otpId": requested.json()["otpId"], "password": "00000000"}
+    statuses: list[tuple[int, int]] = []
+    for attempt in range(8):
+        with on_worker(cluster.url, attempt % 2) as client:
+            statuses.append((attempt % 2, client.post("/api/collections/otpusers/auth-with-otp", json=guess).status_code))
+    assert [status for _, status in statuses] == [400] * 5 + [429] * 3, statuses
+
+
 def test_a_second_server_cannot_take_over_a_port_the_workers_serve(cluster: Server, tmp_path: Path) -> None:
     """Expected: like any server (and like ``pbk serve`` with one worker), a second server on a
     port that is already served fails with "address already in use"."""

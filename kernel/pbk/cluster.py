@@ -2,7 +2,7 @@
 
 ``pbk serve --workers N`` forks N workers from a supervisor (``pbk.workers``). They share the
 SQLite files, which SQLite keeps consistent, but each holds state read from them (the
-collections, the settings) and its own realtime clients. Two things keep them in step:
+collections, the settings) and its own realtime clients. Three things keep them in step:
 
 - **epochs**: a page of shared memory with one counter per worker. A worker that committed a
   change to shared state bumps its counter (``changed()``) before it answers; every worker
@@ -16,8 +16,9 @@ collections, the settings) and its own realtime clients. Two things keep them in
   (realtime events made on one worker, for the clients of every other) and calls to one worker
   with a reply (a realtime subscription posted to a worker that does not hold the stream).
 
-With one worker (the default, and every in-process test) there is no link and no shared page:
-``broadcast`` does nothing, ``changed`` does nothing and ``stale`` is always false.
+With one worker (``--workers 1``, a one-core machine, in-process tests, ``pbk shell``) there is
+no link and no shared page: ``broadcast`` and ``changed`` do nothing, ``stale`` is always false
+and ``call`` to this worker answers here.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 #: Frame kinds on the link. The supervisor rewrites ``peer`` from the destination (what a worker
 #: sends) to the source (what a worker receives).
-BROADCAST, SEND, CALL, REPLY, UNREACHABLE, READY = range(1, 7)
+BROADCAST, CALL, REPLY, UNREACHABLE, READY = range(1, 6)
 #: length of the rest, kind, peer, call id, channel length.
 HEADER = struct.Struct("!IBHIB")
 EPOCH = struct.Struct("Q")

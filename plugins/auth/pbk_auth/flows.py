@@ -11,12 +11,14 @@ import secrets
 import string
 import time
 import weakref
+import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pbk_sdk.auth import SUPERUSERS, RequestAuth, request_auth, require_superuser
-from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.errors import ApiError, FieldError, WorkerUnreachable
 
 from . import tokens
 from .common import (
@@ -54,20 +56,70 @@ def random_password() -> str:
 
 
 class State:
-    """Per-app, in-memory counters (throttles and OTP attempts)."""
+    """In-memory counters (resend throttles, OTP attempts). With several worker processes each
+    key is kept by one worker (``counter``), so the limits hold whichever worker a request
+    reaches."""
 
     def __init__(self) -> None:
-        self.last_sent: dict[tuple[str, str, str], float] = {}
-        self.otp_tries: dict[tuple[str, str], list[float]] = {}
+        self.last_sent: dict[tuple[str, ...], float] = {}
+        self.otp_tries: dict[tuple[str, ...], list[float]] = {}
+
+    def throttle(self, key: tuple[str, ...]) -> bool:
+        """True if ``key`` was let through less than RESEND_THROTTLE ago; else count it now."""
+        now = time.monotonic()
+        if now - self.last_sent.get(key, -RESEND_THROTTLE) < RESEND_THROTTLE:
+            return True
+        self.last_sent[key] = now
+        return False
+
+    def otp_try(self, key: tuple[str, ...]) -> float | None:
+        """Count an attempt (its stamp), or None when OTP_MAX_TRIES are used up."""
+        now = time.monotonic()
+        tries = [t for t in self.otp_tries.get(key, []) if now - t < OTP_TRY_WINDOW]
+        if len(tries) >= OTP_MAX_TRIES:
+            self.otp_tries[key] = tries
+            return None
+        self.otp_tries[key] = [*tries, now]
+        return now
+
+    def otp_untry(self, key: tuple[str, ...], stamp: float) -> None:
+        """A right guess takes its attempt back."""
+        remaining = [t for t in self.otp_tries.get(key, []) if t != stamp]
+        if remaining:
+            self.otp_tries[key] = remaining
+        else:
+            self.otp_tries.pop(key, None)
+
+    async def answer(self, worker: int, data: bytes) -> bytes:
+        """A counter operation asked by ``counter`` (from this worker or another)."""
+        operation, key, stamp = orjson.loads(data)
+        if operation == "throttle":
+            return orjson.dumps(self.throttle(tuple(key)))
+        if operation == "otp_try":
+            return orjson.dumps(self.otp_try(tuple(key)))
+        self.otp_untry(tuple(key), stamp)
+        return b"null"
 
 
 _states: weakref.WeakKeyDictionary[Any, State] = weakref.WeakKeyDictionary()
+COUNTERS_CHANNEL = "auth.counters"
 
 
 def state(app: Any) -> State:
     if app not in _states:
         _states[app] = State()
     return _states[app]
+
+
+async def counter(app: Any, operation: str, key: tuple[str, ...], stamp: float = 0.0) -> Any:
+    """Run ``operation`` on the worker that keeps ``key`` (the only one, with one worker).
+    Fails closed: a worker that cannot answer counts as a limit reached."""
+    owner = zlib.crc32("\0".join(key).encode()) % app.cluster.workers
+    try:
+        return orjson.loads(await app.cluster.call(owner, COUNTERS_CHANNEL, orjson.dumps([operation, key, stamp])))
+    except WorkerUnreachable:
+        log.warning("the worker keeping auth counters did not answer; refusing %s", operation)
+        return True if operation == "throttle" else None
 
 
 def parse_time(value: str) -> float:
@@ -132,13 +184,8 @@ async def send_template(
     await service.send(message, meta={"template": kind, "collection": collection, "record": visible})
 
 
-def throttled(app: Any, kind: str, collection: Any, record_id: str) -> bool:
-    key = (kind, collection.id, record_id)
-    last = state(app).last_sent.get(key, 0.0)
-    if time.monotonic() - last < RESEND_THROTTLE:
-        return True
-    state(app).last_sent[key] = time.monotonic()
-    return False
+async def throttled(app: Any, kind: str, collection: Any, record_id: str) -> bool:
+    return bool(await counter(app, "throttle", (kind, collection.id, record_id)))
 
 
 # --------------------------------------------------------------------------- finishing a login
@@ -332,22 +379,16 @@ class AuthWithOtp(Base):
         if found is None or found.get("collectionRef") != coll.id:
             raise ApiError(400, INVALID_OTP)
         key = (coll.id, str(found.get("recordRef")))
-        now = time.monotonic()
-        tries = [t for t in state(self.app).otp_tries.get(key, []) if now - t < OTP_TRY_WINDOW]
-        if len(tries) >= OTP_MAX_TRIES:
-            raise ApiError(429, "Too Many Requests.")
         # NOTE: the attempt counts before the (slow, awaited) check, so parallel guesses
         # cannot all pass the limit; a right guess takes its attempt back.
-        state(self.app).otp_tries[key] = [*tries, now]
+        stamp = await counter(self.app, "otp_try", key)
+        if stamp is None:
+            raise ApiError(429, "Too Many Requests.")
         expired = time.time() - parse_time(str(found.get("created", ""))) > int(otp.get("duration") or 180)
         ok = not expired and await asyncio.to_thread(hasher(self.app).verify, form["password"], str(found.get("password", "")))
         if not ok:
             raise ApiError(400, INVALID_OTP)
-        remaining = [t for t in state(self.app).otp_tries.get(key, []) if t != now]
-        if remaining:
-            state(self.app).otp_tries[key] = remaining
-        else:
-            state(self.app).otp_tries.pop(key, None)
+        await counter(self.app, "otp_untry", key, stamp)
         await store(self.app).delete(otps, found["id"])  # single use, even if MFA refuses below
         record = await store(self.app).get(coll, str(found.get("recordRef")))
         if record is None:
@@ -373,7 +414,7 @@ class RequestVerification(Base):
         check_email(errors, form, "email")
         fail_if(errors)
         record = await self.find_by_email(coll, form["email"])
-        if record is not None and not record.get("verified") and not throttled(self.app, "verification", coll, record["id"]):
+        if record is not None and not record.get("verified") and not await throttled(self.app, "verification", coll, record["id"]):
             token = tokens.mint(record, coll, "verification", extra={"email": record["email"]})
             await send_template(self.app, coll, record, coll.options.get("verificationTemplate"), "verification",
                                 str(record["email"]), {"TOKEN": token})
@@ -428,7 +469,7 @@ class RequestPasswordReset(Base):
         check_email(errors, form, "email")
         fail_if(errors)
         record = await self.find_by_email(coll, form["email"])
-        if record is not None and not throttled(self.app, "passwordReset", coll, record["id"]):
+        if record is not None and not await throttled(self.app, "passwordReset", coll, record["id"]):
             token = tokens.mint(record, coll, "passwordReset", extra={"email": record["email"]})
             await send_template(self.app, coll, record, coll.options.get("resetPasswordTemplate"), "password-reset",
                                 str(record["email"]), {"TOKEN": token})

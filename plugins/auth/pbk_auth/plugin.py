@@ -255,6 +255,7 @@ async def pbk_startup(app: Any) -> None:
 
     app.events.on(SERVE, on_serve)
     app.events.on("record_after_create_success", on_superuser_created, collections=[SUPERUSERS])
+    app.cluster.on_message(flows.COUNTERS_CHANNEL, flows.state(app).answer)
 
 
 async def installer_on_serve(app: Any, event: Any) -> None:

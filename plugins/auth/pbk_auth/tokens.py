@@ -11,7 +11,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-
 AUTH = "auth"
 OPTION_FOR_TYPE = {
     "auth": "authToken",
