@@ -20,6 +20,10 @@ from .app import App
 from .config import parse_address
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
+#: How long an idle kept-alive connection stays open. Longer than clients keep theirs (httpx 5 s,
+#: Node's undici 4 s), so a client never reuses a connection the server is closing (a POST
+#: then fails with a reset); uvicorn's own 5 s equals httpx's. PocketBase keeps them 10 minutes.
+KEEP_ALIVE_SECONDS = 75
 #: Python's default first threshold (700 allocations) runs a collection every few requests.
 GC_THRESHOLDS = (20_000, 20, 20)
 
@@ -130,6 +134,7 @@ def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
         http=_HttpProtocol,
     )
