@@ -18,6 +18,7 @@ from pbk_sdk.errors import PluginError
 from pbk_sdk.events import TERMINATE, TerminateEvent
 from pbk_sdk.hookspecs import SERVICE_HOOKS
 from pbk_sdk.interfaces import Migration
+from pbk_sdk.state import AppState
 
 from .cluster import Cluster
 from .config import Config
@@ -42,6 +43,7 @@ class App:
         self.hook = self._pm.hook
         self.events = EventBus()
         self.cluster = Cluster()
+        self.state = AppState(self)
         readers = 4
         self.db = Database(
             config.data_dir / "data.db",

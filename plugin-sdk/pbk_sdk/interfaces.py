@@ -13,9 +13,19 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, M
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, AsyncContextManager, Literal, Protocol, TypeVar, runtime_checkable
+from typing import (
+    Any,
+    AsyncContextManager,
+    Generic,
+    Literal,
+    Protocol,
+    TypeVar,
+    overload,
+    runtime_checkable,
+)
 
 from .events import EventBus
+from .state import AppState
 
 T = TypeVar("T")
 
@@ -130,12 +140,24 @@ class Settings(Protocol):
         ...
 
 
+class ServiceKind(str, Generic[T]):
+    """A kind of swappable service, typed by its protocol: ``RECORD_STORE`` is a
+    ``ServiceKind[RecordStore]``, so ``app.services.get(RECORD_STORE, "sqlite")`` is a
+    ``RecordStore`` to a type checker. It is the kind's plain name to everything else."""
+
+
 class ServiceRegistry(Protocol):
     """Swappable services by kind (``FILE_STORAGE`` ...) and provider name."""
 
     def providers(self, kind: str) -> Mapping[str, Any]:
         """Every provider registered for ``kind``, by name."""
         ...
+
+    @overload
+    def get(self, kind: ServiceKind[T], name: str | None = None) -> T: ...
+
+    @overload
+    def get(self, kind: str, name: str | None = None) -> Any: ...
 
     def get(self, kind: str, name: str | None = None) -> Any:
         """The service instance of provider ``name`` (created once with ``factory(app)``).
@@ -198,6 +220,8 @@ class App(Protocol):
     settings: Settings
     services: ServiceRegistry
     cluster: Cluster
+    #: Per-app plugin state by ``pbk_sdk.state.StateKey`` (``app.state[KEY]``).
+    state: AppState
     hook: Any  # pluggy's hook relay: plugins may call SDK hooks (``app.hook.pbk_x(app=app)``)
     plugins: Sequence[PluginInfo]
     log: logging.Logger
@@ -207,16 +231,6 @@ class App(Protocol):
 
 
 # --------------------------------------------------------------------------- swappable services
-
-FILE_STORAGE = "file_storage"
-PASSWORD_HASHER = "password_hasher"
-AUTH_BACKEND = "auth_backend"
-MAILER = "mailer"
-REALTIME_BROKER = "realtime_broker"
-FIELD_TYPE = "field_type"
-RECORD_STORE = "record_store"
-TOKEN_SERVICE = "token_service"
-
 
 @dataclass(frozen=True)
 class FileInfo:
@@ -466,3 +480,16 @@ class TokenService(Protocol):
     async def verify(self, token: str, token_type: str) -> Any:
         """The ``RequestAuth`` of the record a valid ``token_type`` token belongs to, or None."""
         ...
+
+
+# --------------------------------------------------------------------------- service kinds
+# Typed names for ``app.services.get(KIND, provider)`` and ``providers(KIND)``.
+
+FILE_STORAGE: ServiceKind[FileStorage] = ServiceKind("file_storage")
+PASSWORD_HASHER: ServiceKind[PasswordHasher] = ServiceKind("password_hasher")
+AUTH_BACKEND: ServiceKind[AuthBackend] = ServiceKind("auth_backend")
+MAILER: ServiceKind[Mailer] = ServiceKind("mailer")
+REALTIME_BROKER: ServiceKind[RealtimeBroker] = ServiceKind("realtime_broker")
+FIELD_TYPE: ServiceKind[FieldType] = ServiceKind("field_type")
+RECORD_STORE: ServiceKind[RecordStore] = ServiceKind("record_store")
+TOKEN_SERVICE: ServiceKind[TokenService] = ServiceKind("token_service")
