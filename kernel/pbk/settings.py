@@ -17,6 +17,7 @@ from typing import Any
 import apsw
 import orjson
 from pbk_sdk.events import SETTINGS_RELOAD, SettingsEvent
+from pbk_sdk.mappings import deep_merge
 from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE
 
 from .db import Database
@@ -58,16 +59,6 @@ def decrypt(token: str, key: bytes) -> bytes:
     raw = base64.b64decode(token, validate=True)
     return AESGCM(key).decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], None)
 
-
-def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``patch`` merged in; nested mappings merge, everything else replaces."""
-    merged = dict(base)
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def decode_stored(value: bytes | str | None, key: bytes | None) -> tuple[dict[str, Any], bool]:

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from pbk_sdk.auth import SUPERUSERS, RequestAuth, request_auth, require_superuser
 from pbk_sdk.errors import ApiError, FieldError, WorkerUnreachable
+from pbk_sdk.ids import new_id
 
 from . import tokens
 from .common import (
@@ -39,16 +40,12 @@ NEEDS_AUTH = "The request requires valid record authorization token."
 INVALID_OTP = "Invalid or expired OTP."
 INVALID_MFA = "Invalid or expired MFA session."
 OTPS, MFAS, ORIGINS = "_otps", "_mfas", "_authOrigins"
-ID_ALPHABET = string.ascii_lowercase + string.digits
 RESEND_THROTTLE = 120.0  # seconds between two verification / reset mails for one record
 OTP_MAX_LIVE = 10  # live codes per record before the latest id is returned again
 OTP_MAX_TRIES = 5  # failed attempts per record within OTP_TRY_WINDOW
 OTP_TRY_WINDOW = 180.0
 MAX_ORIGINS = 5
 
-
-def new_id() -> str:
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(15))
 
 
 def random_password() -> str:

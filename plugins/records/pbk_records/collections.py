@@ -17,6 +17,7 @@ from typing import Any
 
 import apsw
 from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.mappings import deep_merge
 
 from . import ddl
 from .schema import (
@@ -83,15 +84,6 @@ def _index_on(index: str, tables: set[str]) -> bool:
     match = INDEX_SHAPE.match(index)
     return match is not None and match["table"].lower() in tables
 
-
-def _merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(copy.deepcopy(base))
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 class Registry:
@@ -170,7 +162,7 @@ class SchemaBuilder:
             # Option objects merge into the stored ones ({"otp": {"enabled": true}} keeps the
             # duration and template), as PocketBase's PATCH does.
             if isinstance(base.get(key), Mapping) and isinstance(payload.get(key), Mapping):
-                merged[key] = _merge(base[key], payload[key])
+                merged[key] = deep_merge(base[key], payload[key])
         if existing is not None and payload.get("type", existing.type) != existing.type:
             errors["type"] = FieldError("validation_collection_type_change", "Collection type cannot be changed.")
 

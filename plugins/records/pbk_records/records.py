@@ -13,8 +13,6 @@ import asyncio
 import copy
 import dataclasses
 import functools
-import secrets
-import string
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +36,6 @@ EXPAND_DEPTH = 6
 BACK_RELATIONS_PER_RECORD = 1000
 MAX_OFFSET = 2**62
 IN_CHUNK = 500
-ID_ALPHABET = string.ascii_lowercase + string.digits
 GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
 GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
 SUPERUSERS_ONLY = "Only superusers can perform this action."
@@ -130,9 +127,6 @@ def parse_go_bool(raw: str | None) -> bool:
         return False
     raise ApiError(400)
 
-
-def random_id(length: int = 15) -> str:
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
 
 
 class _Plan:

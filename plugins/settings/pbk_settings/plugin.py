@@ -16,7 +16,9 @@ from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, SettingsUpdateEvent
 
-from .shape import LoadError, conform, deep_merge, diff, public, with_defaults
+from pbk_sdk.mappings import deep_merge
+
+from .shape import LoadError, conform, diff, public, with_defaults
 
 PLUGIN = PluginInfo(
     name="settings",

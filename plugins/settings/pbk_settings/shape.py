@@ -12,6 +12,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from pbk_sdk.mappings import deep_merge
+
 #: PocketBase 0.40's defaults, in its order (GET /api/settings of a new app). Sections that no
 #: plugin declares are shown with these values; those that one declares use its defaults.
 POCKETBASE_DEFAULTS: dict[str, Any] = {
@@ -55,16 +57,6 @@ LIST_ELEMENTS: dict[tuple[str, ...], Any] = {
 class LoadError(ValueError):
     """The body does not fit the settings document (PocketBase: a JSON unmarshal error)."""
 
-
-def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``patch`` merged in; nested mappings merge, everything else replaces."""
-    merged = copy.deepcopy(dict(base))
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def with_defaults(settings: Mapping[str, Any]) -> dict[str, Any]:
