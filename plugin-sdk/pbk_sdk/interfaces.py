@@ -175,6 +175,12 @@ class Cluster(Protocol):
     worker: int  # this process's index, from 0
     workers: int
 
+    async def sync(self) -> None:
+        """Run the ``on_sync`` reloaders now if another worker called ``changed()`` since the
+        last sync (the HTTP layer does this before each request; code that acts on another
+        worker's news outside a request, such as a realtime fan-out, calls it itself)."""
+        ...
+
     def changed(self) -> None:
         """After committing a change to state that workers keep in memory (schema, settings):
         the others run their ``on_sync`` reloaders before their next request. Call it before
@@ -342,10 +348,21 @@ class RealtimeBroker(Protocol):
         """Deliver every published message (from any process) to ``receiver`` here."""
         ...
 
-    # Optional: a broker that knows where clients are lets the realtime plugin skip the work
-    # of publishing a record change nobody could receive.
-    # def clients_here(self, count: int) -> None: "this process now holds ``count`` clients"
-    # def anyone_listening(self) -> bool: "some process holds a client"
+    def clients_here(self, count: int) -> None:
+        """This process now holds ``count`` realtime clients (called on every connect and
+        disconnect, so keep it cheap). The ``memory`` broker just keeps the number; a broker
+        that knows where clients are can stop sending to processes that hold none."""
+        ...
+
+    def anyone_listening(self) -> bool:
+        """Whether any process holds a client: when not, the realtime plugin skips the work of
+        publishing a record change nobody could receive. The ``memory`` broker answers from
+        the last ``clients_here`` count; a broker that cannot tell answers True."""
+        ...
+
+    async def close(self) -> None:
+        """Stop delivering (the app shuts down); a broker without connections does nothing."""
+        ...
 
 
 class FieldType(Protocol):

@@ -84,7 +84,7 @@ async def app(pbk_app: Any, backend: str, request: pytest.FixtureRequest) -> Any
 
 @pytest.fixture
 def storage(app: Any) -> Any:
-    from pbk_files.uploads import storage_for
+    from pbk_files.backend import storage_for
 
     return storage_for(app)
 
