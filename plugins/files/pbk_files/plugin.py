@@ -65,7 +65,7 @@ def pbk_startup(app: App) -> None:
     app.state[FILES_CONFIG] = FilesConfig.from_environment()
     app.state[SUBSCRIPTIONS] = [
         *Uploads(app).subscribe(),
-        app.events.on(SETTINGS_UPDATE_REQUEST, S3SettingsCheck(app).on_settings_update),  # type: ignore[arg-type]
+        app.events.on(SETTINGS_UPDATE_REQUEST, S3SettingsCheck(app).on_settings_update),
     ]
 
 

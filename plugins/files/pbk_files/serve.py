@@ -152,7 +152,7 @@ class FileDownload:
             return
         start, end = 0, info.size - 1
         byte_range = _parse_range(req.get_header("Range"), info.size)
-        if byte_range == "invalid":
+        if isinstance(byte_range, str):  # "invalid"
             resp.status = 416
             resp.set_header("Content-Range", f"bytes */{info.size}")
             resp.content_type = "text/plain; charset=utf-8"

@@ -18,15 +18,17 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 from pbk_sdk.interfaces import App, FileInfo
 
 from .names import guess_type
+
+T = TypeVar("T")
 
 CHUNK = 256 * 1024
 ATTRS = ".attrs"
@@ -69,7 +71,7 @@ class _Backend(abc.ABC):
     async def save_file(
         self,
         key: str,
-        fileobj: BinaryIO,
+        fileobj: IO[bytes],
         size: int,
         *,
         content_type: str | None = None,
@@ -80,7 +82,7 @@ class _Backend(abc.ABC):
 
     @abc.abstractmethod
     async def _write(
-        self, key: str, fileobj: BinaryIO, size: int, content_type: str, metadata: dict[str, str]
+        self, key: str, fileobj: IO[bytes], size: int, content_type: str, metadata: dict[str, str]
     ) -> None:
         """Store ``size`` bytes of ``fileobj`` (read from its start) under a checked ``key``."""
 
@@ -105,7 +107,7 @@ class LocalStorage(_Backend):
         return target
 
     async def _write(
-        self, key: str, fileobj: BinaryIO, size: int, content_type: str, metadata: dict[str, str]
+        self, key: str, fileobj: IO[bytes], size: int, content_type: str, metadata: dict[str, str]
     ) -> None:
         path = self.path(key)
 
@@ -211,7 +213,7 @@ class LocalStorage(_Backend):
         base = self.path(prefix) if prefix else self.root
 
         def walk() -> list[FileInfo]:
-            out = []
+            out: list[FileInfo] = []
             if not base.is_dir():
                 return out
             for path in sorted(base.rglob("*")):
@@ -313,7 +315,7 @@ class S3Storage(_Backend):
             self._config = key
         return self._client, str(cfg["bucket"])
 
-    async def _call(self, fn: Any) -> Any:
+    async def _call(self, fn: Callable[[], T]) -> T:
         try:
             return await asyncio.to_thread(fn)
         except S3Error:
@@ -322,7 +324,7 @@ class S3Storage(_Backend):
             raise S3Error(_safe_reason(exc), str(getattr(exc, "code", "") or "")) from exc
 
     async def _write(
-        self, key: str, fileobj: BinaryIO, size: int, content_type: str, metadata: dict[str, str]
+        self, key: str, fileobj: IO[bytes], size: int, content_type: str, metadata: dict[str, str]
     ) -> None:
         # S3 metadata is US-ASCII: other characters are percent-encoded
         ascii_metadata = {k: v if v.isascii() else quote(v, safe=" ") for k, v in metadata.items()}

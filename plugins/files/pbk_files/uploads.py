@@ -74,7 +74,7 @@ def names_of(value: Any) -> list[str]:
 
 def _head(upload: UploadedFile) -> bytes:
     upload.file.seek(0)
-    head = upload.file.read(SNIFF_BYTES)
+    head: bytes = upload.file.read(SNIFF_BYTES)
     upload.file.seek(0)
     return head
 
@@ -95,10 +95,10 @@ class Uploads:
     def subscribe(self) -> list[Subscription]:
         on = self.app.events.on
         return [
-            on(ev.RECORD_VALIDATE, self.on_validate, priority=STORAGE),  # type: ignore[arg-type]
-            on(ev.RECORD_CREATE, self.on_write, priority=STORAGE),  # type: ignore[arg-type]
-            on(ev.RECORD_UPDATE, self.on_write, priority=STORAGE),  # type: ignore[arg-type]
-            on(ev.RECORD_DELETE, self.on_delete, priority=STORAGE),  # type: ignore[arg-type]
+            on(ev.RECORD_VALIDATE, self.on_validate, priority=STORAGE),
+            on(ev.RECORD_CREATE, self.on_write, priority=STORAGE),
+            on(ev.RECORD_UPDATE, self.on_write, priority=STORAGE),
+            on(ev.RECORD_DELETE, self.on_delete, priority=STORAGE),
         ]
 
     # ----------------------------------------------------------------- validation

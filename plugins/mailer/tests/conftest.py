@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from smtp_server import SmtpServer  # noqa: E402  (found through the path set above)
+from smtp_server import SmtpServer
 
 
 @pytest.fixture

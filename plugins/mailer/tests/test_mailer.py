@@ -7,10 +7,10 @@ import logging
 from typing import Any
 
 import pytest
-from pbk_sdk import events
 from pbk_mailer import mailer as mailer_module
 from pbk_mailer import smtp as smtp_module
 from pbk_mailer.templates import html_to_text, render
+from pbk_sdk import events
 from pbk_sdk.interfaces import MailMessage
 from smtp_server import SmtpServer, parts
 
