@@ -19,6 +19,7 @@ from pbk_sdk.body import Body, read_body
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import RecordRequestEvent
 from pbk_sdk.http import set_body_limit
+from pbk_sdk.interfaces import App
 
 from .collections import Registry
 from pbk_sdk.picker import apply_fields
@@ -33,7 +34,7 @@ INVALID = "Invalid batch request data."
 
 
 class Batch:
-    def __init__(self, app: Any, registry: Registry, records: Records) -> None:
+    def __init__(self, app: App, registry: Registry, records: Records) -> None:
         self.app = app
         self.registry = registry
         self.records = records

@@ -10,6 +10,7 @@ from pbk_sdk.auth import RequestAuth, request_auth, require_superuser
 from pbk_sdk.body import Body, read_body
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import RecordRequestEvent
+from pbk_sdk.interfaces import App
 
 from .collections import Registry
 from .filter import RequestInfo, compile_filter, compile_sort
@@ -73,7 +74,7 @@ def request_context(req: Any) -> Context:
 class RecordsResources:
     """Shared parts of the two records resources."""
 
-    def __init__(self, app: Any, registry: Registry, records: Records) -> None:
+    def __init__(self, app: App, registry: Registry, records: Records) -> None:
         self.app = app
         self.registry = registry
         self.records = records
