@@ -20,9 +20,9 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import RecordRequestEvent
 from pbk_sdk.http import set_body_limit
 from pbk_sdk.interfaces import App
+from pbk_sdk.picker import apply_fields
 
 from .collections import Registry
-from pbk_sdk.picker import apply_fields
 from .records import Records
 from .resources import request_context
 
@@ -98,7 +98,7 @@ class Batch:
             (method in ("POST", "PUT") and match["id"] is None)
             or (method in ("PATCH", "DELETE") and match["id"] is not None)
         )
-        if not allowed:
+        if match is None or not allowed:
             raise ApiError(400, "Invalid batch request url or method.")
         collection = self.registry.get(match["collection"])
         if collection is None:

@@ -15,8 +15,8 @@ from pbk_sdk.interfaces import FieldType
 
 from .schema import Collection, Field
 
-INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.I)
-INDEX_TABLE = re.compile(r"(\bON\s+)([`\"\[]?)(\w*)([`\"\]]?)(\s*\()", re.I)
+INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.IGNORECASE)
+INDEX_TABLE = re.compile(r"(\bON\s+)([`\"\[]?)(\w*)([`\"\]]?)(\s*\()", re.IGNORECASE)
 
 
 class NotOneStatement(ValueError):

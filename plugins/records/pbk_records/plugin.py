@@ -10,7 +10,8 @@ from typing import Any
 import apsw
 from pbk_sdk import Migration, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.errors import ApiError
-from pbk_sdk.interfaces import FIELD_TYPE, App, FieldType, RecordStore
+from pbk_sdk.interfaces import FIELD_TYPE, App, FieldType
+from pbk_sdk.picker import FieldsMiddleware
 from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE
 from pbk_sdk.state import StateKey
 
@@ -20,7 +21,6 @@ from .batch import Batch
 from .collections import Registry, SchemaBuilder, insert_row, new_secret, now
 from .fields import BUILTIN_FIELD_TYPES, complete_field
 from .filter import RequestInfo, compile_filter
-from pbk_sdk.picker import FieldsMiddleware
 from .records import Records
 from .resources import (
     CollectionImport,
@@ -166,7 +166,7 @@ def pbk_register_field_types(app: App) -> dict[str, FieldType]:
 
 @hookimpl
 def pbk_register_record_stores(app: App) -> dict[str, Any]:
-    def sqlite(app: App) -> RecordStore:
+    def sqlite(app: App) -> SqliteRecordStore:
         plugin = app.state[RECORDS]
         return SqliteRecordStore(plugin.registry, plugin.records)
 

@@ -24,7 +24,7 @@ from pbk_sdk.auth import RequestAuth, password_hasher
 from pbk_sdk.body import Body
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import RecordEvent
-from pbk_sdk.interfaces import FILE_STORAGE, App, FieldType
+from pbk_sdk.interfaces import FILE_STORAGE, App
 
 from .collections import Registry, now
 from .ddl import quote
@@ -162,7 +162,7 @@ class _Plan:
 class Records:
     """The records service the HTTP resources, batch and other plugins use."""
 
-    def __init__(self, app: App, registry: Registry, field_types: Mapping[str, FieldType]) -> None:
+    def __init__(self, app: App, registry: Registry, field_types: Mapping[str, Any]) -> None:
         self.app = app
         self.db = app.db
         self.events = app.events
@@ -281,22 +281,6 @@ class Records:
                 params += sort.where.params
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         return _ListQuery(f"{quote(collection.name)} AS main{where_sql}", params, order, order_params)
-
-    async def list(self, collection: Collection, query: Mapping[str, str], ctx: Context) -> dict[str, Any]:
-        page = Page.parse(query)
-        found = self._list_query(collection, query.get("filter", ""), query.get("sort", ""), ctx)
-        order_by = f" ORDER BY {found.order}" if found.order else ""
-        select = f"SELECT main.* FROM {found.source}{order_by} LIMIT ? OFFSET ?"
-        count = f"SELECT COUNT(*) FROM {found.source}"
-
-        def run(conn: apsw.Connection) -> tuple[int, list[dict[str, Any]]]:
-            total = -1 if page.skip_total else conn.execute(count, found.params).get
-            rows = _rows(conn.execute(select, (*found.params, *found.order_params, page.size, page.offset)))
-            return total, rows
-
-        total, rows = await self._read(run)
-        items = await self.present(collection, [self.values_from_row(collection, r) for r in rows], ctx)
-        return page.envelope(items, total)
 
     async def select(
         self,
@@ -760,7 +744,8 @@ class Records:
             if password is not None:
                 await self._store_password(collection, values, password, errors, hashed)
             if collection.is_auth and (password is not None or values.get("email") != original.get("email")):
-                values["tokenKey"] = self.field_types["text"].autogenerate(collection.field("tokenKey").data)
+                token_key = collection.field("tokenKey")
+                values["tokenKey"] = self.field_types["text"].autogenerate(token_key.data if token_key else {})
             ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
             event = RecordEvent(
                 collection=collection, record=values, original=original, auth=ctx.auth, files=body.files,
@@ -804,7 +789,7 @@ class Records:
                 updated = {**ref_values, ref_field.name: remaining}
                 event = RecordEvent(collection=ref_collection, record=updated, original=ref_values, auth=ctx.auth)
                 await self._trigger_write(ev.RECORD_UPDATE, event, self._update, "Failed to update record.")
-                self.db.after_commit(lambda e=event: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, e))
+                self.db.after_commit(functools.partial(self._after, ev.RECORD_AFTER_UPDATE_SUCCESS, event))
         event = RecordEvent(collection=collection, record=values, original=values, auth=ctx.auth)
         await self.events.trigger(ev.RECORD_DELETE, event, self._delete)
         self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, event))
@@ -983,6 +968,23 @@ class Records:
     async def _after(self, name: str, event: RecordEvent) -> None:
         if self.events.has(name):
             await self.events.trigger(name, event)
+
+    # (last: below it, ``list`` would name this method in annotations)
+    async def list(self, collection: Collection, query: Mapping[str, str], ctx: Context) -> dict[str, Any]:
+        page = Page.parse(query)
+        found = self._list_query(collection, query.get("filter", ""), query.get("sort", ""), ctx)
+        order_by = f" ORDER BY {found.order}" if found.order else ""
+        select = f"SELECT main.* FROM {found.source}{order_by} LIMIT ? OFFSET ?"
+        count = f"SELECT COUNT(*) FROM {found.source}"
+
+        def run(conn: apsw.Connection) -> tuple[int, list[dict[str, Any]]]:
+            total = -1 if page.skip_total else conn.execute(count, found.params).get
+            rows = _rows(conn.execute(select, (*found.params, *found.order_params, page.size, page.offset)))
+            return total, rows
+
+        total, rows = await self._read(run)
+        items = await self.present(collection, [self.values_from_row(collection, r) for r in rows], ctx)
+        return page.envelope(items, total)
 
 
 def _constraint_error(exc: apsw.ConstraintError, message: str) -> ApiError:

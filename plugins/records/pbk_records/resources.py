@@ -26,7 +26,7 @@ class _SnakeCaseHeaders(Mapping[str, str]):
     """The request's headers under lower snake_case names (``@request.headers.x_token``),
     worked out on first use: most requests never read them."""
 
-    __slots__ = ("_req", "_headers")
+    __slots__ = ("_headers", "_req")
 
     def __init__(self, req: Any) -> None:
         self._req = req

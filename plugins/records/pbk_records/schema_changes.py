@@ -4,7 +4,7 @@ in one transaction, the in-memory registry refreshed after commit."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import apsw
@@ -174,7 +174,7 @@ class SchemaChanges:
                 if values is not None:
                     await self.records.delete_values(collection, values, ctx, visited=visited)
 
-    async def import_collections(self, items: Sequence[Mapping[str, Any]], delete_missing: bool) -> None:
+    async def import_collections(self, items: object, delete_missing: bool) -> None:
         """Create or update every listed collection (and drop unlisted ones) in one transaction."""
         failure = "Failed to import collections."
         if not isinstance(items, list) or not items or not all(isinstance(i, Mapping) for i in items):

@@ -13,7 +13,7 @@ from pbk_sdk.errors import ApiError
 from .collections import Registry
 from .ddl import quote
 from .fields import cast_to_string, go_json_dumps, go_quote
-from .filter import RequestInfo, compile_filter
+from .filter import Mode, RequestInfo, compile_filter
 from .records import Context, Records, _rows
 from .schema import Collection
 
@@ -96,22 +96,6 @@ class SqliteRecordStore:
         rows = await self.records.db.read(lambda conn: _rows(conn.execute(sql, (value,))))
         return self.records.values_from_row(collection, rows[0]) if rows else None
 
-    async def list(
-        self,
-        collection: Collection,
-        *,
-        filter: str = "",
-        sort: str = "",
-        limit: int | None = None,
-        offset: int = 0,
-        params: Mapping[str, Any] | None = None,
-        auth: RequestAuth | None = None,
-    ) -> list[dict[str, Any]]:
-        ctx = context_for(auth or SYSTEM)
-        return await self.records.select(
-            collection, ctx, filter=bind_params(filter, params), sort=sort, limit=limit, offset=offset
-        )
-
     async def find_all(
         self, collection: Collection, where: Mapping[str, Any], *, sort: str = ""
     ) -> list[dict[str, Any]]:
@@ -172,7 +156,7 @@ class SqliteRecordStore:
         ctx = context_for(auth, context=context, query=query, headers=headers)
         # An untrusted expression (a client's filter) is compiled as ?filter is: no hidden
         # fields, no @collection/@request for non-superusers, the related collections' rules.
-        mode = "rule" if trusted else "filter"
+        mode: Mode = "rule" if trusted else "filter"
         try:
             compiled = compile_filter(rule, collection, self.registry, ctx.info, mode=mode, table_alias="main")
         except ApiError:
@@ -185,3 +169,20 @@ class SqliteRecordStore:
         sql = f"SELECT 1 FROM (SELECT {derived}) AS main WHERE ({compiled.sql})"
         params = (*row.values(), *compiled.params)
         return await self.records._read(lambda conn: conn.execute(sql, params).fetchone() is not None)
+
+    # (last: below it, ``list`` would name this method in annotations)
+    async def list(
+        self,
+        collection: Collection,
+        *,
+        filter: str = "",
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+        params: Mapping[str, Any] | None = None,
+        auth: RequestAuth | None = None,
+    ) -> list[dict[str, Any]]:
+        ctx = context_for(auth or SYSTEM)
+        return await self.records.select(
+            collection, ctx, filter=bind_params(filter, params), sort=sort, limit=limit, offset=offset
+        )
