@@ -20,7 +20,7 @@ from .batch import DEFAULTS as BATCH_DEFAULTS
 from .batch import Batch
 from .collections import Registry, SchemaBuilder, insert_row, new_secret, now
 from .fields import BUILTIN_FIELD_TYPES, complete_field
-from .filter import RequestInfo, compile_filter
+from .filter import CollectionLookup, RequestInfo, compile_filter
 from .records import Records
 from .resources import (
     CollectionImport,
@@ -145,7 +145,7 @@ class RecordsPlugin:
         return None
 
 
-def _with_self(registry: Registry, collection: Collection) -> Any:
+def _with_self(registry: Registry, collection: Collection) -> CollectionLookup:
     """A schema lookup that also knows the collection being created or changed."""
 
     def lookup(id_or_name: str) -> Collection | None:

@@ -649,9 +649,9 @@ class Records:
                 values[f.name] = stamp
         errors: dict[str, Any] = {}
         password = self._password_input(collection, parsed, errors, creating=True)
-        if collection.is_auth and "verified" in parsed.values and values.get("verified") and not ctx.superuser:
-            if not await self._can_manage(collection, None, ctx):
-                errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
+        verified_by_client = collection.is_auth and "verified" in parsed.values and values.get("verified")
+        if verified_by_client and not ctx.superuser and not await self._can_manage(collection, None, ctx):
+            errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
         errors = {**self._validate(collection, values, password), **errors}
         if password is not None:
             await self._store_password(collection, values, password, errors)
@@ -678,7 +678,7 @@ class Records:
             await self._trigger_write(ev.RECORD_VALIDATE, event, self._raise_errors(message), message)
             await self._trigger_write(ev.RECORD_CREATE, event, self._insert, message)
             if rule is not None and not await self._matches(collection, event.record["id"], rule):
-                raise ApiError(400, "Failed to create record.")
+                raise ApiError(400, message)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
         return event.record
 
