@@ -445,10 +445,21 @@ class RecordStore(Protocol):
     async def find_all(
         self, collection: CollectionInfo, where: Mapping[str, Any], *, sort: str = ""
     ) -> list[dict[str, Any]]:
-        """Every record whose fields equal ``where``'s values, ordered by ``sort`` (``"-created"``)."""
+        """``list()`` of the records whose fields equal ``where``'s values (``=`` of the filter
+        language), ordered by ``sort``."""
         ...
 
-    async def count(self, collection: CollectionInfo) -> int: ...
+    async def count(
+        self,
+        collection: CollectionInfo,
+        *,
+        filter: str = "",
+        params: Mapping[str, Any] | None = None,
+        auth: Any = None,
+    ) -> int:
+        """How many records ``list()`` with the same ``filter``, ``params`` and ``auth`` finds
+        (without a limit); ``count(collection)`` counts them all."""
+        ...
 
     async def create(
         self, collection: CollectionInfo, data: Mapping[str, Any], *, auth: Any = None
@@ -483,6 +494,30 @@ class RecordStore(Protocol):
         ``values``, the record as given (one that was just deleted, say) instead of as stored;
         ``query``/``headers`` are what ``@request.query``/``@request.headers`` see. A client's
         own expression must pass ``trusted=False``: it is then checked as ``?filter`` is."""
+        ...
+
+    # (last: below it, ``list`` would name this method in annotations)
+    async def list(
+        self,
+        collection: CollectionInfo,
+        *,
+        filter: str = "",
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+        params: Mapping[str, Any] | None = None,
+        auth: Any = None,
+    ) -> list[dict[str, Any]]:
+        """The records matching ``filter``, ordered by ``sort`` (then by insertion); both in
+        PocketBase's filter language (``'status = "open" && total > {:min}'``, ``"-created"``).
+
+        ``{:name}`` placeholders take ``params[name]`` as PocketBase's ``dbx.Params`` do: the
+        value becomes a quoted literal, which the compiler binds (never SQL text).
+        ``limit=None`` is no limit. Without ``auth`` it runs as the system (no rules, hidden
+        fields allowed); with a ``RequestAuth`` the filter is checked as that requester's
+        ``?filter`` and the collection's listRule applies, as for ``GET .../records``. A bad
+        filter or sort raises ``ApiError(400)`` (403 where PocketBase answers 403).
+        """
         ...
 
 
