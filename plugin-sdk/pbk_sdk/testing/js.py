@@ -70,6 +70,7 @@ class JsSdk:
                 text=True,
                 timeout=timeout,
                 env={**os.environ, "PB_URL": url, **(env or {})},
+                check=False,  # a failing script reports its error on stdout, read below
             )
         finally:
             path.unlink(missing_ok=True)

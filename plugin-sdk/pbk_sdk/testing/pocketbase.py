@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from . import LiveServer, free_port, launch
+from .servers import LiveServer, free_port, launch
 
 POCKETBASE_VERSION = "0.40.6"
 POCKETBASE_STARTUP_TIMEOUT = 60.0
