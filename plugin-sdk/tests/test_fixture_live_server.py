@@ -1,4 +1,5 @@
-"""``live_server`` on a chosen port: ``pbk_live_port`` for the fixture, ``port=`` for the factory."""
+"""``live_server`` on a chosen port: ``pbk_live_port`` for the fixture, ``port=`` for the
+factory."""
 
 from __future__ import annotations
 

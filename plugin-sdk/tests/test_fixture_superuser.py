@@ -37,7 +37,9 @@ async def test_superuser_signs_in_with_its_email_and_password(pbk_client, pbk_su
     assert result.json["record"]["email"] == pbk_superuser.email
 
 
-async def test_created_collection_is_served_by_the_api(pbk_client, pbk_superuser, create_collection):
+async def test_created_collection_is_served_by_the_api(
+    pbk_client, pbk_superuser, create_collection
+):
     posts = await create_collection(POSTS)
     fetched = await pbk_client.get("/api/collections/posts", headers=pbk_superuser.headers)
     created = await pbk_client.post("/api/collections/posts/records", json={"title": "hello"})
@@ -54,3 +56,9 @@ async def test_create_collection_validates_as_the_api_does(create_collection):
         await create_collection(POSTS)
     assert caught.value.status == 400
     assert caught.value.data["name"]["code"] == "validation_collection_name_exists"
+
+
+@pytest.mark.parametrize("pbk_plugins", [["records"]])
+def test_without_the_auth_plugin_the_fixture_says_what_to_load(pbk_plugins, request):
+    with pytest.raises(pytest.fail.Exception, match="needs a token_service service .* auth"):
+        request.getfixturevalue("pbk_superuser")
