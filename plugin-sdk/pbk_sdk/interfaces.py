@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import (
     Any,
-    AsyncContextManager,
     Generic,
     Literal,
     Protocol,
@@ -106,7 +106,7 @@ class Database(Protocol):
         raises. ``on_commit`` runs after the commit that makes it durable."""
         ...
 
-    def transaction(self) -> AsyncContextManager[Any]:
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
         """``async with db.transaction():`` groups several ``write``/``read`` calls and async
         work (event handlers) into one transaction; nests as savepoints. Other writers wait
         until it ends, so keep it short."""
