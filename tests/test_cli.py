@@ -118,6 +118,47 @@ def test_plugins_lists_versions_load_state_and_hooks(tmp_path, plugins_dir, writ
     assert "lifecycle" in table.stdout and "hooks: pbk_register_routes, pbk_shutdown" in table.stdout
 
 
+DESCRIBED = """
+from pbk_sdk import PluginInfo, hookimpl
+
+PLUGIN = PluginInfo("described", requires=("lifecycle",), description="Says what it does.")
+
+@hookimpl(tryfirst=True)
+def pbk_startup(app):
+    pass
+"""
+
+
+def test_plugins_shows_description_origin_requirements_and_hooks(tmp_path, plugins_dir, write_plugin):
+    write_plugin("lifecycle", LIFECYCLE)
+    write_plugin("described", DESCRIBED)
+    result = pbk("plugins", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index("described dev (loaded)")
+    assert lines[start + 1 : start + 5] == [
+        "    Says what it does.",
+        f"    from: {plugins_dir / 'described.py'}",
+        "    requires: lifecycle",
+        "    hooks: pbk_startup",
+    ]
+
+    rows = {row["name"]: row for row in json.loads(pbk("plugins", "--json", cwd=tmp_path).stdout)}
+    records = rows["records"]
+    assert records["loaded"] and records["distribution"] != "local"
+    assert records["origin"] == f"{records['distribution']} {records['version']}"
+    assert records["description"] and "pbk_register_routes" in records["hooks"]
+
+
+def test_plugins_with_an_unknown_selection_fails_with_one_line(tmp_path):
+    result = pbk("plugins", "--plugins", "nosuch", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: unknown plugin 'nosuch'; installed plugins: ")
+    assert result.stdout == ""
+
+
 def test_plugin_commands_run_with_a_started_app_and_global_flags_anywhere(tmp_path, plugins_dir, write_plugin):
     write_plugin("greeter", GREET_COMMAND)
     data = tmp_path / "elsewhere"

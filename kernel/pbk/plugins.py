@@ -160,13 +160,7 @@ def select(
     if names is None:
         wanted = list(available)
     else:
-        wanted = [n for n in dict.fromkeys(names) if n]
-        unknown = [n for n in wanted if n not in available]
-        if unknown:
-            installed = ", ".join(available) or "none"
-            raise PluginError(
-                f"unknown plugin {', '.join(map(repr, unknown))}; installed plugins: {installed}"
-            )
+        wanted = known_names(available, names)
         wanted += [n for n, a in available.items() if a.path is not None and n not in wanted]
 
     loaded: dict[str, Loaded] = {}
@@ -184,6 +178,19 @@ def select(
                 )
             pending.append(required)
     return _dependency_order(loaded)
+
+
+def known_names(available: dict[str, Available], names: Iterable[str]) -> list[str]:
+    """The names as given (blank ones and repeats dropped); any unknown name is refused in one
+    line listing what is installed."""
+    wanted = [n for n in dict.fromkeys(names) if n]
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        installed = ", ".join(available) or "none"
+        raise PluginError(
+            f"unknown plugin {', '.join(map(repr, unknown))}; installed plugins: {installed}"
+        )
+    return wanted
 
 
 def _dependency_order(loaded: dict[str, Loaded]) -> list[Loaded]:
