@@ -17,17 +17,20 @@ import inspect
 import sys
 import threading
 import types
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import apsw
 
 from .app import App
 
+T = TypeVar("T")
+Rows = list[dict[str, Any]]
+
 AWAIT_NOTE = "Statements using top-level `await` run on the app's loop; there helpers return awaitables."
 
 
-def _rows(conn: Any, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _rows(conn: apsw.Connection, sql: str, params: tuple[Any, ...]) -> Rows:
     cursor = conn.execute(sql, params)
     try:
         names = [d[0] for d in cursor.get_description()]
@@ -36,7 +39,7 @@ def _rows(conn: Any, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-def _changes(conn: Any, sql: str, params: tuple[Any, ...]) -> int:
+def _changes(conn: apsw.Connection, sql: str, params: tuple[Any, ...]) -> int:
     before = conn.total_changes()
     conn.execute(sql, params).fetchall()
     return conn.total_changes() - before
@@ -46,7 +49,7 @@ def helpers(app: App, loop: asyncio.AbstractEventLoop) -> dict[str, Callable[...
     """The shell's helper functions by name; each blocks for its result, except when called on
     the app's loop (a statement with ``await``), where it returns the awaitable."""
 
-    def resolve(coro: Coroutine[Any, Any, Any]) -> Any:
+    def resolve(coro: Coroutine[Any, Any, T]) -> T | Coroutine[Any, Any, T]:
         try:
             on_app_loop = asyncio.get_running_loop() is loop
         except RuntimeError:
@@ -59,11 +62,11 @@ def helpers(app: App, loop: asyncio.AbstractEventLoop) -> dict[str, Callable[...
         """Run a coroutine on the app's loop and return its result: run(app.db.read(fn))."""
         return resolve(coro)
 
-    def query(sql: str, *params: Any) -> list[dict[str, Any]] | Awaitable[list[dict[str, Any]]]:
+    def query(sql: str, *params: Any) -> Rows | Coroutine[Any, Any, Rows]:
         """Read rows as dicts: query("SELECT id FROM users WHERE email = ?", email)."""
         return resolve(app.db.read(_rows, sql, params))
 
-    def execute(sql: str, *params: Any) -> int | Awaitable[int]:
+    def execute(sql: str, *params: Any) -> int | Coroutine[Any, Any, int]:
         """Write in one transaction and return the number of changed rows."""
         return resolve(app.db.write(_changes, sql, params))
 
