@@ -202,7 +202,7 @@ def list_plugins(ctx: click.Context, as_json: bool) -> None:
     config = runner.config()
     available = discover(config.plugins_dir)
     if config.plugins is not None:
-        known_names(available, config.plugins)
+        known_names(available, config.plugins)  # a misspelt --plugins name fails, as serve does
     selected = {p.name for p in runner.plugins or ()}
     rows = [_describe(a, selected) for a in available.values()]
     if as_json:

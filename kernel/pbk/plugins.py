@@ -5,6 +5,10 @@ distribution) and, for development, as ``*.py`` files in ``--pluginsDir`` (as Da
 ``--plugins-dir``). Discovery imports nothing; only the plugins selected with ``--plugins``
 (default: all) and what they require are imported. Every failure is a ``PluginError`` whose
 text is one line naming the plugin.
+
+Hooks are called in pluggy's order (``tryfirst``, then dependency order, then ``trylast``), by
+the kernel's loops below (which name the plugin in errors and await async implementations) and
+by ``app.hook.x()`` alike; ``PBK_TRACE_HOOKS=1`` logs every call to ``pbk.hooks``.
 """
 
 from __future__ import annotations
