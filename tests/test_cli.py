@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from pbk_sdk.testing import start_live_server
 
 LIFECYCLE = """
@@ -62,6 +62,7 @@ def pbk(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = Non
         text=True,
         timeout=60,
         env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
@@ -118,6 +119,47 @@ def test_plugins_lists_versions_load_state_and_hooks(tmp_path, plugins_dir, writ
     assert "lifecycle" in table.stdout and "hooks: pbk_register_routes, pbk_shutdown" in table.stdout
 
 
+DESCRIBED = """
+from pbk_sdk import PluginInfo, hookimpl
+
+PLUGIN = PluginInfo("described", requires=("lifecycle",), description="Says what it does.")
+
+@hookimpl(tryfirst=True)
+def pbk_startup(app):
+    pass
+"""
+
+
+def test_plugins_shows_description_origin_requirements_and_hooks(tmp_path, plugins_dir, write_plugin):
+    write_plugin("lifecycle", LIFECYCLE)
+    write_plugin("described", DESCRIBED)
+    result = pbk("plugins", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index("described dev (loaded)")
+    assert lines[start + 1 : start + 5] == [
+        "    Says what it does.",
+        f"    from: {plugins_dir / 'described.py'}",
+        "    requires: lifecycle",
+        "    hooks: pbk_startup",
+    ]
+
+    rows = {row["name"]: row for row in json.loads(pbk("plugins", "--json", cwd=tmp_path).stdout)}
+    records = rows["records"]
+    assert records["loaded"] and records["distribution"] != "local"
+    assert records["origin"] == f"{records['distribution']} {records['version']}"
+    assert records["description"] and "pbk_register_routes" in records["hooks"]
+
+
+def test_plugins_with_an_unknown_selection_fails_with_one_line(tmp_path):
+    result = pbk("plugins", "--plugins", "nosuch", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: unknown plugin 'nosuch'; installed plugins: ")
+    assert result.stdout == ""
+
+
 def test_plugin_commands_run_with_a_started_app_and_global_flags_anywhere(tmp_path, plugins_dir, write_plugin):
     write_plugin("greeter", GREET_COMMAND)
     data = tmp_path / "elsewhere"
@@ -161,6 +203,44 @@ def test_shell_exits_non_zero_when_a_statement_fails(tmp_path):
     assert result.stdout.strip() == "after"
 
 
+def test_shell_runs_top_level_await_from_a_pipe_on_the_apps_loop(tmp_path):
+    script = "\n".join(
+        [
+            'rows = await query("SELECT 1 AS one")',
+            "print(rows)",
+            'await execute("CREATE TABLE notes (body TEXT)")',
+            'await execute("INSERT INTO notes VALUES (?)", "x")',
+            'print(await run(app.db.read(lambda c: c.execute("SELECT count(*) FROM notes").get)))',
+            'for row in query("SELECT body FROM notes"):',
+            '    print(row["body"])',
+            "",
+            'await query("SELECT * FROM missing")',
+            'print("after")',
+        ]
+    )
+    result = pbk("shell", "--plugins=", "--dir", str(tmp_path / "pb_data"), cwd=tmp_path, stdin=script + "\n")
+    # The bare awaited execute()s echo their results as a Python prompt would: 0, then 1.
+    assert result.stdout.splitlines() == ["[{'one': 1}]", "0", "1", "1", "x", "after"]
+    assert "no such table: missing" in result.stderr
+    assert result.returncode == 1
+
+
+def test_shell_lists_its_helpers_with_their_first_doc_line_on_start(tmp_path):
+    from pbk.shell import helpers
+
+    result = pbk("shell", "--plugins=", "--dir", str(tmp_path / "pb_data"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    listing = result.stderr.splitlines()
+    assert listing[0] == f"pbk shell: `app` is started on {tmp_path / 'pb_data'}."
+    functions = helpers(None, None)  # type: ignore[arg-type]
+    assert sorted(functions) == ["execute", "query", "run"]
+    for name, function in functions.items():
+        summary = function.__doc__.splitlines()[0]
+        assert any(line.startswith(f"  {name}(") and line.endswith(summary) for line in listing), name
+    assert re.search(r"^  query\(sql, \*params\) +Read rows as dicts", result.stderr, re.MULTILINE)
+
+
 @pytest.mark.slow
 def test_shell_on_a_terminal_is_ptpython_with_the_app(tmp_path):
     import pty
@@ -192,6 +272,9 @@ def test_shell_on_a_terminal_is_ptpython_with_the_app(tmp_path):
         read_until(b"pbk shell")
         os.write(leader, b"print(query('SELECT 6 * 7 AS answer'))\r")
         read_until(b"'answer': 42")
+        os.write(leader, b"rows = await query('SELECT 6 * 8 AS awaited')\r")
+        os.write(leader, b"print(rows)\r")
+        read_until(b"'awaited': 48")
         os.write(leader, b"exit()\r")
         assert process.wait(timeout=20) == 0
     finally:

@@ -133,7 +133,7 @@ class App:
             await self.events.trigger(TERMINATE, TerminateEvent(app=self))
 
     async def stop(self) -> None:
-        """Fire ``terminate``, run ``pbk_shutdown`` in reverse plugin order, close the DBs."""
+        """Fire ``terminate``, run ``pbk_shutdown`` in reverse dependency order, close the DBs."""
         async with self._lifecycle:
             if not self._started:
                 return

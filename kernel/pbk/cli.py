@@ -33,6 +33,7 @@ from .plugins import (
     hook_results,
     hooks_of,
     import_plugin,
+    known_names,
     plugin_manager,
     select,
 )
@@ -195,12 +196,13 @@ def shell(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def list_plugins(ctx: click.Context, as_json: bool) -> None:
-    """List installed plugins: version, whether they load, the hooks each implements."""
+    """List installed plugins: what each does, where it comes from, what it requires, whether
+    it loads with this selection and the hooks it implements."""
     runner = _runner(ctx)
-    try:
-        available = discover(runner.config().plugins_dir)
-    except PluginError as exc:
-        raise click.ClickException(str(exc)) from exc
+    config = runner.config()
+    available = discover(config.plugins_dir)
+    if config.plugins is not None:
+        known_names(available, config.plugins)  # a misspelt --plugins name fails, as serve does
     selected = {p.name for p in runner.plugins or ()}
     rows = [_describe(a, selected) for a in available.values()]
     if as_json:
@@ -211,20 +213,25 @@ def list_plugins(ctx: click.Context, as_json: bool) -> None:
         return
     if runner.error is not None:
         click.echo(f"Not loadable as selected: {runner.error}", err=True)
-    width = max(len(r["name"]) for r in rows)
     for row in rows:
         state = "loaded" if row["loaded"] else ("error" if row.get("error") else "not loaded")
-        click.echo(f"{row['name']:<{width}}  {row['version']:<8}  {row['distribution']:<20}  {state}")
-        if row.get("error"):
-            click.echo(f"{'':<{width}}  {row['error']}")
-        elif row["hooks"]:
-            click.echo(f"{'':<{width}}  hooks: {', '.join(row['hooks'])}")
+        click.echo(f"{row['name']} {row['version']} ({state})")
+        for label, value in (
+            ("", row["description"]),
+            ("from: ", row["origin"]),
+            ("requires: ", ", ".join(row["requires"])),
+            ("hooks: ", ", ".join(row["hooks"])),
+            ("error: ", row.get("error", "")),
+        ):
+            if value:
+                click.echo(f"    {label}{value}")
 
 
 def _describe(available: Available, selected: set[str]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "name": available.name,
         "version": available.version,
+        "description": "",
         "distribution": available.distribution,
         "origin": available.origin,
         "loaded": available.name in selected,
@@ -237,6 +244,7 @@ def _describe(available: Available, selected: set[str]) -> dict[str, Any]:
     except PluginError as exc:
         row["error"] = str(exc)
         return row
+    row["description"] = plugin.info.description
     row["requires"] = list(plugin.info.requires)
     row["hooks"] = hooks_of(pm, plugin.name)
     return row

@@ -5,15 +5,21 @@ distribution) and, for development, as ``*.py`` files in ``--pluginsDir`` (as Da
 ``--plugins-dir``). Discovery imports nothing; only the plugins selected with ``--plugins``
 (default: all) and what they require are imported. Every failure is a ``PluginError`` whose
 text is one line naming the plugin.
+
+Hooks are called in pluggy's order (``tryfirst``, then dependency order, then ``trylast``), by
+the kernel's loops below (which name the plugin in errors and await async implementations) and
+by ``app.hook.x()`` alike; ``PBK_TRACE_HOOKS=1`` logs every call to ``pbk.hooks``.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import logging
 import inspect
+import logging
+import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -24,11 +30,14 @@ import pluggy
 from pbk_sdk import hookspecs
 from pbk_sdk.errors import PluginError, StartupError
 from pbk_sdk.interfaces import PluginInfo
+from pluggy import HookImpl
 
 log = logging.getLogger(__name__)
+trace_log = logging.getLogger("pbk.hooks")
 
 ENTRY_POINT_GROUP = "pbk.plugins"
 LOCAL_MODULE_PREFIX = "pbk_local_plugins"
+TRACE_ENV = "PBK_TRACE_HOOKS"
 
 
 @dataclass(frozen=True)
@@ -155,13 +164,7 @@ def select(
     if names is None:
         wanted = list(available)
     else:
-        wanted = [n for n in dict.fromkeys(names) if n]
-        unknown = [n for n in wanted if n not in available]
-        if unknown:
-            installed = ", ".join(available) or "none"
-            raise PluginError(
-                f"unknown plugin {', '.join(map(repr, unknown))}; installed plugins: {installed}"
-            )
+        wanted = known_names(available, names)
         wanted += [n for n, a in available.items() if a.path is not None and n not in wanted]
 
     loaded: dict[str, Loaded] = {}
@@ -179,6 +182,19 @@ def select(
                 )
             pending.append(required)
     return _dependency_order(loaded)
+
+
+def known_names(available: dict[str, Available], names: Iterable[str]) -> list[str]:
+    """The names as given (blank ones and repeats dropped); any unknown name is refused in one
+    line listing what is installed."""
+    wanted = [n for n in dict.fromkeys(names) if n]
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        installed = ", ".join(available) or "none"
+        raise PluginError(
+            f"unknown plugin {', '.join(map(repr, unknown))}; installed plugins: {installed}"
+        )
+    return wanted
 
 
 def _dependency_order(loaded: dict[str, Loaded]) -> list[Loaded]:
@@ -202,15 +218,67 @@ def _dependency_order(loaded: dict[str, Loaded]) -> list[Loaded]:
     return ordered
 
 
-def plugin_manager(plugins: Iterable[Loaded]) -> pluggy.PluginManager:
-    """A pluggy manager with the SDK's hookspecs and these plugins, misspelt hooks refused."""
-    pm = pluggy.PluginManager("pbk")
-    pm.add_hookspecs(hookspecs)
-    for plugin in plugins:
+class HookTrace:
+    """Logs every hook call to ``pbk.hooks``: the plugins it reaches, in order, and failures.
+
+    The kernel's own loops report here directly; ``app.hook.x()`` calls arrive through pluggy's
+    hook call monitoring, which sees no kernel loop.
+    """
+
+    def called(self, hook_name: str, impls: Iterable[HookImpl]) -> None:
+        names = ", ".join(impl.plugin_name for impl in impls) or "no plugin"
+        trace_log.info("%s -> %s", hook_name, names)
+
+    def failed(self, hook_name: str, plugin_name: str | None, exc: BaseException) -> None:
+        who = f"plugin {plugin_name!r}" if plugin_name else "a plugin"
+        trace_log.warning("%s -> %s failed: %s: %s", hook_name, who, type(exc).__name__, exc)
+
+    def before_pluggy_call(
+        self, hook_name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, object]
+    ) -> None:
+        self.called(hook_name, reversed(impls))
+
+    def after_pluggy_call(
+        self,
+        outcome: pluggy.Result[Any],
+        hook_name: str,
+        impls: Sequence[HookImpl],
+        kwargs: Mapping[str, object],
+    ) -> None:
+        if outcome.exception is not None:
+            self.failed(hook_name, None, outcome.exception)
+
+
+class HookManager(pluggy.PluginManager):
+    """pluggy's manager for the ``pbk`` hooks, with the trace the kernel's own calls report to."""
+
+    def __init__(self, trace: HookTrace | None) -> None:
+        super().__init__("pbk")
+        self.add_hookspecs(hookspecs)
+        self.hook_trace = trace
+        if trace is not None:
+            self.add_hookcall_monitoring(trace.before_pluggy_call, trace.after_pluggy_call)
+
+
+def hook_tracing_requested() -> bool:
+    """Whether ``PBK_TRACE_HOOKS`` asks for hook calls to be logged (read when an app is built)."""
+    return os.environ.get(TRACE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def plugin_manager(plugins: Iterable[Loaded]) -> HookManager:
+    """A pluggy manager with the SDK's hookspecs and these plugins (in dependency order).
+
+    pluggy calls the implementation registered last first, so the plugins are registered in
+    reverse: its call order is then dependency order, for the kernel's calls and ``app.hook``
+    alike. Misspelt hooks and hook wrappers are refused; ``PBK_TRACE_HOOKS`` turns tracing on.
+    """
+    pm = HookManager(HookTrace() if hook_tracing_requested() else None)
+    for plugin in reversed(list(plugins)):
         try:
             pm.register(plugin.module, name=plugin.name)
         except Exception as exc:
             raise PluginError(f"plugin {plugin.name!r} cannot register its hooks: {exc}") from exc
+        _refuse_wrappers(pm, plugin)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -219,63 +287,107 @@ def plugin_manager(plugins: Iterable[Loaded]) -> pluggy.PluginManager:
     return pm
 
 
-def hook_results(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-    """Call each plugin's implementation of a sync hook in plugin order, naming the plugin in
-    any error; returns ``(plugin name, result)`` for results that are not None."""
+def _refuse_wrappers(pm: pluggy.PluginManager, plugin: Loaded) -> None:
+    # The kernel calls each implementation on its own (to name the plugin in errors and await
+    # async ones), which leaves nowhere for a wrapper's yield to go.
+    for caller in pm.get_hookcallers(plugin.module) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin.module and (impl.wrapper or impl.hookwrapper):
+                raise PluginError(
+                    f"plugin {plugin.name!r}: {caller.name} is a hook wrapper, which pbk does not "
+                    f"support; use tryfirst/trylast"
+                )
+
+
+def call_order(pm: pluggy.PluginManager, hook_name: str) -> list[HookImpl]:
+    """A hook's implementations in pluggy's call order: ``tryfirst`` ones, then the others in
+    dependency order, then ``trylast`` ones."""
+    return list(reversed(getattr(pm.hook, hook_name).get_hookimpls()))
+
+
+def hook_results(pm: HookManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call each plugin's implementation of a sync hook in call order, naming the plugin in any
+    error; returns ``(plugin name, result)`` for results that are not None."""
+    impls = call_order(pm, hook_name)
+    if pm.hook_trace is not None:
+        pm.hook_trace.called(hook_name, impls)
     results = []
-    for impl in _impls(pm, hook_name):
-        try:
-            result = impl.function(*[kwargs[name] for name in impl.argnames])
-        except PluginError:
-            raise
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
-            ) from exc
-        if inspect.isawaitable(result):
-            raise PluginError(f"plugin {impl.plugin_name!r}: {hook_name} must not be async")
+    for impl in impls:
+        with _failures_named(pm, hook_name, impl):
+            result = _call(impl, kwargs)
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()
+                raise PluginError(f"plugin {impl.plugin_name!r}: {hook_name} must not be async")
         if result is not None:
             results.append((impl.plugin_name, result))
     return results
 
 
 async def call_async_hook(
-    pm: pluggy.PluginManager,
+    pm: HookManager,
     hook_name: str,
     *,
     reverse: bool = False,
     keep_going: bool = False,
     **kwargs: Any,
 ) -> None:
-    """Call a hook whose implementations may be ``async def``, awaiting each in turn.
+    """Call a hook whose implementations may be ``async def``, awaiting each in turn (with
+    ``reverse``, plugins in reverse dependency order: shutdown undoes start-up).
 
     The first failure stops the call, unless ``keep_going`` (shutdown: every plugin still gets
     its turn, failures are logged and the first is raised at the end)."""
-    impls = _impls(pm, hook_name)
+    impls = call_order(pm, hook_name)
+    if reverse:
+        impls = _reverse_dependency_order(impls)
+    if pm.hook_trace is not None:
+        pm.hook_trace.called(hook_name, impls)
     failures: list[PluginError] = []
-    for impl in reversed(impls) if reverse else impls:
+    for impl in impls:
         try:
-            result = impl.function(*[kwargs[name] for name in impl.argnames])
-            if inspect.isawaitable(result):
-                await result
-        except StartupError as exc:
-            raise PluginError(f"plugin {impl.plugin_name!r} stopped the start-up: {exc}") from exc
-        except Exception as exc:
-            failure = PluginError(
-                f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
-            )
-            failure.__cause__ = exc
+            with _failures_named(pm, hook_name, impl):
+                result = _call(impl, kwargs)
+                if inspect.isawaitable(result):
+                    await result
+        except PluginError as failure:
             if not keep_going:
-                raise failure from exc
-            log.error("%s", failure, exc_info=exc)
+                raise
+            log.error("%s", failure, exc_info=failure.__cause__ or failure)
             failures.append(failure)
     if failures:
         raise failures[0]
 
 
-def _impls(pm: pluggy.PluginManager, hook_name: str) -> list[Any]:
-    # get_hookimpls() lists implementations in registration (= dependency) order.
-    return list(getattr(pm.hook, hook_name).get_hookimpls())
+def _reverse_dependency_order(impls: list[HookImpl]) -> list[HookImpl]:
+    # tryfirst and trylast keep their meaning; only the plugins' dependency order turns round.
+    first = [impl for impl in impls if impl.tryfirst]
+    last = [impl for impl in impls if impl.trylast]
+    others = [impl for impl in impls if not (impl.tryfirst or impl.trylast)]
+    return [*first, *reversed(others), *last]
+
+
+def _call(impl: HookImpl, kwargs: Mapping[str, Any]) -> Any:
+    # As pluggy calls it: required arguments by position, those with defaults by keyword.
+    optional = {name: kwargs[name] for name in impl.kwargnames if name in kwargs}
+    return impl.function(*[kwargs[name] for name in impl.argnames], **optional)
+
+
+@contextmanager
+def _failures_named(pm: HookManager, hook_name: str, impl: HookImpl) -> Iterator[None]:
+    """Trace a failure of one implementation and raise it as a one-line ``PluginError`` naming
+    the plugin (one the plugin raised itself is kept)."""
+    try:
+        yield
+    except Exception as exc:
+        if pm.hook_trace is not None:
+            pm.hook_trace.failed(hook_name, impl.plugin_name, exc)
+        if isinstance(exc, PluginError):
+            raise
+        if isinstance(exc, StartupError):
+            raise PluginError(f"plugin {impl.plugin_name!r} stopped the start-up: {exc}") from exc
+        raise PluginError(
+            f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def hooks_of(pm: pluggy.PluginManager, plugin_name: str) -> list[str]:

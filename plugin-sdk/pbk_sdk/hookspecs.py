@@ -5,6 +5,13 @@ Implementations may accept any subset of the arguments, so adding an argument la
 break existing plugins. The kernel calls each plugin's implementation on its own and names the
 plugin in any error it raises. Hooks are sync unless the docstring says ``may be async``;
 runtime behaviour (records, requests, mail) goes over the event bus instead (``pbk_sdk.events``).
+
+Order is pluggy's: ``@hookimpl(tryfirst=True)`` implementations first, then the others with a
+plugin's requirements before it, then ``trylast`` ones (several ``trylast`` ones run dependents
+first). The kernel's calls and ``app.hook.x(...)`` agree; ``pbk_shutdown`` turns the dependency
+order round but keeps ``tryfirst`` first. Hook wrappers (``wrapper=True``, ``hookwrapper=True``)
+are refused when the app is built, with a ``PluginError`` naming the plugin and the hook.
+``PBK_TRACE_HOOKS=1`` logs every hook call, the plugins it reached and failures to ``pbk.hooks``.
 """
 
 from __future__ import annotations
