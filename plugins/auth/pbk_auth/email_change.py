@@ -40,12 +40,7 @@ class RequestEmailChange(AuthEndpoint):
             raise_if({"newEmail": invalid_new_email()})
         record = dict(auth.record)
         await mail_token(
-            self.app,
-            coll,
-            record,
-            "emailChange",
-            new_email,
-            {"email": record.get("email", ""), "newEmail": new_email},
+            self.app, coll, record, "emailChange", to=new_email, claims={"newEmail": new_email}
         )
         resp.status = 204
 

@@ -53,12 +53,15 @@ async def mail_token(
     collection: CollectionInfo,
     record: Mapping[str, Any],
     token_type: str,
-    to: str,
-    claims: Mapping[str, Any],
+    *,
+    to: str = "",
+    claims: Mapping[str, Any] | None = None,
 ) -> None:
-    """Mint a ``token_type`` token with the extra ``claims`` and mail it to ``to``."""
+    """Mint a ``token_type`` token with the record's ``email`` and the extra ``claims`` as
+    claims, and mail it to ``to`` (the record's email unless given)."""
     option, kind = TOKEN_MAILS[token_type]
-    token = tokens.mint(record, collection, token_type, extra=claims)
+    email = str(record.get("email", ""))
+    token = tokens.mint(record, collection, token_type, extra={"email": email, **(claims or {})})
     await send_template(
-        app, collection, record, collection.options.get(option), kind, to, {"TOKEN": token}
+        app, collection, record, collection.options.get(option), kind, to or email, {"TOKEN": token}
     )

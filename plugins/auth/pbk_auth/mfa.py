@@ -8,61 +8,48 @@ from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk import App
-from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError
 from pbk_sdk.ids import new_id
 from pbk_sdk.interfaces import CollectionInfo
 
 from .forms import LOAD_FAILED
-from .services import seconds_since, store, system_collection
+from .services import own_auth, seconds_since, store, system_collection
 
 MFAS = "_mfas"
 INVALID_MFA = "Invalid or expired MFA session."
 
 
 async def mfa_pending(
-    app: App,
-    req: Any,
-    resp: Any,
-    collection: CollectionInfo,
-    record: Mapping[str, Any],
-    method: str,
-    form: Mapping[str, Any],
-) -> bool:
-    """True when the login must wait for a second method (``resp`` then holds the 401
-    ``{mfaId}``); False when it may finish. An ``mfaId`` that does not fit is a 400."""
+    app: App, collection: CollectionInfo, record: Mapping[str, Any], method: str, mfa_id: Any
+) -> str | None:
+    """The id of a new MFA session when the login must wait for a second method; None when it
+    may finish (no MFA, or ``mfa_id`` names the first step's session). A bad ``mfa_id`` is a
+    400."""
     options = collection.options.get("mfa") or {}
-    if not options.get("enabled") or not await _applies(
-        app, collection, record, str(options.get("rule") or "")
-    ):
-        return False
-    mfa_id = form.get("mfaid") or req.get_param("mfaId") or ""
+    if not options.get("enabled") or not await _applies(app, collection, record, options):
+        return None
     if not isinstance(mfa_id, str):
         raise ApiError(400, LOAD_FAILED)
     if not mfa_id:
+        session = {"id": new_id(), "collectionRef": collection.id, "recordRef": record["id"]}
         created = await store(app).create(
-            system_collection(app, MFAS),
-            {
-                "id": new_id(),
-                "collectionRef": collection.id,
-                "recordRef": record["id"],
-                "method": method,
-            },
+            system_collection(app, MFAS), {**session, "method": method}
         )
-        resp.status = 401
-        resp.media = {"mfaId": created["id"]}
-        return True
+        return str(created["id"])
     await _complete(app, collection, record, method, mfa_id, int(options.get("duration") or 600))
-    return False
+    return None
 
 
 async def _applies(
-    app: App, collection: CollectionInfo, record: Mapping[str, Any], rule: str
+    app: App, collection: CollectionInfo, record: Mapping[str, Any], options: Mapping[str, Any]
 ) -> bool:
+    """Whether ``mfa.rule`` (empty: everyone) matches the record."""
+    rule = str(options.get("rule") or "")
     if not rule.strip():
         return True
-    own = RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
-    return await store(app).matches_rule(collection, record["id"], rule, own)
+    return await store(app).matches_rule(
+        collection, record["id"], rule, own_auth(collection, record)
+    )
 
 
 async def _complete(

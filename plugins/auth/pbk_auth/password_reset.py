@@ -26,14 +26,7 @@ class RequestPasswordReset(AuthEndpoint):
         if record is not None and not await throttled(
             self.app, "passwordReset", coll, record["id"]
         ):
-            await mail_token(
-                self.app,
-                coll,
-                record,
-                "passwordReset",
-                str(record["email"]),
-                {"email": record["email"]},
-            )
+            await mail_token(self.app, coll, record, "passwordReset")
         resp.status = 204
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from pbk_sdk import App
-from pbk_sdk.auth import password_hasher
+from pbk_sdk.auth import RequestAuth, password_hasher
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import (
     MAILER,
@@ -48,6 +49,11 @@ def auth_collection(app: App, id_or_name: str) -> CollectionInfo:
     if collection is None or collection.type != "auth":
         raise ApiError(404, MISSING_AUTH_COLLECTION)
     return collection
+
+
+def own_auth(collection: CollectionInfo, record: Mapping[str, Any]) -> RequestAuth:
+    """``record`` as its own requester, for rules evaluated on its behalf."""
+    return RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
 
 
 def system_collection(app: App, name: str) -> CollectionInfo:

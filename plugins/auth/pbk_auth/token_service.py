@@ -11,7 +11,7 @@ from pbk_sdk.auth import RequestAuth
 from pbk_sdk.interfaces import CollectionInfo
 
 from . import tokens
-from .services import store
+from .services import own_auth, store
 
 
 class JwtTokens:
@@ -62,7 +62,7 @@ async def authenticate_token(
         tokens.remember(
             token, token_type, tokens.signing_key(record, collection, token_type), verified
         )
-    return RequestAuth(record=record, collection_id=collection.id, collection_name=collection.name)
+    return own_auth(collection, record)
 
 
 async def record_for_token(

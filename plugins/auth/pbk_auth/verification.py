@@ -31,14 +31,7 @@ class RequestVerification(AuthEndpoint):
             and not record.get("verified")
             and not await throttled(self.app, "verification", coll, record["id"])
         ):
-            await mail_token(
-                self.app,
-                coll,
-                record,
-                "verification",
-                str(record["email"]),
-                {"email": record["email"]},
-            )
+            await mail_token(self.app, coll, record, "verification")
         resp.status = 204
 
 
