@@ -1,1 +1,1 @@
-"""pbk auth (see plugin.py for the hooks)."""
+"""pbk auth: ``plugin.py`` holds the hooks; docs/auth.md maps the other modules."""

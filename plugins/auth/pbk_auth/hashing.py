@@ -52,7 +52,11 @@ def _call(function: ctypes._CFuncPtr, password: bytes, setting: bytes) -> bytes 
 
 def _fast(password: bytes, setting: bytes) -> bytes | None:
     """The C library's bcrypt of ``password``, or None when the bcrypt package must answer."""
-    if len(password) > MAX_PASSWORD_BYTES or b"\0" in password or not setting.startswith(BCRYPT_PREFIXES):
+    if (
+        len(password) > MAX_PASSWORD_BYTES
+        or b"\0" in password
+        or not setting.startswith(BCRYPT_PREFIXES)
+    ):
         return None
     function = _crypt_rn()
     return None if function is None else _call(function, password, setting)

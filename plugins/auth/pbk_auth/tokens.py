@@ -11,6 +11,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from pbk_sdk.interfaces import CollectionInfo
+
 AUTH = "auth"
 OPTION_FOR_TYPE = {
     "auth": "authToken",
@@ -21,7 +23,7 @@ OPTION_FOR_TYPE = {
 }
 
 
-def signing_key(record: Mapping[str, Any], collection: Any, token_type: str) -> str:
+def signing_key(record: Mapping[str, Any], collection: CollectionInfo, token_type: str) -> str:
     option = collection.options.get(OPTION_FOR_TYPE[token_type]) or {}
     return str(record.get("tokenKey", "")) + str(option.get("secret", ""))
 
@@ -33,14 +35,14 @@ def _jwt() -> Any:
     return jwt
 
 
-def duration(collection: Any, token_type: str) -> int:
+def duration(collection: CollectionInfo, token_type: str) -> int:
     option = collection.options.get(OPTION_FOR_TYPE[token_type]) or {}
     return int(option.get("duration") or 0)
 
 
 def mint(
     record: Mapping[str, Any],
-    collection: Any,
+    collection: CollectionInfo,
     token_type: str = AUTH,
     *,
     seconds: int | None = None,
@@ -72,7 +74,9 @@ def unverified_claims(token: str) -> dict[str, Any] | None:
     return claims
 
 
-def verify(token: str, record: Mapping[str, Any], collection: Any, token_type: str) -> dict[str, Any] | None:
+def verify(
+    token: str, record: Mapping[str, Any], collection: CollectionInfo, token_type: str
+) -> dict[str, Any] | None:
     """The verified claims of a ``token_type`` token for ``record``, or None."""
     try:
         claims = _jwt().decode(
@@ -94,7 +98,8 @@ def verify(token: str, record: Mapping[str, Any], collection: Any, token_type: s
 #: the collection's current secret) is the one that verified the token, and ``exp`` is still
 #: ahead. A new tokenKey (password or email change, from any process) or a new secret revokes
 #: the token exactly as without the cache; "this token verifies under this key" never goes
-#: stale, so entries need no time limit, only a size bound.
+#: stale, so entries need no time limit, only a size bound. For the same reason the cache is
+#: the process's, not an app's: it remembers facts about tokens, not any app's state.
 VERIFIED_MAX = 4096
 _verified: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
 
@@ -104,7 +109,12 @@ def verified_before(token: str, token_type: str) -> tuple[str, dict[str, Any]] |
     return _verified.get((token, token_type))
 
 
-def still_valid(hit: tuple[str, dict[str, Any]], record: Mapping[str, Any], collection: Any, token_type: str) -> bool:
+def still_valid(
+    hit: tuple[str, dict[str, Any]],
+    record: Mapping[str, Any],
+    collection: CollectionInfo,
+    token_type: str,
+) -> bool:
     """Whether a remembered verification holds for ``record`` as stored now (see above)."""
     key, claims = hit
     exp = claims.get("exp")

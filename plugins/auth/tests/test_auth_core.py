@@ -202,3 +202,21 @@ async def test_the_password_hasher_is_swappable(tmp_path):
         login = await client.post("/api/collections/users/auth-with-password",
                                   json={"identity": "h@example.com", "password": "hash-me-please"})
         assert login.status_code == 200, login.text
+
+
+async def test_each_app_keeps_its_own_counters(tmp_path):
+    """Two apps in one process (tests, ``pbk shell``) never share a resend throttle."""
+    from pbk import build_app
+    from pbk_auth.counters import counter
+
+    apps = [build_app(data_dir=tmp_path / name, plugins=["records", "auth"]) for name in ("a", "b")]
+    for app in apps:
+        await app.start()
+    try:
+        key = ("verification", "users", "some-record")
+        assert await counter(apps[0], "throttle", key) is False
+        assert await counter(apps[0], "throttle", key) is True
+        assert await counter(apps[1], "throttle", key) is False
+    finally:
+        for app in apps:
+            await app.stop()

@@ -1,0 +1,62 @@
+"""PocketBase's login alerts: each record's recent login origins (IP + User-Agent) are kept in
+``_authOrigins``, and a login from a new one mails ``authAlert.emailTemplate``."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pbk_sdk import App
+from pbk_sdk.interfaces import CollectionInfo
+
+from .mail import send_template
+from .services import store
+
+ORIGINS = "_authOrigins"
+MAX_ORIGINS = 5
+
+
+async def auth_alert(
+    app: App, req: Any, collection: CollectionInfo, record: Mapping[str, Any]
+) -> None:
+    """Remember the login origin; mail an alert for a new one (not for the record's first)."""
+    ip, agent = str(getattr(req, "remote_addr", "") or ""), req.get_header("User-Agent") or ""
+    fingerprint = hashlib.md5((ip + agent).encode()).hexdigest()
+    origins = store(app).collection(ORIGINS)
+    if origins is None:
+        return
+    known = [
+        (row["id"], row["fingerprint"])
+        for row in await store(app).find_all(
+            origins, {"collectionRef": collection.id, "recordRef": record["id"]}, sort="-updated"
+        )
+    ]
+    match = next((oid for oid, fp in known if fp == fingerprint), None)
+    if match is not None:
+        await store(app).update(origins, match, {"fingerprint": fingerprint})  # bumps `updated`
+        return
+    await store(app).create(
+        origins,
+        {"collectionRef": collection.id, "recordRef": record["id"], "fingerprint": fingerprint},
+    )
+    for old_id, _ in known[MAX_ORIGINS - 1 :]:
+        await store(app).delete(origins, old_id)
+    alert = collection.options.get("authAlert") or {}
+    if known and alert.get("enabled") and record.get("email"):
+        info = html.escape(f"{_now_text()} - {ip} {agent}")  # the User-Agent is the client's text
+        await send_template(
+            app,
+            collection,
+            record,
+            alert.get("emailTemplate"),
+            "login-alert",
+            str(record["email"]),
+            {"ALERT_INFO": info},
+        )
+
+
+def _now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
