@@ -1,0 +1,44 @@
+"""``password`` against PocketBase 0.40.6: the plain password's checks and bcrypt's 72 bytes."""
+
+from __future__ import annotations
+
+from fields_testing import (
+    INVALID_FORMAT,
+    REQUIRED,
+    check_options_test,
+    no_greater,
+    no_less,
+    regex,
+    round_trip_test,
+    validate_test,
+)
+
+VALIDATE = [
+    ({"min": 3, "max": 6, "pattern": "^[0-9]+$", "required": True}, "", REQUIRED),
+    ({"min": 3, "max": 6}, "12", {"code": "validation_min_text_constraint", "message": "Must be at least 3 character(s)."}),
+    ({"min": 3, "max": 6}, "1234567", {"code": "validation_max_text_constraint", "message": "Must be less than 6 character(s)."}),
+    ({"pattern": "^[0-9]+$"}, "abc", INVALID_FORMAT),
+    ({}, "x" * 72, {"code": "validation_max_text_constraint", "message": "Must be less than 71 character(s)."}),
+    ({}, "x" * 71, None),
+    ({}, "é" * 40, {"code": "validation_invalid_value", "message": "Invalid value."}),
+    ({}, "é" * 36, None),
+    ({}, "short", None),
+]
+
+ROUND_TRIPS = [
+    ({}, "$2a$10$hash", "$2a$10$hash", "$2a$10$hash"),
+]
+
+CHECK_OPTIONS = [
+    ({"type": "password", "min": -1}, {"min": no_less(1)}),
+    ({"type": "password", "min": 72}, {"min": no_greater(71)}),
+    ({"type": "password", "max": 72}, {"max": no_greater(71)}),
+    ({"type": "password", "min": 10, "max": 5}, {"max": no_less(10)}),
+    ({"type": "password", "cost": 3}, {"cost": no_less(4)}),
+    ({"type": "password", "cost": 32}, {"cost": no_greater(31)}),
+    ({"type": "password", "pattern": "("}, {"pattern": regex("Error parsing regexp: missing closing ): `(`.")}),
+]
+
+test_validate = validate_test("password", VALIDATE)
+test_to_db_from_db = round_trip_test("password", ROUND_TRIPS)
+test_check_options = check_options_test(CHECK_OPTIONS)

@@ -1,0 +1,26 @@
+"""``url`` against PocketBase 0.40.6: govalidator's format and the allowed hosts."""
+
+from __future__ import annotations
+
+from fields_testing import DOMAIN, EMPTY, check_options_test, validate_test
+
+INVALID_URL = {"code": "validation_invalid_url", "message": "Must be a valid url."}
+URL_DOMAIN = {"code": "validation_url_domain_not_allowed", "message": "Url domain is not allowed."}
+
+VALIDATE = [
+    ({"onlyDomains": ["ok.com"]}, "http://bad.com", URL_DOMAIN),
+    ({"onlyDomains": ["ok.com"]}, "http://ok.com:80/x", URL_DOMAIN),
+    ({"onlyDomains": ["ok.com"]}, "ok.com", URL_DOMAIN),
+    ({"onlyDomains": ["ok.com"]}, "http://ok.com/x", None),
+    ({"exceptDomains": ["bad.com"]}, "https://bad.com", URL_DOMAIN),
+    ({"exceptDomains": ["bad.com"]}, "https://user@bad.com", URL_DOMAIN),
+    ({}, 123, INVALID_URL),
+]
+
+CHECK_OPTIONS = [
+    ({"type": "url", "onlyDomains": ["http://a.com"]}, {"onlyDomains": {"0": DOMAIN}}),
+    ({"type": "url", "onlyDomains": ["a.com"], "exceptDomains": ["b.com"]}, {"exceptDomains": EMPTY, "onlyDomains": EMPTY}),
+]
+
+test_validate = validate_test("url", VALIDATE)
+test_check_options = check_options_test(CHECK_OPTIONS)
