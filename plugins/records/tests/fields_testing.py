@@ -1,8 +1,7 @@
 """What the field type tests share: helpers, expected errors, and the table tests.
 
 Each ``test_field_<type>.py`` holds its type's tables, recorded from PocketBase 0.40.6, and
-turns them into tests with the ``*_test`` functions below, so that every type's tables run
-the same checks.
+turns them into tests with ``TypeTables``, so that every type's tables run the same checks.
 """
 
 from __future__ import annotations
@@ -87,56 +86,63 @@ class Upload:
 # --------------------------------------------------------------------------- table tests
 
 
-def normalize_test(ftype: str, table: Sequence[tuple[Any, Any]]) -> Callable[..., None]:
-    """(input, normalized value): equal and of the same Python type."""
+class TypeTables:
+    """Turns one field type's tables into tests; a test module assigns each to a ``test_``
+    name so that pytest collects it there."""
 
-    @pytest.mark.parametrize(("value", "expected"), table, ids=short)
-    def test_normalize(value: Any, expected: Any) -> None:
-        got = T[ftype].normalize(field(ftype), value)
-        assert got == expected
-        assert type(got) is type(expected)
+    def __init__(self, ftype: str) -> None:
+        self.ftype = ftype
 
-    return test_normalize
+    def normalize(self, table: Sequence[tuple[Any, Any]]) -> Callable[..., None]:
+        """(input, normalized value): equal and of the same Python type."""
+        ftype = self.ftype
 
+        @pytest.mark.parametrize(("value", "expected"), table, ids=short)
+        def test_normalize(value: Any, expected: Any) -> None:
+            got = T[ftype].normalize(field(ftype), value)
+            assert got == expected
+            assert type(got) is type(expected)
 
-def validate_test(ftype: str, table: Sequence[tuple[dict[str, Any], Any, Any]]) -> Callable[..., None]:
-    """(field options, input, error JSON or None) of a record create."""
+        return test_normalize
 
-    @pytest.mark.parametrize(("options", "value", "expected"), table, ids=short)
-    def test_validate(options: dict[str, Any], value: Any, expected: dict[str, Any] | None) -> None:
-        assert check(ftype, value, **options)[1] == expected
+    def validate(self, table: Sequence[tuple[dict[str, Any], Any, Any]]) -> Callable[..., None]:
+        """(field options, input, error JSON or None) of a record create."""
+        ftype = self.ftype
 
-    return test_validate
+        @pytest.mark.parametrize(("options", "value", "expected"), table, ids=short)
+        def test_validate(options: dict[str, Any], value: Any, expected: dict[str, Any] | None) -> None:
+            assert check(ftype, value, **options)[1] == expected
 
+        return test_validate
 
-def round_trip_test(ftype: str, table: Sequence[tuple[dict[str, Any], Any, Any, Any]]) -> Callable[..., None]:
-    """(field options, value, what ``to_db`` stores, what ``from_db`` reads back)."""
+    def round_trips(self, table: Sequence[tuple[dict[str, Any], Any, Any, Any]]) -> Callable[..., None]:
+        """(field options, value, what ``to_db`` stores, what ``from_db`` reads back)."""
+        ftype = self.ftype
 
-    @pytest.mark.parametrize(("options", "value", "stored", "loaded"), table, ids=short)
-    def test_to_db_from_db(options: dict[str, Any], value: Any, stored: Any, loaded: Any) -> None:
-        f = field(ftype, **options)
-        assert T[ftype].to_db(f, value) == stored
-        assert T[ftype].from_db(f, stored) == loaded
+        @pytest.mark.parametrize(("options", "value", "stored", "loaded"), table, ids=short)
+        def test_to_db_from_db(options: dict[str, Any], value: Any, stored: Any, loaded: Any) -> None:
+            f = field(ftype, **options)
+            assert T[ftype].to_db(f, value) == stored
+            assert T[ftype].from_db(f, stored) == loaded
 
-    return test_to_db_from_db
+        return test_to_db_from_db
 
+    def from_db(self, table: Sequence[tuple[dict[str, Any], Any, Any]]) -> Callable[..., None]:
+        """(field options, a raw column value, what ``from_db`` reads)."""
+        ftype = self.ftype
 
-def from_db_test(ftype: str, table: Sequence[tuple[dict[str, Any], Any, Any]]) -> Callable[..., None]:
-    """(field options, a raw column value, what ``from_db`` reads)."""
+        @pytest.mark.parametrize(("options", "raw", "loaded"), table, ids=short)
+        def test_from_db(options: dict[str, Any], raw: Any, loaded: Any) -> None:
+            assert T[ftype].from_db(field(ftype, **options), raw) == loaded
 
-    @pytest.mark.parametrize(("options", "raw", "loaded"), table, ids=short)
-    def test_from_db(options: dict[str, Any], raw: Any, loaded: Any) -> None:
-        assert T[ftype].from_db(field(ftype, **options), raw) == loaded
+        return test_from_db
 
-    return test_from_db
+    def check_options(self, table: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> Callable[..., None]:
+        """(posted field, the collection create's error JSON for that field's options)."""
 
+        @pytest.mark.parametrize(("posted", "expected"), table, ids=short)
+        def test_check_options(posted: dict[str, Any], expected: dict[str, Any]) -> None:
+            f = complete_field({"name": "x", **posted}, T)
+            assert _error_data(T[f["type"]].check_options(f)) == expected
 
-def check_options_test(table: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> Callable[..., None]:
-    """(posted field, the collection create's error JSON for that field's options)."""
-
-    @pytest.mark.parametrize(("posted", "expected"), table, ids=short)
-    def test_check_options(posted: dict[str, Any], expected: dict[str, Any]) -> None:
-        f = complete_field({"name": "x", **posted}, T)
-        assert _error_data(T[f["type"]].check_options(f)) == expected
-
-    return test_check_options
+        return test_check_options

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from fields_testing import (
-    REQUIRED,
-    check_options_test,
-    from_db_test,
-    normalize_test,
-    round_trip_test,
-    validate_test,
-)
+from fields_testing import REQUIRED, TypeTables
+
+tables = TypeTables("bool")
 
 NORMALIZE = [
     # bool: cast.ToBool (strconv.ParseBool)
@@ -33,28 +28,27 @@ NORMALIZE = [
     ([1], False),
     ({}, False),
 ]
+test_normalize = tables.normalize(NORMALIZE)
 
 VALIDATE = [
     ({"required": True}, False, REQUIRED),
     ({"required": True}, True, None),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({}, True, 1, True),
     ({}, False, 0, False),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 FROM_DB = [
     ({}, "1", True),
     ({}, None, False),
 ]
+test_from_db = tables.from_db(FROM_DB)
 
 CHECK_OPTIONS = [
     ({"type": "bool"}, {}),
 ]
-
-test_normalize = normalize_test("bool", NORMALIZE)
-test_validate = validate_test("bool", VALIDATE)
-test_to_db_from_db = round_trip_test("bool", ROUND_TRIPS)
-test_from_db = from_db_test("bool", FROM_DB)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)

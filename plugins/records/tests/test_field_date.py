@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fields_testing import (
-    REQUIRED,
-    check_options_test,
-    from_db_test,
-    normalize_test,
-    round_trip_test,
-    validate_test,
-)
+from fields_testing import REQUIRED, TypeTables
+
+tables = TypeTables("date")
 
 
 def min_date(threshold: str, text: str) -> dict[str, Any]:
@@ -94,6 +89,7 @@ NORMALIZE = [
     ("2024-05-06T10:11:12.Z", ""),
     ("2024-05-06 10:11:12.000Z0", ""),
 ]
+test_normalize = tables.normalize(NORMALIZE)
 
 VALIDATE = [
     (DATE, "2023-12-31", min_date("2024-01-01T00:00:00Z", "2024-01-01 00:00:00 +0000 UTC")),
@@ -104,22 +100,20 @@ VALIDATE = [
     (DATE, "garbage", None),
     ({"required": True}, "garbage", REQUIRED),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({}, "2024-05-06 10:11:12.123Z", "2024-05-06 10:11:12.123Z", "2024-05-06 10:11:12.123Z"),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 FROM_DB = [
     ({}, None, ""),
     ({}, "2024-05-06", "2024-05-06 00:00:00.000Z"),
 ]
+test_from_db = tables.from_db(FROM_DB)
 
 CHECK_OPTIONS = [
     ({"type": "date", "min": "2025-01-01", "max": "2024-01-01"}, {}),
 ]
-
-test_normalize = normalize_test("date", NORMALIZE)
-test_validate = validate_test("date", VALIDATE)
-test_to_db_from_db = round_trip_test("date", ROUND_TRIPS)
-test_from_db = from_db_test("date", FROM_DB)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from fields_testing import (
-    DOMAIN,
-    EMPTY,
-    REQUIRED,
-    check_options_test,
-    normalize_test,
-    validate_test,
-)
+from fields_testing import DOMAIN, EMPTY, REQUIRED, TypeTables
+
+tables = TypeTables("email")
 
 IS_EMAIL = {"code": "validation_is_email", "message": "Must be a valid email address."}
 EMAIL_DOMAIN = {"code": "validation_email_domain_not_allowed", "message": "Email domain is not allowed."}
@@ -17,6 +12,7 @@ EMAIL_DOMAIN = {"code": "validation_email_domain_not_allowed", "message": "Email
 NORMALIZE = [
     (123, "123"),
 ]
+test_normalize = tables.normalize(NORMALIZE)
 
 VALIDATE = [
     ({"onlyDomains": ["ok.com"], "required": True}, "", REQUIRED),
@@ -28,6 +24,7 @@ VALIDATE = [
     ({}, 123, IS_EMAIL),
     ({}, "a@b", IS_EMAIL),
 ]
+test_validate = tables.validate(VALIDATE)
 
 CHECK_OPTIONS = [
     ({"type": "email", "onlyDomains": ["a.com"], "exceptDomains": ["b.com"]}, {"exceptDomains": EMPTY, "onlyDomains": EMPTY}),
@@ -38,7 +35,4 @@ CHECK_OPTIONS = [
     ({"type": "email", "onlyDomains": ["a. xn--p1ai", "a.b.c.d.com", "", "aBc.com", "ab.COM", "A.com", "a-B1.com", "x.Com"]}, {}),
     ({"type": "email", "onlyDomains": ["aB.com", "a. XN--P1AI", "a. xn--P1AI"]}, {"onlyDomains": {"0": DOMAIN, "1": DOMAIN, "2": DOMAIN}}),
 ]
-
-test_normalize = normalize_test("email", NORMALIZE)
-test_validate = validate_test("email", VALIDATE)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)

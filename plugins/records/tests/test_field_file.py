@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from fields_testing import (
-    REQUIRED,
-    T,
-    Upload,
-    check_options_test,
-    field,
-    no_greater,
-    no_less,
-    validate_test,
-)
+from fields_testing import REQUIRED, T, TypeTables, Upload, field, no_greater, no_less
+
+tables = TypeTables("file")
 
 VALIDATE = [
     ({"maxSelect": 2, "required": True}, [], REQUIRED),
     ({"maxSelect": 2}, [Upload("a"), Upload("b"), Upload("c")], {"code": "validation_too_many_files", "message": "The maximum allowed files is 2.", "params": {"maxSelect": 2}}),
     ({"maxSelect": 2}, [Upload("a"), Upload("a"), Upload("c")], None),
 ]
+test_validate = tables.validate(VALIDATE)
 
 CHECK_OPTIONS = [
     ({"type": "file", "maxSelect": -1}, {"maxSelect": no_less(0)}),
@@ -29,9 +23,7 @@ CHECK_OPTIONS = [
     }}),
     ({"type": "file", "mimeTypes": ["bogus", ""]}, {}),
 ]
-
-test_validate = validate_test("file", VALIDATE)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)
 
 
 def test_normalize_files() -> None:

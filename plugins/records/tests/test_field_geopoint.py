@@ -5,16 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fields_testing import (
-    REQUIRED,
-    T,
-    check_options_test,
-    field,
-    from_db_test,
-    round_trip_test,
-    short,
-    validate_test,
-)
+from fields_testing import REQUIRED, T, TypeTables, field, short
+
+tables = TypeTables("geoPoint")
 
 LATITUDE = {"code": "validation_invalid_latitude", "message": "Latitude must be between -90 and 90 degrees."}
 LONGITUDE = {"code": "validation_invalid_longitude", "message": "Longitude must be between -180 and 180 degrees."}
@@ -29,24 +22,23 @@ VALIDATE = [
     ({}, {"lon": -180.0001, "lat": 0}, LONGITUDE),
     ({}, {"lon": 12345678901234567890, "lat": 0}, LONGITUDE),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({}, {"lon": 1.5, "lat": 2}, '{"lon":1.5,"lat":2}', {"lon": 1.5, "lat": 2}),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 FROM_DB = [
     ({}, None, {"lon": 0, "lat": 0}),
     ({}, '{"lon":1,"lat":2}', {"lon": 1, "lat": 2}),
 ]
+test_from_db = tables.from_db(FROM_DB)
 
 CHECK_OPTIONS = [
     ({"type": "geoPoint"}, {}),
 ]
-
-test_validate = validate_test("geoPoint", VALIDATE)
-test_to_db_from_db = round_trip_test("geoPoint", ROUND_TRIPS)
-test_from_db = from_db_test("geoPoint", FROM_DB)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)
 
 
 GEO_NORMALIZE = [

@@ -6,17 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fields_testing import (
-    REQUIRED,
-    T,
-    check_options_test,
-    field,
-    from_db_test,
-    no_less,
-    round_trip_test,
-    short,
-    validate_test,
-)
+from fields_testing import REQUIRED, T, TypeTables, field, no_less, short
+
+tables = TypeTables("json")
 from pbk_records.fields import InvalidJSON
 
 INVALID_JSON = {"code": "validation_invalid_json", "message": "Must be a valid json value."}
@@ -43,6 +35,7 @@ VALIDATE = [
     ({}, '{"a":"x\x01"}', INVALID_JSON),
     ({}, ["x\x01"], None),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({}, {"a": [1, "é"]}, '{"a":[1,"é"]}', {"a": [1, "é"]}),
@@ -50,6 +43,7 @@ ROUND_TRIPS = [
     ({}, "", '""', ""),
     ({}, 12345678901234567890123, "12345678901234567890123", 12345678901234567890123),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 FROM_DB = [
     # SQLite's column affinities hand back numbers for NUMERIC/JSON columns
@@ -58,15 +52,12 @@ FROM_DB = [
     ({}, 1.2345678901234567e19, 12345678901234567000),
     ({}, "not json", "not json"),
 ]
+test_from_db = tables.from_db(FROM_DB)
 
 CHECK_OPTIONS = [
     ({"type": "json", "maxSize": -1}, {"maxSize": no_less(0)}),
 ]
-
-test_validate = validate_test("json", VALIDATE)
-test_to_db_from_db = round_trip_test("json", ROUND_TRIPS)
-test_from_db = from_db_test("json", FROM_DB)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)
 
 
 JSON_NORMALIZE = [

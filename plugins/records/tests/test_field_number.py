@@ -3,14 +3,9 @@ bounds that skip zero, ``onlyInt``."""
 
 from __future__ import annotations
 
-from fields_testing import (
-    REQUIRED,
-    check_options_test,
-    from_db_test,
-    normalize_test,
-    round_trip_test,
-    validate_test,
-)
+from fields_testing import REQUIRED, TypeTables
+
+tables = TypeTables("number")
 
 NOT_A_NUMBER = {"code": "validation_not_a_number", "message": "The submitted number is not properly formatted."}
 ONLY_INT = {"code": "validation_only_int_constraint", "message": "Decimal numbers are not allowed."}
@@ -54,6 +49,7 @@ NORMALIZE = [
     ("1E5", 100000),
     (12345678901234567890, 12345678901234567000),
 ]
+test_normalize = tables.normalize(NORMALIZE)
 
 VALIDATE = [
     (NUMBER, 2.5, ONLY_INT),
@@ -73,6 +69,7 @@ VALIDATE = [
     ({}, "-inf", NOT_A_NUMBER),
     ({}, "nan", NOT_A_NUMBER),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({}, 10.0, 10, 10),
@@ -80,12 +77,14 @@ ROUND_TRIPS = [
     ({}, -3, -3, -3),
     ({}, 1e20, 1e20, 100000000000000000000),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 FROM_DB = [
     ({}, None, 0),
     ({}, "12", 12),
     ({}, 3.0, 3),
 ]
+test_from_db = tables.from_db(FROM_DB)
 
 CHECK_OPTIONS = [
     ({"type": "number", "min": 5, "max": 3}, {"max": {"code": "validation_min_number_constraint", "message": "Must be greater or equal than 5.", "params": {"min": 5}}}),
@@ -96,9 +95,4 @@ CHECK_OPTIONS = [
     ({"type": "number", "min": 5, "max": None}, {}),
     ({"type": "number", "min": 1.5, "max": 1.5}, {}),
 ]
-
-test_normalize = normalize_test("number", NORMALIZE)
-test_validate = validate_test("number", VALIDATE)
-test_to_db_from_db = round_trip_test("number", ROUND_TRIPS)
-test_from_db = from_db_test("number", FROM_DB)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from fields_testing import (
-    INVALID_FORMAT,
-    REQUIRED,
-    check_options_test,
-    no_greater,
-    no_less,
-    regex,
-    round_trip_test,
-    validate_test,
-)
+from fields_testing import INVALID_FORMAT, REQUIRED, TypeTables, no_greater, no_less, regex
+
+tables = TypeTables("password")
 
 VALIDATE = [
     ({"min": 3, "max": 6, "pattern": "^[0-9]+$", "required": True}, "", REQUIRED),
@@ -24,10 +17,12 @@ VALIDATE = [
     ({}, "é" * 36, None),
     ({}, "short", None),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({}, "$2a$10$hash", "$2a$10$hash", "$2a$10$hash"),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 CHECK_OPTIONS = [
     ({"type": "password", "min": -1}, {"min": no_less(1)}),
@@ -38,7 +33,4 @@ CHECK_OPTIONS = [
     ({"type": "password", "cost": 32}, {"cost": no_greater(31)}),
     ({"type": "password", "pattern": "("}, {"pattern": regex("Error parsing regexp: missing closing ): `(`.")}),
 ]
-
-test_validate = validate_test("password", VALIDATE)
-test_to_db_from_db = round_trip_test("password", ROUND_TRIPS)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)

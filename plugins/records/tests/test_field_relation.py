@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from fields_testing import (
-    REQUIRED,
-    check_options_test,
-    no_less,
-    normalize_test,
-    round_trip_test,
-    validate_test,
-)
+from fields_testing import REQUIRED, TypeTables, no_less
+
+tables = TypeTables("relation")
 
 NORMALIZE = [
     (["x", "y"], "y"),
     ([], ""),
 ]
+test_normalize = tables.normalize(NORMALIZE)
 
 VALIDATE = [
     ({"collectionId": "c", "minSelect": 2, "maxSelect": 3}, ["a"], {"code": "validation_not_enough_values", "message": "Select at least 2.", "params": {"minSelect": 2}}),
@@ -22,10 +18,12 @@ VALIDATE = [
     ({"collectionId": "c", "minSelect": 2, "maxSelect": 3}, ["a", "a", "b"], None),
     ({"collectionId": "c", "required": True}, [], REQUIRED),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({"collectionId": "c", "maxSelect": 5}, [], "[]", []),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 CHECK_OPTIONS = [
     ({"type": "relation"}, {"collectionId": REQUIRED}),
@@ -34,8 +32,4 @@ CHECK_OPTIONS = [
     ({"type": "relation", "collectionId": "c", "minSelect": 2}, {"maxSelect": REQUIRED}),
     ({"type": "relation", "collectionId": "c", "maxSelect": -1}, {"maxSelect": no_less(0)}),
 ]
-
-test_normalize = normalize_test("relation", NORMALIZE)
-test_validate = validate_test("relation", VALIDATE)
-test_to_db_from_db = round_trip_test("relation", ROUND_TRIPS)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)

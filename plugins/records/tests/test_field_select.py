@@ -6,19 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fields_testing import (
-    REQUIRED,
-    T,
-    check_options_test,
-    field,
-    from_db_test,
-    no_greater,
-    no_less,
-    normalize_test,
-    round_trip_test,
-    short,
-    validate_test,
-)
+from fields_testing import REQUIRED, T, TypeTables, field, no_greater, no_less, short
+
+tables = TypeTables("select")
 
 NORMALIZE = [
     # select / relation: list.ToUniqueStringSlice, single keeps the last
@@ -33,6 +23,7 @@ NORMALIZE = [
     ([["a"]], ""),
     ("a b", "a b"),
 ]
+test_normalize = tables.normalize(NORMALIZE)
 
 VALIDATE = [
     ({"values": ["a", "b", "c"], "required": True}, [], REQUIRED),
@@ -45,17 +36,20 @@ VALIDATE = [
     ({"values": list("abcd"), "maxSelect": 3}, ["a", "zz"], {"code": "validation_invalid_value", "message": "Invalid value zz.", "params": {"value": "zz"}}),
     ({"values": list("abcd"), "maxSelect": 3}, [1.5], {"code": "validation_invalid_value", "message": "Invalid value 1.5.", "params": {"value": "1.5"}}),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({"values": ["a", "b"], "maxSelect": 2}, ["a", "b"], '["a","b"]', ["a", "b"]),
     ({"values": ["a"]}, "a", "a", "a"),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 FROM_DB = [
     ({"values": ["a"], "maxSelect": 2}, "a", ["a"]),  # was single before
     ({"values": ["a"], "maxSelect": 2}, None, []),
     ({"values": ["a"]}, '["a","b"]', "b"),  # was multiple before
 ]
+test_from_db = tables.from_db(FROM_DB)
 
 CHECK_OPTIONS = [
     ({"type": "select", "values": []}, {"values": REQUIRED}),
@@ -64,12 +58,7 @@ CHECK_OPTIONS = [
     ({"type": "select", "values": [], "maxSelect": 2}, {"maxSelect": no_greater(1), "values": REQUIRED}),
     ({"type": "select", "values": ["a", "a"], "maxSelect": 2}, {}),
 ]
-
-test_normalize = normalize_test("select", NORMALIZE)
-test_validate = validate_test("select", VALIDATE)
-test_to_db_from_db = round_trip_test("select", ROUND_TRIPS)
-test_from_db = from_db_test("select", FROM_DB)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)
 
 
 MULTI_NORMALIZE = [

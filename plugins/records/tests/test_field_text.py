@@ -10,17 +10,15 @@ from fields_testing import (
     PRIMARY_KEY,
     REQUIRED,
     T,
-    check_options_test,
+    TypeTables,
     err,
     field,
-    from_db_test,
     no_greater,
     no_less,
-    normalize_test,
     regex,
-    round_trip_test,
-    validate_test,
 )
+
+tables = TypeTables("text")
 
 TEXT = {"min": 3, "max": 5, "pattern": "^[a-z]+$"}
 
@@ -41,6 +39,7 @@ NORMALIZE = [
     ({"a": 1}, ""),
     (" x ", " x "),
 ]
+test_normalize = tables.normalize(NORMALIZE)
 
 VALIDATE = [
     (TEXT, "ab", {"code": "validation_min_text_constraint", "message": "Must be at least 3 character(s).", "params": {"min": 3}}),
@@ -57,14 +56,17 @@ VALIDATE = [
     ({"pattern": "\\d"}, "٣", INVALID_FORMAT),  # Go's \d is ASCII
     ({"pattern": "[a-"}, "a", INVALID_FORMAT),
 ]
+test_validate = tables.validate(VALIDATE)
 
 ROUND_TRIPS = [
     ({}, "héllo", "héllo", "héllo"),
 ]
+test_to_db_from_db = tables.round_trips(ROUND_TRIPS)
 
 FROM_DB = [
     ({}, None, ""),
 ]
+test_from_db = tables.from_db(FROM_DB)
 
 CHECK_OPTIONS = [
     ({"type": "text", "min": -1}, {"min": no_less(0)}),
@@ -90,12 +92,7 @@ CHECK_OPTIONS = [
         "required": REQUIRED,
     }),
 ]
-
-test_normalize = normalize_test("text", NORMALIZE)
-test_validate = validate_test("text", VALIDATE)
-test_to_db_from_db = round_trip_test("text", ROUND_TRIPS)
-test_from_db = from_db_test("text", FROM_DB)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)
 
 
 def test_validate_primary_key() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fields_testing import DOMAIN, EMPTY, check_options_test, validate_test
+from fields_testing import DOMAIN, EMPTY, TypeTables
+
+tables = TypeTables("url")
 
 INVALID_URL = {"code": "validation_invalid_url", "message": "Must be a valid url."}
 URL_DOMAIN = {"code": "validation_url_domain_not_allowed", "message": "Url domain is not allowed."}
@@ -16,11 +18,10 @@ VALIDATE = [
     ({"exceptDomains": ["bad.com"]}, "https://user@bad.com", URL_DOMAIN),
     ({}, 123, INVALID_URL),
 ]
+test_validate = tables.validate(VALIDATE)
 
 CHECK_OPTIONS = [
     ({"type": "url", "onlyDomains": ["http://a.com"]}, {"onlyDomains": {"0": DOMAIN}}),
     ({"type": "url", "onlyDomains": ["a.com"], "exceptDomains": ["b.com"]}, {"exceptDomains": EMPTY, "onlyDomains": EMPTY}),
 ]
-
-test_validate = validate_test("url", VALIDATE)
-test_check_options = check_options_test(CHECK_OPTIONS)
+test_check_options = tables.check_options(CHECK_OPTIONS)

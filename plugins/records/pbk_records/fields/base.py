@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pbk_sdk.errors import FieldError
 from pbk_sdk.fields import REQUIRED, BaseFieldType
 
+from ..gocompat.cast import cast_to_string
 from ..gocompat.regexp import go_regex_error
 from ..gocompat.strconv import go_sprint
 
@@ -36,6 +37,27 @@ class BuiltinFieldType(BaseFieldType):
         if field.get("required") and self.is_blank(field, value):
             return required_error()
         return None
+
+
+class StringFieldType(BuiltinFieldType):
+    """A type whose value is a string (``cast.ToString`` of the input and of the column):
+    ``""`` is blank, and only other values meet ``check_text``."""
+
+    def normalize(self, field: Mapping[str, Any], value: Any) -> str:
+        return cast_to_string(value)
+
+    def validate(self, field: Mapping[str, Any], value: Any) -> FieldError | None:
+        value = cast_to_string(value)
+        if value == "":
+            return required_error() if field.get("required") else None
+        return self.check_text(field, value)
+
+    def check_text(self, field: Mapping[str, Any], value: str) -> FieldError | None:
+        """The problem with a non-blank value, if any."""
+        return None
+
+    def from_db(self, field: Mapping[str, Any], raw: Any) -> str:
+        return cast_to_string(raw)
 
 
 def _threshold_min(threshold: Any) -> FieldError:

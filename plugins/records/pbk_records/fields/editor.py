@@ -7,26 +7,19 @@ from typing import Any
 
 from pbk_sdk.errors import FieldError
 
-from ..gocompat.cast import cast_to_string
-from .base import MAX_SAFE_JSON_INT, BuiltinFieldType, check_int, collect, required_error
+from .base import MAX_SAFE_JSON_INT, StringFieldType, check_int, collect
 
 EDITOR_DEFAULT_MAX_SIZE = 5 << 20
 
 
-class EditorType(BuiltinFieldType):
+class EditorType(StringFieldType):
     """``editor``: HTML text; ``maxSize`` in bytes (0 = 5 MiB)."""
 
     name = "editor"
     options = {"convertURLs": False, "maxSize": 0}
     option_kinds = {"convertURLs": "bool", "maxSize": "int"}
 
-    def normalize(self, field: Mapping[str, Any], value: Any) -> str:
-        return cast_to_string(value)
-
-    def validate(self, field: Mapping[str, Any], value: Any) -> FieldError | None:
-        value = cast_to_string(value)
-        if field.get("required") and value == "":
-            return required_error()
+    def check_text(self, field: Mapping[str, Any], value: str) -> FieldError | None:
         max_size = int(field.get("maxSize") or 0)
         if max_size <= 0:
             max_size = EDITOR_DEFAULT_MAX_SIZE
@@ -37,9 +30,6 @@ class EditorType(BuiltinFieldType):
                 {"maxSize": max_size},
             )
         return None
-
-    def from_db(self, field: Mapping[str, Any], raw: Any) -> str:
-        return cast_to_string(raw)
 
     def check_options(self, field: Mapping[str, Any]) -> dict[str, Any]:
         return collect(maxSize=check_int(field.get("maxSize") or 0, 0, MAX_SAFE_JSON_INT))

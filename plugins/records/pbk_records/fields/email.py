@@ -8,9 +8,8 @@ from typing import Any
 
 from pbk_sdk.errors import FieldError
 
-from ..gocompat.cast import cast_to_string
 from ..gocompat.validators import is_domain, is_email
-from .base import BuiltinFieldType, collect, required_error
+from .base import StringFieldType, collect
 
 
 def domains_problem(own: Any, other: Any) -> Any:
@@ -26,7 +25,13 @@ def domains_problem(own: Any, other: Any) -> Any:
     return bad or None
 
 
-class EmailType(BuiltinFieldType):
+def domain_allowed(field: Mapping[str, Any], domain: str) -> bool:
+    """Whether ``onlyDomains`` and ``exceptDomains`` let ``domain`` through (exact match)."""
+    only, excluded = field.get("onlyDomains") or [], field.get("exceptDomains") or []
+    return not ((only and domain not in only) or (excluded and domain in excluded))
+
+
+class EmailType(StringFieldType):
     """``email``: govalidator's email format; ``onlyDomains``/``exceptDomains`` compare the
     part after the last ``@`` exactly (case-sensitive)."""
 
@@ -34,25 +39,12 @@ class EmailType(BuiltinFieldType):
     options = {"exceptDomains": [], "onlyDomains": []}
     option_kinds = {"exceptDomains": "strlist", "onlyDomains": "strlist"}
 
-    def normalize(self, field: Mapping[str, Any], value: Any) -> str:
-        return cast_to_string(value)
-
-    def validate(self, field: Mapping[str, Any], value: Any) -> FieldError | None:
-        value = cast_to_string(value)
-        if field.get("required") and value == "":
-            return required_error()
-        if value == "":
-            return None
+    def check_text(self, field: Mapping[str, Any], value: str) -> FieldError | None:
         if not is_email(value):
             return FieldError("validation_is_email", "Must be a valid email address.")
-        domain = value[value.rfind("@") + 1:]
-        only, excluded = field.get("onlyDomains") or [], field.get("exceptDomains") or []
-        if (only and domain not in only) or (excluded and domain in excluded):
+        if not domain_allowed(field, value[value.rfind("@") + 1:]):
             return FieldError("validation_email_domain_not_allowed", "Email domain is not allowed")
         return None
-
-    def from_db(self, field: Mapping[str, Any], raw: Any) -> str:
-        return cast_to_string(raw)
 
     def check_options(self, field: Mapping[str, Any]) -> dict[str, Any]:
         only, excluded = field.get("onlyDomains") or [], field.get("exceptDomains") or []

@@ -10,13 +10,13 @@ from pbk_sdk.errors import FieldError
 
 from ..gocompat.cast import cast_to_string
 from ..gocompat.regexp import go_regex_match
-from .base import BuiltinFieldType, check_int, collect, regex_problem, required_error
+from .base import StringFieldType, check_int, collect, regex_problem
 
 PASSWORD_DEFAULT_MAX = 71
 BCRYPT_MAX_BYTES = 72
 
 
-class PasswordType(BuiltinFieldType):
+class PasswordType(StringFieldType):
     """``password``: ``validate`` checks the plain password (``min``, ``max`` (0 = 71)
     characters, ``pattern``, at most 72 UTF-8 bytes for bcrypt); the records layer hashes it
     with the ``password_hasher`` service before ``to_db``, which stores the hash as given.
@@ -26,13 +26,7 @@ class PasswordType(BuiltinFieldType):
     options = {"cost": 0, "max": 0, "min": 0, "pattern": ""}
     option_kinds = {"cost": "int", "max": "int", "min": "int", "pattern": "str"}
 
-    def normalize(self, field: Mapping[str, Any], value: Any) -> str:
-        return cast_to_string(value)
-
-    def validate(self, field: Mapping[str, Any], value: Any) -> FieldError | None:
-        value = cast_to_string(value)
-        if value == "":
-            return required_error() if field.get("required") else None
+    def check_text(self, field: Mapping[str, Any], value: str) -> FieldError | None:
         if len(value.encode("utf-8", "surrogatepass")) > BCRYPT_MAX_BYTES:
             return FieldError("validation_invalid_value", "Invalid value.")
         length = len(value)
@@ -51,9 +45,6 @@ class PasswordType(BuiltinFieldType):
 
     def to_db(self, field: Mapping[str, Any], value: Any) -> str:
         return cast_to_string(value)
-
-    def from_db(self, field: Mapping[str, Any], raw: Any) -> str:
-        return cast_to_string(raw)
 
     def check_options(self, field: Mapping[str, Any]) -> dict[str, Any]:
         minimum = field.get("min") or 0

@@ -14,7 +14,7 @@ from ..gocompat.regexp import go_regex_match
 from ..gocompat.strconv import go_quote
 from .base import (
     MAX_SAFE_JSON_INT,
-    BuiltinFieldType,
+    StringFieldType,
     check_int,
     collect,
     regex_problem,
@@ -24,7 +24,7 @@ from .base import (
 TEXT_DEFAULT_MAX = 5000
 
 
-class TextType(BuiltinFieldType):
+class TextType(StringFieldType):
     """``text``: any string; ``min``/``max`` (0 = 5000) characters, ``pattern`` (Go regexp),
     ``autogeneratePattern`` for empty values on create, ``primaryKey`` for the ``id`` field."""
 
@@ -38,9 +38,6 @@ class TextType(BuiltinFieldType):
         if field.get("primaryKey"):
             return "TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL"
         return "TEXT DEFAULT '' NOT NULL"
-
-    def normalize(self, field: Mapping[str, Any], value: Any) -> str:
-        return cast_to_string(value)
 
     def validate_plain(self, field: Mapping[str, Any], value: str) -> FieldError | None:
         """PocketBase's ``ValidatePlainValue``: required, min, max, pattern."""
@@ -80,9 +77,6 @@ class TextType(BuiltinFieldType):
         """A random value from ``autogeneratePattern`` (None without one)."""
         pattern = field.get("autogeneratePattern")
         return generate_from_pattern(str(pattern)) if pattern else None
-
-    def from_db(self, field: Mapping[str, Any], raw: Any) -> str:
-        return cast_to_string(raw)
 
     def check_options(self, field: Mapping[str, Any]) -> dict[str, Any]:
         pk = bool(field.get("primaryKey"))

@@ -7,10 +7,8 @@ from typing import Any
 
 from pbk_sdk.errors import FieldError
 
-from ..gocompat.cast import cast_to_string
 from ..gocompat.validators import go_url_parse, is_url
-from .base import required_error
-from .email import EmailType
+from .email import EmailType, domain_allowed
 
 
 class URLType(EmailType):
@@ -19,17 +17,10 @@ class URLType(EmailType):
 
     name = "url"
 
-    def validate(self, field: Mapping[str, Any], value: Any) -> FieldError | None:
-        value = cast_to_string(value)
-        if field.get("required") and value == "":
-            return required_error()
-        if value == "":
-            return None
+    def check_text(self, field: Mapping[str, Any], value: str) -> FieldError | None:
         if not is_url(value):
             return FieldError("validation_invalid_url", "Must be a valid url")
         parsed = go_url_parse(value)
-        host = parsed[1] if parsed else ""
-        only, excluded = field.get("onlyDomains") or [], field.get("exceptDomains") or []
-        if (only and host not in only) or (excluded and host in excluded):
+        if not domain_allowed(field, parsed[1] if parsed else ""):
             return FieldError("validation_url_domain_not_allowed", "Url domain is not allowed")
         return None

@@ -52,15 +52,24 @@ def _exponent(digits: str, dp: int, min_exp_digits: int = 2) -> str:
     return f"{mant}e{'-' if exp < 0 else '+'}{abs(exp):0{min_exp_digits}d}"
 
 
-def go_ftoa(f: float) -> str:
-    """``strconv.FormatFloat(f, 'f', -1, 64)`` (what ``cast.ToString`` does to numbers)."""
+def _shortest(f: float, *, sci_min: float, sci_max: float) -> str:
+    """Shortest round-trip digits of ``f`` with Go's sign, ``0``, ``NaN`` and ``±Inf``;
+    exponent form when the decimal exponent is below ``sci_min`` or from ``sci_max`` on."""
     special = _go_special(f)
     if special:
         return special
     sign = "-" if math.copysign(1.0, f) < 0 else ""
     if f == 0:
         return sign + "0"
-    return sign + _fixed(*_shortest_digits(f))
+    digits, dp = _shortest_digits(f)
+    if dp - 1 < sci_min or dp - 1 >= sci_max:
+        return sign + _exponent(digits, dp)
+    return sign + _fixed(digits, dp)
+
+
+def go_ftoa(f: float) -> str:
+    """``strconv.FormatFloat(f, 'f', -1, 64)`` (what ``cast.ToString`` does to numbers)."""
+    return _shortest(f, sci_min=-math.inf, sci_max=math.inf)
 
 
 def go_sprint(value: Any) -> str:
@@ -70,17 +79,7 @@ def go_sprint(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    f = float(value)
-    special = _go_special(f)
-    if special:
-        return special
-    sign = "-" if math.copysign(1.0, f) < 0 else ""
-    if f == 0:
-        return sign + "0"
-    digits, dp = _shortest_digits(f)
-    if dp - 1 < -4 or dp - 1 >= 6:
-        return sign + _exponent(digits, dp)
-    return sign + _fixed(digits, dp)
+    return _shortest(float(value), sci_min=-4, sci_max=6)
 
 
 def go_json_float(f: float) -> str:

@@ -61,14 +61,6 @@ def _getnum(value: str, fixed: bool) -> tuple[int, str] | None:
     return int(value[:2]), value[2:]
 
 
-def _bounded(value: str, fixed: bool, lo: int, hi: int) -> tuple[int, str] | None:
-    """``_getnum`` within ``lo..hi`` (inclusive)."""
-    got = _getnum(value, fixed)
-    if got is None or not lo <= got[0] <= hi:
-        return None
-    return got
-
-
 def _skip(value: str, prefix: str) -> str | None:
     while prefix:
         if prefix[0] == " ":
@@ -186,12 +178,14 @@ def _year2(r: _Reading, value: str) -> str | None:
     return value[2:]
 
 
-def _month_number(r: _Reading, value: str) -> str | None:
-    got = _bounded(value, True, 1, 12)
-    if got is None:
+def _number(r: _Reading, value: str, *, into: str, fixed: bool, lo: int, hi: int) -> str | None:
+    """A one- or two-digit number (exactly two when ``fixed``) within ``lo..hi``, kept as
+    the reading's ``into``."""
+    got = _getnum(value, fixed)
+    if got is None or not lo <= got[0] <= hi:
         return None
-    r.month, rest = got
-    return rest
+    setattr(r, into, got[0])
+    return got[1]
 
 
 def _month_name(r: _Reading, value: str) -> str | None:
@@ -202,49 +196,37 @@ def _month_name(r: _Reading, value: str) -> str | None:
     return found[1]
 
 
-def _day(r: _Reading, value: str, *, padded: bool) -> str | None:
-    """``02`` (two digits) or ``_2`` (one or two digits, maybe after a space)."""
-    if padded and value[:1] == " ":
+def _padded_day(r: _Reading, value: str) -> str | None:
+    """``_2``: one or two digits, maybe after a space."""
+    if value[:1] == " ":
         value = value[1:]
-    got = _getnum(value, not padded)
-    if got is None:
+    return _number(r, value, into="day", fixed=False, lo=0, hi=99)
+
+
+def _fraction(r: _Reading, value: str) -> str | None:
+    """A ``.`` or ``,`` and every digit after it (at least one), kept as nanoseconds."""
+    n = 1
+    while _is_digit(value, n):
+        n += 1
+    parsed = _parse_nanos(value, n)
+    if parsed is None:
         return None
-    r.day, rest = got
-    return rest
+    r.nsec = parsed
+    return value[n:]
 
 
-def _hour(r: _Reading, value: str, *, highest: int) -> str | None:
-    got = _bounded(value, False, 0, highest)
-    if got is None:
-        return None
-    r.hour, rest = got
-    return rest
-
-
-def _minute(r: _Reading, value: str) -> str | None:
-    got = _bounded(value, True, 0, 59)
-    if got is None:
-        return None
-    r.minute, rest = got
-    return rest
+def _starts_fraction(value: str) -> bool:
+    return len(value) >= 2 and value[0] in ".," and _is_digit(value, 1)
 
 
 def _second(r: _Reading, value: str) -> str | None:
-    got = _bounded(value, True, 0, 59)
-    if got is None:
+    rest = _number(r, value, into="second", fixed=True, lo=0, hi=59)
+    if rest is None:
         return None
-    r.second, value = got
     # a fraction right after the seconds is accepted even when the layout has none
-    fraction = len(value) >= 2 and value[0] in ".," and _is_digit(value, 1)
-    if fraction and _next_element(r.tokens, r.index + 1) not in _FRACTIONS:
-        n = 2
-        while _is_digit(value, n):
-            n += 1
-        parsed = _parse_nanos(value, n)
-        if parsed is None:
-            return None
-        r.nsec, value = parsed, value[n:]
-    return value
+    if _starts_fraction(rest) and _next_element(r.tokens, r.index + 1) not in _FRACTIONS:
+        return _fraction(r, rest)
+    return rest
 
 
 def _fixed_fraction(r: _Reading, value: str, *, width: int) -> str | None:
@@ -260,16 +242,7 @@ def _fixed_fraction(r: _Reading, value: str, *, width: int) -> str | None:
 
 def _optional_fraction(r: _Reading, value: str) -> str | None:
     """``.999999999``: any number of digits, or none at all."""
-    if len(value) < 2 or value[0] not in ".," or not _is_digit(value, 1):
-        return value
-    n = 1
-    while _is_digit(value, n):
-        n += 1
-    parsed = _parse_nanos(value, n)
-    if parsed is None:
-        return None
-    r.nsec = parsed
-    return value[n:]
+    return _fraction(r, value) if _starts_fraction(value) else value
 
 
 def _meridiem(r: _Reading, value: str) -> str | None:
@@ -318,13 +291,13 @@ def _numeric_zone(r: _Reading, value: str, *, colon: bool, z_is_utc: bool) -> st
 _READERS: dict[str, _Reader] = {
     "2006": _year4,
     "06": _year2,
-    "01": _month_number,
+    "01": partial(_number, into="month", fixed=True, lo=1, hi=12),
     "Jan": _month_name,
-    "02": partial(_day, padded=False),
-    "_2": partial(_day, padded=True),
-    "15": partial(_hour, highest=23),
-    "3": partial(_hour, highest=12),
-    "04": _minute,
+    "02": partial(_number, into="day", fixed=True, lo=0, hi=99),
+    "_2": _padded_day,
+    "15": partial(_number, into="hour", fixed=False, lo=0, hi=23),
+    "3": partial(_number, into="hour", fixed=False, lo=0, hi=12),
+    "04": partial(_number, into="minute", fixed=True, lo=0, hi=59),
     "05": _second,
     ".000": partial(_fixed_fraction, width=4),
     ".000000": partial(_fixed_fraction, width=7),
