@@ -233,7 +233,7 @@ class SchemaBuilder:
         errors: dict[str, Any] = {}
         if existing is not None and payload.get("type", existing.type) != existing.type:
             errors["type"] = FieldError("validation_collection_type_change", "Collection type cannot be changed.")
-        name = merged.get("name")
+        name: Any = merged.get("name")
         _put(errors, "name", self._name_problem(name, existing))
         if existing is None:
             cid = merged.get("id") or collection_id(ctype, name if isinstance(name, str) else "")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -17,9 +17,9 @@ class AutodateType(DateType):
     has no ``help``/``required``; PocketBase's defaults for missing options are both false."""
 
     name = "autodate"
-    input_keys = False
-    options = {"onCreate": False, "onUpdate": False}
-    option_kinds = {"onCreate": "bool", "onUpdate": "bool"}
+    input_keys: ClassVar[bool] = False
+    options: ClassVar[Mapping[str, Any]] = {"onCreate": False, "onUpdate": False}
+    option_kinds: ClassVar[Mapping[str, str]] = {"onCreate": "bool", "onUpdate": "bool"}
 
     def validate(self, field: Mapping[str, Any], value: Any) -> FieldError | None:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -22,8 +22,8 @@ class DateType(BuiltinFieldType):
     Values are compared at millisecond precision (PocketBase compares the unrounded input)."""
 
     name = "date"
-    options = {"max": "", "min": ""}
-    option_kinds = {"max": "date", "min": "date"}
+    options: ClassVar[Mapping[str, Any]] = {"max": "", "min": ""}
+    option_kinds: ClassVar[Mapping[str, str]] = {"max": "date", "min": "date"}
 
     def normalize(self, field: Mapping[str, Any], value: Any) -> str:
         return parse_datetime(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -16,8 +16,8 @@ class EditorType(StringFieldType):
     """``editor``: HTML text; ``maxSize`` in bytes (0 = 5 MiB)."""
 
     name = "editor"
-    options = {"convertURLs": False, "maxSize": 0}
-    option_kinds = {"convertURLs": "bool", "maxSize": "int"}
+    options: ClassVar[Mapping[str, Any]] = {"convertURLs": False, "maxSize": 0}
+    option_kinds: ClassVar[Mapping[str, str]] = {"convertURLs": "bool", "maxSize": "int"}
 
     def check_text(self, field: Mapping[str, Any], value: str) -> FieldError | None:
         max_size = int(field.get("maxSize") or 0)

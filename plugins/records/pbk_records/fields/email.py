@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -36,8 +36,8 @@ class EmailType(StringFieldType):
     part after the last ``@`` exactly (case-sensitive)."""
 
     name = "email"
-    options = {"exceptDomains": [], "onlyDomains": []}
-    option_kinds = {"exceptDomains": "strlist", "onlyDomains": "strlist"}
+    options: ClassVar[Mapping[str, Any]] = {"exceptDomains": [], "onlyDomains": []}
+    option_kinds: ClassVar[Mapping[str, str]] = {"exceptDomains": "strlist", "onlyDomains": "strlist"}
 
     def check_text(self, field: Mapping[str, Any], value: str) -> FieldError | None:
         if not is_email(value):

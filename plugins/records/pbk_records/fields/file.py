@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -25,8 +25,8 @@ class FileType(MultiValueType):
     the uploads."""
 
     name = "file"
-    options = {"maxSelect": 0, "maxSize": 0, "mimeTypes": [], "protected": False, "thumbs": []}
-    option_kinds = {
+    options: ClassVar[Mapping[str, Any]] = {"maxSelect": 0, "maxSize": 0, "mimeTypes": [], "protected": False, "thumbs": []}
+    option_kinds: ClassVar[Mapping[str, str]] = {
         "maxSelect": "int", "maxSize": "int", "mimeTypes": "strlist", "protected": "bool", "thumbs": "strlist",
     }
 

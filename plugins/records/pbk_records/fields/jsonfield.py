@@ -5,7 +5,7 @@ The module is not named ``json`` so that it never stands for the standard librar
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -46,8 +46,8 @@ class JSONType(BuiltinFieldType):
     """
 
     name = "json"
-    options = {"maxSize": 0}
-    option_kinds = {"maxSize": "int"}
+    options: ClassVar[Mapping[str, Any]] = {"maxSize": 0}
+    option_kinds: ClassVar[Mapping[str, str]] = {"maxSize": "int"}
 
     def column_definition(self, field: Mapping[str, Any]) -> str:
         return "JSON DEFAULT NULL"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -18,8 +18,8 @@ class NumberType(BuiltinFieldType):
     Zero is never checked against ``min``/``max`` (as in PocketBase)."""
 
     name = "number"
-    options = {"max": None, "min": None, "onlyInt": False}
-    option_kinds = {"max": "float?", "min": "float?", "onlyInt": "bool"}
+    options: ClassVar[Mapping[str, Any]] = {"max": None, "min": None, "onlyInt": False}
+    option_kinds: ClassVar[Mapping[str, str]] = {"max": "float?", "min": "float?", "onlyInt": "bool"}
 
     def column_definition(self, field: Mapping[str, Any]) -> str:
         return "NUMERIC DEFAULT 0 NOT NULL"

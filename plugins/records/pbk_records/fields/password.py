@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -23,8 +23,8 @@ class PasswordType(StringFieldType):
     ``from_db`` returns the stored hash (for sign-in); the API never outputs it."""
 
     name = "password"
-    options = {"cost": 0, "max": 0, "min": 0, "pattern": ""}
-    option_kinds = {"cost": "int", "max": "int", "min": "int", "pattern": "str"}
+    options: ClassVar[Mapping[str, Any]] = {"cost": 0, "max": 0, "min": 0, "pattern": ""}
+    option_kinds: ClassVar[Mapping[str, str]] = {"cost": "int", "max": "int", "min": "int", "pattern": "str"}
 
     def check_text(self, field: Mapping[str, Any], value: str) -> FieldError | None:
         if len(value.encode("utf-8", "surrogatepass")) > BCRYPT_MAX_BYTES:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -17,8 +17,8 @@ class RelationType(MultiValueType):
     records layer after this validation passes."""
 
     name = "relation"
-    options = {"cascadeDelete": False, "collectionId": "", "maxSelect": 0, "minSelect": 0}
-    option_kinds = {"cascadeDelete": "bool", "collectionId": "str", "maxSelect": "int", "minSelect": "int"}
+    options: ClassVar[Mapping[str, Any]] = {"cascadeDelete": False, "collectionId": "", "maxSelect": 0, "minSelect": 0}
+    option_kinds: ClassVar[Mapping[str, str]] = {"cascadeDelete": "bool", "collectionId": "str", "maxSelect": "int", "minSelect": "int"}
 
     def validate(self, field: Mapping[str, Any], value: Any) -> FieldError | None:
         items = self.items(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -15,8 +15,8 @@ class SelectType(MultiValueType):
     """``select``: values from ``values``; ``maxSelect`` > 1 makes it multiple."""
 
     name = "select"
-    options = {"maxSelect": 0, "values": []}
-    option_kinds = {"maxSelect": "int", "values": "strlist"}
+    options: ClassVar[Mapping[str, Any]] = {"maxSelect": 0, "values": []}
+    option_kinds: ClassVar[Mapping[str, str]] = {"maxSelect": "int", "values": "strlist"}
 
     def validate(self, field: Mapping[str, Any], value: Any) -> FieldError | None:
         items = self.items(value)

@@ -4,7 +4,7 @@ from ``autogeneratePattern``, and the ``id`` primary key (PocketBase's ``field_t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
@@ -29,8 +29,8 @@ class TextType(StringFieldType):
     ``autogeneratePattern`` for empty values on create, ``primaryKey`` for the ``id`` field."""
 
     name = "text"
-    options = {"autogeneratePattern": "", "max": 0, "min": 0, "pattern": "", "primaryKey": False}
-    option_kinds = {
+    options: ClassVar[Mapping[str, Any]] = {"autogeneratePattern": "", "max": 0, "min": 0, "pattern": "", "primaryKey": False}
+    option_kinds: ClassVar[Mapping[str, str]] = {
         "autogeneratePattern": "str", "max": "int", "min": "int", "pattern": "str", "primaryKey": "bool",
     }
 

@@ -61,8 +61,7 @@ def _generate(node: Node, out: list[str]) -> None:
             lo, hi = 0, -1
         if hi < 0:
             hi = 6
-        if hi < lo:
-            hi = lo
+        hi = max(hi, lo)
         # PocketBase draws from [min, max) – `x?` never produces x, `{2,4}` gives 2 or 3
         count = lo if hi == lo else lo + secrets.randbelow(hi - lo)
         for _ in range(count):

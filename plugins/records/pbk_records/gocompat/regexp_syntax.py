@@ -197,15 +197,14 @@ class _GoRegexParser:
         if lo is None:
             return None
         if m.group(2) is None:
-            hi: int | None = lo
-        elif m.group(3) == "":
-            hi = -1
-        else:
-            hi = number(m.group(3))
-            if hi is None:
-                return None
-            if hi < 0:
-                lo = -1
+            return lo, lo, pos + m.end()
+        if m.group(3) == "":
+            return lo, -1, pos + m.end()
+        hi = number(m.group(3))
+        if hi is None:
+            return None
+        if hi < 0:
+            lo = -1
         return lo, hi, pos + m.end()
 
     def _repeat(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     """An int or float that is not a bool (JSON numbers as Python decodes them)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
