@@ -85,6 +85,85 @@ def _index_on(index: str, tables: set[str]) -> bool:
     return match is not None and match["table"].lower() in tables
 
 
+def _put(errors: dict[str, Any], key: str, problem: Any) -> None:
+    if problem:
+        errors[key] = problem
+
+
+def _collection_type(payload: Mapping[str, Any], existing: Collection | None, failure: str) -> str:
+    """The type of the collection: the stored one, else the posted one (``base`` by default).
+    Raises ``ApiError(400)`` for an unknown type, before any other check."""
+    ctype = (existing.type if existing else payload.get("type")) or "base"
+    if not isinstance(ctype, str) or ctype not in TYPES:
+        raise ApiError(400, failure, {"type": FieldError("validation_in_invalid", "Must be a valid value.")})
+    return ctype
+
+
+def _rules(merged: Mapping[str, Any], errors: dict[str, Any]) -> dict[str, str | None]:
+    """The API rules: a string, or None for superusers only."""
+    rules: dict[str, str | None] = {}
+    for rule in RULES:
+        value = merged.get(rule)
+        if value is not None and not isinstance(value, str):
+            errors[rule] = FieldError("validation_invalid_rule", "Invalid rule.")
+            continue
+        rules[rule] = value
+    return rules
+
+
+def _check_system_rules(
+    existing: Collection, ctype: str, rules: Mapping[str, Any], options: Mapping[str, Any], errors: dict[str, Any]
+) -> None:
+    """A system collection keeps its API rules."""
+    for rule in RULES + (AUTH_RULES if ctype == "auth" else ()):
+        new_value = rules.get(rule) if rule in RULES else options.get(rule)
+        if new_value != existing.rule(rule):
+            errors[rule] = FieldError(
+                "validation_collection_system_rule_change", "System collection API rule cannot be changed."
+            )
+
+
+def _indexes_problem(indexes: Any, name: Any, existing: Collection | None, ctype: str) -> Any:
+    """Index statements must be strings of PocketBase's shape on this table; views have none."""
+    if not isinstance(indexes, list) or not all(isinstance(i, str) for i in indexes):
+        return FieldError("validation_invalid_index_expression", "Invalid index expression.")
+    if ctype == "view" and indexes:
+        return FieldError("validation_invalid_index_expression", "View collections cannot have indexes.")
+    old_name = existing.name if existing else None
+    tables = {str(name).lower(), str(old_name or name).lower()}
+    return {
+        str(i): FieldError("validation_invalid_index_expression", "Invalid index expression.")
+        for i, index in enumerate(indexes)
+        if not _index_on(index, tables)
+    }
+
+
+def _previous_field(data: dict[str, Any], existing: Collection | None, ftype: Any) -> Field | None:
+    """The stored field a posted one updates: the one with its id or, for a field sent
+    without id, the same-named field of the same type (whose id it then takes)."""
+    if existing is None:
+        return None
+    if data.get("id"):
+        return existing.field_by_id(data["id"])
+    same_name = existing.field(str(data.get("name", "")))
+    if same_name is not None and same_name.type == ftype:
+        data["id"] = same_name.id
+        return same_name
+    return None
+
+
+def _field_name_problem(name: Any, taken: set[str]) -> FieldError | None:
+    """A field name: a word, not reserved, not ``taken`` (lower-cased) by an earlier field."""
+    if not isinstance(name, str) or not name:
+        return FieldError("validation_required", "Cannot be blank.")
+    if not FIELD_NAME.match(name) or len(name) > NAME_MAX:
+        return FieldError("validation_invalid_field_name", "Invalid field name.")
+    if name in RESERVED_FIELD_NAMES:
+        return FieldError("validation_not_in_invalid", "The name is reserved.")
+    if name.lower() in taken:
+        return FieldError("validation_duplicated_field_name", "Duplicated or invalid field name.")
+    return None
+
 
 class Registry:
     """Every collection by id and by name (names match case-insensitively, as in PocketBase)."""
@@ -144,97 +223,32 @@ class SchemaBuilder:
     def build(self, payload: Mapping[str, Any], existing: Collection | None, failure: str) -> Collection:
         """A collection from ``payload`` merged over ``existing`` (None for a new one).
 
-        Raises ``ApiError(400, failure, {...field errors})`` like PocketBase's forms.
+        Raises ``ApiError(400, failure, {...field errors})`` like PocketBase's forms. The
+        checks run in PocketBase's order, which is the order of the keys in that error.
         """
         if not isinstance(payload, Mapping):
             raise ApiError(400, INVALID_FORMAT)
+        ctype = _collection_type(payload, existing, failure)
+        merged = self._merged(payload, existing, ctype)
         errors: dict[str, Any] = {}
-        base = existing.to_json() if existing else None
-        ctype = (existing.type if existing else payload.get("type")) or "base"
-        if not isinstance(ctype, str) or ctype not in TYPES:
-            errors["type"] = FieldError("validation_in_invalid", "Must be a valid value.")
-            raise ApiError(400, failure, errors)
-        if base is None:
-            base = self.scaffolds[ctype].to_json()
-            base["id"] = ""
-        merged = {**base, **{k: copy.deepcopy(v) for k, v in payload.items()}}
-        for key in option_keys(ctype):
-            # Option objects merge into the stored ones ({"otp": {"enabled": true}} keeps the
-            # duration and template), as PocketBase's PATCH does.
-            if isinstance(base.get(key), Mapping) and isinstance(payload.get(key), Mapping):
-                merged[key] = deep_merge(base[key], payload[key])
         if existing is not None and payload.get("type", existing.type) != existing.type:
             errors["type"] = FieldError("validation_collection_type_change", "Collection type cannot be changed.")
-
-        name = merged.get("name")
-        if not isinstance(name, str) or not name:
-            errors["name"] = FieldError("validation_required", "Cannot be blank.")
-        elif len(name) > NAME_MAX or not NAME.match(name):
-            errors["name"] = FieldError("validation_invalid_name", "Invalid collection name - must contain only alphanumeric and underscore characters.")
-        elif name.startswith("_") and (existing is None or not existing.system) and existing is None:
-            errors["name"] = FieldError("validation_invalid_name", "Invalid collection name - must not start with underscore.")
-        else:
-            other = self.registry.get(name)
-            if other is not None and (existing is None or other.id != existing.id):
-                errors["name"] = FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
-        if existing is not None and existing.system and name != existing.name:
-            errors["name"] = FieldError("validation_collection_system_name_change", "System collection name cannot be changed.")
-
-        cid = merged.get("id") or ""
+        name: Any = merged.get("name")
+        _put(errors, "name", self._name_problem(name, existing))
         if existing is None:
-            if not cid:
-                cid = collection_id(ctype, name if isinstance(name, str) else "")
-            if not isinstance(cid, str) or not NAME.match(cid) or len(cid) > 100:
-                errors["id"] = FieldError("validation_invalid_format", "Invalid id format.")
-            elif self.registry.get(cid) is not None and self.registry.get(cid).id == cid:
-                errors["id"] = FieldError("validation_not_unique", "Value must be unique.")
+            cid = merged.get("id") or collection_id(ctype, name if isinstance(name, str) else "")
+            _put(errors, "id", self._id_problem(cid))
         else:
             cid = existing.id
-
         fields = self._fields(merged.get("fields"), existing, ctype, errors)
-        rules: dict[str, str | None] = {}
-        for rule in RULES:
-            value = merged.get(rule)
-            if value is not None and not isinstance(value, str):
-                errors[rule] = FieldError("validation_invalid_rule", "Invalid rule.")
-                continue
-            rules[rule] = value
-        options: dict[str, Any] = {}
-        for key in option_keys(ctype):
-            if key in merged:
-                options[key] = merged[key]
-        if ctype == "view":
-            query = options.get("viewQuery")
-            if not isinstance(query, str) or not query.strip():
-                errors["viewQuery"] = FieldError("validation_required", "Cannot be blank.")
-        if ctype == "auth":
-            self._auth_options(options, existing, errors)
+        rules = _rules(merged, errors)
+        options = self._options(merged, existing, ctype, errors)
         if existing is not None and existing.system:
-            for rule in RULES + (AUTH_RULES if ctype == "auth" else ()):
-                new_value = rules.get(rule) if rule in RULES else options.get(rule)
-                if new_value != existing.rule(rule):
-                    errors[rule] = FieldError(
-                        "validation_collection_system_rule_change", "System collection API rule cannot be changed."
-                    )
-
+            _check_system_rules(existing, ctype, rules, options, errors)
         indexes = merged.get("indexes") or []
-        if not isinstance(indexes, list) or not all(isinstance(i, str) for i in indexes):
-            errors["indexes"] = FieldError("validation_invalid_index_expression", "Invalid index expression.")
-            indexes = []
-        elif ctype == "view" and indexes:
-            errors["indexes"] = FieldError("validation_invalid_index_expression", "View collections cannot have indexes.")
-        else:
-            old_name = existing.name if existing else None
-            bad = {
-                str(i): FieldError("validation_invalid_index_expression", "Invalid index expression.")
-                for i, index in enumerate(indexes)
-                if not _index_on(index, {str(name).lower(), str(old_name or name).lower()})
-            }
-            if bad:
-                errors["indexes"] = bad
+        _put(errors, "indexes", _indexes_problem(indexes, name, existing, ctype))
         if ctype == "view" and isinstance(merged.get("viewQuery"), str) and not VIEW_QUERY.match(merged["viewQuery"]):
             errors["viewQuery"] = FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT is allowed.")
-
         if errors:
             raise ApiError(400, failure, errors)
         collection = Collection(
@@ -249,8 +263,66 @@ class SchemaBuilder:
             created=existing.created if existing else now(),
             updated=now(),
         )
+        self._check_rule_expressions(collection, failure)
+        return collection
+
+    def _merged(self, payload: Mapping[str, Any], existing: Collection | None, ctype: str) -> dict[str, Any]:
+        """The payload over the stored collection JSON (a new one starts from its type's
+        scaffold). Option objects merge into the stored ones ({"otp": {"enabled": true}}
+        keeps the duration and template), as PocketBase's PATCH does."""
+        if existing is not None:
+            base = existing.to_json()
+        else:
+            base = self.scaffolds[ctype].to_json()
+            base["id"] = ""
+        merged = {**base, **{k: copy.deepcopy(v) for k, v in payload.items()}}
+        for key in option_keys(ctype):
+            if isinstance(base.get(key), Mapping) and isinstance(payload.get(key), Mapping):
+                merged[key] = deep_merge(base[key], payload[key])
+        return merged
+
+    def _name_problem(self, name: Any, existing: Collection | None) -> FieldError | None:
+        problem = None
+        if not isinstance(name, str) or not name:
+            problem = FieldError("validation_required", "Cannot be blank.")
+        elif len(name) > NAME_MAX or not NAME.match(name):
+            problem = FieldError("validation_invalid_name", "Invalid collection name - must contain only alphanumeric and underscore characters.")
+        elif name.startswith("_") and existing is None:
+            problem = FieldError("validation_invalid_name", "Invalid collection name - must not start with underscore.")
+        else:
+            other = self.registry.get(name)
+            if other is not None and (existing is None or other.id != existing.id):
+                problem = FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
+        if existing is not None and existing.system and name != existing.name:
+            problem = FieldError("validation_collection_system_name_change", "System collection name cannot be changed.")
+        return problem
+
+    def _id_problem(self, cid: Any) -> FieldError | None:
+        """The id of a new collection: PocketBase's format, not taken."""
+        if not isinstance(cid, str) or not NAME.match(cid) or len(cid) > 100:
+            return FieldError("validation_invalid_format", "Invalid id format.")
+        taken = self.registry.get(cid)
+        if taken is not None and taken.id == cid:
+            return FieldError("validation_not_unique", "Value must be unique.")
+        return None
+
+    def _options(
+        self, merged: Mapping[str, Any], existing: Collection | None, ctype: str, errors: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The type's options (auth and view keys at the top level of the collection JSON)."""
+        options = {key: merged[key] for key in option_keys(ctype) if key in merged}
+        if ctype == "view":
+            query = options.get("viewQuery")
+            if not isinstance(query, str) or not query.strip():
+                errors["viewQuery"] = FieldError("validation_required", "Cannot be blank.")
+        if ctype == "auth":
+            self._auth_options(options, existing, errors)
+        return options
+
+    def _check_rule_expressions(self, collection: Collection, failure: str) -> None:
+        """Every rule compiles against the collection as it will be; raises ``ApiError(400)``."""
         rule_errors = {}
-        for rule in RULES + (("authRule", "manageRule") if ctype == "auth" else ()):
+        for rule in RULES + (AUTH_RULES if collection.type == "auth" else ()):
             expression = collection.rule(rule)
             if expression:
                 problem = self.validate_rule(expression, collection)
@@ -258,7 +330,6 @@ class SchemaBuilder:
                     rule_errors[rule] = FieldError("validation_invalid_rule", f"Invalid rule. Raw error: {problem}")
         if rule_errors:
             raise ApiError(400, failure, rule_errors)
-        return collection
 
     def _indexes(
         self, indexes: list[str], existing: Collection | None, ctype: str, cid: str, name: str
@@ -278,71 +349,70 @@ class SchemaBuilder:
     def _fields(
         self, raw: Any, existing: Collection | None, ctype: str, errors: dict[str, Any]
     ) -> list[Field]:
+        """The collection's fields, completed and checked. Problems go to ``errors["fields"]``
+        by position in the payload (by name for a system field the payload left out)."""
         if raw is None:
             raw = [f.to_json() for f in existing.fields] if existing else []
         if not isinstance(raw, list) or not all(isinstance(f, Mapping) for f in raw):
             errors["fields"] = FieldError("validation_invalid_value", "Invalid value.")
             return []
-        scaffold = self.scaffolds[ctype]
+        kept = self._kept_system_fields(raw, existing, ctype)
         fields: list[Field] = []
         field_errors: dict[str, Any] = {}
         names: set[str] = set()
-        given_ids = {f.get("id") for f in raw if f.get("id")}
-        given_names = {f.get("name") for f in raw}
-        # System fields (id, auth fields) may not be removed: keep them when omitted.
-        base_fields = existing.fields if existing else scaffold.fields
-        required_system = [f for f in base_fields if f.system and f.id not in given_ids and f.name not in given_names]
-        entries = [f.to_json() for f in required_system] + [dict(f) for f in raw]
-        for position, data in enumerate(entries):
-            problems: dict[str, Any] = {}
-            ftype = data.get("type")
-            if ftype not in self.field_types:
-                raise ApiError(400, INVALID_FORMAT)
-            previous = None
-            if existing is not None and data.get("id"):
-                previous = existing.field_by_id(data["id"])
-            if previous is None and existing is not None and not data.get("id"):
-                # A field sent without id keeps the data of the same-named field of that type.
-                same_name = existing.field(str(data.get("name", "")))
-                if same_name is not None and same_name.type == ftype:
-                    previous = same_name
-                    data["id"] = same_name.id
-            if previous is not None and previous.type != ftype:
-                problems["type"] = FieldError("validation_field_type_change", "Field type cannot be changed.")
-            name = data.get("name")
-            if not isinstance(name, str) or not name:
-                problems["name"] = FieldError("validation_required", "Cannot be blank.")
-            elif not FIELD_NAME.match(name) or len(name) > NAME_MAX:
-                problems["name"] = FieldError("validation_invalid_field_name", "Invalid field name.")
-            elif name in RESERVED_FIELD_NAMES:
-                problems["name"] = FieldError("validation_not_in_invalid", "The name is reserved.")
-            elif name.lower() in names:
-                problems["name"] = FieldError("validation_duplicated_field_name", "Duplicated or invalid field name.")
-            if isinstance(name, str):
-                names.add(name.lower())
-            if previous is not None and previous.system:
-                data = {**previous.to_json(), **{k: v for k, v in data.items() if k in ("hidden", "presentable", "required") and previous.name not in ("id", "password", "tokenKey")}}
-            try:
-                completed = self.complete_field(data, self.field_types)
-            except ValueError as exc:  # fields.FieldFormatError: not even decodable
-                raise ApiError(400, INVALID_FORMAT) from exc
-            field = Field(completed)
-            problems.update(self.field_types[field.type].check_options(field.data))
-            if field.type == "relation" and field.get("collectionId"):
-                # By id only, as PocketBase: a name would not survive a rename (nor open in it).
-                target = self.registry.get(str(field.get("collectionId")))
-                if target is None or target.id != field.get("collectionId"):
-                    problems["collectionId"] = FieldError(
-                        "validation_field_relation_missing_collection", "The relation collection doesn't exist."
-                    )
+        for position, data in enumerate([f.to_json() for f in kept] + [dict(f) for f in raw]):
+            field, problems = self._field(data, existing, names)
             if problems:
-                field_errors[str(position - len(required_system)) if position >= len(required_system) else field.name] = problems
+                field_errors[str(position - len(kept)) if position >= len(kept) else field.name] = problems
             fields.append(field)
         if not any(f.name == "id" for f in fields) and ctype != "view":
             errors["fields"] = FieldError("validation_missing_primary_key", "Missing primary key field.")
         if field_errors:
             errors["fields"] = field_errors
         return fields
+
+    def _kept_system_fields(
+        self, raw: list[Mapping[str, Any]], existing: Collection | None, ctype: str
+    ) -> list[Field]:
+        """System fields (id, auth fields) may not be removed: the ones the payload omits."""
+        given_ids = {f.get("id") for f in raw if f.get("id")}
+        given_names = {f.get("name") for f in raw}
+        base_fields = existing.fields if existing else self.scaffolds[ctype].fields
+        return [f for f in base_fields if f.system and f.id not in given_ids and f.name not in given_names]
+
+    def _field(
+        self, data: dict[str, Any], existing: Collection | None, names: set[str]
+    ) -> tuple[Field, dict[str, Any]]:
+        """One posted field as PocketBase stores it, and its problems; ``names`` (the
+        lower-cased names so far) gains its name. Raises ``ApiError(400)`` for a field
+        PocketBase cannot even decode."""
+        problems: dict[str, Any] = {}
+        ftype = data.get("type")
+        if ftype not in self.field_types:
+            raise ApiError(400, INVALID_FORMAT)
+        previous = _previous_field(data, existing, ftype)
+        if previous is not None and previous.type != ftype:
+            problems["type"] = FieldError("validation_field_type_change", "Field type cannot be changed.")
+        name = data.get("name")
+        _put(problems, "name", _field_name_problem(name, names))
+        if isinstance(name, str):
+            names.add(name.lower())
+        if previous is not None and previous.system:
+            data = {**previous.to_json(), **{k: v for k, v in data.items() if k in ("hidden", "presentable", "required") and previous.name not in ("id", "password", "tokenKey")}}
+        try:
+            completed = self.complete_field(data, self.field_types)
+        except ValueError as exc:  # fields.FieldFormatError: not even decodable
+            raise ApiError(400, INVALID_FORMAT) from exc
+        field = Field(completed)
+        problems.update(self.field_types[field.type].check_options(field.data))
+        if field.type == "relation" and field.get("collectionId"):
+            # By id only, as PocketBase: a name would not survive a rename (nor open in it).
+            target = self.registry.get(str(field.get("collectionId")))
+            if target is None or target.id != field.get("collectionId"):
+                problems["collectionId"] = FieldError(
+                    "validation_field_relation_missing_collection", "The relation collection doesn't exist."
+                )
+        return field, problems
 
     def _auth_options(self, options: dict[str, Any], existing: Collection | None, errors: dict[str, Any]) -> None:
         previous = existing.options if existing else self.scaffolds["auth"].options

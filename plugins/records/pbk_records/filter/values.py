@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..fields import cast_to_string as go_to_string  # spf13/cast's ToString, one copy
+from ..gocompat.cast import cast_to_string as go_to_string  # spf13/cast's ToString, one copy
 
 _GO_FLOAT_RE = re.compile(
     r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.ASCII | re.IGNORECASE
