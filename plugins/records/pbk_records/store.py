@@ -12,8 +12,10 @@ from pbk_sdk.errors import ApiError
 
 from .collections import Registry
 from .ddl import quote
-from .fields import cast_to_string, go_json_dumps, go_quote
 from .filter import Mode, RequestInfo, compile_filter
+from .gocompat.cast import cast_to_string
+from .gocompat.jsonenc import go_json_dumps
+from .gocompat.strconv import go_quote
 from .records import Context, Records, _rows
 from .schema import Collection
 
