@@ -35,9 +35,10 @@ async def create_system_collections(app: App, changes: SchemaChanges) -> None:
 
 
 def _definitions(app: App) -> list[tuple[str, list[Any]]]:
-    """Each implementing plugin's definitions, in plugin (registration) order."""
+    """Each implementing plugin's definitions, in the order pluggy calls them (dependency
+    order, ``tryfirst``/``trylast`` honoured): ``get_hookimpls()`` lists them backwards."""
     out = []
-    for impl in getattr(app.hook, HOOK).get_hookimpls():
+    for impl in reversed(getattr(app.hook, HOOK).get_hookimpls()):
         try:
             result = impl.function(*[{"app": app}[arg] for arg in impl.argnames])
         except Exception as exc:
