@@ -9,7 +9,9 @@ that ``tests/test_docs_examples.py`` runs.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import re
 from pathlib import Path
 
@@ -26,6 +28,10 @@ EVENT_NAMES = sorted(
     value for name, value in vars(events).items() if name.isupper() and isinstance(value, str)
 )
 #: The protocol behind each typed service kind (``FILE_STORAGE: ServiceKind[FileStorage]``).
+EVENT_CLASSES = sorted(
+    name for name, value in vars(events).items()
+    if inspect.isclass(value) and issubclass(value, events.Event) and dataclasses.is_dataclass(value)
+)
 SERVICE_PROTOCOLS = sorted(
     match[1]
     for annotation in vars(interfaces)["__annotations__"].values()
@@ -43,13 +49,22 @@ def test_every_service_kind_is_found():
 
 
 @pytest.mark.parametrize("hook", HOOKS)
-def test_every_hook_has_a_section(hook):
-    assert any(h.startswith(f"### `{hook}(") for h in headings()), f"docs/hooks.md has no '### `{hook}(...)`'"
+def test_every_hook_has_a_section_with_its_arguments(hook):
+    arguments = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    heading = f"### `{hook}({arguments})"
+    assert any(h.startswith(heading) for h in headings()), f"docs/hooks.md has no '{heading} ...`'"
 
 
 @pytest.mark.parametrize("name", EVENT_NAMES)
 def test_every_event_has_a_section(name):
     assert f"### `{name}`" in headings(), f"docs/hooks.md has no '### `{name}`'"
+
+
+@pytest.mark.parametrize("name", EVENT_CLASSES)
+def test_every_event_class_is_shown_with_all_its_fields(name):
+    fields = ", ".join(f.name for f in dataclasses.fields(getattr(events, name)))
+    text = " ".join(HOOKS_DOC.read_text().split())
+    assert f"`{name}({fields})`" in text, f"docs/hooks.md does not show `{name}({fields})`"
 
 
 @pytest.mark.parametrize("protocol", SERVICE_PROTOCOLS)
