@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.message
 import email.policy
 import json
 import re
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,9 @@ class RealtimeStream:
 
 
 class Requests:
-    """The requests of every kind, in the order the doc lists them; state carries over (the
-    record created is the one updated, the stream connected is the one subscribed)."""
+    """One method per request kind (``record-create`` is ``record_create``), with an optional
+    ``prepare_<kind>`` run before the log is cleared. They run in ``KINDS`` order and share
+    state: the record created is the one updated, the stream connected the one subscribed."""
 
     def __init__(self, client: httpx.AsyncClient, smtp_port: int, inbox: Inbox) -> None:
         self.client = client
@@ -258,7 +260,7 @@ KINDS = (
 
 
 @pytest.fixture
-def smtp() -> AsyncIterator[tuple[int, Inbox]]:
+def smtp() -> Iterator[tuple[int, Inbox]]:
     inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -268,7 +270,7 @@ def smtp() -> AsyncIterator[tuple[int, Inbox]]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Any:
+def server(tmp_path: Path) -> Iterator[tuple[LiveServer, EventLog]]:
     data_dir = tmp_path / "pb_data"
     subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data_dir),
                     "superuser", "upsert", *SUPERUSER], check=True, capture_output=True)
