@@ -28,7 +28,7 @@ import pytest
 from pbk import build_app
 from pbk_sdk.errors import PluginError
 from pbk_sdk.events import MAIL_SEND, SETTINGS_UPDATE_REQUEST, MailEvent, SettingsUpdateEvent
-from pbk_sdk.interfaces import RECORD_STORE, MailMessage
+from pbk_sdk.interfaces import FILE_STORAGE, RECORD_STORE, MailMessage
 
 ROOT = Path(__file__).parents[1]
 DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
@@ -198,11 +198,44 @@ async def check_scrypt_passwords(plugins_dir: Path, tmp_path: Path, caplog: Any)
         assert wrong.status_code == 400
 
 
+async def check_memory_files(plugins_dir: Path, tmp_path: Path, caplog: Any) -> None:
+    """With PBK_FILE_STORAGE=memory, uploads are kept, served (ranges too) and deleted in memory."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PBK_FILE_STORAGE", "memory")
+        async with started(tmp_path, ["records", "auth", "files"], plugins_dir) as (app, client):
+            await create_collection(client, await superuser(app, client), {
+                "name": "notes", "type": "base", "createRule": "", "viewRule": "", "deleteRule": "",
+                "fields": [{"name": "attachment", "type": "file", "maxSelect": 1, "maxSize": 1000}]})
+            created = await client.simulate_post(
+                "/api/collections/notes/records", body=MULTIPART_NOTE, content_type=MULTIPART_TYPE)
+            assert created.status_code == 200, created.text
+            url = f"/api/files/notes/{created.json['id']}/{created.json['attachment']}"
+            assert (await client.get(url)).content == b"some notes"
+            assert (await client.get(url, headers={"Range": "bytes=5-9"})).content == b"notes"
+            storage = app.services.get(FILE_STORAGE, "memory")
+            assert [info.size for info in await storage.list(created.json["collectionId"])] == [10]
+            deleted = await client.delete(f"/api/collections/notes/records/{created.json['id']}")
+            assert deleted.status_code == 204
+            assert storage.files == {}
+    assert not (tmp_path / "pb_data" / "storage").exists()
+
+
+MULTIPART_TYPE = "multipart/form-data; boundary=docs-example"
+MULTIPART_NOTE = (
+    b"--docs-example\r\n"
+    b'Content-Disposition: form-data; name="attachment"; filename="notes.txt"\r\n'
+    b"Content-Type: text/plain\r\n\r\n"
+    b"some notes\r\n"
+    b"--docs-example--\r\n"
+)
+
+
 PLUGIN_CHECKS: dict[str, Callable[[Path, Path, Any], Awaitable[None]]] = {
     "visits": check_visits,
     "greetings": check_greetings,
     "owners": check_owners,
     "scrypt_passwords": check_scrypt_passwords,
+    "memory_files": check_memory_files,
 }
 
 
