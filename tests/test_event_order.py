@@ -33,6 +33,8 @@ PLUGINS = "records,auth,files,realtime,mailer,settings"
 ORDER_BLOCK = re.compile(r"<!-- event-order: ([a-z0-9-]+) -->\n```text\n(.*?)```", re.DOTALL)
 SUPERUSER = ("root@example.com", "1234567890")
 USER = ("ada@example.com", "ada-password")
+#: A token in a mail's link, ``.../auth/confirm-verification/<JWT>``.
+TOKEN_IN_LINK = r"/auth/{kind}/([\w-]+\.[\w-]+\.[\w-]+)"
 
 
 def documented_orders() -> dict[str, list[str]]:
@@ -70,21 +72,24 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.read = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
         return "250 OK"
 
-    async def otp(self) -> str:
-        """The one-time password of the last mail, once it arrived."""
+    async def find(self, pattern: str) -> str:
+        """The first group of ``pattern`` in the text of mail number ``len(read) + 1``, once it arrived."""
         for _ in range(200):
-            if self.messages:
-                body = self.messages[-1].get_body(("plain",))
-                match = re.search(r"one-time password is: (\d+)", body.get_content() if body else "")
-                assert match, self.messages[-1]
+            if len(self.messages) > self.read:
+                message = self.messages[self.read]
+                self.read += 1
+                body = message.get_body(("plain",))
+                match = re.search(pattern, body.get_content() if body else "")
+                assert match, message
                 return match.group(1)
             await asyncio.sleep(0.05)
-        raise AssertionError("no OTP mail arrived")
+        raise AssertionError("the mail did not arrive")
 
 
 class RealtimeStream:
@@ -209,18 +214,36 @@ class Requests:
     async def auth_refresh(self) -> None:
         await self.ok("POST", "/api/collections/users/auth-refresh", headers=self.user)
 
+    async def request_verification(self) -> None:
+        await self.ok("POST", "/api/collections/users/request-verification", json={"email": USER[0]})
+
+    async def confirm_verification(self) -> None:
+        token = await self.inbox.find(TOKEN_IN_LINK.format(kind="confirm-verification"))
+        await self.ok("POST", "/api/collections/users/confirm-verification", json={"token": token})
+
+    async def request_password_reset(self) -> None:
+        await self.ok("POST", "/api/collections/users/request-password-reset", json={"email": USER[0]})
+
+    async def confirm_password_reset(self) -> None:
+        token = await self.inbox.find(TOKEN_IN_LINK.format(kind="confirm-password-reset"))
+        await self.ok("POST", "/api/collections/users/confirm-password-reset",
+                      json={"token": token, "password": "new-password", "passwordConfirm": "new-password"})
+
     async def request_otp(self) -> None:
         requested = await self.ok("POST", "/api/collections/users/request-otp", json={"email": USER[0]})
         self.otp_id = requested["otpId"]
 
     async def auth_with_otp(self) -> None:
         await self.ok("POST", "/api/collections/users/auth-with-otp",
-                      json={"otpId": self.otp_id, "password": await self.inbox.otp()})
+                      json={"otpId": self.otp_id, "password": await self.inbox.find(r"one-time password is: (\d+)")})
 
     async def file_upload(self) -> None:
         created = await self.ok("POST", "/api/collections/posts/records", data={"title": "with a file"},
                                 files={"attachment": ("notes.txt", b"some notes", "text/plain")})
         self.post_id, self.filename = created["id"], created["attachment"]
+
+    async def file_token(self) -> None:
+        await self.ok("POST", "/api/files/token", headers=self.root)
 
     async def file_download(self) -> None:
         response = await self.client.get(f"/api/files/posts/{self.post_id}/{self.filename}")
@@ -252,8 +275,9 @@ KINDS = (
     "settings-update", "collection-create", "collection-update",
     "record-create", "record-list", "record-view", "record-update", "record-delete",
     "record-delete-referenced", "batch",
-    "auth-with-password", "auth-refresh", "request-otp", "auth-with-otp",
-    "file-upload", "file-download",
+    "auth-with-password", "auth-refresh", "request-verification", "confirm-verification",
+    "request-password-reset", "confirm-password-reset", "request-otp", "auth-with-otp",
+    "file-upload", "file-token", "file-download",
     "realtime-connect", "realtime-subscribe", "realtime-message",
     "collection-delete",
 )
