@@ -78,6 +78,32 @@ def test_the_plugin_info_fields_are_documented():
         assert f"- `{field}`:" in text, f"PluginInfo.{field} is not described in docs/hooks.md"
 
 
+def test_every_app_attribute_is_documented():
+    text = HOOKS_DOC.read_text()
+    attributes = [*vars(interfaces.App)["__annotations__"], "data_dir"]
+    missing = [name for name in attributes if f"`app.{name}`" not in text]
+    assert not missing, f"docs/hooks.md does not say what app.{missing[0]} is"
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation but ``-`` and ``_`` dropped."""
+    return re.sub(r"[^\w\- ]", "", heading.lstrip("#").strip().lower()).replace(" ", "-")
+
+
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md", ROOT / "plugin-sdk" / "README.md"]
+LINK = re.compile(r"\]\(([\w./-]*\.md)?(?:#([\w-]+))?\)")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_links_between_docs_resolve(doc):
+    for target, fragment in LINK.findall(doc.read_text()):
+        linked = (doc.parent / target).resolve() if target else doc
+        assert linked.is_file(), f"{doc.name} links to {target}, which does not exist"
+        if fragment:
+            anchors = {anchor(line) for line in linked.read_text().splitlines() if line.startswith("#")}
+            assert fragment in anchors, f"{doc.name} links to {target}#{fragment}, which is no heading"
+
+
 @functools.cache
 def exercising_sources() -> str:
     """The test sources and the doc examples the test suite runs, as one text."""
