@@ -11,7 +11,7 @@ import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -30,7 +30,7 @@ class UploadedFile:
     filename: str
     content_type: str
     size: int
-    file: Any = field(repr=False)
+    file: IO[bytes] = field(repr=False)
 
     def read(self) -> bytes:
         self.file.seek(0)
@@ -91,14 +91,14 @@ async def read_body(req: Any, *, bad_json: str = "") -> Body:
             raise ApiError(400, bad_json)
         return Body(data=data)
     if media_type == "application/x-www-form-urlencoded":
-        data: dict[str, Any] = {}
+        form: dict[str, Any] = {}
         try:
             pairs = parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError as exc:
             raise ApiError(400, bad_json) from exc
         for key, value in pairs:
-            _add(data, key, infer(value))
-        return Body(data=data)
+            _add(form, key, infer(value))
+        return Body(data=form)
     raise ApiError(400, "Unsupported Content-Type.")
 
 
@@ -109,7 +109,8 @@ async def _read_multipart(req: Any, bad_json: str) -> Body:
         async for part in form:
             name = part.name or ""
             if part.filename:
-                spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+                # open past this function, in the Body: ``Body.close()`` closes it
+                spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
                 size = 0
                 async for chunk in part.stream:
                     size += len(chunk)

@@ -164,6 +164,11 @@ class RecordEvent(Event):
     uploads of the request by body key (``f``, ``f+``, ``+f``; ``pbk_sdk.body.UploadedFile``);
     ``submitted`` the body keys the client sent as values (so "sent unchanged" differs from
     "not sent"; uploads are in ``files``).
+
+    A value a handler assigns to ``record`` is converted by its field's type, as PocketBase's
+    ``Record.Set`` converts it (``"12"`` on a number field is ``12``), and validated before the
+    write, so the answer and the stored row agree; a ``password`` field holds the hash and is
+    stored as assigned.
     """
 
     collection: Any

@@ -68,7 +68,12 @@ def pbk_register_commands(cli: Any) -> None:
 def pbk_register_system_collections(app: App) -> Iterable[Mapping[str, Any]]:
     """Return collection definitions (PocketBase collection JSON) this plugin needs to exist.
 
-    Called by the plugin that owns collections when it creates its schema.
+    The records plugin calls it at start-up, after the migrations, plugin by plugin in plugin
+    order (once, in worker 0, under ``--workers``), and creates each collection whose name
+    does not exist yet, validated as ``POST /api/collections`` validates it (so the name must
+    not start with ``_``); ``"system": true`` protects it from being deleted or renamed. A
+    collection that exists is left as it is, never overwritten: change it with a migration.
+    A bad definition stops the start-up with a line naming the plugin.
     """
 
 

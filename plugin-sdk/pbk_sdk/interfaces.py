@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import (
     Any,
-    AsyncContextManager,
     Generic,
     Literal,
     Protocol,
@@ -106,7 +106,7 @@ class Database(Protocol):
         raises. ``on_commit`` runs after the commit that makes it durable."""
         ...
 
-    def transaction(self) -> AsyncContextManager[Any]:
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
         """``async with db.transaction():`` groups several ``write``/``read`` calls and async
         work (event handlers) into one transaction; nests as savepoints. Other writers wait
         until it ends, so keep it short."""
@@ -174,6 +174,12 @@ class Cluster(Protocol):
 
     worker: int  # this process's index, from 0
     workers: int
+
+    async def sync(self) -> None:
+        """Run the ``on_sync`` reloaders now if another worker called ``changed()`` since the
+        last sync (the HTTP layer does this before each request; code that acts on another
+        worker's news outside a request, such as a realtime fan-out, calls it itself)."""
+        ...
 
     def changed(self) -> None:
         """After committing a change to state that workers keep in memory (schema, settings):
@@ -342,10 +348,21 @@ class RealtimeBroker(Protocol):
         """Deliver every published message (from any process) to ``receiver`` here."""
         ...
 
-    # Optional: a broker that knows where clients are lets the realtime plugin skip the work
-    # of publishing a record change nobody could receive.
-    # def clients_here(self, count: int) -> None: "this process now holds ``count`` clients"
-    # def anyone_listening(self) -> bool: "some process holds a client"
+    def clients_here(self, count: int) -> None:
+        """This process now holds ``count`` realtime clients (called on every connect and
+        disconnect, so keep it cheap). The ``memory`` broker just keeps the number; a broker
+        that knows where clients are can stop sending to processes that hold none."""
+        ...
+
+    def anyone_listening(self) -> bool:
+        """Whether any process holds a client: when not, the realtime plugin skips the work of
+        publishing a record change nobody could receive. The ``memory`` broker answers from
+        the last ``clients_here`` count; a broker that cannot tell answers True."""
+        ...
+
+    async def close(self) -> None:
+        """Stop delivering (the app shuts down); a broker without connections does nothing."""
+        ...
 
 
 class FieldType(Protocol):
@@ -428,10 +445,21 @@ class RecordStore(Protocol):
     async def find_all(
         self, collection: CollectionInfo, where: Mapping[str, Any], *, sort: str = ""
     ) -> list[dict[str, Any]]:
-        """Every record whose fields equal ``where``'s values, ordered by ``sort`` (``"-created"``)."""
+        """``list()`` of the records whose fields equal ``where``'s values (``=`` of the filter
+        language), ordered by ``sort``."""
         ...
 
-    async def count(self, collection: CollectionInfo) -> int: ...
+    async def count(
+        self,
+        collection: CollectionInfo,
+        *,
+        filter: str = "",
+        params: Mapping[str, Any] | None = None,
+        auth: Any = None,
+    ) -> int:
+        """How many records ``list()`` with the same ``filter``, ``params`` and ``auth`` finds
+        (without a limit); ``count(collection)`` counts them all."""
+        ...
 
     async def create(
         self, collection: CollectionInfo, data: Mapping[str, Any], *, auth: Any = None
@@ -466,6 +494,30 @@ class RecordStore(Protocol):
         ``values``, the record as given (one that was just deleted, say) instead of as stored;
         ``query``/``headers`` are what ``@request.query``/``@request.headers`` see. A client's
         own expression must pass ``trusted=False``: it is then checked as ``?filter`` is."""
+        ...
+
+    # (last: below it, ``list`` would name this method in annotations)
+    async def list(
+        self,
+        collection: CollectionInfo,
+        *,
+        filter: str = "",
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+        params: Mapping[str, Any] | None = None,
+        auth: Any = None,
+    ) -> list[dict[str, Any]]:
+        """The records matching ``filter``, ordered by ``sort`` (then by insertion); both in
+        PocketBase's filter language (``'status = "open" && total > {:min}'``, ``"-created"``).
+
+        ``{:name}`` placeholders take ``params[name]`` as PocketBase's ``dbx.Params`` do: the
+        value becomes a quoted literal, which the compiler binds (never SQL text).
+        ``limit=None`` is no limit. Without ``auth`` it runs as the system (no rules, hidden
+        fields allowed); with a ``RequestAuth`` the filter is checked as that requester's
+        ``?filter`` and the collection's listRule applies, as for ``GET .../records``. A bad
+        filter or sort raises ``ApiError(400)`` (403 where PocketBase answers 403).
+        """
         ...
 
 

@@ -18,7 +18,7 @@ LIST_KEYS = frozenset({"page", "perPage", "totalItems", "totalPages", "items"})
 MODIFIER = re.compile(r"^(?P<name>[^:]+):(?P<modifier>\w+)\((?P<args>[^)]*)\)$")
 TAG = re.compile(r"<[^>]*>")
 SPACES = re.compile(r"\s+")
-SKIPPED_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.I | re.S)
+SKIPPED_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
 
 
 class Pick:
@@ -51,7 +51,9 @@ def parse_fields(raw: str) -> Pick:
 
 def _split(raw: str) -> list[str]:
     """Split on commas outside parentheses (``:excerpt(10,true)`` has one inside)."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in raw:
         if char == "(":
             depth += 1

@@ -58,7 +58,7 @@ class AppState:
 
     def get(self, key: StateKey[T], default: T | None = None) -> T | None:
         """The value if set (never built by the factory), else ``default``."""
-        return self._values.get(key, default)  # type: ignore[no-any-return]
+        return self._values.get(key, default)
 
     def pop(self, key: StateKey[T], default: T | None = None) -> T | None:
         return self._values.pop(key, default)  # type: ignore[no-any-return]

@@ -37,7 +37,8 @@ EPILOGUE = """
   process.exit(0);
 } catch (error) {
   process.stdout.write(JSON.stringify({ ok: false, error: {
-    status: error?.status, message: String(error?.message ?? error), data: error?.response ?? null } }));
+    status: error?.status, message: String(error?.message ?? error),
+    data: error?.response ?? null } }));
   process.exit(1);
 }
 """
@@ -56,10 +57,14 @@ class JsSdk:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def run(self, script: str, url: str, *, timeout: float = 60, env: dict[str, str] | None = None) -> Any:
+    def run(
+        self, script: str, url: str, *, timeout: float = 60, env: dict[str, str] | None = None
+    ) -> Any:
         """Run ``script`` against ``url``; returns what it passed to ``output()``."""
         source = PRELUDE + textwrap.indent(textwrap.dedent(script), "  ") + EPILOGUE
-        with tempfile.NamedTemporaryFile("w", suffix=".mjs", dir=self.directory, delete=False) as handle:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".mjs", dir=self.directory, delete=False
+        ) as handle:
             handle.write(source)
         path = Path(handle.name)
         try:
@@ -70,6 +75,7 @@ class JsSdk:
                 text=True,
                 timeout=timeout,
                 env={**os.environ, "PB_URL": url, **(env or {})},
+                check=False,  # a failing script reports its error on stdout, read below
             )
         finally:
             path.unlink(missing_ok=True)
@@ -90,7 +96,8 @@ def install(directory: Path) -> Path:
         raise RuntimeError("the JS SDK tests need node and npm on PATH")
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "package.json").write_text(
-        json.dumps({"name": "pbk-js-sdk-tests", "private": True, "type": "module", "dependencies": PACKAGES})
+        json.dumps({"name": "pbk-js-sdk-tests", "private": True, "type": "module",
+                    "dependencies": PACKAGES})
     )
     subprocess.run(
         ["npm", "install", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"],

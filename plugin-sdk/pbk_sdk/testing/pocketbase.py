@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from . import LiveServer, free_port, launch
+from .servers import LiveServer, free_port, launch
 
 POCKETBASE_VERSION = "0.40.6"
 POCKETBASE_STARTUP_TIMEOUT = 60.0
@@ -75,7 +75,8 @@ def start_pocketbase(
     ``pocketbase-PORT.log`` beside ``data_dir``; ``stop()`` sends SIGTERM and waits.
     """
     port = free_port()
-    command = [pocketbase_binary(), "serve", "--dir", str(data_dir), "--http", f"127.0.0.1:{port}", *args]
+    command = [pocketbase_binary(), "serve", "--dir", str(data_dir), "--http",
+               f"127.0.0.1:{port}", *args]
     log_path = data_dir.parent / f"pocketbase-{port}.log"
     try:
         return launch(command, port, data_dir, log_path, env=env, timeout=timeout)
@@ -92,7 +93,9 @@ def pocketbase_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """
     servers: list[LiveServer] = []
 
-    def start(args: Sequence[str] = (), *, data_dir: Path | None = None, **kwargs: Any) -> LiveServer:
+    def start(
+        args: Sequence[str] = (), *, data_dir: Path | None = None, **kwargs: Any
+    ) -> LiveServer:
         server = start_pocketbase(data_dir or tmp_path / "pb_real", args, **kwargs)
         servers.append(server)
         return server

@@ -21,7 +21,9 @@ def contains(actual: Any, expected: Any, path: str = "$") -> None:
             contains(actual[key], value, f"{path}.{key}")
     elif isinstance(expected, list):
         assert isinstance(actual, list), f"{path}: expected a list, got {actual!r}"
-        assert len(actual) == len(expected), f"{path}: {len(actual)} items, expected {len(expected)}: {actual!r}"
+        assert len(actual) == len(expected), (
+            f"{path}: {len(actual)} items, expected {len(expected)}: {actual!r}"
+        )
         for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
             contains(a, e, f"{path}[{index}]")
     else:
@@ -55,7 +57,9 @@ async def run(scenario: Scenario, client: Any, tokens: Mapping[str, str], spy: A
     if spy is not None:
         spy.clear()
     result = await client.simulate_request(scenario.method, scenario.url, **kwargs)
-    assert result.status_code == scenario.status, f"{scenario.name}: {result.status_code} {result.text}"
+    assert result.status_code == scenario.status, (
+        f"{scenario.name}: {result.status_code} {result.text}"
+    )
     if scenario.json is not None:
         contains(result.json, scenario.json)
     for key in scenario.absent:
@@ -67,7 +71,8 @@ async def run(scenario: Scenario, client: Any, tokens: Mapping[str, str], spy: A
         for name, count in scenario.events.items():
             if name == "*":
                 continue
-            assert spy.count(name) == count, f"{scenario.name}: {name} fired {spy.count(name)} times"
+            fired = spy.count(name)
+            assert fired == count, f"{scenario.name}: {name} fired {fired} times"
         if scenario.events.get("*") == 0:
             unexpected = set(spy.names()) - set(scenario.events)
             assert not unexpected, f"{scenario.name}: unexpected events {unexpected}"
@@ -81,7 +86,9 @@ class EventSpy:
 
     def __init__(self, app: Any, names: list[str]) -> None:
         self.fired: list[str] = []
-        self._subscriptions = [app.events.on(name, self._handler(name), priority=-1000) for name in names]
+        self._subscriptions = [
+            app.events.on(name, self._handler(name), priority=-1000) for name in names
+        ]
 
     def _handler(self, name: str) -> Callable[[Any], Any]:
         async def record(event: Any) -> None:

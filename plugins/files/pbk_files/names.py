@@ -26,19 +26,20 @@ INLINE_TYPES = frozenset({
     "application/pdf", "application/x-pdf",
 })
 
-_MAGIC: list[tuple[bytes, int, str, str]] = [
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg", ".jpg"),
-    (b"GIF87a", 0, "image/gif", ".gif"),
-    (b"GIF89a", 0, "image/gif", ".gif"),
-    (b"%PDF-", 0, "application/pdf", ".pdf"),
-    (b"PK\x03\x04", 0, "application/zip", ".zip"),
-    (b"\x1f\x8b", 0, "application/gzip", ".gz"),
-    (b"BM", 0, "image/bmp", ".bmp"),
-    (b"\x00\x00\x01\x00", 0, "image/x-icon", ".ico"),
-    (b"OggS", 0, "application/ogg", ".ogg"),
-    (b"ID3", 0, "audio/mpeg", ".mp3"),
-    (b"\x1a\x45\xdf\xa3", 0, "video/webm", ".webm"),
+#: Leading bytes → (content type, extension).
+_MAGIC: list[tuple[bytes, str, str]] = [
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"GIF87a", "image/gif", ".gif"),
+    (b"GIF89a", "image/gif", ".gif"),
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"PK\x03\x04", "application/zip", ".zip"),
+    (b"\x1f\x8b", "application/gzip", ".gz"),
+    (b"BM", "image/bmp", ".bmp"),
+    (b"\x00\x00\x01\x00", "image/x-icon", ".ico"),
+    (b"OggS", "application/ogg", ".ogg"),
+    (b"ID3", "audio/mpeg", ".mp3"),
+    (b"\x1a\x45\xdf\xa3", "video/webm", ".webm"),
 ]
 
 
@@ -98,8 +99,8 @@ def stored_name(client_name: str, head: bytes = b"") -> str:
 def sniff(head: bytes, name: str = "") -> tuple[str, str]:
     """(content type, extension) from the first bytes, as PocketBase's mimetype detection does
     for the common types; UTF-8 text is ``text/plain; charset=utf-8``."""
-    for magic, offset, content_type, ext in _MAGIC:
-        if head[offset : offset + len(magic)] == magic:
+    for magic, content_type, ext in _MAGIC:
+        if head.startswith(magic):
             return content_type, ext
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp", ".webp"

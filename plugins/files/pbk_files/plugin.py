@@ -6,11 +6,15 @@ declared and checked here (``settings_update_request``, see ``s3settings``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
-from pbk_sdk.events import SETTINGS_UPDATE_REQUEST
+from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, Subscription
+from pbk_sdk.interfaces import App, FileStorage
+from pbk_sdk.state import StateKey
 
+from .backend import FILES_CONFIG, FilesConfig
 from .s3settings import S3SettingsCheck
 from .serve import FileDownload, FileToken, TestS3
 from .storage import LocalStorage, S3Storage
@@ -33,21 +37,22 @@ S3_DEFAULTS = {
     "forcePathStyle": False,
 }
 
-_subscriptions: dict[int, list[Any]] = {}
+#: The event handlers this plugin added at start-up, removed again at shutdown.
+SUBSCRIPTIONS: StateKey[list[Subscription]] = StateKey("files.subscriptions")
 
 
 @hookimpl
-def pbk_declare_settings(app: Any) -> dict[str, Any]:
+def pbk_declare_settings(app: App) -> dict[str, Any]:
     return {"s3": dict(S3_DEFAULTS)}
 
 
 @hookimpl
-def pbk_register_file_storages(app: Any) -> dict[str, Any]:
+def pbk_register_file_storages(app: App) -> dict[str, Callable[[App], FileStorage]]:
     return {"local": LocalStorage, "s3": S3Storage}
 
 
 @hookimpl
-def pbk_register_routes(app: Any) -> list[Route]:
+def pbk_register_routes(app: App) -> list[Route]:
     return [
         Route(routes.FILE, FileDownload(app)),
         Route("/api/files/token", FileToken(app)),
@@ -56,14 +61,15 @@ def pbk_register_routes(app: Any) -> list[Route]:
 
 
 @hookimpl
-def pbk_startup(app: Any) -> None:
-    _subscriptions[id(app)] = [
+def pbk_startup(app: App) -> None:
+    app.state[FILES_CONFIG] = FilesConfig.from_environment()
+    app.state[SUBSCRIPTIONS] = [
         *Uploads(app).subscribe(),
         app.events.on(SETTINGS_UPDATE_REQUEST, S3SettingsCheck(app).on_settings_update),
     ]
 
 
 @hookimpl
-def pbk_shutdown(app: Any) -> None:
-    for subscription in _subscriptions.pop(id(app), []):
+def pbk_shutdown(app: App) -> None:
+    for subscription in app.state.pop(SUBSCRIPTIONS) or ():
         subscription.remove()

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk.errors import FieldError
+from pbk_sdk.events import SettingsUpdateEvent
+from pbk_sdk.interfaces import App
 
 from .storage import S3Error, S3Storage
 
@@ -49,7 +51,7 @@ def structural_errors(s3: Mapping[str, Any]) -> dict[str, FieldError]:
     return dict(sorted(errors.items()))
 
 
-async def connection_errors(app: Any, s3: Mapping[str, Any]) -> dict[str, FieldError]:
+async def connection_errors(app: App, s3: Mapping[str, Any]) -> dict[str, FieldError]:
     try:
         await S3Storage(app, "s3", config=s3, quick=True).check()
     except (S3Error, ValueError) as exc:
@@ -59,10 +61,12 @@ async def connection_errors(app: Any, s3: Mapping[str, Any]) -> dict[str, FieldE
 
 
 class S3SettingsCheck:
-    def __init__(self, app: Any) -> None:
+    """The ``settings_update_request`` handler for the ``s3`` section."""
+
+    def __init__(self, app: App) -> None:
         self.app = app
 
-    async def on_settings_update(self, e: Any) -> None:
+    async def on_settings_update(self, e: SettingsUpdateEvent) -> None:
         s3 = e.settings.get("s3")
         if isinstance(s3, Mapping):
             errors = structural_errors(s3)

@@ -11,12 +11,22 @@ from typing import Any
 from pbk_sdk.auth import request_auth, require_superuser
 from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError, FieldError
-from pbk_sdk.interfaces import RECORD_STORE, TOKEN_SERVICE
+from pbk_sdk.interfaces import (
+    RECORD_STORE,
+    TOKEN_SERVICE,
+    App,
+    CollectionInfo,
+    FileInfo,
+    FileStorage,
+    RecordStore,
+    TokenService,
+)
 
 from . import thumbs
+from .backend import storage_for
 from .names import INLINE_TYPES
 from .storage import S3Error, S3Storage
-from .uploads import file_fields, names_of, storage_for
+from .uploads import file_fields, names_of
 
 log = logging.getLogger("pbk.files")
 
@@ -29,11 +39,11 @@ TRUE = ("1", "t", "T", "true", "TRUE", "True")
 DEFAULT_TOKEN_DURATION = 180
 
 
-def record_store(app: Any) -> Any:
+def record_store(app: App) -> RecordStore:
     return app.services.get(RECORD_STORE, "sqlite")
 
 
-def token_service(app: Any) -> Any:
+def token_service(app: App) -> TokenService:
     """PocketBase's record tokens, offered by the auth plugin."""
     return app.services.get(TOKEN_SERVICE, "jwt")
 
@@ -41,7 +51,7 @@ def token_service(app: Any) -> Any:
 class FileDownload:
     """``GET /api/files/{collection}/{record_id}/{filename}`` (``?thumb=``, ``?download=``, ``?token=``)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
         self._thumb_locks: dict[str, asyncio.Lock] = {}
 
@@ -79,7 +89,7 @@ class FileDownload:
                 key, info, served_name = thumb_key, thumb_info, f"{size}_{filename}"
         await self._send(req, resp, storage, key, info, served_name)
 
-    async def _may_see_protected(self, req: Any, store: Any, coll: Any, record_id: str) -> bool:
+    async def _may_see_protected(self, req: Any, store: RecordStore, coll: CollectionInfo, record_id: str) -> bool:
         rule = coll.rule("viewRule")
         if rule == "":
             return True
@@ -101,7 +111,7 @@ class FileDownload:
             return False  # what the bytes are, not what the name says
         return size == thumbs.DEFAULT_THUMB or size in (field.get("thumbs") or [])
 
-    async def _thumb(self, storage: Any, key: str, thumb_key: str, size: str) -> Any:
+    async def _thumb(self, storage: FileStorage, key: str, thumb_key: str, size: str) -> FileInfo | None:
         """The stored thumb, made once (concurrent requests wait for the first); None on failure."""
         found = await storage.stat(thumb_key)
         if found is not None:
@@ -124,7 +134,7 @@ class FileDownload:
             if not lock.locked():
                 self._thumb_locks.pop(thumb_key, None)
 
-    async def _send(self, req: Any, resp: Any, storage: Any, key: str, info: Any, name: str) -> None:
+    async def _send(self, req: Any, resp: Any, storage: FileStorage, key: str, info: FileInfo, name: str) -> None:
         content_type = info.content_type or "application/octet-stream"
         bare = content_type.split(";", 1)[0].strip().lower()
         download = req.get_param("download") in TRUE
@@ -142,7 +152,7 @@ class FileDownload:
             return
         start, end = 0, info.size - 1
         byte_range = _parse_range(req.get_header("Range"), info.size)
-        if byte_range == "invalid":
+        if isinstance(byte_range, str):  # "invalid"
             resp.status = 416
             resp.set_header("Content-Range", f"bytes */{info.size}")
             resp.content_type = "text/plain; charset=utf-8"
@@ -205,7 +215,7 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
 class FileToken:
     """``POST /api/files/token``: a short-lived file token for the authenticated record."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
 
     async def on_post(self, req: Any, resp: Any) -> None:
@@ -224,7 +234,7 @@ class FileToken:
 class TestS3:
     """``POST /api/settings/test/s3`` ``{filesystem: "storage"|"backups"}``: 204 or 400."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
 
     async def on_post(self, req: Any, resp: Any) -> None:

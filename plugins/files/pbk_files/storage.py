@@ -9,22 +9,26 @@ name as metadata; ``save`` takes bytes or async chunks.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
-from pbk_sdk.interfaces import FileInfo
+from pbk_sdk.interfaces import App, FileInfo
 
 from .names import guess_type
+
+T = TypeVar("T")
 
 CHUNK = 256 * 1024
 ATTRS = ".attrs"
@@ -48,8 +52,10 @@ async def _chunks_of(data: bytes | AsyncIterable[bytes]) -> AsyncIterator[bytes]
         yield chunk
 
 
-class _SpoolingSave:
-    """``save`` for both backends: spool the data, then stream it through ``save_file``."""
+class _Backend(abc.ABC):
+    """The writing side both backends share: keys are checked and the content type guessed
+    from the name when not given, then ``_write`` streams the file; ``save`` spools bytes or
+    chunks to a temp file first."""
 
     async def save(
         self, key: str, data: bytes | AsyncIterable[bytes], *, content_type: str | None = None
@@ -60,13 +66,31 @@ class _SpoolingSave:
             async for chunk in _chunks_of(data):
                 size += len(chunk)
                 await asyncio.to_thread(spool.write, chunk)
-            await self.save_file(key, spool, size, content_type=content_type or guess_type(key))  # type: ignore[attr-defined]
+            await self.save_file(key, spool, size, content_type=content_type)
+
+    async def save_file(
+        self,
+        key: str,
+        fileobj: IO[bytes],
+        size: int,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        check_key(key)
+        await self._write(key, fileobj, size, content_type or guess_type(key), dict(metadata or {}))
+
+    @abc.abstractmethod
+    async def _write(
+        self, key: str, fileobj: IO[bytes], size: int, content_type: str, metadata: dict[str, str]
+    ) -> None:
+        """Store ``size`` bytes of ``fileobj`` (read from its start) under a checked ``key``."""
 
 
-class LocalStorage(_SpoolingSave):
+class LocalStorage(_Backend):
     """``pb_data/storage/<key>`` plus ``<key>.attrs``, as PocketBase's local filesystem."""
 
-    def __init__(self, app: Any, root: Path | None = None) -> None:
+    def __init__(self, app: App, root: Path | None = None) -> None:
         self.app = app
         self._root = root
 
@@ -82,18 +106,10 @@ class LocalStorage(_SpoolingSave):
             raise ValueError(f"invalid storage key {key!r}")
         return target
 
-    async def save_file(
-        self,
-        key: str,
-        fileobj: BinaryIO,
-        size: int,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+    async def _write(
+        self, key: str, fileobj: IO[bytes], size: int, content_type: str, metadata: dict[str, str]
     ) -> None:
         path = self.path(key)
-        content_type = content_type or guess_type(key)
-        metadata = dict(metadata or {})
 
         def copy() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,8 +198,6 @@ class LocalStorage(_SpoolingSave):
             directory = directory.parent
 
     async def delete_prefix(self, prefix: str) -> None:
-        import shutil
-
         prefix = prefix.rstrip("/")
         path = self.path(prefix)
 
@@ -199,7 +213,7 @@ class LocalStorage(_SpoolingSave):
         base = self.path(prefix) if prefix else self.root
 
         def walk() -> list[FileInfo]:
-            out = []
+            out: list[FileInfo] = []
             if not base.is_dir():
                 return out
             for path in sorted(base.rglob("*")):
@@ -248,7 +262,7 @@ class S3Error(Exception):
         self.code = code
 
 
-class S3Storage(_SpoolingSave):
+class S3Storage(_Backend):
     """Objects in the bucket of ``settings.s3`` (or another settings section), via ``minio``.
 
     The client follows the settings: a new configuration builds a new client on next use, so
@@ -256,7 +270,7 @@ class S3Storage(_SpoolingSave):
     """
 
     def __init__(
-        self, app: Any, section: str = "s3", *, config: Mapping[str, Any] | None = None, quick: bool = False
+        self, app: App, section: str = "s3", *, config: Mapping[str, Any] | None = None, quick: bool = False
     ) -> None:
         self.app = app
         self.section = section
@@ -301,7 +315,7 @@ class S3Storage(_SpoolingSave):
             self._config = key
         return self._client, str(cfg["bucket"])
 
-    async def _call(self, fn: Any) -> Any:
+    async def _call(self, fn: Callable[[], T]) -> T:
         try:
             return await asyncio.to_thread(fn)
         except S3Error:
@@ -309,24 +323,16 @@ class S3Storage(_SpoolingSave):
         except Exception as exc:  # minio.error.S3Error, urllib3 errors: say what failed
             raise S3Error(_safe_reason(exc), str(getattr(exc, "code", "") or "")) from exc
 
-    async def save_file(
-        self,
-        key: str,
-        fileobj: BinaryIO,
-        size: int,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+    async def _write(
+        self, key: str, fileobj: IO[bytes], size: int, content_type: str, metadata: dict[str, str]
     ) -> None:
-        check_key(key)
-        content_type = content_type or guess_type(key)
         # S3 metadata is US-ASCII: other characters are percent-encoded
-        metadata = {k: v if v.isascii() else quote(v, safe=" ") for k, v in (metadata or {}).items()}
+        ascii_metadata = {k: v if v.isascii() else quote(v, safe=" ") for k, v in metadata.items()}
 
         def put() -> None:
             client, bucket = self.client()
             fileobj.seek(0)
-            client.put_object(bucket, key, fileobj, size, content_type=content_type, metadata=metadata or None)
+            client.put_object(bucket, key, fileobj, size, content_type=content_type, metadata=ascii_metadata or None)
 
         await self._call(put)
 

@@ -51,7 +51,7 @@ def make(data: bytes, size: str) -> tuple[bytes, str]:
         if fmt == "JPEG":
             image.draft("RGB", (max(width, 1) * 2, max(height, 1) * 2))  # decode at a reduced scale
         image.load()
-        frame = image
+        frame: Image.Image = image
     if fmt == "JPEG" and frame.mode not in ("RGB", "L"):
         frame = frame.convert("RGB")
     resample = Image.Resampling.LANCZOS

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from pbk_sdk import events as ev
+from pbk_sdk.body import UploadedFile
 from pbk_sdk.errors import FieldError
-from pbk_sdk.interfaces import FILE_STORAGE
+from pbk_sdk.events import RecordEvent, Subscription
+from pbk_sdk.interfaces import App, CollectionInfo, FileStorage
+from pbk_sdk.priorities import STORAGE
 
+from .backend import storage_for
 from .names import SNIFF_BYTES, sniff, stored_name, type_matches
 
 log = logging.getLogger("pbk.files")
@@ -35,28 +38,21 @@ DEFAULT_MAX_SIZE = 5 << 20
 @dataclass
 class NewFile:
     name: str
-    upload: Any
+    upload: UploadedFile
     content_type: str
 
 
 @dataclass
 class Plan:
-    storage: Any
+    """What a record write does to its files, decided at ``record_validate``."""
+
+    storage: FileStorage
     prefix: str
     new: list[NewFile] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
 
-_plans: weakref.WeakKeyDictionary[Any, Plan] = weakref.WeakKeyDictionary()
-
-
-def storage_for(app: Any) -> Any:
-    """The active backend: ``PBK_FILE_STORAGE`` if set, else ``s3`` when ``s3.enabled``, else ``local``."""
-    name = os.environ.get("PBK_FILE_STORAGE") or ("s3" if app.settings.get("s3.enabled") else "local")
-    return app.services.get(FILE_STORAGE, name)
-
-
-def file_fields(collection: Any) -> list[dict[str, Any]]:
+def file_fields(collection: CollectionInfo) -> list[dict[str, Any]]:
     fields = getattr(collection, "fields", None)
     if fields is not None:
         out = []
@@ -76,40 +72,44 @@ def names_of(value: Any) -> list[str]:
     return [str(value)] if isinstance(value, str) else []
 
 
-def _head(upload: Any) -> bytes:
+def _head(upload: UploadedFile) -> bytes:
     upload.file.seek(0)
-    head = upload.file.read(SNIFF_BYTES)
+    head: bytes = upload.file.read(SNIFF_BYTES)
     upload.file.seek(0)
     return head
 
 
-def _upload_type(upload: Any) -> str:
+def _upload_type(upload: UploadedFile) -> str:
     return sniff(_head(upload), upload.filename)[0]
 
 
 class Uploads:
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    """The record event handlers of one app. They run last (``STORAGE``), once every other
+    handler has set the record's final values."""
 
-    def subscribe(self) -> list[Any]:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        #: The plan of each record event, from its ``record_validate`` to its write.
+        self._plans: weakref.WeakKeyDictionary[RecordEvent, Plan] = weakref.WeakKeyDictionary()
+
+    def subscribe(self) -> list[Subscription]:
         on = self.app.events.on
         return [
-            on(ev.RECORD_VALIDATE, self.on_validate, priority=1000),
-            on(ev.RECORD_CREATE, self.on_write, priority=1000),
-            on(ev.RECORD_UPDATE, self.on_write, priority=1000),
-            on(ev.RECORD_DELETE, self.on_delete, priority=1000),
+            on(ev.RECORD_VALIDATE, self.on_validate, priority=STORAGE),
+            on(ev.RECORD_CREATE, self.on_write, priority=STORAGE),
+            on(ev.RECORD_UPDATE, self.on_write, priority=STORAGE),
+            on(ev.RECORD_DELETE, self.on_delete, priority=STORAGE),
         ]
 
     # ----------------------------------------------------------------- validation
 
-    async def on_validate(self, e: Any) -> None:
+    async def on_validate(self, e: RecordEvent) -> None:
         fields = file_fields(e.collection)
         if fields:
             self._plan(e, fields)
         await e.next()
 
-    def _plan(self, e: Any, fields: list[dict[str, Any]]) -> None:
-        storage = None
+    def _plan(self, e: RecordEvent, fields: list[dict[str, Any]]) -> None:
         record_id = str(e.record.get("id", ""))
         plan_new: list[NewFile] = []
         plan_removed: list[str] = []
@@ -123,8 +123,8 @@ class Uploads:
             current = names_of(e.record.get(name))
             if not (replace or append or prepend) and current == original:
                 continue
-            if replace and not self._sent_as_value(e, name, current, original):
-                current = []
+            if replace and name not in e.submitted:
+                current = []  # uploads replace the files, unless names to keep were sent with them
             invalid = [n for n in current if n not in original]
             news = [NewFile(stored_name(u.filename, _head(u)), u, _upload_type(u)) for u in prepend]
             middle = [NewFile(stored_name(u.filename, _head(u)), u, _upload_type(u)) for u in replace + append]
@@ -142,13 +142,7 @@ class Uploads:
             plan_new.extend(uploads)
             plan_removed.extend(n for n in original if n not in final)
         if plan_new or plan_removed:
-            storage = storage_for(self.app)
-            _plans[e] = Plan(storage, f"{e.collection.id}/{record_id}", plan_new, plan_removed)
-
-    @staticmethod
-    def _sent_as_value(e: Any, name: str, current: list[str], original: list[str]) -> bool:
-        """Whether the client sent ``name`` as a value (names to keep) next to its uploads."""
-        return name in e.submitted
+            self._plans[e] = Plan(storage_for(self.app), f"{e.collection.id}/{record_id}", plan_new, plan_removed)
 
     def _check(
         self, fd: dict[str, Any], final: list[str], invalid: list[str], uploads: list[NewFile]
@@ -184,8 +178,8 @@ class Uploads:
 
     # ----------------------------------------------------------------- writes
 
-    async def on_write(self, e: Any) -> None:
-        plan = _plans.pop(e, None)
+    async def on_write(self, e: RecordEvent) -> None:
+        plan = self._plans.pop(e, None)
         if plan is None:
             await e.next()
             return
@@ -212,7 +206,7 @@ class Uploads:
             self.app.db.after_rollback(rolled_back)
         self.app.db.after_commit(committed)
 
-    async def on_delete(self, e: Any) -> None:
+    async def on_delete(self, e: RecordEvent) -> None:
         await e.next()
         fields = file_fields(e.collection)
         if not fields:
@@ -231,7 +225,7 @@ class Uploads:
         self.app.db.after_commit(committed)
 
 
-async def save_upload(storage: Any, key: str, upload: Any, content_type: str) -> None:
+async def save_upload(storage: FileStorage, key: str, upload: UploadedFile, content_type: str) -> None:
     """Stream an upload (a spooled file) into storage, never reading it whole into memory."""
     await storage.save_file(
         key, upload.file, upload.size, content_type=content_type,
@@ -239,12 +233,12 @@ async def save_upload(storage: Any, key: str, upload: Any, content_type: str) ->
     )
 
 
-async def _delete_all(storage: Any, keys: list[str]) -> None:
+async def _delete_all(storage: FileStorage, keys: list[str]) -> None:
     for key in keys:
         await _quiet_delete(storage, key)
 
 
-async def _quiet_delete(storage: Any, key: str, *, prefix: bool = False) -> None:
+async def _quiet_delete(storage: FileStorage, key: str, *, prefix: bool = False) -> None:
     try:
         if prefix:
             await storage.delete_prefix(key)

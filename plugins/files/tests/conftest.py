@@ -7,10 +7,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import falcon.testing
 import httpx
 import pytest
 import pytest_asyncio
@@ -84,7 +83,7 @@ async def app(pbk_app: Any, backend: str, request: pytest.FixtureRequest) -> Any
 
 @pytest.fixture
 def storage(app: Any) -> Any:
-    from pbk_files.uploads import storage_for
+    from pbk_files.backend import storage_for
 
     return storage_for(app)
 
@@ -94,10 +93,10 @@ def store(app: Any) -> Any:
     return app.services.get("record_store", "sqlite")
 
 
-@pytest_asyncio.fixture
-async def api(app: Any) -> AsyncIterator[Any]:
-    async with falcon.testing.ASGIConductor(app.asgi) as conductor:
-        yield conductor
+@pytest.fixture
+def api(app: Any, pbk_client: Any) -> Any:
+    """The SDK's in-process client over the app, once ``app`` chose its backend."""
+    return pbk_client
 
 
 @pytest_asyncio.fixture

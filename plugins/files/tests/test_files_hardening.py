@@ -67,8 +67,8 @@ async def test_a_record_deleted_and_created_again_in_one_batch_keeps_its_new_fil
     from files_testing import multipart
 
     body, head = multipart([
-        ("@jsonPayload", '{"requests": [{"method": "DELETE", "url": "/api/collections/docs/records/samesameid12345"},'
-                         ' {"method": "POST", "url": "/api/collections/docs/records", "body": {"id": "samesameid12345"}}]}'),
+        ("@jsonPayload", ('{"requests": [{"method": "DELETE", "url": "/api/collections/docs/records/samesameid12345"},'
+                         ' {"method": "POST", "url": "/api/collections/docs/records", "body": {"id": "samesameid12345"}}]}')),
         ("requests.1.files", ("new.txt", b"new", "text/plain")),
     ])
     done = await api.post("/api/batch", body=body, headers={**head, **su})
@@ -87,11 +87,11 @@ async def test_an_endpoint_that_is_not_s3_is_never_echoed_back(app: Any) -> None
     from pbk_sdk.testing import free_port
 
     class NotS3(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:  # noqa: N802 - the http.server API
+        def do_HEAD(self) -> None:
             self.send_response(403)
             self.end_headers()
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = b"INTERNAL-METADATA-TOKEN-abc123"
             self.send_response(403)
             self.send_header("Content-Length", str(len(body)))

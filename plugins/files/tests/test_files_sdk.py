@@ -121,3 +121,28 @@ async def test_every_name_kept_next_to_uploads(api: Any, tokens: Any) -> None:
     [a] = record["files"]
     kept = (await update(api, record["id"], [("files", a), ("files", ("bee.txt", b"b"))])).json
     assert kept["files"][0] == a and len(kept["files"]) == 2
+
+
+# ------------------------------------------------------------------ PBK_FILE_STORAGE
+
+
+async def test_the_storage_variable_is_read_per_app_at_start_up(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pbk import build_app
+    from pbk_files.backend import storage_for
+    from pbk_files.storage import LocalStorage, S3Storage
+
+    plugins = ("records", "auth", "files")
+    monkeypatch.setenv("PBK_FILE_STORAGE", "s3")
+    chosen = build_app(data_dir=tmp_path / "chosen", plugins=plugins)
+    await chosen.start()
+    monkeypatch.delenv("PBK_FILE_STORAGE")
+    by_settings = build_app(data_dir=tmp_path / "by_settings", plugins=plugins)
+    await by_settings.start()
+    try:
+        assert isinstance(storage_for(chosen), S3Storage), "the variable wins over s3.enabled: false"
+        assert isinstance(storage_for(by_settings), LocalStorage)
+        monkeypatch.setenv("PBK_FILE_STORAGE", "s3")
+        assert isinstance(storage_for(by_settings), LocalStorage), "read at start-up, not per call"
+    finally:
+        await chosen.stop()
+        await by_settings.stop()

@@ -63,6 +63,16 @@ def render(
     return RECORD_PLACEHOLDER.sub(record_value, text)
 
 
+def render_mail(
+    template: Mapping[str, Any], params: Mapping[str, Any], record: Mapping[str, Any] | None = None
+) -> tuple[str, str, str]:
+    """(subject, HTML, text) of a PocketBase template ``{subject, body}``: the HTML is the body
+    inside the mail layout, the text part is made from the body alone."""
+    subject = render(str(template.get("subject", "")), params, record, escape=False)
+    body = render(str(template.get("body", "")), params, record)
+    return subject, wrap(body), html_to_text(body)
+
+
 def wrap(body_html: str) -> str:
     """The template body inside PocketBase's HTML mail layout."""
     return LAYOUT.format(body=body_html)

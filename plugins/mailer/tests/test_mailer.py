@@ -7,9 +7,10 @@ import logging
 from typing import Any
 
 import pytest
-from pbk_sdk import events
-from pbk_mailer import plugin as mailer_plugin
+from pbk_mailer import mailer as mailer_module
+from pbk_mailer import smtp as smtp_module
 from pbk_mailer.templates import html_to_text, render
+from pbk_sdk import events
 from pbk_sdk.interfaces import MailMessage
 from smtp_server import SmtpServer, parts
 
@@ -17,13 +18,6 @@ from smtp_server import SmtpServer, parts
 @pytest.fixture
 def pbk_plugins() -> list[str]:
     return ["mailer"]
-
-
-@pytest.fixture
-def smtp() -> Any:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -73,7 +67,7 @@ async def test_smtp_auth(pbk_app, mailer):
 
 
 async def test_send_never_waits_on_smtp_and_transient_failures_are_retried(pbk_app, mailer, smtp, monkeypatch):
-    monkeypatch.setattr(mailer_plugin, "RETRY_DELAYS", (0.05, 0.05, 0.05))
+    monkeypatch.setattr(mailer_module, "RETRY_DELAYS", (0.05, 0.05, 0.05))
     await pbk_app.settings.update(smtp.settings())
     smtp.inbox.fail_next = ["451 Try again later", "421 Busy"]
     await asyncio.wait_for(mailer.send(message()), 0.5)
@@ -82,7 +76,7 @@ async def test_send_never_waits_on_smtp_and_transient_failures_are_retried(pbk_a
 
 
 async def test_unreachable_server_is_logged_not_lost_silently(pbk_app, mailer, monkeypatch, caplog):
-    monkeypatch.setattr(mailer_plugin, "RETRY_DELAYS", (0.01,))
+    monkeypatch.setattr(mailer_module, "RETRY_DELAYS", (0.01,))
     from pbk_sdk.testing import free_port
     await pbk_app.settings.update({"smtp": {"enabled": True, "host": "127.0.0.1", "port": free_port()}})
     with caplog.at_level(logging.WARNING, logger="pbk.mailer"):
@@ -118,7 +112,7 @@ async def test_mail_send_handlers_change_or_cancel_and_after_send_fires(pbk_app,
 
 
 async def test_disabled_smtp_without_sendmail_logs_and_drops(pbk_app, mailer, monkeypatch, caplog):
-    monkeypatch.setattr(mailer_plugin.shutil, "which", lambda name: None)
+    monkeypatch.setattr(smtp_module.shutil, "which", lambda name: None)
     with caplog.at_level(logging.WARNING, logger="pbk.mailer"):
         await mailer.send(message())
         assert await mailer.drain(10)

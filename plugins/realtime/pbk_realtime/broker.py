@@ -20,6 +20,8 @@ Receiver = Callable[[RealtimeMessage], Awaitable[None]]
 
 
 class MemoryBroker:
+    """The messages of one process, delivered in publish order by one task."""
+
     def __init__(self) -> None:
         self._receivers: list[Receiver] = []
         self._clients_here = 0

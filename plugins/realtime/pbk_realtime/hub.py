@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 import orjson
 from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError
-from pbk_sdk.interfaces import RealtimeMessage
+from pbk_sdk.interfaces import RECORD_STORE, App, CollectionInfo, RealtimeMessage, RecordStore
 from pbk_sdk.picker import apply_fields
 
 log = logging.getLogger(__name__)
@@ -179,12 +179,12 @@ class Client:
 class Hub:
     """All realtime clients of this process."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
         self.clients: dict[str, Client] = {}
 
-    def store(self) -> Any:
-        return self.app.services.get("record_store", "sqlite")
+    def store(self) -> RecordStore:
+        return self.app.services.get(RECORD_STORE, "sqlite")
 
     def connect(self, remote: str) -> Client:
         cluster = self.app.cluster
@@ -257,7 +257,7 @@ class Hub:
             for client, topic in members:
                 client.send(topic.raw, payload)
 
-    def _refresh_bound_auth(self, collection: Any, values: dict[str, Any], action: str) -> None:
+    def _refresh_bound_auth(self, collection: CollectionInfo, values: dict[str, Any], action: str) -> None:
         """Clients bound to this auth record see it as it is now; deleted, they become guests."""
         key = (collection.id, values.get("id"))
         for client in self.clients.values():
@@ -268,7 +268,7 @@ class Hub:
                 )
 
     async def _payload(
-        self, store: Any, collection: Any, change: dict[str, Any], auth: RequestAuth | None, topic: Topic
+        self, store: RecordStore, collection: CollectionInfo, change: dict[str, Any], auth: RequestAuth | None, topic: Topic
     ) -> bytes | None:
         """The event's data for this group of subscribers, or None if they may not see it."""
         values = change["record"]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from pbk_realtime.hub import Topic
-from pbk_realtime.plugin import realtime
+from pbk_realtime.service import REALTIME
 from pbk_sdk.interfaces import RealtimeMessage
 
 
@@ -22,7 +22,7 @@ async def next_event(client) -> tuple[bytes, bytes]:
 
 
 async def test_a_topic_message_reaches_its_subscribers_and_a_client_message_one_client(pbk_app):
-    hub = realtime(pbk_app).hub
+    hub = pbk_app.state[REALTIME].hub
     broker = pbk_app.services.get("realtime_broker", "memory")
     listener, other = hub.connect("127.0.0.1"), hub.connect("127.0.0.1")
     listener.topics = {"deploys": Topic.parse("deploys")}
@@ -42,7 +42,7 @@ async def test_a_topic_message_reaches_its_subscribers_and_a_client_message_one_
 async def test_a_client_that_falls_behind_is_disconnected(pbk_app):
     from pbk_realtime import hub as hub_module
 
-    hub = realtime(pbk_app).hub
+    hub = pbk_app.state[REALTIME].hub
     slow = hub.connect("127.0.0.1")
     for _ in range(hub_module.QUEUE_SIZE):
         slow.send("t", b"x")

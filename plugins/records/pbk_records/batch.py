@@ -19,9 +19,10 @@ from pbk_sdk.body import Body, read_body
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import RecordRequestEvent
 from pbk_sdk.http import set_body_limit
+from pbk_sdk.interfaces import App
+from pbk_sdk.picker import apply_fields
 
 from .collections import Registry
-from pbk_sdk.picker import apply_fields
 from .records import Records
 from .resources import request_context
 
@@ -33,7 +34,7 @@ INVALID = "Invalid batch request data."
 
 
 class Batch:
-    def __init__(self, app: Any, registry: Registry, records: Records) -> None:
+    def __init__(self, app: App, registry: Registry, records: Records) -> None:
         self.app = app
         self.registry = registry
         self.records = records
@@ -97,7 +98,7 @@ class Batch:
             (method in ("POST", "PUT") and match["id"] is None)
             or (method in ("PATCH", "DELETE") and match["id"] is not None)
         )
-        if not allowed:
+        if match is None or not allowed:
             raise ApiError(400, "Invalid batch request url or method.")
         collection = self.registry.get(match["collection"])
         if collection is None:

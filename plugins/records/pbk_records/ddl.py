@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 import apsw
+from pbk_sdk.interfaces import FieldType
 
 from .schema import Collection, Field
 
-INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.I)
-INDEX_TABLE = re.compile(r"(\bON\s+)([`\"\[]?)(\w*)([`\"\]]?)(\s*\()", re.I)
+INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.IGNORECASE)
+INDEX_TABLE = re.compile(r"(\bON\s+)([`\"\[]?)(\w*)([`\"\]]?)(\s*\()", re.IGNORECASE)
 
 
 class NotOneStatement(ValueError):
@@ -38,7 +38,7 @@ def quote(identifier: str) -> str:
     return "`" + identifier.replace("`", "``") + "`"
 
 
-def column_definitions(collection: Collection, field_types: Mapping[str, Any]) -> list[str]:
+def column_definitions(collection: Collection, field_types: Mapping[str, FieldType]) -> list[str]:
     columns = []
     for field in sorted(collection.fields, key=lambda f: f.name):
         field_type = field_types[field.type]
@@ -46,7 +46,7 @@ def column_definitions(collection: Collection, field_types: Mapping[str, Any]) -
     return columns
 
 
-def create(conn: apsw.Connection, collection: Collection, field_types: Mapping[str, Any]) -> None:
+def create(conn: apsw.Connection, collection: Collection, field_types: Mapping[str, FieldType]) -> None:
     """Create the collection's table (or view) and its indexes."""
     if collection.is_view:
         execute_one(conn, f"CREATE VIEW {quote(collection.name)} AS {collection.view_query}")
@@ -81,7 +81,7 @@ def index_for_table(index_sql: str, table: str) -> str:
 
 
 def update(
-    conn: apsw.Connection, old: Collection, new: Collection, field_types: Mapping[str, Any]
+    conn: apsw.Connection, old: Collection, new: Collection, field_types: Mapping[str, FieldType]
 ) -> None:
     """Change ``old``'s table into ``new``'s: rename, drop/rename/add/convert columns, indexes.
 
@@ -124,7 +124,7 @@ def _convert_column(
     old: Field,
     new: Field,
     definition: str,
-    field_types: Mapping[str, Any],
+    field_types: Mapping[str, FieldType],
 ) -> None:
     """Rebuild one column with a new definition, converting single <-> multiple values."""
     column = quote(new.name)

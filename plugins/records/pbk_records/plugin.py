@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import copy
 import json
-import weakref
 from importlib.resources import files
 from typing import Any
 
 import apsw
 from pbk_sdk import Migration, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.errors import ApiError
+from pbk_sdk.interfaces import FIELD_TYPE, App, FieldType
+from pbk_sdk.picker import FieldsMiddleware
 from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE
+from pbk_sdk.state import StateKey
 
 from . import ddl
 from .batch import DEFAULTS as BATCH_DEFAULTS
 from .batch import Batch
 from .collections import Registry, SchemaBuilder, insert_row, new_secret, now
 from .fields import BUILTIN_FIELD_TYPES, complete_field
-from .filter import RequestInfo, compile_filter
-from pbk_sdk.picker import FieldsMiddleware
+from .filter import CollectionLookup, RequestInfo, compile_filter
 from .records import Records
 from .resources import (
     CollectionImport,
@@ -32,7 +33,8 @@ from .resources import (
 )
 from .schema import RULES, Collection, option_keys
 from .schema_changes import SchemaChanges
-from .store import RecordStore
+from .store import SqliteRecordStore
+from .system_collections import create_system_collections
 
 PLUGIN = PluginInfo(name="records", description="Collections, records and the filter language.")
 
@@ -123,8 +125,8 @@ def _already_included(conn: apsw.Connection) -> None:
 class RecordsPlugin:
     """The objects one app's records plugin works with."""
 
-    def __init__(self, app: Any) -> None:
-        self.field_types = dict(app.services.providers("field_type"))
+    def __init__(self, app: App) -> None:
+        self.field_types: dict[str, FieldType] = dict(app.services.providers(FIELD_TYPE))
         self.registry = Registry()
         self.scaffolds = scaffolds()
         self.records = Records(app, self.registry, self.field_types)
@@ -143,7 +145,7 @@ class RecordsPlugin:
         return None
 
 
-def _with_self(registry: Registry, collection: Collection) -> Any:
+def _with_self(registry: Registry, collection: Collection) -> CollectionLookup:
     """A schema lookup that also knows the collection being created or changed."""
 
     def lookup(id_or_name: str) -> Collection | None:
@@ -154,27 +156,25 @@ def _with_self(registry: Registry, collection: Collection) -> Any:
     return lookup
 
 
-_plugins: weakref.WeakKeyDictionary[Any, RecordsPlugin] = weakref.WeakKeyDictionary()
-
-
-def state(app: Any) -> RecordsPlugin:
-    if app not in _plugins:
-        _plugins[app] = RecordsPlugin(app)
-    return _plugins[app]
+RECORDS: StateKey[RecordsPlugin] = StateKey("records", RecordsPlugin)
 
 
 @hookimpl
-def pbk_register_field_types(app: Any) -> dict[str, Any]:
+def pbk_register_field_types(app: App) -> dict[str, FieldType]:
     return dict(BUILTIN_FIELD_TYPES)
 
 
 @hookimpl
-def pbk_register_record_stores(app: Any) -> dict[str, Any]:
-    return {"sqlite": lambda app: RecordStore(state(app).registry, state(app).records)}
+def pbk_register_record_stores(app: App) -> dict[str, Any]:
+    def sqlite(app: App) -> SqliteRecordStore:
+        plugin = app.state[RECORDS]
+        return SqliteRecordStore(plugin.registry, plugin.records)
+
+    return {"sqlite": sqlite}
 
 
 @hookimpl
-def pbk_register_migrations(app: Any) -> list[Migration]:
+def pbk_register_migrations(app: App) -> list[Migration]:
     return [
         Migration(POCKETBASE_INIT, create_pocketbase_schema),
         *(Migration(name, _already_included) for name in POCKETBASE_LATER_MIGRATIONS),
@@ -182,8 +182,8 @@ def pbk_register_migrations(app: Any) -> list[Migration]:
 
 
 @hookimpl
-def pbk_register_routes(app: Any) -> list[Route]:
-    plugin = state(app)
+def pbk_register_routes(app: App) -> list[Route]:
+    plugin = app.state[RECORDS]
     shared = (app, plugin.registry, plugin.records)
     collections = (plugin.registry, plugin.changes, plugin.scaffolds)
     return [
@@ -199,16 +199,19 @@ def pbk_register_routes(app: Any) -> list[Route]:
 
 
 @hookimpl
-def pbk_declare_settings(app: Any) -> dict[str, Any]:
+def pbk_declare_settings(app: App) -> dict[str, Any]:
     return {"batch": dict(BATCH_DEFAULTS)}
 
 
 @hookimpl
-def pbk_register_middleware(app: Any) -> list[Any]:
+def pbk_register_middleware(app: App) -> list[Any]:
     return [FieldsMiddleware()]
 
 
 @hookimpl
-async def pbk_startup(app: Any) -> None:
-    await state(app).changes.reload()
-    app.cluster.on_sync(state(app).changes.reload)
+async def pbk_startup(app: App) -> None:
+    plugin = app.state[RECORDS]
+    await plugin.changes.reload()
+    if app.cluster.worker == 0:  # the others start once worker 0 serves: it ran them already
+        await create_system_collections(app, plugin.changes)
+    app.cluster.on_sync(plugin.changes.reload)

@@ -14,7 +14,7 @@ import copy
 import dataclasses
 import functools
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from pbk_sdk.auth import RequestAuth, password_hasher
 from pbk_sdk.body import Body
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import RecordEvent
+from pbk_sdk.interfaces import FILE_STORAGE, App
 
 from .collections import Registry, now
 from .ddl import quote
@@ -118,6 +119,17 @@ class Page:
         }
 
 
+@dataclass(frozen=True)
+class _ListQuery:
+    """``FROM`` text (``<table> AS main WHERE ...``) and ``ORDER BY`` terms of a list, with
+    their bound values."""
+
+    source: str
+    params: list[Any]
+    order: str
+    order_params: list[Any]
+
+
 def parse_go_bool(raw: str | None) -> bool:
     if raw is None or raw == "":
         return False
@@ -150,7 +162,7 @@ class _Plan:
 class Records:
     """The records service the HTTP resources, batch and other plugins use."""
 
-    def __init__(self, app: Any, registry: Registry, field_types: Mapping[str, Any]) -> None:
+    def __init__(self, app: App, registry: Registry, field_types: Mapping[str, Any]) -> None:
         self.app = app
         self.db = app.db
         self.events = app.events
@@ -245,11 +257,11 @@ class Records:
 
     # ------------------------------------------------------------------ reads
 
-    async def list(self, collection: Collection, query: Mapping[str, str], ctx: Context) -> dict[str, Any]:
-        page = Page.parse(query)
+    def _list_query(self, collection: Collection, raw_filter: str, raw_sort: str, ctx: Context) -> _ListQuery:
+        """What a list of ``collection`` for ``ctx`` selects and how it orders: the listRule
+        (unless superuser) and ``raw_filter`` in one join scope, then ``raw_sort``."""
         self._refuse_locked(collection, "listRule", ctx)
         rule = None if ctx.superuser else (collection.rule("listRule") or None)
-        raw_filter = query.get("filter", "")
         where: list[str] = []
         params: list[Any] = []
         if rule or raw_filter:
@@ -259,30 +271,42 @@ class Records:
             )
             where.append(f"({compiled.sql})")
             params += compiled.params
-        order_sql, order_params = "", []
-        raw_sort = query.get("sort", "")
+        order, order_params = "", []
         if raw_sort:
             sort = compile_sort(raw_sort, collection, self.registry, ctx.info)
             if sort.sql:
-                order_sql, order_params = f" ORDER BY {sort.sql}", list(sort.params)
+                order, order_params = sort.sql, list(sort.params)
             if sort.where:  # sorting through a rule-restricted relation drops rows
                 where.append(f"({sort.where.sql})")
                 params += sort.where.params
-        table = quote(collection.name)
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
-        select = (
-            f"SELECT main.* FROM {table} AS main{where_sql}{order_sql} LIMIT ? OFFSET ?"
-        )
-        count = f"SELECT COUNT(*) FROM {table} AS main{where_sql}"
+        return _ListQuery(f"{quote(collection.name)} AS main{where_sql}", params, order, order_params)
 
-        def run(conn: apsw.Connection) -> tuple[int, list[dict[str, Any]]]:
-            total = -1 if page.skip_total else conn.execute(count, params).get
-            rows = _rows(conn.execute(select, (*params, *order_params, page.size, page.offset)))
-            return total, rows
+    async def select(
+        self,
+        collection: Collection,
+        ctx: Context,
+        *,
+        filter: str = "",
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Stored values of the records a list for ``ctx`` shows, ordered by ``sort`` and then
+        by insertion (for other plugins: no page envelope, no output rules)."""
+        found = self._list_query(collection, filter, sort, ctx)
+        order_by = f" ORDER BY {found.order}, main.rowid" if found.order else " ORDER BY main.rowid"
+        sql = f"SELECT main.* FROM {found.source}{order_by} LIMIT ? OFFSET ?"
+        bound = (*found.params, *found.order_params, -1 if limit is None else limit, offset)
+        rows = await self._read(lambda conn: _rows(conn.execute(sql, bound)))
+        return [self.values_from_row(collection, row) for row in rows]
 
-        total, rows = await self._read(run)
-        items = await self.present(collection, [self.values_from_row(collection, r) for r in rows], ctx)
-        return page.envelope(items, total)
+    async def count(self, collection: Collection, ctx: Context, *, filter: str = "") -> int:
+        """How many records a list for ``ctx`` with ``filter`` has."""
+        found = self._list_query(collection, filter, "", ctx)
+        sql = f"SELECT COUNT(*) FROM {found.source}"
+        count: int = await self._read(lambda conn: conn.execute(sql, found.params).get)
+        return count
 
     async def get(self, collection: Collection, record_id: str) -> dict[str, Any] | None:
         """Stored values of one record, no rules (for other plugins and internal use)."""
@@ -625,9 +649,9 @@ class Records:
                 values[f.name] = stamp
         errors: dict[str, Any] = {}
         password = self._password_input(collection, parsed, errors, creating=True)
-        if collection.is_auth and "verified" in parsed.values and values.get("verified") and not ctx.superuser:
-            if not await self._can_manage(collection, None, ctx):
-                errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
+        verified_by_client = collection.is_auth and "verified" in parsed.values and values.get("verified")
+        if verified_by_client and not ctx.superuser and not await self._can_manage(collection, None, ctx):
+            errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
         errors = {**self._validate(collection, values, password), **errors}
         if password is not None:
             await self._store_password(collection, values, password, errors)
@@ -650,10 +674,11 @@ class Records:
         async with self.db.transaction():
             # NOTE: inside the transaction, so this read is the one that sends BEGIN (no extra hop).
             await self._check_relations(collection, values, errors)
-            await self.events.trigger(ev.RECORD_VALIDATE, event, self._raise_errors("Failed to create record."))
-            await self.events.trigger(ev.RECORD_CREATE, event, self._insert)
-            if rule is not None and not await self._matches(collection, values["id"], rule):
-                raise ApiError(400, "Failed to create record.")
+            message = "Failed to create record."
+            await self._trigger_write(ev.RECORD_VALIDATE, event, self._raise_errors(message), message)
+            await self._trigger_write(ev.RECORD_CREATE, event, self._insert, message)
+            if rule is not None and not await self._matches(collection, event.record["id"], rule):
+                raise ApiError(400, message)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
         return event.record
 
@@ -719,14 +744,16 @@ class Records:
             if password is not None:
                 await self._store_password(collection, values, password, errors, hashed)
             if collection.is_auth and (password is not None or values.get("email") != original.get("email")):
-                values["tokenKey"] = self.field_types["text"].autogenerate(collection.field("tokenKey").data)
+                token_key = collection.field("tokenKey")
+                values["tokenKey"] = self.field_types["text"].autogenerate(token_key.data if token_key else {})
             ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
             event = RecordEvent(
                 collection=collection, record=values, original=original, auth=ctx.auth, files=body.files,
                 errors=errors, submitted=frozenset(body.data),
             )
-            await self.events.trigger(ev.RECORD_VALIDATE, event, self._raise_errors("Failed to update record."))
-            await self.events.trigger(ev.RECORD_UPDATE, event, self._update)
+            message = "Failed to update record."
+            await self._trigger_write(ev.RECORD_VALIDATE, event, self._raise_errors(message), message)
+            await self._trigger_write(ev.RECORD_UPDATE, event, self._update, message)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, event))
         return event.record
 
@@ -761,8 +788,8 @@ class Records:
                     raise ApiError(400, REQUIRED_REFERENCE)
                 updated = {**ref_values, ref_field.name: remaining}
                 event = RecordEvent(collection=ref_collection, record=updated, original=ref_values, auth=ctx.auth)
-                await self.events.trigger(ev.RECORD_UPDATE, event, self._update)
-                self.db.after_commit(lambda e=event: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, e))
+                await self._trigger_write(ev.RECORD_UPDATE, event, self._update, "Failed to update record.")
+                self.db.after_commit(functools.partial(self._after, ev.RECORD_AFTER_UPDATE_SUCCESS, event))
         event = RecordEvent(collection=collection, record=values, original=values, auth=ctx.auth)
         await self.events.trigger(ev.RECORD_DELETE, event, self._delete)
         self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, event))
@@ -843,11 +870,60 @@ class Records:
     def _check_verdict(self, event: RecordEvent, message: str) -> None:
         if event.errors:
             raise ApiError(400, message, event.errors)
-        if event.files and not self.app.services.providers("file_storage"):
+        if event.files and not self.app.services.providers(FILE_STORAGE):
             raise ApiError(400, message, {
                 name: FieldError("validation_invalid_file", "File uploads need a file storage plugin.")
                 for name in event.files
             })
+
+    async def _trigger_write(
+        self,
+        name: str,
+        event: RecordEvent,
+        default: Callable[[RecordEvent], Awaitable[None]],
+        message: str,
+    ) -> None:
+        """Run ``name``'s handlers, then ``default`` (the verdict or the write).
+
+        Handlers assign to ``event.record``, a plain dict; what they assigned is converted by
+        field type, as PocketBase's ``Record.Set`` converts it, and validated before
+        ``default``, and converted again after the chain (values set after ``next()``), so
+        the answer and the stored row agree. Only values the handlers replaced are touched
+        (a JSON field's string ``"true"`` must not become ``true`` on a second pass), and
+        with no handler nothing is: the create fast path pays nothing.
+        """
+        if not self.events.has(name):
+            await self.events.trigger(name, event, default)
+            return
+        seen = dict(event.record)
+
+        async def convert_then_default(e: RecordEvent) -> None:
+            problems = self._convert_assigned(e, seen)
+            if problems:
+                raise ApiError(400, message, {**e.errors, **problems})
+            await default(e)
+
+        await self.events.trigger(name, event, convert_then_default)
+        self._convert_assigned(event, seen)
+
+    def _convert_assigned(self, event: RecordEvent, seen: dict[str, Any]) -> dict[str, FieldError]:
+        """Convert the values of ``event.record`` that are not the objects in ``seen`` (and
+        remember them there); returns their validation errors. A password is left as set:
+        the record holds its hash."""
+        values = event.record
+        problems: dict[str, FieldError] = {}
+        for f in event.collection.fields:
+            if f.name not in values or f.type == "password":
+                continue
+            value = values[f.name]
+            if f.name in seen and seen[f.name] is value:
+                continue
+            field_type = self.field_types[f.type]
+            value = values[f.name] = seen[f.name] = field_type.normalize(f.data, value)
+            problem = field_type.validate(f.data, value)
+            if problem is not None:
+                problems[f.name] = problem
+        return problems
 
     def _raise_errors(self, message: str) -> Any:
         async def default(event: RecordEvent) -> None:
@@ -892,6 +968,23 @@ class Records:
     async def _after(self, name: str, event: RecordEvent) -> None:
         if self.events.has(name):
             await self.events.trigger(name, event)
+
+    # (last: below it, ``list`` would name this method in annotations)
+    async def list(self, collection: Collection, query: Mapping[str, str], ctx: Context) -> dict[str, Any]:
+        page = Page.parse(query)
+        found = self._list_query(collection, query.get("filter", ""), query.get("sort", ""), ctx)
+        order_by = f" ORDER BY {found.order}" if found.order else ""
+        select = f"SELECT main.* FROM {found.source}{order_by} LIMIT ? OFFSET ?"
+        count = f"SELECT COUNT(*) FROM {found.source}"
+
+        def run(conn: apsw.Connection) -> tuple[int, list[dict[str, Any]]]:
+            total = -1 if page.skip_total else conn.execute(count, found.params).get
+            rows = _rows(conn.execute(select, (*found.params, *found.order_params, page.size, page.offset)))
+            return total, rows
+
+        total, rows = await self._read(run)
+        items = await self.present(collection, [self.values_from_row(collection, r) for r in rows], ctx)
+        return page.envelope(items, total)
 
 
 def _constraint_error(exc: apsw.ConstraintError, message: str) -> ApiError:

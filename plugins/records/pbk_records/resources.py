@@ -10,6 +10,7 @@ from pbk_sdk.auth import RequestAuth, request_auth, require_superuser
 from pbk_sdk.body import Body, read_body
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import RecordRequestEvent
+from pbk_sdk.interfaces import App
 
 from .collections import Registry
 from .filter import RequestInfo, compile_filter, compile_sort
@@ -25,7 +26,7 @@ class _SnakeCaseHeaders(Mapping[str, str]):
     """The request's headers under lower snake_case names (``@request.headers.x_token``),
     worked out on first use: most requests never read them."""
 
-    __slots__ = ("_req", "_headers")
+    __slots__ = ("_headers", "_req")
 
     def __init__(self, req: Any) -> None:
         self._req = req
@@ -73,7 +74,7 @@ def request_context(req: Any) -> Context:
 class RecordsResources:
     """Shared parts of the two records resources."""
 
-    def __init__(self, app: Any, registry: Registry, records: Records) -> None:
+    def __init__(self, app: App, registry: Registry, records: Records) -> None:
         self.app = app
         self.registry = registry
         self.records = records

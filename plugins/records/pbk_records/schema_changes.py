@@ -4,17 +4,19 @@ in one transaction, the in-memory registry refreshed after commit."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import apsw
 from pbk_sdk import events as ev
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import CollectionEvent
+from pbk_sdk.interfaces import App, FieldType
 
 from . import ddl
 from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
 from .fields import complete_field
+from .records import Context, Records
 from .schema import Collection, Field
 from .views import infer_fields
 
@@ -22,11 +24,11 @@ from .views import infer_fields
 class SchemaChanges:
     def __init__(
         self,
-        app: Any,
+        app: App,
         registry: Registry,
         builder: SchemaBuilder,
-        field_types: Mapping[str, Any],
-        records: Any,
+        field_types: Mapping[str, FieldType],
+        records: Records,
     ) -> None:
         self.app = app
         self.db = app.db
@@ -96,9 +98,12 @@ class SchemaChanges:
             if not found:
                 raise ApiError(400, failure, {"indexes": {str(position): FieldError("validation_invalid_index_expression", "Invalid index expression.")}})
 
-    async def create(self, payload: Mapping[str, Any]) -> Collection:
+    async def create(self, payload: Mapping[str, Any], *, system: bool = False) -> Collection:
+        """Validate and create a collection; ``system`` (a plugin's, never a client's) protects
+        it from being deleted or renamed, as PocketBase's own system collections are."""
         failure = "Failed to create collection."
         collection = self.builder.build(payload, None, failure)
+        collection.system = system
         async with self.db.transaction():
             await self._apply_create(collection, failure)
             self._refresh_after_commit(ev.COLLECTION_AFTER_CREATE_SUCCESS, CollectionEvent(collection=collection))
@@ -157,7 +162,7 @@ class SchemaChanges:
             await self.db.write(remove)
             self._refresh_after_commit(ev.COLLECTION_AFTER_DELETE_SUCCESS, CollectionEvent(collection=collection))
 
-    async def truncate(self, collection: Collection, ctx: Any) -> None:
+    async def truncate(self, collection: Collection, ctx: Context) -> None:
         """Delete every record through the records service, so references and events hold."""
         if collection.is_view:
             raise ApiError(400, "Unsupported collection type.")
@@ -169,7 +174,7 @@ class SchemaChanges:
                 if values is not None:
                     await self.records.delete_values(collection, values, ctx, visited=visited)
 
-    async def import_collections(self, items: Sequence[Mapping[str, Any]], delete_missing: bool) -> None:
+    async def import_collections(self, items: object, delete_missing: bool) -> None:
         """Create or update every listed collection (and drop unlisted ones) in one transaction."""
         failure = "Failed to import collections."
         if not isinstance(items, list) or not items or not all(isinstance(i, Mapping) for i in items):

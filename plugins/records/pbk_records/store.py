@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,12 +12,45 @@ from pbk_sdk.errors import ApiError
 
 from .collections import Registry
 from .ddl import quote
-from .filter import RequestInfo, compile_filter
+from .fields import cast_to_string, go_json_dumps, go_quote
+from .filter import Mode, RequestInfo, compile_filter
 from .records import Context, Records, _rows
 from .schema import Collection
 
+#: ``{:name}`` in a filter: a value from ``params`` (dbx's placeholder syntax).
+PLACEHOLDER = re.compile(r"\{:(\w+)\}")
+
 #: Writes made by the system itself: no rules, hidden fields writable.
 SYSTEM = RequestAuth(record={}, collection_id="", collection_name=SUPERUSERS)
+
+
+def bind_params(expression: str, params: Mapping[str, Any] | None) -> str:
+    """``expression`` with each ``{:name}`` replaced by ``params[name]`` as a literal of the
+    filter language, as PocketBase's ``FilterData.BuildExpr`` does; the compiler then binds
+    every literal as an SQL parameter. One pass, so a value that contains ``{:other}`` stays
+    text. Names missing from ``params`` stay (and make the filter invalid)."""
+    if not params:
+        return expression
+
+    def literal(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return filter_literal(params[name]) if name in params else match.group(0)
+
+    return PLACEHOLDER.sub(literal, expression)
+
+
+def filter_literal(value: Any) -> str:
+    """PocketBase's rendering of a placeholder value: ``null``, ``true``/``false`` and numbers
+    bare; anything else ``cast.ToString`` (JSON when that is empty) in Go quotes. An empty
+    string is the empty text (PocketBase renders it ``"\\"\\""``, which matches nothing)."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int, float)):
+        return str(value) if type(value) is int else cast_to_string(value)
+    if isinstance(value, str) and value == "":
+        return '""'
+    text = cast_to_string(value)
+    return go_quote(text or go_json_dumps(value))
 
 
 def context_for(
@@ -42,7 +76,9 @@ def context_for(
     return Context(auth=auth, info=info, expand=list(expand))
 
 
-class RecordStore:
+class SqliteRecordStore:
+    """``pbk_sdk.interfaces.RecordStore`` over the records service (see its docstrings)."""
+
     def __init__(self, registry: Registry, records: Records) -> None:
         self.registry = registry
         self.records = records
@@ -63,30 +99,21 @@ class RecordStore:
     async def find_all(
         self, collection: Collection, where: Mapping[str, Any], *, sort: str = ""
     ) -> list[dict[str, Any]]:
-        """Every record whose fields equal ``where``'s values, ordered by ``sort``
-        (``"-created,id"``: field names, ``-`` for descending)."""
-        conditions, params = [], []
-        for name, value in where.items():
+        for name in where:
             if collection.field(name) is None:
                 raise ValueError(f"{collection.name} has no field {name!r}")
-            conditions.append(f"{quote(name)} = ?")
-            params.append(value)
-        order = []
-        for term in filter(None, (t.strip() for t in sort.split(","))):
-            name = term.lstrip("+-")
-            if collection.field(name) is None:
-                raise ValueError(f"{collection.name} has no field {name!r}")
-            order.append(f"{quote(name)} {'DESC' if term.startswith('-') else 'ASC'}")
-        sql = f"SELECT * FROM {quote(collection.name)}"
-        if conditions:
-            sql += " WHERE " + " AND ".join(conditions)
-        sql += " ORDER BY " + ", ".join([*order, "rowid"])
-        rows = await self.records.db.read(lambda conn: _rows(conn.execute(sql, params)))
-        return [self.records.values_from_row(collection, row) for row in rows]
+        conditions = " && ".join(f"{name} = {{:{name}}}" for name in where)
+        return await self.list(collection, filter=conditions, sort=sort, params=where)
 
-    async def count(self, collection: Collection) -> int:
-        sql = f"SELECT COUNT(*) FROM {quote(collection.name)}"
-        return await self.records.db.read(lambda conn: conn.execute(sql).get)
+    async def count(
+        self,
+        collection: Collection,
+        *,
+        filter: str = "",
+        params: Mapping[str, Any] | None = None,
+        auth: RequestAuth | None = None,
+    ) -> int:
+        return await self.records.count(collection, context_for(auth or SYSTEM), filter=bind_params(filter, params))
 
     def _write_data(self, collection: Collection, data: Mapping[str, Any], auth: RequestAuth | None) -> dict[str, Any]:
         body = dict(data)
@@ -129,7 +156,7 @@ class RecordStore:
         ctx = context_for(auth, context=context, query=query, headers=headers)
         # An untrusted expression (a client's filter) is compiled as ?filter is: no hidden
         # fields, no @collection/@request for non-superusers, the related collections' rules.
-        mode = "rule" if trusted else "filter"
+        mode: Mode = "rule" if trusted else "filter"
         try:
             compiled = compile_filter(rule, collection, self.registry, ctx.info, mode=mode, table_alias="main")
         except ApiError:
@@ -142,3 +169,20 @@ class RecordStore:
         sql = f"SELECT 1 FROM (SELECT {derived}) AS main WHERE ({compiled.sql})"
         params = (*row.values(), *compiled.params)
         return await self.records._read(lambda conn: conn.execute(sql, params).fetchone() is not None)
+
+    # (last: below it, ``list`` would name this method in annotations)
+    async def list(
+        self,
+        collection: Collection,
+        *,
+        filter: str = "",
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+        params: Mapping[str, Any] | None = None,
+        auth: RequestAuth | None = None,
+    ) -> list[dict[str, Any]]:
+        ctx = context_for(auth or SYSTEM)
+        return await self.records.select(
+            collection, ctx, filter=bind_params(filter, params), sort=sort, limit=limit, offset=offset
+        )

@@ -17,9 +17,9 @@ from pbk_sdk.errors import ApiError, FieldError
 from .collections import Registry
 from .schema import Field, field_id
 
-COUNT_EXPRESSION = re.compile(r"^\s*count\s*\(", re.I)
-NUMERIC_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+(integer|int|real|numeric|float|double)\s*\)\s*$", re.I | re.S)
-TEXT_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+text\s*\)\s*$", re.I | re.S)
+COUNT_EXPRESSION = re.compile(r"^\s*count\s*\(", re.IGNORECASE)
+NUMERIC_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+(integer|int|real|numeric|float|double)\s*\)\s*$", re.IGNORECASE | re.DOTALL)
+TEXT_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+text\s*\)\s*$", re.IGNORECASE | re.DOTALL)
 CLONE_ALPHABET = string.ascii_letters + string.digits
 #: The id field of every view, as PocketBase infers it.
 VIEW_ID_FIELD = {
@@ -36,7 +36,7 @@ def clone_id() -> str:
 
 def _column_expressions(query: str) -> dict[str, str]:
     """Best-effort ``alias -> expression`` from the SELECT list, to type computed columns."""
-    match = re.match(r"\s*select\s+(distinct\s+)?(?P<cols>.*?)\s+from\s", query, re.I | re.S)
+    match = re.match(r"\s*select\s+(distinct\s+)?(?P<cols>.*?)\s+from\s", query, re.IGNORECASE | re.DOTALL)
     if not match:
         return {}
     columns, depth, current = [], 0, []
@@ -51,7 +51,7 @@ def _column_expressions(query: str) -> dict[str, str]:
     columns.append("".join(current))
     out = {}
     for column in columns:
-        alias = re.search(r"\bas\s+[`\"\[]?(\w+)[`\"\]]?\s*$", column.strip(), re.I)
+        alias = re.search(r"\bas\s+[`\"\[]?(\w+)[`\"\]]?\s*$", column.strip(), re.IGNORECASE)
         if alias:
             out[alias.group(1)] = column
     return out
@@ -94,4 +94,4 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
 
 def _alias_expression(column: str) -> str:
     """The expression part of ``expr AS alias``."""
-    return re.sub(r"\s+as\s+[`\"\[]?\w+[`\"\]]?\s*$", "", column.strip(), flags=re.I)
+    return re.sub(r"\s+as\s+[`\"\[]?\w+[`\"\]]?\s*$", "", column.strip(), flags=re.IGNORECASE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pbk_records.filter import RequestInfo, compile_filter, compile_sort
-from pbk_records.plugin import state
+from pbk_records.plugin import RECORDS
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def pbk_plugins() -> list[str]:
     ],
 )
 async def test_filters_and_sorts_use_the_collections_indexes(pbk_app, expression, sort, plan):
-    plugin = state(pbk_app)
+    plugin = pbk_app.state[RECORDS]
     await plugin.changes.create({
         "name": "posts", "type": "base", "listRule": "",
         "fields": [{"name": "title", "type": "text"}, {"name": "views", "type": "number"}],

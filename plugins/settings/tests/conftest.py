@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import falcon.testing
 import pytest
 import pytest_asyncio
 
@@ -15,10 +13,10 @@ def pbk_plugins() -> list[str]:
     return ["records", "auth", "mailer", "files", "settings"]
 
 
-@pytest_asyncio.fixture
-async def api(pbk_app: Any) -> AsyncIterator[Any]:
-    async with falcon.testing.ASGIConductor(pbk_app.asgi) as conductor:
-        yield conductor
+@pytest.fixture
+def api(pbk_client: Any) -> Any:
+    """The SDK's in-process client over ``pbk_app``."""
+    return pbk_client
 
 
 @pytest_asyncio.fixture

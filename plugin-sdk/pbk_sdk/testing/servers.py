@@ -1,0 +1,162 @@
+"""``pbk serve`` in a subprocess under uvicorn, on a free or a chosen loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .extra import require
+
+STARTUP_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def check_port_free(port: int) -> int:
+    """``port``, once sure nothing listens on it: a server already there would answer the
+    health check in place of the one just started (which then dies unseen)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise RuntimeError(f"cannot serve on 127.0.0.1:{port}: {error}") from error
+    return port
+
+
+@dataclass
+class LiveServer:
+    """A ``pbk serve`` process; ``url`` is its base URL."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    data_dir: Path
+    log_path: Path
+    args: list[str] = field(default_factory=list)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Send ``sig`` and wait; returns the exit code (kills it after ``timeout``)."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_live_server(
+    data_dir: Path,
+    args: Sequence[str] = (),
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    python: str = sys.executable,
+    cwd: Path | None = None,
+) -> LiveServer:
+    """Run ``python -m pbk serve`` on ``port`` (default: a free one) and wait until
+    ``/api/health`` answers; raises ``RuntimeError`` if ``port`` is taken."""
+    if python == sys.executable:
+        require("pbk", "start_live_server")  # fail with the install hint, not a dead process
+    port = free_port() if port is None else check_port_free(port)
+    command = [python, "-m", "pbk", "serve", "--http", f"127.0.0.1:{port}", "--dir",
+               str(data_dir), *args]
+    log_path = data_dir.parent / f"pbk-serve-{port}.log"
+    return launch(command, port, data_dir, log_path, env=env, cwd=cwd)
+
+
+def launch(
+    command: list[str],
+    port: int,
+    data_dir: Path,
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = STARTUP_TIMEOUT,
+) -> LiveServer:
+    """Start a server process (pbk or PocketBase) logging to ``log_path`` and wait until
+    ``/api/health`` answers on ``port``; raises with the server's output if it never does."""
+    httpx = require("httpx", "starting a live server")
+    url = f"http://127.0.0.1:{port}"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+        )
+    server = LiveServer(process, url, data_dir, log_path, command)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    server.stop(signal.SIGKILL)
+    raise RuntimeError(f"{command[0]} did not answer within {timeout}s:\n{server.output()}")
+
+
+@pytest.fixture
+def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start as many ``pbk serve`` processes as a test needs; all are stopped afterwards.
+
+    ``live_server_factory(args=(), *, port=None, data_dir=None, env=None)``: ``port`` picks
+    the port (default: a free one), the data dir defaults to ``tmp_path / "pb_data"``.
+    """
+    servers: list[LiveServer] = []
+
+    def start(
+        args: Sequence[str] = (), *, data_dir: Path | None = None, **kwargs: Any
+    ) -> LiveServer:
+        server = start_live_server(data_dir or tmp_path / "pb_data", args, **kwargs)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def pbk_live_port() -> int | None:
+    """The port ``live_server`` listens on; ``None`` (the default) takes a free one. Override
+    it in a ``conftest.py`` when a client needs a fixed address (an OAuth2 redirect, say)."""
+    return None
+
+
+@pytest.fixture
+def live_server(
+    live_server_factory: Callable[..., LiveServer],
+    pbk_plugins: Sequence[str] | None,
+    pbk_live_port: int | None,
+) -> LiveServer:
+    """``pbk serve`` with ``pbk_plugins`` on ``pbk_live_port`` (default: a free loopback port)."""
+    args = ["--plugins", ",".join(pbk_plugins)] if pbk_plugins is not None else []
+    return live_server_factory(args, port=pbk_live_port)

@@ -1,0 +1,49 @@
+"""``GET`` and ``PATCH /api/settings``: the superuser check, loading the body as PocketBase
+does, firing ``settings_update_request`` for the plugins that own the sections, saving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pbk_sdk.auth import require_superuser
+from pbk_sdk.body import read_body
+from pbk_sdk.errors import ApiError
+from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, SettingsUpdateEvent
+from pbk_sdk.interfaces import App
+from pbk_sdk.mappings import deep_merge
+
+from .shape import LoadError, conform, diff, public, with_defaults
+
+LOAD_ERROR = "An error occurred while loading the submitted data."
+SAVE_ERROR = "An error occurred while saving the new settings."
+
+
+class SettingsResource:
+    """``/api/settings`` (superusers only)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def on_get(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        resp.media = public(with_defaults(self.app.settings.as_dict()))
+
+    async def on_patch(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        body = await read_body(req, bad_json=LOAD_ERROR)
+        body.close()
+        current = self.app.settings.as_dict()
+        full = with_defaults(current)
+        try:
+            patch = conform(body.data, full)
+        except LoadError as exc:
+            raise ApiError(400, LOAD_ERROR) from exc
+        event = SettingsUpdateEvent(settings=deep_merge(full, patch), patch=patch)
+
+        async def save(e: SettingsUpdateEvent) -> None:
+            if e.errors:
+                raise ApiError(400, SAVE_ERROR, e.errors)
+            await self.app.settings.update(diff(current, e.settings))
+
+        await self.app.events.trigger(SETTINGS_UPDATE_REQUEST, event, save)
+        resp.media = public(event.settings)
