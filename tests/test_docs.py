@@ -72,6 +72,37 @@ def test_every_service_protocol_has_a_section(protocol):
     assert f"### `{protocol}`" in headings(), f"docs/hooks.md has no '### `{protocol}`'"
 
 
+def section(heading: str) -> str:
+    """The text under ``heading`` in docs/hooks.md, up to the next heading of any level."""
+    text = HOOKS_DOC.read_text()
+    start = text.index(heading + "\n")
+    end = text.find("\n#", start + len(heading))
+    return text[start : end if end != -1 else None]
+
+
+def members(protocol: type) -> list[str]:
+    """The public methods and attributes a protocol declares."""
+    declared = [*vars(protocol).get("__annotations__", {}), *vars(protocol)]
+    return sorted({name for name in declared if not name.startswith("_")})
+
+
+def described(name: str, text: str) -> bool:
+    return any(f"`{prefix}{name}" in text for prefix in ("", "async ", "await "))
+
+
+@pytest.mark.parametrize("protocol", SERVICE_PROTOCOLS)
+def test_every_service_method_is_described(protocol):
+    text = section(f"### `{protocol}`")
+    missing = [name for name in members(getattr(interfaces, protocol)) if not described(name, text)]
+    assert not missing, f"docs/hooks.md's {protocol} section does not describe {missing}"
+
+
+def test_every_cluster_member_is_described():
+    text = section("### Services under several workers")
+    missing = [name for name in members(interfaces.Cluster) if not described(name, text)]
+    assert not missing, f"docs/hooks.md does not describe app.cluster's {missing}"
+
+
 def test_the_plugin_info_fields_are_documented():
     text = HOOKS_DOC.read_text()
     for field in interfaces.PluginInfo.__dataclass_fields__:

@@ -139,7 +139,9 @@ async def check_visits(plugins_dir: Path, tmp_path: Path, caplog: Any) -> None:
 async def check_greetings(plugins_dir: Path, tmp_path: Path, caplog: Any) -> None:
     """Every hook the pieces in docs/hooks.md implement does its part."""
     caplog.set_level(logging.INFO, logger="pbk")
-    async with started(tmp_path, [], plugins_dir) as (app, client):
+    async with started(tmp_path, ["records"], plugins_dir) as (app, client):
+        greeted = app.services.get(RECORD_STORE, "sqlite").collection("greeted")
+        assert greeted is not None and greeted.system  # pbk_register_system_collections
         assert app.settings.get("greetings.salutation") == "Hello"
         await client.post("/api/greetings/ada")
         second = await client.post("/api/greetings/ada")
