@@ -1,47 +1,156 @@
-"""The docs show code that runs and name every hook and kernel event."""
+"""docs/hooks.md covers the whole SDK surface, and every hook is exercised by some test.
+
+A hook, an event name or a service protocol added to the SDK without its section in
+docs/hooks.md fails here (Datasette keeps its plugin hooks honest the same way). That each
+event fires, in the order documented, is ``tests/test_event_order.py``'s job; that each hook
+runs is checked here by looking for its name in the test sources and in the doc examples
+that ``tests/test_docs_examples.py`` runs.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import re
 from pathlib import Path
 
-import falcon.testing
 import pytest
-from pbk import build_app
-from pbk_sdk import events, hookspecs
+from pbk_sdk import events, hookspecs, interfaces
 
-ARCHITECTURE = Path(__file__).parents[1] / "docs" / "architecture.md"
-
-
-def example_plugin_source() -> str:
-    text = ARCHITECTURE.read_text()
-    match = re.search(r"<!-- example-plugin -->\n```python\n(.*?)```", text, re.S)
-    assert match, "docs/architecture.md lost its example plugin"
-    return match.group(1)
-
-
-async def test_the_example_plugin_in_the_docs_works(tmp_path):
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "visits.py").write_text(example_plugin_source())
-    app = build_app(data_dir=tmp_path / "pb_data", plugins=[], plugins_dir=plugins)
-    async with falcon.testing.ASGIConductor(app.asgi) as client:
-        await client.post("/api/visits/home")
-        second = await client.post("/api/visits/home")
-        too_long = await client.post("/api/visits/" + "x" * 101)
-    assert second.json == {"page": "home", "visits": 2}
-    assert too_long.status_code == 400
-    assert too_long.json["message"] == "Page names are at most 100 characters."
-
+ROOT = Path(__file__).parents[1]
+HOOKS_DOC = ROOT / "docs" / "hooks.md"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+EXECUTED_EXAMPLE = re.compile(r"<!-- example: (?:plugin|shell|pytest)\b[^>]*-->\n```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("pbk_"))
+EVENT_NAMES = sorted(
+    value for name, value in vars(events).items() if name.isupper() and isinstance(value, str)
+)
+#: The protocol behind each typed service kind (``FILE_STORAGE: ServiceKind[FileStorage]``).
+EVENT_CLASSES = sorted(
+    name for name, value in vars(events).items()
+    if inspect.isclass(value) and issubclass(value, events.Event) and dataclasses.is_dataclass(value)
+)
+SERVICE_PROTOCOLS = sorted(
+    match[1]
+    for annotation in vars(interfaces)["__annotations__"].values()
+    if (match := re.fullmatch(r"ServiceKind\[(\w+)\]", str(annotation)))
+)
+
+
+def headings() -> set[str]:
+    return {line for line in HOOKS_DOC.read_text().splitlines() if line.startswith("#")}
+
+
+def test_every_service_kind_is_found():
+    """The protocols come from the annotations, so a renamed annotation style must not empty them."""
+    assert len(SERVICE_PROTOCOLS) == len(hookspecs.SERVICE_HOOKS)
 
 
 @pytest.mark.parametrize("hook", HOOKS)
-def test_every_hook_is_documented(hook):
-    assert f"`{hook}(" in ARCHITECTURE.read_text(), f"{hook} is missing from docs/architecture.md"
+def test_every_hook_has_a_section_with_its_arguments(hook):
+    arguments = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    heading = f"### `{hook}({arguments})"
+    assert any(h.startswith(heading) for h in headings()), f"docs/hooks.md has no '{heading} ...`'"
 
 
-@pytest.mark.parametrize("name", [events.SERVE, events.TERMINATE, events.REQUEST, events.SETTINGS_RELOAD])
-def test_every_kernel_event_is_documented(name):
-    assert f"`{name}`" in ARCHITECTURE.read_text()
+@pytest.mark.parametrize("name", EVENT_NAMES)
+def test_every_event_has_a_section(name):
+    assert f"### `{name}`" in headings(), f"docs/hooks.md has no '### `{name}`'"
+
+
+@pytest.mark.parametrize("name", EVENT_CLASSES)
+def test_every_event_class_is_shown_with_all_its_fields(name):
+    fields = ", ".join(f.name for f in dataclasses.fields(getattr(events, name)))
+    text = " ".join(HOOKS_DOC.read_text().split())
+    assert f"`{name}({fields})`" in text, f"docs/hooks.md does not show `{name}({fields})`"
+
+
+@pytest.mark.parametrize("protocol", SERVICE_PROTOCOLS)
+def test_every_service_protocol_has_a_section(protocol):
+    assert f"### `{protocol}`" in headings(), f"docs/hooks.md has no '### `{protocol}`'"
+
+
+def section(heading: str) -> str:
+    """The text under ``heading`` in docs/hooks.md, up to the next heading of any level."""
+    text = HOOKS_DOC.read_text()
+    start = text.index(heading + "\n")
+    end = text.find("\n#", start + len(heading))
+    return text[start : end if end != -1 else None]
+
+
+def members(protocol: type) -> list[str]:
+    """The public methods and attributes a protocol declares."""
+    declared = [*vars(protocol).get("__annotations__", {}), *vars(protocol)]
+    return sorted({name for name in declared if not name.startswith("_")})
+
+
+def described(name: str, text: str) -> bool:
+    return any(f"`{prefix}{name}" in text for prefix in ("", "async ", "await "))
+
+
+@pytest.mark.parametrize("protocol", SERVICE_PROTOCOLS)
+def test_every_service_method_is_described(protocol):
+    text = section(f"### `{protocol}`")
+    missing = [name for name in members(getattr(interfaces, protocol)) if not described(name, text)]
+    assert not missing, f"docs/hooks.md's {protocol} section does not describe {missing}"
+
+
+def test_every_cluster_member_is_described():
+    text = section("### Services under several workers")
+    missing = [name for name in members(interfaces.Cluster) if not described(name, text)]
+    assert not missing, f"docs/hooks.md does not describe app.cluster's {missing}"
+
+
+def test_the_plugin_info_fields_are_documented():
+    text = HOOKS_DOC.read_text()
+    for field in interfaces.PluginInfo.__dataclass_fields__:
+        assert f"- `{field}`:" in text, f"PluginInfo.{field} is not described in docs/hooks.md"
+
+
+def test_every_app_attribute_is_documented():
+    text = HOOKS_DOC.read_text()
+    attributes = [*vars(interfaces.App)["__annotations__"], "data_dir"]
+    missing = [name for name in attributes if f"`app.{name}`" not in text]
+    assert not missing, f"docs/hooks.md does not say what app.{missing[0]} is"
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation but ``-`` and ``_`` dropped."""
+    return re.sub(r"[^\w\- ]", "", heading.lstrip("#").strip().lower()).replace(" ", "-")
+
+
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md", ROOT / "plugin-sdk" / "README.md"]
+LINK = re.compile(r"\]\(([\w./-]*\.md)?(?:#([\w-]+))?\)")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_links_between_docs_resolve(doc):
+    for target, fragment in LINK.findall(doc.read_text()):
+        linked = (doc.parent / target).resolve() if target else doc
+        assert linked.is_file(), f"{doc.name} links to {target}, which does not exist"
+        if fragment:
+            anchors = {anchor(line) for line in linked.read_text().splitlines() if line.startswith("#")}
+            assert fragment in anchors, f"{doc.name} links to {target}#{fragment}, which is no heading"
+
+
+@functools.cache
+def exercising_sources() -> str:
+    """The test sources and the doc examples the test suite runs, as one text."""
+    tests = [*ROOT.glob("tests/**/*.py"), *ROOT.glob("plugins/*/tests/**/*.py")]
+    docs = [*ROOT.glob("docs/*.md"), ROOT / "README.md"]
+    return "\n".join(
+        [path.read_text() for path in tests if path != Path(__file__)]
+        + [block for path in docs for block in EXECUTED_EXAMPLE.findall(path.read_text())]
+    )
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_exercised_by_a_test(hook):
+    assert hook in exercising_sources(), f"no test (nor doc example the tests run) implements or calls {hook}"
+
+
+def test_architecture_points_to_the_reference():
+    text = ARCHITECTURE.read_text()
+    assert "(hooks.md#hooks)" in text and "(hooks.md#events)" in text

@@ -1,0 +1,65 @@
+"""Writes every runtime event a ``pbk serve`` process fires to ``$PBK_EVENT_LOG``, one a line.
+
+``tests/test_event_order.py`` loads this folder with ``--pluginsDir`` and compares the lines with
+the sequences in ``docs/hooks.md``. A line is the event name, what it is about (a request's
+method and route template, a record's or collection's name, a mail's template) and
+``(in transaction)`` when ``data.db`` has a transaction open while the event fires.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pbk_sdk import PluginInfo, events, hookimpl, priorities
+from pbk_sdk.events import CollectionEvent, MailEvent, RecordEvent, RecordRequestEvent, RequestEvent
+
+PLUGIN = PluginInfo(name="event_recorder", description="Logs every event (tests/test_event_order.py).")
+
+EVENT_NAMES = tuple(
+    value for name, value in vars(events).items() if name.isupper() and isinstance(value, str)
+)
+
+
+def describe(name: str, event: Any, in_transaction: bool) -> str:
+    parts = [name]
+    if isinstance(event, RequestEvent):
+        parts += [event.request.method, event.request.uri_template or event.request.path]
+    elif isinstance(event, RecordEvent | RecordRequestEvent | CollectionEvent):
+        parts.append(event.collection.name)
+    elif isinstance(event, MailEvent):
+        parts.append(str(event.meta.get("template", "")))
+    if in_transaction:
+        parts.append("(in transaction)")
+    return " ".join(parts)
+
+
+async def _nothing() -> None:
+    """A rollback callback that does nothing: registering it is how we ask for a transaction."""
+
+
+def in_transaction(app: Any) -> bool:
+    """Whether ``data.db`` has a transaction open here (``after_rollback`` refuses otherwise)."""
+    try:
+        app.db.after_rollback(_nothing)
+    except RuntimeError:
+        return False
+    return True
+
+
+@hookimpl
+def pbk_startup(app: Any) -> None:
+    log = Path(os.environ["PBK_EVENT_LOG"])
+
+    def recorder(name: str) -> Any:
+        async def record(event: Any) -> None:
+            # NOTE: a blocking append, so the line is there before the next event's.
+            with log.open("a") as out:  # noqa: ASYNC230
+                out.write(describe(name, event, in_transaction(app)) + "\n")
+            await event.next()
+
+        return record
+
+    for name in EVENT_NAMES:
+        app.events.on(name, recorder(name), priority=priorities.OBSERVE)
