@@ -1,0 +1,148 @@
+"""Every distribution declares what it imports, and the product wheel carries only metadata.
+
+A third-party import that a distribution does not declare works here only because another
+distribution happens to bring it; installed alone (or after that one drops it) the import
+fails. So every module of every distribution is parsed and each top-level import outside the
+standard library is looked up among the distribution's declared requirements.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+from fresh_venv import build_wheels
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCT = ROOT / "pyproject.toml"
+COMPONENT_PROJECTS = sorted(
+    [ROOT / "kernel" / "pyproject.toml", ROOT / "plugin-sdk" / "pyproject.toml",
+     *(ROOT / "plugins").glob("*/pyproject.toml")]
+)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One pbk distribution as its pyproject.toml declares it."""
+
+    pyproject: Path
+    name: str
+    packages: tuple[str, ...]
+    dependencies: frozenset[str]
+    extras: dict[str, frozenset[str]]
+
+    @classmethod
+    def read(cls, pyproject: Path) -> Distribution:
+        data = tomllib.loads(pyproject.read_text())
+        project = data["project"]
+        return cls(
+            pyproject=pyproject,
+            name=canonicalize_name(project["name"]),
+            packages=tuple(data["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]),
+            dependencies=_requirement_names(project.get("dependencies", [])),
+            extras={
+                extra: _requirement_names(requirements)
+                for extra, requirements in project.get("optional-dependencies", {}).items()
+            },
+        )
+
+    def modules(self) -> Iterator[Path]:
+        for package in self.packages:
+            yield from sorted((self.pyproject.parent / package).rglob("*.py"))
+
+    def extra_of(self, module: Path) -> str | None:
+        """Modules in a subpackage named like an extra (``pbk_sdk/testing/``) may also use
+        that extra's requirements: only someone who installed the extra imports them."""
+        parts = module.relative_to(self.pyproject.parent).parts
+        return next((part for part in parts[1:-1] if part in self.extras), None)
+
+
+def _requirement_names(requirements: list[str]) -> frozenset[str]:
+    return frozenset(canonicalize_name(Requirement(text).name) for text in requirements)
+
+
+@dataclass(frozen=True)
+class Import:
+    module: Path
+    line: int
+    name: str  # the top-level name, as in ``import name`` or ``from name.sub import x``
+
+
+def required_imports(module: Path) -> Iterator[Import]:
+    """Absolute imports, except those guarded by ``except ImportError`` (optional by design)."""
+    tree = ast.parse(module.read_text(), str(module))
+    optional: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
+            optional.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Import(module, node.lineno, alias.name.partition(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield Import(module, node.lineno, node.module.partition(".")[0])
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names)
+
+
+def distributions_providing(name: str, first_party: dict[str, str]) -> set[str]:
+    """Which distributions an import name comes from: pbk's own packages from the
+    pyprojects (editable installs leave no top-level record), the rest from what is installed."""
+    if name in first_party:
+        return {first_party[name]}
+    return {canonicalize_name(d) for d in packages_distributions().get(name, [])}
+
+
+DISTRIBUTIONS = [Distribution.read(path) for path in COMPONENT_PROJECTS]
+
+
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS, ids=lambda d: d.name)
+def test_every_third_party_import_is_declared_by_its_distribution(distribution: Distribution) -> None:
+    first_party = {package: d.name for d in DISTRIBUTIONS for package in d.packages}
+    missing: list[str] = []
+    for module in distribution.modules():
+        extra = distribution.extra_of(module)
+        allowed = distribution.dependencies | (distribution.extras[extra] if extra else frozenset())
+        for found in required_imports(module):
+            if found.name in sys.stdlib_module_names or first_party.get(found.name) == distribution.name:
+                continue
+            providers = distributions_providing(found.name, first_party)
+            if providers & allowed:
+                continue
+            where = f"[project.optional-dependencies] {extra}" if extra else "[project] dependencies"
+            what = " or ".join(sorted(providers)) or f"the distribution that provides {found.name!r}"
+            missing.append(
+                f"{module.relative_to(ROOT)}:{found.line} imports {found.name!r}: "
+                f"add {what} to {where} in {distribution.pyproject.relative_to(ROOT)}"
+            )
+    assert not missing, "undeclared imports:\n" + "\n".join(missing)
+
+
+def test_the_product_requires_every_component_and_nothing_else() -> None:
+    product = tomllib.loads(PRODUCT.read_text())["project"]
+    assert _requirement_names(product["dependencies"]) == {d.name for d in DISTRIBUTIONS}
+
+
+@pytest.mark.slow
+def test_the_product_wheel_is_metadata_only(tmp_path: Path) -> None:
+    build_wheels([ROOT], tmp_path)
+    product_name = tomllib.loads(PRODUCT.read_text())["project"]["name"]
+    (wheel,) = tmp_path.glob(f"{product_name.replace('-', '_')}-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        files = archive.namelist()
+    assert files and all(name.split("/")[0].endswith(".dist-info") for name in files), files
