@@ -146,3 +146,13 @@ def test_the_product_wheel_is_metadata_only(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         files = archive.namelist()
     assert files and all(name.split("/")[0].endswith(".dist-info") for name in files), files
+
+
+@pytest.mark.slow
+def test_the_kernel_wheel_carries_the_plugin_template(tmp_path: Path) -> None:
+    build_wheels([ROOT / "kernel"], tmp_path)
+    (wheel,) = tmp_path.glob("pbk_kernel-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        templates = {name for name in archive.namelist() if name.startswith("pbk/plugin_template/")}
+    shipped = {f"pbk/plugin_template/{path.name}" for path in (ROOT / "kernel/pbk/plugin_template").iterdir()}
+    assert templates == shipped
