@@ -9,6 +9,7 @@ standard library is looked up among the distribution's declared requirements.
 from __future__ import annotations
 
 import ast
+import email
 import sys
 import tomllib
 import zipfile
@@ -150,18 +151,39 @@ def test_every_third_party_import_is_declared_by_its_distribution(distribution: 
 
 
 def test_the_product_requires_every_component_and_nothing_else() -> None:
-    product = tomllib.loads(PRODUCT.read_text())["project"]
-    assert _requirement_names(product["dependencies"]) == {d.name for d in DISTRIBUTIONS}
+    components = tomllib.loads(PRODUCT.read_text())["tool"]["hatch"]["metadata"]["hooks"]["custom"]["components"]
+    assert sorted(ROOT / folder / "pyproject.toml" for folder in components) == COMPONENT_PROJECTS
+
+
+def product_wheel(wheel_dir: Path) -> tuple[list[str], list[str]]:
+    """Build the product; its files and its Requires-Dist lines."""
+    build_wheels([ROOT], wheel_dir)
+    (wheel,) = wheel_dir.glob("pbk_server-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        files = archive.namelist()
+        (metadata,) = (name for name in files if name.endswith(".dist-info/METADATA"))
+        requires = email.message_from_bytes(archive.read(metadata)).get_all("Requires-Dist") or []
+    return files, requires
 
 
 @pytest.mark.slow
-def test_the_product_wheel_is_metadata_only(tmp_path: Path) -> None:
-    build_wheels([ROOT], tmp_path)
-    product_name = tomllib.loads(PRODUCT.read_text())["project"]["name"]
-    (wheel,) = tmp_path.glob(f"{product_name.replace('-', '_')}-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
-        files = archive.namelist()
+def test_the_product_wheel_is_metadata_naming_the_components_of_the_checkout(tmp_path: Path) -> None:
+    files, requires = product_wheel(tmp_path)
     assert files and all(name.split("/")[0].endswith(".dist-info") for name in files), files
+    assert sorted(requires) == sorted(
+        f"{d.name} @ {d.pyproject.parent.as_uri()}" for d in DISTRIBUTIONS
+    )
+
+
+@pytest.mark.slow
+def test_the_product_wheel_for_the_index_pins_the_components(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PBK_RELEASE", "1")
+    files, requires = product_wheel(tmp_path)
+    assert all(name.split("/")[0].endswith(".dist-info") for name in files), files
+    versions = {d.name: tomllib.loads(d.pyproject.read_text())["project"]["version"] for d in DISTRIBUTIONS}
+    assert sorted(requires) == sorted(f"{name}=={version}" for name, version in versions.items())
 
 
 @pytest.mark.slow
