@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import email
+import importlib
 import sys
 import tomllib
 import zipfile
@@ -41,6 +42,7 @@ class Distribution:
     dependencies: frozenset[str]
     extras: dict[str, frozenset[str]]
     entry_modules: frozenset[str]  # what scripts and entry points name: loaded without extras
+    plugins: dict[str, str]  # pbk plugin name -> its module
 
     @classmethod
     def read(cls, pyproject: Path) -> Distribution:
@@ -60,6 +62,7 @@ class Distribution:
                 for group in [project.get("scripts", {}), *project.get("entry-points", {}).values()]
                 for target in group.values()
             ),
+            plugins=dict(project.get("entry-points", {}).get("pbk.plugins", {})),
         )
 
     def modules(self) -> Iterator[Path]:
@@ -148,6 +151,23 @@ def test_every_third_party_import_is_declared_by_its_distribution(distribution: 
                 f"add {what} to {where} in {distribution.pyproject.relative_to(ROOT)}"
             )
     assert not missing, "imports and declared requirements disagree:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize(
+    "distribution", [d for d in DISTRIBUTIONS if d.plugins], ids=lambda d: d.name
+)
+def test_a_plugin_declares_the_distributions_of_the_plugins_it_requires(distribution: Distribution) -> None:
+    """``pip install`` of a plugin must bring the plugins it ``requires``: pbk refuses to
+    load it without them."""
+    provider = {plugin: d.name for d in DISTRIBUTIONS for plugin in d.plugins}
+    missing = [
+        f"plugin {name!r} requires plugin {required!r}: add {provider.get(required)} to "
+        f"[project] dependencies in {distribution.pyproject.relative_to(ROOT)}"
+        for name, target in distribution.plugins.items()
+        for required in importlib.import_module(target).PLUGIN.requires
+        if provider.get(required) not in distribution.dependencies
+    ]
+    assert not missing, "\n".join(missing)
 
 
 def test_the_product_requires_every_component_and_nothing_else() -> None:
