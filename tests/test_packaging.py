@@ -1,4 +1,5 @@
-"""Every distribution declares what it imports, and the product wheel carries only metadata.
+"""Every distribution declares what it imports and the plugins it requires; the product
+wheel carries only metadata.
 
 A third-party import that a distribution does not declare works here only because another
 distribution happens to bring it; installed alone (or after that one drops it) the import
@@ -14,8 +15,9 @@ import importlib
 import sys
 import tomllib
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -119,7 +121,12 @@ def distributions_providing(name: str, first_party: dict[str, str]) -> set[str]:
     pyprojects (editable installs leave no top-level record), the rest from what is installed."""
     if name in first_party:
         return {first_party[name]}
-    return {canonicalize_name(d) for d in packages_distributions().get(name, [])}
+    return {canonicalize_name(d) for d in installed_packages().get(name, [])}
+
+
+@cache
+def installed_packages() -> Mapping[str, list[str]]:
+    return packages_distributions()
 
 
 DISTRIBUTIONS = [Distribution.read(path) for path in COMPONENT_PROJECTS]
