@@ -1,7 +1,8 @@
 """A third-party plugin, as someone would publish it: its own package, installed with pip.
 
-The test writes the packages, installs them into a fresh virtual environment (which sees the
-pbk installation under test through ``--system-site-packages``), and drives ``pbk`` there.
+The test writes the packages, builds their wheels, installs them into a fresh virtual
+environment layered over the pbk installation under test (``fresh_venv``), and drives ``pbk``
+there.
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import textwrap
-import venv
 from pathlib import Path
 
 import httpx
 import pytest
-
+from fresh_venv import build_wheels, install_wheels, layered_venv
 from pbk_sdk.testing import start_live_server
 
 pytestmark = pytest.mark.slow
@@ -137,20 +137,15 @@ def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     broken = write_package(
         root, "pbk-broken", "pbk_broken", "raise RuntimeError('broken on purpose')\n", "broken"
     )
-    env_dir = root / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
-    python = env_dir / "bin" / "python"
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", str(example), str(other), str(broken)],
-        check=True, capture_output=True, timeout=300,
-    )
+    build_wheels([example, other, broken], root / "wheels")
+    python = layered_venv(root / "venv")
+    install_wheels(python, root / "wheels", ["pbk-example", "pbk-other", "pbk-broken"])
     return {"python": python, "root": root, "example": example}
 
 
 def pbk_in(env: dict[str, Path], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [env["python"], "-m", "pbk", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        [env["python"], "-m", "pbk", *args], check=False, cwd=cwd, capture_output=True, text=True, timeout=60
     )
 
 
@@ -210,7 +205,7 @@ def test_plugin_authors_test_with_the_sdk_fixtures(plugin_env):
     result = subprocess.run(
         [plugin_env["python"], "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "-o", "asyncio_mode=auto", "tests"],
-        cwd=plugin_env["example"], capture_output=True, text=True, timeout=120,
+        check=False, cwd=plugin_env["example"], capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout

@@ -37,6 +37,7 @@ from .plugins import (
     plugin_manager,
     select,
 )
+from .scaffold import plugin_group
 from .settings import SettingsError
 
 VALUE_OPTIONS = ("--dir", "--encryptionEnv", "--queryTimeout", "--publicDir", "--plugins", "--pluginsDir")
@@ -248,6 +249,9 @@ def _describe(available: Available, selected: set[str]) -> dict[str, Any]:
     row["requires"] = list(plugin.info.requires)
     row["hooks"] = hooks_of(pm, plugin.name)
     return row
+
+
+cli.add_command(plugin_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
