@@ -144,8 +144,8 @@ def _median(rounds: list[dict[str, object]], key: str) -> float | None:
 def markdown(result: dict[str, object]) -> str:
     meta = result["meta"]  # type: ignore[index]
     lines = [
-        f"Realtime run {meta['date']} ({meta['machine']}), client and server on the same cores; "  # type: ignore[index]
-        "medians over the rounds.",
+        (f"Realtime run {meta['date']} ({meta['machine']}), client and server on the same cores; "  # type: ignore[index]
+        "medians over the rounds."),
         "",
         "| subscribers | server | all received | create answered ms | fan-out p50 ms | p99 ms | max ms | RSS MiB | RSS per 1,000 MiB |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.subscribers.split(",") if n]
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if max(counts) + 100 > hard:
         raise SystemExit(f"{max(counts)} subscribers need more file descriptors than the limit ({hard})")

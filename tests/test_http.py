@@ -676,7 +676,7 @@ async def test_a_request_handler_from_a_plugin_runs_around_every_routed_request(
     write_plugin("around", AROUND)
     async with client_for(pbk_config) as client:
         result = await client.simulate_request(method, path)
-        around = [p for p in client.app.app.loaded if p.name == "around"][0].module
+        around = next(p for p in client.app.app.loaded if p.name == "around").module
 
     assert result.status_code == status
     assert around.SEEN == [(method, path, params)]
@@ -694,7 +694,7 @@ async def test_request_handlers_are_not_run_for_unrouted_requests(pbk_config, wr
         ]
         preflight = {"Origin": "http://x.test"}
         results.append(await client.simulate_options("/api/health", headers=preflight))
-        around = [p for p in client.app.app.loaded if p.name == "around"][0].module
+        around = next(p for p in client.app.app.loaded if p.name == "around").module
 
     assert [r.status_code for r in results] == [404, 404, 404, 204]
     assert around.SEEN == []
@@ -823,8 +823,8 @@ def pbk_register_routes(app):
     [
         (
             {"alpha": ["/api/things/{thing_id}"], "beta": ["/api/things/{id}/parts"]},
-            "plugin 'beta' cannot serve '/api/things/{id}/parts': The URI template for this route "
-            "is inconsistent or conflicts with another route's template.",
+            ("plugin 'beta' cannot serve '/api/things/{id}/parts': The URI template for this route "
+            "is inconsistent or conflicts with another route's template."),
         ),
         (
             {"alpha": ["/api/things/{a}", "/api/things/{b}"]},

@@ -423,7 +423,8 @@ async def test_the_real_pocketbase_opens_a_data_dir_the_kernel_alone_created(
     await start_and_stop(make_app())
 
     pocketbase = pocketbase_factory(data_dir=data_dir)
-    assert httpx.get(f"{pocketbase.url}/api/health", timeout=5).status_code == 200
+    async with httpx.AsyncClient(timeout=5) as client:
+        assert (await client.get(f"{pocketbase.url}/api/health")).status_code == 200
     pocketbase.stop()
 
     files = recorded(data_dir)

@@ -469,9 +469,8 @@ async def test_the_real_pocketbase_serves_settings_pbk_changed(
     pocketbase_superuser(data_dir, "a@b.co", "1234567890", ["--encryptionEnv", KEY_ENV])
     pocketbase = pocketbase_factory(["--encryptionEnv", KEY_ENV], data_dir=data_dir)
     token = superuser_token(pocketbase.url, "a@b.co", "1234567890")
-    response = httpx.get(
-        f"{pocketbase.url}/api/settings", headers={"Authorization": token}, timeout=10
-    )
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.get(f"{pocketbase.url}/api/settings", headers={"Authorization": token})
     pocketbase.stop()
     assert response.status_code == 200, response.text
     assert response.json()["meta"]["appName"] == "Changed"

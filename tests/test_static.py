@@ -320,9 +320,11 @@ async def test_a_file_larger_than_one_chunk_streams_every_byte(pbk_client):
 
 async def test_a_large_file_streams_correctly_under_uvicorn(live_server_factory, public_dir):
     server = live_server_factory(["--plugins", "", "--publicDir", str(public_dir)])
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        async with client.stream("GET", "/big.bin") as response:
-            received = [chunk async for chunk in response.aiter_raw()]
+    async with (
+        httpx.AsyncClient(base_url=server.url) as client,
+        client.stream("GET", "/big.bin") as response,
+    ):
+        received = [chunk async for chunk in response.aiter_raw()]
 
     assert response.status_code == 200
     assert response.headers["Content-Length"] == str(BIG_SIZE)

@@ -7,7 +7,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
-from .app import App, build_app  # noqa: E402
-from .config import Config  # noqa: E402
+from .app import App, build_app
+from .config import Config
 
 __all__ = ["App", "Config", "__version__", "build_app"]

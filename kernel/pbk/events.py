@@ -12,9 +12,9 @@ import inspect
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
-from pbk_sdk.events import Event, Handler
+from pbk_sdk.events import E, Event, Handler
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +57,19 @@ class EventBus:
     def on(
         self,
         name: str,
-        handler: Handler,
+        handler: Callable[[E], Awaitable[None]],
         *,
         priority: int = 0,
         collections: tuple[str, ...] | list[str] | None = None,
     ) -> _Registration:
-        if not inspect.iscoroutinefunction(handler) and not inspect.iscoroutinefunction(
-            getattr(handler, "__call__", None)
+        if not inspect.iscoroutinefunction(handler) and not (
+            callable(handler) and inspect.iscoroutinefunction(type(handler).__call__)
         ):
             raise TypeError(f"event handlers must be async functions, got {handler!r}")
         registration = _Registration(
             self,
             name,
-            handler,
+            cast(Handler, handler),  # the name's producer passes the class the handler expects
             priority,
             frozenset(collections) if collections else None,
             next(self._seq),

@@ -38,7 +38,7 @@ class _CoalescingTransport:
     real transport.
     """
 
-    __slots__ = ("_transport", "_loop", "_head")
+    __slots__ = ("_head", "_loop", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport

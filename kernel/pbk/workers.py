@@ -187,7 +187,7 @@ class Supervisor:
             code = 0 if self.run_worker(self.app, self.sockets[slot], worker=True) else 1
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - a worker's last word: whatever ended it
             traceback.print_exc()
         finally:
             sys.stdout.flush()

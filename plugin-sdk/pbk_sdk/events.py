@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 Handler = Callable[["Event"], Awaitable[None]]
+#: The event class a handler is written for: ``async def h(e: RecordEvent)`` is accepted by
+#: ``on()`` as it is (names are strings, so the checker cannot pair name and class).
+E = TypeVar("E", bound="Event")
 
 #: Fired once the HTTP server is about to accept connections (``pbk serve``), like ``OnServe``.
 SERVE = "serve"
@@ -112,7 +115,7 @@ class EventBus(Protocol):
     def on(
         self,
         name: str,
-        handler: Handler,
+        handler: Callable[[E], Awaitable[None]],
         *,
         priority: int = 0,
         collections: tuple[str, ...] | list[str] | None = None,

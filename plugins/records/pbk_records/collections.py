@@ -39,9 +39,9 @@ INVALID_FORMAT = "Failed to load the submitted data due to invalid formatting."
 INDEX_SHAPE = re.compile(
     r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?\w+[`\"\]]?\s+"
     r"ON\s+[`\"\[]?(?P<table>\w*)[`\"\]]?\s*\(.+\)(\s+WHERE\s+.+)?\s*;?\s*$",
-    re.I | re.S,
+    re.IGNORECASE | re.DOTALL,
 )
-VIEW_QUERY = re.compile(r"^\s*(SELECT|WITH)\b", re.I)
+VIEW_QUERY = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
 RESERVED_FIELD_NAMES = frozenset({"expand", "collectionId", "collectionName"})
 
 

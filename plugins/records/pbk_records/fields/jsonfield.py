@@ -103,7 +103,7 @@ class JSONType(BuiltinFieldType):
         if value is None:
             return None
         if isinstance(value, InvalidJSON):
-            raise ValueError("invalid JSON value (validate it first)")
+            raise ValueError("invalid JSON value (validate it first)")  # noqa: TRY004 - a bad value
         return dump_json(value)
 
     def from_db(self, field: Mapping[str, Any], raw: Any) -> Any:
