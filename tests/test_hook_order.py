@@ -84,6 +84,26 @@ async def test_tryfirst_and_trylast_move_an_implementation_across_plugins(tmp_pa
     assert hook_calls(calls, "shutdown") == ["early", "plain", "base", "late"]
 
 
+async def test_shutdown_reverses_the_dependency_order_within_the_tryfirst_and_trylast_groups(
+    tmp_path, plugins_dir, write_plugin, calls
+):
+    write_recording(write_plugin, "first_base", marker="tryfirst=True")
+    write_recording(write_plugin, "first_addon", requires=("first_base",), marker="tryfirst=True")
+    write_recording(write_plugin, "last_base", marker="trylast=True")
+    write_recording(write_plugin, "last_addon", requires=("last_base",), marker="trylast=True")
+    write_recording(write_plugin, "plain")
+    app = build_app(data_dir=tmp_path / "pb_data", plugins=[], plugins_dir=plugins_dir)
+    await app.start()
+    await app.stop()
+    assert hook_calls(calls, "startup") == [
+        "first_base", "first_addon", "plain", "last_addon", "last_base",
+    ]
+    # Each plugin stops before the plugin it requires, whichever group it is in.
+    assert hook_calls(calls, "shutdown") == [
+        "first_addon", "first_base", "plain", "last_addon", "last_base",
+    ]
+
+
 def test_several_trylast_implementations_run_in_reverse_dependency_order(tmp_path, plugins_dir, write_plugin, calls):
     # pluggy runs trylast implementations first-registered-first, and pbk registers plugins in
     # reverse dependency order, so among trylast ones a plugin's dependents come first.

@@ -41,11 +41,34 @@ def test_writes_a_distribution_named_by_the_scheme(tmp_path: Path) -> None:
     assert 'PLUGIN = PluginInfo(name="visit_counter"' in (tmp_path / "out" / "pbk_visit_counter" / "__init__.py").read_text()
 
 
-@pytest.mark.parametrize("name", ["Hello", "2fa", "with-dash", "class", "", "../escape"])
+# The last four would shadow pbk itself: pbk_sdk, pbk-plugin-sdk, pbk-kernel, pbk-server.
+@pytest.mark.parametrize(
+    "name", ["Hello", "2fa", "with-dash", "class", "", "../escape", "sdk", "plugin_sdk", "kernel", "server"]
+)
 def test_refuses_names_that_are_not_package_names(tmp_path: Path, name: str) -> None:
     with pytest.raises(ScaffoldError, match="invalid plugin name"):
         write_plugin(name, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("sdk", "the package pbk_sdk already exists"),
+    ("kernel", "pbk's own distribution pbk-kernel already exists"),
+])
+def test_names_what_a_refused_name_would_shadow_in_one_line(tmp_path: Path, name: str, reason: str) -> None:
+    result = pbk("plugin", "new", name, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"Error: invalid plugin name {name!r}: {reason}"]
+
+
+@pytest.mark.parametrize(("version", "requirement"), [
+    ("0.1.0", "pbk-plugin-sdk>=0.1,<0.2"),
+    ("1.0rc1", "pbk-plugin-sdk>=1.0,<2"),
+    ("2.3.dev4", "pbk-plugin-sdk>=2.3,<3"),
+])
+def test_the_sdk_requirement_reads_pre_releases(monkeypatch: pytest.MonkeyPatch, version: str, requirement: str) -> None:
+    monkeypatch.setattr("pbk.scaffold.sdk_version", version)
+    assert sdk_requirement() == requirement
 
 
 def test_refuses_an_existing_folder_in_one_line(tmp_path: Path) -> None:

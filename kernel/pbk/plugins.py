@@ -6,9 +6,12 @@ distribution) and, for development, as ``*.py`` files in ``--pluginsDir`` (as Da
 (default: all) and what they require are imported. Every failure is a ``PluginError`` whose
 text is one line naming the plugin.
 
-Hooks are called in pluggy's order (``tryfirst``, then dependency order, then ``trylast``), by
-the kernel's loops below (which name the plugin in errors and await async implementations) and
-by ``app.hook.x()`` alike; ``PBK_TRACE_HOOKS=1`` logs every call to ``pbk.hooks``.
+Hooks are called in pluggy's order, by the kernel's loops below (which name the plugin in
+errors and await async implementations), by ``app.call_hook()`` and by ``app.hook.x()`` alike:
+``tryfirst`` implementations in dependency order, then the others in dependency order, then
+``trylast`` ones in reverse dependency order (pluggy runs those first-registered-first).
+Shutdown keeps the groups in place (``tryfirst`` first, ``trylast`` last) and runs each in
+reverse dependency order. ``PBK_TRACE_HOOKS=1`` logs every call to ``pbk.hooks``.
 """
 
 from __future__ import annotations
@@ -300,8 +303,8 @@ def _refuse_wrappers(pm: pluggy.PluginManager, plugin: Loaded) -> None:
 
 
 def call_order(pm: pluggy.PluginManager, hook_name: str) -> list[HookImpl]:
-    """A hook's implementations in pluggy's call order: ``tryfirst`` ones, then the others in
-    dependency order, then ``trylast`` ones."""
+    """A hook's implementations in pluggy's call order: ``tryfirst`` ones, then the others,
+    both in dependency order, then ``trylast`` ones in reverse dependency order."""
     return list(reversed(getattr(pm.hook, hook_name).get_hookimpls()))
 
 
@@ -332,14 +335,15 @@ async def call_async_hook(
     keep_going: bool = False,
     **kwargs: Any,
 ) -> None:
-    """Call a hook whose implementations may be ``async def``, awaiting each in turn (with
-    ``reverse``, plugins in reverse dependency order: shutdown undoes start-up).
+    """Call a hook whose implementations may be ``async def``, awaiting each in turn. With
+    ``reverse`` (shutdown undoes start-up) the ``tryfirst`` group still comes first and the
+    ``trylast`` group last, but each group runs in reverse dependency order.
 
     The first failure stops the call, unless ``keep_going`` (shutdown: every plugin still gets
     its turn, failures are logged and the first is raised at the end)."""
     impls = call_order(pm, hook_name)
     if reverse:
-        impls = _reverse_dependency_order(impls)
+        impls = _reverse_dependency_order(pm, impls)
     if pm.hook_trace is not None:
         pm.hook_trace.called(hook_name, impls)
     failures: list[PluginError] = []
@@ -358,12 +362,21 @@ async def call_async_hook(
         raise failures[0]
 
 
-def _reverse_dependency_order(impls: list[HookImpl]) -> list[HookImpl]:
-    # tryfirst and trylast keep their meaning; only the plugins' dependency order turns round.
-    first = [impl for impl in impls if impl.tryfirst]
-    last = [impl for impl in impls if impl.trylast]
-    others = [impl for impl in impls if not (impl.tryfirst or impl.trylast)]
-    return [*first, *reversed(others), *last]
+def _reverse_dependency_order(pm: pluggy.PluginManager, impls: list[HookImpl]) -> list[HookImpl]:
+    # tryfirst and trylast keep their meaning; within each group a plugin stops before the plugins
+    # it requires. plugin_manager registers plugins in reverse dependency order, so that is the
+    # order to sort by (pluggy's own order differs between groups).
+    registered = {name: index for index, (name, _) in enumerate(pm.list_name_plugin())}
+
+    def in_reverse_dependency_order(group: Iterable[HookImpl]) -> list[HookImpl]:
+        return sorted(group, key=lambda impl: registered[impl.plugin_name])
+
+    first = in_reverse_dependency_order(impl for impl in impls if impl.tryfirst)
+    last = in_reverse_dependency_order(impl for impl in impls if impl.trylast)
+    others = in_reverse_dependency_order(
+        impl for impl in impls if not (impl.tryfirst or impl.trylast)
+    )
+    return [*first, *others, *last]
 
 
 def _call(impl: HookImpl, kwargs: Mapping[str, Any]) -> Any:

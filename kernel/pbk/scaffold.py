@@ -7,8 +7,10 @@ files come from ``plugin_template/`` beside this module (``$name`` style placeho
 
 from __future__ import annotations
 
+import importlib.util
 import keyword
 import re
+from importlib.metadata import PackageNotFoundError, distribution
 from importlib.resources import files
 from pathlib import Path
 from string import Template
@@ -19,6 +21,11 @@ from pbk_sdk import __version__ as sdk_version
 from .plugins import discover
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+RELEASE_PATTERN = re.compile(r"(\d+)\.(\d+)")
+
+#: pbk's own distributions, refused as plugin names even where one is not installed (a
+#: development checkout has no pbk-server).
+PBK_DISTRIBUTIONS = ("pbk-server", "pbk-kernel", "pbk-plugin-sdk")
 
 #: Template file -> where it goes in the new distribution (itself a template).
 TEMPLATE_FILES = {
@@ -40,8 +47,11 @@ def distribution_name(name: str) -> str:
 
 def sdk_requirement(extra: str = "") -> str:
     """The installed SDK's release series: compatible within a minor version before 1.0,
-    within a major version from then on."""
-    major, minor = (int(part) for part in sdk_version.split(".")[:2])
+    within a major version from then on (a pre-release such as ``1.0rc1`` counts as ``1.0``)."""
+    release = RELEASE_PATTERN.match(sdk_version)
+    if release is None:
+        raise ScaffoldError(f"cannot read a release from the pbk-plugin-sdk version {sdk_version!r}")
+    major, minor = (int(part) for part in release.groups())
     upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
     return f"pbk-plugin-sdk{extra}>={major}.{minor},<{upper}"
 
@@ -55,6 +65,25 @@ def check_name(name: str) -> None:
     installed = discover().get(name)
     if installed is not None:
         raise ScaffoldError(f"a plugin named {name!r} is already installed ({installed.origin})")
+    taken = _taken_by(name)
+    if taken:
+        raise ScaffoldError(f"invalid plugin name {name!r}: {taken} already exists")
+
+
+def _taken_by(name: str) -> str | None:
+    """What already uses the distribution or package name plugin ``name`` would get, if
+    anything: installing the plugin would shadow or break it."""
+    if distribution_name(name) in PBK_DISTRIBUTIONS:
+        return f"pbk's own distribution {distribution_name(name)}"
+    try:
+        distribution(distribution_name(name))
+    except PackageNotFoundError:
+        pass
+    else:
+        return f"the installed distribution {distribution_name(name)}"
+    if importlib.util.find_spec(f"pbk_{name}") is not None:
+        return f"the package pbk_{name}"
+    return None
 
 
 def write_plugin(name: str, target: Path) -> list[Path]:
