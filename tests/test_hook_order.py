@@ -132,6 +132,37 @@ def test_the_kernels_calls_and_app_hook_agree(tmp_path, plugins_dir, write_plugi
     assert by_kernel == by_pluggy == ["early", "base", "addon", "zzz", "late"]
 
 
+def test_app_call_hook_is_the_kernels_loop_for_plugins(tmp_path, plugins_dir, write_plugin, calls, monkeypatch, caplog):
+    write_recording(write_plugin, "base")
+    write_recording(write_plugin, "early", requires=("base",), marker="tryfirst=True")
+    write_plugin(
+        "broken",
+        """
+        from pbk_sdk import hookimpl
+
+        @hookimpl
+        def pbk_register_system_collections(app):
+            raise ValueError("bad schema")
+        """,
+    )
+    monkeypatch.setenv("PBK_TRACE_HOOKS", "1")
+    caplog.set_level(logging.INFO, logger="pbk.hooks")
+    app = build_app(data_dir=tmp_path / "pb_data", plugins=[], plugins_dir=plugins_dir)
+
+    assert app.call_hook("pbk_register_migrations", app=app) == [("early", []), ("base", [])]
+    with pytest.raises(PluginError) as info:
+        app.call_hook("pbk_register_system_collections", app=app)
+    assert str(info.value) == (
+        "plugin 'broken' failed in pbk_register_system_collections: ValueError: bad schema"
+    )
+    messages = [r.getMessage() for r in caplog.records if r.name == "pbk.hooks"]
+    assert messages[-3:] == [
+        "pbk_register_migrations -> early, base",
+        "pbk_register_system_collections -> broken",
+        "pbk_register_system_collections -> plugin 'broken' failed: ValueError: bad schema",
+    ]
+
+
 @pytest.mark.parametrize("marker", ["wrapper=True", "hookwrapper=True"])
 def test_a_hook_wrapper_is_refused_in_one_line_naming_plugin_and_hook(tmp_path, plugins_dir, write_plugin, marker):
     write_plugin(

@@ -89,6 +89,10 @@ class App:
     def data_dir(self) -> Path:
         return self.config.data_dir
 
+    def call_hook(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """What the SDK's ``App.call_hook`` promises: the kernel's own loop, for plugins."""
+        return hook_results(self._pm, name, **kwargs)
+
     def _declare_settings(self) -> None:
         owners: dict[str, str] = {}
         for plugin, defaults in hook_results(self._pm, "pbk_declare_settings", app=self):

@@ -228,12 +228,18 @@ class App(Protocol):
     cluster: Cluster
     #: Per-app plugin state by ``pbk_sdk.state.StateKey`` (``app.state[KEY]``).
     state: AppState
-    hook: Any  # pluggy's hook relay: plugins may call SDK hooks (``app.hook.pbk_x(app=app)``)
+    hook: Any  # pluggy's hook relay; plugins call SDK hooks with ``call_hook`` (errors name the plugin)
     plugins: Sequence[PluginInfo]
     log: logging.Logger
 
     @property
     def data_dir(self) -> Path: ...
+
+    def call_hook(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call the sync SDK hook ``name`` as the kernel calls it: in pluggy's order, traced
+        under ``PBK_TRACE_HOOKS``. Returns each implementation's non-None result with its
+        plugin's name; a failure is a one-line ``PluginError`` naming the plugin."""
+        ...
 
 
 # --------------------------------------------------------------------------- swappable services
@@ -340,7 +346,12 @@ class RealtimeMessage:
 
 
 class RealtimeBroker(Protocol):
-    """Carries realtime messages between the processes/nodes that hold client connections."""
+    """Carries realtime messages between the processes/nodes that hold client connections.
+
+    ``publish`` and ``on_message`` are the broker's job. ``clients_here``, ``anyone_listening``
+    and ``close`` have defaults (nothing, True, nothing) that a broker gets by subclassing
+    ``RealtimeBroker``; the realtime plugin refuses to start with a broker missing any method.
+    """
 
     async def publish(self, message: RealtimeMessage) -> None: ...
 
@@ -351,18 +362,20 @@ class RealtimeBroker(Protocol):
     def clients_here(self, count: int) -> None:
         """This process now holds ``count`` realtime clients (called on every connect and
         disconnect, so keep it cheap). The ``memory`` broker just keeps the number; a broker
-        that knows where clients are can stop sending to processes that hold none."""
-        ...
+        that knows where clients are can stop sending to processes that hold none. The default
+        does nothing."""
+        return
 
     def anyone_listening(self) -> bool:
         """Whether any process holds a client: when not, the realtime plugin skips the work of
         publishing a record change nobody could receive. The ``memory`` broker answers from
-        the last ``clients_here`` count; a broker that cannot tell answers True."""
-        ...
+        the last ``clients_here`` count; the default, for a broker that cannot tell, is True."""
+        return True
 
     async def close(self) -> None:
-        """Stop delivering (the app shuts down); a broker without connections does nothing."""
-        ...
+        """Stop delivering (the app shuts down). The default, for a broker without
+        connections, does nothing."""
+        return
 
 
 class FieldType(Protocol):

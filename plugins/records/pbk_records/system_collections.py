@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pbk_sdk.errors import ApiError, StartupError
+from pbk_sdk.errors import ApiError, PluginError, StartupError
 from pbk_sdk.interfaces import App
 
 from .schema_changes import SchemaChanges
@@ -35,20 +35,18 @@ async def create_system_collections(app: App, changes: SchemaChanges) -> None:
 
 
 def _definitions(app: App) -> list[tuple[str, list[Any]]]:
-    """Each implementing plugin's definitions, in the order pluggy calls them (dependency
-    order, ``tryfirst``/``trylast`` honoured): ``get_hookimpls()`` lists them backwards."""
+    """Each implementing plugin's definitions, in the order the kernel calls hooks."""
+    try:
+        results = app.call_hook(HOOK, app=app)
+    except PluginError as exc:
+        # A failed definition hook stops the start-up, as a bad definition does.
+        raise StartupError(str(exc)) from exc
     out = []
-    for impl in reversed(getattr(app.hook, HOOK).get_hookimpls()):
-        try:
-            result = impl.function(*[{"app": app}[arg] for arg in impl.argnames])
-        except Exception as exc:
-            raise StartupError(f"plugin {impl.plugin_name!r} failed in {HOOK}: {type(exc).__name__}: {exc}") from exc
-        if result is None:
-            continue
+    for plugin, result in results:
         definitions = list(result) if not isinstance(result, (Mapping, str, bytes)) else None
         if definitions is None or not all(isinstance(d, Mapping) for d in definitions):
-            raise StartupError(f"plugin {impl.plugin_name!r}: {HOOK} must return collection definitions (dicts)")
-        out.append((impl.plugin_name, definitions))
+            raise StartupError(f"plugin {plugin!r}: {HOOK} must return collection definitions (dicts)")
+        out.append((plugin, definitions))
     return out
 
 
