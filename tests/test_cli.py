@@ -225,6 +225,34 @@ def test_shell_runs_top_level_await_from_a_pipe_on_the_apps_loop(tmp_path):
     assert result.returncode == 1
 
 
+def test_shell_whose_app_fails_to_start_stops_and_closes_its_loop(tmp_path, plugins_dir, write_plugin, monkeypatch):
+    import asyncio
+    import threading
+
+    from pbk import build_app
+    from pbk.shell import run_shell
+    from pbk_sdk.errors import PluginError
+
+    write_plugin(
+        "failing",
+        """
+        from pbk_sdk import hookimpl
+
+        @hookimpl
+        def pbk_startup(app):
+            raise RuntimeError("no token")
+        """,
+    )
+    loops: list[asyncio.AbstractEventLoop] = []
+    new_event_loop = asyncio.new_event_loop
+    monkeypatch.setattr(asyncio, "new_event_loop", lambda: loops.append(new_event_loop()) or loops[-1])
+    app = build_app(data_dir=tmp_path / "pb_data", plugins=[], plugins_dir=plugins_dir)
+    with pytest.raises(PluginError, match="plugin 'failing' failed in pbk_startup"):
+        run_shell(app)
+    assert [loop.is_closed() for loop in loops] == [True]
+    assert not [t for t in threading.enumerate() if t.name == "pbk-shell-loop"]
+
+
 def test_shell_lists_its_helpers_with_their_first_doc_line_on_start(tmp_path):
     from pbk.shell import helpers
 

@@ -162,8 +162,8 @@ def run_shell(app: App) -> int:
     thread.start()
     functions = helpers(app, loop)
     names: dict[str, Any] = {"app": app, **functions}
-    functions["run"](app.start())
     try:
+        functions["run"](app.start())
         if sys.stdin.isatty():
             print(banner(app, functions))
             _terminal_repl(names, loop).run()
@@ -173,6 +173,10 @@ def run_shell(app: App) -> int:
         console.interact(banner="", exitmsg="")
         return 1 if console.failed else 0
     finally:
-        functions["run"](app.stop())
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
+        try:
+            functions["run"](app.stop())
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
+            if not thread.is_alive():  # a loop still running cannot be closed
+                loop.close()
