@@ -90,3 +90,28 @@ def test_a_usage_error_exits_with_2(pbk_cli):
 def test_input_is_the_commands_stdin(pbk_cli):
     result = pbk_cli("shout", input="quiet please\n")
     assert (result.exit_code, result.output) == (0, "QUIET PLEASE\n")
+
+
+@pytest.mark.parametrize(("key", "reason"), [
+    ("max_body_size", "no pbk flag sets it"),
+    ("origins", "only `pbk serve` takes --origins"),
+])
+def test_a_config_key_no_flag_carries_fails_the_test(pbk_config, key, reason):
+    from pbk_sdk.testing.commands import config_flags
+
+    with pytest.raises(pytest.fail.Exception) as failed:
+        config_flags({**pbk_config, key: 1 << 20}, "the pbk_cli fixture")
+    assert str(failed.value) == (
+        f"the pbk_cli fixture cannot pass pbk_config[{key!r}] to the pbk command: {reason}"
+    )
+
+
+def test_config_keys_become_pbk_flags(pbk_config, tmp_path):
+    from pbk_sdk.testing.commands import config_flags
+
+    config = {**pbk_config, "dev": True, "index_fallback": False, "encryption_env": "KEY", "origins": ("a", "b")}
+    assert config_flags(config, "live_server", serving=True) == [
+        "--dir", str(tmp_path / "pb_data"), "--plugins=records,auth",
+        "--pluginsDir", str(tmp_path / "plugins"), "--dev", "--indexFallback=false",
+        "--encryptionEnv", "KEY", "--origins=a,b",
+    ]

@@ -20,6 +20,11 @@ VALUE_FLAGS = {
     "encryption_env": "--encryptionEnv",
     "query_timeout": "--queryTimeout",
 }
+#: ``pbk_config`` keys only ``pbk serve`` takes, with what to use when a command cannot.
+SERVE_ONLY = {
+    "origins": "only `pbk serve` takes --origins",
+    "http": "only `pbk serve` takes --http (live_server picks its port: override pbk_live_port)",
+}
 
 
 class RunCommand(Protocol):
@@ -30,16 +35,33 @@ class RunCommand(Protocol):
     ) -> Result: ...
 
 
-def global_flags(config: Mapping[str, Any]) -> list[str]:
-    """The ``pbk`` flags that select ``config``'s data dir, plugins and options."""
+def config_flags(config: Mapping[str, Any], user: str, *, serving: bool = False) -> list[str]:
+    """The ``pbk`` flags that give a process what ``config`` (``pbk_config``) gives an app in
+    process, ``--dir`` first; ``serving`` adds ``pbk serve``'s ``--origins``.
+
+    A key no flag carries fails the test: running without it would test another app.
+    """
     flags = ["--dir", str(config["data_dir"])]
-    if config.get("plugins") is not None:
-        flags.append("--plugins=" + ",".join(config["plugins"]))
-    for key, flag in VALUE_FLAGS.items():
-        if config.get(key) is not None:
-            flags += [flag, str(config[key])]
-    if config.get("dev"):
-        flags.append("--dev")
+    for key, value in config.items():
+        if key == "data_dir" or value is None:
+            continue
+        if key == "plugins":
+            flags.append("--plugins=" + ",".join(value))
+        elif key == "dev":
+            flags += ["--dev"] if value else []
+        elif key == "index_fallback":
+            flags.append(f"--indexFallback={'true' if value else 'false'}")
+        elif key in VALUE_FLAGS:
+            flags += [VALUE_FLAGS[key], str(value)]
+        elif key == "origins" and serving:
+            flags.append("--origins=" + (value if isinstance(value, str) else ",".join(value)))
+        else:
+            why = "" if serving else SERVE_ONLY.get(key, "")
+            pytest.fail(
+                f"{user} cannot pass pbk_config[{key!r}] to the pbk command: "
+                f"{why or 'no pbk flag sets it'}",
+                pytrace=False,
+            )
     return flags
 
 
@@ -64,7 +86,8 @@ def invoke(
 def pbk_cli(pbk_config: dict[str, Any]) -> RunCommand:
     """``pbk_cli("superuser", "upsert", EMAIL, PASSWORD)`` runs ``pbk`` with the test app's
     data dir and plugins (``pbk_config``) and returns click's ``Result``: ``exit_code``,
-    ``output`` (what a terminal shows), ``exception``.
+    ``output`` (what a terminal shows), ``exception``. A ``pbk_config`` key that no global
+    flag carries fails the test.
 
     The command runs in its own thread with its own event loop (``with_app`` commands start
     the app there), so async tests may call it too, also next to a running ``pbk_app``.
@@ -74,7 +97,7 @@ def pbk_cli(pbk_config: dict[str, Any]) -> RunCommand:
     def run(
         *args: str, input: str | None = None, env: Mapping[str, str] | None = None
     ) -> Result:
-        argv = [*global_flags(pbk_config), *args]
+        argv = [*config_flags(pbk_config, "the pbk_cli fixture"), *args]
         with ThreadPoolExecutor(1, thread_name_prefix="pbk-cli") as pool:
             return pool.submit(invoke, kernel_cli, argv, input, env).result()
 

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..priorities import OBSERVE
+
 ANY = object()
 
 
@@ -87,7 +89,7 @@ class EventSpy:
     def __init__(self, app: Any, names: list[str]) -> None:
         self.fired: list[str] = []
         self._subscriptions = [
-            app.events.on(name, self._handler(name), priority=-1000) for name in names
+            app.events.on(name, self._handler(name), priority=OBSERVE) for name in names
         ]
 
     def _handler(self, name: str) -> Callable[[Any], Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from .commands import config_flags
 from .extra import require
 
 STARTUP_TIMEOUT = 20.0
@@ -154,9 +155,10 @@ def pbk_live_port() -> int | None:
 @pytest.fixture
 def live_server(
     live_server_factory: Callable[..., LiveServer],
-    pbk_plugins: Sequence[str] | None,
+    pbk_config: dict[str, Any],
     pbk_live_port: int | None,
 ) -> LiveServer:
-    """``pbk serve`` with ``pbk_plugins`` on ``pbk_live_port`` (default: a free loopback port)."""
-    args = ["--plugins", ",".join(pbk_plugins)] if pbk_plugins is not None else []
-    return live_server_factory(args, port=pbk_live_port)
+    """``pbk serve`` with ``pbk_config`` (data dir, plugins, options) on ``pbk_live_port``
+    (default: a free loopback port); a key no flag carries fails the test."""
+    _, data_dir, *args = config_flags(pbk_config, "the live_server fixture", serving=True)
+    return live_server_factory(args, data_dir=Path(data_dir), port=pbk_live_port)
