@@ -310,6 +310,64 @@ async def test_a_task_spawned_in_a_transaction_that_writes_after_it_ended_gets_i
     assert committed_rows(db.path) == [1, 99]
 
 
+async def test_in_transaction_is_true_only_inside_an_open_write_transaction_of_this_task(
+    db: Database, tmp_path: Path
+):
+    other_db = Database(tmp_path / "other.db")
+    await other_db.open()
+    seen: dict[str, bool] = {}
+    inside = asyncio.Event()
+    leave = asyncio.Event()
+
+    async def bystander() -> None:
+        await inside.wait()
+        seen["another task"] = db.in_transaction
+        leave.set()
+
+    def in_write_function(conn: apsw.Connection, label: str) -> None:
+        seen[label] = db.in_transaction
+
+    waiting = asyncio.create_task(bystander())
+    seen["outside"] = db.in_transaction
+    await db.write(in_write_function, "plain write")
+    async with db.transaction():
+        seen["transaction"] = db.in_transaction
+        seen["other database"] = other_db.in_transaction
+        async with db.transaction():
+            seen["savepoint"] = db.in_transaction
+        await db.write(in_write_function, "write in transaction")
+        inside.set()
+        await leave.wait()
+    await waiting
+    seen["after"] = db.in_transaction
+    await other_db.close()
+
+    assert seen == {
+        "outside": False,
+        "plain write": True,
+        "transaction": True,
+        "other database": False,
+        "savepoint": True,
+        "write in transaction": True,
+        "another task": False,
+        "after": False,
+    }
+
+
+async def test_a_task_spawned_in_a_transaction_is_not_in_it_once_it_ended(db: Database):
+    go = asyncio.Event()
+
+    async def later() -> bool:
+        await go.wait()
+        return db.in_transaction
+
+    async with db.transaction():
+        task = asyncio.create_task(later())
+        await asyncio.sleep(0)
+    go.set()
+    assert await task is False
+
+
 # --------------------------------------------------------------------------- after commit
 
 

@@ -533,6 +533,12 @@ class Database:
             tx = tx.parent
         return tx
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this task (or the ``write`` function it runs) is inside an open write
+        transaction of this database, so a write now joins it as a savepoint."""
+        return self._active_transaction() is not None
+
     def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
         tx = self._active_transaction()
         if tx is None:

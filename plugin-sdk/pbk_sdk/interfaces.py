@@ -112,6 +112,13 @@ class Database(Protocol):
         until it ends, so keep it short."""
         ...
 
+    @property
+    def in_transaction(self) -> bool:
+        """True inside an open write transaction of this database on this task (in
+        ``transaction()`` or a ``write`` function): a write now joins it as a savepoint, and
+        ``after_commit`` waits for its commit."""
+        ...
+
     def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Schedule ``await callback()`` after the current transaction commits (dropped when
         it rolls back). Call it from inside a ``write`` function or ``transaction()``."""
