@@ -10,6 +10,7 @@ Because the transaction holds the single writer from the read to the commit, con
 from __future__ import annotations
 
 import asyncio
+import builtins
 import copy
 import dataclasses
 import functools
@@ -29,6 +30,7 @@ from pbk_sdk.interfaces import FILE_STORAGE, App
 from .collections import Registry, now
 from .ddl import quote
 from .filter import RequestInfo, compile_filter, compile_sort, has_unique_index
+from .gocompat.cast import parse_go_bool
 from .schema import Collection, Field
 
 PER_PAGE = 30
@@ -37,8 +39,6 @@ EXPAND_DEPTH = 6
 BACK_RELATIONS_PER_RECORD = 1000
 MAX_OFFSET = 2**62
 IN_CHUNK = 500
-GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
-GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
 SUPERUSERS_ONLY = "Only superusers can perform this action."
 REQUIRED_REFERENCE = (
     "Failed to delete record. Make sure that the record is not part of a required relation reference."
@@ -102,7 +102,7 @@ class Page:
         return cls(
             number=max(parse_int(query.get("page"), 1), 1),
             size=PER_PAGE if size <= 0 else min(size, PER_PAGE_MAX),
-            skip_total=parse_go_bool(query.get("skipTotal")),
+            skip_total=_query_bool(query.get("skipTotal")),
         )
 
     @property
@@ -129,16 +129,26 @@ class _ListQuery:
     order: str
     order_params: list[Any]
 
+    def count_sql(self) -> tuple[str, list[Any]]:
+        return f"SELECT COUNT(*) FROM {self.source}", self.params
 
-def parse_go_bool(raw: str | None) -> bool:
+    def select_sql(self, limit: int, offset: int, *, tie_break: str = "") -> tuple[str, tuple[Any, ...]]:
+        """The page ``LIMIT limit OFFSET offset`` (``-1``: no limit), ordered by the sort and
+        then ``tie_break``."""
+        terms = [term for term in (self.order, tie_break) if term]
+        order_by = f" ORDER BY {', '.join(terms)}" if terms else ""
+        sql = f"SELECT main.* FROM {self.source}{order_by} LIMIT ? OFFSET ?"
+        return sql, (*self.params, *self.order_params, limit, offset)
+
+
+def _query_bool(raw: str | None) -> bool:
+    """A Go ``bool`` query parameter: false when absent, 400 unless ``strconv.ParseBool`` reads it."""
     if raw is None or raw == "":
         return False
-    if raw in GO_TRUE:
-        return True
-    if raw in GO_FALSE:
-        return False
-    raise ApiError(400)
-
+    value = parse_go_bool(raw)
+    if value is None:
+        raise ApiError(400)
+    return value
 
 
 class _Plan:
@@ -217,7 +227,7 @@ class Records:
         if collection.rule(name) is None and not ctx.superuser:
             raise ApiError(403, SUPERUSERS_ONLY)
 
-    def _rule(self, collection: Collection, name: str, ctx: Context) -> tuple[str, list[Any]] | None:
+    def _rule(self, collection: Collection, name: str, ctx: Context) -> tuple[str, builtins.list[Any]] | None:
         """The rule's SQL for this requester: None when it does not restrict them.
 
         Raises 403 for a null (superusers only) rule.
@@ -235,7 +245,7 @@ class Records:
         return compiled.sql, list(compiled.params)
 
     async def _matches(
-        self, collection: Collection, record_id: str, rule: tuple[str, list[Any]] | None
+        self, collection: Collection, record_id: str, rule: tuple[str, builtins.list[Any]] | None
     ) -> bool:
         if rule is None:
             return True
@@ -257,9 +267,17 @@ class Records:
 
     # ------------------------------------------------------------------ reads
 
-    def _list_query(self, collection: Collection, raw_filter: str, raw_sort: str, ctx: Context) -> _ListQuery:
+    def _list_query(
+        self,
+        collection: Collection,
+        raw_filter: str,
+        raw_sort: str,
+        ctx: Context,
+        filter_params: Mapping[str, Any] | None = None,
+    ) -> _ListQuery:
         """What a list of ``collection`` for ``ctx`` selects and how it orders: the listRule
-        (unless superuser) and ``raw_filter`` in one join scope, then ``raw_sort``."""
+        (unless superuser) and ``raw_filter`` (its ``{:name}`` placeholders bound to
+        ``filter_params``) in one join scope, then ``raw_sort``."""
         self._refuse_locked(collection, "listRule", ctx)
         rule = None if ctx.superuser else (collection.rule("listRule") or None)
         where: list[str] = []
@@ -267,7 +285,8 @@ class Records:
         if rule or raw_filter:
             # The list rule and ?filter share one join scope, as PocketBase compiles them.
             compiled = compile_filter(
-                raw_filter, collection, self.registry, ctx.info, mode="filter", table_alias="main", and_rule=rule
+                raw_filter, collection, self.registry, ctx.info, mode="filter", table_alias="main", and_rule=rule,
+                params=filter_params,
             )
             where.append(f"({compiled.sql})")
             params += compiled.params
@@ -291,22 +310,40 @@ class Records:
         sort: str = "",
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[dict[str, Any]]:
+        params: Mapping[str, Any] | None = None,
+    ) -> builtins.list[dict[str, Any]]:
         """Stored values of the records a list for ``ctx`` shows, ordered by ``sort`` and then
-        by insertion (for other plugins: no page envelope, no output rules)."""
-        found = self._list_query(collection, filter, sort, ctx)
-        order_by = f" ORDER BY {found.order}, main.rowid" if found.order else " ORDER BY main.rowid"
-        sql = f"SELECT main.* FROM {found.source}{order_by} LIMIT ? OFFSET ?"
-        bound = (*found.params, *found.order_params, -1 if limit is None else limit, offset)
+        by insertion (a view, which has no insertion order, by ``id``), for other plugins: no
+        page envelope, no output rules."""
+        found = self._list_query(collection, filter, sort, ctx, params)
+        tie_break = "main.id" if collection.is_view else "main.rowid"
+        sql, bound = found.select_sql(-1 if limit is None else limit, offset, tie_break=tie_break)
         rows = await self._read(lambda conn: _rows(conn.execute(sql, bound)))
         return [self.values_from_row(collection, row) for row in rows]
 
-    async def count(self, collection: Collection, ctx: Context, *, filter: str = "") -> int:
+    async def count(
+        self, collection: Collection, ctx: Context, *, filter: str = "", params: Mapping[str, Any] | None = None
+    ) -> int:
         """How many records a list for ``ctx`` with ``filter`` has."""
-        found = self._list_query(collection, filter, "", ctx)
-        sql = f"SELECT COUNT(*) FROM {found.source}"
-        count: int = await self._read(lambda conn: conn.execute(sql, found.params).get)
+        sql, bound = self._list_query(collection, filter, "", ctx, params).count_sql()
+        count: int = await self._read(lambda conn: conn.execute(sql, bound).get)
         return count
+
+    async def list(self, collection: Collection, query: Mapping[str, str], ctx: Context) -> dict[str, Any]:
+        """The page a list request (``?page``, ``?perPage``, ``?filter``, ``?sort``,
+        ``?skipTotal``) shows ``ctx``, in PocketBase's envelope."""
+        page = Page.parse(query)
+        found = self._list_query(collection, query.get("filter", ""), query.get("sort", ""), ctx)
+        select, select_params = found.select_sql(page.size, page.offset)
+        count, count_params = found.count_sql()
+
+        def run(conn: apsw.Connection) -> tuple[int, builtins.list[dict[str, Any]]]:
+            total = -1 if page.skip_total else conn.execute(count, count_params).get
+            return total, _rows(conn.execute(select, select_params))
+
+        total, rows = await self._read(run)
+        items = await self.present(collection, [self.values_from_row(collection, r) for r in rows], ctx)
+        return page.envelope(items, total)
 
     async def get(self, collection: Collection, record_id: str) -> dict[str, Any] | None:
         """Stored values of one record, no rules (for other plugins and internal use)."""
@@ -329,8 +366,8 @@ class Records:
         return item
 
     async def present(
-        self, collection: Collection, records: list[dict[str, Any]], ctx: Context
-    ) -> list[dict[str, Any]]:
+        self, collection: Collection, records: builtins.list[dict[str, Any]], ctx: Context
+    ) -> builtins.list[dict[str, Any]]:
         """Output form of stored values: visibility, then ``expand``."""
         manageable = await self._manageable(collection, records, ctx)
         out = [self.output(collection, r, ctx, show_email=r.get("id") in manageable) for r in records]
@@ -339,7 +376,7 @@ class Records:
         return out
 
     async def _manageable(
-        self, collection: Collection, records: list[dict[str, Any]], ctx: Context
+        self, collection: Collection, records: builtins.list[dict[str, Any]], ctx: Context
     ) -> set[str]:
         """Ids of auth records whose email the requester sees through ``manageRule``."""
         rule = collection.rule("manageRule") if collection.is_auth else None
@@ -359,8 +396,8 @@ class Records:
     async def _expand(
         self,
         collection: Collection,
-        records: list[dict[str, Any]],
-        outputs: list[dict[str, Any]],
+        records: builtins.list[dict[str, Any]],
+        outputs: builtins.list[dict[str, Any]],
         tree: dict[str, dict[str, Any]],
         ctx: Context,
         depth: int,
@@ -385,7 +422,7 @@ class Records:
                     output["expand"][name] = value
 
     async def _resolve_expand(
-        self, collection: Collection, records: list[dict[str, Any]], name: str, ctx: Context
+        self, collection: Collection, records: builtins.list[dict[str, Any]], name: str, ctx: Context
     ) -> tuple[Collection, dict[str, dict[str, Any]], Any] | None:
         field_ = collection.field(name)
         if field_ is not None and field_.type == "relation":
@@ -429,7 +466,7 @@ class Records:
         return None
 
     async def _visible_by_ids(
-        self, collection: Collection, ids: list[str], ctx: Context
+        self, collection: Collection, ids: builtins.list[str], ctx: Context
     ) -> dict[str, dict[str, Any]]:
         if not ids:
             return {}
@@ -451,8 +488,8 @@ class Records:
         return {i: found[i] for i in ids if i in found}
 
     async def _back_related(
-        self, collection: Collection, back: Field, ids: list[str], ctx: Context
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+        self, collection: Collection, back: Field, ids: builtins.list[str], ctx: Context
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, builtins.list[str]]]:
         """Records of ``collection`` whose ``back`` relation points at ``ids``, at most
         ``BACK_RELATIONS_PER_RECORD`` per parent (cut in SQL), and their ids by parent."""
         expand_ctx = Context(ctx.auth, _with_context(ctx.info, "expand"))
@@ -563,7 +600,7 @@ class Records:
 
     def _relation_queries(
         self, collection: Collection, values: Mapping[str, Any], errors: Mapping[str, Any]
-    ) -> list[tuple[str, str | None, list[Any]]]:
+    ) -> builtins.list[tuple[str, str | None, builtins.list[Any]]]:
         """Per relation field to check: its name, the COUNT query (None: no such collection), ids."""
         queries: list[tuple[str, str | None, list[Any]]] = []
         for f in collection.fields:
@@ -683,7 +720,7 @@ class Records:
         return event.record
 
     def _create_in_one(
-        self, conn: apsw.Connection, event: RecordEvent, rule: tuple[str, list[Any]] | None
+        self, conn: apsw.Connection, event: RecordEvent, rule: tuple[str, builtins.list[Any]] | None
     ) -> None:
         """On the writer: what ``create`` does when no handler joins ``record_validate`` or
         ``record_create`` (relation check, ``_raise_errors``, ``_insert``, the create rule)."""
@@ -794,7 +831,7 @@ class Records:
         await self.events.trigger(ev.RECORD_DELETE, event, self._delete)
         self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, event))
 
-    async def _referencing(self, collection: Collection, f: Field, record_id: str) -> list[dict[str, Any]]:
+    async def _referencing(self, collection: Collection, f: Field, record_id: str) -> builtins.list[dict[str, Any]]:
         column = quote(f.name)
         if self.field_types["relation"].is_multiple(f.data):
             condition = f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = ?)"
@@ -968,23 +1005,6 @@ class Records:
     async def _after(self, name: str, event: RecordEvent) -> None:
         if self.events.has(name):
             await self.events.trigger(name, event)
-
-    # (last: below it, ``list`` would name this method in annotations)
-    async def list(self, collection: Collection, query: Mapping[str, str], ctx: Context) -> dict[str, Any]:
-        page = Page.parse(query)
-        found = self._list_query(collection, query.get("filter", ""), query.get("sort", ""), ctx)
-        order_by = f" ORDER BY {found.order}" if found.order else ""
-        select = f"SELECT main.* FROM {found.source}{order_by} LIMIT ? OFFSET ?"
-        count = f"SELECT COUNT(*) FROM {found.source}"
-
-        def run(conn: apsw.Connection) -> tuple[int, list[dict[str, Any]]]:
-            total = -1 if page.skip_total else conn.execute(count, found.params).get
-            rows = _rows(conn.execute(select, (*found.params, *found.order_params, page.size, page.offset)))
-            return total, rows
-
-        total, rows = await self._read(run)
-        items = await self.present(collection, [self.values_from_row(collection, r) for r in rows], ctx)
-        return page.envelope(items, total)
 
 
 def _constraint_error(exc: apsw.ConstraintError, message: str) -> ApiError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,46 +13,11 @@ from pbk_sdk.errors import ApiError
 from .collections import Registry
 from .ddl import quote
 from .filter import Mode, RequestInfo, compile_filter
-from .gocompat.cast import cast_to_string
-from .gocompat.jsonenc import go_json_dumps
-from .gocompat.strconv import go_quote
 from .records import Context, Records, _rows
 from .schema import Collection
 
-#: ``{:name}`` in a filter: a value from ``params`` (dbx's placeholder syntax).
-PLACEHOLDER = re.compile(r"\{:(\w+)\}")
-
 #: Writes made by the system itself: no rules, hidden fields writable.
 SYSTEM = RequestAuth(record={}, collection_id="", collection_name=SUPERUSERS)
-
-
-def bind_params(expression: str, params: Mapping[str, Any] | None) -> str:
-    """``expression`` with each ``{:name}`` replaced by ``params[name]`` as a literal of the
-    filter language, as PocketBase's ``FilterData.BuildExpr`` does; the compiler then binds
-    every literal as an SQL parameter. One pass, so a value that contains ``{:other}`` stays
-    text. Names missing from ``params`` stay (and make the filter invalid)."""
-    if not params:
-        return expression
-
-    def literal(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return filter_literal(params[name]) if name in params else match.group(0)
-
-    return PLACEHOLDER.sub(literal, expression)
-
-
-def filter_literal(value: Any) -> str:
-    """PocketBase's rendering of a placeholder value: ``null``, ``true``/``false`` and numbers
-    bare; anything else ``cast.ToString`` (JSON when that is empty) in Go quotes. An empty
-    string is the empty text (PocketBase renders it ``"\\"\\""``, which matches nothing)."""
-    if value is None:
-        return "null"
-    if isinstance(value, (bool, int, float)):
-        return str(value) if type(value) is int else cast_to_string(value)
-    if isinstance(value, str) and value == "":
-        return '""'
-    text = cast_to_string(value)
-    return go_quote(text or go_json_dumps(value))
 
 
 def context_for(
@@ -98,9 +63,25 @@ class SqliteRecordStore:
         rows = await self.records.db.read(lambda conn: _rows(conn.execute(sql, (value,))))
         return self.records.values_from_row(collection, rows[0]) if rows else None
 
+    async def list(
+        self,
+        collection: Collection,
+        *,
+        filter: str = "",
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+        params: Mapping[str, Any] | None = None,
+        auth: RequestAuth | None = None,
+    ) -> builtins.list[dict[str, Any]]:
+        ctx = context_for(auth or SYSTEM)
+        return await self.records.select(
+            collection, ctx, filter=filter, sort=sort, limit=limit, offset=offset, params=params
+        )
+
     async def find_all(
         self, collection: Collection, where: Mapping[str, Any], *, sort: str = ""
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         for name in where:
             if collection.field(name) is None:
                 raise ValueError(f"{collection.name} has no field {name!r}")
@@ -115,7 +96,7 @@ class SqliteRecordStore:
         params: Mapping[str, Any] | None = None,
         auth: RequestAuth | None = None,
     ) -> int:
-        return await self.records.count(collection, context_for(auth or SYSTEM), filter=bind_params(filter, params))
+        return await self.records.count(collection, context_for(auth or SYSTEM), filter=filter, params=params)
 
     def _write_data(self, collection: Collection, data: Mapping[str, Any], auth: RequestAuth | None) -> dict[str, Any]:
         body = dict(data)
@@ -171,20 +152,3 @@ class SqliteRecordStore:
         sql = f"SELECT 1 FROM (SELECT {derived}) AS main WHERE ({compiled.sql})"
         params = (*row.values(), *compiled.params)
         return await self.records._read(lambda conn: conn.execute(sql, params).fetchone() is not None)
-
-    # (last: below it, ``list`` would name this method in annotations)
-    async def list(
-        self,
-        collection: Collection,
-        *,
-        filter: str = "",
-        sort: str = "",
-        limit: int | None = None,
-        offset: int = 0,
-        params: Mapping[str, Any] | None = None,
-        auth: RequestAuth | None = None,
-    ) -> list[dict[str, Any]]:
-        ctx = context_for(auth or SYSTEM)
-        return await self.records.select(
-            collection, ctx, filter=bind_params(filter, params), sort=sort, limit=limit, offset=offset
-        )

@@ -77,6 +77,50 @@ async def test_placeholders_are_bound_as_values(store, tasks):
     )
 
 
+async def test_a_placeholder_inside_quotes_is_text_and_cannot_widen_a_match(store, tasks):
+    collection = tasks["collection"]
+    wide = {"t": " || id != "}
+    assert await store.list(collection, filter='title = "{:t}"', params=wide) == []
+    assert titles(await store.list(collection, filter="title = '{:rank}'", params={"rank": 3})) == ["{:rank}"]
+
+
+@pytest.mark.parametrize("title", ["a\u00a0b", "nul\x00byte", "emoji \U0001f600", "tab\tand\\slash", "bell\x07"])
+async def test_placeholder_values_match_exactly(store, tasks, title):
+    collection = tasks["collection"]
+    record = await store.create(collection, {"title": title, "rank": 9})
+    found = await store.list(collection, filter="title = {:t}", params={"t": title})
+    assert [r["id"] for r in found] == [record["id"]]
+    assert await store.count(collection, filter="title = {:t}", params={"t": title[:-1]}) == 0
+
+
+async def test_placeholder_numbers_and_null(store, tasks):
+    collection = tasks["collection"]
+    assert titles(await store.list(collection, filter="rank = {:n}", params={"n": 3})) == ["write"]
+    assert titles(await store.list(collection, filter="rank = {:n}", params={"n": 3.0})) == ["write"]
+    assert titles(await store.list(collection, filter="rank > {:n}", params={"n": 2**70})) == []
+    assert await store.list(collection, filter="rank = {:n}", params={"n": float("nan")}) == []
+    assert titles(await store.list(collection, filter="title = {:none}", params={"none": None})) == [""]
+    assert titles(await store.list(collection, filter="done = {:yes}", params={"yes": True})) == ['say "hi"', "read"]
+
+
+async def test_a_placeholder_without_a_value_is_400(store, tasks):
+    for params in (None, {"other": 1}):
+        with pytest.raises(ApiError) as raised:
+            await store.list(tasks["collection"], filter="title = {:t}", params=params)
+        assert raised.value.status == 400
+
+
+async def test_list_and_count_on_a_view_collection(api, tokens, store, tasks):
+    view = {"name": "ranks", "type": "view", "viewQuery": "SELECT id, title, rank FROM tasks"}
+    result = await api.post("/api/collections", json=view, headers={"Authorization": tokens["superuser"]})
+    assert result.status_code == 200, result.json
+    ranks = store.collection("ranks")
+    assert sorted(titles(await store.list(ranks))) == sorted(["write", 'say "hi"', "{:rank}", "read", ""])
+    assert titles(await store.list(ranks, sort="-rank", limit=2)) == ["read", ""]
+    assert titles(await store.list(ranks, filter="rank < {:n}", params={"n": 2})) == ['say "hi"']
+    assert await store.count(ranks, filter="rank >= 3") == 3
+
+
 async def test_count_keeps_counting_all_and_takes_a_filter(store, tasks):
     collection = tasks["collection"]
     assert await store.count(collection) == 5

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pbk_sdk.interfaces import FieldType
 
 from .autodate import AutodateType
 from .boolean import BoolType
@@ -19,7 +19,7 @@ from .select import SelectType
 from .text import TextType
 from .url import URLType
 
-BUILTIN_FIELD_TYPES: dict[str, Any] = {
+BUILTIN_FIELD_TYPES: dict[str, FieldType] = {
     t.name: t
     for t in (
         TextType(),

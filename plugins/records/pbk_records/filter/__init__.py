@@ -6,7 +6,7 @@ Public API::
         Parse (cached) a filter or rule; FilterError (an ApiError, 400) when invalid.
 
     compile_filter(expression, collection, lookup, request, *, mode="filter"|"rule",
-                   table_alias="main", and_rule=None, now=None) -> Sql
+                   table_alias="main", and_rule=None, now=None, params=None) -> Sql
         A WHERE-able condition on ``<collection table> AS table_alias``. Relations, back-
         relations, @collection joins and multi-valued fields become correlated EXISTS /
         NOT EXISTS subqueries, so the condition can be used as

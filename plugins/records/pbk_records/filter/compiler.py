@@ -229,6 +229,8 @@ class _State:
         now: datetime | None,
     ) -> None:
         self.lookup = lookup
+        #: the values of ``{:name}`` placeholders in the expression being compiled
+        self.params: Mapping[str, Any] = {}
         self.request = request
         self.static = request.static() if request is not None else None
         self.base = base
@@ -765,6 +767,8 @@ def _resolve(state: _State, scope: _Scope, operand: Operand) -> _R:
     if kind == "number":
         marker, index = state.bind(float(operand.value))
         return _R(marker, (index,))
+    if kind == "placeholder":
+        return _placeholder(state, operand.value)
     if kind == "function":
         func = FUNCTIONS.get(operand.value)
         if func is None:
@@ -773,14 +777,40 @@ def _resolve(state: _State, scope: _Scope, operand: Operand) -> _R:
     raise FilterError(f"unresolvable operand {operand.value!r}")  # pragma: no cover
 
 
+#: the largest integer SQLite binds as an integer; a larger one is bound as a float
+_MAX_INT = 2**63 - 1
+
+
+def _placeholder(state: _State, name: str) -> _R:
+    """``{:name}``: ``params[name]`` as a bound value. ``None`` is ``null``, ``True``/``False``
+    are ``true``/``false``, numbers and texts are themselves, anything else is its JSON text."""
+    if name not in state.params:
+        raise FilterError(f"no value for the placeholder {{:{name}}}")
+    value = state.params[name]
+    if value is None:
+        return _R(_NULL)
+    if isinstance(value, bool):
+        return _R(_KEYWORDS["true" if value else "false"])
+    if isinstance(value, int) and not -_MAX_INT - 1 <= value <= _MAX_INT:
+        value = float(value)
+    elif not isinstance(value, (int, float, str)):
+        value = go_json(value)
+    marker, index = state.bind(value)
+    return _R(marker, (index,))
+
+
+#: operand kinds a function accepts where it wants a quoted text
+_TEXTS = ("text", "placeholder")
+
+
 def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
     if not 1 <= len(args) <= 10:
         raise FilterError(f"[strftime] expected 1 to 10 arguments, got {len(args)}")
-    if args[0].kind != "text":
+    if args[0].kind not in _TEXTS:
         raise FilterError("[strftime] the format must be a quoted text")
-    if len(args) > 1 and args[1].kind not in ("identifier", "number", "text"):
+    if len(args) > 1 and args[1].kind not in ("identifier", "number", *_TEXTS):
         raise FilterError("[strftime] the time value must be an identifier, number or text")
-    if any(a.kind != "text" for a in args[2:]):
+    if any(a.kind not in _TEXTS for a in args[2:]):
         raise FilterError("[strftime] the modifiers must be quoted texts")
     resolved = [_resolve(state, scope, a) for a in args]
     idents = [r.ident for r in resolved]
@@ -804,7 +834,7 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
 def _geo_distance(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
     if len(args) != 4:
         raise FilterError(f"[geoDistance] expected 4 arguments, got {len(args)}")
-    if any(a.kind not in ("identifier", "number") for a in args):
+    if any(a.kind not in ("identifier", "number", "placeholder") for a in args):
         raise FilterError("[geoDistance] the arguments must be identifiers or numbers")
     resolved = [_resolve(state, scope, a) for a in args]
     lon_a, lat_a, lon_b, lat_b = (r.ident for r in resolved)
@@ -998,6 +1028,7 @@ def compile_filter(
     and_rule: str | None = None,
     dialect: SQLiteDialect = SQLITE,
     now: datetime | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Sql:
     """Compile a filter or rule into a WHERE condition on ``collection AS table_alias``.
 
@@ -1006,6 +1037,10 @@ def compile_filter(
     collection only matches when ``emailVisibility`` is true, and every relation walked
     applies its collection's listRule. ``mode="rule"`` is an API rule: trusted, hidden
     fields allowed, unknown ``@request.*`` paths are NULL.
+
+    ``params`` are the values of the expression's ``{:name}`` placeholders, each bound as
+    an SQL parameter (see ``_placeholder``); a placeholder without a value is a 400. Only
+    ``expression`` may use them, not ``and_rule``.
 
     ``and_rule`` is a rule ANDed with the expression in the same join scope, as PocketBase
     compiles a collection's listRule and the ``?filter`` with one resolver (so
@@ -1038,7 +1073,9 @@ def compile_filter(
             allow_hidden=not strict,
             apply_rules=strict,
         )
+        state.params = params or {}
         parts.append(_compile_node(state, parse(expression), scope))
+        state.params = {}
     parts.extend(state.conds)
     where = parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
     if state.joins:

@@ -12,6 +12,10 @@ including its quirks (verified on the PocketBase 0.40.6 binary):
 - ``//`` starts a comment that runs to the end of the line;
 - an identifier immediately followed by ``(`` is a function call whose arguments are
   identifiers, numbers or texts separated by commas;
+- ``{:name}`` (outside quoted text) is a placeholder: a value the caller passes beside the
+  filter (dbx's syntax), bound by the compiler as an SQL parameter, never spliced into the
+  text. Inside quoted text it is just text. PocketBase has no such token (it substitutes the
+  values as text first); the token keeps a value from changing the expression around it;
 - a group ``( ... )`` is found by counting parentheses while skipping quoted texts, but not
   comments: a ``)`` inside a comment inside a group closes the group, as in fexpr.
 """
@@ -22,7 +26,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-TokenKind = Literal["identifier", "number", "text", "function", "sign", "join", "group", "eof"]
+TokenKind = Literal[
+    "identifier", "number", "text", "placeholder", "function", "sign", "join", "group", "eof"
+]
 
 WHITESPACE = frozenset(" \t\n")
 SIGN_CHARS = frozenset("=!<>~?")
@@ -36,6 +42,8 @@ ESCAPES = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t", '"': '"', "'": "'"}
 #: fexpr's ``isIdentifier``: an optional ``@``/``#``/``_`` and word characters, dots and colons,
 #: ending with a word character. ``\w`` is ASCII-only in Go's RE2.
 IDENTIFIER_RE = re.compile(r"[@#_]?[A-Za-z0-9_.:]*[A-Za-z0-9_]", re.ASCII)
+#: ``{:name}``: a placeholder (dbx's ``\{:(\w+)\}``, ASCII as in Go).
+PLACEHOLDER_RE = re.compile(r"\{:(\w+)\}", re.ASCII)
 
 
 class LexError(ValueError):
@@ -46,7 +54,7 @@ class LexError(ValueError):
 class Token:
     kind: TokenKind
     value: str = ""
-    #: function arguments (identifier, number or text tokens)
+    #: function arguments (identifier, number, text or placeholder tokens)
     args: tuple[Token, ...] = ()
     #: for ``group`` tokens: the region of the group's content in the source
     start: int = 0
@@ -118,6 +126,8 @@ class Scanner:
         if ch in "'\"":
             value, self.pos = scan_text(src, self.pos, end)
             return Token("text", value)
+        if ch == "{":
+            return self._scan_placeholder()
         if ch in SIGN_CHARS:
             return self._scan_run(SIGN_CHARS, SIGNS, "sign")
         if ch in JOIN_CHARS:
@@ -156,6 +166,13 @@ class Scanner:
             raise LexError(f"invalid number {literal!r}")
         return Token("number", literal)
 
+    def _scan_placeholder(self) -> Token:
+        match = PLACEHOLDER_RE.match(self.source, self.pos, self.end)
+        if match is None:
+            raise LexError("invalid placeholder, expected {:name}")
+        self.pos = match.end()
+        return Token("placeholder", match.group(1))
+
     def _scan_function(self, name: str) -> Token:
         self.pos += 1  # "("
         args: list[Token] = []
@@ -190,6 +207,8 @@ class Scanner:
             elif ch in "'\"":
                 value, self.pos = scan_text(self.source, self.pos, self.end)
                 args.append(Token("text", value))
+            elif ch == "{":
+                args.append(self._scan_placeholder())
             else:
                 raise LexError(f"invalid function argument in {name}()")
             expect_arg = False

@@ -55,7 +55,7 @@ class FilterError(ApiError):
 class Operand:
     """One side of a comparison (or a function argument)."""
 
-    kind: str  # "identifier" | "number" | "text" | "function"
+    kind: str  # "identifier" | "number" | "text" | "placeholder" | "function"
     value: str
     args: tuple[Operand, ...] = ()
 
@@ -98,7 +98,7 @@ class _Frame:
         self.op = ""
 
 
-_OPERAND_KINDS = frozenset(("identifier", "number", "text", "function"))
+_OPERAND_KINDS = frozenset(("identifier", "number", "text", "placeholder", "function"))
 
 
 def _parse(expression: str) -> Group:

@@ -47,7 +47,18 @@ def cast_to_float(value: Any) -> float:
     return 0.0
 
 
-_TRUE_STRINGS = frozenset(("1", "t", "T", "TRUE", "true", "True"))
+#: ``strconv.ParseBool``'s spellings of true and of false.
+TRUE_STRINGS = frozenset(("1", "t", "T", "TRUE", "true", "True"))
+FALSE_STRINGS = frozenset(("0", "f", "F", "FALSE", "false", "False"))
+
+
+def parse_go_bool(raw: str) -> bool | None:
+    """``strconv.ParseBool``: None when ``raw`` is neither spelling."""
+    if raw in TRUE_STRINGS:
+        return True
+    if raw in FALSE_STRINGS:
+        return False
+    return None
 
 
 def cast_to_bool(value: Any) -> bool:
@@ -57,7 +68,7 @@ def cast_to_bool(value: Any) -> bool:
     if isinstance(value, (int, float)):
         return value != 0
     if isinstance(value, str):
-        return value in _TRUE_STRINGS
+        return value in TRUE_STRINGS
     return False
 
 
