@@ -927,7 +927,9 @@ def wire_answer(
 
 
 @pytest.mark.slow
-def test_pbk_answers_these_requests_as_the_real_pocketbase_binary(pocketbase_url, live_server):
+def test_pbk_answers_these_requests_as_the_real_pocketbase_binary(pocketbase_url, live_server_factory):
+    # The kernel alone, as served (this module's pbk_config adds a body limit no flag sets).
+    live_server = live_server_factory(["--plugins", ""])
     with (
         httpx.Client(base_url=pocketbase_url) as real,
         httpx.Client(base_url=live_server.url) as ours,
