@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError
+from .interfaces import PASSWORD_HASHER, App, PasswordHasher
 
 SUPERUSERS = "_superusers"
 #: PocketBase's algorithm; ``settings.passwordHasher.name`` picks another ``password_hasher``.
@@ -55,8 +56,8 @@ def is_superuser(req: Any) -> bool:
     return auth is not None and auth.is_superuser
 
 
-def password_hasher(app: Any) -> Any:
+def password_hasher(app: App) -> PasswordHasher:
     """The ``password_hasher`` service the settings name (``bcrypt`` unless changed). A new one
     must still verify the hashes already stored, or existing users cannot sign in."""
     name = app.settings.get("passwordHasher.name") or DEFAULT_PASSWORD_HASHER
-    return app.services.get("password_hasher", name)
+    return app.services.get(PASSWORD_HASHER, name)
