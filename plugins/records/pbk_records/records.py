@@ -15,7 +15,7 @@ import copy
 import dataclasses
 import functools
 import weakref
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import RecordEvent
 from pbk_sdk.interfaces import FILE_STORAGE, App
 
+from .assigned import Assigned
 from .collections import Registry, now
 from .ddl import quote
 from .filter import RequestInfo, compile_filter, compile_sort, has_unique_index
@@ -599,12 +600,17 @@ class Records:
         return errors
 
     def _relation_queries(
-        self, collection: Collection, values: Mapping[str, Any], errors: Mapping[str, Any]
+        self,
+        collection: Collection,
+        values: Mapping[str, Any],
+        errors: Mapping[str, Any],
+        only: Sequence[str] | None = None,
     ) -> builtins.list[tuple[str, str | None, builtins.list[Any]]]:
-        """Per relation field to check: its name, the COUNT query (None: no such collection), ids."""
+        """Per relation field to check (those in ``only``, or all, but not those with errors):
+        its name, the COUNT query (None: no such collection), ids."""
         queries: list[tuple[str, str | None, list[Any]]] = []
         for f in collection.fields:
-            if f.type != "relation" or f.name in errors:
+            if f.type != "relation" or f.name in errors or (only is not None and f.name not in only):
                 continue
             value = values.get(f.name)
             ids = value if isinstance(value, list) else [value] if value else []
@@ -618,8 +624,16 @@ class Records:
             queries.append((f.name, f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})", ids))
         return queries
 
-    async def _check_relations(self, collection: Collection, values: Mapping[str, Any], errors: dict[str, Any]) -> None:
-        queries = self._relation_queries(collection, values, errors)
+    async def _check_relations(
+        self,
+        collection: Collection,
+        values: Mapping[str, Any],
+        errors: dict[str, Any],
+        only: Sequence[str] | None = None,
+    ) -> None:
+        """Add ``validation_missing_rel_records`` to ``errors`` for each relation field (of
+        ``only``, or all) naming a record that is not stored."""
+        queries = self._relation_queries(collection, values, errors, only)
         if not queries:
             return
 
@@ -712,8 +726,9 @@ class Records:
             # NOTE: inside the transaction, so this read is the one that sends BEGIN (no extra hop).
             await self._check_relations(collection, values, errors)
             message = "Failed to create record."
-            await self._trigger_write(ev.RECORD_VALIDATE, event, self._raise_errors(message), message)
-            await self._trigger_write(ev.RECORD_CREATE, event, self._insert, message)
+            assigned = Assigned(self, event)
+            await assigned.run(ev.RECORD_VALIDATE, event, self._raise_errors(message), message, writes=False)
+            await assigned.run(ev.RECORD_CREATE, event, self._insert, message, writes=True)
             if rule is not None and not await self._matches(collection, event.record["id"], rule):
                 raise ApiError(400, message)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
@@ -789,8 +804,9 @@ class Records:
                 errors=errors, submitted=frozenset(body.data),
             )
             message = "Failed to update record."
-            await self._trigger_write(ev.RECORD_VALIDATE, event, self._raise_errors(message), message)
-            await self._trigger_write(ev.RECORD_UPDATE, event, self._update, message)
+            assigned = Assigned(self, event)
+            await assigned.run(ev.RECORD_VALIDATE, event, self._raise_errors(message), message, writes=False)
+            await assigned.run(ev.RECORD_UPDATE, event, self._update, message, writes=True)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, event))
         return event.record
 
@@ -825,7 +841,9 @@ class Records:
                     raise ApiError(400, REQUIRED_REFERENCE)
                 updated = {**ref_values, ref_field.name: remaining}
                 event = RecordEvent(collection=ref_collection, record=updated, original=ref_values, auth=ctx.auth)
-                await self._trigger_write(ev.RECORD_UPDATE, event, self._update, "Failed to update record.")
+                await Assigned(self, event).run(
+                    ev.RECORD_UPDATE, event, self._update, "Failed to update record.", writes=True
+                )
                 self.db.after_commit(functools.partial(self._after, ev.RECORD_AFTER_UPDATE_SUCCESS, event))
         event = RecordEvent(collection=collection, record=values, original=values, auth=ctx.auth)
         await self.events.trigger(ev.RECORD_DELETE, event, self._delete)
@@ -912,55 +930,6 @@ class Records:
                 name: FieldError("validation_invalid_file", "File uploads need a file storage plugin.")
                 for name in event.files
             })
-
-    async def _trigger_write(
-        self,
-        name: str,
-        event: RecordEvent,
-        default: Callable[[RecordEvent], Awaitable[None]],
-        message: str,
-    ) -> None:
-        """Run ``name``'s handlers, then ``default`` (the verdict or the write).
-
-        Handlers assign to ``event.record``, a plain dict; what they assigned is converted by
-        field type, as PocketBase's ``Record.Set`` converts it, and validated before
-        ``default``, and converted again after the chain (values set after ``next()``), so
-        the answer and the stored row agree. Only values the handlers replaced are touched
-        (a JSON field's string ``"true"`` must not become ``true`` on a second pass), and
-        with no handler nothing is: the create fast path pays nothing.
-        """
-        if not self.events.has(name):
-            await self.events.trigger(name, event, default)
-            return
-        seen = dict(event.record)
-
-        async def convert_then_default(e: RecordEvent) -> None:
-            problems = self._convert_assigned(e, seen)
-            if problems:
-                raise ApiError(400, message, {**e.errors, **problems})
-            await default(e)
-
-        await self.events.trigger(name, event, convert_then_default)
-        self._convert_assigned(event, seen)
-
-    def _convert_assigned(self, event: RecordEvent, seen: dict[str, Any]) -> dict[str, FieldError]:
-        """Convert the values of ``event.record`` that are not the objects in ``seen`` (and
-        remember them there); returns their validation errors. A password is left as set:
-        the record holds its hash."""
-        values = event.record
-        problems: dict[str, FieldError] = {}
-        for f in event.collection.fields:
-            if f.name not in values or f.type == "password":
-                continue
-            value = values[f.name]
-            if f.name in seen and seen[f.name] is value:
-                continue
-            field_type = self.field_types[f.type]
-            value = values[f.name] = seen[f.name] = field_type.normalize(f.data, value)
-            problem = field_type.validate(f.data, value)
-            if problem is not None:
-                problems[f.name] = problem
-        return problems
 
     def _raise_errors(self, message: str) -> Any:
         async def default(event: RecordEvent) -> None:
