@@ -459,14 +459,19 @@ class RecordStore(Protocol):
     async def get(self, collection: CollectionInfo, record_id: str) -> dict[str, Any] | None: ...
 
     async def find(self, collection: CollectionInfo, field: str, value: Any) -> dict[str, Any] | None:
-        """The first record whose ``field`` equals ``value`` exactly."""
+        """The first record whose stored ``field`` equals ``value`` exactly (SQL ``=`` on the
+        column, ``value`` bound as given, no rules): ``""`` does not match a NULL, and a
+        multi-valued field compares its JSON text. For the filter language's ``=``, use
+        :meth:`find_all`."""
         ...
 
     async def find_all(
         self, collection: CollectionInfo, where: Mapping[str, Any], *, sort: str = ""
     ) -> list[dict[str, Any]]:
-        """``list()`` of the records whose fields equal ``where``'s values (``=`` of the filter
-        language), ordered by ``sort``."""
+        """``list()`` of the records whose fields equal ``where``'s values with the filter
+        language's ``=`` (``name = {:name}`` for each key), ordered by ``sort``. Unlike
+        :meth:`find`'s exact ``=``, ``""`` and ``None`` also match an empty or NULL value,
+        and a multi-valued field matches when every item equals the value."""
         ...
 
     async def count(
@@ -531,9 +536,11 @@ class RecordStore(Protocol):
         """The records matching ``filter``, ordered by ``sort`` (then by insertion); both in
         PocketBase's filter language (``'status = "open" && total > {:min}'``, ``"-created"``).
 
-        ``{:name}`` placeholders take ``params[name]`` as PocketBase's ``dbx.Params`` do: the
-        value becomes a quoted literal, which the compiler binds (never SQL text).
-        ``limit=None`` is no limit. Without ``auth`` it runs as the system (no rules, hidden
+        ``{:name}`` (outside quoted text) is ``params[name]``, bound as an SQL parameter, never
+        spliced into the filter or SQL text: ``None`` is ``null``, ``True``/``False`` are
+        ``true``/``false``, numbers and strings are themselves (every character kept), any
+        other value is its JSON text. Inside quotes, ``{:name}`` is plain text. A placeholder
+        without a value in ``params`` is ``ApiError(400)``. ``limit=None`` is no limit. Without ``auth`` it runs as the system (no rules, hidden
         fields allowed); with a ``RequestAuth`` the filter is checked as that requester's
         ``?filter`` and the collection's listRule applies, as for ``GET .../records``. A bad
         filter or sort raises ``ApiError(400)`` (403 where PocketBase answers 403).

@@ -21,6 +21,10 @@ password or relation set there is not hashed or checked.
 not mutate in place (``e.record["labels"].append(...)``), which is neither converted nor
 validated. Only replaced values are touched, so a value is converted once (a JSON field's
 string ``"true"`` must not become ``true`` on a second pass).
+
+The cost is one pass over the fields per chain, on every write that runs the chains. The
+one-step create (no handler on ``record_validate`` nor ``record_create``) skips it, but the
+files plugin listens to both for every collection, so with it installed every write pays.
 """
 
 from __future__ import annotations
