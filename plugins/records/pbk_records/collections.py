@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextvars
 import copy
 import re
-import secrets
 import string
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Any
 
 import apsw
 from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.ids import new_id
 from pbk_sdk.mappings import deep_merge
 
 from . import ddl
@@ -51,7 +51,7 @@ def now() -> str:
 
 
 def new_secret() -> str:
-    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(50))
+    return new_id(50, SECRET_ALPHABET)
 
 
 def load_all(conn: apsw.Connection) -> list[Collection]:

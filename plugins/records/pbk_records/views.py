@@ -8,11 +8,11 @@ and any other expression (``SUM`` included, as in PocketBase) a ``json`` field.
 from __future__ import annotations
 
 import re
-import secrets
 import string
 
 import apsw
 from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.ids import new_id
 
 from .collections import Registry
 from .schema import Field, field_id
@@ -31,7 +31,7 @@ VIEW_ID_FIELD = {
 
 def clone_id() -> str:
     """PocketBase names a field copied into a view ``_clone_`` + 4 random characters."""
-    return "_clone_" + "".join(secrets.choice(CLONE_ALPHABET) for _ in range(4))
+    return "_clone_" + new_id(4, CLONE_ALPHABET)
 
 
 def _column_expressions(query: str) -> dict[str, str]:
