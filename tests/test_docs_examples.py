@@ -24,6 +24,7 @@ from subprocess import PIPE
 from typing import Any
 
 import falcon.testing
+import orjson
 import pytest
 from pbk import build_app
 from pbk_sdk.errors import PluginError
@@ -255,9 +256,26 @@ async def check_batch_settings(app: Any, namespace: dict[str, Any]) -> None:
     assert event.errors["batch"]["maxRequests"].code == "validation_required"
 
 
+async def check_store_filter(app: Any, namespace: dict[str, Any]) -> None:
+    assert [record["title"] for record in namespace["found"]] == ["x marks the spot"]
+
+
+async def check_custom_message(app: Any, namespace: dict[str, Any]) -> None:
+    """The receiver the example registered got the message (the broker delivers in a task)."""
+    for _ in range(200):
+        if namespace["received"]:
+            break
+        await asyncio.sleep(0.01)
+    [message] = [m for m in namespace["received"] if m.topic == "@oauth2"]
+    assert message.client_id == namespace["state"] == "the-client-id"
+    assert orjson.loads(message.data) == {"state": "the-client-id", "code": "the-provider-code"}
+
+
 SHELL_CHECKS: dict[str, Callable[[Any, dict[str, Any]], Awaitable[None]]] = {
     "mail_filter": check_mail_filter,
     "batch_settings": check_batch_settings,
+    "store_filter": check_store_filter,
+    "custom_message": check_custom_message,
 }
 
 

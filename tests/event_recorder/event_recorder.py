@@ -35,19 +35,6 @@ def describe(name: str, event: Any, in_transaction: bool) -> str:
     return " ".join(parts)
 
 
-async def _nothing() -> None:
-    """A rollback callback that does nothing: registering it is how we ask for a transaction."""
-
-
-def in_transaction(app: Any) -> bool:
-    """Whether ``data.db`` has a transaction open here (``after_rollback`` refuses otherwise)."""
-    try:
-        app.db.after_rollback(_nothing)
-    except RuntimeError:
-        return False
-    return True
-
-
 @hookimpl
 def pbk_startup(app: Any) -> None:
     log = Path(os.environ["PBK_EVENT_LOG"])
@@ -56,7 +43,7 @@ def pbk_startup(app: Any) -> None:
         async def record(event: Any) -> None:
             # NOTE: a blocking append, so the line is there before the next event's.
             with log.open("a") as out:  # noqa: ASYNC230
-                out.write(describe(name, event, in_transaction(app)) + "\n")
+                out.write(describe(name, event, app.db.in_transaction) + "\n")
             await event.next()
 
         return record

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pbk_sdk.auth import request_auth
+from pbk_sdk.auth import password_hasher, request_auth
 from pbk_sdk.errors import ApiError, FieldError
 
 from . import tokens
 from .forms import invalid_token, raise_if, read_email, read_fields
 from .mail import mail_token
-from .services import AuthEndpoint, find_by_email, hasher, store
+from .services import AuthEndpoint, find_by_email, store
 from .token_service import record_for_token
 
 NEEDS_AUTH = "The request requires valid record authorization token."
@@ -62,7 +62,7 @@ class ConfirmEmailChange(AuthEndpoint):
             if record is None or claims is None:
                 errors["token"] = invalid_token()
         ok = record is not None and await asyncio.to_thread(
-            hasher(self.app).verify, form["password"], str(record.get("password", ""))
+            password_hasher(self.app).verify, form["password"], str(record.get("password", ""))
         )
         if not ok:
             errors["password"] = FieldError(

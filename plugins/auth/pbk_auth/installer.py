@@ -4,8 +4,6 @@ superuser; that first superuser deletes the installer account."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from pbk_sdk import App
 from pbk_sdk.auth import SUPERUSERS
@@ -21,11 +19,10 @@ INSTALLER_TOKEN_SECONDS = 1800
 def listen(app: App) -> None:
     """Print the link when the server starts; drop the installer with the first superuser."""
 
-    # NOTE: ``Any``: the bus types every handler as taking the base ``Event``.
-    async def on_serve(event: Any) -> None:
+    async def on_serve(event: ServeEvent) -> None:
         await _print_link(app, event)
 
-    async def on_superuser_created(event: Any) -> None:
+    async def on_superuser_created(event: RecordEvent) -> None:
         await _drop_installer(app, event)
 
     app.events.on(SERVE, on_serve)

@@ -4,12 +4,12 @@ with it. Codes are stored bcrypt-hashed in ``_otps`` and used once."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import string
 from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk import App
+from pbk_sdk.auth import password_hasher
 from pbk_sdk.errors import ApiError
 from pbk_sdk.ids import new_id
 from pbk_sdk.interfaces import CollectionInfo
@@ -21,7 +21,6 @@ from .mail import send_template
 from .services import (
     AuthEndpoint,
     find_by_email,
-    hasher,
     random_password,
     seconds_since,
     store,
@@ -50,7 +49,7 @@ class RequestOtp(AuthEndpoint):
         record = await find_by_email(self.app, coll, await read_email(req))
         if record is None:
             # The same bcrypt work a real code costs, so timing does not tell who exists.
-            await asyncio.to_thread(hasher(self.app).hash, new_id())
+            await asyncio.to_thread(password_hasher(self.app).hash, new_id())
             resp.media = {"otpId": new_id()}
             return
         otp_id, _ = await create_otp(self.app, coll, record, send=True)
@@ -72,7 +71,7 @@ async def create_otp(
     live = [row["id"] for row in stored if seconds_since(row["created"]) < duration]
     if send and len(live) >= OTP_MAX_LIVE and not app.config.dev:
         return str(live[0]), ""
-    code = "".join(secrets.choice(string.digits) for _ in range(int(otp.get("length") or 8)))
+    code = new_id(int(otp.get("length") or 8), string.digits)
     otp_id = new_id()
     email = str(record.get("email") or "")
     await store(app).create(
@@ -136,7 +135,7 @@ class AuthWithOtp(AuthEndpoint):
             raise ApiError(429, "Too Many Requests.")
         expired = seconds_since(str(found.get("created", ""))) > int(otp.get("duration") or 180)
         ok = not expired and await asyncio.to_thread(
-            hasher(self.app).verify, password, str(found.get("password", ""))
+            password_hasher(self.app).verify, password, str(found.get("password", ""))
         )
         if not ok:
             raise ApiError(400, INVALID_OTP)

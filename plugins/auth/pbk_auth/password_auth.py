@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk import App
-from pbk_sdk.auth import SUPERUSERS
+from pbk_sdk.auth import SUPERUSERS, password_hasher
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.interfaces import AUTH_BACKEND, AuthBackend, CollectionInfo
 
 from .forms import EMAIL, LOAD_FAILED, blank_errors, raise_if, read_form
 from .login import finish_login
-from .services import AuthEndpoint, hasher, random_password, store
+from .services import AuthEndpoint, random_password, store
 
 AUTH_FAILED = "Failed to authenticate."
 #: ``settings.authBackend``: which ``auth_backend`` service checks passwords, and where.
@@ -80,11 +80,11 @@ class AuthWithPassword(AuthEndpoint):
         """The record ``identity`` names in one of ``fields`` if ``password`` is its password."""
         record = await self._find(collection, identity, fields)
         ok = record is not None and await asyncio.to_thread(
-            hasher(self.app).verify, password, str(record.get("password", ""))
+            password_hasher(self.app).verify, password, str(record.get("password", ""))
         )
         if not ok:
             if record is None:  # the same work as a wrong password: no timing oracle
-                await asyncio.to_thread(hasher(self.app).verify, password, DUMMY_HASH)
+                await asyncio.to_thread(password_hasher(self.app).verify, password, DUMMY_HASH)
             raise ApiError(400, AUTH_FAILED)
         assert record is not None
         return record

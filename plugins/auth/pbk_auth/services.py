@@ -10,14 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pbk_sdk import App
-from pbk_sdk.auth import RequestAuth, password_hasher
+from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import (
     MAILER,
     RECORD_STORE,
     CollectionInfo,
     Mailer,
-    PasswordHasher,
     RecordStore,
 )
 
@@ -28,19 +27,13 @@ def store(app: App) -> RecordStore:
     return app.services.get(RECORD_STORE, "sqlite")
 
 
-def hasher(app: App) -> PasswordHasher:
-    """The password hasher ``settings.passwordHasher.name`` picks (bcrypt unless changed)."""
-    service: PasswordHasher = password_hasher(app)
-    return service
-
-
 def mailer(app: App) -> Mailer | None:
-    """The mailer service (``smtp`` when several are offered), or None without a mailer plugin."""
-    providers = app.services.providers(MAILER)
-    if not providers:
+    """The mailer service: ``smtp`` when offered, else the only one; None without a mailer
+    plugin (or with several and no ``smtp``)."""
+    try:
+        return app.services.get(MAILER, "smtp" if "smtp" in app.services.providers(MAILER) else None)
+    except LookupError:
         return None
-    name = "smtp" if "smtp" in providers else next(iter(providers)) if len(providers) == 1 else None
-    return app.services.get(MAILER, name) if name else None
 
 
 def auth_collection(app: App, id_or_name: str) -> CollectionInfo:

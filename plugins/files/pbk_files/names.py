@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import mimetypes
 import re
-import secrets
+
+from pbk_sdk.ids import new_id
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _EXT_INVALID = re.compile(r"[^\w.*\-+=#]+", re.ASCII)
@@ -44,7 +45,7 @@ _MAGIC: list[tuple[bytes, str, str]] = [
 
 
 def random_string(length: int = 10) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    return new_id(length, ALPHABET)
 
 
 def snakecase(text: str) -> str:

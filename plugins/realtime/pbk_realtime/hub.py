@@ -18,7 +18,6 @@ import asyncio
 import collections
 import functools
 import logging
-import secrets
 import string
 import time
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from urllib.parse import parse_qs
 import orjson
 from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError
+from pbk_sdk.ids import new_id
 from pbk_sdk.interfaces import RECORD_STORE, App, CollectionInfo, RealtimeMessage, RecordStore
 from pbk_sdk.picker import apply_fields
 
@@ -45,7 +45,7 @@ PING: tuple[bytes, bytes] = (b"", b"")
 
 
 def new_client_id(prefix: str = "") -> str:
-    return prefix + "".join(secrets.choice(CLIENT_ID_ALPHABET) for _ in range(CLIENT_ID_LENGTH - len(prefix)))
+    return prefix + new_id(CLIENT_ID_LENGTH - len(prefix), CLIENT_ID_ALPHABET)
 
 
 def worker_prefix(worker: int) -> str:

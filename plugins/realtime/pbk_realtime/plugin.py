@@ -13,7 +13,7 @@ from pbk_sdk.interfaces import App, RealtimeBroker
 
 from .broker import MemoryBroker, WorkersBroker
 from .resources import RealtimeResource
-from .service import REALTIME
+from .service import REALTIME, Realtime, RealtimeConfig
 
 PLUGIN = PluginInfo(name="realtime", requires=("records",), description="Server-Sent Events, rule-checked.")
 
@@ -25,14 +25,17 @@ def pbk_register_realtime_brokers(app: App) -> dict[str, Callable[[App], Realtim
 
 @hookimpl
 def pbk_register_routes(app: App) -> list[Route]:
-    return [Route(routes.REALTIME, RealtimeResource(app.state[REALTIME]))]
+    return [Route(routes.REALTIME, RealtimeResource(app))]
 
 
 @hookimpl
 async def pbk_startup(app: App) -> None:
-    await app.state[REALTIME].start()
+    realtime = app.state[REALTIME] = Realtime(app, RealtimeConfig.from_environment())
+    await realtime.start()
 
 
 @hookimpl
 async def pbk_shutdown(app: App) -> None:
-    await app.state[REALTIME].stop()
+    realtime = app.state.get(REALTIME)
+    if realtime is not None:
+        await realtime.stop()

@@ -11,9 +11,10 @@ import orjson
 from pbk_sdk.auth import request_auth
 from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.interfaces import App
 
 from .hub import PING, Client, sse_head
-from .service import Realtime
+from .service import REALTIME, Realtime
 
 MAX_TOPICS = 1000
 MAX_TOPIC_LENGTH = 2500
@@ -34,18 +35,22 @@ class Raw:
 
 
 class RealtimeResource:
-    """``/api/realtime``: GET opens a client's stream, POST sets its subscriptions."""
+    """``/api/realtime``: GET opens a client's stream, POST sets its subscriptions.
 
-    def __init__(self, realtime: Realtime) -> None:
-        self._realtime = realtime
+    Made when the app is built, so it holds the app and finds the realtime service, which
+    ``pbk_startup`` makes, on each request."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
 
     async def on_get(self, req: Any, resp: Any) -> None:
-        client = self._realtime.connect(remote=req.remote_addr or "")
+        realtime = self._app.state[REALTIME]
+        client = realtime.connect(remote=req.remote_addr or "")
         resp.set_header("Cache-Control", "no-store")
         resp.set_header("X-Accel-Buffering", "no")
-        resp.sse = self._stream(client)
+        resp.sse = self._stream(realtime, client)
 
-    async def _stream(self, client: Client) -> AsyncIterator[Raw | None]:
+    async def _stream(self, realtime: Realtime, client: Client) -> AsyncIterator[Raw | None]:
         try:
             yield Raw(sse_head(client.id, "PB_CONNECT"), orjson.dumps({"clientId": client.id}))
             while True:
@@ -60,7 +65,7 @@ class RealtimeResource:
                 client.last_message = time.monotonic()
                 yield Raw(head, payload)
         finally:
-            self._realtime.disconnect(client)
+            realtime.disconnect(client)
 
     async def on_post(self, req: Any, resp: Any) -> None:
         body = await read_body(req)
@@ -76,7 +81,7 @@ class RealtimeResource:
         too_long = [str(i) for i, s in enumerate(subscriptions) if len(s) > MAX_TOPIC_LENGTH]
         if too_long:
             raise ApiError(400, "", {"subscriptions": {i: _too_long(MAX_TOPIC_LENGTH) for i in too_long}})
-        await self._realtime.subscribe(client_id, subscriptions, request_auth(req), req.remote_addr or "")
+        await self._app.state[REALTIME].subscribe(client_id, subscriptions, request_auth(req), req.remote_addr or "")
         resp.status = 204
 
 

@@ -2,7 +2,8 @@
 between processes, the after-commit handlers that publish record changes, and subscriptions,
 applied by whichever worker holds the client's stream.
 
-One per app, at ``app.state[REALTIME]``; the HTTP side is ``resources.RealtimeResource``.
+One per app, at ``app.state[REALTIME]``, built by ``pbk_startup`` (in each worker, never in
+the supervisor); the HTTP side is ``resources.RealtimeResource``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import orjson
 from pbk_sdk import events as ev
 from pbk_sdk.auth import RequestAuth
-from pbk_sdk.errors import ApiError, WorkerUnreachable
+from pbk_sdk.errors import ApiError, StartupError, WorkerUnreachable
 from pbk_sdk.events import Event, RecordEvent
 from pbk_sdk.interfaces import REALTIME_BROKER, App, RealtimeBroker, RealtimeMessage
 from pbk_sdk.state import StateKey
@@ -38,8 +39,9 @@ ACTIONS = {
 
 @dataclass(frozen=True)
 class RealtimeConfig:
-    """The realtime knobs of one app, read from the environment when the app is built (never
-    at import), so apps built with different values do not share them. See docs/realtime.md."""
+    """The realtime knobs of one app, read from the environment when the app starts (never at
+    import or build), so apps started with different values do not share them, and each
+    worker of ``pbk serve --workers`` reads them itself. See docs/realtime.md."""
 
     #: ``PBK_REALTIME_IDLE``: seconds without a message before a stream is closed.
     idle_seconds: float = IDLE_SECONDS
@@ -82,7 +84,7 @@ class Realtime:
         cluster = self.app.cluster
         name = self.config.broker or ("memory" if cluster.workers == 1 else "workers")
         cluster.on_message(SUBSCRIBE_CHANNEL, self._subscribe_asked)
-        self._broker = self.app.services.get(REALTIME_BROKER, name)
+        self._broker = checked(name, self.app.services.get(REALTIME_BROKER, name))
         self._broker.on_message(self.hub.deliver)
         for event_name, action in ACTIONS.items():
             self.app.events.on(event_name, self._publisher(action))
@@ -195,5 +197,20 @@ class Realtime:
         return orjson.dumps({"status": 204})
 
 
-#: The realtime service of an app, built on first use.
-REALTIME: StateKey[Realtime] = StateKey("realtime", Realtime)
+#: What the plugin calls on a broker.
+BROKER_METHODS = ("publish", "on_message", "clients_here", "anyone_listening", "close")
+
+def checked(name: str, broker: RealtimeBroker) -> RealtimeBroker:
+    """``broker`` if it has every ``RealtimeBroker`` method, else a ``StartupError`` naming the
+    missing ones (a broker subclassing ``RealtimeBroker`` inherits the optional ones)."""
+    missing = [method for method in BROKER_METHODS if not callable(getattr(broker, method, None))]
+    if missing:
+        raise StartupError(
+            f"realtime broker {name!r} lacks {', '.join(missing)}: subclass pbk_sdk.interfaces.RealtimeBroker"
+        )
+    return broker
+
+
+#: The realtime service of an app, set by ``pbk_startup`` (no factory: building it at first read
+#: could happen in the supervisor of ``pbk serve --workers`` and be copied into every worker).
+REALTIME: StateKey[Realtime] = StateKey("realtime")

@@ -1,5 +1,5 @@
 """The realtime knobs (``PBK_REALTIME_IDLE``, ``PBK_REALTIME_BROKER``) belong to each app: read
-from the environment when the app is built, so two apps in one process can differ."""
+from the environment when the app starts, so two apps in one process can differ."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from pbk_realtime.service import REALTIME, RealtimeConfig
 PLUGINS = ("records", "auth", "realtime")
 
 
-async def test_each_app_keeps_the_knobs_it_was_built_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_each_app_keeps_the_knobs_it_was_started_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pbk import build_app
 
     monkeypatch.setenv("PBK_REALTIME_IDLE", "0.2")
     monkeypatch.setenv("PBK_REALTIME_BROKER", "workers")
     quick = build_app(data_dir=tmp_path / "quick", plugins=PLUGINS)
+    await quick.start()
     monkeypatch.delenv("PBK_REALTIME_IDLE")
     monkeypatch.delenv("PBK_REALTIME_BROKER")
     default = build_app(data_dir=tmp_path / "default", plugins=PLUGINS)
-    await quick.start()
     await default.start()
     try:
         assert quick.state[REALTIME].config == RealtimeConfig(idle_seconds=0.2, broker="workers")
