@@ -372,3 +372,18 @@ def test_cached_errors_raise_fresh_exceptions() -> None:
 def test_non_string_input() -> None:
     with pytest.raises(FilterError):
         parse(None)  # type: ignore[arg-type]
+
+
+def test_a_placeholder_is_its_own_token_outside_quotes() -> None:
+    assert only("title = {:t}") == Comparison(ident("title"), "=", Operand("placeholder", "t"))
+    assert only("{:a}!={:b_2}").left == Operand("placeholder", "a")
+    assert only('title = "{:t}"').right == text("{:t}")
+    assert only("title = '{:t} || id != '").right == text("{:t} || id != ")
+    fn = only("strftime('%Y', {:when}) = {:year}").left
+    assert fn.args[1] == Operand("placeholder", "when")
+
+
+@pytest.mark.parametrize("bad", ["title = {t}", "title = {:}", "title = {:t", "title = {:é}", "title = {:a-b}"])
+def test_invalid_placeholders(bad: str) -> None:
+    with pytest.raises(FilterError):
+        parse(bad)

@@ -110,6 +110,12 @@ async def test_a_placeholder_without_a_value_is_400(store, tasks):
         assert raised.value.status == 400
 
 
+async def test_a_rule_cannot_use_the_callers_placeholders(api, tokens, store, tasks):
+    rule = {"listRule": "title = {:t}"}
+    result = await api.patch("/api/collections/tasks", json=rule, headers={"Authorization": tokens["superuser"]})
+    assert result.status_code == 400
+
+
 async def test_list_and_count_on_a_view_collection(api, tokens, store, tasks):
     view = {"name": "ranks", "type": "view", "viewQuery": "SELECT id, title, rank FROM tasks"}
     result = await api.post("/api/collections", json=view, headers={"Authorization": tokens["superuser"]})

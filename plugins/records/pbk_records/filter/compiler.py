@@ -728,7 +728,12 @@ class _Runner:
             apply_rules=False,
             suffix=f"#{n}",
         )
-        condition = _compile_node(self.state, parse(rule), sub)
+        # a rule has no placeholders: the caller's ``params`` are the expression's only
+        params, self.state.params = self.state.params, {}
+        try:
+            condition = _compile_node(self.state, parse(rule), sub)
+        finally:
+            self.state.params = params
         id_column = self.d.column(alias, "id")
         self.state.conds.append(f"(({id_column} = '' OR {id_column} IS NULL) OR {condition})")
 
