@@ -8,6 +8,7 @@ and offered through the ``pbk_register_*`` hooks; the plugin that *uses* a servi
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -474,6 +475,33 @@ class RecordStore(Protocol):
         and a multi-valued field matches when every item equals the value."""
         ...
 
+    async def list(
+        self,
+        collection: CollectionInfo,
+        *,
+        filter: str = "",
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+        params: Mapping[str, Any] | None = None,
+        auth: Any = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """The records matching ``filter``, ordered by ``sort`` (then by insertion); both in
+        PocketBase's filter language (``'status = "open" && total > {:min}'``, ``"-created"``).
+
+        ``{:name}`` (outside quoted text) is ``params[name]``, bound as an SQL parameter, never
+        spliced into the filter or SQL text: ``None`` is ``null``, ``True``/``False`` are
+        ``true``/``false``, numbers and strings are themselves (every character kept), any
+        other value is its JSON text. Inside quotes, ``{:name}`` is plain text. A placeholder
+        without a value in ``params`` is ``ApiError(400)``. ``limit=None`` is no limit.
+
+        Without ``auth`` it runs as the system (no rules, hidden fields allowed); with a
+        ``RequestAuth`` the filter is checked as that requester's
+        ``?filter`` and the collection's listRule applies, as for ``GET .../records``. A bad
+        filter or sort raises ``ApiError(400)`` (403 where PocketBase answers 403).
+        """
+        ...
+
     async def count(
         self,
         collection: CollectionInfo,
@@ -520,33 +548,6 @@ class RecordStore(Protocol):
         ``query``/``headers`` are what ``@request.query``/``@request.headers`` see. A client's
         own expression must pass ``trusted=False``: it is then checked as ``?filter`` is."""
         ...
-
-    # (last: below it, ``list`` would name this method in annotations)
-    async def list(
-        self,
-        collection: CollectionInfo,
-        *,
-        filter: str = "",
-        sort: str = "",
-        limit: int | None = None,
-        offset: int = 0,
-        params: Mapping[str, Any] | None = None,
-        auth: Any = None,
-    ) -> list[dict[str, Any]]:
-        """The records matching ``filter``, ordered by ``sort`` (then by insertion); both in
-        PocketBase's filter language (``'status = "open" && total > {:min}'``, ``"-created"``).
-
-        ``{:name}`` (outside quoted text) is ``params[name]``, bound as an SQL parameter, never
-        spliced into the filter or SQL text: ``None`` is ``null``, ``True``/``False`` are
-        ``true``/``false``, numbers and strings are themselves (every character kept), any
-        other value is its JSON text. Inside quotes, ``{:name}`` is plain text. A placeholder
-        without a value in ``params`` is ``ApiError(400)``. ``limit=None`` is no limit. Without ``auth`` it runs as the system (no rules, hidden
-        fields allowed); with a ``RequestAuth`` the filter is checked as that requester's
-        ``?filter`` and the collection's listRule applies, as for ``GET .../records``. A bad
-        filter or sort raises ``ApiError(400)`` (403 where PocketBase answers 403).
-        """
-        ...
-
 
 class TokenService(Protocol):
     """PocketBase's record tokens (``auth``, ``file``, ``verification`` ...), offered by the
