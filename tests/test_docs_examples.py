@@ -3,8 +3,8 @@
 The markers (docs/hooks.md, "Examples in these docs"): ``plugin NAME`` blocks are joined into
 one plugin module, loaded with ``--pluginsDir`` and exercised by ``PLUGIN_CHECKS[NAME]``;
 ``shell`` blocks run with ``app`` started, as in ``pbk shell`` (``SHELL_CHECKS`` look at what
-a named one left behind); ``pytest PLUGIN`` blocks run under pytest with that plugin example;
-``fragment`` blocks are compiled and their imports run. A block without a marker fails.
+a named one left behind); ``pytest PLUGIN`` blocks run under pytest with that plugin example.
+Every block runs: a block without a marker, or with another, fails.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pbk_sdk.interfaces import FILE_STORAGE, RECORD_STORE, MailMessage
 ROOT = Path(__file__).parents[1]
 DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
-MARKER = re.compile(r"<!-- example: (plugin|shell|pytest|fragment)(?: ([a-z_]+))? -->")
+MARKER = re.compile(r"<!-- example: (plugin|shell|pytest)(?: ([a-z_]+))? -->")
 DEFAULT_PLUGINS = ["records", "auth", "files", "realtime", "mailer", "settings"]
 SUPERUSER = ("root@example.com", "1234567890")
 
@@ -290,13 +290,6 @@ def test_every_python_block_has_a_marker():
 def test_every_check_has_its_example():
     assert set(PLUGIN_CHECKS) == {e.name for e in of_kind("plugin")}
     assert set(SHELL_CHECKS) <= {e.name for e in of_kind("shell")}
-
-
-@pytest.mark.parametrize("example", of_kind("fragment"), ids=repr)
-def test_fragments_compile_and_import(example: Example):
-    tree = compile(example.code, repr(example), "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
-    exec(compile(ast.Module(imports, type_ignores=[]), repr(example), "exec"), {})  # noqa: S102
 
 
 @pytest.mark.parametrize("name", sorted({e.name for e in of_kind("plugin")}))
