@@ -5,11 +5,13 @@ events in commit order. A record event is checked once per group of subscribers 
 see the same thing (same auth, same kind of topic, same options) and serialised once per group;
 each client only gets its own ``id:``/``event:`` lines around the shared payload.
 
-Slow clients: each client has a queue bounded in messages and in bytes (the payload of an event
-is shared by every client that gets it, never copied per client). A client past either bound
-is disconnected
-(its stream ends); PocketBase's SDKs reconnect and subscribe again, so a stuck client costs
-the others nothing and loses only the events it could not take.
+Slow clients: each client has a queue bounded in deliveries and in bytes (the payload of an
+event is shared by every client that gets it, never copied per client). A change that matches
+several of one client's subscriptions is one delivery (a ``Batch``), and a payload its messages
+share counts once toward the bytes, so a client with many matching subscriptions gets every
+message as PocketBase sends them. A client past either bound is disconnected (its stream ends);
+PocketBase's SDKs reconnect and subscribe again, so a stuck client costs the others nothing and
+loses only the events it could not take.
 """
 
 from __future__ import annotations
@@ -102,6 +104,18 @@ class Topic:
         return (self.record_id is None, tuple(sorted(self.query.items())), tuple(sorted(self.headers.items())))
 
 
+class Batch:
+    """The messages one change brings one client (it matched several of its subscriptions):
+    one slot in its queue, and ``size`` counts every head but a shared payload once."""
+
+    __slots__ = ("messages", "size")
+
+    def __init__(self, messages: list[tuple[bytes, bytes]]) -> None:
+        self.messages = messages
+        distinct_payloads = {id(payload): len(payload) for _, payload in messages}
+        self.size = sum(len(head) for head, _ in messages) + sum(distinct_payloads.values())
+
+
 class Mailbox:
     """A stream's queue: what ``asyncio.Queue`` does here, at a fraction of the cost per item
     (a fan-out puts one item into every subscriber's mailbox)."""
@@ -109,16 +123,16 @@ class Mailbox:
     __slots__ = ("items", "waiter")
 
     def __init__(self) -> None:
-        self.items: collections.deque[tuple[bytes, bytes] | None] = collections.deque()
+        self.items: collections.deque[tuple[bytes, bytes] | Batch | None] = collections.deque()
         self.waiter: asyncio.Future[None] | None = None
 
-    def put(self, item: tuple[bytes, bytes] | None) -> None:
+    def put(self, item: tuple[bytes, bytes] | Batch | None) -> None:
         self.items.append(item)
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def get(self) -> tuple[bytes, bytes] | None:
+    async def get(self) -> tuple[bytes, bytes] | Batch | None:
         while not self.items:
             self.waiter = asyncio.get_running_loop().create_future()
             try:
@@ -144,18 +158,33 @@ class Client:
 
     def send(self, event: str, payload: bytes) -> None:
         """Queue an event; a client that cannot keep up is disconnected."""
-        if self.closed:
+        if self._room_for(len(payload)):
+            self.queue.put((sse_head(self.id, event), payload))
+            self.queued_bytes += len(payload)
+
+    def send_all(self, messages: list[tuple[str, bytes]]) -> None:
+        """Queue the events one change brings this client as one delivery."""
+        if len(messages) == 1:
+            self.send(*messages[0])
             return
-        if self.queued_bytes + len(payload) > QUEUE_BYTES:
+        batch = Batch([(sse_head(self.id, event), payload) for event, payload in messages])
+        if self._room_for(batch.size):
+            self.queue.put(batch)
+            self.queued_bytes += batch.size
+
+    def _room_for(self, size: int) -> bool:
+        """Whether one more delivery of ``size`` bytes fits; a client past a bound is closed."""
+        if self.closed:
+            return False
+        if self.queued_bytes + size > QUEUE_BYTES:
             log.warning("realtime client %s fell %d bytes behind; disconnecting it", self.id, QUEUE_BYTES)
             self.close()
-            return
+            return False
         if len(self.queue) >= QUEUE_SIZE:
             log.warning("realtime client %s fell %d messages behind; disconnecting it", self.id, QUEUE_SIZE)
             self.close()
-            return
-        self.queue.put((sse_head(self.id, event), payload))
-        self.queued_bytes += len(payload)
+            return False
+        return True
 
     def ping(self) -> None:
         """Have the stream send a comment line, so a client that went away is noticed."""
@@ -165,6 +194,10 @@ class Client:
     def taken(self, payload: bytes) -> None:
         """The stream took ``payload`` off the queue."""
         self.queued_bytes -= len(payload)
+
+    def taken_batch(self, batch: Batch) -> None:
+        """The stream took ``batch`` off the queue."""
+        self.queued_bytes -= batch.size
 
     def close(self) -> None:
         if not self.closed:
@@ -251,11 +284,16 @@ class Hub:
         payloads = await asyncio.gather(
             *(self._payload(store, collection, change, members[0][0].auth, members[0][1]) for members in groups.values())
         )
+        shared: dict[bytes, bytes] = {}  # equal payloads of different groups become one object
+        deliveries: dict[Client, list[tuple[str, bytes]]] = {}
         for members, payload in zip(groups.values(), payloads, strict=True):
             if payload is None:
                 continue
+            payload = shared.setdefault(payload, payload)
             for client, topic in members:
-                client.send(topic.raw, payload)
+                deliveries.setdefault(client, []).append((topic.raw, payload))
+        for client, messages in deliveries.items():
+            client.send_all(messages)
 
     def _refresh_bound_auth(self, collection: CollectionInfo, values: dict[str, Any], action: str) -> None:
         """Clients bound to this auth record see it as it is now; deleted, they become guests."""

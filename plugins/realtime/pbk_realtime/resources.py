@@ -13,7 +13,7 @@ from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.interfaces import App
 
-from .hub import PING, Client, sse_head
+from .hub import PING, Batch, Client, sse_head
 from .service import REALTIME, Realtime
 
 MAX_TOPICS = 1000
@@ -60,9 +60,14 @@ class RealtimeResource:
                 if item is PING:
                     yield None  # falcon sends a ": ping" comment, and notices a closed connection
                     continue
+                client.last_message = time.monotonic()
+                if isinstance(item, Batch):
+                    client.taken_batch(item)
+                    for head, payload in item.messages:
+                        yield Raw(head, payload)
+                    continue
                 head, payload = item
                 client.taken(payload)
-                client.last_message = time.monotonic()
                 yield Raw(head, payload)
         finally:
             realtime.disconnect(client)
