@@ -71,7 +71,9 @@ class FileDownload:
         if field.get("protected") and not await self._may_see_protected(req, store, coll, record_id):
             raise ApiError(404)
         storage = storage_for(self.app)
-        prefix = f"{coll.id}/{record_id}"
+        prefix = await self._folder(store, coll, record_id, field["name"], filename)
+        if prefix is None:
+            raise ApiError(404)
         key = f"{prefix}/{filename}"
         try:
             info = await storage.stat(key)
@@ -88,6 +90,24 @@ class FileDownload:
             if thumb_info is not None:
                 key, info, served_name = thumb_key, thumb_info, f"{size}_{filename}"
         await self._send(req, resp, storage, key, info, served_name)
+
+    async def _folder(
+        self, store: RecordStore, coll: CollectionInfo, record_id: str, field_name: str, filename: str
+    ) -> str | None:
+        """The storage folder of the file: the record's own, or for a view (whose records store
+        nothing) the folder of the source record whose field holds the file, as PocketBase
+        serves it; None when no source record holds it."""
+        if coll.type != "view":
+            return f"{coll.id}/{record_id}"
+        origin = await self.app.db.read(_column_origin, coll.name, field_name)
+        source = store.collection(origin[0]) if origin is not None else None
+        source_field = next((f for f in file_fields(source) if f["name"] == origin[1]), None) if source else None
+        if origin is None or source is None or source_field is None:
+            return None
+        multiple = int(source_field.get("maxSelect") or 0) > 1
+        condition = f"{origin[1]}:each ?= {{:filename}}" if multiple else f"{origin[1]} = {{:filename}}"
+        holders = await store.list(source, filter=condition, params={"filename": filename}, limit=1)
+        return f"{source.id}/{holders[0]['id']}" if holders else None
 
     async def _may_see_protected(self, req: Any, store: RecordStore, coll: CollectionInfo, record_id: str) -> bool:
         rule = coll.rule("viewRule")
@@ -167,6 +187,19 @@ class FileDownload:
             resp.data = b"" if info.size == 0 else None
             return
         resp.stream = storage.open(key, start=start, end=end)
+
+
+def _column_origin(conn: Any, view: str, column: str) -> tuple[str, str] | None:
+    """``(table, column)`` that a view's column is read from (SQLite's column metadata, which
+    sees through nested views), or None for a computed column."""
+    quoted = view.replace('"', '""')
+    cursor = conn.execute(f'SELECT v.* FROM (SELECT 1) LEFT JOIN "{quoted}" AS v ON 1 LIMIT 1')
+    description = cursor.description_full
+    cursor.fetchall()
+    for name, _decltype, _database, table, origin in description:
+        if name == column:
+            return (table, origin) if table and origin else None
+    return None
 
 
 def _not_modified(header: str | None, modified: datetime) -> bool:
