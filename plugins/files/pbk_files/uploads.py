@@ -10,11 +10,15 @@
   fails, and through ``app.db.after_rollback`` when the transaction rolls back later (a create
   rule, a later batch item, any caller of the record store).
 * ``record_delete``: the record's folder (files and thumbs) goes after commit.
+* ``record_create_request`` / ``record_update_request`` of a ``/api/batch`` item: its uploads
+  are named twice, as PocketBase names them (it names a batch's files when it reads the batch,
+  then again when it runs each item as a new multipart request): ``a_<10>_<10>.txt``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -23,7 +27,7 @@ from typing import Any
 from pbk_sdk import events as ev
 from pbk_sdk.body import UploadedFile
 from pbk_sdk.errors import FieldError
-from pbk_sdk.events import RecordEvent, Subscription
+from pbk_sdk.events import RecordEvent, RecordRequestEvent, Subscription
 from pbk_sdk.interfaces import App, CollectionInfo, FileStorage
 from pbk_sdk.priorities import STORAGE
 
@@ -33,6 +37,10 @@ from .names import SNIFF_BYTES, sniff, stored_name, type_matches
 log = logging.getLogger("pbk.files")
 
 DEFAULT_MAX_SIZE = 5 << 20
+BATCH_PATH = "/api/batch"
+
+#: True while an item of a ``/api/batch`` request runs (its uploads get a second stored name).
+_IN_BATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("pbk_files_in_batch", default=False)
 
 
 @dataclass
@@ -83,6 +91,12 @@ def _upload_type(upload: UploadedFile) -> str:
     return sniff(_head(upload), upload.filename)[0]
 
 
+def _new_file(upload: UploadedFile) -> NewFile:
+    head = _head(upload)
+    client_name = stored_name(upload.filename, head) if _IN_BATCH.get() else upload.filename
+    return NewFile(stored_name(client_name, head), upload, _upload_type(upload))
+
+
 class Uploads:
     """The record event handlers of one app. They run last (``STORAGE``), once every other
     handler has set the record's final values."""
@@ -99,7 +113,19 @@ class Uploads:
             on(ev.RECORD_CREATE, self.on_write, priority=STORAGE),
             on(ev.RECORD_UPDATE, self.on_write, priority=STORAGE),
             on(ev.RECORD_DELETE, self.on_delete, priority=STORAGE),
+            on(ev.RECORD_CREATE_REQUEST, self.on_request, priority=STORAGE),
+            on(ev.RECORD_UPDATE_REQUEST, self.on_request, priority=STORAGE),
         ]
+
+    async def on_request(self, e: RecordRequestEvent) -> None:
+        if getattr(e.request, "path", "") != BATCH_PATH:
+            await e.next()
+            return
+        token = _IN_BATCH.set(True)
+        try:
+            await e.next()
+        finally:
+            _IN_BATCH.reset(token)
 
     # ----------------------------------------------------------------- validation
 
@@ -126,8 +152,8 @@ class Uploads:
             if replace and name not in e.submitted:
                 current = []  # uploads replace the files, unless names to keep were sent with them
             invalid = [n for n in current if n not in original]
-            news = [NewFile(stored_name(u.filename, _head(u)), u, _upload_type(u)) for u in prepend]
-            middle = [NewFile(stored_name(u.filename, _head(u)), u, _upload_type(u)) for u in replace + append]
+            news = [_new_file(u) for u in prepend]
+            middle = [_new_file(u) for u in replace + append]
             final = [n.name for n in news] + current + [n.name for n in middle]
             uploads = news + middle
             if not multiple and final:
