@@ -141,6 +141,10 @@ class EventBus(Protocol):
 # Fired by the records plugin. Inside-transaction events (validate, create, update, delete)
 # have the SQL write as their default action; *_success events come after commit.
 
+#: Before a create's or an update's transaction, with a ``RecordEvent`` of the record's id
+#: (``record["id"]``), ``files`` and ``errors`` so far; the default action is the whole write.
+#: Slow work outside the database (an upload) belongs here, so no writer waits on it.
+RECORD_BEFORE_WRITE = "record_before_write"
 RECORD_VALIDATE = "record_validate"
 RECORD_CREATE = "record_create"
 RECORD_UPDATE = "record_update"

@@ -4,11 +4,16 @@
   ``f+`` (append) and ``+f`` (prepend) get their stored names, the field's final value is put
   on the record and checked (``validation_invalid_file``, ``validation_required``,
   ``validation_too_many_files``, ``validation_file_size_limit``, ``validation_invalid_mime_type``).
-* ``record_create`` / ``record_update``: after the SQL (the default action) the new files are
-  streamed from the spooled uploads into storage; files the record no longer names are deleted
-  after commit. If anything fails, the new files go again: at once when the write itself
-  fails, and through ``app.db.after_rollback`` when the transaction rolls back later (a create
-  rule, a later batch item, any caller of the record store).
+* ``record_before_write``: the uploads are streamed from the spooled request into storage, to
+  their final keys, before the write's transaction begins, so a slow storage (S3) never holds
+  the database's single writer. Uploads the write does not keep (a single-file field keeps the
+  last) are deleted after it; all of them when it fails.
+* ``record_create`` / ``record_update``: after the SQL (the default action) the new files not
+  stored yet (a write that had field errors before its transaction, which a handler then
+  cleared) are streamed into storage; files the record no
+  longer names are deleted after commit. If anything fails, the new files go again: at once
+  when the write itself fails, and through ``app.db.after_rollback`` when the transaction rolls
+  back later (a create rule, a later batch item, any caller of the record store).
 * ``record_delete``: the record's folder (files and thumbs) goes after commit.
 * ``record_create_request`` / ``record_update_request`` of a ``/api/batch`` item: its uploads
   are named twice, as PocketBase names them (it names a batch's files when it reads the batch,
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import re
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +45,9 @@ log = logging.getLogger("pbk.files")
 DEFAULT_MAX_SIZE = 5 << 20
 BATCH_PATH = "/api/batch"
 
+#: Record ids whose folder is safe to write to before the write has validated the record.
+SAFE_RECORD_ID = re.compile(r"[A-Za-z0-9_-]+")
+
 #: True while an item of a ``/api/batch`` request runs (its uploads get a second stored name).
 _IN_BATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("pbk_files_in_batch", default=False)
 
@@ -48,6 +57,15 @@ class NewFile:
     name: str
     upload: UploadedFile
     content_type: str
+    #: Already in storage (saved by ``record_before_write``).
+    stored: bool = False
+    #: Named by the record the write stored.
+    kept: bool = False
+
+
+#: The uploads ``record_before_write`` stored, by ``id()`` of their ``UploadedFile``, while the
+#: write it wraps runs.
+_STORED: contextvars.ContextVar[dict[int, NewFile] | None] = contextvars.ContextVar("pbk_files_stored", default=None)
 
 
 @dataclass
@@ -92,6 +110,9 @@ def _upload_type(upload: UploadedFile) -> str:
 
 
 def _new_file(upload: UploadedFile) -> NewFile:
+    stored = _STORED.get()
+    if stored is not None and id(upload) in stored:
+        return stored[id(upload)]
     head = _head(upload)
     client_name = stored_name(upload.filename, head) if _IN_BATCH.get() else upload.filename
     return NewFile(stored_name(client_name, head), upload, _upload_type(upload))
@@ -113,6 +134,7 @@ class Uploads:
             on(ev.RECORD_CREATE, self.on_write, priority=STORAGE),
             on(ev.RECORD_UPDATE, self.on_write, priority=STORAGE),
             on(ev.RECORD_DELETE, self.on_delete, priority=STORAGE),
+            on(ev.RECORD_BEFORE_WRITE, self.on_before_write, priority=STORAGE),
             on(ev.RECORD_CREATE_REQUEST, self.on_request, priority=STORAGE),
             on(ev.RECORD_UPDATE_REQUEST, self.on_request, priority=STORAGE),
         ]
@@ -126,6 +148,34 @@ class Uploads:
             await e.next()
         finally:
             _IN_BATCH.reset(token)
+
+    async def on_before_write(self, e: RecordEvent) -> None:
+        """Store the uploads before the transaction (see the module's docstring)."""
+        fields = file_fields(e.collection)
+        record_id = str(e.record.get("id", ""))
+        keys = [key for fd in fields for key in (fd["name"], fd["name"] + "+", "+" + fd["name"])]
+        uploads = [upload for key in keys for upload in e.files.get(key, ())]
+        if not uploads or e.errors or not SAFE_RECORD_ID.fullmatch(record_id):
+            await e.next()
+            return
+        storage = storage_for(self.app)
+        prefix = f"{e.collection.id}/{record_id}"
+        stored: dict[int, NewFile] = {}
+        try:
+            for upload in uploads:
+                new = _new_file(upload)
+                stored[id(upload)] = new  # before the save: a save cut short is deleted too
+                await save_upload(storage, f"{prefix}/{new.name}", upload, new.content_type)
+                new.stored = True
+            token = _STORED.set(stored)
+            try:
+                await e.next()
+            finally:
+                _STORED.reset(token)
+        except BaseException:
+            await asyncio.shield(_delete_all(storage, [f"{prefix}/{new.name}" for new in stored.values()]))
+            raise
+        await _delete_all(storage, [f"{prefix}/{new.name}" for new in stored.values() if not new.kept])
 
     # ----------------------------------------------------------------- validation
 
@@ -215,7 +265,9 @@ class Uploads:
             for new in plan.new:
                 key = f"{plan.prefix}/{new.name}"
                 written.append(key)
-                await save_upload(plan.storage, key, new.upload, new.content_type)
+                new.kept = True
+                if not new.stored:
+                    await save_upload(plan.storage, key, new.upload, new.content_type)
         except BaseException:
             await asyncio.shield(_delete_all(plan.storage, written))
             raise

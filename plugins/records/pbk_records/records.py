@@ -722,6 +722,13 @@ class Records:
                 inline=True,
             )
             return event.record
+        before = RecordEvent(collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors)
+        await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, lambda _: self._create_write(event, rule))
+        return event.record
+
+    async def _create_write(self, event: RecordEvent, rule: tuple[str, builtins.list[Any]] | None) -> None:
+        """``create``'s transaction (the default action of ``record_before_write``)."""
+        collection, values, errors = event.collection, event.record, event.errors
         async with self.db.transaction():
             # NOTE: inside the transaction, so this read is the one that sends BEGIN (no extra hop).
             await self._check_relations(collection, values, errors)
@@ -732,7 +739,6 @@ class Records:
             if rule is not None and not await self._matches(collection, event.record["id"], rule):
                 raise ApiError(400, message)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
-        return event.record
 
     def _create_in_one(
         self, conn: apsw.Connection, event: RecordEvent, rule: tuple[str, builtins.list[Any]] | None
@@ -769,6 +775,22 @@ class Records:
         self._refuse_locked(collection, "updateRule", ctx)
         parsed = self._split_input(collection, body.data, ctx)
         hashed, old_check = await self._prepare_password(collection, record_id, parsed)
+        before = RecordEvent(collection=collection, record={"id": record_id}, auth=ctx.auth, files=body.files)
+        written: builtins.list[dict[str, Any]] = []
+
+        async def write(_: RecordEvent) -> None:
+            written.append(await self._update_write(collection, record_id, body, ctx, parsed, hashed, old_check))
+
+        await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, write)
+        if not written:  # a handler stopped the chain
+            raise ApiError(400, "Failed to update record.")
+        return written[0]
+
+    async def _update_write(
+        self, collection: Collection, record_id: str, body: Body, ctx: Context, parsed: _Input,
+        hashed: str | None, old_check: tuple[str, bool] | None,
+    ) -> dict[str, Any]:
+        """``update``'s transaction (the default action of ``record_before_write``)."""
         async with self.db.transaction():
             original = await self.get(collection, record_id)
             if original is None:

@@ -372,10 +372,10 @@ EVENTS = [
              events={"records_list_request": 1, "*": 0}),
     Scenario("a create fires the write events in order", "POST", "/api/collections/tags/records", 200,
              body={"name": "evented"},
-             events={"record_create_request": 1, "record_validate": 1, "record_create": 1,
-                     "record_after_create_success": 1, "*": 0}),
+             events={"record_create_request": 1, "record_before_write": 1, "record_validate": 1,
+                     "record_create": 1, "record_after_create_success": 1, "*": 0}),
     Scenario("a failed create fires no success event", "POST", "/api/collections/tags/records", 400, body={},
-             events={"record_create_request": 1, "record_validate": 1, "*": 0}),
+             events={"record_create_request": 1, "record_before_write": 1, "record_validate": 1, "*": 0}),
 ]
 
 
