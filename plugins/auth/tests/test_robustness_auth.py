@@ -1,0 +1,94 @@
+"""Differential tests against the real PocketBase binary: impersonation durations, the last
+superuser, auth option validation, the email-change and refresh refusals, the health details."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from pbk_sdk.testing import superuser_token
+from pbk_sdk.testing.pocketbase import pocketbase_superuser, start_pocketbase
+from pbk_sdk.testing.servers import start_live_server
+
+pytestmark = pytest.mark.slow
+
+EMAIL, PASSWORD = "root@example.com", "1234567890"
+PLUGINS = "records,auth,mailer,settings"
+
+
+@dataclass
+class Server:
+    """One running program, its superuser's token and a user ``ada`` with her token."""
+
+    name: str
+    url: str
+    root: str
+    ada_id: str
+    ada: str
+
+    def call(self, method: str, path: str, *, token: str | None = None, headers: dict[str, str] | None = None,
+             **kwargs: Any) -> httpx.Response:
+        sent = {**(headers or {}), **({"Authorization": token} if token else {})}
+        return httpx.request(method, self.url + path, headers=sent, timeout=30, **kwargs)
+
+
+def _with_user(name: str, url: str) -> Server:
+    root = superuser_token(url, EMAIL, PASSWORD)
+    created = httpx.post(f"{url}/api/collections/users/records", headers={"Authorization": root},
+                         json={"email": "ada@example.com", "password": "ada-password",
+                               "passwordConfirm": "ada-password"}, timeout=30)
+    assert created.status_code == 200, created.text
+    signed_in = httpx.post(f"{url}/api/collections/users/auth-with-password",
+                           json={"identity": "ada@example.com", "password": "ada-password"}, timeout=30)
+    return Server(name, url, root, created.json()["id"], signed_in.json()["token"])
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
+    """PocketBase first, then pbk, each with one superuser and the user ada."""
+    base = tmp_path_factory.mktemp("robustness")
+    pocketbase_superuser(base / "pb_real", EMAIL, PASSWORD)
+    real = start_pocketbase(base / "pb_real")
+    done = subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(base / "pb_data"),
+                           "superuser", "upsert", EMAIL, PASSWORD],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ours = start_live_server(base / "pb_data", ["--plugins", PLUGINS])
+    try:
+        yield [_with_user("pocketbase", real.url), _with_user("pbk", ours.url)]
+    finally:
+        ours.stop()
+        real.stop()
+
+
+def answers(servers: list[Server], method: str, path: str, who: str = "root", **kwargs: Any) -> list[Any]:
+    """(status, body) from each program; ``who`` is ``root``, ``ada`` or ``guest``."""
+    results = []
+    for server in servers:
+        token = {"root": server.root, "ada": server.ada, "guest": None}[who]
+        response = server.call(method, path.format(ada=server.ada_id), token=token, **kwargs)
+        results.append((response.status_code, response.json() if response.content else None))
+    return results
+
+
+@pytest.mark.parametrize("duration", [1e30, 1.5, 9e18, -1, "5", True, 2**63])
+def test_impersonate_refuses_what_pocketbase_cannot_read(servers: list[Server], duration: Any) -> None:
+    real, ours = answers(servers, "POST", "/api/collections/users/impersonate/{ada}",
+                         content=orjson.dumps({"duration": duration}) if duration != 2**63 else
+                         b'{"duration": 9223372036854775808}',
+                         headers={"Content-Type": "application/json"})
+    assert ours == real and real[0] == 400
+
+
+@pytest.mark.parametrize("duration", [0, 2**63 - 1, 10**12, None])
+def test_impersonate_accepts_any_int64_duration(servers: list[Server], duration: Any) -> None:
+    for server in servers:
+        response = server.call("POST", f"/api/collections/users/impersonate/{server.ada_id}",
+                               token=server.root, json={"duration": duration})
+        assert response.status_code == 200, (server.name, response.text)
