@@ -92,3 +92,35 @@ def test_impersonate_accepts_any_int64_duration(servers: list[Server], duration:
         response = server.call("POST", f"/api/collections/users/impersonate/{server.ada_id}",
                                token=server.root, json={"duration": duration})
         assert response.status_code == 200, (server.name, response.text)
+
+
+HANDLE = {"name": "handle", "type": "text"}
+BAD_OPTIONS = {
+    "identity field without a unique index": {"fields": [HANDLE], "passwordAuth": {"identityFields": ["email", "handle"]}},
+    "unknown identity field": {"passwordAuth": {"identityFields": ["nope"]}},
+    "no identity field": {"passwordAuth": {"enabled": True, "identityFields": []}},
+    "short otp": {"otp": {"enabled": True, "duration": 5, "length": 2}},
+    "long mfa": {"mfa": {"enabled": True, "duration": 86401}, "otp": {"enabled": True}},
+    "mfa with one method": {"mfa": {"enabled": True}},
+    "token durations": {"authToken": {"duration": 5}, "fileToken": {"duration": 10**9}, "verificationToken": {"duration": 0}},
+    "templates without subject": {"verificationTemplate": {"subject": "", "body": "x"},
+                                  "otp": {"emailTemplate": {"subject": "", "body": ""}},
+                                  "authAlert": {"emailTemplate": {"subject": "Hi", "body": ""}}},
+}
+
+
+@pytest.mark.parametrize("case", BAD_OPTIONS)
+def test_auth_options_are_validated_as_pocketbase_does(servers: list[Server], case: str) -> None:
+    name = "opts_" + "".join(c if c.isalnum() else "_" for c in case)
+    real, ours = answers(servers, "POST", "/api/collections", json={"name": name, "type": "auth", **BAD_OPTIONS[case]})
+    assert real[0] == 400, real
+    assert ours == real
+
+
+def test_a_unique_identity_field_and_two_mfa_methods_are_accepted(servers: list[Server]) -> None:
+    body = {"name": "opts_fine", "type": "auth", "fields": [HANDLE],
+            "indexes": ["CREATE UNIQUE INDEX idx_handle ON opts_fine (handle)"],
+            "passwordAuth": {"identityFields": ["email", "handle"]},
+            "mfa": {"enabled": True}, "otp": {"enabled": True, "duration": 10, "length": 4}}
+    real, ours = answers(servers, "POST", "/api/collections", json=body)
+    assert real[0] == ours[0] == 200, (real, ours)
