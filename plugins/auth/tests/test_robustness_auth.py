@@ -94,6 +94,32 @@ def test_impersonate_accepts_any_int64_duration(servers: list[Server], duration:
         assert response.status_code == 200, (server.name, response.text)
 
 
+def test_the_only_superuser_stays(servers: list[Server]) -> None:
+    real, ours = (
+        (s.call("GET", "/api/collections/_superusers/records", token=s.root).json()["items"], s)
+        for s in servers
+    )
+    results = [server.call("DELETE", f"/api/collections/_superusers/records/{items[0]['id']}",
+                           token=server.root) for items, server in (real, ours)]
+    assert [(r.status_code, r.json()) for r in results] == [
+        (400, {"data": {}, "message": "You can't delete the only existing superuser.", "status": 400})
+    ] * 2
+    for server in servers:  # with a second one, either may go
+        second = server.call("POST", "/api/collections/_superusers/records", token=server.root,
+                             json={"email": "two@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD})
+        assert second.status_code == 200, second.text
+        gone = server.call("DELETE", f"/api/collections/_superusers/records/{second.json()['id']}", token=server.root)
+        assert gone.status_code == 204, (server.name, gone.text)
+
+
+def test_otp_on_superusers_switches_mfa_on(servers: list[Server]) -> None:
+    real, ours = answers(servers, "PATCH", "/api/collections/_superusers", json={"otp": {"enabled": True}})
+    assert real[0] == ours[0] == 200
+    assert ours[1]["mfa"] == real[1]["mfa"] and real[1]["mfa"]["enabled"] is True
+    assert ours[1]["oauth2"]["enabled"] is real[1]["oauth2"]["enabled"] is False
+    answers(servers, "PATCH", "/api/collections/_superusers", json={"otp": {"enabled": False}, "mfa": {"enabled": False}})
+
+
 HANDLE = {"name": "handle", "type": "text"}
 BAD_OPTIONS = {
     "identity field without a unique index": {"fields": [HANDLE], "passwordAuth": {"identityFields": ["email", "handle"]}},

@@ -1,5 +1,5 @@
 """PocketBase's checks on an auth collection's options (durations, templates, MFA, identity
-fields); the errors in its codes and paths."""
+fields) and the options it forces on ``_superusers``; the errors in its codes and paths."""
 
 from __future__ import annotations
 
@@ -131,3 +131,11 @@ def _identity_problem(names: Iterable[Any], field_names: Iterable[str], indexes:
             )
     return None
 
+
+def force_superusers(options: dict[str, Any]) -> None:
+    """As PocketBase saves ``_superusers``: no OAuth2, password sign-in on, and OTP only as
+    one of two MFA factors."""
+    options["oauth2"] = {**(options.get("oauth2") or {}), "enabled": False, "providers": []}
+    options["passwordAuth"] = {**(options.get("passwordAuth") or {}), "enabled": True}
+    if (options.get("otp") or {}).get("enabled"):
+        options["mfa"] = {**(options.get("mfa") or {}), "enabled": True}

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import apsw
+from pbk_sdk.auth import SUPERUSERS
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.ids import new_id
 from pbk_sdk.mappings import deep_merge
@@ -254,6 +255,8 @@ class SchemaBuilder:
                     errors[key].update(problem)
                 else:
                     errors[key] = problem
+            if existing is not None and existing.name == SUPERUSERS:
+                auth_options.force_superusers(options)
         if ctype == "view" and isinstance(merged.get("viewQuery"), str) and not VIEW_QUERY.match(merged["viewQuery"]):
             errors["viewQuery"] = FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT is allowed.")
         if errors:
