@@ -15,6 +15,7 @@ import pytest
 from pbk_sdk.testing import superuser_token
 from pbk_sdk.testing.pocketbase import pocketbase_superuser, start_pocketbase
 from pbk_sdk.testing.servers import start_live_server
+from smtp_server import SmtpServer
 
 pytestmark = pytest.mark.slow
 
@@ -150,3 +151,57 @@ def test_a_unique_identity_field_and_two_mfa_methods_are_accepted(servers: list[
             "mfa": {"enabled": True}, "otp": {"enabled": True, "duration": 10, "length": 4}}
     real, ours = answers(servers, "POST", "/api/collections", json=body)
     assert real[0] == ours[0] == 200, (real, ours)
+
+
+@pytest.mark.parametrize("new_email", ["not-an-email", "a" * 300 + "@example.com", "", "ada@example.com",
+                                       "root@example.com"])
+def test_request_email_change_errors(servers: list[Server], new_email: str) -> None:
+    real, ours = answers(servers, "POST", "/api/collections/users/request-email-change", who="ada",
+                         json={"newEmail": new_email})
+    assert ours == real
+
+
+def test_request_email_change_reports_a_refused_mail(servers: list[Server]) -> None:
+    smtp = SmtpServer().start()
+    try:
+        answers(servers, "PATCH", "/api/settings", json=smtp.settings())
+        smtp.inbox.fail_next = ["550 mailbox unavailable"] * len(servers)
+        real, ours = answers(servers, "POST", "/api/collections/users/request-email-change", who="ada",
+                             json={"newEmail": "refused@example.com"})
+        assert ours == real == (400, {"data": {}, "message": "Failed to request email change.", "status": 400})
+        real, ours = answers(servers, "POST", "/api/collections/users/request-email-change", who="ada",
+                             json={"newEmail": "taken@example.com"})
+        assert ours == real == (204, None)
+        assert len(smtp.inbox.wait(2)) == 2, "each answered once its mail was delivered"
+    finally:
+        answers(servers, "PATCH", "/api/settings", json={"smtp": {"enabled": False}})
+        smtp.stop()
+
+
+@pytest.mark.parametrize("app_name", ["   ", "Acme"])
+def test_the_otp_mail_subject(servers: list[Server], app_name: str) -> None:
+    smtp = SmtpServer().start()
+    try:
+        settings = smtp.settings()
+        settings["meta"]["appName"] = app_name
+        for (status, body) in answers(servers, "PATCH", "/api/settings", json=settings):
+            assert status == 200, body
+        answers(servers, "PATCH", "/api/collections/users", json={"otp": {"enabled": True}})
+        for (status, body) in answers(servers, "POST", "/api/collections/users/request-otp",
+                                      json={"email": "ada@example.com"}):
+            assert status == 200, body
+        real, ours = smtp.inbox.wait(2, timeout=20)
+        assert ours["Subject"] == real["Subject"]
+    finally:
+        answers(servers, "PATCH", "/api/collections/users", json={"otp": {"enabled": False}})
+        answers(servers, "PATCH", "/api/settings", json={"smtp": {"enabled": False}})
+        smtp.stop()
+
+
+def test_refusals_name_the_callers_collection(servers: list[Server]) -> None:
+    for path in ("/api/collections/_superusers/auth-refresh", "/api/collections/_superusers/request-email-change"):
+        real, ours = answers(servers, "POST", path, who="ada", json={"newEmail": "x@example.com"})
+        assert ours == real and real[1]["message"] == "The request requires auth record from users collection."
+    real, ours = answers(servers, "POST", "/api/collections/_superusers/request-email-change",
+                         json={"newEmail": "x@example.com"})
+    assert ours == real and real[0] == 400
