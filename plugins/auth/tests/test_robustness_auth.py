@@ -205,3 +205,14 @@ def test_refusals_name_the_callers_collection(servers: list[Server]) -> None:
     real, ours = answers(servers, "POST", "/api/collections/_superusers/request-email-change",
                          json={"newEmail": "x@example.com"})
     assert ours == real and real[0] == 400
+
+
+def test_health_details_for_superusers(servers: list[Server]) -> None:
+    for who, expected_keys in (("guest", set()), ("ada", set()), ("root", {"canBackup", "realIP", "possibleProxyHeader"})):
+        real, ours = answers(servers, "GET", "/api/health", who=who)
+        assert ours == real and set(real[1]["data"]) == expected_keys
+    for header in ("CF-Connecting-IP", "Fly-Client-IP", "X-Forwarded-For"):
+        real, ours = answers(servers, "GET", "/api/health", headers={header: "10.1.2.3"})
+        # realIP aside: which proxies to trust is the trustedProxy setting's business
+        assert ours[1]["data"]["possibleProxyHeader"] == real[1]["data"]["possibleProxyHeader"] == header
+        assert ours[1]["data"]["canBackup"] is real[1]["data"]["canBackup"] is True
