@@ -22,7 +22,7 @@ import falcon.asgi
 import falcon.media
 import orjson
 from pbk_sdk.errors import ApiError
-from pbk_sdk.events import REQUEST, RequestEvent
+from pbk_sdk.events import HEALTH_REQUEST, REQUEST, RequestEvent
 from pbk_sdk.http import BODY_LIMIT_SCOPE_KEY, BodyLimit
 from pbk_sdk.routes import HEALTH, Route
 
@@ -173,10 +173,17 @@ def _with_request_event(responder: Any, events: EventBus) -> Any:
 
 
 class Health:
-    """``GET|HEAD /api/health``, as PocketBase answers it (note ``code``, not ``status``)."""
+    """``GET|HEAD /api/health``, as PocketBase answers it (note ``code``, not ``status``);
+    ``health_request`` handlers add to ``data`` (the kernel knows no superuser)."""
+
+    def __init__(self, events: EventBus) -> None:
+        self._events = events
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        resp.media = {"message": "API is healthy.", "code": 200, "data": {}}
+        async def answer(_: RequestEvent) -> None:
+            resp.media = {"message": "API is healthy.", "code": 200, "data": {}}
+
+        await self._events.trigger(HEALTH_REQUEST, RequestEvent(request=req, response=resp), answer)
 
 
 # --------------------------------------------------------------------------- static files
@@ -292,7 +299,7 @@ def build_falcon_app(
     api.req_options.auto_parse_qs_csv = False
     install_error_envelope(api)
     public = PublicFiles(config.public_dir, config.index_fallback)
-    api.add_route(HEALTH, RoutedResource(Health(), None, events))
+    api.add_route(HEALTH, RoutedResource(Health(events), None, events))
     owners = {HEALTH: "the kernel"}
     for plugin, route in routes:
         try:

@@ -130,5 +130,9 @@ class PluginError(Exception):
     """A plugin could not be found, imported or started. ``str()`` is the one line shown."""
 
 
+class MailNotSent(Exception):
+    """``Mailer.send(..., wait=True)``: the mail server did not take the message."""
+
+
 class WorkerUnreachable(Exception):
     """``app.cluster.call`` could not get an answer: that worker has gone or did not answer."""

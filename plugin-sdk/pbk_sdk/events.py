@@ -31,6 +31,9 @@ SERVE = "serve"
 TERMINATE = "terminate"
 #: Fired around every routed HTTP request; the default action is the responder.
 REQUEST = "request"
+#: ``GET /api/health``; the default action sets the answer, so a handler that runs ``next()``
+#: adds keys to ``e.response.media["data"]`` (the auth plugin's superuser-only details).
+HEALTH_REQUEST = "health_request"
 #: Fired after settings were saved, like ``OnSettingsReload``.
 SETTINGS_RELOAD = "settings_reload"
 

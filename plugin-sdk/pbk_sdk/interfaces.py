@@ -326,8 +326,11 @@ class MailMessage:
 class Mailer(Protocol):
     """Sends mail without making the caller wait for the mail server."""
 
-    async def send(self, message: MailMessage, *, meta: Mapping[str, Any] | None = None) -> None:
-        """Queue ``message`` (``meta`` describes it to ``mail_send`` handlers)."""
+    async def send(
+        self, message: MailMessage, *, meta: Mapping[str, Any] | None = None, wait: bool = False
+    ) -> None:
+        """Queue ``message`` (``meta`` describes it to ``mail_send`` handlers); with ``wait``,
+        hand it to the mail server first and raise ``MailNotSent`` when that fails."""
         ...
 
     def compose(

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pbk_sdk.auth import password_hasher, request_auth
-from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.auth import SUPERUSERS, RequestAuth, password_hasher
+from pbk_sdk.errors import ApiError, FieldError, MailNotSent
+from pbk_sdk.interfaces import CollectionInfo
 
 from . import tokens
-from .forms import invalid_token, raise_if, read_email, read_fields
+from .forms import EMAIL, check_text, invalid_token, raise_if, read_fields, read_form
 from .mail import mail_token
 from .services import AuthEndpoint, find_by_email, store
 from .token_service import record_for_token
 
-NEEDS_AUTH = "The request requires valid record authorization token."
+EMAIL_MAX = 255
 
 
 def invalid_new_email() -> FieldError:
@@ -23,26 +24,48 @@ def invalid_new_email() -> FieldError:
 
 
 class RequestEmailChange(AuthEndpoint):
-    """``POST …/request-email-change`` ``{newEmail}`` → 204 and a mail to the new address."""
+    """``POST …/request-email-change`` ``{newEmail}`` → 204 once the mail server took the mail
+    to the new address; 400 when it did not, as PocketBase sends it before answering."""
 
     async def on_post(self, req: Any, resp: Any, collection: str) -> None:
         coll = self.collection(collection)
-        auth = request_auth(req)
-        if auth is None:
-            raise ApiError(401, NEEDS_AUTH)
-        if auth.collection_id != coll.id:
-            raise ApiError(403, f"The request requires auth record from {coll.name} collection.")
-        new_email = await read_email(req, "newEmail")
-        if (
-            new_email == auth.record.get("email")
-            or await find_by_email(self.app, coll, new_email) is not None
-        ):
-            raise_if({"newEmail": invalid_new_email()})
+        auth = self.require_same_collection(req, coll)
+        if coll.name == SUPERUSERS:
+            raise ApiError(400, "All superusers can change their emails directly.")
+        form = await read_form(req)
+        check_text(form, "newEmail")
+        new_email = str(form.get("newemail") or "")
+        raise_if({"newEmail": problem} if (problem := await self._problem(coll, auth, new_email)) else {})
         record = dict(auth.record)
-        await mail_token(
-            self.app, coll, record, "emailChange", to=new_email, claims={"newEmail": new_email}
-        )
+        try:
+            await mail_token(
+                self.app, coll, record, "emailChange", to=new_email, claims={"newEmail": new_email},
+                wait=True,
+            )
+        except MailNotSent as error:
+            raise ApiError(400, "Failed to request email change.") from error
         resp.status = 204
+
+    async def _problem(
+        self, coll: CollectionInfo, auth: RequestAuth, new_email: str
+    ) -> FieldError | None:
+        """PocketBase's checks on ``newEmail``, in its order; the first that fails."""
+        if not new_email:
+            return FieldError("validation_required", "Cannot be blank.")
+        if len(new_email) > EMAIL_MAX:
+            return FieldError(
+                "validation_length_out_of_range",
+                f"The length must be between 1 and {EMAIL_MAX}.",
+                {"max": EMAIL_MAX, "min": 1},
+            )
+        if not EMAIL.match(new_email):
+            return FieldError("validation_is_email", "Must be a valid email address.")
+        if new_email == auth.record.get("email"):
+            return FieldError("validation_not_in_invalid", "Must not be in list.")
+        other = await find_by_email(self.app, coll, new_email)
+        if other is not None and other["id"] != auth.record.get("id"):
+            return invalid_new_email()
+        return None
 
 
 class ConfirmEmailChange(AuthEndpoint):

@@ -13,6 +13,10 @@ from .forms import LOAD_FAILED, raise_if, read_form
 from .login import auth_response
 from .services import AuthEndpoint, store
 
+#: PocketBase reads ``duration`` into an int64: a fraction, an exponent or a larger number
+#: fails to load.
+INT64_MAX = 2**63 - 1
+
 
 class Impersonate(AuthEndpoint):
     """``{duration?}`` → ``{record, token}`` (401 for guests, 403 for other records)."""
@@ -24,7 +28,7 @@ class Impersonate(AuthEndpoint):
         duration = form.get("duration", 0)
         if duration is None:
             duration = 0
-        if isinstance(duration, bool) or not isinstance(duration, int | float):
+        if isinstance(duration, bool) or not isinstance(duration, int) or duration > INT64_MAX:
             raise ApiError(400, LOAD_FAILED)
         if duration < 0:
             raise_if(
@@ -39,5 +43,5 @@ class Impersonate(AuthEndpoint):
         record = await store(self.app).get(coll, record_id)
         if record is None:
             raise ApiError(404, "The requested resource wasn't found.")
-        token = tokens.mint(record, coll, seconds=int(duration) or None, refreshable=False)
+        token = tokens.mint(record, coll, seconds=duration or None, refreshable=False)
         resp.media = await auth_response(self.app, coll, record, token, req)

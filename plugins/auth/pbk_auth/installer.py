@@ -1,13 +1,20 @@
 """PocketBase's first run: while there is no superuser, ``pbk serve`` creates a hidden
 installer superuser and prints a link that signs the browser in as it, to create the first real
-superuser; that first superuser deletes the installer account."""
+superuser; that first superuser deletes the installer account. The last superuser stays."""
 
 from __future__ import annotations
 
 import click
 from pbk_sdk import App
 from pbk_sdk.auth import SUPERUSERS
-from pbk_sdk.events import RECORD_AFTER_CREATE_SUCCESS, SERVE, RecordEvent, ServeEvent
+from pbk_sdk.errors import ApiError
+from pbk_sdk.events import (
+    RECORD_AFTER_CREATE_SUCCESS,
+    RECORD_DELETE,
+    SERVE,
+    RecordEvent,
+    ServeEvent,
+)
 
 from . import tokens
 from .services import random_password, store, system_collection
@@ -25,8 +32,12 @@ def listen(app: App) -> None:
     async def on_superuser_created(event: RecordEvent) -> None:
         await _drop_installer(app, event)
 
+    async def on_superuser_delete(event: RecordEvent) -> None:
+        await _keep_one_superuser(app, event)
+
     app.events.on(SERVE, on_serve)
     app.events.on(RECORD_AFTER_CREATE_SUCCESS, on_superuser_created, collections=[SUPERUSERS])
+    app.events.on(RECORD_DELETE, on_superuser_delete, collections=[SUPERUSERS])
 
 
 async def _print_link(app: App, event: ServeEvent) -> None:
@@ -72,3 +83,11 @@ async def _drop_installer(app: App, event: RecordEvent) -> None:
     installer = await store(app).find(collection, "email", INSTALLER_EMAIL)
     if installer is not None:
         await store(app).delete(collection, installer["id"])
+
+
+async def _keep_one_superuser(app: App, event: RecordEvent) -> None:
+    """PocketBase refuses to delete the last superuser (the count runs in the delete's
+    transaction, so a batch cannot delete them all)."""
+    if await store(app).count(event.collection) <= 1:
+        raise ApiError(400, "You can't delete the only existing superuser.")
+    await event.next()

@@ -34,8 +34,11 @@ async def send_template(
     kind: str,
     to: str,
     params: Mapping[str, Any],
+    *,
+    wait: bool = False,
 ) -> None:
-    """Mail ``template`` to ``to``; the template sees the record without its hidden fields."""
+    """Mail ``template`` to ``to``; the template sees the record without its hidden fields.
+    With ``wait``, the mail server takes it before this returns (else ``MailNotSent``)."""
     service = mailer(app)
     if service is None:
         log.warning("no mailer plugin loaded: %s mail to %s not sent", kind, to)
@@ -44,7 +47,7 @@ async def send_template(
     visible = {name: value for name, value in record.items() if name not in hidden}
     message = service.compose(template or {}, to=[("", to)], params=params, record=visible)
     await service.send(
-        message, meta={"template": kind, "collection": collection, "record": visible}
+        message, meta={"template": kind, "collection": collection, "record": visible}, wait=wait
     )
 
 
@@ -56,12 +59,15 @@ async def mail_token(
     *,
     to: str = "",
     claims: Mapping[str, Any] | None = None,
+    wait: bool = False,
 ) -> None:
     """Mint a ``token_type`` token with the record's ``email`` and the extra ``claims`` as
-    claims, and mail it to ``to`` (the record's email unless given)."""
+    claims, and mail it to ``to`` (the record's email unless given); ``wait`` as in
+    ``send_template``."""
     option, kind = TOKEN_MAILS[token_type]
     email = str(record.get("email", ""))
     token = tokens.mint(record, collection, token_type, extra={"email": email, **(claims or {})})
     await send_template(
-        app, collection, record, collection.options.get(option), kind, to or email, {"TOKEN": token}
+        app, collection, record, collection.options.get(option), kind, to or email, {"TOKEN": token},
+        wait=wait,
     )

@@ -10,7 +10,7 @@ import click
 from pbk_sdk import App, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.auth import DEFAULT_PASSWORD_HASHER
 
-from . import counters, installer
+from . import counters, health, installer
 from .auth_methods import AuthMethods
 from .cli import superuser
 from .email_change import ConfirmEmailChange, RequestEmailChange
@@ -79,6 +79,7 @@ def pbk_declare_settings(app: App) -> dict[str, Any]:
 def pbk_startup(app: App) -> None:
     installer.listen(app)
     counters.listen(app)
+    health.listen(app)
 
 
 @hookimpl

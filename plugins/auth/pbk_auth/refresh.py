@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pbk_sdk.auth import request_auth
-from pbk_sdk.errors import ApiError
-
 from . import tokens
 from .login import auth_response, check_auth_rule
 from .services import AuthEndpoint
@@ -16,11 +13,7 @@ from .services import AuthEndpoint
 class AuthRefresh(AuthEndpoint):
     async def on_post(self, req: Any, resp: Any, collection: str) -> None:
         coll = self.collection(collection)
-        auth = request_auth(req)
-        if auth is None:
-            raise ApiError(401, "The request requires valid record authorization token.")
-        if auth.collection_id != coll.id:
-            raise ApiError(403, f"The request requires auth record from {coll.name} collection.")
+        auth = self.require_same_collection(req, coll)
         await check_auth_rule(self.app, coll, auth.record, "default")
         token = tokens.from_header(req.get_header("Authorization")) or ""
         claims = tokens.unverified_claims(token) or {}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pbk_sdk import App
-from pbk_sdk.auth import RequestAuth
+from pbk_sdk.auth import RequestAuth, request_auth
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import (
     MAILER,
@@ -87,3 +87,15 @@ class AuthEndpoint:
 
     def collection(self, name: str) -> CollectionInfo:
         return auth_collection(self.app, name)
+
+    def require_same_collection(self, req: Any, collection: CollectionInfo) -> RequestAuth:
+        """The signed-in record of ``collection``: 401 for guests; 403 naming the collection
+        the caller did sign in to, as PocketBase's message does."""
+        auth = request_auth(req)
+        if auth is None:
+            raise ApiError(401, "The request requires valid record authorization token.")
+        if auth.collection_id != collection.id:
+            raise ApiError(
+                403, f"The request requires auth record from {auth.collection_name} collection."
+            )
+        return auth

@@ -117,7 +117,7 @@ async def test_a_token_of_another_collection_is_refused_by_refresh(api, ada, sto
     token = (await login(api, "root@example.com", "1234567890", "_superusers")).json["token"]
     result = await api.post("/api/collections/users/auth-refresh", headers={"Authorization": token})
     assert result.status_code == 403
-    assert result.json["message"] == "The request requires auth record from users collection."
+    assert result.json["message"] == "The request requires auth record from _superusers collection."
 
 
 async def test_the_auth_rule_can_refuse_a_login(api, ada, store, pbk_app):

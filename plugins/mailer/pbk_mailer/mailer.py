@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from pbk_sdk.errors import MailNotSent
 from pbk_sdk.events import MAIL_AFTER_SEND, MAIL_SEND, MailEvent
 from pbk_sdk.interfaces import App, MailMessage
 
@@ -72,12 +73,13 @@ class SmtpMailer:
 
     # ------------------------------------------------------------------ sending
 
-    async def send(self, message: MailMessage, *, meta: Mapping[str, Any] | None = None) -> None:
-        """Fire ``mail_send``; unless a handler cancels, queue the message. Never waits on SMTP."""
+    async def send(self, message: MailMessage, *, meta: Mapping[str, Any] | None = None, wait: bool = False) -> None:
+        """Fire ``mail_send``; unless a handler cancels, queue the message. Never waits on SMTP,
+        unless ``wait``: then one attempt now, ``MailNotSent`` when it fails."""
         if not message.sender[1]:
             message.sender = self.default_sender()
         event = MailEvent(app=self.app, message=message, meta=dict(meta or {}))
-        await self.app.events.trigger(MAIL_SEND, event, self._enqueue)
+        await self.app.events.trigger(MAIL_SEND, event, self._deliver_now if wait else self._enqueue)
         if event.cancelled:
             log.info("mail %r to %s cancelled by a mail_send handler", message.subject, smtp.recipients(message))
 
@@ -87,6 +89,19 @@ class SmtpMailer:
         self._ensure_workers()
         assert self.queue is not None
         self.queue.put_nowait((event.message, event.meta))
+
+    async def _deliver_now(self, event: MailEvent) -> None:
+        if event.cancelled:
+            return
+        try:
+            delivered = await asyncio.to_thread(self.deliver, event.message)
+        except Exception as error:
+            log.error("mail %r to %s was not delivered: %s", event.message.subject,
+                      smtp.recipients(event.message), error)
+            raise MailNotSent(str(error) or type(error).__name__) from error
+        if not delivered:  # SMTP disabled and no sendmail: PocketBase fails such a send too
+            raise MailNotSent("SMTP is disabled and no sendmail is installed")
+        await self.app.events.trigger(MAIL_AFTER_SEND, MailEvent(app=self.app, message=event.message, meta=event.meta))
 
     def _ensure_workers(self) -> None:
         loop = asyncio.get_running_loop()

@@ -42,6 +42,9 @@ QUEUE_SIZE = 500
 QUEUE_BYTES = 16 << 20
 #: The topic record changes travel under between processes (never a client's topic).
 RECORD_CHANGES = "@pbk/records"
+#: The ``action`` of a ``RECORD_CHANGES`` message that makes every client bound to a record of
+#: ``collectionId`` a guest.
+UNBIND = "unbind"
 #: Queued for a stream to send a ": ping" comment (compared by identity).
 PING: tuple[bytes, bytes] = (b"", b"")
 
@@ -262,6 +265,9 @@ class Hub:
             log.exception("realtime delivery of %s failed", message.topic)
 
     async def _record_change(self, change: dict[str, Any]) -> None:
+        if change["action"] == UNBIND:
+            self._unbind_collection(change["collectionId"])
+            return
         await self.app.cluster.sync()  # the change may be another worker's, in a new collection
         store = self.store()
         collection = store.collection(change["collectionId"])
@@ -296,14 +302,22 @@ class Hub:
             client.send_all(messages)
 
     def _refresh_bound_auth(self, collection: CollectionInfo, values: dict[str, Any], action: str) -> None:
-        """Clients bound to this auth record see it as it is now; deleted, they become guests."""
+        """Clients bound to this auth record see it as it is now; deleted, or with a new
+        ``tokenKey`` (its tokens void), they become guests, as in PocketBase."""
         key = (collection.id, values.get("id"))
         for client in self.clients.values():
-            if client.auth_key() == key:
+            if client.auth is not None and client.auth_key() == key:
+                void = action == "delete" or values.get("tokenKey") != client.auth.record.get("tokenKey")
                 client.auth = (
-                    None if action == "delete"
+                    None if void
                     else RequestAuth(record=values, collection_id=collection.id, collection_name=collection.name)
                 )
+
+    def _unbind_collection(self, collection_id: str) -> None:
+        """The collection's token secret changed or it was deleted: its clients become guests."""
+        for client in self.clients.values():
+            if client.auth is not None and client.auth.collection_id == collection_id:
+                client.auth = None
 
     async def _payload(
         self, store: RecordStore, collection: CollectionInfo, change: dict[str, Any], auth: RequestAuth | None, topic: Topic

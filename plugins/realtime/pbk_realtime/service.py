@@ -19,10 +19,10 @@ from pbk_sdk import events as ev
 from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError, StartupError, WorkerUnreachable
 from pbk_sdk.events import Event, RecordEvent
-from pbk_sdk.interfaces import REALTIME_BROKER, App, RealtimeBroker, RealtimeMessage
+from pbk_sdk.interfaces import REALTIME_BROKER, App, CollectionInfo, RealtimeBroker, RealtimeMessage
 from pbk_sdk.state import StateKey
 
-from .hub import RECORD_CHANGES, Client, Hub, Topic
+from .hub import RECORD_CHANGES, UNBIND, Client, Hub, Topic
 
 #: PocketBase closes a stream after 5 minutes without a message.
 IDLE_SECONDS = 300.0
@@ -88,6 +88,8 @@ class Realtime:
         self._broker.on_message(self.hub.deliver)
         for event_name, action in ACTIONS.items():
             self.app.events.on(event_name, self._publisher(action))
+        self.app.events.on(ev.COLLECTION_AFTER_UPDATE_SUCCESS, self._unbind_if_secret_changed)
+        self.app.events.on(ev.COLLECTION_AFTER_DELETE_SUCCESS, self._unbind_if_secret_changed)
         self.app.events.on(ev.TERMINATE, self._end_streams)
         self._keep_alive_task = asyncio.create_task(self._keep_alive(), name="pbk-realtime-keep-alive")
 
@@ -144,6 +146,19 @@ class Realtime:
             await event.next()
 
         return publish
+
+    async def _unbind_if_secret_changed(self, event: ev.CollectionEvent) -> None:
+        """A new auth token secret voids every token of the collection, as does deleting it:
+        its clients, on every worker, become guests."""
+        collection, original = event.collection, event.original
+        if (
+            collection.type == "auth"
+            and (original is None or _secret(original) != _secret(collection))
+            and self.broker.anyone_listening()
+        ):
+            change = {"action": UNBIND, "collectionId": collection.id}
+            await self.broker.publish(RealtimeMessage(RECORD_CHANGES, orjson.dumps(change)))
+        await event.next()
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -214,3 +229,7 @@ def checked(name: str, broker: RealtimeBroker) -> RealtimeBroker:
 #: The realtime service of an app, set by ``pbk_startup`` (no factory: building it at first read
 #: could happen in the supervisor of ``pbk serve --workers`` and be copied into every worker).
 REALTIME: StateKey[Realtime] = StateKey("realtime")
+
+
+def _secret(collection: CollectionInfo) -> object:
+    return (collection.options.get("authToken") or {}).get("secret")

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import apsw
+from pbk_sdk.auth import SUPERUSERS
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.ids import new_id
 from pbk_sdk.mappings import deep_merge
 
-from . import ddl
+from . import auth_options, ddl
 from .schema import (
     AUTH_OPTIONS,
     AUTH_RULES,
@@ -247,6 +248,15 @@ class SchemaBuilder:
             _check_system_rules(existing, ctype, rules, options, errors)
         indexes = merged.get("indexes") or []
         _put(errors, "indexes", _indexes_problem(indexes, name, existing, ctype))
+        if ctype == "auth" and "indexes" not in errors and isinstance(name, str):
+            final_indexes = self._indexes(list(indexes), existing, ctype, cid, name)
+            for key, problem in auth_options.check(options, [f.name for f in fields], final_indexes).items():
+                if isinstance(errors.get(key), dict) and isinstance(problem, dict):
+                    errors[key].update(problem)
+                else:
+                    errors[key] = problem
+            if existing is not None and existing.name == SUPERUSERS:
+                auth_options.force_superusers(options)
         if ctype == "view" and isinstance(merged.get("viewQuery"), str) and not VIEW_QUERY.match(merged["viewQuery"]):
             errors["viewQuery"] = FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT is allowed.")
         if errors:
