@@ -76,8 +76,20 @@ class SchemaChanges:
                 return ApiError(400, failure, {"indexes": {str(position): FieldError("validation_invalid_index_expression", "Invalid index expression.")}})
         return ApiError(400, failure, {"fields": FieldError("validation_invalid_value", f"Invalid schema: {exc}")})
 
+    def _refuse_internal_table(self, conn: apsw.Connection, collection: Collection, failure: str) -> None:
+        """A collection may not take the name of a table that is no collection (``_params``)."""
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
+            (collection.name,),
+        ).fetchone()
+        if found:
+            raise ApiError(400, failure, {"name": FieldError(
+                "validation_collection_name_invalid", "The name shouldn't match with an existing internal table."
+            )})
+
     async def _apply_create(self, collection: Collection, failure: str) -> None:
         def create(conn: apsw.Connection) -> None:
+            self._refuse_internal_table(conn, collection, failure)
             try:
                 ddl.create(conn, collection, self.field_types)
             except (apsw.Error, ddl.NotOneStatement) as exc:
@@ -114,6 +126,8 @@ class SchemaChanges:
         collection = self.builder.build(payload, existing, failure)
 
         def change(conn: apsw.Connection) -> None:
+            if collection.name.lower() != existing.name.lower():
+                self._refuse_internal_table(conn, collection, failure)
             try:
                 ddl.update(conn, existing, collection, self.field_types)
             except apsw.ConstraintError as exc:

@@ -1,0 +1,131 @@
+"""Records answers that must be PocketBase 0.40.6's, found by trying pbk as an attacker and as
+a new user would (issue 13): each request goes to the real binary and to pbk, and the answers
+are compared whole (status, message, data), never pbk against itself.
+
+The two servers are started once for the module; every test makes collections of its own
+(names carry the test's own prefix), so the tests do not depend on each other's data.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pbk_sdk.testing import (
+    pocketbase_superuser,
+    start_live_server,
+    start_pocketbase,
+    superuser_token,
+)
+
+pytestmark = pytest.mark.slow
+
+SUPERUSER = ("root@example.com", "su-password-123")
+USER_PASSWORD = "user-password-1"
+
+
+class Api:
+    """A tiny JSON client for one server: ``call`` returns (status, json)."""
+
+    def __init__(self, url: str) -> None:
+        self.client = httpx.Client(base_url=url, timeout=15.0)
+        self.superuser = superuser_token(url, *SUPERUSER)
+
+    def call(self, method: str, path: str, body: Any = None, *, token: str | None = "superuser") -> tuple[int, Any]:
+        headers = {}
+        if token == "superuser":
+            headers["Authorization"] = self.superuser
+        elif token:
+            headers["Authorization"] = token
+        response = self.client.request(method, path, json=body, headers=headers)
+        return response.status_code, (response.json() if response.content else None)
+
+    def ok(self, method: str, path: str, body: Any = None, *, token: str | None = "superuser") -> Any:
+        status, data = self.call(method, path, body, token=token)
+        assert 200 <= status < 300, f"{method} {path} {body!r} -> {status} {data}"
+        return data
+
+    def user_token(self, email: str) -> str:
+        """Create a ``users`` record for ``email`` and sign it in."""
+        self.ok("POST", "/api/collections/users/records",
+                {"email": email, "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD})
+        signed_in = self.ok("POST", "/api/collections/users/auth-with-password",
+                            {"identity": email, "password": USER_PASSWORD}, token=None)
+        return str(signed_in["token"])
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Api]]:
+    """(PocketBase, pbk), each with the same superuser, batch requests enabled."""
+    root = tmp_path_factory.mktemp("robustness")
+    pocketbase_superuser(root / "pb_real", *SUPERUSER)
+    done = subprocess.run(
+        [sys.executable, "-m", "pbk", "--dir", str(root / "pb_data"), "superuser", "upsert", *SUPERUSER],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    real = start_pocketbase(root / "pb_real")
+    ours = start_live_server(Path(root / "pb_data"))
+    try:
+        apis = (Api(real.url), Api(ours.url))
+        for api in apis:
+            api.ok("PATCH", "/api/settings", {"batch": {"enabled": True, "maxRequests": 10}})
+        yield apis
+    finally:
+        ours.stop()
+        real.stop()
+
+
+def same(both: tuple[Api, Api], method: str, path: str, body: Any = None, *, token: str | tuple[str, str] | None = "superuser") -> tuple[int, Any]:
+    """Send the request to both servers (``token``: one for both, or one per server) and assert
+    the answers are equal; returns PocketBase's."""
+    tokens = token if isinstance(token, tuple) else (token, token)
+    answers = [api.call(method, path, body, token=t) for api, t in zip(both, tokens, strict=True)]
+    assert answers[1] == answers[0], f"{method} {path} {body!r}\nPocketBase: {answers[0]}\npbk:        {answers[1]}"
+    return answers[0]
+
+
+def on_both(both: tuple[Api, Api], method: str, path: str, body: Any = None) -> list[Any]:
+    """The same successful superuser request on both servers; their answers."""
+    return [api.ok(method, path, body) for api in both]
+
+
+# -- names ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["évil", "names\n", "a b", "names_via_x", "n" * 256, "", "users", "_migrations", "_params"],
+)
+def test_invalid_collection_names_are_refused_as_pocketbase_does(both: tuple[Api, Api], name: str) -> None:
+    status, answer = same(both, "POST", "/api/collections", {"name": name, "type": "base"})
+    assert status == 400 and "name" in answer["data"]
+
+
+def test_a_collection_name_may_start_with_an_underscore(both: tuple[Api, Api]) -> None:
+    for api in both:
+        created = api.ok("POST", "/api/collections", {"name": "_names_private", "type": "base"})
+        assert created["name"] == "_names_private"
+
+
+def test_a_collection_name_may_not_be_another_collections_id(both: tuple[Api, Api]) -> None:
+    for api in both:
+        api.ok("POST", "/api/collections", {"name": "names_taken_id", "type": "base", "id": "names_taken_id1"})
+    same(both, "POST", "/api/collections", {"name": "names_taken_id1", "type": "base"})
+
+
+@pytest.mark.parametrize("name", ["évil", "field\n", "f" * 101, "a_via_b", "expand", "null", ""])
+def test_invalid_field_names_are_refused_as_pocketbase_does(both: tuple[Api, Api], name: str) -> None:
+    """PocketBase numbers the fields after the id field it adds, so the id is posted too."""
+    payload = {"name": "names_fields", "type": "base", "fields": [
+        {"name": "id", "type": "text", "primaryKey": True, "system": True, "required": True,
+         "pattern": "^[a-z0-9]+$", "autogeneratePattern": "[a-z0-9]{15}", "min": 15, "max": 15},
+        {"name": name, "type": "text"},
+    ]}
+    status, answer = same(both, "POST", "/api/collections", payload)
+    assert status == 400 and answer["data"]["fields"]["1"]["name"]["code"]
