@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ pytestmark = pytest.mark.slow
 
 SUPERUSER = ("root@example.com", "su-password-123")
 USER_PASSWORD = "user-password-1"
+#: Seconds of backtracking for Python's ``re`` on ``SLOW_VALUE``: a caller the create rule
+#: refuses must never get that far.
+BACKTRACKING_PATTERN = r"^([a-zA-Z0-9]+\.?)+$"
+SLOW_VALUE = "a" * 28 + "!"
 
 
 class Api:
@@ -129,3 +134,81 @@ def test_invalid_field_names_are_refused_as_pocketbase_does(both: tuple[Api, Api
     ]}
     status, answer = same(both, "POST", "/api/collections", payload)
     assert status == 400 and answer["data"]["fields"]["1"]["name"]["code"]
+
+
+# -- the create rule comes first -----------------------------------------------------------------
+
+
+def _create_rule_schema(both: tuple[Api, Api]) -> list[str]:
+    """``crr_secrets`` (superusers only) with one record per server, and ``crr_notes`` whose
+    create rule admits only the title "allowed"; returns the secret's id on each server."""
+    secret_ids = []
+    for api in both:
+        secrets = api.ok("POST", "/api/collections", {
+            "name": "crr_secrets", "type": "base", "fields": [{"name": "label", "type": "text"}],
+        })
+        secret_ids.append(api.ok("POST", "/api/collections/crr_secrets/records", {"label": "s"})["id"])
+        api.ok("POST", "/api/collections", {
+            "name": "crr_notes", "type": "base", "createRule": 'title = "allowed"',
+            "fields": [
+                {"name": "title", "type": "text"},
+                {"name": "code", "type": "text", "pattern": BACKTRACKING_PATTERN},
+                {"name": "secret", "type": "relation", "collectionId": secrets["id"], "maxSelect": 1},
+            ],
+        })
+    return secret_ids
+
+
+def test_a_caller_the_create_rule_refuses_learns_nothing_from_validation(both: tuple[Api, Api]) -> None:
+    secret_ids = _create_rule_schema(both)
+    path = "/api/collections/crr_notes/records"
+    refused = [
+        [{"title": "no", "secret": secret_id} for secret_id in secret_ids],
+        [{"title": "no", "secret": "missing00000000"}] * 2,
+        [{"title": "no", "code": SLOW_VALUE}] * 2,
+        [{"title": "no", "id": "short"}] * 2,
+    ]
+    for bodies in refused:
+        answers = [api.call("POST", path, body, token=None) for api, body in zip(both, bodies, strict=True)]
+        assert answers[1] == answers[0]
+        assert answers[0] == (400, {"data": {}, "message": "Failed to create record.", "status": 400})
+    started = time.monotonic()
+    assert both[1].call("POST", path, {"title": "no", "code": SLOW_VALUE}, token=None)[0] == 400
+    assert time.monotonic() - started < 1.0
+    # Admitted by the rule, the same mistakes get their field errors.
+    status, answer = same(both, "POST", path, {"title": "allowed", "secret": "missing00000000", "code": "-"}, token=None)
+    assert status == 400 and set(answer["data"]) == {"code", "secret"}
+
+
+def test_a_taken_id_is_refused_to_a_caller_the_rule_refuses_without_saying_so(both: tuple[Api, Api]) -> None:
+    for api in both:
+        api.ok("POST", "/api/collections", {
+            "name": "crr_taken", "type": "base", "createRule": 'title = "allowed"',
+            "fields": [{"name": "title", "type": "text"}],
+        })
+        api.ok("POST", "/api/collections/crr_taken/records", {"id": "takentaken12345", "title": "allowed"})
+    status, answer = same(both, "POST", "/api/collections/crr_taken/records",
+                          {"id": "takentaken12345", "title": "no"}, token=None)
+    assert status == 400 and answer["data"] == {}
+
+
+# -- managers may set verified on create ----------------------------------------------------------
+
+
+def test_a_manager_may_create_a_verified_record(both: tuple[Api, Api]) -> None:
+    tokens = tuple(api.user_token("manager@example.com") for api in both)
+    for api in both:
+        api.ok("POST", "/api/collections", {
+            "name": "crr_members", "type": "auth", "createRule": "", "listRule": "", "viewRule": "",
+            "manageRule": "@request.auth.collectionName = 'users'",
+        })
+    body = {"email": "member@example.com", "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD,
+            "verified": True}
+    answers = [api.call("POST", "/api/collections/crr_members/records", body, token=token)
+               for api, token in zip(both, tokens, strict=True)]
+    assert [status for status, _ in answers] == [200, 200]
+    assert [record["verified"] for _, record in answers] == [True, True]
+    # Not a manager: refused, with the same field error.
+    body = {**body, "email": "guest@example.com"}
+    status, answer = same(both, "POST", "/api/collections/crr_members/records", body, token=None)
+    assert status == 400 and set(answer["data"]) == {"verified"}
