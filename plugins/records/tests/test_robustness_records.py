@@ -212,3 +212,46 @@ def test_a_manager_may_create_a_verified_record(both: tuple[Api, Api]) -> None:
     body = {**body, "email": "guest@example.com"}
     status, answer = same(both, "POST", "/api/collections/crr_members/records", body, token=None)
     assert status == 400 and set(answer["data"]) == {"verified"}
+
+
+# -- batch sub-requests ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def batch_collection(both: tuple[Api, Api]) -> str:
+    for api in both:
+        api.ok("POST", "/api/collections", {
+            "name": "batch_notes", "type": "base", "createRule": "", "fields": [{"name": "title", "type": "text"}],
+        })
+    return "/api/collections/batch_notes/records"
+
+
+@pytest.mark.parametrize("request_", [
+    {"method": "post", "url": "{path}"},
+    {"method": "FOO", "url": "{path}"},
+    {"method": "", "url": "{path}"},
+    {"method": "POST", "url": ""},
+    {"method": "POST"},
+    {"method": "POST", "url": "/x" + "a" * 2000},
+    {"method": "POST", "url": "http://evil.example.com{path}"},
+    {"method": "POST", "url": "//evil.example.com{path}"},
+    {"method": "GET", "url": "{path}"},
+    {"method": "POST", "url": "{path}/../other"},
+    {"method": "POST", "url": "/api/collections/batch_missing/records"},
+])
+def test_batch_sub_requests_pocketbase_refuses_are_refused(
+    both: tuple[Api, Api], batch_collection: str, request_: dict[str, str]
+) -> None:
+    sub = {key: value.format(path=batch_collection) for key, value in request_.items()}
+    requests = [{"method": "POST", "url": batch_collection, "body": {"title": "first"}}, {**sub, "body": {"title": "x"}}]
+    status, _ = same(both, "POST", "/api/batch", {"requests": requests})
+    assert status >= 400
+    status, answer = same(both, "GET", f"{batch_collection}?filter=title='x'||title='first'")
+    assert answer["totalItems"] == 0, "nothing of a refused batch is written"
+
+
+def test_a_batch_sub_request_keeps_its_query(both: tuple[Api, Api], batch_collection: str) -> None:
+    requests = [{"method": "POST", "url": f"{batch_collection}?fields=title", "body": {"title": "kept"}}]
+    assert same(both, "POST", "/api/batch", {"requests": requests}) == (
+        200, [{"body": {"title": "kept"}, "status": 200}]
+    )
