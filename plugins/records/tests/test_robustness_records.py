@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -255,3 +256,76 @@ def test_a_batch_sub_request_keeps_its_query(both: tuple[Api, Api], batch_collec
     assert same(both, "POST", "/api/batch", {"requests": requests}) == (
         200, [{"body": {"title": "kept"}, "status": 200}]
     )
+
+
+# -- wire differences ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wire_ids(both: tuple[Api, Api]) -> list[dict[str, str]]:
+    """``wire_secrets`` (superusers only) and ``wire_posts`` (public) relating to it, with a
+    post that points at a secret and one that points nowhere; their ids per server."""
+    ids = []
+    for api in both:
+        secrets = api.ok("POST", "/api/collections", {
+            "name": "wire_secrets", "type": "base", "fields": [{"name": "label", "type": "text"}],
+        })
+        api.ok("POST", "/api/collections", {
+            "name": "wire_posts", "type": "base", "listRule": "", "viewRule": "", "updateRule": "",
+            "fields": [
+                {"name": "title", "type": "text"},
+                {"name": "secret", "type": "relation", "collectionId": secrets["id"], "maxSelect": 1},
+                {"name": "state", "type": "select", "values": ["draft", "live", "gone"], "maxSelect": 1},
+            ],
+        })
+        secret = api.ok("POST", "/api/collections/wire_secrets/records", {"id": "wiresecret00001", "label": "s"})["id"]
+        linked = api.ok("POST", "/api/collections/wire_posts/records",
+                        {"id": "wirelinked00001", "title": "linked", "secret": secret, "state": "draft"})["id"]
+        alone = api.ok("POST", "/api/collections/wire_posts/records",
+                       {"id": "wirealone000001", "title": "alone", "state": "draft"})["id"]
+        ids.append({"linked": linked, "alone": alone})
+    return ids
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/api/collections/wire_missing/records"),
+    ("GET", "/api/collections/wire_missing/records/abc"),
+    ("POST", "/api/collections/wire_missing/records"),
+    ("PATCH", "/api/collections/wire_missing/records/abc"),
+    ("DELETE", "/api/collections/wire_missing/records/abc"),
+    ("GET", "/api/collections/wire_missing"),
+])
+def test_an_unknown_collection_is_named_as_pocketbase_does(both: tuple[Api, Api], method: str, path: str) -> None:
+    body = {} if method in ("POST", "PATCH") else None
+    assert same(both, method, path, body)[0] == 404
+
+
+@pytest.mark.parametrize("token", [None, "superuser"])
+def test_an_expand_into_a_collection_the_caller_may_not_view_leaves_no_expand_key(
+    both: tuple[Api, Api], wire_ids: list[dict[str, str]], token: str | None
+) -> None:
+    """Superusers get ``expand: {}`` for a relation that points nowhere; others get no
+    ``expand`` at all for one into a superusers-only collection."""
+    status, answer = same(both, "GET", "/api/collections/wire_posts/records?expand=secret&sort=title", token=token)
+    assert status == 200
+    assert ["expand" in item for item in answer["items"]] == ([True, True] if token else [False, False])
+
+
+def test_adding_to_a_single_select_replaces_its_value(both: tuple[Api, Api], wire_ids: list[dict[str, str]]) -> None:
+    path = "/api/collections/wire_posts/records/wirealone000001"
+    for body, expected in [({"state+": "live"}, "live"), ({"state+": ["draft", "gone"]}, "gone"),
+                           ({"+state": "draft"}, "gone"), ({"state-": "draft"}, "gone")]:
+        status, record = same(both, "PATCH", path, body, token=None)
+        assert (status, record["state"]) == (200, expected)
+
+
+@pytest.mark.parametrize("filter_", [
+    "geoDistance(0, 0, 1, 1,) > 0",
+    "geoDistance(0, 0, // from\n 1, 1 // to\n) > 0",
+])
+def test_function_arguments_take_a_trailing_comma_and_comments(
+    both: tuple[Api, Api], wire_ids: list[dict[str, str]], filter_: str
+) -> None:
+    query = urlencode({"filter": filter_, "fields": "id", "sort": "id"})
+    status, answer = same(both, "GET", f"/api/collections/wire_posts/records?{query}", token=None)
+    assert (status, answer["totalItems"]) == (200, 2)
