@@ -20,6 +20,7 @@ from pbk_sdk.ids import new_id
 from pbk_sdk.mappings import deep_merge
 
 from . import ddl
+from . import indexes as index_statements
 from .schema import (
     AUTH_OPTIONS,
     AUTH_RULES,
@@ -355,10 +356,10 @@ class SchemaBuilder:
     def _indexes(
         self, indexes: list[str], existing: Collection | None, ctype: str, cid: str, name: str
     ) -> list[str]:
-        """Index statements as given; rewritten to the new table name on a rename; an auth
-        collection gets its unique ``tokenKey`` and ``email`` indexes as PocketBase adds them."""
-        if existing is not None and existing.name != name:
-            indexes = [ddl.index_for_table(i, name) for i in indexes]
+        """Index statements as given, but rebuilt in PocketBase's normal form when they name
+        another table (a rename); an auth collection gets its unique ``tokenKey`` and
+        ``email`` indexes as PocketBase adds them."""
+        indexes = [index_statements.for_table(i, name) for i in indexes]
         if ctype == "auth" and existing is None:
             lowered = " ".join(indexes).lower()
             if "(`tokenkey`)" not in lowered.replace(" ", "").replace('"', "`"):

@@ -16,7 +16,6 @@ from pbk_sdk.interfaces import FieldType
 from .schema import Collection, Field
 
 INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.IGNORECASE)
-INDEX_TABLE = re.compile(r"(\bON\s+)([`\"\[]?)(\w*)([`\"\]]?)(\s*\()", re.IGNORECASE)
 
 
 class NotOneStatement(ValueError):
@@ -73,11 +72,6 @@ def drop(conn: apsw.Connection, collection: Collection) -> None:
 def index_name(index_sql: str) -> str | None:
     match = INDEX_NAME.match(index_sql)
     return match.group(3) if match else None
-
-
-def index_for_table(index_sql: str, table: str) -> str:
-    """The index statement pointed at ``table`` (after a rename), with backtick quoting."""
-    return INDEX_TABLE.sub(lambda m: f"{m.group(1)}{quote(table)}{m.group(5)}", index_sql, count=1)
 
 
 def update(

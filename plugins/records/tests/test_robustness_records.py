@@ -329,3 +329,31 @@ def test_function_arguments_take_a_trailing_comma_and_comments(
     query = urlencode({"filter": filter_, "fields": "id", "sort": "id"})
     status, answer = same(both, "GET", f"/api/collections/wire_posts/records?{query}", token=None)
     assert (status, answer["totalItems"]) == (200, 2)
+
+
+INDEXES = [
+    "CREATE UNIQUE INDEX idx_wire_title ON wire_ix (title)",
+    "create index `idx_wire_n` on `wire_ix` (`n` DESC, title) where n > 0",
+    'CREATE INDEX IF NOT EXISTS "idx_wire_t2" ON "wire_ix" (\n title\n)',
+    "CREATE INDEX idx_wire_lower ON [wire_ix] (n COLLATE NOCASE, lower(title) ASC)",
+]
+
+
+def test_indexes_kept_through_a_rename_are_rewritten_as_pocketbase_does(both: tuple[Api, Api]) -> None:
+    created = on_both(both, "POST", "/api/collections", {
+        "name": "wire_ix", "type": "base", "indexes": INDEXES,
+        "fields": [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}],
+    })
+    assert created[0]["indexes"] == created[1]["indexes"] == INDEXES
+    renamed = on_both(both, "PATCH", "/api/collections/wire_ix", {"name": "wire_ix2"})
+    assert renamed[1]["indexes"] == renamed[0]["indexes"]
+    assert renamed[0]["indexes"] != INDEXES
+    assert [api.ok("GET", "/api/collections/wire_ix2")["indexes"] for api in both][1] == renamed[0]["indexes"]
+
+
+def test_an_index_naming_its_table_in_another_case_is_rewritten(both: tuple[Api, Api]) -> None:
+    created = on_both(both, "POST", "/api/collections", {
+        "name": "wire_case", "type": "base", "fields": [{"name": "title", "type": "text"}],
+        "indexes": ["CREATE INDEX idx_wire_case ON WIRE_CASE (title)"],
+    })
+    assert created[1]["indexes"] == created[0]["indexes"] == ["CREATE INDEX `idx_wire_case` ON `wire_case` (`title`)"]
