@@ -19,7 +19,7 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.ids import new_id
 from pbk_sdk.mappings import deep_merge
 
-from . import ddl
+from . import ddl, view_query
 from . import indexes as index_statements
 from .schema import (
     AUTH_OPTIONS,
@@ -127,6 +127,19 @@ def _check_system_rules(
             errors[rule] = FieldError(
                 "validation_collection_system_rule_change", "System collection API rule cannot be changed."
             )
+
+
+def _check_view_query(query: str, errors: dict[str, Any]) -> None:
+    """PocketBase's checks of a view query before it runs: a failure leaves the view without
+    fields, so its answer names ``fields`` too."""
+    try:
+        view_query.check_identifiers(view_query.normalize(query))
+    except view_query.ViewQueryError as exc:
+        errors["fields"] = FieldError("validation_required", "Cannot be blank.")
+        errors["viewQuery"] = FieldError("validation_invalid_view_query", f"Invalid query - {exc}")
+        return
+    if not VIEW_QUERY.match(query):
+        errors["viewQuery"] = FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT is allowed.")
 
 
 def _indexes_problem(indexes: Any, name: Any, existing: Collection | None, ctype: str) -> Any:
@@ -272,8 +285,8 @@ class SchemaBuilder:
             _check_system_rules(existing, ctype, rules, options, errors)
         indexes = merged.get("indexes") or []
         _put(errors, "indexes", _indexes_problem(indexes, name, existing, ctype))
-        if ctype == "view" and isinstance(merged.get("viewQuery"), str) and not VIEW_QUERY.match(merged["viewQuery"]):
-            errors["viewQuery"] = FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT is allowed.")
+        if ctype == "view" and isinstance(merged.get("viewQuery"), str) and "viewQuery" not in errors:
+            _check_view_query(merged["viewQuery"], errors)
         if errors:
             raise ApiError(400, failure, errors)
         collection = Collection(

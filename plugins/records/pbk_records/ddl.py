@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import apsw
 from pbk_sdk.interfaces import FieldType
 
+from . import view_query
 from .schema import Collection, Field
 
 INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.IGNORECASE)
@@ -48,7 +49,10 @@ def column_definitions(collection: Collection, field_types: Mapping[str, FieldTy
 def create(conn: apsw.Connection, collection: Collection, field_types: Mapping[str, FieldType]) -> None:
     """Create the collection's table (or view) and its indexes."""
     if collection.is_view:
-        execute_one(conn, f"CREATE VIEW {quote(collection.name)} AS {collection.view_query}")
+        # Wrapped as PocketBase does, which also keeps a trailing "--" from commenting out SQL
+        # that follows (it makes the statement incomplete instead).
+        query = view_query.normalize(collection.view_query)
+        execute_one(conn, f"CREATE VIEW {quote(collection.name)} AS SELECT * FROM ({query})")
         return
     columns = ", ".join(column_definitions(collection, field_types))
     conn.execute(f"CREATE TABLE {quote(collection.name)} ({columns})")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .tokens import split_tokens
+
 #: Go's ``\s`` (ASCII, without ``\v``) and ``\S``.
 _S = r"[\t\n\f\r ]"
 _NS = r"[^\t\n\f\r ]"
@@ -23,9 +25,6 @@ COLUMN = re.compile(
     rf"^([\s\S]+?)(?:{_S}+collate{_S}+([A-Za-z0-9_]+))?(?:{_S}+(asc|desc))?$", re.IGNORECASE | re.MULTILINE
 )
 TRIM = "`\"'[]\r\n\t\f\v "
-#: Go's tokenizer trims these around each token (its whitespace, less the separator).
-TOKEN_TRIM = "\t\n\v\f\r \x85\xa0"
-QUOTES = "\"'`"
 
 
 @dataclass
@@ -64,32 +63,6 @@ class Index:
         if self.where:
             out.append(f" WHERE {self.where}")
         return "".join(out)
-
-
-def split_tokens(text: str, separator: str) -> list[str] | None:
-    """Go's ``tokenizer.ScanAll``: ``text`` cut at ``separator`` outside parentheses and quotes,
-    each part trimmed, empty parts dropped; None when a parenthesis or quote is left open."""
-    tokens: list[str] = []
-    current: list[str] = []
-    depth, quote, previous = 0, "", ""
-    for ch in text:
-        if previous != "\\":
-            if ch == "(" and not quote:
-                depth += 1
-            elif ch == ")" and depth > 0 and not quote:
-                depth -= 1
-            elif ch in QUOTES:
-                quote = "" if quote == ch else (ch if not quote else quote)
-        if ch == separator and depth == 0 and not quote:
-            tokens.append("".join(current))
-            current, previous = [], ""
-            continue
-        previous = ch
-        current.append(ch)
-    if depth or quote:
-        return None
-    tokens.append("".join(current))
-    return [t for t in (token.strip(TOKEN_TRIM) for token in tokens) if t]
 
 
 def parse(sql: str) -> Index:

@@ -13,7 +13,7 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import CollectionEvent
 from pbk_sdk.interfaces import App, FieldType
 
-from . import ddl
+from . import ddl, view_query
 from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
 from .fields import complete_field
 from .records import Context, Records
@@ -60,8 +60,11 @@ class SchemaChanges:
         self.db.after_commit(refresh)
 
     def _schema_error(self, exc: Exception, failure: str, collection: Collection) -> ApiError:
-        if collection.is_view:
-            return ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")})
+        if collection.is_view:  # no fields could be read from the query, so "fields" is blank too
+            return ApiError(400, failure, {
+                "fields": FieldError("validation_required", "Cannot be blank."),
+                "viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {view_query.sqlite_message(exc)}"),
+            })
         return self._ddl_error(exc, failure, collection)
 
     def _infer_view_fields(self, conn: apsw.Connection, collection: Collection) -> None:

@@ -16,6 +16,7 @@ from pbk_sdk.ids import new_id
 
 from .collections import Registry
 from .schema import Field, field_id
+from .view_query import sqlite_message
 
 COUNT_EXPRESSION = re.compile(r"^\s*count\s*\(", re.IGNORECASE)
 NUMERIC_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+(integer|int|real|numeric|float|double)\s*\)\s*$", re.IGNORECASE | re.DOTALL)
@@ -65,7 +66,10 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
         description = cursor.description_full
         cursor.fetchall()
     except apsw.Error as exc:
-        raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")}) from exc
+        raise ApiError(400, failure, {
+            "fields": FieldError("validation_required", "Cannot be blank."),
+            "viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {sqlite_message(exc)}"),
+        }) from exc
     expressions = _column_expressions(query)
     fields: list[Field] = []
     names = [column[0] for column in description]

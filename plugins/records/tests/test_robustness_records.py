@@ -357,3 +357,40 @@ def test_an_index_naming_its_table_in_another_case_is_rewritten(both: tuple[Api,
         "indexes": ["CREATE INDEX idx_wire_case ON WIRE_CASE (title)"],
     })
     assert created[1]["indexes"] == created[0]["indexes"] == ["CREATE INDEX `idx_wire_case` ON `wire_case` (`title`)"]
+
+
+# -- view queries ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT id FROM users UNION SELECT name FROM sqlite_master",
+    "SELECT id, email FROM users --",
+    "SELECT id, email FROM users -- a comment",
+    "SELECT id, email FROM users; DROP TABLE users",
+    "SELECT id, a b c d FROM users",
+    "SELECT id FROM no_such_table",
+])
+def test_view_queries_pocketbase_refuses_are_refused_alike(both: tuple[Api, Api], query: str) -> None:
+    status, answer = same(both, "POST", "/api/collections", {"name": "view_refused", "type": "view", "viewQuery": query})
+    assert status == 400 and "viewQuery" in answer["data"]
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT id, email FROM users /* a comment */",
+    "SELECT id, email FROM users;",
+    "select id from (select id from users)",
+    "WITH x AS (SELECT id FROM users) SELECT id FROM x",
+    "SELECT u.id, count(p.id) AS posts FROM users u LEFT JOIN wire_posts p ON p.title = u.name GROUP BY u.id",
+])
+def test_view_queries_pocketbase_accepts_are_accepted_with_the_same_fields(
+    both: tuple[Api, Api], wire_ids: list[dict[str, str]], query: str
+) -> None:
+    views = [api.call("POST", "/api/collections", {"name": "view_ok", "type": "view", "viewQuery": query})
+             for api in both]
+    try:
+        assert [status for status, _ in views] == [200, 200], views
+        fields = [[(f["name"], f["type"]) for f in view["fields"]] for _, view in views]
+        assert fields[1] == fields[0]
+    finally:
+        for api in both:
+            api.call("DELETE", "/api/collections/view_ok")
