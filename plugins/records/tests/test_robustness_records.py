@@ -369,8 +369,12 @@ def test_an_index_naming_its_table_in_another_case_is_rewritten(both: tuple[Api,
     "SELECT id, email FROM users; DROP TABLE users",
     "SELECT id, a b c d FROM users",
     "SELECT id FROM no_such_table",
+    "SELECT sql AS id FROM sqlite_master",
+    "SELECT 'same' AS id FROM wire_posts",
 ])
-def test_view_queries_pocketbase_refuses_are_refused_alike(both: tuple[Api, Api], query: str) -> None:
+def test_view_queries_pocketbase_refuses_are_refused_alike(
+    both: tuple[Api, Api], wire_ids: list[dict[str, str]], query: str
+) -> None:
     status, answer = same(both, "POST", "/api/collections", {"name": "view_refused", "type": "view", "viewQuery": query})
     assert status == 400 and "viewQuery" in answer["data"]
 
