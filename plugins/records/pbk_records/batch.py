@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from pbk_sdk import events as ev
 from pbk_sdk.body import Body, read_body
@@ -28,9 +28,17 @@ from .resources import request_context
 
 DEFAULTS = {"enabled": False, "maxRequests": 50, "timeout": 3, "maxBodySize": 0}
 DEFAULT_MAX_BODY = 128 << 20
-RECORDS_URL = re.compile(r"^/api/collections/(?P<collection>[^/?]+)/records(?:/(?P<id>[^/?]+))?$")
+#: A sub-request's URL as PocketBase routes it: a path on this server (never an absolute URL),
+#: matched as sent (no ``..`` resolution), with an optional query.
+RECORDS_URL = re.compile(r"/api/collections/(?P<collection>[^/?]+)/records(?:/(?P<id>[^/?]+))?(?:\?(?P<query>.*))?", re.DOTALL)
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+URL_MAX = 2000
 FILE_PART = re.compile(r"^requests\.(?P<index>\d+)\.(?P<field>.+)$")
 INVALID = "Invalid batch request data."
+
+
+class _NoBatchAction(Exception):
+    """A sub-request no batch action matches (method and URL)."""
 
 
 class Batch:
@@ -62,8 +70,12 @@ class Batch:
             raise ApiError(400, INVALID, {"requests": FieldError("validation_length_too_long", f"The length must be no more than {maximum}.", {"max": maximum})})
         problems: dict[str, Any] = {}
         for index, item in enumerate(requests):
-            if not isinstance(item, dict) or not isinstance(item.get("url"), str) or not isinstance(item.get("method"), str):
+            if not isinstance(item, dict) or not isinstance(item.get("url", ""), str) or not isinstance(item.get("method", ""), str):
                 problems[str(index)] = FieldError("validation_invalid_value", "Invalid value.")
+                continue
+            item_problems = _request_problems(item.get("method", ""), item.get("url", ""))
+            if item_problems:
+                problems[str(index)] = item_problems
                 continue
             item["body"] = item.get("body") if isinstance(item.get("body"), dict) else {}
             item["files"] = {}
@@ -81,7 +93,12 @@ class Batch:
         async with self.app.db.transaction():
             for index, item in enumerate(requests):
                 try:
-                    results.append(await self._one(req, item))
+                    try:
+                        results.append(await self._one(req, item))
+                    except _NoBatchAction as exc:
+                        # PocketBase finds no handler: a plain error, which reaches the answer
+                        # through the previous sub-request's handler (as a 500) unless first.
+                        raise ApiError(400 if index == 0 else 500) from exc
                 except ApiError as error:
                     raise ApiError(400, "Batch transaction failed.", {"requests": {str(index): {
                         "code": "batch_request_failed",
@@ -91,20 +108,19 @@ class Batch:
         return results
 
     async def _one(self, req: Any, item: dict[str, Any]) -> dict[str, Any]:
-        method = item["method"].upper()
-        parts = urlsplit(item["url"])
-        match = RECORDS_URL.match(parts.path)
+        method = item["method"]
+        match = RECORDS_URL.fullmatch(item["url"])
         allowed = match is not None and (
             (method in ("POST", "PUT") and match["id"] is None)
             or (method in ("PATCH", "DELETE") and match["id"] is not None)
         )
         if match is None or not allowed:
-            raise ApiError(400, "Invalid batch request url or method.")
+            raise _NoBatchAction(f"{method} {item['url']}")
         collection = self.registry.get(match["collection"])
         if collection is None:
-            raise ApiError(404, "Missing or invalid collection context.")
+            raise ApiError(404, "Missing collection context.")
         ctx = request_context(req)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        query = dict(parse_qsl(match["query"] or "", keep_blank_values=True))
         expand = [p.strip() for p in query.get("expand", "").split(",") if p.strip()]
         ctx = dataclasses.replace(ctx, expand=expand, info=dataclasses.replace(ctx.info, context="batch", query=query, method=method))
         data, files = item["body"], item["files"]
@@ -135,3 +151,20 @@ class Batch:
 
         await self.app.events.trigger(name, event, default)
         return event.result
+
+
+def _request_problems(method: str, url: str) -> dict[str, FieldError]:
+    """PocketBase's checks of one sub-request: an upper-case method it knows, a URL of at
+    most ``URL_MAX`` characters."""
+    problems = {}
+    if not method:
+        problems["method"] = FieldError("validation_required", "Cannot be blank.")
+    elif method not in METHODS:
+        problems["method"] = FieldError("validation_in_invalid", "Must be a valid value.")
+    if not url:
+        problems["url"] = FieldError("validation_required", "Cannot be blank.")
+    elif len(url) > URL_MAX:
+        problems["url"] = FieldError(
+            "validation_length_too_long", f"The length must be no more than {URL_MAX}.", {"max": URL_MAX, "min": 0}
+        )
+    return problems

@@ -20,7 +20,8 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.ids import new_id
 from pbk_sdk.mappings import deep_merge
 
-from . import auth_options, ddl
+from . import auth_options, ddl, view_query
+from . import indexes as index_statements
 from .schema import (
     AUTH_OPTIONS,
     AUTH_RULES,
@@ -32,9 +33,14 @@ from .schema import (
     option_keys,
 )
 
-NAME = re.compile(r"^\w+$")
-FIELD_NAME = re.compile(r"^\w+$")
+#: Collection, field and collection id names: ASCII letters, digits and ``_`` (Go's ``^\w+$``,
+#: which is ASCII-only and has no trailing-newline match); use with ``fullmatch``.
+NAME = re.compile(r"[A-Za-z0-9_]+")
 NAME_MAX = 255
+FIELD_NAME_MAX = 100
+#: Field names PocketBase keeps for itself (besides ``expand`` and the output's collection keys).
+EXCLUDED_FIELD_NAMES = frozenset({"null", "true", "false", "_rowid_"})
+VIA = "_via_"
 SECRET_ALPHABET = string.ascii_letters + string.digits
 INVALID_FORMAT = "Failed to load the submitted data due to invalid formatting."
 INDEX_SHAPE = re.compile(
@@ -43,7 +49,7 @@ INDEX_SHAPE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 VIEW_QUERY = re.compile(r"^\s*(SELECT|WITH)\b", re.IGNORECASE)
-RESERVED_FIELD_NAMES = frozenset({"expand", "collectionId", "collectionName"})
+RESERVED_FIELD_NAMES = frozenset({"expand", "collectionId", "collectionName"}) | EXCLUDED_FIELD_NAMES
 
 
 def now() -> str:
@@ -124,6 +130,19 @@ def _check_system_rules(
             )
 
 
+def _check_view_query(query: str, errors: dict[str, Any]) -> None:
+    """PocketBase's checks of a view query before it runs: a failure leaves the view without
+    fields, so its answer names ``fields`` too."""
+    try:
+        view_query.check_identifiers(view_query.normalize(query))
+    except view_query.ViewQueryError as exc:
+        errors["fields"] = FieldError("validation_required", "Cannot be blank.")
+        errors["viewQuery"] = FieldError("validation_invalid_view_query", f"Invalid query - {exc}")
+        return
+    if not VIEW_QUERY.match(query):
+        errors["viewQuery"] = FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT is allowed.")
+
+
 def _indexes_problem(indexes: Any, name: Any, existing: Collection | None, ctype: str) -> Any:
     """Index statements must be strings of PocketBase's shape on this table; views have none."""
     if not isinstance(indexes, list) or not all(isinstance(i, str) for i in indexes):
@@ -153,14 +172,33 @@ def _previous_field(data: dict[str, Any], existing: Collection | None, ftype: An
     return None
 
 
-def _field_name_problem(name: Any, taken: set[str]) -> FieldError | None:
-    """A field name: a word, not reserved, not ``taken`` (lower-cased) by an earlier field."""
+def _length_problem(maximum: int) -> FieldError:
+    return FieldError(
+        "validation_length_out_of_range", f"The length must be between 1 and {maximum}.", {"max": maximum, "min": 1}
+    )
+
+
+def _name_shape_problem(name: Any, maximum: int) -> FieldError | None:
+    """PocketBase's first checks of a collection or field name, in its order: present, length
+    (in characters), no ``_via_`` (the back-relation separator), ASCII word characters."""
     if not isinstance(name, str) or not name:
         return FieldError("validation_required", "Cannot be blank.")
-    if not FIELD_NAME.match(name) or len(name) > NAME_MAX:
-        return FieldError("validation_invalid_field_name", "Invalid field name.")
+    if len(name) > maximum:
+        return _length_problem(maximum)
+    if VIA in name:
+        return FieldError("validation_found_via", f'The value cannot contain "{VIA}".')
+    if not NAME.fullmatch(name):
+        return FieldError("validation_match_invalid", "Must be in a valid format.")
+    return None
+
+
+def _field_name_problem(name: Any, taken: set[str]) -> FieldError | None:
+    """A field name: a word, not reserved, not ``taken`` (lower-cased) by an earlier field."""
+    problem = _name_shape_problem(name, FIELD_NAME_MAX)
+    if problem is not None:
+        return problem
     if name in RESERVED_FIELD_NAMES:
-        return FieldError("validation_not_in_invalid", "The name is reserved.")
+        return FieldError("validation_not_in_invalid", "Must not be in list.")
     if name.lower() in taken:
         return FieldError("validation_duplicated_field_name", "Duplicated or invalid field name.")
     return None
@@ -257,8 +295,8 @@ class SchemaBuilder:
                     errors[key] = problem
             if existing is not None and existing.name == SUPERUSERS:
                 auth_options.force_superusers(options)
-        if ctype == "view" and isinstance(merged.get("viewQuery"), str) and not VIEW_QUERY.match(merged["viewQuery"]):
-            errors["viewQuery"] = FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT is allowed.")
+        if ctype == "view" and isinstance(merged.get("viewQuery"), str) and "viewQuery" not in errors:
+            _check_view_query(merged["viewQuery"], errors)
         if errors:
             raise ApiError(400, failure, errors)
         collection = Collection(
@@ -292,24 +330,21 @@ class SchemaBuilder:
         return merged
 
     def _name_problem(self, name: Any, existing: Collection | None) -> FieldError | None:
-        problem = None
-        if not isinstance(name, str) or not name:
-            problem = FieldError("validation_required", "Cannot be blank.")
-        elif len(name) > NAME_MAX or not NAME.match(name):
-            problem = FieldError("validation_invalid_name", "Invalid collection name - must contain only alphanumeric and underscore characters.")
-        elif name.startswith("_") and existing is None:
-            problem = FieldError("validation_invalid_name", "Invalid collection name - must not start with underscore.")
-        else:
+        problem = _name_shape_problem(name, NAME_MAX)
+        if problem is None:
             other = self.registry.get(name)
             if other is not None and (existing is None or other.id != existing.id):
-                problem = FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
+                if other.name.lower() == name.lower():
+                    problem = FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
+                else:
+                    problem = FieldError("validation_collection_name_id_duplicate", "The name must not match an existing collection id.")
         if existing is not None and existing.system and name != existing.name:
             problem = FieldError("validation_collection_system_name_change", "System collection name cannot be changed.")
         return problem
 
     def _id_problem(self, cid: Any) -> FieldError | None:
         """The id of a new collection: PocketBase's format, not taken."""
-        if not isinstance(cid, str) or not NAME.match(cid) or len(cid) > 100:
+        if not isinstance(cid, str) or not NAME.fullmatch(cid) or len(cid) > 100:
             return FieldError("validation_invalid_format", "Invalid id format.")
         taken = self.registry.get(cid)
         if taken is not None and taken.id == cid:
@@ -344,10 +379,10 @@ class SchemaBuilder:
     def _indexes(
         self, indexes: list[str], existing: Collection | None, ctype: str, cid: str, name: str
     ) -> list[str]:
-        """Index statements as given; rewritten to the new table name on a rename; an auth
-        collection gets its unique ``tokenKey`` and ``email`` indexes as PocketBase adds them."""
-        if existing is not None and existing.name != name:
-            indexes = [ddl.index_for_table(i, name) for i in indexes]
+        """Index statements as given, but rebuilt in PocketBase's normal form when they name
+        another table (a rename); an auth collection gets its unique ``tokenKey`` and
+        ``email`` indexes as PocketBase adds them."""
+        indexes = [index_statements.for_table(i, name) for i in indexes]
         if ctype == "auth" and existing is None:
             lowered = " ".join(indexes).lower()
             if "(`tokenkey`)" not in lowered.replace(" ", "").replace('"', "`"):

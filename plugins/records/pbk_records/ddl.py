@@ -13,10 +13,10 @@ from collections.abc import Mapping
 import apsw
 from pbk_sdk.interfaces import FieldType
 
+from . import view_query
 from .schema import Collection, Field
 
 INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.IGNORECASE)
-INDEX_TABLE = re.compile(r"(\bON\s+)([`\"\[]?)(\w*)([`\"\]]?)(\s*\()", re.IGNORECASE)
 
 
 class NotOneStatement(ValueError):
@@ -49,7 +49,10 @@ def column_definitions(collection: Collection, field_types: Mapping[str, FieldTy
 def create(conn: apsw.Connection, collection: Collection, field_types: Mapping[str, FieldType]) -> None:
     """Create the collection's table (or view) and its indexes."""
     if collection.is_view:
-        execute_one(conn, f"CREATE VIEW {quote(collection.name)} AS {collection.view_query}")
+        # Wrapped as PocketBase does, which also keeps a trailing "--" from commenting out SQL
+        # that follows (it makes the statement incomplete instead).
+        query = view_query.normalize(collection.view_query)
+        execute_one(conn, f"CREATE VIEW {quote(collection.name)} AS SELECT * FROM ({query})")
         return
     columns = ", ".join(column_definitions(collection, field_types))
     conn.execute(f"CREATE TABLE {quote(collection.name)} ({columns})")
@@ -73,11 +76,6 @@ def drop(conn: apsw.Connection, collection: Collection) -> None:
 def index_name(index_sql: str) -> str | None:
     match = INDEX_NAME.match(index_sql)
     return match.group(3) if match else None
-
-
-def index_for_table(index_sql: str, table: str) -> str:
-    """The index statement pointed at ``table`` (after a rename), with backtick quoting."""
-    return INDEX_TABLE.sub(lambda m: f"{m.group(1)}{quote(table)}{m.group(5)}", index_sql, count=1)
 
 
 def update(

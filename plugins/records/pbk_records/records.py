@@ -430,7 +430,7 @@ class Records:
             if field_.hidden and not ctx.superuser:
                 return None
             target = self.registry.get(str(field_.get("collectionId", "")))
-            if target is None:
+            if target is None or not self._may_expand_into(target, ctx):
                 return None
             multiple = self.field_types["relation"].is_multiple(field_.data)
             ids: list[str] = []
@@ -453,6 +453,8 @@ class Records:
             back = target.field(field_name) if target else None
             if target is None or back is None or back.type != "relation" or back.get("collectionId") != collection.id:
                 return None
+            if not self._may_expand_into(target, ctx):
+                return None
             ids = [values["id"] for values in records]
             related, by_parent = await self._back_related(target, back, ids, ctx)
             single = has_unique_index(target, back.name)
@@ -466,16 +468,20 @@ class Records:
             return target, related, assign_back
         return None
 
+    @staticmethod
+    def _may_expand_into(target: Collection, ctx: Context) -> bool:
+        """False for a superusers-only collection and another caller: PocketBase then drops
+        that expand path whole (no ``expand`` key for it), where a rule that matches nothing
+        still leaves an empty ``expand``."""
+        return ctx.superuser or target.rule("viewRule") is not None
+
     async def _visible_by_ids(
         self, collection: Collection, ids: builtins.list[str], ctx: Context
     ) -> dict[str, dict[str, Any]]:
         if not ids:
             return {}
         expand_ctx = Context(ctx.auth, _with_context(ctx.info, "expand"))
-        try:
-            rule = self._rule(collection, "viewRule", expand_ctx)
-        except ApiError:
-            return {}  # a superusers-only collection expands to nothing for others
+        rule = self._rule(collection, "viewRule", expand_ctx)
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), IN_CHUNK):
             chunk = ids[start : start + IN_CHUNK]
@@ -494,10 +500,7 @@ class Records:
         """Records of ``collection`` whose ``back`` relation points at ``ids``, at most
         ``BACK_RELATIONS_PER_RECORD`` per parent (cut in SQL), and their ids by parent."""
         expand_ctx = Context(ctx.auth, _with_context(ctx.info, "expand"))
-        try:
-            rule = self._rule(collection, "viewRule", expand_ctx)
-        except ApiError:
-            return {}, {}
+        rule = self._rule(collection, "viewRule", expand_ctx)
         column = f"main.{quote(back.name)}"
         if self.field_types["relation"].is_multiple(back.data):
             source, parent = f"{quote(collection.name)} AS main, json_each({column}) AS parent", "parent.value"
@@ -577,6 +580,12 @@ class Records:
                 else:
                     merged = [i for i in current_list if i not in items]
                 values[name] = field_type.normalize(f.data, merged)
+            elif op in "+^" and f.type in ("select", "relation"):
+                # As PocketBase: the joined list, of which a single field keeps the last value,
+                # so ``f+`` replaces the value and ``+f`` keeps it.
+                stored = [current] if current else []
+                added = raw if isinstance(raw, list) else [raw]
+                values[name] = field_type.normalize(f.data, stored + added if op == "+" else added + stored)
             elif op == "-" and f.type in ("select", "relation", "file"):
                 removed = field_type.normalize(f.data, raw)
                 if current == removed or (isinstance(raw, list) and current in raw):
@@ -686,7 +695,12 @@ class Records:
                 values[f.name] = self.field_types["text"].autogenerate(f.data)
 
     async def create(self, collection: Collection, body: Body, ctx: Context) -> dict[str, Any]:
-        """Create a record from a request body; returns its stored values."""
+        """Create a record from a request body; returns its stored values.
+
+        The create rule is checked on a trial insert of the unvalidated values, before any
+        validation: a caller it refuses gets PocketBase's bare 400, never a field error (which
+        could tell them, say, which ids a relation's collection holds), and costs no
+        validation or password hashing."""
         if collection.is_view:
             raise ApiError(400, "Unsupported collection type.")
         self._refuse_locked(collection, "createRule", ctx)
@@ -698,10 +712,12 @@ class Records:
         for f in collection.fields:
             if f.type == "autodate" and (f.get("onCreate") or f.get("onUpdate")):
                 values[f.name] = stamp
+        ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
+        verified_by_client = bool(collection.is_auth and "verified" in parsed.values and values.get("verified"))
+        manager = await self._check_create_rule(collection, values, ctx, ask_manage=verified_by_client)
         errors: dict[str, Any] = {}
         password = self._password_input(collection, parsed, errors, creating=True)
-        verified_by_client = collection.is_auth and "verified" in parsed.values and values.get("verified")
-        if verified_by_client and not ctx.superuser and not await self._can_manage(collection, None, ctx):
+        if verified_by_client and not manager:
             errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
         errors = {**self._validate(collection, values, password), **errors}
         if password is not None:
@@ -710,14 +726,12 @@ class Records:
             collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
             submitted=frozenset(body.data),
         )
-        ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
-        rule = self._rule(collection, "createRule", ctx)
         if not self.events.has(ev.RECORD_VALIDATE) and not self.events.has(ev.RECORD_CREATE):
             # No handler in either chain: both are their default actions, so the relation check,
-            # the validation verdict, the INSERT and the create rule run in one writer call (one
-            # transaction, or one savepoint of the caller's), not one hop each.
+            # the validation verdict and the INSERT run in one writer call (one transaction, or
+            # one savepoint of the caller's), not one hop each.
             await self.db.write(
-                self._create_in_one, event, rule,
+                self._create_in_one, event,
                 on_commit=lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event),
                 inline=True,
             )
@@ -736,15 +750,65 @@ class Records:
             assigned = Assigned(self, event)
             await assigned.run(ev.RECORD_VALIDATE, event, self._raise_errors(message), message, writes=False)
             await assigned.run(ev.RECORD_CREATE, event, self._insert, message, writes=True)
-            if rule is not None and not await self._matches(collection, event.record["id"], rule):
-                raise ApiError(400, message)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
 
-    def _create_in_one(
-        self, conn: apsw.Connection, event: RecordEvent, rule: tuple[str, builtins.list[Any]] | None
-    ) -> None:
+    async def _check_create_rule(
+        self, collection: Collection, values: Mapping[str, Any], ctx: Context, *, ask_manage: bool
+    ) -> bool:
+        """Raise PocketBase's bare 400 unless the create rule admits the new record; return
+        whether ``ctx`` may manage it (``manageRule``, asked only when ``ask_manage``).
+
+        As in PocketBase, both rules see the record inserted without validation (``verified``
+        false, so a manage rule cannot lean on it), in a savepoint that is always undone."""
+        if ctx.superuser:
+            return True
+        rule = self._rule(collection, "createRule", ctx)
+        manage = None
+        if ask_manage and ctx.auth is not None and collection.rule("manageRule"):
+            compiled = compile_filter(
+                str(collection.rule("manageRule")), collection, self.registry, ctx.info, mode="rule", table_alias="main"
+            )
+            manage = (compiled.sql, list(compiled.params))
+        if rule is None and manage is None:
+            return False
+        trial = dict(values)
+        if collection.is_auth:
+            trial["verified"] = False
+        created, managed = await self.db.write(self._trial_insert, collection, trial, rule, manage, inline=True)
+        if not created:
+            raise ApiError(400, "Failed to create record.")
+        return managed
+
+    def _trial_insert(
+        self,
+        conn: apsw.Connection,
+        collection: Collection,
+        values: Mapping[str, Any],
+        rule: tuple[str, builtins.list[Any]] | None,
+        manage: tuple[str, builtins.list[Any]] | None,
+    ) -> tuple[bool, bool]:
+        """On the writer: insert ``values`` in a savepoint, test both rules on the row (created,
+        managed), and undo the insert."""
+        sql, params = self._insert_sql(collection, values)
+        check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
+        conn.execute("SAVEPOINT pbk_trial_insert")
+        try:
+            conn.execute(sql, params)
+            created = rule is None or conn.execute(f"{check}({rule[0]})", (values["id"], *rule[1])).fetchone() is not None
+            managed = created and manage is not None and (
+                conn.execute(f"{check}({manage[0]})", (values["id"], *manage[1])).fetchone() is not None
+            )
+        except apsw.Error as exc:
+            if isinstance(exc, apsw.InterruptError):
+                raise
+            return False, False  # a taken id or a failing rule: refused like any denial
+        finally:
+            conn.execute("ROLLBACK TO pbk_trial_insert; RELEASE pbk_trial_insert")
+        return created, managed
+
+    def _create_in_one(self, conn: apsw.Connection, event: RecordEvent) -> None:
         """On the writer: what ``create`` does when no handler joins ``record_validate`` or
-        ``record_create`` (relation check, ``_raise_errors``, ``_insert``, the create rule)."""
+        ``record_create`` (relation check, ``_raise_errors``, ``_insert``)."""
         message = "Failed to create record."
         collection, values = event.collection, event.record
         for name, sql, ids in self._relation_queries(collection, values, event.errors):
@@ -758,16 +822,6 @@ class Records:
             conn.execute(sql, params)
         except apsw.ConstraintError as exc:
             raise _constraint_error(exc, message) from exc
-        if rule is not None:
-            check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND ({rule[0]})"
-            try:
-                matched = conn.execute(check, (values["id"], *rule[1])).fetchone() is not None
-            except apsw.Error as exc:
-                if isinstance(exc, apsw.InterruptError):
-                    raise
-                raise ApiError(400) from exc
-            if not matched:
-                raise ApiError(400, message)
 
     async def update(self, collection: Collection, record_id: str, body: Body, ctx: Context) -> dict[str, Any]:
         if collection.is_view:
@@ -901,11 +955,11 @@ class Records:
             errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
         return password
 
-    async def _can_manage(self, collection: Collection, record_id: str | None, ctx: Context) -> bool:
+    async def _can_manage(self, collection: Collection, record_id: str, ctx: Context) -> bool:
         rule = collection.rule("manageRule")
         if ctx.superuser:
             return True
-        if not rule or ctx.auth is None or record_id is None:
+        if not rule or ctx.auth is None:
             return False
         compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
         return await self._matches(collection, record_id, (compiled.sql, list(compiled.params)))

@@ -19,7 +19,10 @@ from .schema import Collection, Field
 from .schema_changes import SchemaChanges
 
 BAD_BODY = "Something went wrong while processing your request."
-MISSING_COLLECTION = "Missing or invalid collection context."
+#: PocketBase's 404 for an unknown collection: reads and deletes say the first, creates and
+#: updates (whose body-limit middleware looks the collection up first) the second.
+MISSING_COLLECTION = "Missing collection context."
+MISSING_WRITE_COLLECTION = "Missing or invalid collection context."
 
 
 class _SnakeCaseHeaders(Mapping[str, str]):
@@ -79,10 +82,10 @@ class RecordsResources:
         self.registry = registry
         self.records = records
 
-    def collection(self, id_or_name: str) -> Collection:
+    def collection(self, id_or_name: str, missing: str = MISSING_COLLECTION) -> Collection:
         collection = self.registry.get(id_or_name)
         if collection is None:
-            raise ApiError(404, MISSING_COLLECTION)
+            raise ApiError(404, missing)
         return collection
 
     async def run(self, name: str, event: RecordRequestEvent, action: Any) -> Any:
@@ -106,7 +109,7 @@ class RecordList(RecordsResources):
         )
 
     async def on_post(self, req: Any, resp: Any, collection: str) -> None:
-        coll = self.collection(collection)
+        coll = self.collection(collection, MISSING_WRITE_COLLECTION)
         ctx = request_context(req)
         body = await read_body(req, bad_json=BAD_BODY)
         try:
@@ -134,7 +137,7 @@ class RecordItem(RecordsResources):
         )
 
     async def on_patch(self, req: Any, resp: Any, collection: str, record_id: str) -> None:
-        coll = self.collection(collection)
+        coll = self.collection(collection, MISSING_WRITE_COLLECTION)
         ctx = request_context(req)
         body = await read_body(req, bad_json=BAD_BODY)
         try:

@@ -13,7 +13,7 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.events import CollectionEvent
 from pbk_sdk.interfaces import App, FieldType
 
-from . import ddl
+from . import ddl, view_query
 from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
 from .fields import complete_field
 from .records import Context, Records
@@ -60,8 +60,11 @@ class SchemaChanges:
         self.db.after_commit(refresh)
 
     def _schema_error(self, exc: Exception, failure: str, collection: Collection) -> ApiError:
-        if collection.is_view:
-            return ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")})
+        if collection.is_view:  # no fields could be read from the query, so "fields" is blank too
+            return ApiError(400, failure, {
+                "fields": FieldError("validation_required", "Cannot be blank."),
+                "viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {view_query.sqlite_message(exc)}"),
+            })
         return self._ddl_error(exc, failure, collection)
 
     def _infer_view_fields(self, conn: apsw.Connection, collection: Collection) -> None:
@@ -76,8 +79,20 @@ class SchemaChanges:
                 return ApiError(400, failure, {"indexes": {str(position): FieldError("validation_invalid_index_expression", "Invalid index expression.")}})
         return ApiError(400, failure, {"fields": FieldError("validation_invalid_value", f"Invalid schema: {exc}")})
 
+    def _refuse_internal_table(self, conn: apsw.Connection, collection: Collection, failure: str) -> None:
+        """A collection may not take the name of a table that is no collection (``_params``)."""
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
+            (collection.name,),
+        ).fetchone()
+        if found:
+            raise ApiError(400, failure, {"name": FieldError(
+                "validation_collection_name_invalid", "The name shouldn't match with an existing internal table."
+            )})
+
     async def _apply_create(self, collection: Collection, failure: str) -> None:
         def create(conn: apsw.Connection) -> None:
+            self._refuse_internal_table(conn, collection, failure)
             try:
                 ddl.create(conn, collection, self.field_types)
             except (apsw.Error, ddl.NotOneStatement) as exc:
@@ -114,6 +129,8 @@ class SchemaChanges:
         collection = self.builder.build(payload, existing, failure)
 
         def change(conn: apsw.Connection) -> None:
+            if collection.name.lower() != existing.name.lower():
+                self._refuse_internal_table(conn, collection, failure)
             try:
                 ddl.update(conn, existing, collection, self.field_types)
             except apsw.ConstraintError as exc:

@@ -16,11 +16,13 @@ from pbk_sdk.ids import new_id
 
 from .collections import Registry
 from .schema import Field, field_id
+from .view_query import sqlite_message
 
 COUNT_EXPRESSION = re.compile(r"^\s*count\s*\(", re.IGNORECASE)
 NUMERIC_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+(integer|int|real|numeric|float|double)\s*\)\s*$", re.IGNORECASE | re.DOTALL)
 TEXT_CAST = re.compile(r"^\s*cast\s*\(.*\bas\s+text\s*\)\s*$", re.IGNORECASE | re.DOTALL)
 CLONE_ALPHABET = string.ascii_letters + string.digits
+ID_SAMPLE = 10
 #: The id field of every view, as PocketBase infers it.
 VIEW_ID_FIELD = {
     "autogeneratePattern": "", "help": "", "hidden": False, "id": "text3208210256", "max": 0, "min": 0,
@@ -65,12 +67,16 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
         description = cursor.description_full
         cursor.fetchall()
     except apsw.Error as exc:
-        raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")}) from exc
+        raise ApiError(400, failure, {
+            "fields": FieldError("validation_required", "Cannot be blank."),
+            "viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {sqlite_message(exc)}"),
+        }) from exc
     expressions = _column_expressions(query)
     fields: list[Field] = []
     names = [column[0] for column in description]
     if "id" not in names:
         raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", "Invalid query - missing required id column.")})
+    _check_sample_ids(conn, view_name, failure)
     for name, _decltype, _database, table, origin in description:
         if name == "id":
             fields.append(Field(dict(VIEW_ID_FIELD)))
@@ -90,6 +96,19 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
         else:
             fields.append(Field({"name": name, "type": "json", "id": field_id("json", name), "maxSize": 1}))
     return fields
+
+
+def _check_sample_ids(conn: apsw.Connection, view_name: str, failure: str) -> None:
+    """PocketBase's dry run: the first ``ID_SAMPLE`` rows must have ids, all different (a
+    quick, helpful check, not a guarantee)."""
+    ids = [row[0] for row in conn.execute(f"SELECT id FROM `{view_name}` LIMIT {ID_SAMPLE}")]
+    problem = None
+    if any(i is None or str(i) == "" for i in ids):
+        problem = "the query could return records with empty or invalid ids"
+    elif len(set(map(str, ids))) != len(ids):
+        problem = "the query could return records with non-unique ids"
+    if problem:
+        raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {problem}")})
 
 
 def _alias_expression(column: str) -> str:

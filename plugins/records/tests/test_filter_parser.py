@@ -273,12 +273,18 @@ def test_functions() -> None:
     assert only("f() = 1").left == Operand("function", "f", ())
 
 
+def test_function_arguments_take_a_trailing_comma_and_comments() -> None:
+    """fexpr skips comments between arguments and accepts a comma before ``)``."""
+    plain = only('strftime("%Y", when) = 1').left
+    assert only('strftime("%Y", when,) = 1').left == plain
+    assert only('strftime("%Y", // the format\n when // the date\n) = 1').left == plain
+
+
 @pytest.mark.parametrize(
     "bad",
     [
         'strftime ("%Y", when) = 1',
         'strftime("%Y", when = 1',
-        'strftime("%Y",) = 1',
         'strftime(,"%Y") = 1',
         'strftime("%Y" when) = 1',
         'strftime("%Y", strftime("%Y", when)) = 1',

@@ -106,7 +106,7 @@ def _substitute(value: Any, ids: dict[str, str]) -> Any:
 
 LIST = [
     Scenario("an unknown collection is a 404 envelope", "GET", "/api/collections/missing/records", 404,
-             json={"status": 404, "message": "Missing or invalid collection context.", "data": {}}),
+             json={"status": 404, "message": "Missing collection context.", "data": {}}),
     Scenario("guests see only what the list rule lets them", "GET", "/api/collections/posts/records?sort=title", 200,
              json={"page": 1, "perPage": 30, "totalItems": 1, "totalPages": 1, "items": [{"id": "publicpost00001"}]},
              absent=("secret",)),

@@ -11,7 +11,8 @@ including its quirks (verified on the PocketBase 0.40.6 binary):
   escapes, any other ``\\x`` is kept verbatim;
 - ``//`` starts a comment that runs to the end of the line;
 - an identifier immediately followed by ``(`` is a function call whose arguments are
-  identifiers, numbers or texts separated by commas;
+  identifiers, numbers or texts separated by commas, with whitespace and comments between
+  them and an optional trailing comma;
 - ``{:name}`` (outside quoted text) is a placeholder: a value the caller passes beside the
   filter (dbx's syntax), bound by the compiler as an SQL parameter, never spliced into the
   text. Inside quoted text it is just text. PocketBase has no such token (it substitutes the
@@ -103,20 +104,25 @@ class Scanner:
         i = self.pos + offset
         return self.source[i] if i < self.end else ""
 
-    def next(self) -> Token:
+    def _skip_blanks(self) -> None:
+        """Move past whitespace and ``//`` comments (each runs to the end of its line)."""
         src, end = self.source, self.end
-        while True:
-            if self.pos >= end:
-                return Token("eof")
+        while self.pos < end:
             ch = src[self.pos]
             if ch in WHITESPACE:
                 self.pos += 1
-                continue
-            if ch == "/" and self._peek(1) == "/":
+            elif ch == "/" and self._peek(1) == "/":
                 nl = src.find("\n", self.pos, end)
                 self.pos = end if nl < 0 else nl
-                continue
-            break
+            else:
+                return
+
+    def next(self) -> Token:
+        src, end = self.source, self.end
+        self._skip_blanks()
+        if self.pos >= end:
+            return Token("eof")
+        ch = src[self.pos]
         if ch == "(":
             return self._scan_group()
         if is_identifier_start(ch):
@@ -178,14 +184,11 @@ class Scanner:
         args: list[Token] = []
         expect_arg = True
         while True:
-            while self.pos < self.end and self.source[self.pos] in WHITESPACE:
-                self.pos += 1
+            self._skip_blanks()
             if self.pos >= self.end:
                 raise LexError(f"unterminated function call {name}(")
             ch = self.source[self.pos]
-            if ch == ")":
-                if expect_arg and args:
-                    raise LexError(f"missing argument in {name}()")
+            if ch == ")":  # after a trailing comma too, as fexpr allows
                 self.pos += 1
                 return Token("function", name, tuple(args))
             if not expect_arg:
