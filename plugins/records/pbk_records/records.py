@@ -737,10 +737,10 @@ class Records:
             )
             return event.record
         before = RecordEvent(collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors)
-        await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, lambda _: self._create_write(event, rule))
+        await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, lambda _: self._create_write(event))
         return event.record
 
-    async def _create_write(self, event: RecordEvent, rule: tuple[str, builtins.list[Any]] | None) -> None:
+    async def _create_write(self, event: RecordEvent) -> None:
         """``create``'s transaction (the default action of ``record_before_write``)."""
         collection, values, errors = event.collection, event.record, event.errors
         async with self.db.transaction():
