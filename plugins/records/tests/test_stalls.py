@@ -1,0 +1,153 @@
+"""Requests that once stalled a worker (issue #13), against a live single-worker ``pbk serve``.
+
+Each stall test sends the slow request and, while it runs, ``GET /api/health`` on another
+connection: both must answer within ``BOUND`` seconds (the bugs took from 6 s to minutes, and a
+stalled event loop held the health check back as long). Where PocketBase 0.40.6 is the
+reference, the same requests go to the real binary and the answers are compared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pbk_sdk.picker import excerpt
+from pbk_sdk.testing import (
+    LiveServer,
+    pocketbase_superuser,
+    start_live_server,
+    start_pocketbase,
+    superuser_token,
+)
+
+pytestmark = pytest.mark.slow
+
+BOUND = 2.0
+SUPERUSER = ("root@example.com", "su-password-123")
+COLLECTION = {
+    "name": "posts",
+    "type": "base",
+    "listRule": "",
+    "viewRule": "",
+    "createRule": "",
+    "fields": [
+        {"name": "content", "type": "editor", "maxSize": 1 << 22},
+    ],
+}
+
+
+def pbk_superuser(data_dir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pbk", "--plugins", "records,auth", "--dir", str(data_dir), "superuser", "upsert", *SUPERUSER],
+        check=False, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def prepare(server: LiveServer) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": superuser_token(server.url, *SUPERUSER)})
+    created = client.post("/api/collections", json=COLLECTION)
+    assert created.status_code == 200, created.text
+    return client
+
+
+@pytest.fixture(scope="module")
+def pbk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, httpx.Client]]:
+    data_dir = tmp_path_factory.mktemp("pbk") / "pb_data"
+    pbk_superuser(data_dir)
+    server = start_live_server(data_dir, ["--plugins", "records,auth", "--workers", "1"])
+    try:
+        client = prepare(server)
+        yield server, client
+        client.close()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def pocketbase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    data_dir = tmp_path_factory.mktemp("pocketbase") / "pb_data"
+    pocketbase_superuser(data_dir, *SUPERUSER)
+    server = start_pocketbase(data_dir)
+    try:
+        client = prepare(server)
+        yield client
+        client.close()
+    finally:
+        server.stop()
+
+
+async def _timed(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = await client.request(method, path, **kwargs)
+    return response, time.monotonic() - started
+
+
+async def _while_busy(url: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        slow = asyncio.create_task(_timed(client, method, path, **kwargs))
+        await asyncio.sleep(0.05)  # the slow request is on the server by now
+        health, health_took = await _timed(client, "GET", "/api/health")
+        response, took = await slow
+    assert health.status_code == 200
+    assert health_took < BOUND, f"the health check waited {health_took:.1f}s behind {method} {path[:60]}"
+    assert took < BOUND, f"{method} {path[:60]} took {took:.1f}s"
+    return response
+
+
+def answered_while_busy(server: LiveServer, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """The response to a request sent together with a health check; both answered in time."""
+    return asyncio.run(_while_busy(server.url, method, path, **kwargs))
+
+
+# -- ?fields=content:excerpt(...) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "excerpt"),
+    [("<" * 200_000, "<" * 20 + "..."), ("<script " * 30_000, "<script <script <scr..."), ("<style>" * 30_000, "")],
+)
+def test_an_excerpt_of_text_full_of_tag_starts_is_linear(
+    pbk: tuple[LiveServer, httpx.Client], content: str, excerpt: str
+) -> None:
+    server, client = pbk
+    created = client.post("/api/collections/posts/records", json={"content": content})
+    assert created.status_code == 200, created.text
+    path = f"/api/collections/posts/records/{created.json()['id']}?fields=content:excerpt(20,true)"
+    response = answered_while_busy(server, "GET", path)
+    assert response.status_code == 200
+    assert response.json() == {"content": excerpt}
+
+
+@pytest.mark.parametrize("size", ["100000000", "9223372036854775808", "99999999999999999999"])
+def test_a_huge_excerpt_size_is_answered_as_pocketbase_answers(
+    pbk: tuple[LiveServer, httpx.Client], pocketbase: httpx.Client, size: str
+) -> None:
+    answers = []
+    for client in (pbk[1], pocketbase):
+        record = client.post("/api/collections/posts/records", json={"content": "<p>hello <b>world</b></p>"}).json()
+        response = client.get(f"/api/collections/posts/records/{record['id']}", params={"fields": f"content:excerpt({size})"})
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>a</p><SCRIPT type=x>b<p>c</p></script>d", "a d"),
+        ("<style>x</STYLE><scripts>y</scripts>", "y"),
+        ("a<script>b", "a b"),
+        ("<script>a</style>b</script>c", "c"),
+        ("x < y &amp; z", "x < y & z"),
+        ("<b>tag</b> <unclosed", "tag <unclosed"),
+    ],
+)
+def test_the_single_pass_strips_what_the_regexes_stripped(html: str, text: str) -> None:
+    assert excerpt(html, 1000, ellipsis=False) == text
