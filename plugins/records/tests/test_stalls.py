@@ -31,6 +31,17 @@ pytestmark = pytest.mark.slow
 
 BOUND = 2.0
 SUPERUSER = ("root@example.com", "su-password-123")
+BACKTRACKING = r"^([a-zA-Z0-9]+\.?)+$"
+#: Patterns whose meaning Python's ``re`` translation got wrong, with values that tell.
+GO_PATTERNS = [
+    (r"(?i)\P{Ll}", "x"),
+    (r"(?i)[^k]*\P{Ll}", "KKé"),
+    (r"(?i)[^k]\w", "AKbé "),
+    (r"\B", ""),
+    (BACKTRACKING, "abc.def"),
+    (BACKTRACKING, "a" * 40 + "!"),
+]
+PATTERN_FIELDS = [{"name": f"p{i}", "type": "text", "pattern": pattern} for i, (pattern, _) in enumerate(GO_PATTERNS)]
 COLLECTION = {
     "name": "posts",
     "type": "base",
@@ -39,6 +50,7 @@ COLLECTION = {
     "createRule": "",
     "fields": [
         {"name": "content", "type": "editor", "maxSize": 1 << 22},
+        *PATTERN_FIELDS,
     ],
 }
 
@@ -151,3 +163,23 @@ def test_a_huge_excerpt_size_is_answered_as_pocketbase_answers(
 )
 def test_the_single_pass_strips_what_the_regexes_stripped(html: str, text: str) -> None:
     assert excerpt(html, 1000, ellipsis=False) == text
+
+
+# -- text field patterns --------------------------------------------------------------------------
+
+
+def test_a_backtracking_pattern_answers_at_once(pbk: tuple[LiveServer, httpx.Client]) -> None:
+    server, _ = pbk
+    field = PATTERN_FIELDS[GO_PATTERNS.index((BACKTRACKING, "a" * 40 + "!"))]["name"]
+    response = answered_while_busy(server, "POST", "/api/collections/posts/records", json={field: "a" * 40 + "!"})
+    assert response.status_code == 400
+    assert response.json()["data"][field]["code"] == "validation_invalid_format"
+
+
+def test_patterns_match_as_go_matches(pbk: tuple[LiveServer, httpx.Client], pocketbase: httpx.Client) -> None:
+    for field, (pattern, value) in zip(PATTERN_FIELDS, GO_PATTERNS, strict=True):
+        answers = []
+        for client in (pbk[1], pocketbase):
+            response = client.post("/api/collections/posts/records", json={field["name"]: value})
+            answers.append((response.status_code, response.json().get("data", {}).get(field["name"])))
+        assert answers[0] == answers[1], (pattern, value)
