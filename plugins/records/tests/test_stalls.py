@@ -18,6 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pbk_records.fields.jsonfield import InvalidJSON, JSONType
+from pbk_records.filter.values import unique_strings
+from pbk_sdk.body import MAX_JSON_DEPTH
 from pbk_sdk.picker import excerpt
 from pbk_sdk.testing import (
     LiveServer,
@@ -50,9 +53,14 @@ COLLECTION = {
     "createRule": "",
     "fields": [
         {"name": "content", "type": "editor", "maxSize": 1 << 22},
+        {"name": "j", "type": "json", "maxSize": 1 << 22},
         *PATTERN_FIELDS,
     ],
 }
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
 
 
 def pbk_superuser(data_dir: Path) -> None:
@@ -119,6 +127,10 @@ def answered_while_busy(server: LiveServer, method: str, path: str, **kwargs: An
     return asyncio.run(_while_busy(server.url, method, path, **kwargs))
 
 
+def assert_no_traceback(server: LiveServer) -> None:
+    assert "Traceback" not in server.output(), server.output()[-3000:]
+
+
 # -- ?fields=content:excerpt(...) -----------------------------------------------------------------
 
 
@@ -183,3 +195,69 @@ def test_patterns_match_as_go_matches(pbk: tuple[LiveServer, httpx.Client], pock
             response = client.post("/api/collections/posts/records", json={field["name"]: value})
             answers.append((response.status_code, response.json().get("data", {}).get(field["name"])))
         assert answers[0] == answers[1], (pattern, value)
+
+
+# -- deeply nested JSON ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 50, 600, 1100, 20_000])
+def test_a_deeply_nested_body_is_a_400(pbk: tuple[LiveServer, httpx.Client], depth: int) -> None:
+    server, _ = pbk
+    body = '{"j":' + nested(depth) + "}"
+    response = answered_while_busy(
+        server, "POST", "/api/collections/posts/records", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["status"] == 400
+    multipart = answered_while_busy(
+        server, "POST", "/api/collections/posts/records", files={"@jsonPayload": (None, body)}
+    )
+    assert multipart.status_code == 400
+    assert_no_traceback(server)
+
+
+def test_a_body_within_the_depth_limit_is_stored(pbk: tuple[LiveServer, httpx.Client]) -> None:
+    client = pbk[1]
+    value = nested(MAX_JSON_DEPTH - 1)
+    created = client.post("/api/collections/posts/records", content='{"j":' + value + "}",
+                          headers={"Content-Type": "application/json"})
+    assert created.status_code == 200, created.text
+    listed = client.get("/api/collections/posts/records", params={"filter": f"id='{created.json()['id']}'"})
+    assert listed.json()["items"][0]["j"] == created.json()["j"]
+
+
+@pytest.mark.parametrize("depth", [600, 1100, 20_000])
+def test_a_string_holding_deep_json_is_kept_as_a_string(pbk: tuple[LiveServer, httpx.Client], depth: int) -> None:
+    server, _ = pbk
+    text = nested(depth)
+    response = answered_while_busy(server, "POST", "/api/collections/posts/records", json={"j": text})
+    assert response.status_code == 200, response.text
+    assert response.json()["j"] == text
+    assert_no_traceback(server)
+
+
+def test_json_past_go_decoders_depth_is_answered_as_pocketbase_answers(
+    pbk: tuple[LiveServer, httpx.Client], pocketbase: httpx.Client
+) -> None:
+    """Past 10000 levels PocketBase refuses a body and keeps a string as a string."""
+    answers = []
+    for client in (pbk[1], pocketbase):
+        body = client.post("/api/collections/posts/records", content='{"j":' + nested(10_001) + "}",
+                           headers={"Content-Type": "application/json"})
+        string = client.post("/api/collections/posts/records", json={"j": nested(10_001)})
+        answers.append((body.status_code, body.json(), string.status_code, string.json()["j"]))
+    assert answers[0] == answers[1]
+
+
+def test_deep_json_never_reaches_recursive_code() -> None:
+    """The paths no request reaches over HTTP: a value from Python code, a value PocketBase
+    stored (it accepts 10000 levels), a relation id list in a rule's ``@request.body``."""
+    json_type = JSONType()
+    deep: Any = []
+    for _ in range(5_000):
+        deep = [deep]
+    assert json_type.normalize({}, deep) == InvalidJSON("")
+    assert json_type.validate({}, InvalidJSON("")).code == "validation_invalid_json"
+    assert json_type.from_db({}, nested(600)) == nested(600)
+    assert json_type.from_db({}, nested(3)) == [[[]]]
+    assert unique_strings("[" * 5_000) == ["[" * 5_000]
