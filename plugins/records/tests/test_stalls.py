@@ -41,6 +41,8 @@ GO_PATTERNS = [
     (r"(?i)[^k]*\P{Ll}", "KKé"),
     (r"(?i)[^k]\w", "AKbé "),
     (r"\B", ""),
+    (r"\B", "SÉs"),
+    (r"\B", "É"),
     (BACKTRACKING, "abc.def"),
     (BACKTRACKING, "a" * 40 + "!"),
 ]

@@ -7,8 +7,9 @@ ASCII ``\\d``/``\\w``/``\\s``/``\\b``, Unicode classes and case folding) and, li
 linear in the value, so no pattern makes a guest's value stall the server. Python's ``re``
 backtracks: ``^([a-z0-9]+\\.?)+$`` took seconds on 28 characters.
 
-One difference remains: RE2 scans UTF-8 bytes, so a pattern that matches the empty string only
-through ``\\B`` also matches inside a multi-byte character (Go, scanning runes, does not).
+RE2 scans UTF-8 bytes where Go scans runes; the one place that shows is ``\\B``, true between
+two bytes of one character, so a match of a pattern with ``\\B`` counts only where a character
+starts.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import re2
 
-from .regexp_syntax import GoRegexError, Node, parse
+from .regexp_syntax import OP_NO_WORD, GoRegexError, Node, parse
 
 #: RE2's memory budget for one compiled pattern. Its 8 MiB default refuses patterns Go
 #: accepts, e.g. ``[\\p{L} ]{1,1000}`` (each Unicode class is hundreds of UTF-8 byte ranges).
@@ -47,12 +48,35 @@ def go_regex_tree(pattern: str) -> Node:
     return parse(pattern)
 
 
+def _has_no_word_boundary(tree: Node) -> bool:
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if node.op == OP_NO_WORD:
+            return True
+        pending.extend(node.subs)
+    return False
+
+
 @lru_cache(maxsize=CACHE_SIZE)
-def _compiled(pattern: str) -> Any:
-    """RE2's compiled form of a pattern Go accepts; raises ``GoRegexError`` where Go's parser
-    fails and ``re2.error`` where RE2 cannot compile it within ``RE2_MAX_MEM``."""
-    go_regex_tree(pattern)
-    return re2.compile(pattern, _OPTIONS)
+def _compiled(pattern: str) -> tuple[Any, bool]:
+    """RE2's compiled form of a pattern Go accepts, and whether it has ``\\B``; raises
+    ``GoRegexError`` where Go's parser fails and ``re2.error`` where RE2 cannot compile it
+    within ``RE2_MAX_MEM``."""
+    tree = go_regex_tree(pattern)
+    return re2.compile(pattern, _OPTIONS), _has_no_word_boundary(tree)
+
+
+def _matches_at_a_character_start(compiled: Any, text: bytes) -> bool:
+    """Whether a match starts where a character starts (not on a UTF-8 continuation byte).
+    Each search resumes past the previous match's start, so the text is scanned about once."""
+    position = 0
+    while (match := compiled.search(text, position)) is not None:
+        start = match.start()
+        if start == len(text) or text[start] & 0xC0 != 0x80:
+            return True
+        position = start + 1
+    return False
 
 
 def go_regex_error(pattern: str) -> str | None:
@@ -72,10 +96,13 @@ def go_regex_match(pattern: str, value: str) -> bool:
     A lone surrogate (which Python's JSON decoder lets through) is U+FFFD, as Go decodes it.
     """
     try:
-        compiled = _compiled(pattern)
+        compiled, has_no_word_boundary = _compiled(pattern)
     except (GoRegexError, re2.error):
         return False
     try:
-        return compiled.search(value) is not None
+        text = value.encode()
     except UnicodeEncodeError:
-        return compiled.search(LONE_SURROGATE.sub("\ufffd", value)) is not None
+        text = LONE_SURROGATE.sub("\ufffd", value).encode()
+    if has_no_word_boundary:
+        return _matches_at_a_character_start(compiled, text)
+    return compiled.search(text) is not None
