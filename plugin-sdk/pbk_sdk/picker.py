@@ -21,6 +21,9 @@ SKIPPED_OPENING = re.compile(r"<(?ai:(script|style))\b")
 SKIPPED_CLOSING = {name: re.compile(f"</{name}>", re.IGNORECASE | re.ASCII) for name in ("script", "style")}
 #: Go's ``strconv.ParseInt`` range: PocketBase reads a larger ``excerpt`` size as 0 and refuses it.
 MAX_EXCERPT = 2**63 - 1
+DECIMAL = re.compile(r"([-+]?[0-9]*)(\.[0-9]*)?")
+BASE_PREFIXES = {"0x": 16, "0o": 8, "0b": 2}
+GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 
 
 class Pick:
@@ -72,14 +75,39 @@ def _split(raw: str) -> list[str]:
 
 def _excerpt_args(raw: str) -> tuple[int, bool]:
     args = [a.strip() for a in raw.split(",") if a.strip()]
-    try:
-        maximum = int(args[0])
-    except (IndexError, ValueError) as exc:
-        raise ApiError(400) from exc
-    if maximum <= 0 or maximum > MAX_EXCERPT or len(args) > 2:
+    if not args or len(args) > 2:
         raise ApiError(400)
-    ellipsis = len(args) == 2 and args[1].lower() in ("1", "t", "true")
-    return maximum, ellipsis
+    maximum = _go_to_int(args[0])
+    if maximum <= 0:
+        raise ApiError(400)
+    return maximum, len(args) == 2 and args[1] in GO_TRUE
+
+
+def _go_to_int(text: str) -> int:
+    """spf13/cast's ``ToInt`` of a string, as PocketBase reads ``excerpt(max)``: a decimal part
+    is dropped, then Go's ``strconv.ParseInt(s, 0, 64)`` (``0x``/``0o``/``0b``/``0`` prefixes,
+    ``_`` between digits); 0 for anything it refuses, beyond int64 included."""
+    decimal = DECIMAL.fullmatch(text) if "." in text else None
+    if decimal is not None:
+        text = decimal.group(1) if decimal.group(1) not in ("", "-", "+") else decimal.group(1) + "0"
+    sign = -1 if text[:1] == "-" else 1
+    digits = text[1:] if text[:1] in "+-" else text
+    prefix = digits[:2].lower()
+    if prefix in BASE_PREFIXES:
+        base, digits = BASE_PREFIXES[prefix], digits[2:]
+    elif digits[:1] == "0" and len(digits) > 1:
+        base, digits = 8, digits[1:]
+    else:
+        base = 10
+    if base != 10 and digits[:1] == "_":  # Go takes one right after the prefix
+        digits = digits[1:]
+    if not digits.isascii() or not digits[:1].isalnum():
+        return 0
+    try:
+        value = sign * int(digits, base)
+    except ValueError:
+        return 0
+    return value if -MAX_EXCERPT - 1 <= value <= MAX_EXCERPT else 0
 
 
 def excerpt(value: Any, maximum: int, ellipsis: bool) -> Any:

@@ -152,7 +152,10 @@ def test_an_excerpt_of_text_full_of_tag_starts_is_linear(
     assert response.json() == {"content": excerpt}
 
 
-@pytest.mark.parametrize("size", ["100000000", "9223372036854775808", "99999999999999999999"])
+@pytest.mark.parametrize(
+    "size",
+    ["100000000", "9223372036854775808", "99999999999999999999", "0x10", "010", "08", "5.5", "1_0", "1e3", "5, TRUE", "5,tRUE"],
+)
 def test_a_huge_excerpt_size_is_answered_as_pocketbase_answers(
     pbk: tuple[LiveServer, httpx.Client], pocketbase: httpx.Client, size: str
 ) -> None:
