@@ -3,6 +3,10 @@
 Form values are inferred (``"true"``/``"false"`` → bool, canonical numbers → number) and
 repeated keys become lists. Uploaded files are spooled to disk past ``SPOOL_BYTES``, so a large
 upload is never held whole in memory. An empty body is fine whatever the Content-Type.
+
+JSON nested deeper than ``MAX_JSON_DEPTH`` is refused with a 400, the answer PocketBase gives
+past Go's decoder limit (10000 levels). pbk's limit is lower: deeper values would overflow
+Python's recursion in the field code and orjson's (254 levels) when the record is answered.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from .errors import ApiError
 SPOOL_BYTES = 1 << 20
 JSON_PAYLOAD = "@jsonPayload"
 CANONICAL_NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$")
+#: Arrays and objects inside one another a request body may hold. A record answered in a list
+#: with nested ``expand`` adds about 25 levels, within orjson's 254.
+MAX_JSON_DEPTH = 200
 
 
 @dataclass
@@ -63,6 +70,36 @@ def infer(value: str) -> Any:
     return value
 
 
+def json_too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests more than ``limit`` arrays/objects, walked level by level (no
+    recursion, so any depth is safe to ask about)."""
+    level = [value] if isinstance(value, (dict, list, tuple)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, (dict, list, tuple))
+        ]
+    return False
+
+
+def _loads(raw: bytes, bad_json: str) -> Any:
+    """``orjson.loads`` with a 400 for malformed JSON or JSON nested deeper than ``MAX_JSON_DEPTH``
+    (orjson stops by itself at 1024; fewer brackets than the limit need no walk)."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, bad_json) from exc
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and json_too_deep(data):
+        raise ApiError(400, bad_json)
+    return data
+
+
 def _add(data: dict[str, Any], key: str, value: Any) -> None:
     if key in data:
         existing = data[key]
@@ -81,10 +118,7 @@ async def read_body(req: Any, *, bad_json: str = "") -> Body:
     if not raw.strip():
         return Body()
     if media_type == "application/json" or media_type.endswith("+json"):
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise ApiError(400, bad_json) from exc
+        data = _loads(raw, bad_json)
         if data is None:
             return Body()
         if not isinstance(data, dict):
@@ -122,10 +156,7 @@ async def _read_multipart(req: Any, bad_json: str) -> Body:
                 continue
             text = (await part.stream.read()).decode("utf-8", errors="replace")
             if name == JSON_PAYLOAD:
-                try:
-                    payload = orjson.loads(text)
-                except orjson.JSONDecodeError as exc:
-                    raise ApiError(400, bad_json) from exc
+                payload = _loads(text.encode(), bad_json)
                 if isinstance(payload, Mapping):
                     body.data.update(payload)
                 continue

@@ -16,9 +16,14 @@ from .errors import ApiError
 
 LIST_KEYS = frozenset({"page", "perPage", "totalItems", "totalPages", "items"})
 MODIFIER = re.compile(r"^(?P<name>[^:]+):(?P<modifier>\w+)\((?P<args>[^)]*)\)$")
-TAG = re.compile(r"<[^>]*>")
 SPACES = re.compile(r"\s+")
-SKIPPED_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
+SKIPPED_OPENING = re.compile(r"<(?ai:(script|style))\b")
+SKIPPED_CLOSING = {name: re.compile(f"</{name}>", re.IGNORECASE | re.ASCII) for name in ("script", "style")}
+#: Go's ``strconv.ParseInt`` range: PocketBase reads a larger ``excerpt`` size as 0 and refuses it.
+MAX_EXCERPT = 2**63 - 1
+DECIMAL = re.compile(r"([-+]?[0-9]*)(\.[0-9]*)?")
+BASE_PREFIXES = {"0x": 16, "0o": 8, "0b": 2}
+GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 
 
 class Pick:
@@ -70,25 +75,95 @@ def _split(raw: str) -> list[str]:
 
 def _excerpt_args(raw: str) -> tuple[int, bool]:
     args = [a.strip() for a in raw.split(",") if a.strip()]
-    try:
-        maximum = int(args[0])
-    except (IndexError, ValueError) as exc:
-        raise ApiError(400) from exc
-    if maximum <= 0 or len(args) > 2:
+    if not args or len(args) > 2:
         raise ApiError(400)
-    ellipsis = len(args) == 2 and args[1].lower() in ("1", "t", "true")
-    return maximum, ellipsis
+    maximum = _go_to_int(args[0])
+    if maximum <= 0:
+        raise ApiError(400)
+    return maximum, len(args) == 2 and args[1] in GO_TRUE
+
+
+def _go_to_int(text: str) -> int:
+    """spf13/cast's ``ToInt`` of a string, as PocketBase reads ``excerpt(max)``: a decimal part
+    is dropped, then Go's ``strconv.ParseInt(s, 0, 64)`` (``0x``/``0o``/``0b``/``0`` prefixes,
+    ``_`` between digits); 0 for anything it refuses, beyond int64 included."""
+    decimal = DECIMAL.fullmatch(text) if "." in text else None
+    if decimal is not None:
+        text = decimal.group(1) if decimal.group(1) not in ("", "-", "+") else decimal.group(1) + "0"
+    sign = -1 if text[:1] == "-" else 1
+    digits = text[1:] if text[:1] in "+-" else text
+    prefix = digits[:2].lower()
+    if prefix in BASE_PREFIXES:
+        base, digits = BASE_PREFIXES[prefix], digits[2:]
+    elif digits[:1] == "0" and len(digits) > 1:
+        base, digits = 8, digits[1:]
+    else:
+        base = 10
+    if base != 10 and digits[:1] == "_":  # Go takes one right after the prefix
+        digits = digits[1:]
+    if not digits.isascii() or not digits[:1].isalnum():
+        return 0
+    try:
+        value = sign * int(digits, base)
+    except ValueError:
+        return 0
+    return value if -MAX_EXCERPT - 1 <= value <= MAX_EXCERPT else 0
 
 
 def excerpt(value: Any, maximum: int, ellipsis: bool) -> Any:
     if not isinstance(value, str):
         return value
-    text = SKIPPED_BLOCKS.sub(" ", value)
-    text = SPACES.sub(" ", html.unescape(TAG.sub(" ", text))).strip()
+    text = _strip_tags(_drop_skipped_blocks(value))
+    text = SPACES.sub(" ", html.unescape(text)).strip()
     if len(text) <= maximum:
         return text
     cut = text[:maximum].rstrip()
     return cut + "..." if ellipsis else cut
+
+
+def _drop_skipped_blocks(text: str) -> str:
+    """Each ``<script ...>...</script>`` and ``<style ...>...</style>`` block as one space.
+
+    One pass: every position is scanned a bounded number of times, so text full of ``<``
+    costs linear time (the regex ``<(script|style)\\b[^>]*>.*?</\\1>`` it replaces was
+    quadratic there).
+    """
+    out: list[str] = []
+    kept_from = 0
+    search_from = 0
+    known_gt = -1  # the first ">" at or after the last lookup, reused while ahead of us
+    unclosed: set[str] = set()  # closing tags absent from the rest of the text
+    while (opening := SKIPPED_OPENING.search(text, search_from)) is not None:
+        name = "style" if len(opening.group(1)) == 5 else "script"
+        if known_gt < opening.end():
+            known_gt = text.find(">", opening.end())
+        if known_gt < 0:
+            break
+        closing = None if name in unclosed else SKIPPED_CLOSING[name].search(text, known_gt + 1)
+        if closing is None:
+            unclosed.add(name)
+            search_from = opening.start() + 1
+            continue
+        out.append(text[kept_from : opening.start()])
+        out.append(" ")
+        kept_from = search_from = closing.end()
+    out.append(text[kept_from:])
+    return "".join(out)
+
+
+def _strip_tags(text: str) -> str:
+    """Each ``<...>`` as one space, in one pass (a ``<`` with no ``>`` after it stays)."""
+    out: list[str] = []
+    kept_from = 0
+    while (start := text.find("<", kept_from)) >= 0:
+        end = text.find(">", start)
+        if end < 0:
+            break
+        out.append(text[kept_from:start])
+        out.append(" ")
+        kept_from = end + 1
+    out.append(text[kept_from:])
+    return "".join(out)
 
 
 def pick(data: Any, node: Pick) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pbk_sdk.body import json_too_deep
 from pbk_sdk.errors import FieldError
 
 from ..gocompat.jsonenc import dump_json, go_json_dumps, go_json_value, strict_json_loads
@@ -18,7 +19,9 @@ JSON_DEFAULT_MAX_SIZE = 1 << 20
 
 class InvalidJSON:
     """A json field input PocketBase stores as a Go-quoted string that is not valid JSON
-    (a string with control characters); ``validate`` reports ``validation_invalid_json``."""
+    (a string with control characters), or a value nested deeper than the SDK's
+    ``MAX_JSON_DEPTH`` handed over by Python code (``raw`` is then empty; over HTTP the body
+    is refused before); ``validate`` reports ``validation_invalid_json``."""
 
     __slots__ = ("raw",)
 
@@ -64,9 +67,12 @@ class JSONType(BuiltinFieldType):
         if isinstance(value, str):
             if value in ("null", "true", "false") or (value[:1] and value[0] in '0123456789-"[{'):
                 try:
-                    return strict_json_loads(value)
+                    parsed = strict_json_loads(value)
                 except ValueError:
                     pass
+                else:
+                    if not json_too_deep(parsed):
+                        return parsed
             if value in ("null", "true", "false"):
                 return strict_json_loads(value)
             quoted = go_quote(value)
@@ -75,6 +81,8 @@ class JSONType(BuiltinFieldType):
             except ValueError:
                 return InvalidJSON(quoted)
             return value
+        if json_too_deep(value):
+            return InvalidJSON("")
         return go_json_value(value)
 
     def raw(self, value: Any) -> str:
@@ -113,9 +121,10 @@ class JSONType(BuiltinFieldType):
             raw = raw.decode("utf-8", "replace")
         if isinstance(raw, str):
             try:
-                return strict_json_loads(raw)
+                value = strict_json_loads(raw)
             except ValueError:
                 return raw
+            return raw if json_too_deep(value) else value
         return go_number(raw) if is_number(raw) else raw
 
     def check_options(self, field: Mapping[str, Any]) -> dict[str, Any]:

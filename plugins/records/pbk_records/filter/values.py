@@ -83,7 +83,7 @@ def unique_strings(value: Any) -> list[str]:
             if "[" in value:
                 try:
                     parsed = json.loads(value)
-                except ValueError:
+                except (ValueError, RecursionError):  # not JSON, or nested past Python's stack
                     parsed = None
             if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
                 items = list(parsed)

@@ -10,6 +10,6 @@ Go package or PocketBase helper, each checked against the PocketBase 0.40.6 bina
 * ``timelayout``: ``time.Parse`` over a tokenised layout; ``datetimes``: PocketBase's
   ``types.DateTime`` (the layouts ``cast.ToTime`` tries, the stored format, Go's outputs);
 * ``regexp_classes``, ``regexp_syntax``, ``regexp``: Go's RE2 syntax with Go's errors,
-  run by Python's ``re``; ``random_by_regex``: ``security.RandomStringByRegex``;
+  matched by RE2 itself (``google-re2``); ``random_by_regex``: ``security.RandomStringByRegex``;
 * ``validators``: govalidator's ``IsEmail``/``IsURL``, Go's ``url.Parse``, ``is.Domain``.
 """

@@ -73,8 +73,15 @@ def _reject_constant(name: str) -> Any:
 
 
 def strict_json_loads(text: str) -> Any:
-    """``json.loads`` refusing ``NaN``, ``Infinity`` and ``-Infinity``, as Go's decoder does."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """``json.loads`` refusing ``NaN``, ``Infinity`` and ``-Infinity``, as Go's decoder does.
+
+    Nesting too deep for Python's recursion limit (about 1000 levels) is a ``ValueError`` too,
+    like any other text that is not JSON here, so no caller meets a ``RecursionError``.
+    """
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deep") from exc
 
 
 def json_array_loads(text: str) -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 
-from .regexp import go_regex
+from .regexp import go_regex_tree
 from .regexp_syntax import (
     OP_ALTERNATE,
     OP_ANY,
@@ -82,7 +82,7 @@ def generate_from_pattern(pattern: str) -> str:
     PocketBase cannot generate from (anchors, ``\\b``, empty alternatives: "unsupported
     pattern operator N").
     """
-    tree = go_regex(pattern)[0]
+    tree = go_regex_tree(pattern)
     out: list[str] = []
     _generate(tree, out)
     return "".join(out)

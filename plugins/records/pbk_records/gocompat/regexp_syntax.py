@@ -1,8 +1,8 @@
 """Go's ``regexp/syntax.Parse`` (with the Perl flags ``regexp.Compile`` uses): a pattern
 becomes a tree of ``Node`` or fails with Go's exact error message.
 
-Only the parse is Go's; ``regexp`` translates the tree to Python ``re`` and
-``random_by_regex`` generates strings from it.
+``regexp`` parses a pattern here for Go's errors before RE2 matches it, and
+``random_by_regex`` generates strings from the tree.
 """
 
 from __future__ import annotations
