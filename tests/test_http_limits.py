@@ -4,7 +4,7 @@ Request heads past 1 MiB get 431; a client that does not send its head within th
 timeout, or its whole request within the read timeout, is disconnected (PocketBase: 60 s and
 5 min; shortened here through the flags). Requests llhttp cannot parse as sent (lower-case or
 unknown methods, raw non-UTF-8 bytes) reach the app and get the answer the real PocketBase
-binary gives.
+binary gives; ``X-Forwarded-For`` never changes the client address.
 """
 
 from __future__ import annotations
@@ -222,6 +222,17 @@ def test_an_idle_kept_alive_connection_outlives_the_header_timeout(connect):
 
 def test_the_default_timeouts_are_pocketbases():
     assert (Config().read_header_timeout, Config().read_timeout) == (60.0, 300.0)
+
+
+# --------------------------------------------------------------------------- client address
+
+
+def test_x_forwarded_for_from_loopback_does_not_change_the_client_address(connect):
+    forwarded = b"GET /api/whoami HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n"
+
+    status, _, body = exchange(connect, forwarded)
+
+    assert (status, json.loads(body)["ip"]) == (200, "127.0.0.1")
 
 
 # --------------------------------------------------------------------------- the real PocketBase

@@ -328,6 +328,9 @@ def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
+        # Client addresses come from X-Forwarded-For only under PocketBase's trustedProxy
+        # setting, never because a request came from loopback (uvicorn's default).
+        proxy_headers=False,
         http=functools.partial(  # type: ignore[arg-type]  # uvicorn calls it like the class
             _HttpProtocol,
             timeouts=ReadTimeouts(app.config.read_header_timeout, app.config.read_timeout),
