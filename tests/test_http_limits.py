@@ -235,6 +235,25 @@ def test_x_forwarded_for_from_loopback_does_not_change_the_client_address(connec
     assert (status, json.loads(body)["ip"]) == (200, "127.0.0.1")
 
 
+# --------------------------------------------------------------------------- request lines
+
+
+@pytest.mark.parametrize(
+    ("pieces", "status"),
+    [
+        ([b"ge", b"t /api/health HTTP/1.1\r\nHost: x\r\n\r\n"], 404),
+        ([b"GET /api/he", b"alth?q=\xff HTTP/1.1\r\n", b"Host: x\r\n\r\n"], 200),
+    ],
+)
+def test_a_request_line_arriving_in_pieces_is_read_whole(connect, pieces, status):
+    sock = connect()
+    for piece in pieces:
+        sock.sendall(piece)
+        time.sleep(0.2)
+
+    assert read_response(sock)[0] == status
+
+
 # --------------------------------------------------------------------------- the real PocketBase
 
 #: Requests llhttp refuses as sent, but Go's server and PocketBase's router answer.

@@ -148,7 +148,8 @@ class _HttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, timeouts: ReadTimeouts, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._timeouts = timeouts
+        self._header_timeout = timeouts.header
+        self._request_timeout = timeouts.request
         self._between_messages = True
         self._unfinished_line = b""
         self._sent_method: str | None = None
@@ -165,9 +166,13 @@ class _HttpProtocol(HttpToolsProtocol):
         if self._between_messages or self._unfinished_line:
             if self.read_deadline is None:  # a kept-alive connection's next request
                 self._start_reading()
-            data = self._parseable_start(self._unfinished_line + data)
-            if not data:
-                return
+            # The common request: a known method, the request line whole, all ASCII.
+            if self._unfinished_line or not (
+                data.startswith(_NATIVE_REQUEST_STARTS) and b"\n" in data and data.isascii()
+            ):
+                data = self._parseable_start(self._unfinished_line + data)
+                if not data:
+                    return
         if not self._head_done:
             self._head_bytes += len(data)
         super().data_received(data)
@@ -188,7 +193,7 @@ class _HttpProtocol(HttpToolsProtocol):
                 self._unfinished_line = data
             return b""
         native = data.startswith(_NATIVE_REQUEST_STARTS, start)
-        if native and (data.isascii() or data[start:line_end].isascii()):
+        if native and data[start:line_end].isascii():
             return data
         method, space, rest = data[start:line_end].partition(b" ")
         if not native and method and space and _METHOD_TOKEN.fullmatch(method):
@@ -209,15 +214,18 @@ class _HttpProtocol(HttpToolsProtocol):
         if self._head_bytes > MAX_HEADER_BYTES and self._head_size() > MAX_HEADER_BYTES:
             raise _HeadTooLarge  # the parser stops; uvicorn calls send_400_response
         self._head_bytes = 0
-        long_target = self.url if len(self.url) > _PARSE_URL_MAX else None
-        if long_target is not None:
+        self.read_deadline = self._reading_since + self._request_timeout
+        if self._sent_method is None and len(self.url) <= _PARSE_URL_MAX:
+            super().on_headers_complete()
+            return
+        target = self.url
+        if len(target) > _PARSE_URL_MAX:
             self.url = b"/"  # a stand-in; the scope gets the real target below
         super().on_headers_complete()
-        if long_target is not None:
-            self._set_target(long_target)
+        if len(target) > _PARSE_URL_MAX:
+            self._set_target(target)
         if self._sent_method is not None:
             self.scope["method"], self._sent_method = self._sent_method, None
-        self.read_deadline = self._reading_since + self._timeouts.request
 
     def _head_size(self) -> int:
         return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
@@ -237,7 +245,7 @@ class _HttpProtocol(HttpToolsProtocol):
 
     def _start_reading(self) -> None:
         self._reading_since = self.loop.time()
-        self.read_deadline = self._reading_since + self._timeouts.header
+        self.read_deadline = self._reading_since + self._header_timeout
 
     def drop_if_late(self, now: float) -> None:
         """Disconnect a client whose request has not arrived by its deadline (as Go's server
