@@ -25,7 +25,13 @@ from pbk_sdk.errors import PluginError
 
 from . import __version__
 from .app import App
-from .config import DEFAULT_HTTP, DEFAULT_QUERY_TIMEOUT, Config
+from .config import (
+    DEFAULT_HTTP,
+    DEFAULT_QUERY_TIMEOUT,
+    DEFAULT_READ_HEADER_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    Config,
+)
 from .plugins import (
     Available,
     Loaded,
@@ -162,13 +168,21 @@ def cli(**_: Any) -> None:
               help="Comma-separated CORS origins.")
 @click.option("--workers", envvar="PBK_WORKERS", default="auto", show_default=True,
               help="Worker processes serving the data dir ('auto': one per usable CPU core).")
+@click.option("--readHeaderTimeout", "read_header_timeout", envvar="PBK_READ_HEADER_TIMEOUT",
+              type=click.FloatRange(min=0, min_open=True), default=DEFAULT_READ_HEADER_TIMEOUT,
+              show_default=True, help="Seconds a client has to send a request's headers.")
+@click.option("--readTimeout", "read_timeout", envvar="PBK_READ_TIMEOUT",
+              type=click.FloatRange(min=0, min_open=True), default=DEFAULT_READ_TIMEOUT,
+              show_default=True, help="Seconds a client has to send a whole request, body included.")
 @click.pass_context
-def serve(ctx: click.Context, http: str, origins: str, workers: str) -> None:
+def serve(ctx: click.Context, http: str, origins: str, workers: str, read_header_timeout: float,
+          read_timeout: float) -> None:
     """Start the web server."""
     from .server import serve as run_server
 
     count = _worker_count(workers)
-    app = _runner(ctx).build(http=http, origins=_split_list(origins) or ("*",))
+    app = _runner(ctx).build(http=http, origins=_split_list(origins) or ("*",),
+                             read_header_timeout=read_header_timeout, read_timeout=read_timeout)
     run_server(app, count)
 
 

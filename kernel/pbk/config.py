@@ -8,6 +8,8 @@ from pathlib import Path
 DEFAULT_HTTP = "127.0.0.1:8090"
 DEFAULT_MAX_BODY_SIZE = 32 << 20  # PocketBase's 32 MiB request body limit
 DEFAULT_QUERY_TIMEOUT = 30.0
+DEFAULT_READ_HEADER_TIMEOUT = 60.0  # PocketBase's http.Server ReadHeaderTimeout
+DEFAULT_READ_TIMEOUT = 300.0  # PocketBase's ReadTimeout: a whole request, body included
 
 
 @dataclass
@@ -22,6 +24,8 @@ class Config:
     origins: tuple[str, ...] = ("*",)
     query_timeout: float = DEFAULT_QUERY_TIMEOUT
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    read_header_timeout: float = DEFAULT_READ_HEADER_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
     encryption_env: str | None = None
     plugins: tuple[str, ...] | None = None  # None: every installed plugin
     plugins_dir: Path | None = None

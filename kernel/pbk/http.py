@@ -70,6 +70,10 @@ def install_error_envelope(api: falcon.asgi.App) -> None:
         resp.complete = True
 
     async def http_error(req: Any, resp: Any, ex: falcon.HTTPError, params: Any) -> None:
+        if req.method not in falcon.COMBINED_METHODS:
+            # falcon answers a method it does not know (`get`, `FOO`) with 400; PocketBase's
+            # router finds no route for it: 404.
+            ex = falcon.HTTPNotFound()
         await api_error(req, resp, _falcon_error_to_api(ex), params)
 
     async def unexpected(req: Any, resp: Any, ex: Exception, params: Any) -> None:
@@ -329,8 +333,11 @@ class AsgiApp:
                 await self.app.cluster.sync()  # another worker changed the schema or settings
             # ASGI allows iterables (falcon's test client passes iterators): read them once.
             scope["headers"] = [tuple(header) for header in scope.get("headers", ())]
-            limit = BodyLimit(self.max_body_size, _content_length(scope))
+            content_length = _content_length(scope)
+            limit = BodyLimit(self.max_body_size, content_length)
             scope[BODY_LIMIT_SCOPE_KEY] = limit
+            if content_length or _chunked(scope):
+                receive = _whole_body_or_error(receive)
             await self.api(scope, _body_read_by_responder(limit.wrap(receive)), send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
@@ -374,6 +381,30 @@ def _body_read_by_responder(receive: Any) -> Any:
         return await receive()  # type: ignore[no-any-return]
 
     return deferred_receive
+
+
+def _whole_body_or_error(receive: Any) -> Any:
+    """Refuse a body cut short by a disconnect (the client's, or the server's read timeout).
+
+    falcon reads ``http.disconnect`` as the end of the body, so a truncated form would be
+    handled as a complete one; PocketBase's handlers get a read error instead.
+    """
+    complete = False
+
+    async def receive_whole() -> dict[str, Any]:
+        nonlocal complete
+        message: dict[str, Any] = await receive()
+        if message["type"] == "http.request":
+            complete = not message.get("more_body", False)
+        elif not complete:
+            raise ApiError(400)
+        return message
+
+    return receive_whole
+
+
+def _chunked(scope: dict[str, Any]) -> bool:
+    return any(name == b"transfer-encoding" for name, _ in scope.get("headers", ()))
 
 
 def _content_length(scope: dict[str, Any]) -> int | None:

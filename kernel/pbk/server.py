@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
+import logging
+import re
 import signal
 import socket
 import sys
+import urllib.parse
 from collections.abc import Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
 
 import click
+import httptools
+import orjson
 import uvicorn
+from pbk_sdk.errors import ApiError
 from pbk_sdk.events import SERVE, ServeEvent
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import App
 from .config import parse_address
+from .http import HTTP_METHODS, SECURITY_HEADERS
+
+log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
 #: How long an idle kept-alive connection stays open. Longer than clients keep theirs (httpx 5 s,
@@ -26,6 +39,37 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 KEEP_ALIVE_SECONDS = 75
 #: Python's default first threshold (700 allocations) runs a collection every few requests.
 GC_THRESHOLDS = (20_000, 20, 20)
+#: Go's net/http default, which PocketBase keeps: a request line and headers past 1 MiB are
+#: refused with 431 instead of being buffered.
+MAX_HEADER_BYTES = 1 << 20
+#: How often (in uvicorn's 0.1 s ticks) connections are checked against their read deadline.
+DEADLINE_CHECK_TICKS = 5
+
+#: Request lines llhttp parses as they are; any other method token goes through a stand-in.
+_NATIVE_REQUEST_STARTS = tuple(f"{method} ".encode() for method in (*HTTP_METHODS, "OPTIONS"))
+_STAND_IN_METHOD = b"POST"
+_METHOD_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 tchar
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+#: The longest request target ``httptools.parse_url`` takes (its offsets are 16-bit).
+_PARSE_URL_MAX = 0xFFFF
+
+
+def _envelope_response(status: int, message: str = "") -> bytes:
+    """A complete response carrying ``ApiError``'s envelope, closing the connection."""
+    body = orjson.dumps(ApiError(status, message).to_json())
+    head = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        "Content-Type: application/json",
+        *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items()),
+        "Vary: Origin",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+    ]
+    return "\r\n".join(head).encode() + b"\r\n\r\n" + body
+
+
+_BAD_REQUEST = _envelope_response(400)
+_HEADERS_TOO_LARGE = _envelope_response(431, "Request header fields too large.")
 
 
 class _CoalescingTransport:
@@ -68,9 +112,157 @@ class _CoalescingTransport:
         return getattr(self._transport, name)
 
 
+class _HeadTooLarge(httptools.HttpParserError):
+    """Raised from a parser callback to stop parsing a request whose head is too large."""
+
+
+@dataclass(frozen=True)
+class ReadTimeouts:
+    """How long a client may take to send a request: its head, and the whole of it."""
+
+    header: float
+    request: float
+
+
+def _percent_encoded(byte: re.Match[bytes]) -> bytes:
+    return b"%%%02X" % byte[0][0]
+
+
 class _HttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with PocketBase's edges.
+
+    - Any method token reaches the app, which answers ``get`` or ``FOO`` with its 404 envelope
+      as PocketBase's router does; llhttp only knows a fixed list of upper-case methods, so it
+      parses a stand-in and the scope gets the token the client sent.
+    - Raw non-ASCII bytes in the request target are percent-encoded rather than failing it.
+      Both are done on the request line before llhttp sees it; the common request (a known
+      method, an ASCII line) passes untouched.
+    - Targets past 64 KiB, which ``httptools.parse_url`` cannot split, are split here (Go
+      takes them up to the head limit).
+    - A request head past ``MAX_HEADER_BYTES`` is refused with 431, anything else the parser
+      refuses with 400, both in the envelope.
+    - A client that has not sent a request's head within ``timeouts.header`` seconds, or the
+      whole request within ``timeouts.request``, is disconnected, so idle or stalled clients
+      cannot hold connections (and their buffers) open. ``_Server`` checks the deadlines.
+    """
+
+    def __init__(self, *args: Any, timeouts: ReadTimeouts, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timeout = timeouts.header
+        self._request_timeout = timeouts.request
+        self._between_messages = True
+        self._unfinished_line = b""
+        self._sent_method: str | None = None
+        self._head_done = False
+        self._head_bytes = 0
+        self._reading_since = 0.0
+        self.read_deadline: float | None = None
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        self._start_reading()
+
+    def data_received(self, data: bytes) -> None:
+        if self._between_messages or self._unfinished_line:
+            if self.read_deadline is None:  # a kept-alive connection's next request
+                self._start_reading()
+            # The common request: a known method, the request line whole, all ASCII.
+            if self._unfinished_line or not (
+                data.startswith(_NATIVE_REQUEST_STARTS) and b"\n" in data and data.isascii()
+            ):
+                data = self._parseable_start(self._unfinished_line + data)
+                if not data:
+                    return
+        if not self._head_done:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if not self._head_done and self._head_bytes > MAX_HEADER_BYTES:
+            self._refuse(_HEADERS_TOO_LARGE)
+
+    def _parseable_start(self, data: bytes) -> bytes:
+        """``data``, the start of a request, with a request line llhttp parses (b"" while the
+        line is still arriving): a stand-in for a method it does not know, non-ASCII bytes of
+        the target percent-encoded."""
+        self._unfinished_line = b""
+        start = len(data) - len(data.lstrip(b"\r\n"))  # llhttp skips blank lines first
+        line_end = data.find(b"\n", start)
+        if line_end < 0:
+            if len(data) > MAX_HEADER_BYTES:
+                self._refuse(_HEADERS_TOO_LARGE)
+            else:
+                self._unfinished_line = data
+            return b""
+        native = data.startswith(_NATIVE_REQUEST_STARTS, start)
+        if native and data[start:line_end].isascii():
+            return data
+        method, space, rest = data[start:line_end].partition(b" ")
+        if not native and method and space and _METHOD_TOKEN.fullmatch(method):
+            self._sent_method = method.decode("ascii")
+            method = _STAND_IN_METHOD
+        rest = _NON_ASCII_BYTE.sub(_percent_encoded, rest)
+        return data[:start] + method + space + rest + data[line_end:]
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._between_messages = False
+        if self.read_deadline is None:
+            self._start_reading()
+
+    def on_headers_complete(self) -> None:
+        self._head_done = True
+        # Bytes fed while the head arrived bound its size from above; count exactly past that.
+        if self._head_bytes > MAX_HEADER_BYTES and self._head_size() > MAX_HEADER_BYTES:
+            raise _HeadTooLarge  # the parser stops; uvicorn calls send_400_response
+        self._head_bytes = 0
+        self.read_deadline = self._reading_since + self._request_timeout
+        if self._sent_method is None and len(self.url) <= _PARSE_URL_MAX:
+            super().on_headers_complete()
+            return
+        target = self.url
+        if len(target) > _PARSE_URL_MAX:
+            self.url = b"/"  # a stand-in; the scope gets the real target below
+        super().on_headers_complete()
+        if len(target) > _PARSE_URL_MAX:
+            self._set_target(target)
+        if self._sent_method is not None:
+            self.scope["method"], self._sent_method = self._sent_method, None
+
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+
+    def _set_target(self, target: bytes) -> None:
+        parts = urllib.parse.urlsplit(target)
+        path = parts.path.decode("ascii")
+        self.scope["path"] = self.root_path + (urllib.parse.unquote(path) if "%" in path else path)
+        self.scope["raw_path"] = self.root_path.encode("ascii") + parts.path
+        self.scope["query_string"] = parts.query
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._between_messages = True
+        self._head_done = False
+        self.read_deadline = None
+
+    def _start_reading(self) -> None:
+        self._reading_since = self.loop.time()
+        self.read_deadline = self._reading_since + self._header_timeout
+
+    def drop_if_late(self, now: float) -> None:
+        """Disconnect a client whose request has not arrived by its deadline (as Go's server
+        does, without an answer: the client is not listening, or is an attack)."""
+        if self.read_deadline is not None and now > self.read_deadline:
+            log.debug("dropping %s: request not received in time", self.client)
+            self.read_deadline = None
+            self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(_HEADERS_TOO_LARGE if self._head_bytes > MAX_HEADER_BYTES else _BAD_REQUEST)
+
+    def _refuse(self, response: bytes) -> None:
+        self.read_deadline = None
+        if not self.transport.is_closing():
+            self.transport.write(response)
+            self.transport.close()
 
 
 class _Server(uvicorn.Server):
@@ -101,6 +293,14 @@ class _Server(uvicorn.Server):
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    async def on_tick(self, counter: int) -> bool:
+        if counter % DEADLINE_CHECK_TICKS == 0:
+            now = asyncio.get_running_loop().time()
+            for connection in list(self.server_state.connections):
+                if isinstance(connection, _HttpProtocol):
+                    connection.drop_if_late(now)
+        return await super().on_tick(counter)
 
     async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
         await super().startup(sockets)
@@ -136,7 +336,13 @@ def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
-        http=_HttpProtocol,
+        # Client addresses come from X-Forwarded-For only under PocketBase's trustedProxy
+        # setting, never because a request came from loopback (uvicorn's default).
+        proxy_headers=False,
+        http=functools.partial(  # type: ignore[arg-type]  # uvicorn calls it like the class
+            _HttpProtocol,
+            timeouts=ReadTimeouts(app.config.read_header_timeout, app.config.read_timeout),
+        ),
     )
     server = _Server(config, app, worker=worker)
 

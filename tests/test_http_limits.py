@@ -1,0 +1,293 @@
+"""What the HTTP server refuses and when it hangs up, on a live ``pbk serve`` over raw sockets.
+
+Request heads past 1 MiB get 431; a client that does not send its head within the header
+timeout, or its whole request within the read timeout, is disconnected (PocketBase: 60 s and
+5 min; shortened here through the flags). Requests llhttp cannot parse as sent (lower-case or
+unknown methods, raw non-UTF-8 bytes) reach the app and get the answer the real PocketBase
+binary gives; ``X-Forwarded-For`` never changes the client address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pbk.config import Config
+from pbk_sdk.testing import LiveServer
+
+HEADER_TIMEOUT = 1.0
+READ_TIMEOUT = 2.0
+#: How long a test waits for the server to hang up: the timeout, the server's deadline check
+#: (every half second) and room for a loaded machine.
+HANG_UP_WITHIN = 6.0
+MIB = 1 << 20
+HEALTH_REQUEST = b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+TOO_LARGE = {"data": {}, "message": "Request header fields too large.", "status": 431}
+
+CLIENT_ADDRESS_PLUGIN = '''
+from pbk_sdk import PluginInfo, Route, hookimpl
+
+PLUGIN = PluginInfo(name="whoami")
+
+
+BODIES = []  # the bodies the POST responder read whole
+
+
+class WhoAmI:
+    async def on_get(self, req, resp):
+        resp.media = {"ip": req.remote_addr, "bodies": BODIES}
+
+    async def on_post(self, req, resp):
+        BODIES.append((await req.stream.read()).decode())
+        resp.media = {}
+
+
+@hookimpl
+def pbk_register_routes(app):
+    return [Route("/api/whoami", WhoAmI())]
+'''
+
+
+@pytest.fixture
+def server(live_server_factory: Any, plugins_dir: Any, write_plugin: Any) -> LiveServer:
+    write_plugin("whoami", CLIENT_ADDRESS_PLUGIN)
+    return live_server_factory([
+        "--pluginsDir", str(plugins_dir), "--plugins", "whoami", "--workers", "1",
+        "--readHeaderTimeout", str(HEADER_TIMEOUT), "--readTimeout", str(READ_TIMEOUT),
+    ])
+
+
+def port_of(server: LiveServer) -> int:
+    return int(server.url.rsplit(":", 1)[1])
+
+
+@pytest.fixture
+def connect(server: LiveServer) -> Iterator[Any]:
+    sockets: list[socket.socket] = []
+
+    def open_connection() -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", port_of(server)), timeout=HANG_UP_WITHIN)
+        sockets.append(sock)
+        return sock
+
+    yield open_connection
+    for sock in sockets:
+        sock.close()
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One response (status, lower-cased headers, body) read from ``sock``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    while len(body) < int(headers.get("content-length", 0)):
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed in the body"
+        body += chunk
+    return int(status_line.split()[1]), headers, body
+
+
+def exchange(connect: Any, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    sock = connect()
+    sock.sendall(raw)
+    return read_response(sock)
+
+
+def hung_up_after(sock: socket.socket) -> float:
+    """Seconds until the server closes ``sock`` (reading and discarding what it sends)."""
+    started = time.monotonic()
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started
+
+
+def assert_healthy(connect: Any) -> None:
+    status, _, body = exchange(connect, HEALTH_REQUEST)
+    assert (status, json.loads(body)["code"]) == (200, 200)
+
+
+# --------------------------------------------------------------------------- header size
+
+
+def test_a_request_head_past_one_mib_is_refused_with_431_in_the_envelope(connect):
+    huge_value = b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MIB + 8192) + b"\r\n\r\n"
+    many_headers = b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 200_000 + b"\r\n"
+
+    for raw in (huge_value, many_headers):
+        status, headers, body = exchange(connect, raw)
+        assert (status, json.loads(body)) == (431, TOO_LARGE)
+        assert (headers["content-type"], headers["connection"]) == ("application/json", "close")
+
+    assert_healthy(connect)
+
+
+def test_a_head_under_one_mib_is_answered(connect):
+    raw = b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MIB - 4096) + b"\r\n\r\n"
+
+    assert exchange(connect, raw)[0] == 200
+
+
+def test_an_endless_header_line_is_cut_off_after_about_one_mib(connect):
+    sock = connect()
+    sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Endless: ")
+    sent, chunk = 0, b"a" * 65536
+    with pytest.raises((ConnectionResetError, BrokenPipeError)):  # the server answered, closed
+        while sent < 64 * MIB:
+            sock.sendall(chunk)
+            sent += len(chunk)
+    # The server read little more than the limit (the kernel buffers a few MiB in between).
+    assert sent < 16 * MIB
+
+
+# --------------------------------------------------------------------------- read timeouts
+
+
+def test_a_connection_that_sends_nothing_is_dropped_after_the_header_timeout(connect):
+    sock = connect()
+
+    assert HEADER_TIMEOUT * 0.9 < hung_up_after(sock) < HANG_UP_WITHIN
+
+
+def test_half_a_head_is_dropped_after_the_header_timeout(connect):
+    sock = connect()
+    sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+
+    assert hung_up_after(sock) < HANG_UP_WITHIN
+    assert_healthy(connect)
+
+
+def is_closed(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_a_head_trickling_in_does_not_extend_the_header_timeout(connect):
+    sock = connect()
+    started = time.monotonic()
+    trickle = iter(HEALTH_REQUEST[:-2] + b"X-Slow: " + b"a" * 1000)
+    while not is_closed(sock) and time.monotonic() - started < HANG_UP_WITHIN:
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            sock.sendall(bytes([next(trickle)]))
+        time.sleep(0.1)
+
+    assert is_closed(sock)
+    assert time.monotonic() - started < HANG_UP_WITHIN
+
+
+def whoami(connect: Any) -> dict[str, Any]:
+    status, _, body = exchange(connect, b"GET /api/whoami HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 200
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("framing", [b"Content-Length: 100\r\n\r\n", b"Transfer-Encoding: chunked\r\n\r\n2\r\n"])
+def test_a_body_that_stops_arriving_is_dropped_and_never_handled_cut_short(connect, framing):
+    sock = connect()
+    sock.sendall(b"POST /api/whoami HTTP/1.1\r\nHost: x\r\n" + framing + b"ab")
+
+    assert hung_up_after(sock) < HANG_UP_WITHIN
+    complete = b"POST /api/whoami HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nwhole"
+    assert exchange(connect, complete)[0] == 200
+    assert whoami(connect)["bodies"] == ["whole"]
+
+
+def test_an_idle_kept_alive_connection_outlives_the_header_timeout(connect):
+    sock = connect()
+    sock.sendall(HEALTH_REQUEST)
+    assert read_response(sock)[0] == 200
+
+    time.sleep(HEADER_TIMEOUT + 1.5)
+    sock.sendall(HEALTH_REQUEST)
+
+    assert read_response(sock)[0] == 200
+
+
+def test_the_default_timeouts_are_pocketbases():
+    assert (Config().read_header_timeout, Config().read_timeout) == (60.0, 300.0)
+
+
+# --------------------------------------------------------------------------- client address
+
+
+def test_x_forwarded_for_from_loopback_does_not_change_the_client_address(connect):
+    forwarded = b"GET /api/whoami HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n"
+
+    status, _, body = exchange(connect, forwarded)
+
+    assert (status, json.loads(body)["ip"]) == (200, "127.0.0.1")
+
+
+# --------------------------------------------------------------------------- request lines
+
+
+@pytest.mark.parametrize(
+    ("pieces", "status"),
+    [
+        ([b"ge", b"t /api/health HTTP/1.1\r\nHost: x\r\n\r\n"], 404),
+        ([b"GET /api/he", b"alth?q=\xff HTTP/1.1\r\n", b"Host: x\r\n\r\n"], 200),
+    ],
+)
+def test_a_request_line_arriving_in_pieces_is_read_whole(connect, pieces, status):
+    sock = connect()
+    for piece in pieces:
+        sock.sendall(piece)
+        time.sleep(0.2)
+
+    assert read_response(sock)[0] == status
+
+
+# --------------------------------------------------------------------------- the real PocketBase
+
+#: Requests llhttp refuses as sent, but Go's server and PocketBase's router answer.
+UNPARSED_REQUESTS = [
+    b"get /api/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"FOO /api/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"A" * 100 + b" /api/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"post /api/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+    b"CONNECT /api/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"TRACE /api/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /api/he\xffalth HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /api/health?a=\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /api/health?sort=" + b"a" * 60_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /api/health?" + b"a=b&" * 15_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /api/health?sort=" + b"%41" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /n%C3%B6pe?" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+]
+COMPARED_HEADERS = ["content-type", "x-content-type-options", "x-frame-options", "vary"]
+
+
+def wire_answer(port: int, raw: bytes) -> dict[str, Any]:
+    with socket.create_connection(("127.0.0.1", port), timeout=HANG_UP_WITHIN) as sock:
+        sock.sendall(raw)
+        status, headers, body = read_response(sock)
+    return {
+        "status": status,
+        "body": json.loads(body),
+        "headers": {name: headers.get(name) for name in COMPARED_HEADERS},
+    }
+
+
+@pytest.mark.slow
+def test_requests_the_parser_refuses_are_answered_as_the_real_pocketbase_binary(pocketbase_factory, server):
+    real = pocketbase_factory()
+    for raw in UNPARSED_REQUESTS:
+        label = re.sub(rb"(.)\1{20,}", rb"\1...", raw.split(b"\r\n")[0])
+        assert wire_answer(port_of(server), raw) == wire_answer(port_of(real), raw), label
