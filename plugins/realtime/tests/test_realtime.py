@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -63,15 +64,20 @@ class SSEClient:
         self._stop.set()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("realtime") / "pb_data"
+def serve_with_superuser(data: Path) -> Any:
+    """``pbk serve`` of the realtime plugins on ``data``, with a superuser's headers as ``.su``."""
     subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), "superuser", "upsert",
                     "root@example.com", "1234567890"], check=True, capture_output=True)
     live = start_live_server(data, ["--plugins", PLUGINS])
     su = httpx.post(f"{live.url}/api/collections/_superusers/auth-with-password",
                     json={"identity": "root@example.com", "password": "1234567890"}).json()["token"]
     live.su = {"Authorization": su}
+    return live
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    live = serve_with_superuser(tmp_path_factory.mktemp("realtime") / "pb_data")
     created = httpx.post(f"{live.url}/api/collections", headers=live.su, json={
         "name": "posts", "type": "base", "listRule": "public = true", "viewRule": "public = true",
         "fields": [{"name": "title", "type": "text"}, {"name": "public", "type": "bool"},

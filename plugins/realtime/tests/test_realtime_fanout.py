@@ -4,27 +4,17 @@ PocketBase; the queue bound is for clients that do not read, not for clients tha
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import httpx
 import pytest
-from pbk_sdk.testing import start_live_server
-from test_realtime import connect, subscribe
+from test_realtime import connect, serve_with_superuser, subscribe
 
-PLUGINS = "records,auth,realtime"
 SUBSCRIPTIONS = 1000
 
 
 @pytest.fixture
 def server(tmp_path):
-    data = tmp_path / "pb_data"
-    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), "superuser", "upsert",
-                    "root@example.com", "1234567890"], check=True, capture_output=True)
-    live = start_live_server(data, ["--plugins", PLUGINS])
-    su = httpx.post(f"{live.url}/api/collections/_superusers/auth-with-password",
-                    json={"identity": "root@example.com", "password": "1234567890"}).json()["token"]
-    live.su = {"Authorization": su}
+    live = serve_with_superuser(tmp_path / "pb_data")
     created = httpx.post(f"{live.url}/api/collections", headers=live.su, json={
         "name": "notes", "type": "base", "fields": [{"name": "title", "type": "text"}]})
     assert created.status_code == 200, created.text

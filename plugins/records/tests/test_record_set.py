@@ -60,13 +60,18 @@ async def agreed(api: Any, store: Any, su: dict[str, str], answer: dict[str, Any
     return shown
 
 
-@pytest.mark.parametrize("event", [ev.RECORD_VALIDATE, ev.RECORD_CREATE])
-async def test_values_set_on_create_are_stored_and_answered_converted(api, store, items, pbk_app, event):
-    subscription = pbk_app.events.on(event, assign(ASSIGNED), collections=["items"])
+async def create_item_while(pbk_app: Any, api: Any, headers: Any, event: str, handler: Any) -> Any:
+    """POST a new item while ``handler`` listens to ``event`` on the items collection."""
+    subscription = pbk_app.events.on(event, handler, collections=["items"])
     try:
-        result = await api.post("/api/collections/items/records", json={"title": "t"}, headers=items)
+        return await api.post("/api/collections/items/records", json={"title": "t"}, headers=headers)
     finally:
         subscription.remove()
+
+
+@pytest.mark.parametrize("event", [ev.RECORD_VALIDATE, ev.RECORD_CREATE])
+async def test_values_set_on_create_are_stored_and_answered_converted(api, store, items, pbk_app, event):
+    result = await create_item_while(pbk_app, api, items, event, assign(ASSIGNED))
     assert result.status_code == 200, result.json
     shown = await agreed(api, store, items, result.json)
     assert shown == {"title": "t", **CONVERTED, "data": None}
@@ -95,11 +100,7 @@ async def test_a_request_handler_changing_the_body_gets_the_stored_values(api, s
         e.body["flag"] = 1
         await e.next()
 
-    subscription = pbk_app.events.on(ev.RECORD_CREATE_REQUEST, stamp, collections=["items"])
-    try:
-        result = await api.post("/api/collections/items/records", json={"title": "t"}, headers=items)
-    finally:
-        subscription.remove()
+    result = await create_item_while(pbk_app, api, items, ev.RECORD_CREATE_REQUEST, stamp)
     assert result.status_code == 200, result.json
     shown = await agreed(api, store, items, result.json)
     assert (shown["count"], shown["flag"]) == (0, True)
@@ -118,11 +119,7 @@ async def test_a_json_value_left_alone_is_not_converted_twice(api, store, items,
 
 
 async def test_a_value_set_by_a_handler_is_validated(api, store, items, pbk_app):
-    subscription = pbk_app.events.on(ev.RECORD_CREATE, assign({"labels": ["a", "zzz"]}), collections=["items"])
-    try:
-        result = await api.post("/api/collections/items/records", json={"title": "t"}, headers=items)
-    finally:
-        subscription.remove()
+    result = await create_item_while(pbk_app, api, items, ev.RECORD_CREATE, assign({"labels": ["a", "zzz"]}))
     assert result.status_code == 400
     assert result.json["message"] == "Failed to create record."
     assert result.json["data"]["labels"]["code"] == "validation_invalid_value"
@@ -134,11 +131,7 @@ async def test_a_value_set_after_next_is_answered_converted(api, store, items, p
         await e.next()
         e.record["count"] = "7"
 
-    subscription = pbk_app.events.on(ev.RECORD_CREATE, late, collections=["items"])
-    try:
-        result = await api.post("/api/collections/items/records", json={"title": "t"}, headers=items)
-    finally:
-        subscription.remove()
+    result = await create_item_while(pbk_app, api, items, ev.RECORD_CREATE, late)
     assert result.json["count"] == 7
     # the row was written by next(): the late value is answered, not stored
     assert (await store.get(store.collection("items"), result.json["id"]))["count"] == 0
@@ -153,11 +146,7 @@ def late(values: dict[str, Any]) -> Any:
 
 
 async def test_a_value_set_after_next_in_validate_is_converted_and_stored(api, store, items, pbk_app):
-    subscription = pbk_app.events.on(ev.RECORD_VALIDATE, late({"count": "9", "flag": "1"}), collections=["items"])
-    try:
-        result = await api.post("/api/collections/items/records", json={"title": "t"}, headers=items)
-    finally:
-        subscription.remove()
+    result = await create_item_while(pbk_app, api, items, ev.RECORD_VALIDATE, late({"count": "9", "flag": "1"}))
     assert result.status_code == 200, result.json
     shown = await agreed(api, store, items, result.json)
     assert (shown["count"], shown["flag"]) == (9, True)
@@ -167,11 +156,7 @@ async def test_a_value_set_after_next_in_validate_is_converted_and_stored(api, s
 async def test_an_invalid_value_set_after_validation_is_refused(api, store, items, pbk_app, event):
     # set after next() in record_validate, or before next() in record_create: both precede the write
     handler = late({"labels": ["zzz"]}) if event == ev.RECORD_VALIDATE else assign({"labels": ["zzz"]})
-    subscription = pbk_app.events.on(event, handler, collections=["items"])
-    try:
-        result = await api.post("/api/collections/items/records", json={"title": "t"}, headers=items)
-    finally:
-        subscription.remove()
+    result = await create_item_while(pbk_app, api, items, event, handler)
     assert result.status_code == 400
     assert result.json["data"]["labels"]["code"] == "validation_invalid_value"
     assert await store.count(store.collection("items")) == 0
