@@ -198,6 +198,22 @@ def test_a_sync_hook_refuses_an_async_implementation(tmp_path, plugins_dir, writ
         build_app(data_dir=tmp_path / "pb_data", plugins=[], plugins_dir=plugins_dir)
 
 
+def test_a_plugin_error_a_plugin_raises_itself_is_named(tmp_path, plugins_dir, write_plugin):
+    write_plugin(
+        "picky",
+        """
+        from pbk_sdk import hookimpl
+        from pbk_sdk.errors import PluginError
+
+        @hookimpl
+        def pbk_register_routes(app):
+            raise PluginError("needs a licence key")
+        """,
+    )
+    with pytest.raises(PluginError, match="^plugin 'picky': needs a licence key$"):
+        build_app(data_dir=tmp_path / "pb_data", plugins=[], plugins_dir=plugins_dir)
+
+
 FAILING_STARTUP = """
 from pbk_sdk import hookimpl
 

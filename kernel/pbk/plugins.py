@@ -388,14 +388,16 @@ def _call(impl: HookImpl, kwargs: Mapping[str, Any]) -> Any:
 @contextmanager
 def _failures_named(pm: HookManager, hook_name: str, impl: HookImpl) -> Iterator[None]:
     """Trace a failure of one implementation and raise it as a one-line ``PluginError`` naming
-    the plugin (one the plugin raised itself is kept)."""
+    the plugin (a ``PluginError`` that already names one, from a nested hook call, is kept)."""
     try:
         yield
     except Exception as exc:
         if pm.hook_trace is not None:
             pm.hook_trace.failed(hook_name, impl.plugin_name, exc)
-        if isinstance(exc, PluginError):
+        if isinstance(exc, PluginError) and str(exc).startswith("plugin "):
             raise
+        if isinstance(exc, PluginError):
+            raise PluginError(f"plugin {impl.plugin_name!r}: {exc}") from exc
         if isinstance(exc, StartupError):
             raise PluginError(f"plugin {impl.plugin_name!r} stopped the start-up: {exc}") from exc
         raise PluginError(
