@@ -139,6 +139,7 @@ def assert_no_traceback(server: LiveServer) -> None:
 @pytest.mark.parametrize(
     ("content", "excerpt"),
     [("<" * 200_000, "<" * 20 + "..."), ("<script " * 30_000, "<script <script <scr..."), ("<style>" * 30_000, "")],
+    ids=["tag-starts", "script-tags", "style-tags"],  # a test id travels in PYTEST_CURRENT_TEST, capped at 128 KiB
 )
 def test_an_excerpt_of_text_full_of_tag_starts_is_linear(
     pbk: tuple[LiveServer, httpx.Client], content: str, excerpt: str
