@@ -21,6 +21,9 @@ SKIPPED_OPENING = re.compile(r"<(?ai:(script|style))\b")
 SKIPPED_CLOSING = {name: re.compile(f"</{name}>", re.IGNORECASE | re.ASCII) for name in ("script", "style")}
 #: Go's ``strconv.ParseInt`` range: PocketBase reads a larger ``excerpt`` size as 0 and refuses it.
 MAX_EXCERPT = 2**63 - 1
+#: From this size on, PocketBase's "stop once ``max + 2`` bytes are gathered" check overflows
+#: int64 to a negative bound, so it stops before the first text node: every excerpt is empty.
+OVERFLOWING_EXCERPT = MAX_EXCERPT - 1
 DECIMAL = re.compile(r"([-+]?[0-9]*)(\.[0-9]*)?")
 BASE_PREFIXES = {"0x": 16, "0o": 8, "0b": 2}
 GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
@@ -113,6 +116,8 @@ def _go_to_int(text: str) -> int:
 def excerpt(value: Any, maximum: int, ellipsis: bool) -> Any:
     if not isinstance(value, str):
         return value
+    if maximum >= OVERFLOWING_EXCERPT:
+        return ""
     text = _strip_tags(_drop_skipped_blocks(value))
     text = SPACES.sub(" ", html.unescape(text)).strip()
     if len(text) <= maximum:

@@ -155,7 +155,15 @@ def test_an_excerpt_of_text_full_of_tag_starts_is_linear(
 
 @pytest.mark.parametrize(
     "size",
-    ["100000000", "9223372036854775808", "99999999999999999999", "0x10", "010", "08", "5.5", "1_0", "1e3", "5, TRUE", "5,tRUE"],
+    [
+        "100000000", "9223372036854775805", "9223372036854775806", "9223372036854775807", "9223372036854775808",
+        "99999999999999999999", "0x7ffffffffffffffe", "0x7fffffffffffffff", "0x10", "010", "08", "5.5", "1_0", "1e3",
+        "5, TRUE", "5,tRUE",
+    ],
+    ids=[
+        "1e8", "max-2", "max-1", "max", "max+1", "20-nines", "hex-max-1", "hex-max", "hex", "octal", "bad-octal",
+        "decimal", "underscore", "exponent", "spaced-true", "mixed-true",
+    ],
 )
 def test_a_huge_excerpt_size_is_answered_as_pocketbase_answers(
     pbk: tuple[LiveServer, httpx.Client], pocketbase: httpx.Client, size: str
