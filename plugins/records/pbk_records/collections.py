@@ -20,7 +20,7 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.ids import new_id
 from pbk_sdk.mappings import deep_merge
 
-from . import auth_options, ddl, view_query
+from . import auth_options, ddl, field_list, view_query
 from . import indexes as index_statements
 from .schema import (
     AUTH_OPTIONS,
@@ -158,18 +158,11 @@ def _indexes_problem(indexes: Any, name: Any, existing: Collection | None, ctype
     }
 
 
-def _previous_field(data: dict[str, Any], existing: Collection | None, ftype: Any) -> Field | None:
-    """The stored field a posted one updates: the one with its id or, for a field sent
-    without id, the same-named field of the same type (whose id it then takes)."""
-    if existing is None:
-        return None
-    if data.get("id"):
-        return existing.field_by_id(data["id"])
-    same_name = existing.field(str(data.get("name", "")))
-    if same_name is not None and same_name.type == ftype:
+def _take_stored_id(data: dict[str, Any], existing: Collection | None) -> None:
+    """A field sent without id updates the stored field of its name and type: it takes that id."""
+    same_name = existing.field(str(data.get("name", ""))) if existing and not data.get("id") else None
+    if same_name is not None and same_name.type == data.get("type"):
         data["id"] = same_name.id
-        return same_name
-    return None
 
 
 def _length_problem(maximum: int) -> FieldError:
@@ -192,16 +185,12 @@ def _name_shape_problem(name: Any, maximum: int) -> FieldError | None:
     return None
 
 
-def _field_name_problem(name: Any, taken: set[str]) -> FieldError | None:
-    """A field name: a word, not reserved, not ``taken`` (lower-cased) by an earlier field."""
+def _field_name_problem(name: Any) -> FieldError | None:
+    """A field name: a word, not reserved (duplicates are a check of the whole list)."""
     problem = _name_shape_problem(name, FIELD_NAME_MAX)
-    if problem is not None:
-        return problem
-    if name in RESERVED_FIELD_NAMES:
-        return FieldError("validation_not_in_invalid", "Must not be in list.")
-    if name.lower() in taken:
-        return FieldError("validation_duplicated_field_name", "Duplicated or invalid field name.")
-    return None
+    if problem is None and name in RESERVED_FIELD_NAMES:
+        problem = FieldError("validation_not_in_invalid", "Must not be in list.")
+    return problem
 
 
 class Registry:
@@ -394,56 +383,31 @@ class SchemaBuilder:
     def _fields(
         self, raw: Any, existing: Collection | None, ctype: str, errors: dict[str, Any]
     ) -> list[Field]:
-        """The collection's fields, completed and checked. Problems go to ``errors["fields"]``
-        by position in the payload (by name for a system field the payload left out)."""
+        """The collection's fields in PocketBase's final list, checked. A problem goes to
+        ``errors["fields"]``, keyed by position in that list (see ``field_list``)."""
         if raw is None:
             raw = [f.to_json() for f in existing.fields] if existing else []
         if not isinstance(raw, list) or not all(isinstance(f, Mapping) for f in raw):
             errors["fields"] = FieldError("validation_invalid_value", "Invalid value.")
             return []
-        kept = self._kept_system_fields(raw, existing, ctype)
-        fields: list[Field] = []
-        field_errors: dict[str, Any] = {}
-        names: set[str] = set()
-        for position, data in enumerate([f.to_json() for f in kept] + [dict(f) for f in raw]):
-            field, problems = self._field(data, existing, names)
-            if problems:
-                field_errors[str(position - len(kept)) if position >= len(kept) else field.name] = problems
-            fields.append(field)
-        if not any(f.name == "id" for f in fields) and ctype != "view":
-            errors["fields"] = FieldError("validation_missing_primary_key", "Missing primary key field.")
-        if field_errors:
-            errors["fields"] = field_errors
-        return fields
+        entries = [self._field(dict(data), existing) for data in raw]
+        if ctype == "view":  # PocketBase replaces them by the query's columns before any check
+            return [entry.field for entry in entries]
+        defaults = [self._field(f.to_json(), existing) for f in self.scaffolds[ctype].fields]
+        entries = field_list.with_system_fields(field_list.merged(entries), defaults)
+        _put(errors, "fields", field_list.problem(entries, existing, ctype))
+        return [entry.field for entry in entries]
 
-    def _kept_system_fields(
-        self, raw: list[Mapping[str, Any]], existing: Collection | None, ctype: str
-    ) -> list[Field]:
-        """System fields (id, auth fields) may not be removed: the ones the payload omits."""
-        given_ids = {f.get("id") for f in raw if f.get("id")}
-        given_names = {f.get("name") for f in raw}
-        base_fields = existing.fields if existing else self.scaffolds[ctype].fields
-        return [f for f in base_fields if f.system and f.id not in given_ids and f.name not in given_names]
-
-    def _field(
-        self, data: dict[str, Any], existing: Collection | None, names: set[str]
-    ) -> tuple[Field, dict[str, Any]]:
-        """One posted field as PocketBase stores it, and its problems; ``names`` (the
-        lower-cased names so far) gains its name. Raises ``ApiError(400)`` for a field
-        PocketBase cannot even decode."""
+    def _field(self, data: dict[str, Any], existing: Collection | None) -> field_list.Entry:
+        """One posted field as PocketBase stores it, with its settings problems. Raises
+        ``ApiError(400)`` for a field PocketBase cannot even decode."""
         problems: dict[str, Any] = {}
         ftype = data.get("type")
         if ftype not in self.field_types:
             raise ApiError(400, INVALID_FORMAT)
-        previous = _previous_field(data, existing, ftype)
-        if previous is not None and previous.type != ftype:
-            problems["type"] = FieldError("validation_field_type_change", "Field type cannot be changed.")
-        name = data.get("name")
-        _put(problems, "name", _field_name_problem(name, names))
-        if isinstance(name, str):
-            names.add(name.lower())
-        if previous is not None and previous.system:
-            data = {**previous.to_json(), **{k: v for k, v in data.items() if k in ("hidden", "presentable", "required") and previous.name not in ("id", "password", "tokenKey")}}
+        sent_without_id = not data.get("id")
+        _take_stored_id(data, existing)
+        _put(problems, "name", _field_name_problem(data.get("name")))
         try:
             completed = self.complete_field(data, self.field_types)
         except ValueError as exc:  # fields.FieldFormatError: not even decodable
@@ -457,7 +421,7 @@ class SchemaBuilder:
                 problems["collectionId"] = FieldError(
                     "validation_field_relation_missing_collection", "The relation collection doesn't exist."
                 )
-        return field, problems
+        return field_list.Entry(field, problems, sent_without_id)
 
     def _auth_options(self, options: dict[str, Any], existing: Collection | None, errors: dict[str, Any]) -> None:
         previous = existing.options if existing else self.scaffolds["auth"].options

@@ -9,31 +9,22 @@ reference, the same requests go to the real binary and the answers are compared.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from live_pair import live_pbk, live_pocketbase, signed_in
 from pbk_records.fields.jsonfield import InvalidJSON, JSONType
 from pbk_records.filter.values import unique_strings
 from pbk_sdk.body import MAX_JSON_DEPTH
 from pbk_sdk.picker import excerpt
-from pbk_sdk.testing import (
-    LiveServer,
-    pocketbase_superuser,
-    start_live_server,
-    start_pocketbase,
-    superuser_token,
-)
+from pbk_sdk.testing import LiveServer
 
 pytestmark = pytest.mark.slow
 
 BOUND = 2.0
-SUPERUSER = ("root@example.com", "su-password-123")
 BACKTRACKING = r"^([a-zA-Z0-9]+\.?)+$"
 #: Patterns whose meaning Python's ``re`` translation got wrong, with values that tell.
 GO_PATTERNS = [
@@ -65,16 +56,8 @@ def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-def pbk_superuser(data_dir: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "pbk", "--plugins", "records,auth", "--dir", str(data_dir), "superuser", "upsert", *SUPERUSER],
-        check=False, capture_output=True, text=True, timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 def prepare(server: LiveServer) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": superuser_token(server.url, *SUPERUSER)})
+    client = signed_in(server)
     created = client.post("/api/collections", json=COLLECTION)
     assert created.status_code == 200, created.text
     return client
@@ -82,28 +65,18 @@ def prepare(server: LiveServer) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def pbk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, httpx.Client]]:
-    data_dir = tmp_path_factory.mktemp("pbk") / "pb_data"
-    pbk_superuser(data_dir)
-    server = start_live_server(data_dir, ["--plugins", "records,auth", "--workers", "1"])
-    try:
+    with live_pbk(tmp_path_factory.mktemp("pbk") / "pb_data") as server:
         client = prepare(server)
         yield server, client
         client.close()
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def pocketbase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    data_dir = tmp_path_factory.mktemp("pocketbase") / "pb_data"
-    pocketbase_superuser(data_dir, *SUPERUSER)
-    server = start_pocketbase(data_dir)
-    try:
+    with live_pocketbase(tmp_path_factory.mktemp("pocketbase") / "pb_data") as server:
         client = prepare(server)
         yield client
         client.close()
-    finally:
-        server.stop()
 
 
 async def _timed(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, float]:

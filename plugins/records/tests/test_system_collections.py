@@ -92,7 +92,7 @@ async def test_an_existing_collection_is_left_as_it_is(tmp_path):
     [
         ([{"name": "bad name!", "type": "base"}], "system collection 'bad name!': Failed to create collection. (name: "),
         ([{"name": "things", "type": "nosuch"}], "system collection 'things': Failed to create collection. (type: "),
-        ([{"name": "things", "fields": [{"name": "n", "type": "number", "min": 5, "max": 1}]}], "(fields.0.max: Must be greater or equal than 5.)"),
+        ([{"name": "things", "fields": [{"name": "n", "type": "number", "min": 5, "max": 1}]}], "(fields.1.max: Must be greater or equal than 5.)"),
         ([{"type": "base"}], "system collection #0: Failed to create collection. (name: Cannot be blank.)"),
         ({"name": "things"}, "pbk_register_system_collections must return collection definitions"),
     ],

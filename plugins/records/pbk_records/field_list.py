@@ -1,0 +1,176 @@
+"""A collection's field list as PocketBase builds it from a request, and its list-wide checks.
+
+PocketBase reads the posted fields into its field list, where a field with the id of an earlier
+one, or sent without id and with the name of an earlier one, takes that field's place; then it
+puts the ``id`` field first and appends the auth system fields the list lacks. Its field errors
+are keyed by position in that final list, so pbk builds the same list before it checks anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from pbk_sdk.errors import FieldError
+
+from .schema import Collection, Field
+
+#: Names an auth collection keeps for the sign-up and password-change forms.
+RESERVED_AUTH_NAMES = frozenset({"passwordConfirm", "oldPassword"})
+#: What PocketBase sets on the system fields it finds in a posted list, whatever was sent.
+ENFORCED_FLAGS: dict[str, dict[str, bool]] = {
+    "id": {"system": True, "required": True, "primaryKey": True, "hidden": False},
+    "password": {"system": True, "hidden": True, "required": True},
+    "tokenKey": {"system": True, "hidden": True, "required": True},
+    "email": {"system": True, "hidden": False},
+    "emailVisibility": {"system": True},
+    "verified": {"system": True},
+}
+DEFAULT_ID_PATTERN = "^[a-z0-9]+$"
+#: PocketBase gives up finding a free default id after this many numbered tries.
+ID_TRIES = 1000
+
+
+@dataclasses.dataclass
+class Entry:
+    """One field of the list with its own settings problems."""
+
+    field: Field
+    problems: dict[str, Any] = dataclasses.field(default_factory=dict)
+    sent_without_id: bool = False
+
+
+def merged(entries: Sequence[Entry]) -> list[Entry]:
+    """The posted fields in PocketBase's list: a later field with an earlier one's id, or sent
+    without id with an earlier one's name, replaces that one in place."""
+    out: list[Entry] = []
+    for entry in entries:
+        if entry.sent_without_id:
+            entry.field.data["id"] = _free_id(out, entry.field.id)
+            same = _by_name(out, entry.field.name) if entry.field.name else None
+            if same is not None:
+                entry.field.data["id"] = out[same].field.id
+        else:
+            same = _by_id(out, entry.field.id)
+        entry.sent_without_id = False  # it has its id now, as in PocketBase's list
+        if same is None:
+            out.append(entry)
+        else:
+            out[same] = entry
+    return out
+
+
+def _free_id(entries: Sequence[Entry], base: str) -> str:
+    candidate = base
+    for number in range(2, ID_TRIES):
+        if _by_id(entries, candidate) is None:
+            break
+        candidate = f"{base}{number}"
+    return candidate
+
+
+def _by_id(entries: Sequence[Entry], field_id: str) -> int | None:
+    return next((i for i, entry in enumerate(entries) if entry.field.id == field_id), None)
+
+
+def _by_name(entries: Sequence[Entry], name: str, ftype: str | None = None) -> int | None:
+    """The position of the field named ``name`` (of type ``ftype`` when given)."""
+    return next(
+        (i for i, e in enumerate(entries) if e.field.name == name and ftype in (None, e.field.type)), None
+    )
+
+
+def with_system_fields(entries: list[Entry], defaults: Sequence[Entry]) -> list[Entry]:
+    """The list completed with its type's system fields (``defaults``, the ``id`` field first).
+
+    A present one keeps what was sent, with its system flags enforced. A missing one is added
+    as a field sent without id: ``id`` before the others (where a sent field with its id takes
+    its place again), every other one after them (in the place of a same-named field).
+    """
+    out = list(entries)
+    for default in defaults:
+        wanted = default.field
+        present = _by_name(out, wanted.name, wanted.type)
+        if present is not None:
+            _enforce_system_flags(out[present].field)
+            continue
+        default.sent_without_id = True
+        out = merged([default, *out] if wanted.name == "id" else [*out, default])
+    return out
+
+
+def _enforce_system_flags(present: Field) -> None:
+    present.data.update(ENFORCED_FLAGS.get(present.name, {}))
+    if present.name == "id" and not present.data.get("pattern"):
+        present.data["pattern"] = DEFAULT_ID_PATTERN
+
+
+def problem(entries: Sequence[Entry], existing: Collection | None, ctype: str) -> Any:
+    """The error PocketBase reports under ``fields``: the first of its list checks that fails."""
+    fields = [entry.field for entry in entries]
+    return (
+        _duplicate(fields)
+        or _missing_primary_key(fields)
+        or _system_field_change(fields, existing)
+        or _type_change(fields, existing)
+        or (_reserved_auth_name(fields) if ctype == "auth" else None)
+        or {str(i): entry.problems for i, entry in enumerate(entries) if entry.problems}
+    )
+
+
+def _duplicate(fields: Sequence[Field]) -> dict[str, Any] | None:
+    """The first field whose id or (case-insensitive) name an earlier field has."""
+    ids: set[str] = set()
+    names: set[str] = set()
+    for position, current in enumerate(fields):
+        if current.id in ids:
+            return {str(position): {"id": FieldError(
+                "validation_duplicated_field_id", f'Duplicated or invalid field id "{current.id}".'
+            )}}
+        if current.name.lower() in names:
+            return {str(position): {"name": FieldError(
+                "validation_duplicated_field_name",
+                f"Duplicated or invalid field name {current.name}.",
+                {"fieldName": current.name},
+            )}}
+        ids.add(current.id)
+        names.add(current.name.lower())
+    return None
+
+
+def _missing_primary_key(fields: Sequence[Field]) -> FieldError | None:
+    if any(f.name == "id" and f.type == "text" and f.get("primaryKey") for f in fields):
+        return None
+    return FieldError("validation_missing_primary_key", 'Missing or invalid "id" PK field.')
+
+
+def _system_field_change(fields: Sequence[Field], existing: Collection | None) -> FieldError | None:
+    """A stored system field may be neither dropped nor renamed."""
+    if existing is None:
+        return None
+    by_id = {f.id: f for f in fields}
+    for old in existing.fields:
+        if old.system and (old.id not in by_id or by_id[old.id].name != old.name):
+            return FieldError("validation_system_field_change", "System fields cannot be deleted or renamed.")
+    return None
+
+
+def _type_change(fields: Sequence[Field], existing: Collection | None) -> dict[str, FieldError] | None:
+    if existing is None:
+        return None
+    changed = {}
+    for position, current in enumerate(fields):
+        old = existing.field_by_id(current.id)
+        if old is not None and old.type != current.type:
+            changed[str(position)] = FieldError("validation_field_type_change", "Field type cannot be changed.")
+    return changed or None
+
+
+def _reserved_auth_name(fields: Sequence[Field]) -> dict[str, Any] | None:
+    reserved = {
+        str(position): {"name": FieldError("validation_reserved_field_name", "The field name is reserved and cannot be used.")}
+        for position, current in enumerate(fields)
+        if current.name in RESERVED_AUTH_NAMES
+    }
+    return reserved or None
