@@ -93,10 +93,17 @@ def _split_list(value: str | None) -> tuple[str, ...] | None:
 class Runner:
     """Builds apps from the parsed global options; what ``with_app`` commands run under."""
 
-    def __init__(self, params: dict[str, Any], plugins: list[Loaded] | None, error: PluginError | None):
+    def __init__(
+        self,
+        params: dict[str, Any],
+        plugins: list[Loaded] | None,
+        error: PluginError | None,
+        available: dict[str, Available] | None = None,
+    ):
         self.params = params
         self.plugins = plugins
         self.error = error
+        self.available = available  # None when the discovery or the --plugins names failed
 
     def config(self, **extra: Any) -> Config:
         p = self.params
@@ -214,10 +221,10 @@ def list_plugins(ctx: click.Context, as_json: bool) -> None:
     """List installed plugins: what each does, where it comes from, what it requires, whether
     it loads with this selection and the hooks it implements."""
     runner = _runner(ctx)
-    config = runner.config()
-    available = discover(config.plugins_dir)
-    if config.plugins is not None:
-        known_names(available, config.plugins)  # a misspelt --plugins name fails, as serve does
+    available = runner.available
+    if available is None:  # a misspelt --plugins name fails, as serve does
+        assert runner.error is not None
+        raise runner.error
     selected = {p.name for p in runner.plugins or ()}
     rows = [_describe(a, selected) for a in available.values()]
     if as_json:
@@ -277,9 +284,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     plugins: list[Loaded] | None = None
     error: PluginError | None = None
+    available: dict[str, Available] | None = None
     try:
-        plugins = select(discover(Path(params["plugins_dir"]) if params["plugins_dir"] else None),
-                         _split_list(params["plugins"]))
+        found = discover(Path(params["plugins_dir"]) if params["plugins_dir"] else None)
+        names = _split_list(params["plugins"])
+        known_names(found, names or ())  # the one selection check, for every command
+        available = found
+        plugins = select(found, names)
         hook_results(plugin_manager(plugins), "pbk_register_commands", cli=cli)
     except PluginError as exc:
         error = exc
@@ -288,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if command is not None and command not in cli.commands:
             _fail(exc, bool(params.get("dev")))
 
-    holder = AppRunnerHolder(Runner(params, plugins, error))
+    holder = AppRunnerHolder(Runner(params, plugins, error, available))
     try:
         cli.main(args, prog_name="pbk", obj=holder, standalone_mode=False)
     except click.exceptions.Abort:
