@@ -19,7 +19,7 @@ from live_pair import live_pbk, live_pocketbase, signed_in
 from pbk_records.fields.jsonfield import InvalidJSON, JSONType
 from pbk_records.filter.values import unique_strings
 from pbk_sdk.body import MAX_JSON_DEPTH
-from pbk_sdk.picker import excerpt
+from pbk_sdk.picker import apply_fields, excerpt
 from pbk_sdk.testing import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -149,6 +149,15 @@ def test_a_huge_excerpt_size_is_answered_as_pocketbase_answers(
     assert answers[0] == answers[1]
 
 
+def test_realtime_fields_pick_text_full_of_tag_starts_in_linear_time() -> None:
+    """A realtime subscription's ``fields`` option picks each record with ``apply_fields`` on the
+    event loop, outside any request."""
+    started = time.monotonic()
+    picked = apply_fields({"id": "x", "content": "<" * 200_000}, "content:excerpt(20,true)")
+    assert time.monotonic() - started < 0.1
+    assert picked == {"content": "<" * 20 + "..."}
+
+
 @pytest.mark.parametrize(
     ("html", "text"),
     [
@@ -182,6 +191,17 @@ def test_patterns_match_as_go_matches(pbk: tuple[LiveServer, httpx.Client], pock
             response = client.post("/api/collections/posts/records", json={field["name"]: value})
             answers.append((response.status_code, response.json().get("data", {}).get(field["name"])))
         assert answers[0] == answers[1], (pattern, value)
+
+
+def test_a_caller_the_create_rule_refuses_never_reaches_the_costly_checks(pbk: tuple[LiveServer, httpx.Client]) -> None:
+    server, client = pbk
+    guarded = {**COLLECTION, "name": "guarded", "createRule": 'j = "allowed"', "listRule": None, "viewRule": None}
+    assert client.post("/api/collections", json=guarded).status_code == 200
+    slow_field = PATTERN_FIELDS[GO_PATTERNS.index((BACKTRACKING, "a" * 40 + "!"))]["name"]
+    for body in ({slow_field: "a" * 40 + "!"}, {"j": nested(600)}, {"j": nested(MAX_JSON_DEPTH - 1)}):
+        response = answered_while_busy(server, "POST", "/api/collections/guarded/records", json=body)
+        assert (response.status_code, response.json()) == (400, {"data": {}, "message": "Failed to create record.", "status": 400})
+    assert_no_traceback(server)
 
 
 # -- deeply nested JSON ---------------------------------------------------------------------------
