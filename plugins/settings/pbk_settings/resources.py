@@ -1,5 +1,6 @@
 """``GET`` and ``PATCH /api/settings``: the superuser check, loading the body as PocketBase
-does, firing ``settings_update_request`` for the plugins that own the sections, saving."""
+does, firing ``settings_update_request`` for the plugins that own the sections, then (as
+PocketBase's save does) checking the whole new document with PocketBase's rules and saving."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pbk_sdk.interfaces import App
 from pbk_sdk.mappings import deep_merge
 
 from .shape import LoadError, conform, diff, public, with_defaults
+from .validation import settings_errors
 
 LOAD_ERROR = "An error occurred while loading the submitted data."
 SAVE_ERROR = "An error occurred while saving the new settings."
@@ -41,8 +43,9 @@ class SettingsResource:
         event = SettingsUpdateEvent(settings=deep_merge(full, patch), patch=patch)
 
         async def save(e: SettingsUpdateEvent) -> None:
-            if e.errors:
-                raise ApiError(400, SAVE_ERROR, e.errors)
+            errors = deep_merge(e.errors, settings_errors(e.settings))
+            if errors:
+                raise ApiError(400, SAVE_ERROR, errors)
             await self.app.settings.update(diff(current, e.settings))
 
         await self.app.events.trigger(SETTINGS_UPDATE_REQUEST, event, save)

@@ -101,8 +101,12 @@ async def test_body_is_loaded_as_pocketbase_loads_it(api: Any, pbk_app: Any, hea
     result = await api.patch("/api/settings", json={"s3": None, "superuserIPs": None}, headers=su)
     assert result.status_code == 200 and result.json["superuserIPs"] == []
     # a list replaces the list, each element starting from zero values
-    result = await api.patch("/api/settings", json={"rateLimits": {"rules": [{"label": "x"}]}}, headers=su)
-    assert result.json["rateLimits"]["rules"] == [{"label": "x", "audience": "", "duration": 0, "maxRequests": 0}]
+    result = await api.patch("/api/settings", json={"rateLimits": {"rules": [{"label": "x", "duration": 1}]}},
+                             headers=su)
+    assert result.json["data"]["rateLimits"]["rules"]["0"]["maxRequests"]["code"] == "validation_required"
+    result = await api.patch("/api/settings", json={"rateLimits": {"rules": [{"label": "x", "duration": 1,
+                                                                             "maxRequests": 2}]}}, headers=su)
+    assert result.json["rateLimits"]["rules"] == [{"label": "x", "audience": "", "duration": 1, "maxRequests": 2}]
 
 
 @pytest.mark.parametrize("body", [
