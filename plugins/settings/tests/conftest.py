@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,8 @@ import pytest
 import pytest_asyncio
 from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
 from pbk_sdk.testing.servers import start_live_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "mailer" / "tests"))  # smtp_server
 
 PLUGINS = "records,auth,mailer,files,settings"
 EMAIL, PASSWORD = "root@example.com", "1234567890"

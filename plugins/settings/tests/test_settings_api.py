@@ -171,3 +171,24 @@ async def test_s3_is_checked_by_the_files_plugin(api: Any, pbk_app: Any, headers
     blank = {"code": "validation_required", "message": "Cannot be blank."}
     assert result.json["data"] == {"s3": {k: blank for k in ("accessKey", "bucket", "endpoint", "region", "secret")}}
     assert pbk_app.settings.get("s3.enabled") is False
+
+
+async def test_empty_app_name_is_refused(api: Any, pbk_app: Any, headers: Any) -> None:
+    """Issue #13: an empty appName was saved, and auth mails then had another subject than
+    PocketBase's. PocketBase refuses it, and so does pbk now."""
+    result = await api.patch("/api/settings", json={"meta": {"appName": ""}}, headers=headers["superuser"])
+    assert result.json == {"status": 400, "message": SAVE_ERROR, "data": {
+        "meta": {"appName": {"code": "validation_required", "message": "Cannot be blank."}}}}
+    assert pbk_app.settings.get("meta.appName") == "Acme"
+
+
+async def test_pocketbases_rules_see_what_handlers_changed(api: Any, pbk_app: Any, headers: Any) -> None:
+    """The checks run in the default action, after the handlers, as PocketBase's save does."""
+    async def set_cron(e: Any) -> None:
+        e.settings["backups"]["cron"] = "@hourly"
+        await e.next()
+
+    pbk_app.events.on(SETTINGS_UPDATE_REQUEST, set_cron)
+    result = await api.patch("/api/settings", json={"backups": {"cronMaxKeep": 0}}, headers=headers["superuser"])
+    assert result.json["data"] == {"backups": {"cronMaxKeep": {"code": "validation_required",
+                                                               "message": "Cannot be blank."}}}
