@@ -2,7 +2,9 @@
 a ``FieldError`` or None, with PocketBase's codes, messages and params.
 
 As in ozzo-validation, every rule but ``required`` passes an empty value (``""``, ``0``,
-``[]``), and ``check`` answers the first rule that fails, so a field has at most one error.
+``[]``), and ``check`` answers the first rule that fails, so a field has at most one error. A
+rule also passes a value of a type it does not check (a stored value PocketBase could not
+have loaded), so such a value never makes a save fail with a 500.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ def collect(**fields: Any) -> dict[str, Any]:
     return {name: error for name, error in fields.items() if error}
 
 
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def is_empty(value: Any) -> bool:
     """ozzo's notion of empty: ``None``, ``""``, ``0``, ``False``, an empty list or object."""
     return value is None or (isinstance(value, (str, int, float, list, dict)) and not value)
@@ -53,7 +59,7 @@ def _passes(value: Any) -> None:
 def length(low: int, high: int) -> Rule:
     """A string's length between ``low`` and ``high``, counted in UTF-8 bytes as Go counts it."""
     def rule(value: Any) -> FieldError | None:
-        if is_empty(value) or low <= len(value.encode("utf-8", "surrogatepass")) <= high:
+        if not isinstance(value, str) or not value or low <= len(value.encode("utf-8", "surrogatepass")) <= high:
             return None
         params = {"max": high, "min": low}
         if low == high:
@@ -65,7 +71,7 @@ def length(low: int, high: int) -> Rule:
 
 def at_least(threshold: int) -> Rule:
     def rule(value: Any) -> FieldError | None:
-        if is_empty(value) or value >= threshold:
+        if not is_number(value) or not value or value >= threshold:
             return None
         return FieldError("validation_min_greater_equal_than_required", f"Must be no less than {threshold}.",
                           {"threshold": threshold})
@@ -74,7 +80,7 @@ def at_least(threshold: int) -> Rule:
 
 def at_most(threshold: int) -> Rule:
     def rule(value: Any) -> FieldError | None:
-        if is_empty(value) or value <= threshold:
+        if not is_number(value) or not value or value <= threshold:
             return None
         return FieldError("validation_max_less_equal_than_required", f"Must be no greater than {threshold}.",
                           {"threshold": threshold})
@@ -92,7 +98,7 @@ def one_of(*allowed: Any) -> Rule:
 def matches(pattern: re.Pattern[str]) -> Rule:
     """``pattern`` found in the value (use ``\\A``/``\\Z`` to anchor it, as Go's ``^``/``$``)."""
     def rule(value: Any) -> FieldError | None:
-        if is_empty(value) or pattern.search(value):
+        if not isinstance(value, str) or not value or pattern.search(value):
             return None
         return FieldError("validation_match_invalid", "Must be in a valid format.")
     return rule
@@ -101,7 +107,7 @@ def matches(pattern: re.Pattern[str]) -> Rule:
 def format_of(test: Callable[[str], bool], code: str, message: str) -> Rule:
     """An ozzo ``is`` rule: ``test`` decides a non-empty string."""
     def rule(value: Any) -> FieldError | None:
-        if is_empty(value) or test(value):
+        if not isinstance(value, str) or not value or test(value):
             return None
         return FieldError(code, message)
     return rule

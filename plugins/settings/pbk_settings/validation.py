@@ -153,19 +153,48 @@ def rate_limit_rule_errors(rule: Mapping[str, Any]) -> dict[str, Any]:
 def conflicting_rule(rules: list[Mapping[str, Any]]) -> dict[str, Any] | None:
     """The first rule whose ``label@@audience`` is a prefix of an earlier one's or has one as
     its prefix (so a rule for every audience conflicts with one for ``@guest``)."""
-    seen: list[str] = []
-    for index, rule in enumerate(rules):
-        label = str(rule.get("label", ""))
-        key = f"{label}@@{rule.get('audience', '')}"
-        if any(key.startswith(other) or other.startswith(key) for other in seen):
-            return {str(index): {"label": FieldError(
-                "validation_conflicting_rate_limit_rule",
-                f"Rate limit rule configuration with label {label} already exists or conflicts with "
-                "another rule.",
-                {"label": label},
-            )}}
-        seen.append(key)
-    return None
+    keys = [f"{rule.get('label', '')}@@{rule.get('audience', '')}" for rule in rules]
+    index = first_prefix_conflict(keys)
+    if index is None:
+        return None
+    label = str(rules[index].get("label", ""))
+    return {str(index): {"label": FieldError(
+        "validation_conflicting_rate_limit_rule",
+        f"Rate limit rule configuration with label {label} already exists or conflicts with another rule.",
+        {"label": label},
+    )}}
+
+
+def first_prefix_conflict(keys: list[str]) -> int | None:
+    """The smallest index ``i`` such that an earlier key is a prefix of ``keys[i]`` or has it
+    as a prefix (equal keys included), or None.
+
+    Walked in sorted order, the keys that start with a key follow it directly, so a stack of
+    the keys that are prefixes of the current one finds every such pair; each key carries the
+    smallest index among those that start with it. O(n log n), where comparing every pair
+    would let a long list of rules hold the worker for minutes."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    best: int | None = None
+    stack: list[tuple[int, int | None]] = []  # (index of a key, smallest index of its extensions)
+
+    def close() -> None:
+        nonlocal best
+        owner, extensions = stack.pop()
+        if extensions is not None:
+            conflict = max(owner, extensions)
+            best = conflict if best is None else min(best, conflict)
+        if stack:
+            below, others = stack[-1]
+            found = owner if extensions is None else min(owner, extensions)
+            stack[-1] = (below, found if others is None else min(others, found))
+
+    for index in order:
+        while stack and not keys[index].startswith(keys[stack[-1][0]]):
+            close()
+        stack.append((index, None))
+    while stack:
+        close()
+    return best
 
 
 def rules_errors(rules: list[Mapping[str, Any]], enabled: bool) -> Any:

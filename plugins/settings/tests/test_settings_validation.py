@@ -3,11 +3,13 @@ the same nested ``data`` errors (codes, messages, params) and, when saved, the s
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 import pytest
 from pbk_settings.shape import POCKETBASE_DEFAULTS
-from pbk_settings.validation import is_ip_or_subnet, settings_errors
+from pbk_settings.validation import first_prefix_conflict, is_ip_or_subnet, settings_errors
 
 #: Every PocketBase section back to its default (secrets included), sent after each save.
 RESET = {**POCKETBASE_DEFAULTS}
@@ -160,3 +162,27 @@ def test_errors_nest_as_pocketbase_nests_them() -> None:
 ])
 def test_ip_or_subnet(value: str, ok: bool) -> None:
     assert is_ip_or_subnet(value) is ok
+
+
+def naive_first_conflict(keys: list[str]) -> int | None:
+    """PocketBase's own loop: each key against every earlier one."""
+    for index, key in enumerate(keys):
+        if any(key.startswith(other) or other.startswith(key) for other in keys[:index]):
+            return index
+    return None
+
+
+def test_first_prefix_conflict_is_pocketbases_loop() -> None:
+    rng = random.Random(7)
+    for _ in range(3000):
+        keys = ["".join(rng.choice("ab@") for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(0, 8))]
+        assert first_prefix_conflict(keys) == naive_first_conflict(keys), keys
+
+
+def test_many_rules_are_checked_quickly() -> None:
+    rules = [{"label": f"/api/r{n}x", "audience": "", "duration": 1, "maxRequests": 1} for n in range(200_000)]
+    rules.append({"label": "/api/r7x", "audience": "@guest", "duration": 1, "maxRequests": 1})
+    started = time.perf_counter()
+    errors = settings_errors({**POCKETBASE_DEFAULTS, "rateLimits": {"enabled": True, "rules": rules, "excludedIPs": []}})
+    assert time.perf_counter() - started < 5
+    assert list(errors["rateLimits"]["rules"]) == ["200000"]
