@@ -100,7 +100,7 @@ class SmtpMailer:
                       smtp.recipients(event.message), error)
             raise MailNotSent(str(error) or type(error).__name__) from error
         if not delivered:  # SMTP disabled and no sendmail: PocketBase fails such a send too
-            raise MailNotSent("SMTP is disabled and no sendmail is installed")
+            raise MailNotSent("failed to locate a sendmail executable path")  # PocketBase's words
         await self.app.events.trigger(MAIL_AFTER_SEND, MailEvent(app=self.app, message=event.message, meta=event.meta))
 
     def _ensure_workers(self) -> None:

@@ -1,20 +1,21 @@
 """``GET`` and ``PATCH /api/settings``: the superuser check, loading the body as PocketBase
-does, firing ``settings_update_request`` for the plugins that own the sections, saving."""
+does, firing ``settings_update_request`` for the plugins that own the sections, then (as
+PocketBase's save does) checking the whole new document with PocketBase's rules and saving."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pbk_sdk.auth import require_superuser
-from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, SettingsUpdateEvent
 from pbk_sdk.interfaces import App
 from pbk_sdk.mappings import deep_merge
 
-from .shape import LoadError, conform, diff, public, with_defaults
+from .forms import loaded, read_json
+from .shape import diff, public, with_defaults
+from .validation import settings_errors
 
-LOAD_ERROR = "An error occurred while loading the submitted data."
 SAVE_ERROR = "An error occurred while saving the new settings."
 
 
@@ -30,19 +31,16 @@ class SettingsResource:
 
     async def on_patch(self, req: Any, resp: Any) -> None:
         require_superuser(req)
-        body = await read_body(req, bad_json=LOAD_ERROR)
-        body.close()
+        data = await read_json(req)
         current = self.app.settings.as_dict()
         full = with_defaults(current)
-        try:
-            patch = conform(body.data, full)
-        except LoadError as exc:
-            raise ApiError(400, LOAD_ERROR) from exc
+        patch = loaded(data, full)
         event = SettingsUpdateEvent(settings=deep_merge(full, patch), patch=patch)
 
         async def save(e: SettingsUpdateEvent) -> None:
-            if e.errors:
-                raise ApiError(400, SAVE_ERROR, e.errors)
+            errors = deep_merge(e.errors, settings_errors(e.settings))
+            if errors:
+                raise ApiError(400, SAVE_ERROR, errors)
             await self.app.settings.update(diff(current, e.settings))
 
         await self.app.events.trigger(SETTINGS_UPDATE_REQUEST, event, save)

@@ -54,6 +54,10 @@ LIST_ELEMENTS: dict[tuple[str, ...], Any] = {
 }
 
 
+#: Go's ``int`` and ``int64``, the type of every number in PocketBase's settings.
+INT64 = (-(2**63), 2**63 - 1)
+
+
 class LoadError(ValueError):
     """The body does not fit the settings document (PocketBase: a JSON unmarshal error)."""
 
@@ -120,7 +124,8 @@ def _check_type(value: Any, like: Any, path: tuple[str, ...]) -> Any:
         return conform(value, like, path)
     ok = (
         isinstance(value, bool) if isinstance(like, bool)
-        else isinstance(value, int) and not isinstance(value, bool) if isinstance(like, int)
+        else isinstance(value, int) and not isinstance(value, bool) and INT64[0] <= value <= INT64[1]
+        if isinstance(like, int)
         else isinstance(value, (int, float)) and not isinstance(value, bool) if isinstance(like, float)
         else isinstance(value, str) if isinstance(like, str)
         else isinstance(value, list) if isinstance(like, list)

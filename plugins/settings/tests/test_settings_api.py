@@ -101,8 +101,12 @@ async def test_body_is_loaded_as_pocketbase_loads_it(api: Any, pbk_app: Any, hea
     result = await api.patch("/api/settings", json={"s3": None, "superuserIPs": None}, headers=su)
     assert result.status_code == 200 and result.json["superuserIPs"] == []
     # a list replaces the list, each element starting from zero values
-    result = await api.patch("/api/settings", json={"rateLimits": {"rules": [{"label": "x"}]}}, headers=su)
-    assert result.json["rateLimits"]["rules"] == [{"label": "x", "audience": "", "duration": 0, "maxRequests": 0}]
+    result = await api.patch("/api/settings", json={"rateLimits": {"rules": [{"label": "x", "duration": 1}]}},
+                             headers=su)
+    assert result.json["data"]["rateLimits"]["rules"]["0"]["maxRequests"]["code"] == "validation_required"
+    result = await api.patch("/api/settings", json={"rateLimits": {"rules": [{"label": "x", "duration": 1,
+                                                                             "maxRequests": 2}]}}, headers=su)
+    assert result.json["rateLimits"]["rules"] == [{"label": "x", "audience": "", "duration": 1, "maxRequests": 2}]
 
 
 @pytest.mark.parametrize("body", [
@@ -167,3 +171,24 @@ async def test_s3_is_checked_by_the_files_plugin(api: Any, pbk_app: Any, headers
     blank = {"code": "validation_required", "message": "Cannot be blank."}
     assert result.json["data"] == {"s3": {k: blank for k in ("accessKey", "bucket", "endpoint", "region", "secret")}}
     assert pbk_app.settings.get("s3.enabled") is False
+
+
+async def test_empty_app_name_is_refused(api: Any, pbk_app: Any, headers: Any) -> None:
+    """Issue #13: an empty appName was saved, and auth mails then had another subject than
+    PocketBase's. PocketBase refuses it, and so does pbk now."""
+    result = await api.patch("/api/settings", json={"meta": {"appName": ""}}, headers=headers["superuser"])
+    assert result.json == {"status": 400, "message": SAVE_ERROR, "data": {
+        "meta": {"appName": {"code": "validation_required", "message": "Cannot be blank."}}}}
+    assert pbk_app.settings.get("meta.appName") == "Acme"
+
+
+async def test_pocketbases_rules_see_what_handlers_changed(api: Any, pbk_app: Any, headers: Any) -> None:
+    """The checks run in the default action, after the handlers, as PocketBase's save does."""
+    async def set_cron(e: Any) -> None:
+        e.settings["backups"]["cron"] = "@hourly"
+        await e.next()
+
+    pbk_app.events.on(SETTINGS_UPDATE_REQUEST, set_cron)
+    result = await api.patch("/api/settings", json={"backups": {"cronMaxKeep": 0}}, headers=headers["superuser"])
+    assert result.json["data"] == {"backups": {"cronMaxKeep": {"code": "validation_required",
+                                                               "message": "Cannot be blank."}}}
