@@ -24,6 +24,7 @@ import orjson
 import uvicorn
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import SERVE, ServeEvent
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import App
@@ -112,6 +113,38 @@ class _CoalescingTransport:
         return getattr(self._transport, name)
 
 
+class _TimedFlow(FlowControl):
+    """uvicorn's flow control, also keeping the time during which the connection was read.
+
+    Reading pauses while the server is busy (answering an earlier pipelined request, or the
+    app not yet taking a body), so read deadlines measured on this clock charge a client only
+    for the time it takes to send, never for the time the server takes to answer.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(transport)
+        self._loop = loop
+        self._paused_at = 0.0
+        self._paused_for = 0.0
+
+    def reading_time(self) -> float:
+        """The loop's time less the time reading was paused."""
+        now = self._paused_at if self.read_paused else self._loop.time()
+        return now - self._paused_for
+
+    def pause_reading(self) -> None:
+        if not self.read_paused:
+            self.read_paused = True
+            self._paused_at = self._loop.time()
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.read_paused:
+            self.read_paused = False
+            self._paused_for += self._loop.time() - self._paused_at
+            self._transport.resume_reading()
+
+
 class _HeadTooLarge(httptools.HttpParserError):
     """Raised from a parser callback to stop parsing a request whose head is too large."""
 
@@ -144,7 +177,11 @@ class _HttpProtocol(HttpToolsProtocol):
     - A client that has not sent a request's head within ``timeouts.header`` seconds, or the
       whole request within ``timeouts.request``, is disconnected, so idle or stalled clients
       cannot hold connections (and their buffers) open. ``_Server`` checks the deadlines.
+      A request pipelined behind one the server is still answering is read once that is
+      answered (as Go's server does), and the time in between is not the client's.
     """
+
+    flow: _TimedFlow
 
     def __init__(self, *args: Any, timeouts: ReadTimeouts, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -160,6 +197,7 @@ class _HttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        self.flow = _TimedFlow(self.transport, self.loop)
         self._start_reading()
 
     def data_received(self, data: bytes) -> None:
@@ -207,6 +245,20 @@ class _HttpProtocol(HttpToolsProtocol):
         self._between_messages = False
         if self.read_deadline is None:
             self._start_reading()
+        if self._behind_an_answer():
+            self.flow.pause_reading()
+
+    def _behind_an_answer(self) -> bool:
+        """Whether the request being read waits for the server to answer an earlier one."""
+        if self.pipeline:  # requests read whole, waiting for their turn
+            return True
+        earlier = self.cycle  # while a head is read, the latest request read before it
+        return not self._head_done and earlier is not None and not earlier.response_complete
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # resumes reading, starts the next pipelined request
+        if not self._between_messages and not self.transport.is_closing() and self._behind_an_answer():
+            self.flow.pause_reading()
 
     def on_headers_complete(self) -> None:
         self._head_done = True
@@ -244,13 +296,13 @@ class _HttpProtocol(HttpToolsProtocol):
         self.read_deadline = None
 
     def _start_reading(self) -> None:
-        self._reading_since = self.loop.time()
+        self._reading_since = self.flow.reading_time()
         self.read_deadline = self._reading_since + self._header_timeout
 
-    def drop_if_late(self, now: float) -> None:
+    def drop_if_late(self) -> None:
         """Disconnect a client whose request has not arrived by its deadline (as Go's server
         does, without an answer: the client is not listening, or is an attack)."""
-        if self.read_deadline is not None and now > self.read_deadline:
+        if self.read_deadline is not None and self.flow.reading_time() > self.read_deadline:
             log.debug("dropping %s: request not received in time", self.client)
             self.read_deadline = None
             self.transport.close()
@@ -296,10 +348,9 @@ class _Server(uvicorn.Server):
 
     async def on_tick(self, counter: int) -> bool:
         if counter % DEADLINE_CHECK_TICKS == 0:
-            now = asyncio.get_running_loop().time()
             for connection in list(self.server_state.connections):
                 if isinstance(connection, _HttpProtocol):
-                    connection.drop_if_late(now)
+                    connection.drop_if_late()
         return await super().on_tick(counter)
 
     async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
