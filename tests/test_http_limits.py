@@ -345,6 +345,57 @@ def test_a_request_line_arriving_in_pieces_is_read_whole(connect, pieces, status
     assert read_response(sock)[0] == status
 
 
+# --------------------------------------------------------------------------- refusals
+
+#: What the HTTP layer refuses before the app sees a request. Go's server answers these in
+#: bare text (and the HTTP/2 preface with 400); pbk answers every refusal in the envelope.
+REFUSED_REQUESTS = {
+    "a broken header": (b"GET /api/health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", 400),
+    "a length and chunks": (
+        b"POST /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        400,
+    ),
+    "a broken chunk": (b"POST /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+    "HTTP/0.9": (b"GET /\r\n\r\n", 400),
+    "HTTP/2.0": (b"GET /api/health HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    "the HTTP/2 preface": (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
+    "HTTP/3.0": (b"GET /api/health HTTP/3.0\r\nHost: x\r\n\r\n", 400),
+    "a head past 1 MiB": (b"GET /api/health HTTP/1.1\r\nX: " + b"a" * (MIB + 8192) + b"\r\n\r\n", 431),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_REQUESTS)
+def test_every_refusal_of_the_http_layer_is_in_the_envelope_and_closes(connect, case):
+    raw, expected_status = REFUSED_REQUESTS[case]
+    sock = connect()
+    sock.sendall(raw)
+
+    status, headers, body = read_response(sock)
+
+    assert status == expected_status
+    assert json.loads(body) == {"data": {}, "message": json.loads(body)["message"], "status": status}
+    assert (headers["content-type"], headers["connection"]) == ("application/json", "close")
+    assert hung_up_after(sock) < HANG_UP_WITHIN
+
+
+def upgrade_request(path: bytes, protocol: bytes) -> bytes:
+    return (
+        b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: %s\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, protocol)
+    )
+
+
+@pytest.mark.parametrize("upgrade", [b"websocket", b"h2c"])
+def test_an_upgrade_request_is_answered_as_a_plain_one_then_the_connection_closes(connect, upgrade):
+    sock = connect()
+    sock.sendall(upgrade_request(b"/api/health", upgrade))
+
+    status, headers, body = read_response(sock)
+
+    assert (status, json.loads(body)["code"], headers["connection"]) == (200, 200, "close")
+    assert hung_up_after(sock) < HANG_UP_WITHIN
+
+
 # --------------------------------------------------------------------------- the real PocketBase
 
 #: Requests llhttp refuses as sent, but Go's server and PocketBase's router answer.
@@ -361,6 +412,8 @@ UNPARSED_REQUESTS = [
     b"GET /api/health?" + b"a=b&" * 15_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /api/health?sort=" + b"%41" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /n%C3%B6pe?" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    upgrade_request(b"/api/health", b"websocket"),
+    upgrade_request(b"/nope", b"websocket"),
 ]
 COMPARED_HEADERS = ["content-type", "x-content-type-options", "x-frame-options", "vary"]
 

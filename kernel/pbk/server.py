@@ -71,6 +71,10 @@ def _envelope_response(status: int, message: str = "") -> bytes:
 
 _BAD_REQUEST = _envelope_response(400)
 _HEADERS_TOO_LARGE = _envelope_response(431, "Request header fields too large.")
+#: HTTP/2.0 over cleartext (prior knowledge, the ``PRI`` preface) is refused with 505 as Go's
+#: server does; HTTP/0.9 with 400. llhttp itself refuses every other version.
+_VERSION_NOT_SUPPORTED = _envelope_response(505, "HTTP version not supported.")
+_SERVED_VERSIONS = ("1.1", "1.0")
 
 
 class _CoalescingTransport:
@@ -145,8 +149,8 @@ class _TimedFlow(FlowControl):
             self._transport.resume_reading()
 
 
-class _HeadTooLarge(httptools.HttpParserError):
-    """Raised from a parser callback to stop parsing a request whose head is too large."""
+class _Refused(httptools.HttpParserError):
+    """Raised from a parser callback to stop parsing a request refused with ``_refusal``."""
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,10 @@ class _HttpProtocol(HttpToolsProtocol):
       method, an ASCII line) passes untouched.
     - Targets past 64 KiB, which ``httptools.parse_url`` cannot split, are split here (Go
       takes them up to the head limit).
-    - A request head past ``MAX_HEADER_BYTES`` is refused with 431, anything else the parser
-      refuses with 400, both in the envelope.
+    - A request head past ``MAX_HEADER_BYTES`` is refused with 431, HTTP/2.0 with 505,
+      anything else the parser refuses with 400, all in the envelope.
+    - An ``Upgrade`` request (pbk speaks neither WebSocket nor h2c) is answered as a plain one,
+      as Go's server does, then the connection closes: llhttp reads nothing after it.
     - A client that has not sent a request's head within ``timeouts.header`` seconds, or the
       whole request within ``timeouts.request``, is disconnected, so idle or stalled clients
       cannot hold connections (and their buffers) open. ``_Server`` checks the deadlines.
@@ -192,6 +198,7 @@ class _HttpProtocol(HttpToolsProtocol):
         self._sent_method: str | None = None
         self._head_done = False
         self._head_bytes = 0
+        self._refusal = _BAD_REQUEST
         self._reading_since = 0.0
         self.read_deadline: float | None = None
 
@@ -264,7 +271,11 @@ class _HttpProtocol(HttpToolsProtocol):
         self._head_done = True
         # Bytes fed while the head arrived bound its size from above; count exactly past that.
         if self._head_bytes > MAX_HEADER_BYTES and self._head_size() > MAX_HEADER_BYTES:
-            raise _HeadTooLarge  # the parser stops; uvicorn calls send_400_response
+            self._refusal = _HEADERS_TOO_LARGE
+            raise _Refused  # the parser stops; uvicorn calls send_400_response
+        if (version := self.parser.get_http_version()) not in _SERVED_VERSIONS:
+            self._refusal = _BAD_REQUEST if version < "1" else _VERSION_NOT_SUPPORTED
+            raise _Refused
         self._head_bytes = 0
         self.read_deadline = self._reading_since + self._request_timeout
         if self._sent_method is None and len(self.url) <= _PARSE_URL_MAX:
@@ -308,7 +319,14 @@ class _HttpProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        self._refuse(_HEADERS_TOO_LARGE if self._head_bytes > MAX_HEADER_BYTES else _BAD_REQUEST)
+        self._refuse(_HEADERS_TOO_LARGE if self._head_bytes > MAX_HEADER_BYTES else self._refusal)
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """Called instead of upgrading (pbk serves no WebSocket): close once answered."""
+        if self.cycle.response_complete:
+            self.transport.close()
+        else:
+            self.cycle.keep_alive = False
 
     def _refuse(self, response: bytes) -> None:
         self.read_deadline = None
@@ -390,6 +408,7 @@ def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:
         # Client addresses come from X-Forwarded-For only under PocketBase's trustedProxy
         # setting, never because a request came from loopback (uvicorn's default).
         proxy_headers=False,
+        ws="none",  # pbk serves no WebSocket: an upgrade request is answered as a plain one
         http=functools.partial(  # type: ignore[arg-type]  # uvicorn calls it like the class
             _HttpProtocol,
             timeouts=ReadTimeouts(app.config.read_header_timeout, app.config.read_timeout),
