@@ -171,6 +171,23 @@ async def test_health_answers_with_pocketbase_body_and_head_has_no_body(pbk_clie
         assert result.content == b""
 
 
+async def test_health_request_handlers_add_to_the_answer_and_without_them_it_is_plain(pbk_app, pbk_client):
+    async def add_uptime(event):
+        await event.next()
+        event.response.media["data"]["uptime"] = 1
+
+    for registration in pbk_app.events.handlers("health_request"):  # the auth plugin's, if loaded
+        registration.remove()
+    plain = (await pbk_client.simulate_request("GET", "/api/health")).json
+    registration = pbk_app.events.on("health_request", add_uptime)
+    extended = (await pbk_client.simulate_request("GET", "/api/health")).json
+    registration.remove()
+
+    assert plain == HEALTHY
+    assert extended == {**HEALTHY, "data": {"uptime": 1}}
+    assert (await pbk_client.simulate_request("GET", "/api/health")).json == HEALTHY
+
+
 # --------------------------------------------------------------------------- headers
 
 

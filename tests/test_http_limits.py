@@ -31,6 +31,8 @@ HEALTH_REQUEST = b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
 TOO_LARGE = {"data": {}, "message": "Request header fields too large.", "status": 431}
 
 CLIENT_ADDRESS_PLUGIN = '''
+import asyncio
+
 from pbk_sdk import PluginInfo, Route, hookimpl
 
 PLUGIN = PluginInfo(name="whoami")
@@ -48,9 +50,21 @@ class WhoAmI:
         resp.media = {}
 
 
+class Slow:
+    """Answers (and reads a body) after ``?seconds=``: the server busy with a request."""
+
+    async def on_get(self, req, resp):
+        await asyncio.sleep(float(req.get_param("seconds")))
+        resp.media = {}
+
+    async def on_post(self, req, resp):
+        await asyncio.sleep(float(req.get_param("seconds")))
+        resp.media = {"length": len(await req.stream.read())}
+
+
 @hookimpl
 def pbk_register_routes(app):
-    return [Route("/api/whoami", WhoAmI())]
+    return [Route("/api/whoami", WhoAmI()), Route("/api/slow", Slow())]
 '''
 
 
@@ -220,6 +234,83 @@ def test_an_idle_kept_alive_connection_outlives_the_header_timeout(connect):
     assert read_response(sock)[0] == 200
 
 
+def slow_request(seconds: float) -> bytes:
+    return b"GET /api/slow?seconds=%g HTTP/1.1\r\nHost: x\r\n\r\n" % seconds
+
+
+def read_statuses(sock: socket.socket, count: int) -> list[int]:
+    """The statuses of ``count`` responses pipelined on ``sock`` (bodies sized by Content-Length)."""
+    statuses = []
+    with sock.makefile("rb") as stream:
+        for _ in range(count):
+            status_line = stream.readline()
+            assert status_line, f"connection closed after {statuses}"
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            stream.read(length)
+            statuses.append(int(status_line.split()[1]))
+    return statuses
+
+
+# Requests pipelined behind ones the server takes longer than the timeouts to answer, a body
+# the app takes longer to read: the server stops reading meanwhile, and that time is not the
+# client's.
+WHILE_THE_SERVER_IS_BUSY = {
+    "a head split behind a pipelined request": (
+        slow_request(HEADER_TIMEOUT + 1.5) + HEALTH_REQUEST + HEALTH_REQUEST[:20],
+        HEALTH_REQUEST[20:],
+        3,
+    ),
+    "a body behind a slow request": (
+        slow_request(READ_TIMEOUT + 1) + b"POST /api/whoami HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n",
+        b"whole",
+        2,
+    ),
+    "a body the app takes its time to read": (
+        b"POST /api/slow?seconds=%g HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (READ_TIMEOUT + 1, 4 * MIB)
+        + b"a" * 4 * MIB,
+        b"",
+        1,
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", WHILE_THE_SERVER_IS_BUSY)
+def test_time_the_server_spends_busy_is_not_the_clients(connect, case):
+    first, rest, answers = WHILE_THE_SERVER_IS_BUSY[case]
+    sock = connect()
+    sock.sendall(first)
+    time.sleep(0.3)
+    sock.sendall(rest)
+
+    assert read_statuses(sock, answers) == [200] * answers
+
+
+@pytest.mark.slow
+def test_a_head_is_not_timed_while_the_next_pipelined_request_is_answered(connect):
+    sock = connect()
+    sock.sendall(slow_request(0.5) + slow_request(HEADER_TIMEOUT + 2) + HEALTH_REQUEST[:20])
+    assert read_statuses(sock, 1) == [200]
+
+    time.sleep(HEADER_TIMEOUT + 1)  # the server is still answering the second request
+    sock.sendall(HEALTH_REQUEST[20:])
+
+    assert read_statuses(sock, 2) == [200, 200]
+
+
+@pytest.mark.slow
+def test_half_a_head_pipelined_behind_a_slow_request_is_dropped_once_the_server_is_done(connect):
+    sock = connect()
+    sock.sendall(slow_request(HEADER_TIMEOUT + 0.5) + HEALTH_REQUEST + HEALTH_REQUEST[:20])
+
+    assert read_statuses(sock, 2) == [200, 200]
+    assert HEADER_TIMEOUT * 0.9 < hung_up_after(sock) < HANG_UP_WITHIN
+
+
 def test_the_default_timeouts_are_pocketbases():
     assert (Config().read_header_timeout, Config().read_timeout) == (60.0, 300.0)
 
@@ -254,6 +345,57 @@ def test_a_request_line_arriving_in_pieces_is_read_whole(connect, pieces, status
     assert read_response(sock)[0] == status
 
 
+# --------------------------------------------------------------------------- refusals
+
+#: What the HTTP layer refuses before the app sees a request. Go's server answers these in
+#: bare text (and the HTTP/2 preface with 400); pbk answers every refusal in the envelope.
+REFUSED_REQUESTS = {
+    "a broken header": (b"GET /api/health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", 400),
+    "a length and chunks": (
+        b"POST /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        400,
+    ),
+    "a broken chunk": (b"POST /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+    "HTTP/0.9": (b"GET /\r\n\r\n", 400),
+    "HTTP/2.0": (b"GET /api/health HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    "the HTTP/2 preface": (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
+    "HTTP/3.0": (b"GET /api/health HTTP/3.0\r\nHost: x\r\n\r\n", 400),
+    "a head past 1 MiB": (b"GET /api/health HTTP/1.1\r\nX: " + b"a" * (MIB + 8192) + b"\r\n\r\n", 431),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_REQUESTS)
+def test_every_refusal_of_the_http_layer_is_in_the_envelope_and_closes(connect, case):
+    raw, expected_status = REFUSED_REQUESTS[case]
+    sock = connect()
+    sock.sendall(raw)
+
+    status, headers, body = read_response(sock)
+
+    assert status == expected_status
+    assert json.loads(body) == {"data": {}, "message": json.loads(body)["message"], "status": status}
+    assert (headers["content-type"], headers["connection"]) == ("application/json", "close")
+    assert hung_up_after(sock) < HANG_UP_WITHIN
+
+
+def upgrade_request(path: bytes, protocol: bytes) -> bytes:
+    return (
+        b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: %s\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, protocol)
+    )
+
+
+@pytest.mark.parametrize("upgrade", [b"websocket", b"h2c"])
+def test_an_upgrade_request_is_answered_as_a_plain_one_then_the_connection_closes(connect, upgrade):
+    sock = connect()
+    sock.sendall(upgrade_request(b"/api/health", upgrade))
+
+    status, headers, body = read_response(sock)
+
+    assert (status, json.loads(body)["code"], headers["connection"]) == (200, 200, "close")
+    assert hung_up_after(sock) < HANG_UP_WITHIN
+
+
 # --------------------------------------------------------------------------- the real PocketBase
 
 #: Requests llhttp refuses as sent, but Go's server and PocketBase's router answer.
@@ -270,6 +412,8 @@ UNPARSED_REQUESTS = [
     b"GET /api/health?" + b"a=b&" * 15_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /api/health?sort=" + b"%41" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /n%C3%B6pe?" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    upgrade_request(b"/api/health", b"websocket"),
+    upgrade_request(b"/nope", b"websocket"),
 ]
 COMPARED_HEADERS = ["content-type", "x-content-type-options", "x-frame-options", "vary"]
 

@@ -24,6 +24,7 @@ import orjson
 import uvicorn
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import SERVE, ServeEvent
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import App
@@ -70,6 +71,10 @@ def _envelope_response(status: int, message: str = "") -> bytes:
 
 _BAD_REQUEST = _envelope_response(400)
 _HEADERS_TOO_LARGE = _envelope_response(431, "Request header fields too large.")
+#: HTTP/2.0 over cleartext (prior knowledge, the ``PRI`` preface) is refused with 505 as Go's
+#: server does; HTTP/0.9 with 400. llhttp itself refuses every other version.
+_VERSION_NOT_SUPPORTED = _envelope_response(505, "HTTP version not supported.")
+_SERVED_VERSIONS = ("1.1", "1.0")
 
 
 class _CoalescingTransport:
@@ -112,8 +117,40 @@ class _CoalescingTransport:
         return getattr(self._transport, name)
 
 
-class _HeadTooLarge(httptools.HttpParserError):
-    """Raised from a parser callback to stop parsing a request whose head is too large."""
+class _TimedFlow(FlowControl):
+    """uvicorn's flow control, also keeping the time during which the connection was read.
+
+    Reading pauses while the server is busy (answering an earlier pipelined request, or the
+    app not yet taking a body), so read deadlines measured on this clock charge a client only
+    for the time it takes to send, never for the time the server takes to answer.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(transport)
+        self._loop = loop
+        self._paused_at = 0.0
+        self._paused_for = 0.0
+
+    def reading_time(self) -> float:
+        """The loop's time less the time reading was paused."""
+        now = self._paused_at if self.read_paused else self._loop.time()
+        return now - self._paused_for
+
+    def pause_reading(self) -> None:
+        if not self.read_paused:
+            self.read_paused = True
+            self._paused_at = self._loop.time()
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.read_paused:
+            self.read_paused = False
+            self._paused_for += self._loop.time() - self._paused_at
+            self._transport.resume_reading()
+
+
+class _Refused(httptools.HttpParserError):
+    """Raised from a parser callback to stop parsing a request refused with ``_refusal``."""
 
 
 @dataclass(frozen=True)
@@ -139,12 +176,18 @@ class _HttpProtocol(HttpToolsProtocol):
       method, an ASCII line) passes untouched.
     - Targets past 64 KiB, which ``httptools.parse_url`` cannot split, are split here (Go
       takes them up to the head limit).
-    - A request head past ``MAX_HEADER_BYTES`` is refused with 431, anything else the parser
-      refuses with 400, both in the envelope.
+    - A request head past ``MAX_HEADER_BYTES`` is refused with 431, HTTP/2.0 with 505,
+      anything else the parser refuses with 400, all in the envelope.
+    - An ``Upgrade`` request (pbk speaks neither WebSocket nor h2c) is answered as a plain one,
+      as Go's server does, then the connection closes: llhttp reads nothing after it.
     - A client that has not sent a request's head within ``timeouts.header`` seconds, or the
       whole request within ``timeouts.request``, is disconnected, so idle or stalled clients
       cannot hold connections (and their buffers) open. ``_Server`` checks the deadlines.
+      A request pipelined behind one the server is still answering is read once that is
+      answered (as Go's server does), and the time in between is not the client's.
     """
+
+    flow: _TimedFlow
 
     def __init__(self, *args: Any, timeouts: ReadTimeouts, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -155,11 +198,13 @@ class _HttpProtocol(HttpToolsProtocol):
         self._sent_method: str | None = None
         self._head_done = False
         self._head_bytes = 0
+        self._refusal = _BAD_REQUEST
         self._reading_since = 0.0
         self.read_deadline: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        self.flow = _TimedFlow(self.transport, self.loop)
         self._start_reading()
 
     def data_received(self, data: bytes) -> None:
@@ -207,12 +252,30 @@ class _HttpProtocol(HttpToolsProtocol):
         self._between_messages = False
         if self.read_deadline is None:
             self._start_reading()
+        if self._behind_an_answer():
+            self.flow.pause_reading()
+
+    def _behind_an_answer(self) -> bool:
+        """Whether the request being read waits for the server to answer an earlier one."""
+        if self.pipeline:  # requests read whole, waiting for their turn
+            return True
+        earlier = self.cycle  # while a head is read, the latest request read before it
+        return not self._head_done and earlier is not None and not earlier.response_complete
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # resumes reading, starts the next pipelined request
+        if not self._between_messages and not self.transport.is_closing() and self._behind_an_answer():
+            self.flow.pause_reading()
 
     def on_headers_complete(self) -> None:
         self._head_done = True
         # Bytes fed while the head arrived bound its size from above; count exactly past that.
         if self._head_bytes > MAX_HEADER_BYTES and self._head_size() > MAX_HEADER_BYTES:
-            raise _HeadTooLarge  # the parser stops; uvicorn calls send_400_response
+            self._refusal = _HEADERS_TOO_LARGE
+            raise _Refused  # the parser stops; uvicorn calls send_400_response
+        if (version := self.parser.get_http_version()) not in _SERVED_VERSIONS:
+            self._refusal = _BAD_REQUEST if version < "1" else _VERSION_NOT_SUPPORTED
+            raise _Refused
         self._head_bytes = 0
         self.read_deadline = self._reading_since + self._request_timeout
         if self._sent_method is None and len(self.url) <= _PARSE_URL_MAX:
@@ -244,19 +307,26 @@ class _HttpProtocol(HttpToolsProtocol):
         self.read_deadline = None
 
     def _start_reading(self) -> None:
-        self._reading_since = self.loop.time()
+        self._reading_since = self.flow.reading_time()
         self.read_deadline = self._reading_since + self._header_timeout
 
-    def drop_if_late(self, now: float) -> None:
+    def drop_if_late(self) -> None:
         """Disconnect a client whose request has not arrived by its deadline (as Go's server
         does, without an answer: the client is not listening, or is an attack)."""
-        if self.read_deadline is not None and now > self.read_deadline:
+        if self.read_deadline is not None and self.flow.reading_time() > self.read_deadline:
             log.debug("dropping %s: request not received in time", self.client)
             self.read_deadline = None
             self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        self._refuse(_HEADERS_TOO_LARGE if self._head_bytes > MAX_HEADER_BYTES else _BAD_REQUEST)
+        self._refuse(_HEADERS_TOO_LARGE if self._head_bytes > MAX_HEADER_BYTES else self._refusal)
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """Called instead of upgrading (pbk serves no WebSocket): close once answered."""
+        if self.cycle.response_complete:
+            self.transport.close()
+        else:
+            self.cycle.keep_alive = False
 
     def _refuse(self, response: bytes) -> None:
         self.read_deadline = None
@@ -296,10 +366,9 @@ class _Server(uvicorn.Server):
 
     async def on_tick(self, counter: int) -> bool:
         if counter % DEADLINE_CHECK_TICKS == 0:
-            now = asyncio.get_running_loop().time()
             for connection in list(self.server_state.connections):
                 if isinstance(connection, _HttpProtocol):
-                    connection.drop_if_late(now)
+                    connection.drop_if_late()
         return await super().on_tick(counter)
 
     async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
@@ -339,6 +408,7 @@ def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:
         # Client addresses come from X-Forwarded-For only under PocketBase's trustedProxy
         # setting, never because a request came from loopback (uvicorn's default).
         proxy_headers=False,
+        ws="none",  # pbk serves no WebSocket: an upgrade request is answered as a plain one
         http=functools.partial(  # type: ignore[arg-type]  # uvicorn calls it like the class
             _HttpProtocol,
             timeouts=ReadTimeouts(app.config.read_header_timeout, app.config.read_timeout),
