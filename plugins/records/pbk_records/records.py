@@ -694,8 +694,12 @@ class Records:
             if f.type == "text" and not values.get(f.name) and f.get("autogeneratePattern"):
                 values[f.name] = self.field_types["text"].autogenerate(f.data)
 
-    async def create(self, collection: Collection, body: Body, ctx: Context) -> dict[str, Any]:
-        """Create a record from a request body; returns its stored values.
+    async def create(
+        self, collection: Collection, body: Body, ctx: Context, *, record_id: str = "", staged: bool = False
+    ) -> dict[str, Any]:
+        """Create a record from a request body; returns its stored values. ``record_id`` is the
+        id to give it when the body names none, and ``staged`` says the caller already fired
+        ``record_before_write`` for it (a batch does both before its transaction).
 
         The create rule is checked on a trial insert of the unvalidated values, before any
         validation: a caller it refuses gets PocketBase's bare 400, never a field error (which
@@ -707,6 +711,8 @@ class Records:
         parsed = self._split_input(collection, body.data, ctx)
         values = {f.name: self.field_types[f.type].zero_value(f.data) for f in collection.fields}
         self._apply(collection, values, parsed)
+        if record_id and not values.get("id"):
+            values["id"] = record_id
         self._autogenerate(collection, values)
         stamp = now()
         for f in collection.fields:
@@ -724,9 +730,9 @@ class Records:
             await self._store_password(collection, values, password, errors)
         event = RecordEvent(
             collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
-            submitted=frozenset(body.data),
+            submitted=frozenset(body.data), context=ctx.info.context,
         )
-        if not self.events.has(ev.RECORD_VALIDATE) and not self.events.has(ev.RECORD_CREATE):
+        if not self.events.has(ev.RECORD_VALIDATE, collection) and not self.events.has(ev.RECORD_CREATE, collection):
             # No handler in either chain: both are their default actions, so the relation check,
             # the validation verdict and the INSERT run in one writer call (one transaction, or
             # one savepoint of the caller's), not one hop each.
@@ -736,7 +742,13 @@ class Records:
                 inline=True,
             )
             return event.record
-        before = RecordEvent(collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors)
+        if staged:
+            await self._create_write(event)
+            return event.record
+        before = RecordEvent(
+            collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
+            context=ctx.info.context,
+        )
         await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, lambda _: self._create_write(event))
         return event.record
 
@@ -823,13 +835,20 @@ class Records:
         except apsw.ConstraintError as exc:
             raise _constraint_error(exc, message) from exc
 
-    async def update(self, collection: Collection, record_id: str, body: Body, ctx: Context) -> dict[str, Any]:
+    async def update(
+        self, collection: Collection, record_id: str, body: Body, ctx: Context, *, staged: bool = False
+    ) -> dict[str, Any]:
+        """Update a record from a request body; ``staged``: as for :meth:`create`."""
         if collection.is_view:
             raise ApiError(400, "Unsupported collection type.")
         self._refuse_locked(collection, "updateRule", ctx)
         parsed = self._split_input(collection, body.data, ctx)
         hashed, old_check = await self._prepare_password(collection, record_id, parsed)
-        before = RecordEvent(collection=collection, record={"id": record_id}, auth=ctx.auth, files=body.files)
+        if staged:
+            return await self._update_write(collection, record_id, body, ctx, parsed, hashed, old_check)
+        before = RecordEvent(
+            collection=collection, record={"id": record_id}, auth=ctx.auth, files=body.files, context=ctx.info.context
+        )
         written: builtins.list[dict[str, Any]] = []
 
         async def write(_: RecordEvent) -> None:
@@ -877,7 +896,7 @@ class Records:
             ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
             event = RecordEvent(
                 collection=collection, record=values, original=original, auth=ctx.auth, files=body.files,
-                errors=errors, submitted=frozenset(body.data),
+                errors=errors, submitted=frozenset(body.data), context=ctx.info.context,
             )
             message = "Failed to update record."
             assigned = Assigned(self, event)
@@ -916,12 +935,17 @@ class Records:
                 if ref_field.required and not remaining:
                     raise ApiError(400, REQUIRED_REFERENCE)
                 updated = {**ref_values, ref_field.name: remaining}
-                event = RecordEvent(collection=ref_collection, record=updated, original=ref_values, auth=ctx.auth)
+                event = RecordEvent(
+                    collection=ref_collection, record=updated, original=ref_values, auth=ctx.auth,
+                    context=ctx.info.context,
+                )
                 await Assigned(self, event).run(
                     ev.RECORD_UPDATE, event, self._update, "Failed to update record.", writes=True
                 )
                 self.db.after_commit(functools.partial(self._after, ev.RECORD_AFTER_UPDATE_SUCCESS, event))
-        event = RecordEvent(collection=collection, record=values, original=values, auth=ctx.auth)
+        event = RecordEvent(
+            collection=collection, record=values, original=values, auth=ctx.auth, context=ctx.info.context
+        )
         await self.events.trigger(ev.RECORD_DELETE, event, self._delete)
         self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, event))
 
@@ -1048,7 +1072,7 @@ class Records:
             raise _constraint_error(exc, message) from exc
 
     async def _after(self, name: str, event: RecordEvent) -> None:
-        if self.events.has(name):
+        if self.events.has(name, event.collection):
             await self.events.trigger(name, event)
 
 
