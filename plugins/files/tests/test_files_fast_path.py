@@ -57,6 +57,13 @@ async def test_a_plain_collection_writes_in_one_step_until_it_gets_a_file_field(
         plain = await api.post("/api/collections/notes/records", json={"title": "a", "score": 2}, headers=user)
         assert plain.status_code == 200, plain.text
         assert before_write == [], "the create took the chained path"
+        # The rule is checked on the row the one-step INSERT writes, which a refusal undoes.
+        guest = await api.post("/api/collections/notes/records", json={"title": "guest"})
+        taken = await api.post("/api/collections/notes/records", json={"id": plain.json["id"]}, headers=user)
+        invalid = await api.post("/api/collections/notes/records", json={"id": "Not An Id!"}, headers=user)
+        assert [(a.status_code, a.json["data"]) for a in (guest, taken)] == [(400, {}), (400, {})]
+        assert invalid.status_code == 400 and set(invalid.json["data"]) == {"id"}, "validated after the rule"
+        assert [n["title"] for n in await store.list(store.collection("notes"))] == ["a"]
 
         fields = [*made.json["fields"], ATTACHMENT]
         changed = await api.patch("/api/collections/notes", json={"fields": fields}, headers=su)

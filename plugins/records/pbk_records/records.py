@@ -45,6 +45,9 @@ REQUIRED_REFERENCE = (
     "Failed to delete record. Make sure that the record is not part of a required relation reference."
 )
 
+#: An SQL condition and its bound values.
+_SQL = tuple[str, builtins.list[Any]]
+
 
 @dataclass
 class Context:
@@ -720,9 +723,16 @@ class Records:
                 values[f.name] = stamp
         ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
         verified_by_client = bool(collection.is_auth and "verified" in parsed.values and values.get("verified"))
-        manager = await self._check_create_rule(collection, values, ctx, ask_manage=verified_by_client)
+        rules = self._create_rules(collection, ctx, ask_manage=verified_by_client)
         errors: dict[str, Any] = {}
         password = self._password_input(collection, parsed, errors, creating=True)
+        one_step = not self.events.has(ev.RECORD_VALIDATE, collection) and not self.events.has(ev.RECORD_CREATE, collection)
+        # In one step, a create rule alone (no manage rule, no password to hash in between, no
+        # auth record whose trial differs) is checked on the row the INSERT itself writes.
+        rule_on_insert = one_step and password is None and not collection.is_auth and rules is not None and rules[1] is None
+        manager = rules is None
+        if rules is not None and not rule_on_insert:
+            manager = await self._trial_create(collection, values, *rules)
         if verified_by_client and not manager:
             errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
         errors = {**self._validate(collection, values, password), **errors}
@@ -732,12 +742,12 @@ class Records:
             collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
             submitted=frozenset(body.data), context=ctx.info.context,
         )
-        if not self.events.has(ev.RECORD_VALIDATE, collection) and not self.events.has(ev.RECORD_CREATE, collection):
-            # No handler in either chain: both are their default actions, so the relation check,
-            # the validation verdict and the INSERT run in one writer call (one transaction, or
-            # one savepoint of the caller's), not one hop each.
+        if one_step:
+            # No handler in either chain: both are their default actions, so the rule check, the
+            # relation check, the validation verdict and the INSERT run in one writer call (one
+            # transaction, or one savepoint of the caller's), not one hop each.
             await self.db.write(
-                self._create_in_one, event,
+                self._create_in_one, event, rules[0] if rules is not None and rule_on_insert else None,
                 on_commit=lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event),
                 inline=True,
             )
@@ -764,16 +774,14 @@ class Records:
             await assigned.run(ev.RECORD_CREATE, event, self._insert, message, writes=True)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
 
-    async def _check_create_rule(
-        self, collection: Collection, values: Mapping[str, Any], ctx: Context, *, ask_manage: bool
-    ) -> bool:
-        """Raise PocketBase's bare 400 unless the create rule admits the new record; return
-        whether ``ctx`` may manage it (``manageRule``, asked only when ``ask_manage``).
-
-        As in PocketBase, both rules see the record inserted without validation (``verified``
-        false, so a manage rule cannot lean on it), in a savepoint that is always undone."""
+    def _create_rules(
+        self, collection: Collection, ctx: Context, *, ask_manage: bool
+    ) -> tuple[_SQL | None, _SQL | None] | None:
+        """The create rule's and (when ``ask_manage``) the manage rule's SQL for ``ctx``: None
+        for a superuser, who may create and manage anything; ``(None, None)`` when neither
+        restricts ``ctx``. Raises 403 for a null (superusers only) create rule."""
         if ctx.superuser:
-            return True
+            return None
         rule = self._rule(collection, "createRule", ctx)
         manage = None
         if ask_manage and ctx.auth is not None and collection.rule("manageRule"):
@@ -781,6 +789,16 @@ class Records:
                 str(collection.rule("manageRule")), collection, self.registry, ctx.info, mode="rule", table_alias="main"
             )
             manage = (compiled.sql, list(compiled.params))
+        return rule, manage
+
+    async def _trial_create(
+        self, collection: Collection, values: Mapping[str, Any], rule: _SQL | None, manage: _SQL | None
+    ) -> bool:
+        """Raise PocketBase's bare 400 unless the create rule admits the new record; return
+        whether the requester may manage it (``manage``).
+
+        As in PocketBase, both rules see the record inserted without validation (``verified``
+        false, so a manage rule cannot lean on it), in a savepoint that is always undone."""
         if rule is None and manage is None:
             return False
         trial = dict(values)
@@ -801,34 +819,54 @@ class Records:
     ) -> tuple[bool, bool]:
         """On the writer: insert ``values`` in a savepoint, test both rules on the row (created,
         managed), and undo the insert."""
-        sql, params = self._insert_sql(collection, values)
-        check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
         conn.execute("SAVEPOINT pbk_trial_insert")
         try:
-            conn.execute(sql, params)
-            created = rule is None or conn.execute(f"{check}({rule[0]})", (values["id"], *rule[1])).fetchone() is not None
+            created = self._insert_under_rule(conn, collection, values, rule)
+            check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
             managed = created and manage is not None and (
                 conn.execute(f"{check}({manage[0]})", (values["id"], *manage[1])).fetchone() is not None
             )
         except apsw.Error as exc:
             if isinstance(exc, apsw.InterruptError):
                 raise
-            return False, False  # a taken id or a failing rule: refused like any denial
+            return False, False  # a failing rule: refused like any denial
         finally:
             conn.execute("ROLLBACK TO pbk_trial_insert; RELEASE pbk_trial_insert")
         return created, managed
 
-    def _create_in_one(self, conn: apsw.Connection, event: RecordEvent) -> None:
+    def _insert_under_rule(
+        self, conn: apsw.Connection, collection: Collection, values: Mapping[str, Any], rule: _SQL | None
+    ) -> bool:
+        """On the writer: insert ``values`` and say whether ``rule`` admits the row; False (and
+        nothing inserted) when the INSERT or the rule fails: a taken id or a failing rule is
+        refused like any denial. The caller undoes the row it does not keep."""
+        sql, params = self._insert_sql(collection, values)
+        try:
+            conn.execute(sql, params)
+            check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
+            return rule is None or conn.execute(f"{check}({rule[0]})", (values["id"], *rule[1])).fetchone() is not None
+        except apsw.Error as exc:
+            if isinstance(exc, apsw.InterruptError):
+                raise
+            return False
+
+    def _create_in_one(self, conn: apsw.Connection, event: RecordEvent, rule: _SQL | None = None) -> None:
         """On the writer: what ``create`` does when no handler joins ``record_validate`` or
-        ``record_create`` (relation check, ``_raise_errors``, ``_insert``)."""
+        ``record_create`` (relation check, ``_raise_errors``, ``_insert``). With ``rule``, the
+        row is inserted first and kept only if the rule admits it and the verdict is clean (the
+        write function raising undoes it), which spares the trial insert its own writer call."""
         message = "Failed to create record."
         collection, values = event.collection, event.record
+        if rule is not None and not self._insert_under_rule(conn, collection, values, rule):
+            raise ApiError(400, message)
         for name, sql, ids in self._relation_queries(collection, values, event.errors):
             if sql is None or conn.execute(sql, ids).get != len(set(ids)):
                 event.errors[name] = FieldError(
                     "validation_missing_rel_records", "Failed to find all relation records with the provided ids."
                 )
         self._check_verdict(event, message)
+        if rule is not None:
+            return  # inserted above
         sql, params = self._insert_sql(collection, values)
         try:
             conn.execute(sql, params)
