@@ -156,21 +156,34 @@ def _query_bool(raw: str | None) -> bool:
 
 
 class _Plan:
-    """Per collection field list: the bound ``from_db`` of each field, and which fields an
-    output may show (``(name, hidden, is_email)``; an auth collection's password and
-    ``tokenKey`` never)."""
+    """Per collection field list, what every read and write would otherwise work out again
+    from the fields: the bound ``from_db`` of each field, which fields an output may show
+    (``(name, hidden, is_email)``; an auth collection's password and ``tokenKey`` never), and
+    for writes each field's zero value, ``to_db`` and checks, the autodates a create stamps,
+    the text fields it generates and the relation fields to check."""
 
-    __slots__ = ("fields", "readers", "shown")
+    __slots__ = ("checked", "fields", "generated", "readers", "relations", "shown", "stamped", "writers", "zeros")
 
     def __init__(self, collection: Collection, field_types: Mapping[str, Any]) -> None:
-        self.fields = collection.fields
-        self.readers = [(f.name, functools.partial(field_types[f.type].from_db, f.data)) for f in self.fields]
+        fields = self.fields = collection.fields
+        self.readers = [(f.name, functools.partial(field_types[f.type].from_db, f.data)) for f in fields]
         is_auth = collection.is_auth
         self.shown = [
             (f.name, f.hidden, is_auth and f.name == "email")
-            for f in self.fields
+            for f in fields
             if not (is_auth and (f.type == "password" or f.name == "tokenKey"))
         ]
+        self.zeros = [(f.name, functools.partial(field_types[f.type].zero_value, f.data)) for f in fields]
+        self.writers = [(f.name, functools.partial(field_types[f.type].to_db, f.data)) for f in fields]
+        #: ``(name, is_password, data, validate, primary_key)`` of every field but autodates
+        self.checked = [
+            (f.name, f.type == "password", f.data, field_types[f.type].validate, bool(f.get("primaryKey")))
+            for f in fields
+            if f.type != "autodate"
+        ]
+        self.stamped = [f.name for f in fields if f.type == "autodate" and (f.get("onCreate") or f.get("onUpdate"))]
+        self.generated = [(f.name, f.data) for f in fields if f.type == "text" and f.get("autogeneratePattern")]
+        self.relations = [(f.name, str(f.get("collectionId", ""))) for f in fields if f.type == "relation"]
 
 
 class Records:
@@ -598,17 +611,17 @@ class Records:
         self, collection: Collection, values: dict[str, Any], plain_password: str | None, *, creating: bool = True
     ) -> dict[str, Any]:
         errors: dict[str, Any] = {}
-        for f in collection.fields:
-            if f.type == "autodate" or (not creating and f.get("primaryKey")):
+        for name, is_password, data, validate, primary_key in self._plan(collection).checked:
+            if not creating and primary_key:
                 continue  # PocketBase checks an id's format only when it is chosen
-            value = plain_password if f.type == "password" and plain_password is not None else values.get(f.name)
-            if f.type == "password" and plain_password is None:
-                if f.required and not values.get(f.name):
-                    errors[f.name] = FieldError("validation_required", "Cannot be blank.")
+            value = plain_password if is_password and plain_password is not None else values.get(name)
+            if is_password and plain_password is None:
+                if data.get("required") and not values.get(name):
+                    errors[name] = FieldError("validation_required", "Cannot be blank.")
                 continue
-            problem = self.field_types[f.type].validate(f.data, value)
+            problem = validate(data, value)
             if problem is not None:
-                errors[f.name] = problem
+                errors[name] = problem
         return errors
 
     def _relation_queries(
@@ -621,19 +634,19 @@ class Records:
         """Per relation field to check (those in ``only``, or all, but not those with errors):
         its name, the COUNT query (None: no such collection), ids."""
         queries: list[tuple[str, str | None, list[Any]]] = []
-        for f in collection.fields:
-            if f.type != "relation" or f.name in errors or (only is not None and f.name not in only):
+        for name, target_id in self._plan(collection).relations:
+            if name in errors or (only is not None and name not in only):
                 continue
-            value = values.get(f.name)
+            value = values.get(name)
             ids = value if isinstance(value, list) else [value] if value else []
             if not ids:
                 continue
-            target = self.registry.get(str(f.get("collectionId", "")))
+            target = self.registry.get(target_id)
             if target is None:
-                queries.append((f.name, None, ids))
+                queries.append((name, None, ids))
                 continue
             marks = ", ".join("?" for _ in ids)
-            queries.append((f.name, f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})", ids))
+            queries.append((name, f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})", ids))
         return queries
 
     async def _check_relations(
@@ -693,9 +706,9 @@ class Records:
         return hasher.hash(password)
 
     def _autogenerate(self, collection: Collection, values: dict[str, Any]) -> None:
-        for f in collection.fields:
-            if f.type == "text" and not values.get(f.name) and f.get("autogeneratePattern"):
-                values[f.name] = self.field_types["text"].autogenerate(f.data)
+        for name, data in self._plan(collection).generated:
+            if not values.get(name):
+                values[name] = self.field_types["text"].autogenerate(data)
 
     async def create(
         self, collection: Collection, body: Body, ctx: Context, *, record_id: str = "", staged: bool = False
@@ -712,15 +725,15 @@ class Records:
             raise ApiError(400, "Unsupported collection type.")
         self._refuse_locked(collection, "createRule", ctx)
         parsed = self._split_input(collection, body.data, ctx)
-        values = {f.name: self.field_types[f.type].zero_value(f.data) for f in collection.fields}
+        plan = self._plan(collection)
+        values = {name: zero() for name, zero in plan.zeros}
         self._apply(collection, values, parsed)
         if record_id and not values.get("id"):
             values["id"] = record_id
         self._autogenerate(collection, values)
         stamp = now()
-        for f in collection.fields:
-            if f.type == "autodate" and (f.get("onCreate") or f.get("onUpdate")):
-                values[f.name] = stamp
+        for name in plan.stamped:
+            values[name] = stamp
         ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
         verified_by_client = bool(collection.is_auth and "verified" in parsed.values and values.get("verified"))
         rules = self._create_rules(collection, ctx, ask_manage=verified_by_client)
@@ -1097,11 +1110,7 @@ class Records:
         await self.db.write(lambda conn: conn.execute(sql, (event.record["id"],)))
 
     def _db_row(self, collection: Collection, values: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            f.name: self.field_types[f.type].to_db(f.data, values.get(f.name))
-            for f in collection.fields
-            if f.name in values
-        }
+        return {name: to_db(values[name]) for name, to_db in self._plan(collection).writers if name in values}
 
     async def _write_unique(self, collection: Collection, sql: str, params: tuple[Any, ...], message: str) -> None:
         try:
