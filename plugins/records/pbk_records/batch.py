@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -122,7 +123,7 @@ class Batch:
             raise ApiError(400, "Batch transaction failed.")
         return results
 
-    async def _before_writes(self, befores: list[RecordEvent], transaction: Any) -> None:
+    async def _before_writes(self, befores: list[RecordEvent], transaction: Callable[[], Awaitable[None]]) -> None:
         """Fire ``record_before_write`` for each of ``befores``, nested, around ``transaction``."""
         if not befores:
             await transaction()
@@ -142,7 +143,7 @@ class Batch:
         record_id = match["id"] or str(item["body"].get("id") or "")
         if not record_id:
             id_field = collection.field("id")
-            record_id = self.records.field_types["text"].autogenerate(id_field.data if id_field else {})
+            record_id = self.records.field_types["text"].autogenerate(id_field.data if id_field else {}) or ""
         item["staged_id"] = record_id
         ctx = request_context(req)
         return RecordEvent(
