@@ -18,9 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from .interfaces import CollectionInfo
 
 Handler = Callable[["Event"], Awaitable[None]]
+#: Which collections a handler is for: names or ids, or a predicate over the collection
+#: (``has_file_fields``), asked again whenever the collection's schema changes.
+CollectionFilter = tuple[str, ...] | list[str] | Callable[["CollectionInfo"], bool] | None
 #: The event class a handler is written for: ``async def h(e: RecordEvent)`` is accepted by
 #: ``on()`` as it is (names are strings, so the checker cannot pair name and class).
 E = TypeVar("E", bound="Event")
@@ -42,7 +48,8 @@ class Event:
     """Base of every event. Subclasses add their payload as attributes (dataclasses work).
 
     ``targets()`` names what the event is about (a collection's id and name, say), so
-    handlers registered with ``collections=[...]`` only see their own.
+    handlers registered with ``collections=[...]`` only see their own; ``target_collection()``
+    is the collection itself, which a ``collections=`` predicate is asked about.
     """
 
     _chain: tuple[Any, ...] = ()
@@ -52,6 +59,10 @@ class Event:
 
     def targets(self) -> tuple[str, ...]:
         return ()
+
+    def target_collection(self) -> CollectionInfo | None:
+        """The collection this event is about, or None (then only ``targets()`` is matched)."""
+        return None
 
     def answered(self) -> bool:
         """True when a handler produced the outcome itself (stopping the chain is then fine)."""
@@ -121,13 +132,18 @@ class EventBus(Protocol):
         handler: Callable[[E], Awaitable[None]],
         *,
         priority: int = 0,
-        collections: tuple[str, ...] | list[str] | None = None,
+        collections: CollectionFilter = None,
     ) -> Subscription:
-        """Add an ``async`` handler; returns a handle whose ``remove()`` takes it off again."""
+        """Add an ``async`` handler; returns a handle whose ``remove()`` takes it off again.
+
+        ``collections`` limits it to events about some collections: a list of names or ids,
+        or a predicate ``f(collection) -> bool``, asked once per schema version of each
+        collection (so it follows fields added at run time, by any worker, and renames)."""
         ...
 
-    def has(self, name: str) -> bool:
-        """True when any handler listens to ``name``; lets producers skip building events."""
+    def has(self, name: str, collection: CollectionInfo | None = None) -> bool:
+        """True when any handler listens to ``name`` (about ``collection``, when given: one
+        cached lookup); lets producers skip building events and chains nobody listens to."""
         ...
 
     async def trigger(
@@ -173,7 +189,8 @@ class RecordEvent(Event):
     included; ``original`` the stored values before an update or delete; ``files`` the
     uploads of the request by body key (``f``, ``f+``, ``+f``; ``pbk_sdk.body.UploadedFile``);
     ``submitted`` the body keys the client sent as values (so "sent unchanged" differs from
-    "not sent"; uploads are in ``files``).
+    "not sent"; uploads are in ``files``); ``context`` PocketBase's ``@request.context`` of the
+    write (``default``, ``batch`` for an item of ``/api/batch`` ...).
 
     A value a handler assigns to ``record`` is converted by its field's type, as PocketBase's
     ``Record.Set`` converts it (``"12"`` on a number field is ``12``), and validated before the
@@ -188,9 +205,14 @@ class RecordEvent(Event):
     files: dict[str, list[Any]] = field(default_factory=dict)
     errors: dict[str, Any] = field(default_factory=dict)
     submitted: frozenset[str] = frozenset()
+    context: str = "default"
 
     def targets(self) -> tuple[str, ...]:
         return (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo = self.collection
+        return collection
 
 
 @dataclass(eq=False)
@@ -207,6 +229,10 @@ class RecordRequestEvent(Event):
     def targets(self) -> tuple[str, ...]:
         return (self.collection.id, self.collection.name)
 
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo = self.collection
+        return collection
+
     def answered(self) -> bool:
         return self.result is not None
 
@@ -218,6 +244,10 @@ class CollectionEvent(Event):
 
     def targets(self) -> tuple[str, ...]:
         return (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo = self.collection
+        return collection
 
 
 # --------------------------------------------------------------------------- mail

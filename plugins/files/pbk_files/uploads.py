@@ -1,13 +1,18 @@
 """Uploads: record event handlers that turn a request's file parts into stored files.
 
+Every handler is registered for collections with a file field only (``has_file_fields``, asked
+again whenever a collection's schema changes), so writes to other collections take the
+records plugin's one-step path, as if this plugin were not installed.
+
 * ``record_validate``: the uploads of ``f`` (replace; kept names may be sent next to them),
   ``f+`` (append) and ``+f`` (prepend) get their stored names, the field's final value is put
   on the record and checked (``validation_invalid_file``, ``validation_required``,
   ``validation_too_many_files``, ``validation_file_size_limit``, ``validation_invalid_mime_type``).
 * ``record_before_write``: the uploads are streamed from the spooled request into storage, to
   their final keys, before the write's transaction begins, so a slow storage (S3) never holds
-  the database's single writer. Uploads the write does not keep (a single-file field keeps the
-  last) are deleted after it; all of them when it fails.
+  the database's single writer (``/api/batch`` fires it for every item before the batch's
+  transaction). Uploads the write does not keep (a single-file field keeps the last) are
+  deleted after it; all of them when it fails or rolls back.
 * ``record_create`` / ``record_update``: after the SQL (the default action) the new files not
   stored yet (a write that had field errors before its transaction, which a handler then
   cleared) are streamed into storage; files the record no
@@ -15,9 +20,9 @@
   when the write itself fails, and through ``app.db.after_rollback`` when the transaction rolls
   back later (a create rule, a later batch item, any caller of the record store).
 * ``record_delete``: the record's folder (files and thumbs) goes after commit.
-* ``record_create_request`` / ``record_update_request`` of a ``/api/batch`` item: its uploads
-  are named twice, as PocketBase names them (it names a batch's files when it reads the batch,
-  then again when it runs each item as a new multipart request): ``a_<10>_<10>.txt``.
+* The uploads of a ``/api/batch`` item (``RecordEvent.context == "batch"``) are named twice, as
+  PocketBase names them (it names a batch's files when it reads the batch, then again when it
+  runs each item as a new multipart request): ``a_<10>_<10>.txt``.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any
 from pbk_sdk import events as ev
 from pbk_sdk.body import UploadedFile
 from pbk_sdk.errors import FieldError
-from pbk_sdk.events import RecordEvent, RecordRequestEvent, Subscription
+from pbk_sdk.events import RecordEvent, Subscription
 from pbk_sdk.interfaces import App, CollectionInfo, FileStorage
 from pbk_sdk.priorities import STORAGE
 
@@ -43,20 +48,19 @@ from .names import SNIFF_BYTES, sniff, stored_name, type_matches
 log = logging.getLogger("pbk.files")
 
 DEFAULT_MAX_SIZE = 5 << 20
-BATCH_PATH = "/api/batch"
+#: ``RecordEvent.context`` of an item of ``/api/batch``.
+BATCH_CONTEXT = "batch"
 
 #: Record ids whose folder is safe to write to before the write has validated the record.
 SAFE_RECORD_ID = re.compile(r"[A-Za-z0-9_-]+")
-
-#: True while an item of a ``/api/batch`` request runs (its uploads get a second stored name).
-_IN_BATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("pbk_files_in_batch", default=False)
-
 
 @dataclass
 class NewFile:
     name: str
     upload: UploadedFile
     content_type: str
+    #: The record's folder (``<collectionId>/<recordId>``).
+    prefix: str
     #: Already in storage (saved by ``record_before_write``).
     stored: bool = False
     #: Named by the record the write stored.
@@ -64,7 +68,7 @@ class NewFile:
 
 
 #: The uploads ``record_before_write`` stored, by ``id()`` of their ``UploadedFile``, while the
-#: write it wraps runs.
+#: write (or the batch) it wraps runs.
 _STORED: contextvars.ContextVar[dict[int, NewFile] | None] = contextvars.ContextVar("pbk_files_stored", default=None)
 
 
@@ -90,6 +94,12 @@ def file_fields(collection: CollectionInfo) -> list[dict[str, Any]]:
     return [f for f in collection.to_json().get("fields", []) if f.get("type") == "file"]
 
 
+def has_file_fields(collection: CollectionInfo) -> bool:
+    """Whether writes to ``collection`` concern this plugin: a collection, not a view, with a
+    file field (a view's files belong to the collection it reads)."""
+    return collection.type != "view" and bool(file_fields(collection))
+
+
 def names_of(value: Any) -> list[str]:
     if value is None or value == "":
         return []
@@ -109,13 +119,14 @@ def _upload_type(upload: UploadedFile) -> str:
     return sniff(_head(upload), upload.filename)[0]
 
 
-def _new_file(upload: UploadedFile) -> NewFile:
-    stored = _STORED.get()
-    if stored is not None and id(upload) in stored:
-        return stored[id(upload)]
+def _new_file(upload: UploadedFile, prefix: str, context: str) -> NewFile:
+    """The upload as stored in ``prefix`` already (by ``record_before_write``), or newly named."""
+    stored = (_STORED.get() or {}).get(id(upload))
+    if stored is not None and stored.prefix == prefix:
+        return stored
     head = _head(upload)
-    client_name = stored_name(upload.filename, head) if _IN_BATCH.get() else upload.filename
-    return NewFile(stored_name(client_name, head), upload, _upload_type(upload))
+    client_name = stored_name(upload.filename, head) if context == BATCH_CONTEXT else upload.filename
+    return NewFile(stored_name(client_name, head), upload, _upload_type(upload), prefix)
 
 
 class Uploads:
@@ -128,26 +139,16 @@ class Uploads:
         self._plans: weakref.WeakKeyDictionary[RecordEvent, Plan] = weakref.WeakKeyDictionary()
 
     def subscribe(self) -> list[Subscription]:
-        on = self.app.events.on
-        return [
-            on(ev.RECORD_VALIDATE, self.on_validate, priority=STORAGE),
-            on(ev.RECORD_CREATE, self.on_write, priority=STORAGE),
-            on(ev.RECORD_UPDATE, self.on_write, priority=STORAGE),
-            on(ev.RECORD_DELETE, self.on_delete, priority=STORAGE),
-            on(ev.RECORD_BEFORE_WRITE, self.on_before_write, priority=STORAGE),
-            on(ev.RECORD_CREATE_REQUEST, self.on_request, priority=STORAGE),
-            on(ev.RECORD_UPDATE_REQUEST, self.on_request, priority=STORAGE),
-        ]
+        def on(name: str, handler: Any) -> Subscription:
+            return self.app.events.on(name, handler, priority=STORAGE, collections=has_file_fields)
 
-    async def on_request(self, e: RecordRequestEvent) -> None:
-        if getattr(e.request, "path", "") != BATCH_PATH:
-            await e.next()
-            return
-        token = _IN_BATCH.set(True)
-        try:
-            await e.next()
-        finally:
-            _IN_BATCH.reset(token)
+        return [
+            on(ev.RECORD_VALIDATE, self.on_validate),
+            on(ev.RECORD_CREATE, self.on_write),
+            on(ev.RECORD_UPDATE, self.on_write),
+            on(ev.RECORD_DELETE, self.on_delete),
+            on(ev.RECORD_BEFORE_WRITE, self.on_before_write),
+        ]
 
     async def on_before_write(self, e: RecordEvent) -> None:
         """Store the uploads before the transaction (see the module's docstring)."""
@@ -163,11 +164,13 @@ class Uploads:
         stored: dict[int, NewFile] = {}
         try:
             for upload in uploads:
-                new = _new_file(upload)
+                new = _new_file(upload, prefix, e.context)
+                if new.stored:
+                    continue  # stored by an enclosing handler, which cleans it up
                 stored[id(upload)] = new  # before the save: a save cut short is deleted too
                 await save_upload(storage, f"{prefix}/{new.name}", upload, new.content_type)
                 new.stored = True
-            token = _STORED.set(stored)
+            token = _STORED.set({**(_STORED.get() or {}), **stored})
             try:
                 await e.next()
             finally:
@@ -202,8 +205,9 @@ class Uploads:
             if replace and name not in e.submitted:
                 current = []  # uploads replace the files, unless names to keep were sent with them
             invalid = [n for n in current if n not in original]
-            news = [_new_file(u) for u in prepend]
-            middle = [_new_file(u) for u in replace + append]
+            prefix = f"{e.collection.id}/{record_id}"
+            news = [_new_file(u, prefix, e.context) for u in prepend]
+            middle = [_new_file(u, prefix, e.context) for u in replace + append]
             final = [n.name for n in news] + current + [n.name for n in middle]
             uploads = news + middle
             if not multiple and final:

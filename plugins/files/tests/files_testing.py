@@ -38,6 +38,18 @@ SECRETS = {
     ],
 }
 
+#: A collection without file fields.
+NOTES = {"name": "notes", "type": "base", "createRule": "", "fields": [{"name": "text", "type": "text"}]}
+
+
+async def create_collections(api: Any, superuser_token: str, *schemas: dict[str, Any]) -> dict[str, Any]:
+    """Create each collection as a superuser; their JSON by name."""
+    made = {}
+    for schema in schemas:
+        answer = await api.post("/api/collections", json=schema, headers={"Authorization": superuser_token})
+        assert answer.status_code == 200, answer.text
+        made[schema["name"]] = answer.json
+    return made
 
 
 def s3_settings(endpoint: str, bucket: str) -> dict[str, Any]:

@@ -7,21 +7,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from files_testing import DOCS, create
+from files_testing import DOCS, NOTES, create, create_collections
 from pbk_files.storage import S3Storage
-
-NOTES = {"name": "notes", "type": "base", "createRule": "", "fields": [{"name": "text", "type": "text"}]}
 
 
 @pytest.fixture
 async def collections(api: Any, tokens: Any) -> dict[str, Any]:
-    su = {"Authorization": tokens["superuser"]}
-    made = {}
-    for schema in (DOCS, NOTES):
-        answer = await api.post("/api/collections", json=schema, headers=su)
-        assert answer.status_code == 200, answer.text
-        made[schema["name"]] = answer.json
-    return made
+    return await create_collections(api, tokens["superuser"], DOCS, NOTES)
 
 
 @pytest.mark.parametrize("backend", ["s3"])

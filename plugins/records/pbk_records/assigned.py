@@ -23,8 +23,8 @@ validated. Only replaced values are touched, so a value is converted once (a JSO
 string ``"true"`` must not become ``true`` on a second pass).
 
 The cost is one pass over the fields per chain, on every write that runs the chains. The
-one-step create (no handler on ``record_validate`` nor ``record_create``) skips it, but the
-files plugin listens to both for every collection, so with it installed every write pays.
+one-step create (no handler on ``record_validate`` nor ``record_create`` for the collection)
+skips it; the files plugin listens to both only for collections with a file field.
 """
 
 from __future__ import annotations

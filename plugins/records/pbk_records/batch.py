@@ -4,6 +4,11 @@ As PocketBase: disabled until ``settings.batch.enabled``; at most ``maxRequests`
 each runs with the caller's auth and rules (``@request.context = "batch"``); any failure rolls
 back every request and names the failing one; the whole batch must finish within
 ``timeout`` seconds.
+
+``record_before_write`` fires for every create and update before the transaction begins (the
+chains nest: each one's default action is the next one's, the last one's the transaction), so
+its handlers' slow work (the files plugin's uploads) never holds the single writer, and they
+clean up when the batch fails. A create's id is chosen then, unless its body names one.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from pbk_sdk import events as ev
 from pbk_sdk.body import Body, read_body
 from pbk_sdk.errors import ApiError, FieldError
-from pbk_sdk.events import RecordRequestEvent
+from pbk_sdk.events import RecordEvent, RecordRequestEvent
 from pbk_sdk.http import set_body_limit
 from pbk_sdk.interfaces import App
 from pbk_sdk.picker import apply_fields
@@ -25,6 +31,7 @@ from pbk_sdk.picker import apply_fields
 from .collections import Registry
 from .records import Records
 from .resources import request_context
+from .schema import Collection
 
 DEFAULTS = {"enabled": False, "maxRequests": 50, "timeout": 3, "maxBodySize": 0}
 DEFAULT_MAX_BODY = 128 << 20
@@ -35,6 +42,8 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 URL_MAX = 2000
 FILE_PART = re.compile(r"^requests\.(?P<index>\d+)\.(?P<field>.+)$")
 INVALID = "Invalid batch request data."
+#: ``@request.context`` (and ``RecordEvent.context``) of a batch's items.
+BATCH = "batch"
 
 
 class _NoBatchAction(Exception):
@@ -89,25 +98,60 @@ class Batch:
         return requests
 
     async def _run(self, req: Any, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        results = []
-        async with self.app.db.transaction():
-            for index, item in enumerate(requests):
-                try:
+        results: list[dict[str, Any]] = []
+        befores = [e for e in (self._before_write(req, item) for item in requests) if e is not None]
+
+        async def transaction() -> None:
+            async with self.app.db.transaction():
+                for index, item in enumerate(requests):
                     try:
-                        results.append(await self._one(req, item))
-                    except _NoBatchAction as exc:
-                        # PocketBase finds no handler: a plain error, which reaches the answer
-                        # through the previous sub-request's handler (as a 500) unless first.
-                        raise ApiError(400 if index == 0 else 500) from exc
-                except ApiError as error:
-                    raise ApiError(400, "Batch transaction failed.", {"requests": {str(index): {
-                        "code": "batch_request_failed",
-                        "message": "Batch request failed.",
-                        "response": error.to_json(),
-                    }}}) from error
+                        try:
+                            results.append(await self._one(req, item))
+                        except _NoBatchAction as exc:
+                            # PocketBase finds no handler: a plain error, which reaches the answer
+                            # through the previous sub-request's handler (as a 500) unless first.
+                            raise ApiError(400 if index == 0 else 500) from exc
+                    except ApiError as error:
+                        raise ApiError(400, "Batch transaction failed.", {"requests": {str(index): {
+                            "code": "batch_request_failed",
+                            "message": "Batch request failed.",
+                            "response": error.to_json(),
+                        }}}) from error
+
+        await self._before_writes(befores, transaction)
+        if len(results) != len(requests):  # a record_before_write handler stopped its chain
+            raise ApiError(400, "Batch transaction failed.")
         return results
 
-    async def _one(self, req: Any, item: dict[str, Any]) -> dict[str, Any]:
+    async def _before_writes(self, befores: list[RecordEvent], transaction: Callable[[], Awaitable[None]]) -> None:
+        """Fire ``record_before_write`` for each of ``befores``, nested, around ``transaction``."""
+        if not befores:
+            await transaction()
+            return
+        first, rest = befores[0], befores[1:]
+        await self.app.events.trigger(ev.RECORD_BEFORE_WRITE, first, lambda _: self._before_writes(rest, transaction))
+
+    def _before_write(self, req: Any, item: dict[str, Any]) -> RecordEvent | None:
+        """The ``record_before_write`` event of a create or update item, when anything listens
+        to it for that collection; a create without an id in its body gets one here."""
+        try:
+            method, match, collection = self._target(item)
+        except (_NoBatchAction, ApiError):
+            return None  # the item fails in the transaction, in its turn
+        if method == "DELETE" or not self.app.events.has(ev.RECORD_BEFORE_WRITE, collection):
+            return None
+        record_id = match["id"] or str(item["body"].get("id") or "")
+        if not record_id:
+            id_field = collection.field("id")
+            record_id = self.records.field_types["text"].autogenerate(id_field.data if id_field else {}) or ""
+        item["staged_id"] = record_id
+        ctx = request_context(req)
+        return RecordEvent(
+            collection=collection, record={"id": record_id}, auth=ctx.auth, files=item["files"], context=BATCH
+        )
+
+    def _target(self, item: dict[str, Any]) -> tuple[str, re.Match[str], Collection]:
+        """The item's method, URL match and collection; raises when no batch action fits."""
         method = item["method"]
         match = RECORDS_URL.fullmatch(item["url"])
         allowed = match is not None and (
@@ -119,10 +163,14 @@ class Batch:
         collection = self.registry.get(match["collection"])
         if collection is None:
             raise ApiError(404, "Missing collection context.")
+        return method, match, collection
+
+    async def _one(self, req: Any, item: dict[str, Any]) -> dict[str, Any]:
+        method, match, collection = self._target(item)
         ctx = request_context(req)
         query = dict(parse_qsl(match["query"] or "", keep_blank_values=True))
         expand = [p.strip() for p in query.get("expand", "").split(",") if p.strip()]
-        ctx = dataclasses.replace(ctx, expand=expand, info=dataclasses.replace(ctx.info, context="batch", query=query, method=method))
+        ctx = dataclasses.replace(ctx, expand=expand, info=dataclasses.replace(ctx.info, context=BATCH, query=query, method=method))
         data, files = item["body"], item["files"]
         record_id = match["id"] or ""
         if method == "PUT":
@@ -135,10 +183,15 @@ class Batch:
             if method == "DELETE":
                 await self.records.delete(e.collection, e.record_id, ctx)
                 return {"body": None, "status": 204}
+            staged_id = item.get("staged_id")
             if method == "POST":
-                values = await self.records.create(e.collection, Body(e.body, files), ctx)
+                values = await self.records.create(
+                    e.collection, Body(e.body, files), ctx, record_id=staged_id or "", staged=staged_id is not None
+                )
             else:
-                values = await self.records.update(e.collection, e.record_id, Body(e.body, files), ctx)
+                values = await self.records.update(
+                    e.collection, e.record_id, Body(e.body, files), ctx, staged=staged_id is not None
+                )
             [record] = await self.records.present(e.collection, [values], ctx)
             if query.get("fields"):
                 record = apply_fields(record, query["fields"])

@@ -45,6 +45,9 @@ REQUIRED_REFERENCE = (
     "Failed to delete record. Make sure that the record is not part of a required relation reference."
 )
 
+#: An SQL condition and its bound values.
+_SQL = tuple[str, builtins.list[Any]]
+
 
 @dataclass
 class Context:
@@ -153,21 +156,34 @@ def _query_bool(raw: str | None) -> bool:
 
 
 class _Plan:
-    """Per collection field list: the bound ``from_db`` of each field, and which fields an
-    output may show (``(name, hidden, is_email)``; an auth collection's password and
-    ``tokenKey`` never)."""
+    """Per collection field list, what every read and write would otherwise work out again
+    from the fields: the bound ``from_db`` of each field, which fields an output may show
+    (``(name, hidden, is_email)``; an auth collection's password and ``tokenKey`` never), and
+    for writes each field's zero value, ``to_db`` and checks, the autodates a create stamps,
+    the text fields it generates and the relation fields to check."""
 
-    __slots__ = ("fields", "readers", "shown")
+    __slots__ = ("checked", "fields", "generated", "readers", "relations", "shown", "stamped", "writers", "zeros")
 
     def __init__(self, collection: Collection, field_types: Mapping[str, Any]) -> None:
-        self.fields = collection.fields
-        self.readers = [(f.name, functools.partial(field_types[f.type].from_db, f.data)) for f in self.fields]
+        fields = self.fields = collection.fields
+        self.readers = [(f.name, functools.partial(field_types[f.type].from_db, f.data)) for f in fields]
         is_auth = collection.is_auth
         self.shown = [
             (f.name, f.hidden, is_auth and f.name == "email")
-            for f in self.fields
+            for f in fields
             if not (is_auth and (f.type == "password" or f.name == "tokenKey"))
         ]
+        self.zeros = [(f.name, functools.partial(field_types[f.type].zero_value, f.data)) for f in fields]
+        self.writers = [(f.name, functools.partial(field_types[f.type].to_db, f.data)) for f in fields]
+        #: ``(name, is_password, data, validate, primary_key)`` of every field but autodates
+        self.checked = [
+            (f.name, f.type == "password", f.data, field_types[f.type].validate, bool(f.get("primaryKey")))
+            for f in fields
+            if f.type != "autodate"
+        ]
+        self.stamped = [f.name for f in fields if f.type == "autodate" and (f.get("onCreate") or f.get("onUpdate"))]
+        self.generated = [(f.name, f.data) for f in fields if f.type == "text" and f.get("autogeneratePattern")]
+        self.relations = [(f.name, str(f.get("collectionId", ""))) for f in fields if f.type == "relation"]
 
 
 class Records:
@@ -595,17 +611,17 @@ class Records:
         self, collection: Collection, values: dict[str, Any], plain_password: str | None, *, creating: bool = True
     ) -> dict[str, Any]:
         errors: dict[str, Any] = {}
-        for f in collection.fields:
-            if f.type == "autodate" or (not creating and f.get("primaryKey")):
+        for name, is_password, data, validate, primary_key in self._plan(collection).checked:
+            if not creating and primary_key:
                 continue  # PocketBase checks an id's format only when it is chosen
-            value = plain_password if f.type == "password" and plain_password is not None else values.get(f.name)
-            if f.type == "password" and plain_password is None:
-                if f.required and not values.get(f.name):
-                    errors[f.name] = FieldError("validation_required", "Cannot be blank.")
+            value = plain_password if is_password and plain_password is not None else values.get(name)
+            if is_password and plain_password is None:
+                if data.get("required") and not values.get(name):
+                    errors[name] = FieldError("validation_required", "Cannot be blank.")
                 continue
-            problem = self.field_types[f.type].validate(f.data, value)
+            problem = validate(data, value)
             if problem is not None:
-                errors[f.name] = problem
+                errors[name] = problem
         return errors
 
     def _relation_queries(
@@ -618,19 +634,19 @@ class Records:
         """Per relation field to check (those in ``only``, or all, but not those with errors):
         its name, the COUNT query (None: no such collection), ids."""
         queries: list[tuple[str, str | None, list[Any]]] = []
-        for f in collection.fields:
-            if f.type != "relation" or f.name in errors or (only is not None and f.name not in only):
+        for name, target_id in self._plan(collection).relations:
+            if name in errors or (only is not None and name not in only):
                 continue
-            value = values.get(f.name)
+            value = values.get(name)
             ids = value if isinstance(value, list) else [value] if value else []
             if not ids:
                 continue
-            target = self.registry.get(str(f.get("collectionId", "")))
+            target = self.registry.get(target_id)
             if target is None:
-                queries.append((f.name, None, ids))
+                queries.append((name, None, ids))
                 continue
             marks = ", ".join("?" for _ in ids)
-            queries.append((f.name, f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})", ids))
+            queries.append((name, f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})", ids))
         return queries
 
     async def _check_relations(
@@ -690,12 +706,16 @@ class Records:
         return hasher.hash(password)
 
     def _autogenerate(self, collection: Collection, values: dict[str, Any]) -> None:
-        for f in collection.fields:
-            if f.type == "text" and not values.get(f.name) and f.get("autogeneratePattern"):
-                values[f.name] = self.field_types["text"].autogenerate(f.data)
+        for name, data in self._plan(collection).generated:
+            if not values.get(name):
+                values[name] = self.field_types["text"].autogenerate(data)
 
-    async def create(self, collection: Collection, body: Body, ctx: Context) -> dict[str, Any]:
-        """Create a record from a request body; returns its stored values.
+    async def create(
+        self, collection: Collection, body: Body, ctx: Context, *, record_id: str = "", staged: bool = False
+    ) -> dict[str, Any]:
+        """Create a record from a request body; returns its stored values. ``record_id`` is the
+        id to give it when the body names none, and ``staged`` says the caller already fired
+        ``record_before_write`` for it (a batch does both before its transaction).
 
         The create rule is checked on a trial insert of the unvalidated values, before any
         validation: a caller it refuses gets PocketBase's bare 400, never a field error (which
@@ -705,18 +725,27 @@ class Records:
             raise ApiError(400, "Unsupported collection type.")
         self._refuse_locked(collection, "createRule", ctx)
         parsed = self._split_input(collection, body.data, ctx)
-        values = {f.name: self.field_types[f.type].zero_value(f.data) for f in collection.fields}
+        plan = self._plan(collection)
+        values = {name: zero() for name, zero in plan.zeros}
         self._apply(collection, values, parsed)
+        if record_id and not values.get("id"):
+            values["id"] = record_id
         self._autogenerate(collection, values)
         stamp = now()
-        for f in collection.fields:
-            if f.type == "autodate" and (f.get("onCreate") or f.get("onUpdate")):
-                values[f.name] = stamp
+        for name in plan.stamped:
+            values[name] = stamp
         ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
         verified_by_client = bool(collection.is_auth and "verified" in parsed.values and values.get("verified"))
-        manager = await self._check_create_rule(collection, values, ctx, ask_manage=verified_by_client)
+        rules = self._create_rules(collection, ctx, ask_manage=verified_by_client)
         errors: dict[str, Any] = {}
         password = self._password_input(collection, parsed, errors, creating=True)
+        one_step = not self.events.has(ev.RECORD_VALIDATE, collection) and not self.events.has(ev.RECORD_CREATE, collection)
+        # In one step, a create rule alone (no manage rule, no password to hash in between, no
+        # auth record whose trial differs) is checked on the row the INSERT itself writes.
+        rule_on_insert = one_step and password is None and not collection.is_auth and rules is not None and rules[1] is None
+        manager = rules is None
+        if rules is not None and not rule_on_insert:
+            manager = await self._trial_create(collection, values, *rules)
         if verified_by_client and not manager:
             errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
         errors = {**self._validate(collection, values, password), **errors}
@@ -724,19 +753,25 @@ class Records:
             await self._store_password(collection, values, password, errors)
         event = RecordEvent(
             collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
-            submitted=frozenset(body.data),
+            submitted=frozenset(body.data), context=ctx.info.context,
         )
-        if not self.events.has(ev.RECORD_VALIDATE) and not self.events.has(ev.RECORD_CREATE):
-            # No handler in either chain: both are their default actions, so the relation check,
-            # the validation verdict and the INSERT run in one writer call (one transaction, or
-            # one savepoint of the caller's), not one hop each.
+        if one_step:
+            # No handler in either chain: both are their default actions, so the rule check, the
+            # relation check, the validation verdict and the INSERT run in one writer call (one
+            # transaction, or one savepoint of the caller's), not one hop each.
             await self.db.write(
-                self._create_in_one, event,
+                self._create_in_one, event, rules[0] if rules is not None and rule_on_insert else None,
                 on_commit=lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event),
                 inline=True,
             )
             return event.record
-        before = RecordEvent(collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors)
+        if staged:
+            await self._create_write(event)
+            return event.record
+        before = RecordEvent(
+            collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
+            context=ctx.info.context,
+        )
         await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, lambda _: self._create_write(event))
         return event.record
 
@@ -752,16 +787,14 @@ class Records:
             await assigned.run(ev.RECORD_CREATE, event, self._insert, message, writes=True)
             self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event))
 
-    async def _check_create_rule(
-        self, collection: Collection, values: Mapping[str, Any], ctx: Context, *, ask_manage: bool
-    ) -> bool:
-        """Raise PocketBase's bare 400 unless the create rule admits the new record; return
-        whether ``ctx`` may manage it (``manageRule``, asked only when ``ask_manage``).
-
-        As in PocketBase, both rules see the record inserted without validation (``verified``
-        false, so a manage rule cannot lean on it), in a savepoint that is always undone."""
+    def _create_rules(
+        self, collection: Collection, ctx: Context, *, ask_manage: bool
+    ) -> tuple[_SQL | None, _SQL | None] | None:
+        """The create rule's and (when ``ask_manage``) the manage rule's SQL for ``ctx``: None
+        for a superuser, who may create and manage anything; ``(None, None)`` when neither
+        restricts ``ctx``. Raises 403 for a null (superusers only) create rule."""
         if ctx.superuser:
-            return True
+            return None
         rule = self._rule(collection, "createRule", ctx)
         manage = None
         if ask_manage and ctx.auth is not None and collection.rule("manageRule"):
@@ -769,6 +802,16 @@ class Records:
                 str(collection.rule("manageRule")), collection, self.registry, ctx.info, mode="rule", table_alias="main"
             )
             manage = (compiled.sql, list(compiled.params))
+        return rule, manage
+
+    async def _trial_create(
+        self, collection: Collection, values: Mapping[str, Any], rule: _SQL | None, manage: _SQL | None
+    ) -> bool:
+        """Raise PocketBase's bare 400 unless the create rule admits the new record; return
+        whether the requester may manage it (``manage``).
+
+        As in PocketBase, both rules see the record inserted without validation (``verified``
+        false, so a manage rule cannot lean on it), in a savepoint that is always undone."""
         if rule is None and manage is None:
             return False
         trial = dict(values)
@@ -789,47 +832,74 @@ class Records:
     ) -> tuple[bool, bool]:
         """On the writer: insert ``values`` in a savepoint, test both rules on the row (created,
         managed), and undo the insert."""
-        sql, params = self._insert_sql(collection, values)
-        check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
         conn.execute("SAVEPOINT pbk_trial_insert")
         try:
-            conn.execute(sql, params)
-            created = rule is None or conn.execute(f"{check}({rule[0]})", (values["id"], *rule[1])).fetchone() is not None
+            created = self._insert_under_rule(conn, collection, values, rule)
+            check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
             managed = created and manage is not None and (
                 conn.execute(f"{check}({manage[0]})", (values["id"], *manage[1])).fetchone() is not None
             )
         except apsw.Error as exc:
             if isinstance(exc, apsw.InterruptError):
                 raise
-            return False, False  # a taken id or a failing rule: refused like any denial
+            return False, False  # a failing rule: refused like any denial
         finally:
             conn.execute("ROLLBACK TO pbk_trial_insert; RELEASE pbk_trial_insert")
         return created, managed
 
-    def _create_in_one(self, conn: apsw.Connection, event: RecordEvent) -> None:
+    def _insert_under_rule(
+        self, conn: apsw.Connection, collection: Collection, values: Mapping[str, Any], rule: _SQL | None
+    ) -> bool:
+        """On the writer: insert ``values`` and say whether ``rule`` admits the row; False (and
+        nothing inserted) when the INSERT or the rule fails: a taken id or a failing rule is
+        refused like any denial. The caller undoes the row it does not keep."""
+        sql, params = self._insert_sql(collection, values)
+        try:
+            conn.execute(sql, params)
+            check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
+            return rule is None or conn.execute(f"{check}({rule[0]})", (values["id"], *rule[1])).fetchone() is not None
+        except apsw.Error as exc:
+            if isinstance(exc, apsw.InterruptError):
+                raise
+            return False
+
+    def _create_in_one(self, conn: apsw.Connection, event: RecordEvent, rule: _SQL | None = None) -> None:
         """On the writer: what ``create`` does when no handler joins ``record_validate`` or
-        ``record_create`` (relation check, ``_raise_errors``, ``_insert``)."""
+        ``record_create`` (relation check, ``_raise_errors``, ``_insert``). With ``rule``, the
+        row is inserted first and kept only if the rule admits it and the verdict is clean (the
+        write function raising undoes it), which spares the trial insert its own writer call."""
         message = "Failed to create record."
         collection, values = event.collection, event.record
+        if rule is not None and not self._insert_under_rule(conn, collection, values, rule):
+            raise ApiError(400, message)
         for name, sql, ids in self._relation_queries(collection, values, event.errors):
             if sql is None or conn.execute(sql, ids).get != len(set(ids)):
                 event.errors[name] = FieldError(
                     "validation_missing_rel_records", "Failed to find all relation records with the provided ids."
                 )
         self._check_verdict(event, message)
+        if rule is not None:
+            return  # inserted above
         sql, params = self._insert_sql(collection, values)
         try:
             conn.execute(sql, params)
         except apsw.ConstraintError as exc:
             raise _constraint_error(exc, message) from exc
 
-    async def update(self, collection: Collection, record_id: str, body: Body, ctx: Context) -> dict[str, Any]:
+    async def update(
+        self, collection: Collection, record_id: str, body: Body, ctx: Context, *, staged: bool = False
+    ) -> dict[str, Any]:
+        """Update a record from a request body; ``staged``: as for :meth:`create`."""
         if collection.is_view:
             raise ApiError(400, "Unsupported collection type.")
         self._refuse_locked(collection, "updateRule", ctx)
         parsed = self._split_input(collection, body.data, ctx)
         hashed, old_check = await self._prepare_password(collection, record_id, parsed)
-        before = RecordEvent(collection=collection, record={"id": record_id}, auth=ctx.auth, files=body.files)
+        if staged:
+            return await self._update_write(collection, record_id, body, ctx, parsed, hashed, old_check)
+        before = RecordEvent(
+            collection=collection, record={"id": record_id}, auth=ctx.auth, files=body.files, context=ctx.info.context
+        )
         written: builtins.list[dict[str, Any]] = []
 
         async def write(_: RecordEvent) -> None:
@@ -877,7 +947,7 @@ class Records:
             ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
             event = RecordEvent(
                 collection=collection, record=values, original=original, auth=ctx.auth, files=body.files,
-                errors=errors, submitted=frozenset(body.data),
+                errors=errors, submitted=frozenset(body.data), context=ctx.info.context,
             )
             message = "Failed to update record."
             assigned = Assigned(self, event)
@@ -916,12 +986,17 @@ class Records:
                 if ref_field.required and not remaining:
                     raise ApiError(400, REQUIRED_REFERENCE)
                 updated = {**ref_values, ref_field.name: remaining}
-                event = RecordEvent(collection=ref_collection, record=updated, original=ref_values, auth=ctx.auth)
+                event = RecordEvent(
+                    collection=ref_collection, record=updated, original=ref_values, auth=ctx.auth,
+                    context=ctx.info.context,
+                )
                 await Assigned(self, event).run(
                     ev.RECORD_UPDATE, event, self._update, "Failed to update record.", writes=True
                 )
                 self.db.after_commit(functools.partial(self._after, ev.RECORD_AFTER_UPDATE_SUCCESS, event))
-        event = RecordEvent(collection=collection, record=values, original=values, auth=ctx.auth)
+        event = RecordEvent(
+            collection=collection, record=values, original=values, auth=ctx.auth, context=ctx.info.context
+        )
         await self.events.trigger(ev.RECORD_DELETE, event, self._delete)
         self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, event))
 
@@ -1035,11 +1110,7 @@ class Records:
         await self.db.write(lambda conn: conn.execute(sql, (event.record["id"],)))
 
     def _db_row(self, collection: Collection, values: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            f.name: self.field_types[f.type].to_db(f.data, values.get(f.name))
-            for f in collection.fields
-            if f.name in values
-        }
+        return {name: to_db(values[name]) for name, to_db in self._plan(collection).writers if name in values}
 
     async def _write_unique(self, collection: Collection, sql: str, params: tuple[Any, ...], message: str) -> None:
         try:
@@ -1048,7 +1119,7 @@ class Records:
             raise _constraint_error(exc, message) from exc
 
     async def _after(self, name: str, event: RecordEvent) -> None:
-        if self.events.has(name):
+        if self.events.has(name, event.collection):
             await self.events.trigger(name, event)
 
 

@@ -54,7 +54,7 @@ class SchemaChanges:
     def _refresh_after_commit(self, name: str, event: CollectionEvent) -> None:
         async def refresh() -> None:
             await self.reload_committed()
-            if self.app.events.has(name):
+            if self.app.events.has(name, event.collection):
                 await self.app.events.trigger(name, event)
 
         self.db.after_commit(refresh)

@@ -1,11 +1,15 @@
 """PocketBase's ``security.RandomStringByRegex``: a random string an ``autogeneratePattern``
-matches, drawn with ``secrets``, with PocketBase's quirks (repeat counts from
-``[min, max)``, ``*`` and ``+`` at most 5, ``.`` an ASCII letter or digit).
+matches, drawn from the OS's secure randomness (``os.urandom``, which ``secrets`` uses), with
+PocketBase's quirks (repeat counts from ``[min, max)``, ``*`` and ``+`` at most 5, ``.`` an
+ASCII letter or digit).
+
+Every record create draws an id this way, so the bytes are read in blocks (one system call per
+id, not one or two per character) and each draw is uniform by rejection sampling.
 """
 
 from __future__ import annotations
 
-import secrets
+import os
 
 from .regexp import go_regex_tree
 from .regexp_syntax import (
@@ -26,11 +30,35 @@ from .regexp_syntax import (
 _ANY_CHAR_NOT_NL = [(0x41, 0x5A), (0x61, 0x7A), (0x30, 0x39)]
 
 
-def _random_rune(ranges: list[tuple[int, int]]) -> str:
+class _Entropy:
+    """Uniform draws from ``os.urandom`` bytes, read a block at a time."""
+
+    BLOCK = 64
+
+    def __init__(self) -> None:
+        self._bytes = b""
+        self._position = 0
+
+    def below(self, n: int) -> int:
+        """A uniform integer in ``[0, n)``: the low bits of fresh bytes, redrawn when too big."""
+        if n <= 1:
+            return 0
+        bits = (n - 1).bit_length()
+        size, mask = (bits + 7) // 8, (1 << bits) - 1
+        while True:
+            if self._position + size > len(self._bytes):
+                self._bytes, self._position = os.urandom(max(self.BLOCK, size)), 0
+            value = int.from_bytes(self._bytes[self._position : self._position + size], "big") & mask
+            self._position += size
+            if value < n:
+                return value
+
+
+def _random_rune(ranges: list[tuple[int, int]], entropy: _Entropy) -> str:
     total = sum(hi - lo + 1 for lo, hi in ranges)
     if total == 0:
         raise ValueError("no runes to choose from")
-    pick = secrets.randbelow(total)
+    pick = entropy.below(total)
     for lo, hi in ranges:
         size = hi - lo + 1
         if pick < size:
@@ -40,17 +68,17 @@ def _random_rune(ranges: list[tuple[int, int]]) -> str:
     raise AssertionError("unreachable")
 
 
-def _generate(node: Node, out: list[str]) -> None:
+def _generate(node: Node, out: list[str], entropy: _Entropy) -> None:
     op = node.op
     if op == OP_CLASS:
-        out.append(_random_rune(node.ranges))
+        out.append(_random_rune(node.ranges, entropy))
     elif op in (OP_ANY, OP_ANY_NOT_NL):
-        out.append(_random_rune(_ANY_CHAR_NOT_NL))
+        out.append(_random_rune(_ANY_CHAR_NOT_NL, entropy))
     elif op == OP_ALTERNATE:
-        _generate(node.subs[secrets.randbelow(len(node.subs))], out)
+        _generate(node.subs[entropy.below(len(node.subs))], out, entropy)
     elif op == OP_CONCAT:
         for sub in node.subs:
-            _generate(sub, out)
+            _generate(sub, out, entropy)
     elif op in (OP_REPEAT, OP_QUEST, OP_PLUS, OP_STAR):
         lo, hi = node.min, node.max
         if op == OP_QUEST:
@@ -63,11 +91,11 @@ def _generate(node: Node, out: list[str]) -> None:
             hi = 6
         hi = max(hi, lo)
         # PocketBase draws from [min, max) – `x?` never produces x, `{2,4}` gives 2 or 3
-        count = lo if hi == lo else lo + secrets.randbelow(hi - lo)
+        count = lo if hi == lo else lo + entropy.below(hi - lo)
         for _ in range(count):
-            _generate(node.subs[0], out)
+            _generate(node.subs[0], out, entropy)
     elif op == OP_CAPTURE:
-        _generate(node.subs[0], out)
+        _generate(node.subs[0], out, entropy)
     elif op == OP_LITERAL:
         out.append(chr(node.rune))
     else:
@@ -76,7 +104,7 @@ def _generate(node: Node, out: list[str]) -> None:
 
 def generate_from_pattern(pattern: str) -> str:
     """A random string for an ``autogeneratePattern`` (e.g. ``[a-z0-9]{15}``), made the way
-    PocketBase's ``security.RandomStringByRegex`` makes it, with ``secrets`` randomness.
+    PocketBase's ``security.RandomStringByRegex`` makes it, with the OS's secure randomness.
 
     Raises ``GoRegexError`` for a pattern Go cannot parse and ``ValueError`` for constructs
     PocketBase cannot generate from (anchors, ``\\b``, empty alternatives: "unsupported
@@ -84,5 +112,5 @@ def generate_from_pattern(pattern: str) -> str:
     """
     tree = go_regex_tree(pattern)
     out: list[str] = []
-    _generate(tree, out)
+    _generate(tree, out, _Entropy())
     return "".join(out)
