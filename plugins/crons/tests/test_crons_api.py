@@ -1,0 +1,108 @@
+"""``GET /api/crons`` and ``POST /api/crons/{id}`` beside the real PocketBase 0.40.6: the same
+jobs registered on both (pb_hooks' ``cronAdd`` there, a plugin here) list in the same order
+and shape, and guests, users, unknown ids and a run get the same answers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
+from pbk_sdk.testing.servers import start_live_server
+
+PLUGINS = ["records", "auth", "crons"]
+EMAIL, PASSWORD = "root@example.com", "1234567890"
+USER = {"email": "ada@example.com", "password": "1234567890", "passwordConfirm": "1234567890"}
+#: Own jobs added out of order, with ids that sort differently by case.
+JOBS = [("zeta", "*/5 * * * *"), ("Alpha", "@daily"), ("beta", "0 3 * * 1-5"), ("alpha", "@hourly")]
+
+PB_HOOKS = "\n".join(f'cronAdd("{job_id}", "{expression}", () => {{}});' for job_id, expression in JOBS)
+# The logs plugin is another distribution: this stands in for it, with the id it registers.
+PBK_PLUGIN = f"""
+from pbk_sdk import hookimpl
+
+async def nothing():
+    pass
+
+@hookimpl
+def pbk_register_cron_jobs(app):
+    jobs = {{job_id: (expression, nothing) for job_id, expression in {JOBS!r}}}
+    return {{**jobs, "__pbLogsCleanup__": ("0 */6 * * *", nothing)}}
+"""
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[httpx.Client, dict[str, str]]]]:
+    """Each program's client and its superuser's headers, both started fresh."""
+    base = tmp_path_factory.mktemp("crons-programs")
+    (base / "pb_hooks").mkdir()
+    (base / "pb_hooks" / "crons.pb.js").write_text(PB_HOOKS)
+    (base / "plugins").mkdir()
+    (base / "plugins" / "same_jobs.py").write_text(PBK_PLUGIN)
+    pocketbase_superuser(base / "pb_real", EMAIL, PASSWORD)
+    real = start_pocketbase(base / "pb_real", ["--hooksDir", str(base / "pb_hooks")])
+    flags = ["--plugins", ",".join(PLUGINS), "--pluginsDir", str(base / "plugins")]
+    done = subprocess.run([sys.executable, "-m", "pbk", *flags, "--dir", str(base / "pb_data"),
+                           "superuser", "upsert", EMAIL, PASSWORD],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ours = start_live_server(base / "pb_data", flags)
+    out = {}
+    try:
+        for name, server in (("pocketbase", real), ("pbk", ours)):
+            client = httpx.Client(base_url=server.url, timeout=30)
+            out[name] = (client, {"Authorization": superuser_token(server.url, EMAIL, PASSWORD)})
+        yield out
+    finally:
+        for client, _ in out.values():
+            client.close()
+        ours.stop()
+        real.stop()
+
+
+def answer(response: httpx.Response) -> tuple[int, Any]:
+    return response.status_code, response.json() if response.content else None
+
+
+def both(servers: dict[str, Any], method: str, path: str, who: str = "superuser") -> list[tuple[int, Any]]:
+    answers = []
+    for client, superuser in servers.values():
+        headers = superuser if who == "superuser" else {}
+        if who == "user":
+            client.post("/api/collections/users/records", json=USER)
+            signed_in = client.post("/api/collections/users/auth-with-password",
+                                    json={"identity": USER["email"], "password": USER["password"]})
+            headers = {"Authorization": signed_in.json()["token"]}
+        answers.append(answer(client.request(method, path, headers=headers)))
+    return answers
+
+
+@pytest.mark.slow
+def test_the_list_has_the_binarys_order_and_shape(servers: dict[str, Any]) -> None:
+    real, ours = both(servers, "GET", "/api/crons")
+    assert real[0] == 200
+    assert [job["id"] for job in real[1]] == [
+        "Alpha", "alpha", "beta", "zeta", "__pbDBOptimize__", "__pbMFACleanup__", "__pbOTPCleanup__",
+        "__pbLogsCleanup__"]
+    assert ours == real
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("method", "path", "who"), [
+    ("GET", "/api/crons", "guest"),
+    ("GET", "/api/crons", "user"),
+    ("POST", "/api/crons/zeta", "guest"),
+    ("POST", "/api/crons/zeta", "user"),
+    ("POST", "/api/crons/nope", "user"),
+    ("POST", "/api/crons/nope", "superuser"),
+    ("POST", "/api/crons/__pbNope__", "superuser"),
+    ("POST", "/api/crons/zeta", "superuser"),
+    ("POST", "/api/crons/__pbMFACleanup__", "superuser"),
+])
+def test_refusals_and_runs_answer_as_the_binary(servers: dict[str, Any], method: str, path: str, who: str) -> None:
+    real, ours = both(servers, method, path, who)
+    assert ours == real
