@@ -1,16 +1,22 @@
 """``GET /api/crons`` and ``POST /api/crons/{id}`` beside the real PocketBase 0.40.6: the same
 jobs registered on both (pb_hooks' ``cronAdd`` there, a plugin here) list in the same order
-and shape, and guests, users, unknown ids and a run get the same answers."""
+and shape, guests, users, unknown ids and a run get the same answers, and the cleanup jobs
+leave the same ``_otps`` and ``_mfas`` rows of the same aged rows."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pbk_crons.system_jobs import pocketbase_datetime
 from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
 from pbk_sdk.testing.servers import start_live_server
 
@@ -55,10 +61,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
     try:
         for name, server in (("pocketbase", real), ("pbk", ours)):
             client = httpx.Client(base_url=server.url, timeout=30)
-            out[name] = (client, {"Authorization": superuser_token(server.url, EMAIL, PASSWORD)})
+            out[name] = (client, {"Authorization": superuser_token(server.url, EMAIL, PASSWORD)}, server.data_dir)
         yield out
     finally:
-        for client, _ in out.values():
+        for client, *_ in out.values():
             client.close()
         ours.stop()
         real.stop()
@@ -70,7 +76,7 @@ def answer(response: httpx.Response) -> tuple[int, Any]:
 
 def both(servers: dict[str, Any], method: str, path: str, who: str = "superuser") -> list[tuple[int, Any]]:
     answers = []
-    for client, superuser in servers.values():
+    for client, superuser, _ in servers.values():
         headers = superuser if who == "superuser" else {}
         if who == "user":
             client.post("/api/collections/users/records", json=USER)
@@ -106,3 +112,42 @@ def test_the_list_has_the_binarys_order_and_shape(servers: dict[str, Any]) -> No
 def test_refusals_and_runs_answer_as_the_binary(servers: dict[str, Any], method: str, path: str, who: str) -> None:
     real, ours = both(servers, method, path, who)
     assert ours == real
+
+
+#: Row ages in seconds around the users collection's defaults (otp 180 s, mfa 600 s).
+AGES = {"_otps": (100_000, 200, 160, 5), "_mfas": (100_000, 700, 500, 5)}
+
+
+def insert_aged_rows(data_dir: Path, table: str) -> None:
+    """Rows of the users collection, written into the live server's data.db as its schema is."""
+    now = datetime.now(UTC)
+    with sqlite3.connect(data_dir / "data.db", timeout=10) as conn:
+        for seconds in AGES[table]:
+            stamp = pocketbase_datetime(now - timedelta(seconds=seconds))
+            conn.execute(f'INSERT INTO "{table}" (id, "collectionRef", "recordRef", created, updated) '
+                         "VALUES (?, '_pb_users_auth_', 'someone', ?, ?)", (f"age{seconds}", stamp, stamp))
+    conn.close()
+
+
+def remaining(data_dir: Path, table: str, expected: int) -> list[str]:
+    """The ids left once ``expected`` rows are (a job runs in the background)."""
+    deadline = time.monotonic() + 10
+    while True:
+        with sqlite3.connect(data_dir / "data.db", timeout=10) as conn:
+            ids = sorted(row[0] for row in conn.execute(f'SELECT id FROM "{table}"'))
+        conn.close()
+        if len(ids) <= expected or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("job", "table"), [("__pbOTPCleanup__", "_otps"), ("__pbMFACleanup__", "_mfas")])
+def test_the_cleanups_keep_the_rows_the_binary_keeps(servers: dict[str, Any], job: str, table: str) -> None:
+    left = []
+    for client, superuser, data_dir in servers.values():
+        insert_aged_rows(data_dir, table)
+        assert client.post(f"/api/crons/{job}", headers=superuser).status_code == 204
+        left.append(remaining(data_dir, table, expected=2))
+    assert left[0] == sorted(["age160" if table == "_otps" else "age500", "age5"])
+    assert left[1] == left[0]

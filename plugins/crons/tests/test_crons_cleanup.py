@@ -56,7 +56,7 @@ async def test_the_cleanup_job_deletes_rows_older_than_their_collections_duratio
         created = await store.create(rows, {"collectionRef": collection.id, "recordRef": record["id"], **row})
         await age(pbk_app, table, created["id"], seconds)
         ids[name] = created["id"]
-    # users: PocketBase's default durations (otp 180 s, mfa 1800 s); staff: 60 s.
+    # users: PocketBase's default durations (otp 180 s, mfa 600 s); staff: 60 s.
     answer = await pbk_client.post(f"/api/crons/{job}", headers=pbk_superuser.headers)
     assert (answer.status_code, answer.content) == (204, b"")
     await eventually_equal(lambda: stored_ids(pbk_app, table), {ids["users-new"], ids["staff-new"]})
