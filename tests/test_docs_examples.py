@@ -35,7 +35,7 @@ ROOT = Path(__file__).parents[1]
 DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 MARKER = re.compile(r"<!-- example: (plugin|shell|pytest)(?: ([a-z_]+))? -->")
-DEFAULT_PLUGINS = ["records", "auth", "files", "realtime", "mailer", "settings"]
+DEFAULT_PLUGINS = ["records", "auth", "files", "realtime", "mailer", "settings", "crons"]
 SUPERUSER = ("root@example.com", "1234567890")
 
 

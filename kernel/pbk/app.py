@@ -42,7 +42,7 @@ class App:
         self._pm = plugin_manager(self.loaded)
         self.hook = self._pm.hook
         self.events = EventBus()
-        self.cluster = Cluster()
+        self.cluster = Cluster(config.data_dir)
         self.state = AppState(self)
         readers = 4
         self.db = Database(
@@ -146,6 +146,7 @@ class App:
                 await self.terminate()
                 await call_async_hook(self._pm, "pbk_shutdown", reverse=True, keep_going=True, app=self)
             finally:
+                self.cluster.resign()
                 await self.db.close()
                 await self.aux_db.close()
 

@@ -2,7 +2,7 @@
 
 ``pbk serve --workers N`` forks N workers from a supervisor (``pbk.workers``). They share the
 SQLite files, which SQLite keeps consistent, but each holds state read from them (the
-collections, the settings) and its own realtime clients. Three things keep them in step:
+collections, the settings) and its own realtime clients. These keep them in step:
 
 - **epochs**: a page of shared memory with one counter per worker. A worker that committed a
   change to shared state bumps its counter (``changed()``) before it answers; every worker
@@ -15,10 +15,13 @@ collections, the settings) and its own realtime clients. Three things keep them 
 - **the link**: a socket to the supervisor, which relays frames between workers: broadcasts
   (realtime events made on one worker, for the clients of every other) and calls to one worker
   with a reply (a realtime subscription posted to a worker that does not hold the stream).
+- **leadership** (``lead()``, ``pbk.leadership``): one process at a time, a lock on a file in the
+  data dir, runs what must run once for all (scheduled jobs); another takes over when it dies.
 
 With one worker (``--workers 1``, a one-core machine, in-process tests, ``pbk shell``) there is
 no link and no shared page: ``broadcast`` and ``changed`` do nothing, ``stale`` is always false
-and ``call`` to this worker answers here.
+and ``call`` to this worker answers here. ``lead()`` still takes the lock: another server may have
+been started on the same data dir.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ import socket
 import struct
 import zlib
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from pbk_sdk.errors import WorkerUnreachable
+
+from .leadership import LEADER_FILE, Leadership
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,7 @@ def channel_bit(channel: str) -> int:
 class Cluster:
     """See the module docstring; ``app.cluster`` in every pbk app."""
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path | None = None) -> None:
         self.worker = 0
         self.workers = 1
         self._epochs: mmap.mmap | None = None
@@ -82,6 +88,7 @@ class Cluster:
         self._calls: dict[int, asyncio.Future[bytes]] = {}
         self._call_ids = itertools.count(1)
         self._on_lost: Callable[[], None] | None = None
+        self._leadership = Leadership(data_dir / LEADER_FILE if data_dir is not None else None)
 
     # ------------------------------------------------------------------ set-up (pbk.workers)
 
@@ -155,6 +162,16 @@ class Cluster:
             if not failed:
                 # Only now: a request that checks stale() meanwhile must wait for this reload.
                 self._seen = snapshot
+
+    # ------------------------------------------------------------------ leadership
+
+    def lead(self) -> bool:
+        """Whether this process is the leader, claiming the role if no live process holds it."""
+        return self._leadership.claim()
+
+    def resign(self) -> None:
+        """Give up the leadership when the app stops, so another process takes it at once."""
+        self._leadership.resign()
 
     # ------------------------------------------------------------------ messages
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pluggy
 
-from .interfaces import App, FieldType, Migration
+from .interfaces import App, CronJob, FieldType, Migration
 from .routes import Route
 
 hookspec = pluggy.HookspecMarker("pbk")
@@ -127,6 +127,17 @@ def pbk_register_record_stores(app: App) -> Mapping[str, Any]:
 def pbk_register_token_services(app: App) -> Mapping[str, Any]:
     """Return token service factories by name (``app`` → ``TokenService``); the auth plugin
     offers ``"jwt"``, PocketBase's tokens."""
+
+
+@hookspec
+def pbk_register_cron_jobs(app: App) -> Mapping[str, tuple[str, CronJob]]:
+    """Return scheduled jobs by id: ``{"nightly-report": ("0 3 * * *", report)}``, where
+    ``report`` is ``async def report()`` and the expression PocketBase's cron syntax (UTC).
+
+    The crons plugin calls it at start-up in every worker; one worker (the leader, see
+    ``app.cluster.lead``) runs each job when due. An id starting with ``__pb`` is PocketBase's
+    system job of that name. A bad expression, or an id two plugins register, stops the start.
+    """
 
 
 @hookspec

@@ -26,7 +26,7 @@ from typing import (
 )
 
 from .events import EventBus
-from .state import AppState
+from .state import AppState, StateKey
 
 T = TypeVar("T")
 
@@ -221,6 +221,43 @@ class Cluster(Protocol):
     async def call(self, worker: int, channel: str, data: bytes, timeout: float = 5.0) -> bytes:
         """Ask one worker (its ``on_message`` handler) and wait for the answer; raises
         ``pbk_sdk.errors.WorkerUnreachable`` when it has gone or does not answer in time."""
+        ...
+
+    def lead(self) -> bool:
+        """Whether this process is the leader: the one live process, among every worker and
+        every server on this data dir, that does what must happen once for all (scheduled
+        jobs). Claims the role when nobody holds it, so when the leader dies the next process
+        to ask takes over. Cheap (a system call at most): ask each time, do not cache it."""
+        ...
+
+
+#: A scheduled job: ``await run()``, called without arguments; what it raises is logged.
+CronJob = Callable[[], Awaitable[None]]
+
+
+class CronJobs(Protocol):
+    """The scheduled jobs of this worker, kept by the crons plugin: ``app.state[CRON_JOBS]``.
+
+    Ids starting with ``__pb`` are PocketBase's system jobs (listed after the others); use one
+    only to provide that PocketBase job (the logs plugin's ``__pbLogsCleanup__``).
+    """
+
+    def add(self, job_id: str, expression: str, run: CronJob) -> None:
+        """Schedule ``run`` at PocketBase's cron ``expression`` (or macro), replacing a job with
+        the same id; ``pbk_sdk.cron.CronError`` when the expression is not valid."""
+        ...
+
+    def remove(self, job_id: str) -> None:
+        """Unschedule ``job_id`` (nothing happens when there is none)."""
+        ...
+
+    def jobs(self) -> list[tuple[str, str]]:
+        """``(id, expression)`` of every job, in the order ``GET /api/crons`` lists them (a
+        macro as the five fields it stands for)."""
+        ...
+
+    def run(self, job_id: str) -> bool:
+        """Start ``job_id`` now, in the background, here; False when there is no such job."""
         ...
 
 
@@ -576,3 +613,6 @@ REALTIME_BROKER: ServiceKind[RealtimeBroker] = ServiceKind("realtime_broker")
 FIELD_TYPE: ServiceKind[FieldType] = ServiceKind("field_type")
 RECORD_STORE: ServiceKind[RecordStore] = ServiceKind("record_store")
 TOKEN_SERVICE: ServiceKind[TokenService] = ServiceKind("token_service")
+
+#: The crons plugin's ``CronJobs``, set when it starts (before other plugins' ``pbk_startup``).
+CRON_JOBS: StateKey[CronJobs] = StateKey("crons.jobs")

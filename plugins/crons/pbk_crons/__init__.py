@@ -1,0 +1,1 @@
+"""pbk crons: PocketBase's scheduled jobs and ``/api/crons``."""
