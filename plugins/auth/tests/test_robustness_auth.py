@@ -4,8 +4,6 @@ email format and length the request forms and password sign-in check."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,15 +11,12 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from pbk_sdk.testing import superuser_token
-from pbk_sdk.testing.pocketbase import pocketbase_superuser, start_pocketbase
-from pbk_sdk.testing.servers import start_live_server
+from pbk_sdk.testing import pocketbase_and_pbk
 from smtp_server import SmtpServer
 
 pytestmark = pytest.mark.slow
 
-EMAIL, PASSWORD = "root@example.com", "1234567890"
-PLUGINS = "records,auth,mailer,settings"
+PLUGINS = ["records", "auth", "mailer", "settings"]
 
 
 @dataclass
@@ -40,8 +35,7 @@ class Server:
         return httpx.request(method, self.url + path, headers=sent, timeout=30, **kwargs)
 
 
-def _with_user(name: str, url: str) -> Server:
-    root = superuser_token(url, EMAIL, PASSWORD)
+def _with_user(name: str, url: str, root: str) -> Server:
     created = httpx.post(f"{url}/api/collections/users/records", headers={"Authorization": root},
                          json={"email": "ada@example.com", "password": "ada-password",
                                "passwordConfirm": "ada-password"}, timeout=30)
@@ -54,19 +48,8 @@ def _with_user(name: str, url: str) -> Server:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
     """PocketBase first, then pbk, each with one superuser and the user ada."""
-    base = tmp_path_factory.mktemp("robustness")
-    pocketbase_superuser(base / "pb_real", EMAIL, PASSWORD)
-    real = start_pocketbase(base / "pb_real")
-    done = subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(base / "pb_data"),
-                           "superuser", "upsert", EMAIL, PASSWORD],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    ours = start_live_server(base / "pb_data", ["--plugins", PLUGINS])
-    try:
-        yield [_with_user("pocketbase", real.url), _with_user("pbk", ours.url)]
-    finally:
-        ours.stop()
-        real.stop()
+    with pocketbase_and_pbk(tmp_path_factory.mktemp("robustness"), PLUGINS) as programs:
+        yield [_with_user(program.name, program.url, program.token) for program in programs]
 
 
 def answers(servers: list[Server], method: str, path: str, who: str = "root", **kwargs: Any) -> list[Any]:
@@ -108,7 +91,7 @@ def test_the_only_superuser_stays(servers: list[Server]) -> None:
     ] * 2
     for server in servers:  # with a second one, either may go
         second = server.call("POST", "/api/collections/_superusers/records", token=server.root,
-                             json={"email": "two@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD})
+                             json={"email": "two@example.com", "password": "1234567890", "passwordConfirm": "1234567890"})
         assert second.status_code == 200, second.text
         gone = server.call("DELETE", f"/api/collections/_superusers/records/{second.json()['id']}", token=server.root)
         assert gone.status_code == 204, (server.name, gone.text)
