@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .formats import go_quote
+
 MACROS: dict[str, str] = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -34,8 +36,6 @@ BOUNDS: tuple[tuple[int, int], ...] = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6
 
 _INT64_MAX = 2**63 - 1
 _UINT64_MAX = 2**64 - 1
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-               "\v": "\\v", "\\": "\\\\", '"': '\\"'}
 
 
 class CronError(ValueError):
@@ -129,25 +129,3 @@ def go_atoi(text: str) -> int:
                 raise CronError(f"strconv.Atoi: parsing {go_quote(text)}: value out of range")
             return -value if negative else value
     raise CronError(f"strconv.Atoi: parsing {go_quote(text)}: invalid syntax")
-
-
-def go_quote(text: str) -> str:
-    """Go's ``strconv.Quote`` (``%q``): printable characters as they are, the rest escaped.
-    Lone surrogates are U+FFFD, as Go's JSON decoding makes them."""
-    out = ['"']
-    for char in text:
-        code = ord(char)
-        if 0xD800 <= code <= 0xDFFF:
-            char, code = "\ufffd", 0xFFFD
-        if char in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[char])
-        elif char.isprintable():
-            out.append(char)
-        elif code < 0x80:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)

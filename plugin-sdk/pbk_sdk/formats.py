@@ -1,11 +1,11 @@
 """The string formats PocketBase checks with ozzo-validation's ``is`` rules, as govalidator
 decides them: ``is.EmailFormat`` (``is_email``), ``is.URL`` (``is_url``), ``is.Host``
-(``is_host``: an IP address or a DNS name), ``is.HexColor`` (``is_hex_color``), and Go's
-``url.Parse`` and ``net.ParseIP`` beneath them.
+(``is_host``: an IP address or a DNS name), ``is.HexColor`` (``is_hex_color``), ``is.Domain``
+(``is_domain``), and Go's ``url.Parse`` and ``net.ParseIP`` beneath them; and Go's
+``strconv.Quote`` (``go_quote``), with which PocketBase's messages quote a value.
 
 The regular expressions are rewritten so that Python's backtracking stays linear on
-hostile input; they accept and refuse what the originals do. (The records plugin keeps its own
-copy of the email and URL checks in ``gocompat/validators.py``; it can import these instead.)
+hostile input; they accept and refuse what the originals do.
 """
 
 from __future__ import annotations
@@ -14,12 +14,17 @@ import ipaddress
 import re
 
 _U = "\\u00A0-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFEF"
-# govalidator.IsEmail: the local part as its regexp has it ...
+_FOLDING_SPACE = r"(?:(?:[ \t]*\r\n)?[ \t]+)"
+# govalidator.IsEmail: the local part as its regexp has it. A quoted local part is not
+# RFC 5322's: the regexp repeats the opening quote with each character, so it is a run of
+# ``"`` + one character (a ``(`` may take the next one with it), then ``"``, with optional
+# folding white space after each quote: ``"a"`` and ``"a"b"`` are valid, ``"ab"`` is not
+# (checked on PocketBase 0.40.6).
 _EMAIL_LOCAL = re.compile(
     rf"[a-zA-Z0-9!#$%&'*+\-/=?^_`{{|}}~{_U}]+(?:\.[a-zA-Z0-9!#$%&'*+\-/=?^_`{{|}}~{_U}]+)*"
-    rf"|\"(?:(?:[ \t]*\r\n)?[ \t]+)?"
-    rf"(?:(?:[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\x21\x23-\x5b\x5d-\x7e{_U}]"
-    rf"|\([\x01-\x09\x0b\x0c\x0d-\x7f]|[{_U}])(?:(?:[ \t]*\r\n)?[ \t]+)?)*\""
+    rf"|(?:\"{_FOLDING_SPACE}?"
+    rf"(?:[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\x21\x23-\x5b\x5d-\x7e{_U}]"
+    rf"|\([\x01-\x09\x0b\x0c\x0d-\x7f]|[{_U}]))*{_FOLDING_SPACE}?\""
 )
 _EMAIL_ALNUM = re.compile(rf"[a-zA-Z0-9{_U}]")
 _EMAIL_ALPHA = re.compile(rf"[a-zA-Z{_U}]")
@@ -208,3 +213,41 @@ def is_host(value: str) -> bool:
 def is_hex_color(value: str) -> bool:
     """``is.HexColor``: ``#`` (optional) and 3 or 6 hex digits."""
     return _HEX_COLOR.fullmatch(value) is not None
+
+
+_DOMAIN = re.compile(
+    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-zA-Z]{1,63}| xn--[a-z0-9]{1,59})"
+)
+
+
+def is_domain(value: str) -> bool:
+    """ozzo-validation's ``is.Domain`` as PocketBase 0.40 has it: a label's last character
+    must be lowercase or a digit (``Bad.com`` is valid, ``OK.com`` is not) and punycode TLDs
+    only match with a leading space (`` xn--``)."""
+    return len(value) <= 255 and _DOMAIN.fullmatch(value) is not None
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+
+
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` (``%q``): printable characters as they are, the rest escaped.
+    Lone surrogates are U+FFFD, as Go's JSON decoding makes them."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            char, code = "\ufffd", 0xFFFD
+        if char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)

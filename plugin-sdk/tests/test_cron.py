@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from pbk_sdk.cron import MACROS, CronError, go_atoi, go_quote, parse
+from pbk_sdk.cron import MACROS, CronError, go_atoi, parse
 
 
 def test_fields_expand_to_their_slots() -> None:
@@ -85,11 +85,3 @@ def test_go_atoi_accepts(text: str, value: int) -> None:
 def test_go_atoi_refuses(text: str, reason: str) -> None:
     with pytest.raises(CronError, match=f": {reason}$"):
         go_atoi(text)
-
-
-def test_go_quote() -> None:
-    assert go_quote('a"b\\c') == '"a\\"b\\\\c"'
-    assert go_quote("\t\n\x00\x7f") == '"\\t\\n\\x00\\x7f"'
-    assert go_quote("é€😀") == '"é€😀"'
-    assert go_quote("\u0085\u200b\U000e0001") == '"\\u0085\\u200b\\U000e0001"'
-    assert go_quote("\ud800") == '"\ufffd"'

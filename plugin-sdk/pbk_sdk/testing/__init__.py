@@ -12,6 +12,10 @@ port. Override ``pbk_plugins`` (and ``pbk_config``) in your ``conftest.py``::
 The fixtures need the SDK's ``[testing]`` extra (the kernel, httpx, pytest-asyncio). Without
 it this plugin still loads, so plain ``pytest`` runs; a test using a fixture that needs the
 extra fails and says how to install it.
+
+``pocketbase_and_pbk(base_dir, plugins)`` starts the real PocketBase and ``pbk serve``, each new
+with the same superuser, and yields them signed in (``Program``: ``client``, ``call()``), for
+tests that compare the two programs' answers.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from .pocketbase import (
     start_pocketbase,
     superuser_token,
 )
+from .programs import Program, pocketbase_and_pbk
 from .servers import (
     LiveServer,
     free_port,
@@ -41,6 +46,7 @@ from .servers import (
 __all__ = [
     "CreateCollection",
     "LiveServer",
+    "Program",
     "RunCommand",
     "Superuser",
     "client_for",
@@ -57,6 +63,7 @@ __all__ = [
     "pbk_live_port",
     "pbk_plugins",
     "pbk_superuser",
+    "pocketbase_and_pbk",
     "pocketbase_binary",
     "pocketbase_factory",
     "pocketbase_superuser",

@@ -9,9 +9,9 @@ from pbk_sdk import App
 from pbk_sdk.auth import SUPERUSERS
 from pbk_sdk.cli import with_app
 from pbk_sdk.errors import ApiError
+from pbk_sdk.formats import is_email
 from pbk_sdk.interfaces import CollectionInfo
 
-from .forms import EMAIL
 from .otp import create_otp
 from .services import store, system_collection
 
@@ -90,7 +90,7 @@ def _superusers(app: App) -> CollectionInfo:
 
 
 def _check_email(email: str) -> None:
-    if not EMAIL.match(email):
+    if not is_email(email):
         raise click.ClickException("missing or invalid email address")
 
 

@@ -11,12 +11,10 @@ from pbk_sdk.errors import ApiError, FieldError, MailNotSent
 from pbk_sdk.interfaces import CollectionInfo
 
 from . import tokens
-from .forms import EMAIL, check_text, invalid_token, raise_if, read_fields, read_form
+from .forms import check_text, email_problem, invalid_token, raise_if, read_fields, read_form
 from .mail import mail_token
 from .services import AuthEndpoint, find_by_email, store
 from .token_service import record_for_token
-
-EMAIL_MAX = 255
 
 
 def invalid_new_email() -> FieldError:
@@ -52,14 +50,9 @@ class RequestEmailChange(AuthEndpoint):
         """PocketBase's checks on ``newEmail``, in its order; the first that fails."""
         if not new_email:
             return FieldError("validation_required", "Cannot be blank.")
-        if len(new_email) > EMAIL_MAX:
-            return FieldError(
-                "validation_length_out_of_range",
-                f"The length must be between 1 and {EMAIL_MAX}.",
-                {"max": EMAIL_MAX, "min": 1},
-            )
-        if not EMAIL.match(new_email):
-            return FieldError("validation_is_email", "Must be a valid email address.")
+        problem = email_problem(new_email)
+        if problem:
+            return problem
         if new_email == auth.record.get("email"):
             return FieldError("validation_not_in_invalid", "Must not be in list.")
         other = await find_by_email(self.app, coll, new_email)

@@ -4,16 +4,16 @@ field error at once."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.formats import is_email
 
 LOAD_FAILED = "An error occurred while loading the submitted data."
 VALIDATION_FAILED = "An error occurred while validating the submitted data."
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_MAX = 255
 
 
 async def read_form(req: Any) -> dict[str, Any]:
@@ -53,14 +53,26 @@ async def read_fields(req: Any, *required: str, optional: tuple[str, ...] = ()) 
     return form
 
 
+def email_problem(value: str) -> FieldError | None:
+    """PocketBase's ``Length(1, 255)`` (in UTF-8 bytes, as ozzo-validation counts a string)
+    then ``is.EmailFormat`` on a set address."""
+    if len(value.encode("utf-8", "surrogatepass")) > EMAIL_MAX:
+        return FieldError("validation_length_out_of_range",
+                          f"The length must be between 1 and {EMAIL_MAX}.", {"max": EMAIL_MAX, "min": 1})
+    if not is_email(value):
+        return FieldError("validation_is_email", "Must be a valid email address.")
+    return None
+
+
 async def read_email(req: Any, name: str = "email") -> str:
     """The one email address of a ``request-*`` form, set and well formed."""
     form = await read_form(req)
     check_text(form, name)
     errors = blank_errors(form, name)
     value = form.get(name.lower())
-    if value and not EMAIL.match(value):
-        errors[name] = FieldError("validation_is_email", "Must be a valid email address.")
+    problem = email_problem(value) if value else None
+    if problem:
+        errors[name] = problem
     raise_if(errors)
     return str(value)
 

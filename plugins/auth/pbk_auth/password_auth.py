@@ -10,9 +10,10 @@ from typing import Any
 from pbk_sdk import App
 from pbk_sdk.auth import SUPERUSERS, password_hasher
 from pbk_sdk.errors import ApiError, FieldError
+from pbk_sdk.formats import is_email
 from pbk_sdk.interfaces import AUTH_BACKEND, AuthBackend, CollectionInfo
 
-from .forms import EMAIL, LOAD_FAILED, blank_errors, raise_if, read_form
+from .forms import LOAD_FAILED, blank_errors, raise_if, read_form
 from .login import finish_login
 from .services import AuthEndpoint, random_password, store
 
@@ -93,7 +94,7 @@ class AuthWithPassword(AuthEndpoint):
         self, collection: CollectionInfo, identity: str, fields: list[str]
     ) -> dict[str, Any] | None:
         for name in fields:
-            if name == "email" and not EMAIL.match(identity):
+            if name == "email" and not is_email(identity):
                 continue
             try:
                 record = await store(self.app).find(collection, name, identity)

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_pair import live_pbk, live_pocketbase, signed_in
+from pbk_sdk.testing import pocketbase_and_pbk
 
 pytestmark = pytest.mark.slow
 
@@ -33,15 +33,13 @@ STARTING = [
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[httpx.Client]]:
     """A pbk client and a PocketBase client, both with the ``STARTING`` collections."""
-    with live_pbk(tmp_path_factory.mktemp("pbk") / "pb_data") as pbk, \
-            live_pocketbase(tmp_path_factory.mktemp("pocketbase") / "pb_data") as pocketbase:
-        both = [signed_in(pbk), signed_in(pocketbase)]
+    with pocketbase_and_pbk(tmp_path_factory.mktemp("pair"), ["records", "auth"], ["--workers", "1"],
+                            programs=["pbk", "pocketbase"]) as programs:
+        both = [program.client for program in programs]
         for client in both:
             for collection in STARTING:
                 assert client.post("/api/collections", json=collection).status_code == 200
         yield both
-        for client in both:
-            client.close()
 
 
 def stored(client: httpx.Client, collection: str, name: str | None = None) -> Any:

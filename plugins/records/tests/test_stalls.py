@@ -15,15 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-from live_pair import live_pbk, live_pocketbase, signed_in
 from pbk_records.fields.jsonfield import InvalidJSON, JSONType
 from pbk_records.filter.values import unique_strings
 from pbk_sdk.body import MAX_JSON_DEPTH
 from pbk_sdk.picker import apply_fields, excerpt
-from pbk_sdk.testing import LiveServer
+from pbk_sdk.testing import LiveServer, pocketbase_and_pbk
 
 pytestmark = pytest.mark.slow
 
+PLUGINS = ["records", "auth"]
 BOUND = 2.0
 BACKTRACKING = r"^([a-zA-Z0-9]+\.?)+$"
 #: Patterns whose meaning Python's ``re`` translation got wrong, with values that tell.
@@ -56,27 +56,24 @@ def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-def prepare(server: LiveServer) -> httpx.Client:
-    client = signed_in(server)
+def prepare(client: httpx.Client) -> None:
     created = client.post("/api/collections", json=COLLECTION)
     assert created.status_code == 200, created.text
-    return client
 
 
 @pytest.fixture(scope="module")
 def pbk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, httpx.Client]]:
-    with live_pbk(tmp_path_factory.mktemp("pbk") / "pb_data") as server:
-        client = prepare(server)
-        yield server, client
-        client.close()
+    """A single-worker ``pbk serve``, signed in as its superuser."""
+    with pocketbase_and_pbk(tmp_path_factory.mktemp("pbk"), PLUGINS, ["--workers", "1"], programs=["pbk"]) as [ours]:
+        prepare(ours.client)
+        yield ours.server, ours.client
 
 
 @pytest.fixture(scope="module")
 def pocketbase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    with live_pocketbase(tmp_path_factory.mktemp("pocketbase") / "pb_data") as server:
-        client = prepare(server)
-        yield client
-        client.close()
+    with pocketbase_and_pbk(tmp_path_factory.mktemp("pocketbase"), PLUGINS, programs=["pocketbase"]) as [real]:
+        prepare(real.client)
+        yield real.client
 
 
 async def _timed(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, float]:

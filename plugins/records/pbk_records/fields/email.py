@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
+from pbk_sdk.formats import is_domain, is_email
 
-from ..gocompat.validators import is_domain, is_email
 from .base import StringFieldType, collect
 
 

@@ -9,9 +9,10 @@ from typing import Any, ClassVar
 
 from pbk_sdk.body import json_too_deep
 from pbk_sdk.errors import FieldError
+from pbk_sdk.formats import go_quote
 
 from ..gocompat.jsonenc import dump_json, go_json_dumps, go_json_value, strict_json_loads
-from ..gocompat.strconv import go_number, go_quote, is_number
+from ..gocompat.strconv import go_number, is_number
 from .base import MAX_SAFE_JSON_INT, BuiltinFieldType, check_int, collect, required_error
 
 JSON_DEFAULT_MAX_SIZE = 1 << 20

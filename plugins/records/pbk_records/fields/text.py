@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
+from pbk_sdk.formats import go_quote
 
 from ..gocompat.cast import cast_to_string
 from ..gocompat.random_by_regex import generate_from_pattern
 from ..gocompat.regexp import go_regex_match
-from ..gocompat.strconv import go_quote
 from .base import (
     MAX_SAFE_JSON_INT,
     StringFieldType,

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk.errors import FieldError
+from pbk_sdk.formats import go_url_parse, is_url
 
-from ..gocompat.validators import go_url_parse, is_url
 from .email import EmailType, domain_allowed
 
 

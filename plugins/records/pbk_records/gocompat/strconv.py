@@ -1,4 +1,5 @@
-"""Go's ``strconv`` and ``fmt`` number formats, ``strconv.ParseFloat`` and ``strconv.Quote``.
+"""Go's ``strconv`` and ``fmt`` number formats and ``strconv.ParseFloat`` (``strconv.Quote`` is
+``pbk_sdk.formats.go_quote``).
 
 PocketBase outputs numbers the way Go prints a float64 (``1e+06`` in messages, ``1e-7`` in
 JSON, ``12345678901234567000`` for a big integral value) and reads numeric strings with
@@ -173,29 +174,3 @@ def parse_go_float(s: str) -> float | None:
         value = float(s.replace("_", ""))
         return None if math.isinf(value) else value
     return None
-
-
-_GO_ESCAPES = {
-    "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-}
-
-
-def go_quote(s: str) -> str:
-    """Go's ``strconv.Quote``."""
-    out = ['"']
-    for ch in s:
-        cp = ord(ch)
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == " " or (ch.isprintable() and cp != 0x7F):
-            out.append(ch)
-        elif ch in "\a\b\f\n\r\t\v":
-            out.append(_GO_ESCAPES[ch])
-        elif cp < 0x20 or cp == 0x7F:
-            out.append(f"\\x{cp:02x}")
-        elif cp < 0x10000:
-            out.append(f"\\u{cp:04x}")
-        else:
-            out.append(f"\\U{cp:08x}")
-    out.append('"')
-    return "".join(out)

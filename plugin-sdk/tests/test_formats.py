@@ -1,11 +1,11 @@
-"""govalidator's URL and email formats as PocketBase 0.40.6 applies them, and their speed on
-hostile input."""
+"""govalidator's URL and email formats as PocketBase 0.40.6 applies them, their speed on
+hostile input, and Go's ``strconv.Quote``."""
 
 from __future__ import annotations
 
 import time
 
-from pbk_records.gocompat.validators import is_email, is_url
+from pbk_sdk.formats import go_quote, is_email, is_url
 
 URLS_VALID = [
     "example.com", "http://x", "https://example.com/p?q=1", "ftp://x.org", "http://localhost:8090",
@@ -24,10 +24,15 @@ URLS_INVALID = [
     "http://x.com\\a", "http://x.c0m", "http://1.1.1", "file:///etc/passwd", "http:/x.com",
     "http://x%41.com", "http://x.com/" + "a" * 2100,
 ]
-EMAILS_VALID = ["A@B.co", "a@b.c", '"a"@b.co', "a+b@c.co", "ä@ö.de"]
+EMAILS_VALID = [
+    "A@B.co", "a@b.c", '"a"@b.co', "a+b@c.co", "ä@ö.de",
+    # govalidator's quoted local part: ``"`` before each character, folding space after it
+    '"@b.co', '"a"b"@b.co', '"a"."b"@b.co', '" a "@b.co', '"(""@b.co', '"a\r\n "@b.co',
+]
 EMAILS_INVALID = [
     "a@b", "not-an-email", "a b@c.co", " a@b.co", "a@b.co ", "a@@b.co", "a@b..co", "a@-b.co",
     "a@localhost", "a@[127.0.0.1]", "a@1.2.3.4", "a@b.co\n",
+    '"ab"@b.co', '"a b"@b.co', '"a@b"@b.co', '""@b.co', '" "@b.co', '"(é"@b.co', '"a""b"@b.co',
 ]
 
 
@@ -44,5 +49,15 @@ def test_hostile_inputs_stay_fast() -> None:
         assert not is_url(value)
     assert not is_email("a@" + "a." * 5000 + "!")
     assert not is_email("a" * 5000 + "@")
+    assert not is_email('"' + " " * 5000 + "@b.co")
+    assert not is_email('"(' * 3000 + "@b.co")
+    assert not is_email('" ' * 3000 + "@b.co")
     assert time.perf_counter() - start < 3
 
+
+def test_go_quote() -> None:
+    assert go_quote('a"b\\c') == '"a\\"b\\\\c"'
+    assert go_quote("\t\n\x00\x7f") == '"\\t\\n\\x00\\x7f"'
+    assert go_quote("é€😀") == '"é€😀"'
+    assert go_quote("\u0085\u200b\U000e0001") == '"\\u0085\\u200b\\U000e0001"'
+    assert go_quote("\ud800") == '"\ufffd"'
