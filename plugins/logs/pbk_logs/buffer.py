@@ -20,7 +20,7 @@ from .rows import AppEntry, RequestEntry, insert_entries
 log = logging.getLogger(__name__)
 
 INTERVAL = 1.0
-BATCH = 200
+BATCH = 5000
 CAPACITY = 100_000
 
 

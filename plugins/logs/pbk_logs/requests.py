@@ -2,7 +2,7 @@
 
 A middleware sees every request the app answers, routed or not (the 404 of an unknown path,
 a body too large, a refused token), which the ``request`` event (routed responders only)
-does not. Per request it only reads a clock and captures a tuple; the row is built later.
+does not. Per request it reads a clock and captures a tuple (with the ASGI scope, from which\nthe URL and headers are read later); the row is built in the background flush.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from pbk_sdk.auth import request_auth
 
-from .rows import ERROR, INFO, MAX_HEADER, MAX_METHOD, MAX_URL, RequestEntry, cut
+from .rows import ERROR, INFO
 from .state import Logs
 
 #: Routes whose successes PocketBase leaves out (``SkipSuccessActivityLog``): the logs API
@@ -22,15 +22,6 @@ QUIET_PATHS = frozenset({"/api/logs", "/api/logs/stats", "/api/realtime", "/api/
 
 def quiet_on_success(path: str) -> bool:
     return path in QUIET_PATHS or path.startswith("/api/logs/")
-
-
-def _url(req: Any) -> str:
-    """The request URI as the client sent it (path still escaped, then the query)."""
-    scope = req.scope
-    raw = scope.get("raw_path")
-    path = raw.decode("latin-1") if raw else req.path
-    query = scope.get("query_string")
-    return f"{path}?{query.decode('latin-1')}" if query else path
 
 
 class RequestLogger:
@@ -52,21 +43,20 @@ class RequestLogger:
         if req_succeeded and quiet_on_success(req.path):
             return
         started = getattr(req.context, "log_started", None)
-        exec_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
+        scope = req.scope
         auth = request_auth(req)
-        self._logs.buffer.add(
-            RequestEntry(
-                created=time.time(),
-                exec_ms=exec_ms,
-                method=cut(method.upper(), MAX_METHOD),
-                url=cut(_url(req), MAX_URL),
-                status=resp.status_code,
-                failed=not req_succeeded,
-                envelope=None if req_succeeded else resp.media,
-                auth=auth.collection_name if auth else "",
-                auth_id=auth.id if auth and options.log_auth_id else None,
-                ip=(req.remote_addr or "") if options.log_ip else None,
-                referer=cut(req.get_header("Referer") or "", MAX_HEADER),
-                user_agent=cut(req.get_header("User-Agent") or "", MAX_HEADER),
-            )
-        )
+        self._logs.buffer.add((
+            time.time(),
+            (time.perf_counter() - started) * 1000 if started is not None else 0.0,
+            req.method,
+            scope.get("raw_path") or req.path.encode(),
+            scope.get("query_string", b""),
+            req.get_header("Referer") or "",
+            req.get_header("User-Agent") or "",
+            (req.remote_addr or "") if options.log_ip else None,
+            resp.status_code,
+            not req_succeeded,
+            None if req_succeeded else resp.media,
+            auth.collection_name if auth else "",
+            auth.id if auth and options.log_auth_id else None,
+        ))

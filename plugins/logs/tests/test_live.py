@@ -1,0 +1,142 @@
+"""Live servers: logs under load on two workers, and ``_logs`` as the real PocketBase has it
+(the item shape, the refusals, one data dir opened by both programs)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from pbk_sdk.testing import pocketbase_superuser, superuser_token
+
+EMAIL, PASSWORD = "root@example.com", "1234567890"
+PLUGINS = "records,auth,settings,logs"
+
+
+def pbk_superuser_upsert(data_dir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data_dir), "superuser", "upsert", EMAIL, PASSWORD],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def stored_messages(data_dir: Path) -> list[str]:
+    with sqlite3.connect(data_dir / "auxiliary.db") as conn:
+        return [row[0] for row in conn.execute("SELECT message FROM _logs")]
+
+
+def logs_until(url: str, token: str, expected: int, timeout: float = 15.0) -> list[dict]:
+    """``/api/logs`` items once ``expected`` rows are written (PocketBase writes 3 s after the
+    last entry, pbk within a second)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = httpx.get(f"{url}/api/logs?perPage=500&sort=created", headers={"Authorization": token}).json()
+        if listed["totalItems"] >= expected or time.monotonic() > deadline:
+            return listed["items"]
+        time.sleep(0.3)
+
+
+@pytest.mark.slow
+def test_two_workers_under_load_lose_nothing_on_a_clean_stop(live_server_factory, tmp_path):
+    server = live_server_factory(["--plugins", PLUGINS, "--workers", "2"])
+    total = 1200
+
+    async def load() -> None:
+        limits = httpx.Limits(max_connections=16)
+        async with httpx.AsyncClient(base_url=server.url, limits=limits) as client:
+            for start in range(0, total, 100):
+                await asyncio.gather(*(client.get(f"/api/health?n={n}") for n in range(start, start + 100)))
+
+    asyncio.run(load())
+    assert server.stop() == 0  # at once: part of the last rows still waits in the buffers
+    messages = stored_messages(tmp_path / "pb_data")
+    assert sorted(m for m in messages if m.startswith("GET /api/health?n=")) == sorted(
+        f"GET /api/health?n={n}" for n in range(total)
+    )
+
+
+def requests_both_make(url: str, token: str, user_token: str) -> None:
+    """The same requests to either server."""
+    httpx.get(f"{url}/api/nope", headers={"Referer": "http://example.com/", "User-Agent": "diff/1"})
+    httpx.post(f"{url}/api/collections/users/records", json={"email": "not-an-email"}, headers={"User-Agent": "diff/1"})
+    httpx.get(f"{url}/api/collections", headers={"Authorization": token, "User-Agent": "diff/1"})
+    httpx.get(f"{url}/api/collections/users/records?filter=%28%28", headers={"User-Agent": "diff/1"})
+    httpx.get(f"{url}/api/logs", headers={"Authorization": user_token, "User-Agent": "diff/1"})
+
+
+def sign_up(url: str) -> str:
+    body = {"email": "ada@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD}
+    assert httpx.post(f"{url}/api/collections/users/records", json=body).status_code == 200
+    signed = httpx.post(f"{url}/api/collections/users/auth-with-password", json={"identity": body["email"], "password": PASSWORD})
+    return str(signed.json()["token"])
+
+
+def refusals(url: str, user_token: str, token: str) -> list[tuple[int, dict]]:
+    answers = [
+        httpx.get(f"{url}/api/logs"),
+        httpx.get(f"{url}/api/logs/stats", headers={"Authorization": user_token}),
+        httpx.delete(f"{url}/api/logs", headers={"Authorization": user_token}),
+        httpx.get(f"{url}/api/logs/missing", headers={"Authorization": token}),
+        httpx.get(f"{url}/api/logs/stats?filter=%28%28", headers={"Authorization": token}),
+        httpx.get(f"{url}/api/logs?sort=nope", headers={"Authorization": token}),
+    ]
+    return [(answer.status_code, answer.json()) for answer in answers]
+
+
+def shape(item: dict) -> tuple:
+    """What must agree between the servers: everything but ids, times and Go's own error texts."""
+    data = item["data"]
+    return (
+        sorted(item), item["message"], item["level"], sorted(data), data["status"], data["method"],
+        data["url"], data["auth"], data.get("error"), data["referer"], data["userAgent"],
+        type(data["execTime"]), data.get("userIP"), data.get("remoteIP"),
+    )
+
+
+@pytest.mark.slow
+def test_items_and_refusals_match_pocketbase(live_server_factory, pocketbase_factory, tmp_path):
+    pocketbase_superuser(tmp_path / "pb_real", EMAIL, PASSWORD)
+    pbk_superuser_upsert(tmp_path / "pb_data")
+    servers = [pocketbase_factory(), live_server_factory(["--plugins", PLUGINS])]
+    results = []
+    for server in servers:
+        token = superuser_token(server.url, EMAIL, PASSWORD)
+        user_token = sign_up(server.url)
+        requests_both_make(server.url, token, user_token)
+        items = [i for i in logs_until(server.url, token, 8) if "diff/1" == i["data"]["userAgent"]]
+        stats = httpx.get(f"{server.url}/api/logs/stats", headers={"Authorization": token}).json()
+        results.append(([shape(item) for item in items], refusals(server.url, user_token, token), stats))
+    (pocketbase_items, pocketbase_refusals, pocketbase_stats), (pbk_items, pbk_refusals, pbk_stats) = results
+    assert len(pocketbase_items) == 5
+    assert pbk_items == pocketbase_items
+    assert pbk_refusals == pocketbase_refusals
+    for stats in (pocketbase_stats, pbk_stats):  # an hour may turn between the two: keys only
+        assert stats and all(sorted(bucket) == ["date", "total"] for bucket in stats)
+    deleted = [httpx.delete(f"{s.url}/api/logs", headers={"Authorization": superuser_token(s.url, EMAIL, PASSWORD)})
+               for s in servers]
+    assert [answer.status_code for answer in deleted] == [204, 204]
+
+
+@pytest.mark.slow
+def test_one_data_dir_with_logs_moves_both_ways(live_server_factory, pocketbase_factory, tmp_path):
+    data_dir = tmp_path / "pb_data"
+    pbk_superuser_upsert(data_dir)
+    pbk = live_server_factory(["--plugins", PLUGINS], data_dir=data_dir)
+    httpx.get(f"{pbk.url}/api/nope?from=pbk")
+    assert pbk.stop() == 0
+    pocketbase = pocketbase_factory(data_dir=data_dir)
+    token = superuser_token(pocketbase.url, EMAIL, PASSWORD)
+    seen_by_pocketbase = httpx.get(f"{pocketbase.url}/api/logs?filter=data.url~'from=pbk'", headers={"Authorization": token})
+    assert [item["message"] for item in seen_by_pocketbase.json()["items"]] == ["GET /api/nope?from=pbk"]
+    httpx.get(f"{pocketbase.url}/api/nope?from=pocketbase")
+    assert pocketbase.stop() == 0
+    pbk = live_server_factory(["--plugins", PLUGINS], data_dir=data_dir)
+    token = superuser_token(pbk.url, EMAIL, PASSWORD)
+    seen_by_pbk = httpx.get(f"{pbk.url}/api/logs?filter=data.status=404&sort=created", headers={"Authorization": token})
+    assert [item["message"] for item in seen_by_pbk.json()["items"]] == ["GET /api/nope?from=pbk", "GET /api/nope?from=pocketbase"]
