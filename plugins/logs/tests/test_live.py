@@ -26,11 +26,6 @@ def pbk_superuser_upsert(data_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def stored_messages(data_dir: Path) -> list[str]:
-    with sqlite3.connect(data_dir / "auxiliary.db") as conn:
-        return [row[0] for row in conn.execute("SELECT message FROM _logs")]
-
-
 def logs_until(url: str, token: str, expected: int, timeout: float = 15.0) -> list[dict]:
     """``/api/logs`` items once ``expected`` rows are written (PocketBase writes 3 s after the
     last entry, pbk within a second)."""
@@ -42,23 +37,46 @@ def logs_until(url: str, token: str, expected: int, timeout: float = 15.0) -> li
         time.sleep(0.3)
 
 
+async def spread(url: str, paths: list[str], headers: dict[str, str] | None = None) -> None:
+    """GET every path, 100 at a time over 16 connections (so both workers serve some)."""
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=httpx.Limits(max_connections=16)) as client:
+        for start in range(0, len(paths), 100):
+            answers = await asyncio.gather(*(client.get(path) for path in paths[start : start + 100]))
+            assert {answer.status_code for answer in answers} == {200}
+
+
+def patch_logs(url: str, token: str, logs: dict) -> None:
+    assert httpx.patch(f"{url}/api/settings", json={"logs": logs}, headers={"Authorization": token}).status_code == 200
+
+
 @pytest.mark.slow
-def test_two_workers_under_load_lose_nothing_on_a_clean_stop(live_server_factory, tmp_path):
-    server = live_server_factory(["--plugins", PLUGINS, "--workers", "2"])
+def test_two_workers_honour_the_settings_and_lose_nothing_on_a_clean_stop(live_server_factory, tmp_path):
+    data_dir = tmp_path / "pb_data"
+    pbk_superuser_upsert(data_dir)
+    server = live_server_factory(["--plugins", PLUGINS, "--workers", "2"], data_dir=data_dir)
+    token = superuser_token(server.url, EMAIL, PASSWORD)
+    patch_logs(server.url, token, {"maxDays": 0})
+    asyncio.run(spread(server.url, [f"/api/health?off={n}" for n in range(200)]))
+    patch_logs(server.url, token, {"maxDays": 5, "logIP": False, "logAuthId": True})
+    asyncio.run(spread(server.url, [f"/api/health?su={n}" for n in range(200)], {"Authorization": token}))
     total = 1200
-
-    async def load() -> None:
-        limits = httpx.Limits(max_connections=16)
-        async with httpx.AsyncClient(base_url=server.url, limits=limits) as client:
-            for start in range(0, total, 100):
-                await asyncio.gather(*(client.get(f"/api/health?n={n}") for n in range(start, start + 100)))
-
-    asyncio.run(load())
+    asyncio.run(spread(server.url, [f"/api/health?n={n}" for n in range(total)]))
     assert server.stop() == 0  # at once: part of the last rows still waits in the buffers
-    messages = stored_messages(tmp_path / "pb_data")
+    with sqlite3.connect(data_dir / "auxiliary.db") as conn:
+        rows = conn.execute("SELECT message, data ->> 'authId', data ->> 'userIP' FROM _logs").fetchall()
+    messages = [message for message, *_ in rows]
+    assert not [m for m in messages if "?off=" in m]  # maxDays 0 in both workers: nothing
     assert sorted(m for m in messages if m.startswith("GET /api/health?n=")) == sorted(
         f"GET /api/health?n={n}" for n in range(total)
     )
+    superuser_rows = [row for row in rows if "?su=" in row[0]]
+    assert len(superuser_rows) == 200
+    assert {(auth_id, ip) for _, auth_id, ip in superuser_rows} == {(superuser_id(data_dir), None)}
+
+
+def superuser_id(data_dir: Path) -> str:
+    with sqlite3.connect(data_dir / "data.db") as conn:
+        return str(conn.execute("SELECT id FROM _superusers WHERE email = ?", (EMAIL,)).fetchone()[0])
 
 
 def requests_both_make(url: str, token: str, user_token: str) -> None:

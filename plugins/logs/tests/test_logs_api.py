@@ -51,6 +51,8 @@ async def test_list_filters_sorts_and_pages(pbk_client, pbk_superuser, seeded):
     assert [i["message"] for i in paged["items"]] == ["POST /c"] and paged["totalPages"] == 2
     quiet = (await pbk_client.get('/api/logs?filter=level<8 %26%26 message~"disk"&skipTotal=1', headers=headers)).json
     assert [i["message"] for i in quiet["items"]] == ["disk low"] and quiet["totalItems"] == -1
+    picked = (await pbk_client.get("/api/logs?sort=created&perPage=1&fields=id,data.status", headers=headers)).json
+    assert [sorted(i) for i in picked["items"]] == [["data", "id"]] and picked["items"][0]["data"] == {"status": 200}
     assert (await pbk_client.get("/api/logs?filter=nope=1", headers=headers)).json == BAD_REQUEST
     assert (await pbk_client.get("/api/logs?sort=bad((", headers=headers)).json == BAD_REQUEST
 
