@@ -10,12 +10,15 @@ import logging
 import time
 from typing import Any
 
+from .buffer import log as buffer_log
 from .rows import AppEntry
 from .state import Logs
 
 #: Loggers whose records are kept: the kernel's (``pbk``, ``pbk.*``) and the plugins'
-#: (``pbk_records``, ``pbk_auth.*`` and any third-party ``pbk_<name>``).
+#: (``pbk_records``, ``pbk_auth.*`` and any third-party ``pbk_<name>``) ...
 PREFIX = "pbk"
+#: ... except the buffer's own: a failed write said again in the next batch would fail again.
+UNLOGGED = frozenset({buffer_log.name})
 
 
 def pocketbase_level(levelno: int) -> int:
@@ -44,7 +47,7 @@ class AppLogHandler(logging.Handler):
     def __init__(self, logs: Logs) -> None:
         super().__init__()
         self._logs = logs
-        self.addFilter(lambda record: record.name.startswith(PREFIX))
+        self.addFilter(lambda record: record.name.startswith(PREFIX) and record.name not in UNLOGGED)
 
     def emit(self, record: logging.LogRecord) -> None:
         options = self._logs.options

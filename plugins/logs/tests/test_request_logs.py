@@ -9,6 +9,7 @@ import re
 import pytest
 from pbk_logs.app_logs import pocketbase_level
 from pbk_logs.rows import error_details, request_message
+from pbk_logs.state import LOGS
 
 REQUEST_KEYS = {"type", "url", "method", "status", "execTime", "auth", "userIP", "remoteIP", "referer", "userAgent"}
 CREATED = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$")
@@ -94,6 +95,16 @@ async def test_app_logs_of_pbk_loggers_with_pocketbase_levels(pbk_app, stored_lo
         (8, "failed", {"logger": "pbk_logs.test", "error": "boom"}),
         (-4, "now kept", {"logger": "pbk_logs.test"}),
     ]
+
+
+async def test_a_failed_write_is_reported_not_retried_forever(pbk_app, caplog):
+    logs = pbk_app.state[LOGS]
+    await pbk_app.aux_db.write(lambda conn: conn.execute("DROP TABLE _logs"))
+    logging.getLogger("pbk_logs.test").error("lost with its batch")
+    with caplog.at_level(logging.WARNING, logger="pbk_logs.buffer"):
+        await logs.buffer.flush()
+    assert "could not write 1 log entries" in caplog.text
+    assert len(logs.buffer) == 0  # the warning itself is not queued for the broken table
 
 
 @pytest.mark.parametrize(
