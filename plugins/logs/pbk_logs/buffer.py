@@ -79,8 +79,16 @@ class LogBuffer:
             pending = self._pending
             while pending:
                 entries = [pending.popleft() for _ in range(min(len(pending), self._batch))]
-                try:
-                    await self._db.write(insert_entries, entries)
-                except Exception:  # a full disk, a closed file: say so, keep serving
-                    log.warning("could not write %d log entries", len(entries), exc_info=True)
+                if not await self._write(entries):
                     return
+
+    async def _write(self, entries: list[RequestEntry | AppEntry]) -> bool:
+        """One try more (new ids, the lock free again) before the batch is given up."""
+        for attempt in range(2):
+            try:
+                await self._db.write(insert_entries, entries)
+                return True
+            except Exception:  # a full disk, a dropped table: say so, keep serving
+                if attempt:
+                    log.warning("could not write %d log entries", len(entries), exc_info=True)
+        return False

@@ -7,8 +7,8 @@ The request path only captures a tuple (``RequestEntry``); the JSON ``data`` Poc
 from __future__ import annotations
 
 import functools
-import os
 import re
+import secrets
 import string
 import time
 from collections.abc import Mapping
@@ -22,14 +22,11 @@ ERROR = 8
 #: PocketBase cuts these request values (``cutStr``), marking the cut with ``...``.
 MAX_METHOD, MAX_URL, MAX_HEADER = 50, 3000, 2000
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-#: Random bytes to id characters: 252 = 7 × 36, so bytes 252..255 are dropped, not folded
-#: (no bias); a short draw is topped up.
 _ID_ALPHABET = string.digits + string.ascii_lowercase  # in ASCII order, so ids sort by time
-_ID_CHARS = bytes(_ID_ALPHABET.encode()[b % 36] for b in range(256))
-_ID_DROP = bytes(range(252, 256))
-#: A whole batch in one statement, its rows one JSON array: SQLite then runs it in a single
-#: step, so the writer thread hands the GIL back and forth once per batch, not once per row
-#: (per row, under load, each handoff waits on the busy event loop and costs it time).
+_BASE36_PAIRS = [a + b for a in _ID_ALPHABET for b in _ID_ALPHABET]  # "00" .. "zz", 1296
+_SEQUENCE = 36**6
+#: A whole batch in one statement, its rows one JSON array: SQLite runs it in a single step
+#: (the writer thread lets go of the GIL once per batch rather than once per row).
 INSERT = (
     "INSERT INTO `_logs` (id, level, message, data, created) "
     "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)"
@@ -37,7 +34,7 @@ INSERT = (
 
 
 #: What a finished request leaves behind, as a plain tuple of plain values (which Python's
-#: garbage collector stops tracking, so thousands waiting cost it nothing):
+#: garbage collector soon stops tracking, so thousands waiting cost it little):
 #: ``(created, exec_ms, method, raw_path, query_string, referer, user_agent, ip, status,
 #: failed, envelope, auth, auth_id)``. ``ip`` and ``auth_id`` are None when not logged
 #: (``logIP`` off; ``logAuthId`` off or a guest); ``envelope`` is the error answer's
@@ -55,18 +52,23 @@ class AppEntry(NamedTuple):
 
 
 def log_ids(count: int, now: float) -> list[str]:
-    """``count`` ids in PocketBase's shape (15 characters of ``[a-z0-9]``): the time ``now``
-    in milliseconds as 9 base-36 digits, then 6 random characters.
+    """``count`` distinct ids in PocketBase's shape (15 characters of ``[a-z0-9]``): the time
+    ``now`` in milliseconds as 9 base-36 digits, then a 6-digit base-36 sequence from a random
+    start, so no two ids of a batch can collide (two batches would have to share the
+    millisecond and overlap in a range of 36**6).
 
     PocketBase's ids are all random; these sort by time, so a batch lands at the end of the
-    primary-key index instead of on a random page per row, which halves the cost of writing
-    it. Random bytes come from one ``os.urandom`` call per batch.
+    primary-key index instead of on a random page per row, which halves the cost of writing it.
     """
+    if count > _SEQUENCE // 2:
+        raise ValueError(f"at most {_SEQUENCE // 2} ids at once")
     prefix = _base36(int(now * 1000), 9)
-    chars = b""
-    while len(chars) < 6 * count:
-        chars += os.urandom(7 * count + 8).translate(_ID_CHARS, _ID_DROP)
-    return [prefix + chars[i : i + 6].decode() for i in range(0, 6 * count, 6)]
+    first = secrets.randbelow(_SEQUENCE - count)
+    pairs = _BASE36_PAIRS
+    return [
+        prefix + pairs[n // 1679616] + pairs[n // 1296 % 1296] + pairs[n % 1296]
+        for n in range(first, first + count)
+    ]
 
 
 def _base36(number: int, width: int) -> str:
