@@ -141,6 +141,12 @@ def pbk_register_cron_jobs(app: App) -> Mapping[str, tuple[str, CronJob]]:
 
 
 @hookspec
+def pbk_register_table_filters(app: App) -> Mapping[str, Any]:
+    """Return table filter factories by name (``app`` → ``TableFilter``); the records plugin
+    offers ``"records"``, its filter language over a fixed table (the logs plugin's)."""
+
+
+@hookspec
 def pbk_startup(app: App) -> None:
     """Run once the database is open, migrations applied and settings loaded.
 
@@ -167,4 +173,5 @@ SERVICE_HOOKS: dict[str, str] = {
     "field_type": "pbk_register_field_types",
     "record_store": "pbk_register_record_stores",
     "token_service": "pbk_register_token_services",
+    "table_filter": "pbk_register_table_filters",
 }

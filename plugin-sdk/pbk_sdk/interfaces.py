@@ -602,6 +602,59 @@ class TokenService(Protocol):
         ...
 
 
+
+@dataclass(frozen=True)
+class FixedTable:
+    """A table outside the collections (``_logs``, say) that clients may filter and sort:
+    ``columns`` maps each column to ``"text"``, ``"number"``, ``"bool"`` or ``"json"`` (a
+    JSON column is also reachable by path, ``data.status``)."""
+
+    name: str
+    columns: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """A compiled ``?filter`` and ``?sort``: ``where`` and ``order_by`` are SQL on the table
+    aliased ``main`` (``FROM _logs AS main``), ``""`` when not given; ``params`` and
+    ``order_params`` are the values bound to their ``?`` in order."""
+
+    where: str
+    params: tuple[Any, ...]
+    order_by: str
+    order_params: tuple[Any, ...] = ()
+
+
+class ListPage(Protocol):
+    """``?page``, ``?perPage`` and ``?skipTotal`` as PocketBase reads them."""
+
+    number: int
+    size: int
+    skip_total: bool
+
+    @property
+    def offset(self) -> int: ...
+
+    def envelope(self, items: builtins.list[Any], total: int) -> dict[str, Any]:
+        """PocketBase's list answer (``page``, ``perPage``, ``totalItems``, ``totalPages``,
+        ``items``)."""
+        ...
+
+
+class TableFilter(Protocol):
+    """PocketBase's filter language over a fixed table, for lists that are not records (the
+    logs): offered by the records plugin as ``"records"``, where the language lives."""
+
+    def compile(self, table: FixedTable, *, filter: str = "", sort: str = "") -> TableQuery:
+        """Compile a client's ``filter`` and ``sort`` over ``table``'s columns only; anything
+        invalid or unknown is ``ApiError(400)``."""
+        ...
+
+    def page(self, query: Mapping[str, str]) -> ListPage:
+        """The requested page, with PocketBase's defaults and limits."""
+        ...
+
+
 # --------------------------------------------------------------------------- service kinds
 # Typed names for ``app.services.get(KIND, provider)`` and ``providers(KIND)``.
 
@@ -613,6 +666,7 @@ REALTIME_BROKER: ServiceKind[RealtimeBroker] = ServiceKind("realtime_broker")
 FIELD_TYPE: ServiceKind[FieldType] = ServiceKind("field_type")
 RECORD_STORE: ServiceKind[RecordStore] = ServiceKind("record_store")
 TOKEN_SERVICE: ServiceKind[TokenService] = ServiceKind("token_service")
+TABLE_FILTER: ServiceKind[TableFilter] = ServiceKind("table_filter")
 
 #: The crons plugin's ``CronJobs``, set when it starts (before other plugins' ``pbk_startup``).
 CRON_JOBS: StateKey[CronJobs] = StateKey("crons.jobs")

@@ -35,6 +35,7 @@ from .schema import RULES, Collection, option_keys
 from .schema_changes import SchemaChanges
 from .store import SqliteRecordStore
 from .system_collections import create_system_collections
+from .table_filter import TableFilterCompiler
 
 PLUGIN = PluginInfo(name="records", description="Collections, records and the filter language.")
 
@@ -162,6 +163,11 @@ RECORDS: StateKey[RecordsPlugin] = StateKey("records", RecordsPlugin)
 @hookimpl
 def pbk_register_field_types(app: App) -> dict[str, FieldType]:
     return dict(BUILTIN_FIELD_TYPES)
+
+
+@hookimpl
+def pbk_register_table_filters(app: App) -> dict[str, Any]:
+    return {"records": TableFilterCompiler}
 
 
 @hookimpl

@@ -1,0 +1,105 @@
+"""The logs plugin: PocketBase's request and app logs in ``auxiliary.db`` ``_logs``.
+
+Each request leaves a row (a falcon middleware captures it, a background task writes the rows
+in batches), so do the records of pbk's and the plugins' ``logging`` loggers; superusers read
+them through ``/api/logs``. Settings ``logs.maxDays`` (0: no logging), ``minLevel``,
+``logIP`` and ``logAuthId`` apply from the next request on, in every worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pbk_sdk import Migration, PluginInfo, Route, hookimpl
+from pbk_sdk.events import SETTINGS_RELOAD, TERMINATE, SettingsEvent, TerminateEvent
+from pbk_sdk.interfaces import App
+from pbk_sdk.state import StateKey
+
+from .app_logs import AppLogHandler
+from .options import DEFAULTS
+from .requests import RequestLogger
+from .resources import LOG_ROUTES, LogsResource
+from .retention import clean_up, clean_up_periodically, delete_unwanted
+from .schema import MIGRATIONS, create_logs_table, has_logs_table
+from .state import LOGS
+
+PLUGIN = PluginInfo(
+    name="logs",
+    requires=("records", "auth"),
+    description="Request and app logs in auxiliary.db _logs, and /api/logs for superusers.",
+)
+
+
+class Running:
+    """What a started app holds: the ``logging`` handler and the retention timer."""
+
+    def __init__(self, handler: AppLogHandler, cleanup: asyncio.Task[None]) -> None:
+        self.handler = handler
+        self.cleanup = cleanup
+
+
+RUNNING: StateKey[Running] = StateKey("logs.running")
+
+
+@hookimpl
+def pbk_declare_settings(app: App) -> dict[str, Any]:
+    return {"logs": dict(DEFAULTS)}
+
+
+@hookimpl
+def pbk_register_migrations(app: App) -> list[Migration]:
+    return list(MIGRATIONS)
+
+
+@hookimpl
+def pbk_register_routes(app: App) -> list[Route]:
+    resource = LogsResource(app)
+    listing, stats, one = LOG_ROUTES
+    return [Route(listing, resource), Route(stats, resource, "stats"), Route(one, resource, "item")]
+
+
+@hookimpl
+def pbk_register_middleware(app: App) -> list[Any]:
+    return [RequestLogger(app.state[LOGS])]
+
+
+@hookimpl
+async def pbk_startup(app: App) -> None:
+    logs = app.state[LOGS]
+    if not await app.aux_db.read(has_logs_table):  # as PocketBase: recreated when dropped
+        await app.aux_db.write(create_logs_table)
+    options = logs.reload_options()
+    handler = AppLogHandler(logs)
+    handler.sync_level()
+    logging.getLogger().addHandler(handler)
+    logs.buffer.start()
+    await clean_up(app.aux_db, options)
+    cleanup = asyncio.create_task(clean_up_periodically(app.aux_db, lambda: logs.options))
+    app.state[RUNNING] = Running(handler, cleanup)
+
+    async def settings_changed(e: SettingsEvent) -> None:
+        await e.next()
+        if "logs" in e.changed:
+            new = logs.reload_options()
+            handler.sync_level()
+            await app.aux_db.write(delete_unwanted, new.max_days, new.min_level)
+
+    async def flush_on_terminate(e: TerminateEvent) -> None:
+        await logs.buffer.flush()
+        await e.next()
+
+    app.events.on(SETTINGS_RELOAD, settings_changed)
+    app.events.on(TERMINATE, flush_on_terminate)
+
+
+@hookimpl
+async def pbk_shutdown(app: App) -> None:
+    running = app.state.pop(RUNNING)
+    if running is None:
+        return
+    logging.getLogger().removeHandler(running.handler)
+    running.cleanup.cancel()
+    await asyncio.gather(running.cleanup, return_exceptions=True)
+    await app.state[LOGS].buffer.close()

@@ -1,0 +1,161 @@
+"""Live servers: logs under load on two workers, and ``_logs`` as the real PocketBase has it
+(the item shape, the refusals, one data dir opened by both programs)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from pbk_sdk.testing import pocketbase_superuser, superuser_token
+
+EMAIL, PASSWORD = "root@example.com", "1234567890"
+PLUGINS = "records,auth,settings,logs"
+
+
+def pbk_superuser_upsert(data_dir: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data_dir), "superuser", "upsert", EMAIL, PASSWORD],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def logs_until(url: str, token: str, expected: int, timeout: float = 15.0) -> list[dict]:
+    """``/api/logs`` items once ``expected`` rows are written (PocketBase writes 3 s after the
+    last entry, pbk within a second)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = httpx.get(f"{url}/api/logs?perPage=500&sort=created", headers={"Authorization": token}).json()
+        if listed["totalItems"] >= expected or time.monotonic() > deadline:
+            return listed["items"]
+        time.sleep(0.3)
+
+
+async def spread(url: str, paths: list[str], headers: dict[str, str] | None = None) -> None:
+    """GET every path, 100 at a time over 16 connections (so both workers serve some)."""
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=httpx.Limits(max_connections=16)) as client:
+        for start in range(0, len(paths), 100):
+            answers = await asyncio.gather(*(client.get(path) for path in paths[start : start + 100]))
+            assert {answer.status_code for answer in answers} == {200}
+
+
+def patch_logs(url: str, token: str, logs: dict) -> None:
+    assert httpx.patch(f"{url}/api/settings", json={"logs": logs}, headers={"Authorization": token}).status_code == 200
+
+
+@pytest.mark.slow
+def test_two_workers_honour_the_settings_and_lose_nothing_on_a_clean_stop(live_server_factory, tmp_path):
+    data_dir = tmp_path / "pb_data"
+    pbk_superuser_upsert(data_dir)
+    server = live_server_factory(["--plugins", PLUGINS, "--workers", "2"], data_dir=data_dir)
+    token = superuser_token(server.url, EMAIL, PASSWORD)
+    patch_logs(server.url, token, {"maxDays": 0})
+    asyncio.run(spread(server.url, [f"/api/health?off={n}" for n in range(200)]))
+    patch_logs(server.url, token, {"maxDays": 5, "logIP": False, "logAuthId": True})
+    asyncio.run(spread(server.url, [f"/api/health?su={n}" for n in range(200)], {"Authorization": token}))
+    total = 1200
+    asyncio.run(spread(server.url, [f"/api/health?n={n}" for n in range(total)]))
+    assert server.stop() == 0  # at once: part of the last rows still waits in the buffers
+    with sqlite3.connect(data_dir / "auxiliary.db") as conn:
+        rows = conn.execute("SELECT message, data ->> 'authId', data ->> 'userIP' FROM _logs").fetchall()
+    messages = [message for message, *_ in rows]
+    assert not [m for m in messages if "?off=" in m]  # maxDays 0 in both workers: nothing
+    assert sorted(m for m in messages if m.startswith("GET /api/health?n=")) == sorted(
+        f"GET /api/health?n={n}" for n in range(total)
+    )
+    superuser_rows = [row for row in rows if "?su=" in row[0]]
+    assert len(superuser_rows) == 200
+    assert {(auth_id, ip) for _, auth_id, ip in superuser_rows} == {(superuser_id(data_dir), None)}
+
+
+def superuser_id(data_dir: Path) -> str:
+    with sqlite3.connect(data_dir / "data.db") as conn:
+        return str(conn.execute("SELECT id FROM _superusers WHERE email = ?", (EMAIL,)).fetchone()[0])
+
+
+def requests_both_make(url: str, token: str, user_token: str) -> None:
+    """The same requests to either server."""
+    httpx.get(f"{url}/api/nope", headers={"Referer": "http://example.com/", "User-Agent": "diff/1"})
+    httpx.post(f"{url}/api/collections/users/records", json={"email": "not-an-email"}, headers={"User-Agent": "diff/1"})
+    httpx.get(f"{url}/api/collections", headers={"Authorization": token, "User-Agent": "diff/1"})
+    httpx.get(f"{url}/api/collections/users/records?filter=%28%28", headers={"User-Agent": "diff/1"})
+    httpx.get(f"{url}/api/logs", headers={"Authorization": user_token, "User-Agent": "diff/1"})
+
+
+def sign_up(url: str) -> str:
+    body = {"email": "ada@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD}
+    assert httpx.post(f"{url}/api/collections/users/records", json=body).status_code == 200
+    signed = httpx.post(f"{url}/api/collections/users/auth-with-password", json={"identity": body["email"], "password": PASSWORD})
+    return str(signed.json()["token"])
+
+
+def refusals(url: str, user_token: str, token: str) -> list[tuple[int, dict]]:
+    answers = [
+        httpx.get(f"{url}/api/logs"),
+        httpx.get(f"{url}/api/logs/stats", headers={"Authorization": user_token}),
+        httpx.delete(f"{url}/api/logs", headers={"Authorization": user_token}),
+        httpx.get(f"{url}/api/logs/missing", headers={"Authorization": token}),
+        httpx.get(f"{url}/api/logs/stats?filter=%28%28", headers={"Authorization": token}),
+        httpx.get(f"{url}/api/logs?sort=nope", headers={"Authorization": token}),
+    ]
+    return [(answer.status_code, answer.json()) for answer in answers]
+
+
+def shape(item: dict) -> tuple:
+    """What must agree between the servers: everything but ids, times and Go's own error texts."""
+    data = item["data"]
+    return (
+        sorted(item), item["message"], item["level"], sorted(data), data["status"], data["method"],
+        data["url"], data["auth"], data.get("error"), data["referer"], data["userAgent"],
+        type(data["execTime"]), data.get("userIP"), data.get("remoteIP"),
+    )
+
+
+@pytest.mark.slow
+def test_items_and_refusals_match_pocketbase(live_server_factory, pocketbase_factory, tmp_path):
+    pocketbase_superuser(tmp_path / "pb_real", EMAIL, PASSWORD)
+    pbk_superuser_upsert(tmp_path / "pb_data")
+    servers = [pocketbase_factory(), live_server_factory(["--plugins", PLUGINS])]
+    results = []
+    for server in servers:
+        token = superuser_token(server.url, EMAIL, PASSWORD)
+        user_token = sign_up(server.url)
+        requests_both_make(server.url, token, user_token)
+        items = [i for i in logs_until(server.url, token, 8) if "diff/1" == i["data"]["userAgent"]]
+        stats = httpx.get(f"{server.url}/api/logs/stats", headers={"Authorization": token}).json()
+        # Sorted: two rows of one millisecond may be written by two workers in either order.
+        results.append((sorted(map(shape, items), key=repr), refusals(server.url, user_token, token), stats))
+    (pocketbase_items, pocketbase_refusals, pocketbase_stats), (pbk_items, pbk_refusals, pbk_stats) = results
+    assert len(pocketbase_items) == 5
+    assert pbk_items == pocketbase_items
+    assert pbk_refusals == pocketbase_refusals
+    for stats in (pocketbase_stats, pbk_stats):  # an hour may turn between the two: keys only
+        assert stats and all(sorted(bucket) == ["date", "total"] for bucket in stats)
+    deleted = [httpx.delete(f"{s.url}/api/logs", headers={"Authorization": superuser_token(s.url, EMAIL, PASSWORD)})
+               for s in servers]
+    assert [answer.status_code for answer in deleted] == [204, 204]
+
+
+@pytest.mark.slow
+def test_one_data_dir_with_logs_moves_both_ways(live_server_factory, pocketbase_factory, tmp_path):
+    data_dir = tmp_path / "pb_data"
+    pbk_superuser_upsert(data_dir)
+    pbk = live_server_factory(["--plugins", PLUGINS], data_dir=data_dir)
+    httpx.get(f"{pbk.url}/api/nope?from=pbk")
+    assert pbk.stop() == 0
+    pocketbase = pocketbase_factory(data_dir=data_dir)
+    token = superuser_token(pocketbase.url, EMAIL, PASSWORD)
+    seen_by_pocketbase = httpx.get(f"{pocketbase.url}/api/logs?filter=data.url~'from=pbk'", headers={"Authorization": token})
+    assert [item["message"] for item in seen_by_pocketbase.json()["items"]] == ["GET /api/nope?from=pbk"]
+    httpx.get(f"{pocketbase.url}/api/nope?from=pocketbase")
+    assert pocketbase.stop() == 0
+    pbk = live_server_factory(["--plugins", PLUGINS], data_dir=data_dir)
+    token = superuser_token(pbk.url, EMAIL, PASSWORD)
+    seen_by_pbk = httpx.get(f"{pbk.url}/api/logs?filter=data.status=404&sort=created", headers={"Authorization": token})
+    assert [item["message"] for item in seen_by_pbk.json()["items"]] == ["GET /api/nope?from=pbk", "GET /api/nope?from=pocketbase"]
