@@ -8,20 +8,20 @@ them through ``/api/logs``. Settings ``logs.maxDays`` (0: no logging), ``minLeve
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk import Migration, PluginInfo, Route, hookimpl
 from pbk_sdk.events import SETTINGS_RELOAD, TERMINATE, SettingsEvent, TerminateEvent
-from pbk_sdk.interfaces import App
+from pbk_sdk.interfaces import App, CronJob
 from pbk_sdk.state import StateKey
 
 from .app_logs import AppLogHandler
 from .options import DEFAULTS
 from .requests import RequestLogger
 from .resources import LOG_ROUTES, LogsResource
-from .retention import clean_up, clean_up_periodically, delete_unwanted
+from .retention import CLEANUP_JOB, CLEANUP_SCHEDULE, clean_up, delete_unwanted
 from .schema import MIGRATIONS, create_logs_table, has_logs_table
 from .state import LOGS
 
@@ -32,15 +32,8 @@ PLUGIN = PluginInfo(
 )
 
 
-class Running:
-    """What a started app holds: the ``logging`` handler and the retention timer."""
-
-    def __init__(self, handler: AppLogHandler, cleanup: asyncio.Task[None]) -> None:
-        self.handler = handler
-        self.cleanup = cleanup
-
-
-RUNNING: StateKey[Running] = StateKey("logs.running")
+#: The ``logging`` handler a started app added to the root logger.
+HANDLER: StateKey[AppLogHandler] = StateKey("logs.handler")
 
 
 @hookimpl
@@ -61,6 +54,14 @@ def pbk_register_routes(app: App) -> list[Route]:
 
 
 @hookimpl
+def pbk_register_cron_jobs(app: App) -> Mapping[str, tuple[str, CronJob]]:
+    async def delete_old_logs() -> None:
+        await clean_up(app.aux_db, app.state[LOGS].options)
+
+    return {CLEANUP_JOB: (CLEANUP_SCHEDULE, delete_old_logs)}
+
+
+@hookimpl
 def pbk_register_middleware(app: App) -> list[Any]:
     return [RequestLogger(app.state[LOGS])]
 
@@ -76,8 +77,7 @@ async def pbk_startup(app: App) -> None:
     logging.getLogger().addHandler(handler)
     logs.buffer.start()
     await clean_up(app.aux_db, options)
-    cleanup = asyncio.create_task(clean_up_periodically(app.aux_db, lambda: logs.options))
-    app.state[RUNNING] = Running(handler, cleanup)
+    app.state[HANDLER] = handler
 
     async def settings_changed(e: SettingsEvent) -> None:
         await e.next()
@@ -96,10 +96,8 @@ async def pbk_startup(app: App) -> None:
 
 @hookimpl
 async def pbk_shutdown(app: App) -> None:
-    running = app.state.pop(RUNNING)
-    if running is None:
+    handler = app.state.pop(HANDLER)
+    if handler is None:
         return
-    logging.getLogger().removeHandler(running.handler)
-    running.cleanup.cancel()
-    await asyncio.gather(running.cleanup, return_exceptions=True)
+    logging.getLogger().removeHandler(handler)
     await app.state[LOGS].buffer.close()

@@ -1,14 +1,12 @@
 """Deleting logs older than ``logs.maxDays`` days.
 
-PocketBase runs this in its ``__pbLogsCleanup__`` cron job every 6 hours; pbk has no crons
-yet, so every worker runs it at start-up and then on a timer (a cheap indexed ``DELETE``
-that finds nothing to do most of the time). It moves to the cron job when crons land.
+As PocketBase, in the ``__pbLogsCleanup__`` cron job every 6 hours (the crons plugin runs it
+in one worker); also at each worker's start-up, so a server without the crons plugin still
+sheds old rows (a cheap indexed ``DELETE`` that finds nothing to do most of the time).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -19,8 +17,9 @@ from .schema import LOGS
 
 log = logging.getLogger(__name__)
 
-#: PocketBase's ``__pbLogsCleanup__`` runs at ``0 */6 * * *``.
-CLEANUP_INTERVAL = 6 * 3600.0
+#: PocketBase's system job and its schedule.
+CLEANUP_JOB = "__pbLogsCleanup__"
+CLEANUP_SCHEDULE = "0 */6 * * *"
 DAY = 86400.0
 
 
@@ -43,11 +42,3 @@ async def clean_up(db: Any, options: LogOptions) -> None:
         await db.write(delete_old, options.max_days)
     except Exception:
         log.warning("could not delete old logs", exc_info=True)
-
-
-async def clean_up_periodically(db: Any, read_options: Any, interval: float = CLEANUP_INTERVAL) -> None:
-    """Until cancelled: ``clean_up`` every ``interval`` seconds with the options then in force."""
-    with contextlib.suppress(asyncio.CancelledError):
-        while True:
-            await asyncio.sleep(interval)
-            await clean_up(db, read_options())

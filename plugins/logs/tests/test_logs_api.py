@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
-from pbk_logs.retention import clean_up
+from pbk_logs.retention import CLEANUP_JOB
 from pbk_logs.rows import AppEntry, insert_entries
-from pbk_logs.state import LOGS
+from pbk_sdk.interfaces import CRON_JOBS
 
 UNAUTHORIZED = {"data": {}, "message": "The request requires valid record authorization token.", "status": 401}
 FORBIDDEN = {"data": {}, "message": "The authorized record is not allowed to perform this action.", "status": 403}
@@ -83,9 +84,17 @@ async def test_delete_all(pbk_client, pbk_superuser, seeded):
     assert (await pbk_client.get("/api/logs", headers=pbk_superuser.headers)).json["totalItems"] == 0
 
 
-async def test_retention_deletes_rows_older_than_max_days(pbk_app, pbk_client, pbk_superuser):
+@pytest.mark.parametrize("pbk_plugins", [["records", "auth", "settings", "logs", "crons"]])
+async def test_the_cleanup_job_deletes_rows_older_than_max_days(pbk_app, pbk_client, pbk_superuser):
     day = 86400
     await seed(pbk_app, [(0, "old", {}, 6 * day), (0, "recent", {}, 4 * day), (0, "now", {}, 0)])
-    await clean_up(pbk_app.aux_db, pbk_app.state[LOGS].options)  # maxDays 5
-    listed = (await pbk_client.get("/api/logs?sort=created", headers=pbk_superuser.headers)).json
+    jobs = dict(pbk_app.state[CRON_JOBS].jobs())
+    assert jobs[CLEANUP_JOB] == "0 */6 * * *"
+    cleaned = await pbk_client.post(f"/api/crons/{CLEANUP_JOB}", headers=pbk_superuser.headers)
+    assert cleaned.status_code == 204
+    for _ in range(100):  # the job runs in the background; maxDays is 5
+        listed = (await pbk_client.get("/api/logs?sort=created", headers=pbk_superuser.headers)).json
+        if len(listed["items"]) == 2:
+            break
+        await asyncio.sleep(0.02)
     assert [i["message"] for i in listed["items"]] == ["recent", "now"]
