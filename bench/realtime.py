@@ -200,16 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(result)
     print(table)
     if not args.no_docs:
-        update_docs_between(args.docs, table)
+        update_docs(args.docs, table, start=START, end=END, heading="Realtime fan-out")
     return 0
-
-
-def update_docs_between(path: Path, table: str) -> None:
-    text = path.read_text()
-    if START not in text:
-        text = text.rstrip() + f"\n\n## Realtime fan-out\n\n{START}\n{END}\n"
-        path.write_text(text)
-    update_docs(path, table, start=START, end=END)
 
 
 if __name__ == "__main__":
