@@ -19,11 +19,12 @@ import httpx
 
 from . import bulk
 from .loadgen import LoadResult, RequestSpec
+from .scenarios import LoadScenario
 from .servers import Running
 
 MAX_ERROR_SHARE = 0.01
-#: the first delete run's rows per second of measurement; later runs use twice the last rate
-FIRST_DELETE_RATE = 20_000
+#: rows per second of a delete run at least (see RowPool)
+MIN_DELETE_RATE = 10_000
 
 
 def log(message: str) -> None:
@@ -69,16 +70,16 @@ def settle(running: Sequence[Running], quiet_share: float = 0.1, limit: float = 
 @dataclass
 class RowPool:
     """The rows the ``delete`` scenario consumes, one per request, never reused: before each
-    run, fresh ``trash`` rows (twice what the server's last run deleted, per second); after it,
-    what is left of them is removed, so every run starts from the same table."""
+    run, fresh ``trash`` rows; after it, what is left of them is removed, so every run starts
+    from the same table. Every server gets as many rows per second of run: three times the best
+    rate any server has deleted at so far, at least ``MIN_DELETE_RATE``."""
 
     next_id: int = 0
-    rates: dict[str, float] = field(default_factory=dict)
+    best_rate: float = 0.0
 
     def run(self, running: Running, spec: RequestSpec, seconds: float, connections: int,
             go: Callable[[RequestSpec], LoadResult], *, learn: bool = True) -> LoadResult:
-        rate = max(500.0, 2 * self.rates.get(running.server.name, FIRST_DELETE_RATE / 2))
-        count = int(rate * max(1.0, seconds)) + 4 * connections + 16
+        count = int(max(MIN_DELETE_RATE, 3 * self.best_rate) * max(1.0, seconds)) + 4 * connections
         first, self.next_id = self.next_id, self.next_id + count
         db = running.data_dir / "data.db"
         bulk.refill_trash(db, first, count)
@@ -86,10 +87,8 @@ class RowPool:
             result = go(replace(spec, first_id=first))
         finally:
             bulk.clear_trash_from(db, first)
-        if result.requests > count - 4 * connections:
-            result.errors += 1  # it may have run out of rows: say so rather than measure 404s
         if learn:
-            self.rates[running.server.name] = result.throughput
+            self.best_rate = max(self.best_rate, result.throughput)
         return result
 
 
@@ -113,7 +112,7 @@ class Loop:
     pool: RowPool = field(default_factory=RowPool)
     invalid: list[str] = field(default_factory=list)
 
-    def once(self, server: str, scenario: Any, spec: RequestSpec, seconds: float) -> LoadResult:
+    def once(self, server: str, scenario: LoadScenario, spec: RequestSpec, seconds: float) -> LoadResult:
         running = self.running[server]
 
         def go(actual: RequestSpec) -> LoadResult:
@@ -127,7 +126,7 @@ class Loop:
             return self.pool.run(running, spec, seconds, scenario.connections, go)
         return go(spec)
 
-    def check(self, scenarios: Sequence[Any], specs: dict[tuple[str, str], RequestSpec]) -> dict[str, Any]:
+    def check(self, scenarios: Sequence[LoadScenario], specs: dict[tuple[str, str], RequestSpec]) -> dict[str, Any]:
         """Pre-flight every scenario on every server; log where the answers differ in status."""
         answers: dict[str, Any] = {}
         for scenario in scenarios:
@@ -144,7 +143,7 @@ class Loop:
                 log(f"note: {scenario.name} answers differ in status: {answers[scenario.name]}")
         return answers
 
-    def measure(self, scenarios: Sequence[Any], specs: dict[tuple[str, str], RequestSpec], *,
+    def measure(self, scenarios: Sequence[LoadScenario], specs: dict[tuple[str, str], RequestSpec], *,
                 rounds: int, seconds: float, warmup: float, label: str = "") -> dict[str, dict[str, list]]:
         names = list(self.running)
         self.check(scenarios, specs)

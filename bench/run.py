@@ -15,11 +15,13 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +36,7 @@ from bench.seed import seed
 from bench.servers import KINDS, Running, Server, compile_sources, pbk_workers
 
 ROOT = Path(__file__).resolve().parents[1]
-FULL = {"posts": 10_000, "users": 20, "items": 1_000, "duration": 10.0, "warmup": 2.0, "rounds": 3,
+FULL = {"posts": 10_000, "users": 20, "items": 1_000, "duration": 8.0, "warmup": 2.0, "rounds": 3,
         "startup_runs": 7}
 QUICK = {"posts": 2_000, "users": 10, "items": 200, "duration": 2.0, "warmup": 1.0, "rounds": 1,
          "startup_runs": 3}
@@ -179,11 +181,22 @@ def main(argv: list[str] | None = None) -> int:
 
         return scale.main(args)
     servers = make_servers(args)
-    names = list(servers)
     scenarios = chosen(LOAD_SCENARIOS, args)
     label, run_load = loadgen.choose(args.loadgen)
     compile_sources()
     workdir = Path(tempfile.mkdtemp(prefix="pbk-bench-"))
+    try:
+        return run(args, servers, scenarios, workdir, label, run_load)
+    finally:
+        if args.keep:
+            log(f"data dirs and logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, servers: dict[str, Server], scenarios: list[LoadScenario], workdir: Path,
+        label: str, run_load: Callable[..., loadgen.LoadResult]) -> int:
+    names = list(servers)
     started_at = datetime.now(UTC)
     log(f"workdir {workdir}; load generator: {label}; servers: {', '.join(names)}; pbk: {pbk_setup(args)}")
 
@@ -278,12 +291,6 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.no_docs:
         report.update_docs(args.docs, table)
         log(f"table written into {args.docs}")
-    if not args.keep:
-        import shutil
-
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        log(f"data dirs and logs kept in {workdir}")
     return finish(loop)
 
 
