@@ -35,7 +35,8 @@ DATA_DIR = Path(os.environ.get("CEILING_DATA_DIR", "pb_data"))
 ALPHABET = string.ascii_lowercase + string.digits
 HIDDEN = {"password", "tokenKey"}
 #: the filters and sorts the harness sends, as SQL (`~` is PocketBase's LIKE '%...%')
-FILTERS = {"": "1", "published = true && title ~ 'lorem'": "published = 1 AND title LIKE '%lorem%'"}
+FILTERS = {"": "", "published = true && title ~ 'lorem'": "published = 1 AND title LIKE '%lorem%'",
+           "views >= 9900 && title ~ 'lorem'": "views >= 9900 AND title LIKE '%lorem%'"}
 SORTS = {"": "rowid", "-views,title": "views DESC, title", "-created": "created DESC"}
 #: collections whose list rule is "author = @request.auth.id"
 OWNER_FIELD = {"notes": "author"}
@@ -154,17 +155,19 @@ class Records:
         order = SORTS.get(req.get_param("sort") or "")
         if where is None or order is None:
             raise falcon.HTTPBadRequest(title="the ceiling knows only the harness's filters and sorts")
+        conditions = [where] if where else []
         args: tuple[Any, ...] = ()
         if collection in OWNER_FIELD:
-            where += f" AND `{OWNER_FIELD[collection]}` = ?"
+            conditions.append(f"`{OWNER_FIELD[collection]}` = ?")
             args = (claims(req).get("id", ""),)
+        source = f"`{collection}`" + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
         page = req.get_param_as_int("page") or 1
         per_page = req.get_param_as_int("perPage") or 30
-        items = select(info, f"SELECT * FROM `{collection}` WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        items = select(info, f"SELECT * FROM {source} ORDER BY {order} LIMIT ? OFFSET ?",
                        (*args, per_page, (page - 1) * per_page))
         total = -1
-        if not req.get_param_as_bool("skipTotal"):
-            total = db().execute(f"SELECT COUNT(*) FROM `{collection}` WHERE {where}", args).fetchone()[0]
+        if not req.get_param_as_bool("skipTotal"):  # no WHERE: SQLite counts from the smallest index
+            total = db().execute(f"SELECT COUNT(*) FROM {source}", args).fetchone()[0]
         expand = req.get_param("expand")
         if expand:
             expand_relation(info, items, expand)

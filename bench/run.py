@@ -47,7 +47,7 @@ SCALE_QUICK = {**QUICK, "duration": 2.0, "warmup": 0.0, "rounds": 1}
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="fewer records, 2 s runs, 1 round (about 5 minutes)")
+                        help="fewer records, 2 s runs, 1 round (about 3.5 minutes)")
     parser.add_argument("--scale", action="store_true",
                         help="the scale run instead (bench/scale.py: 10k and 1M records)")
     parser.add_argument("--scale-rows", type=int, default=1_000_000,

@@ -134,9 +134,15 @@ LOAD_SCENARIOS: list[LoadScenario] = [
     LoadScenario("auth_password", "auth-with-password (bcrypt cost 10), 8 conns", 8, _auth_password, "auth"),
 ]
 
+#: The scale lists' filter: ``list_filter_sort``'s, narrowed by an indexed range (1% of the rows),
+#: as a list over a million records would be; without it (and still with a tenth of the rows),
+#: PocketBase's count takes longer than a measurement at 8 connections.
+SCALE_FILTER = "views >= 9900 && title ~ 'lorem'"
+
+
 def _scale_list(extra: str) -> Callable[[Seeded], RequestSpec]:
     def build(seeded: Seeded) -> RequestSpec:
-        query = f"?page=1&perPage=30&filter={quote(LIST_FILTER)}&sort={quote(LIST_SORT)}{extra}"
+        query = f"?page=1&perPage=30&filter={quote(SCALE_FILTER)}&sort={quote(LIST_SORT)}{extra}"
         return RequestSpec("GET", [f"/api/collections/{SCALE_COLLECTION}/records{query}"])
 
     return build

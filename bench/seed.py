@@ -119,7 +119,7 @@ async def login(client: httpx.AsyncClient, collection: str, identity: str, passw
 
 
 async def create_all(client: httpx.AsyncClient, path: str, bodies: list[dict[str, Any]],
-                      headers: dict[str, str], concurrency: int) -> list[str]:
+                     headers: dict[str, str], concurrency: int) -> list[str]:
     ids: list[str | None] = [None] * len(bodies)
     queue = iter(enumerate(bodies))
 
