@@ -24,6 +24,7 @@ WRK_MISSING = ("wrk is not installed; the harness installs nothing. Get it with 
                "`sudo apt-get install wrk` (Debian/Ubuntu) or build https://github.com/wg/wrk, "
                "or pass `--loadgen python` for a pure-Python fallback that is NOT for real numbers.")
 PYTHON_FALLBACK = "python-fallback (httpx+asyncio; NOT for real numbers)"
+USER_AGENT = "pbk-bench"
 
 
 @dataclass
@@ -34,6 +35,11 @@ class RequestSpec:
     body: str | tuple[str, str] | None = None  # fixed, or (prefix, suffix) around a counter
     id_path: str | None = None
     first_id: int = 0
+
+    def __post_init__(self) -> None:
+        # One client name for the pre-flight and the load: servers that remember a client's
+        # fingerprint at login (auth origins) see the load's client before it starts.
+        self.headers = {"User-Agent": USER_AGENT, **self.headers}
 
     def path(self, n: int) -> str:
         """The ``n``-th request's path (0-based)."""
