@@ -33,7 +33,7 @@ from bench import bulk, loadgen, report
 from bench.measure import Loop, log
 from bench.scenarios import LOAD_SCENARIOS, LoadScenario
 from bench.seed import seed
-from bench.servers import KINDS, Running, Server, compile_sources, pbk_workers
+from bench.servers import KINDS, Running, Server, compile_sources, pbk_source_root, pbk_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = {"posts": 10_000, "users": 20, "items": 1_000, "duration": 8.0, "warmup": 2.0, "rounds": 3,
@@ -110,12 +110,16 @@ def machine() -> dict[str, object]:
 
 
 def versions(servers: dict[str, Server]) -> dict[str, str]:
+    """pbk's commit (of the checkout ``pbk`` is installed from, which an editable install may
+    put elsewhere than this harness: then its path is given too) and PocketBase's version."""
     found = {}
-    git = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+    source = pbk_source_root()
+    git = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"],
                          check=False, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], check=False, capture_output=True,
+    dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain"], check=False, capture_output=True,
                            text=True)
-    found["pbk"] = (git.stdout.strip() or "unknown") + ("+dirty" if dirty.stdout.strip() else "")
+    found["pbk"] = ((git.stdout.strip() or "unknown") + ("+dirty" if dirty.stdout.strip() else "")
+                    + ("" if source == ROOT else f" (from {source})"))
     if "pocketbase" in servers:
         out = subprocess.run([servers["pocketbase"].binary(), "--version"], check=False, capture_output=True, text=True)
         found["pocketbase"] = out.stdout.strip().split()[-1] if out.stdout.strip() else "unknown"

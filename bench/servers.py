@@ -23,15 +23,29 @@ STARTUP_TIMEOUT = 30.0
 KINDS = ("pbk", "pocketbase", "ceiling")
 
 
+def pbk_source_root() -> Path:
+    """The checkout the installed ``pbk`` runs from (an editable install may point at another
+    checkout than this harness's); this one when ``pbk`` is not installed from a checkout."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pbk")
+    if spec is not None and spec.origin:
+        root = Path(spec.origin).resolve().parents[2]  # <root>/kernel/pbk/__init__.py
+        if (root / "kernel").is_dir() and (root / "plugins").is_dir():
+            return root
+    return Path(__file__).resolve().parents[1]
+
+
 def compile_sources() -> None:
     """Write the bytecode of pbk's sources, as a pip install does, so that a server's start-up
     measures pbk and not Python compiling it (editable installs under PYTHONDONTWRITEBYTECODE
     would compile every module at every start)."""
     import compileall
 
-    root = Path(__file__).resolve().parents[1]
+    root = pbk_source_root()
     for folder in ("kernel", "plugin-sdk", "plugins"):
-        compileall.compile_dir(root / folder, quiet=1, workers=0)
+        if (root / folder).is_dir():
+            compileall.compile_dir(root / folder, quiet=1, workers=0)
 
 
 def free_port() -> int:
