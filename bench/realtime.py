@@ -23,6 +23,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -159,7 +160,30 @@ def markdown(result: dict[str, object]) -> str:
             f"{_median(rounds, 'p99_ms'):.0f} | {_median(rounds, 'max_ms'):.0f} | "
             f"{run['rss_mib']:.0f} | {run['rss_per_1000_mib']:.1f} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + targets(result["runs"]))  # type: ignore[arg-type]
+
+
+def targets(runs: list[dict[str, Any]]) -> list[str]:
+    """Issue 14: at the most subscribers both servers ran, pbk's fan-out p99 and RSS at most
+    PocketBase's."""
+    by_count: dict[int, dict[str, dict[str, Any]]] = {}
+    for run in runs:
+        by_count.setdefault(run["subscribers"], {})[run["server"]] = run
+    both = [count for count, servers in by_count.items() if {"pbk", "pocketbase"} <= set(servers)]
+    if not both:
+        return []
+    count = max(both)
+    pbk, pb = by_count[count]["pbk"], by_count[count]["pocketbase"]
+    p99 = (_median(pbk["rounds"], "p99_ms"), _median(pb["rounds"], "p99_ms"))
+    rss = (pbk["rss_mib"], pb["rss_mib"])
+
+    def verdict(pair: tuple[float | None, float | None]) -> str:
+        if None in pair:
+            return "?"
+        return "met" if pair[0] <= pair[1] else "**MISS**"  # type: ignore[operator]
+
+    return ["", (f"Targets at {count:,} subscribers (issue 14): fan-out p99 ≤ PocketBase's: "
+                f"{verdict(p99)}; RSS ≤ PocketBase's: {verdict(rss)}.")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,16 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(result)
     print(table)
     if not args.no_docs:
-        update_docs_between(args.docs, table)
+        update_docs(args.docs, table, start=START, end=END, heading="Realtime fan-out")
     return 0
-
-
-def update_docs_between(path: Path, table: str) -> None:
-    text = path.read_text()
-    if START not in text:
-        text = text.rstrip() + f"\n\n## Realtime fan-out\n\n{START}\n{END}\n"
-        path.write_text(text)
-    update_docs(path, table, start=START, end=END)
 
 
 if __name__ == "__main__":

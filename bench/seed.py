@@ -5,8 +5,13 @@
   public list and view rules. The read scenarios use it; nothing writes to it while measuring.
 - ``notes``: the same fields under an owner rule (``author = @request.auth.id``), for the
   ``expand`` scenario with a user token.
-- ``inbox``: the same fields, create rule "signed in", so the create scenarios never change the
-  data the read scenarios read.
+- the write scenarios' collections, so writes never change the data the reads read; each has
+  its one rule "signed in" (``@request.auth.id != ""``), the others superusers only:
+  ``inbox`` (plain: two text fields, a number, autodates; create), ``linked`` (the ``posts``
+  fields: a relation and a multi-select; create), ``uploads`` (a title and a file; create),
+  ``items`` (title, body, views, score; update) and ``trash`` (title, views; delete; its rows
+  are written per run by ``bench/bulk.py``).
+- settings: ``batch`` enabled, up to 100 requests per batch (PocketBase's default is off).
 
 Same definitions, same records (seeded ``random``), same order, for both programs.
 """
@@ -28,7 +33,17 @@ TAGS = ["go", "python", "sqlite", "web", "db", "api", "rust", "js"]
 WORDS = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do", "eiusmod", "tempor", "incididunt", "ut", "labore", "et", "dolore", "magna", "aliqua", "enim", "ad", "minim", "veniam", "quis", "nostrud", "exercitation", "ullamco", "laboris", "nisi", "aliquip", "ex", "ea", "commodo", "consequat"]
 
 
-def _fields() -> list[dict[str, Any]]:
+SIGNED_IN = '@request.auth.id != ""'
+BATCH_SETTINGS = {"enabled": True, "maxRequests": 100, "timeout": 30, "maxBodySize": 0}
+AUTODATES = [
+    {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
+    {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
+]
+PLAIN_FIELDS = [{"name": "title", "type": "text", "max": 200}, {"name": "body", "type": "text"},
+                {"name": "views", "type": "number", "onlyInt": True}, *AUTODATES]
+
+
+def post_fields() -> list[dict[str, Any]]:
     return [
         {"name": "title", "type": "text", "required": True, "max": 200},
         {"name": "body", "type": "text"},
@@ -36,26 +51,41 @@ def _fields() -> list[dict[str, Any]]:
         {"name": "published", "type": "bool"},
         {"name": "author", "type": "relation", "collectionId": USERS_COLLECTION_ID, "maxSelect": 1},
         {"name": "tags", "type": "select", "maxSelect": len(TAGS), "values": TAGS},
-        {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
-        {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
+        *AUTODATES,
+    ]
+
+
+def _writable(name: str, rule: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """A collection the write scenarios use: ``rule`` (e.g. ``createRule``) is "signed in"."""
+    rules = dict.fromkeys(("listRule", "viewRule", "createRule", "updateRule", "deleteRule"))
+    return {"name": name, "type": "base", "fields": fields, **rules, rule: SIGNED_IN}
+
+
+def write_collections() -> list[dict[str, Any]]:
+    upload = {"name": "doc", "type": "file", "maxSelect": 1, "maxSize": 5 * 1024 * 1024}
+    return [
+        _writable("inbox", "createRule", PLAIN_FIELDS),
+        _writable("linked", "createRule", post_fields()),
+        _writable("uploads", "createRule", [{"name": "title", "type": "text"}, upload, *AUTODATES]),
+        _writable("items", "updateRule", [*PLAIN_FIELDS, {"name": "score", "type": "number"}]),
+        _writable("trash", "deleteRule", [{"name": "title", "type": "text"},
+                                          {"name": "views", "type": "number"}, *AUTODATES]),
     ]
 
 
 def collections() -> list[dict[str, Any]]:
     nobody = None
     return [
-        {"name": "posts", "type": "base", "fields": _fields(),
+        {"name": "posts", "type": "base", "fields": post_fields(),
          "listRule": "", "viewRule": "", "createRule": nobody, "updateRule": nobody,
          "deleteRule": nobody,
          "indexes": ["CREATE INDEX idx_posts_views ON posts (views)",
                      "CREATE INDEX idx_posts_author ON posts (author)"]},
-        {"name": "notes", "type": "base", "fields": _fields(),
+        {"name": "notes", "type": "base", "fields": post_fields(),
          "listRule": "author = @request.auth.id", "viewRule": "author = @request.auth.id",
          "createRule": nobody, "updateRule": nobody, "deleteRule": nobody,
          "indexes": ["CREATE INDEX idx_notes_author ON notes (author)"]},
-        {"name": "inbox", "type": "base", "fields": _fields(),
-         "listRule": nobody, "viewRule": nobody, "createRule": '@request.auth.id != ""',
-         "updateRule": nobody, "deleteRule": nobody},
+        *write_collections(),
     ]
 
 
@@ -78,17 +108,18 @@ class Seeded:
     users: list[dict[str, str]] = field(default_factory=list)  # id, email, token
     post_ids: list[str] = field(default_factory=list)
     note_count: int = 0
+    item_ids: list[str] = field(default_factory=list)  # items[0] is the hot record of score+
 
 
-async def _login(client: httpx.AsyncClient, collection: str, identity: str, password: str) -> dict:
+async def login(client: httpx.AsyncClient, collection: str, identity: str, password: str) -> dict:
     response = await client.post(f"/api/collections/{collection}/auth-with-password",
                                  json={"identity": identity, "password": password})
     response.raise_for_status()
     return response.json()
 
 
-async def _create_all(client: httpx.AsyncClient, path: str, bodies: list[dict[str, Any]],
-                      headers: dict[str, str], concurrency: int) -> list[str]:
+async def create_all(client: httpx.AsyncClient, path: str, bodies: list[dict[str, Any]],
+                     headers: dict[str, str], concurrency: int) -> list[str]:
     ids: list[str | None] = [None] * len(bodies)
     queue = iter(enumerate(bodies))
 
@@ -103,12 +134,16 @@ async def _create_all(client: httpx.AsyncClient, path: str, bodies: list[dict[st
     return [i for i in ids if i]
 
 
-async def seed(url: str, *, posts: int, users: int, concurrency: int = 8) -> Seeded:
-    """Create the collections, ``users`` users, ``posts`` posts and ``posts`` notes."""
+async def seed(url: str, *, posts: int, users: int, items: int, concurrency: int = 8) -> Seeded:
+    """Enable batch; create the collections, ``users`` users, ``posts`` posts, ``posts`` notes
+    and ``items`` items."""
     rng = random.Random(20250401)
     async with httpx.AsyncClient(base_url=url, timeout=60.0) as client:
-        token = (await _login(client, "_superusers", *SUPERUSER))["token"]
+        token = (await login(client, "_superusers", *SUPERUSER))["token"]
         admin = {"Authorization": token}
+        response = await client.patch("/api/settings", json={"batch": BATCH_SETTINGS}, headers=admin)
+        if response.status_code != 200:
+            raise RuntimeError(f"enabling batch: {response.status_code} {response.text}")
         for definition in collections():
             response = await client.post("/api/collections", json=definition, headers=admin)
             if response.status_code != 200:
@@ -117,15 +152,18 @@ async def seed(url: str, *, posts: int, users: int, concurrency: int = 8) -> See
         user_bodies = [{"email": f"user{n}@example.com", "password": USER_PASSWORD,
                         "passwordConfirm": USER_PASSWORD, "verified": True, "name": f"User {n}"}
                        for n in range(users)]
-        user_ids = await _create_all(client, "/api/collections/users/records", user_bodies, admin,
+        user_ids = await create_all(client, "/api/collections/users/records", user_bodies, admin,
                                      min(concurrency, 4))
         for n, user_id in enumerate(user_ids):
-            login = await _login(client, "users", f"user{n}@example.com", USER_PASSWORD)
-            seeded.users.append({"id": user_id, "email": f"user{n}@example.com", "token": login["token"]})
+            signed_in = await login(client, "users", f"user{n}@example.com", USER_PASSWORD)
+            seeded.users.append({"id": user_id, "email": f"user{n}@example.com", "token": signed_in["token"]})
         post_bodies = [record_body(rng, rng.choice(user_ids)) for _ in range(posts)]
         note_bodies = [record_body(rng, rng.choice(user_ids)) for _ in range(posts)]
-        seeded.post_ids = await _create_all(client, "/api/collections/posts/records", post_bodies,
+        seeded.post_ids = await create_all(client, "/api/collections/posts/records", post_bodies,
                                             admin, concurrency)
-        await _create_all(client, "/api/collections/notes/records", note_bodies, admin, concurrency)
+        await create_all(client, "/api/collections/notes/records", note_bodies, admin, concurrency)
         seeded.note_count = len(note_bodies)
+        item_bodies = [{"title": f"item {n}", "body": "an item", "views": n, "score": 0} for n in range(items)]
+        seeded.item_ids = await create_all(client, "/api/collections/items/records", item_bodies,
+                                            admin, concurrency)
         return seeded

@@ -1,4 +1,9 @@
-"""Starting, timing, measuring and stopping the two servers (fresh, on loopback)."""
+"""Starting, timing, measuring and stopping the servers (fresh, on loopback).
+
+Three kinds: ``pbk`` as the README installs it (`pbk serve`, every default plugin, one worker per
+core; no ``PBK_*`` variable of the caller's environment reaches it), ``pocketbase`` (the real
+0.40.6 binary) and ``ceiling`` (``bench/ceiling_app.py`` on uvicorn, as many workers as pbk).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,20 @@ from pathlib import Path
 
 SUPERUSER = ("bench-root@example.com", "bench-root-password-1")
 STARTUP_TIMEOUT = 30.0
-PBK_PLUGINS = "records,auth,realtime"
+KINDS = ("pbk", "pocketbase", "ceiling")
+
+
+def pbk_source_root() -> Path:
+    """The checkout the installed ``pbk`` runs from (an editable install may point at another
+    checkout than this harness's); this one when ``pbk`` is not installed from a checkout."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pbk")
+    if spec is not None and spec.origin:
+        root = Path(spec.origin).resolve().parents[2]  # <root>/kernel/pbk/__init__.py
+        if (root / "kernel").is_dir() and (root / "plugins").is_dir():
+            return root
+    return Path(__file__).resolve().parents[1]
 
 
 def compile_sources() -> None:
@@ -24,9 +42,10 @@ def compile_sources() -> None:
     would compile every module at every start)."""
     import compileall
 
-    root = Path(__file__).resolve().parents[1]
+    root = pbk_source_root()
     for folder in ("kernel", "plugin-sdk", "plugins"):
-        compileall.compile_dir(root / folder, quiet=1, workers=0)
+        if (root / folder).is_dir():
+            compileall.compile_dir(root / folder, quiet=1, workers=0)
 
 
 def free_port() -> int:
@@ -119,23 +138,47 @@ def health_ok(port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def pbk_workers(pbk_args: list[str]) -> int:
+    """The worker count of `pbk serve` with these arguments: ``--workers N``, else one per core."""
+    for index, arg in enumerate(pbk_args):
+        value = arg.removeprefix("--workers=") if arg.startswith("--workers=") else (
+            pbk_args[index + 1] if arg == "--workers" and index + 1 < len(pbk_args) else None)
+        if value is not None and value.strip().lower() != "auto":
+            return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PBK_")}
+
+
 @dataclass
 class Server:
     """One server kind: how to make a superuser and how to serve."""
 
-    name: str  # "pbk" or "pocketbase"
+    name: str  # one of KINDS
     extra_args: list[str] = field(default_factory=list)
+    plugins: str | None = None  # pbk only: a reduced --plugins set (an extra, never the headline)
+    workers: int = 1  # ceiling only: pbk's worker count
 
-    def superuser_command(self, data_dir: Path) -> list[str]:
+    def _pbk_globals(self, data_dir: Path) -> list[str]:
+        plugins = ["--plugins", self.plugins] if self.plugins else []
+        return [sys.executable, "-m", "pbk", *plugins, "--dir", str(data_dir)]
+
+    def superuser_command(self, data_dir: Path) -> list[str] | None:
         if self.name == "pbk":
-            return [sys.executable, "-m", "pbk", "--plugins", PBK_PLUGINS, "--dir", str(data_dir),
-                    "superuser", "upsert", *SUPERUSER]
+            return [*self._pbk_globals(data_dir), "superuser", "upsert", *SUPERUSER]
+        if self.name == "ceiling":
+            return None  # serves a copy of a seeded data dir, no accounts of its own
         return [self.binary(), "superuser", "upsert", *SUPERUSER, "--dir", str(data_dir)]
 
     def serve_command(self, data_dir: Path, port: int) -> list[str]:
         if self.name == "pbk":
-            return [sys.executable, "-m", "pbk", "serve", "--http", f"127.0.0.1:{port}",
-                    "--dir", str(data_dir), "--plugins", PBK_PLUGINS, *self.extra_args]
+            return [*self._pbk_globals(data_dir), "serve", "--http", f"127.0.0.1:{port}", *self.extra_args]
+        if self.name == "ceiling":
+            return [sys.executable, "-m", "uvicorn", "bench.ceiling_app:app", "--host", "127.0.0.1",
+                    "--port", str(port), "--workers", str(self.workers), "--loop", "uvloop",
+                    "--http", "httptools", "--no-access-log", "--log-level", "warning"]
         return [self.binary(), "serve", "--dir", str(data_dir), "--http", f"127.0.0.1:{port}",
                 *self.extra_args]
 
@@ -147,7 +190,10 @@ class Server:
 
     def make_superuser(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(self.superuser_command(data_dir), check=False, capture_output=True, text=True)
+        command = self.superuser_command(data_dir)
+        if command is None:
+            return
+        done = subprocess.run(command, check=False, capture_output=True, text=True, env=_environment())
         if done.returncode != 0:
             raise RuntimeError(f"{self.name}: superuser upsert failed:\n{done.stdout}{done.stderr}")
 
@@ -156,7 +202,9 @@ class Server:
         with log_path.open("ab") as log:
             started = time.perf_counter()
             process = subprocess.Popen(self.serve_command(data_dir, port), stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env={**_environment(), "CEILING_DATA_DIR": str(data_dir)},
+                                       cwd=Path(__file__).resolve().parents[1])
         running = Running(self, process, port, data_dir, log_path)
         deadline = started + STARTUP_TIMEOUT
         while time.perf_counter() < deadline:
