@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pbk_sdk import App
+from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import CollectionInfo
 
 from .mail import send_template
@@ -38,10 +39,15 @@ async def auth_alert(
     if match is not None:
         await store(app).update(origins, match, {"fingerprint": fingerprint})  # bumps `updated`
         return
-    await store(app).create(
-        origins,
-        {"collectionRef": collection.id, "recordRef": record["id"], "fingerprint": fingerprint},
-    )
+    try:
+        await store(app).create(
+            origins,
+            {"collectionRef": collection.id, "recordRef": record["id"], "fingerprint": fingerprint},
+        )
+    except ApiError as error:
+        if not _taken(error):
+            raise
+        return  # a login racing this one from the same origin recorded it (and alerts, if due)
     for old_id, _ in known[MAX_ORIGINS - 1 :]:
         await store(app).delete(origins, old_id)
     alert = collection.options.get("authAlert") or {}
@@ -56,6 +62,12 @@ async def auth_alert(
             str(record["email"]),
             {"ALERT_INFO": info},
         )
+
+
+def _taken(error: ApiError) -> bool:
+    """Whether a create failed only on the origins' unique index."""
+    problems = error.data.values()
+    return bool(problems) and all(isinstance(p, dict) and p.get("code") == "validation_not_unique" for p in problems)
 
 
 def _now_text() -> str:
