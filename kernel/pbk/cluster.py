@@ -34,6 +34,8 @@ from collections.abc import Awaitable, Callable
 
 from pbk_sdk.errors import WorkerUnreachable
 
+from .counters import WindowCounters
+
 log = logging.getLogger(__name__)
 
 #: Frame kinds on the link. The supervisor rewrites ``peer`` from the destination (what a worker
@@ -82,6 +84,8 @@ class Cluster:
         self._calls: dict[int, asyncio.Future[bytes]] = {}
         self._call_ids = itertools.count(1)
         self._on_lost: Callable[[], None] | None = None
+        # Made with the app, so before any fork: every worker shares it.
+        self.counters = WindowCounters()
 
     # ------------------------------------------------------------------ set-up (pbk.workers)
 
