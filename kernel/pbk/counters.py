@@ -24,6 +24,7 @@ import hashlib
 import mmap
 import os
 import struct
+import tempfile
 import time
 import weakref
 
@@ -39,7 +40,7 @@ class WindowCounters:
 
     def __init__(self, slots: int = SLOTS) -> None:
         self._slots = slots
-        self._fd = os.memfd_create("pbk-counters", os.MFD_CLOEXEC)
+        self._fd = _anonymous_file()
         os.ftruncate(self._fd, slots * SLOT.size)
         self._table = mmap.mmap(self._fd, slots * SLOT.size)
         weakref.finalize(self, os.close, self._fd)
@@ -75,3 +76,11 @@ class WindowCounters:
                 soonest, soonest_end = offset, ends
         SLOT.pack_into(table, free if free >= 0 else soonest, digest, now + window, 1)
         return True
+
+
+def _anonymous_file() -> int:
+    """A file in memory (a memfd), or an unlinked temporary file where there is none (macOS)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("pbk-counters", os.MFD_CLOEXEC)
+    with tempfile.TemporaryFile() as file:
+        return os.dup(file.fileno())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Program
+from conftest import TRUST_REAL_IP, Program
 
 pytestmark = pytest.mark.slow
 
@@ -102,6 +102,15 @@ def test_requests_count_by_the_ip_of_the_trusted_header(programs: list[Program])
         # The rightmost valid IP of the trusted header is the client's.
         assert statuses(program, "GET", "/api/health", None, ip=f"{first}, {second}, junk") == [200, 200, 429]
         assert program.request("GET", "/api/health", ip=f"{second}, {first}").status_code == 429
+
+
+def test_without_a_trusted_proxy_a_client_cannot_escape_by_naming_another_ip(programs: list[Program]) -> None:
+    for program in programs:
+        program.settings({"trustedProxy": {"headers": []}})
+        limit(program, "/api/health")
+        spoofed = [program.request("GET", "/api/health", ip=program.fresh_ip()).status_code for _ in range(3)]
+        program.settings({**TRUST_REAL_IP, "rateLimits": {"enabled": False}})
+        assert spoofed == [200, 200, 429], program.name
 
 
 def test_superuser_ips_as_pocketbase(programs: list[Program]) -> None:
