@@ -38,6 +38,7 @@ from pathlib import Path
 
 from pbk_sdk.errors import WorkerUnreachable
 
+from .counters import WindowCounters
 from .leadership import LEADER_FILE, Leadership
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ class Cluster:
         self._call_ids = itertools.count(1)
         self._on_lost: Callable[[], None] | None = None
         self._leadership = Leadership(data_dir / LEADER_FILE if data_dir is not None else None)
+        # Made with the app, so before any fork: every worker shares it.
+        self.counters = WindowCounters()
 
     # ------------------------------------------------------------------ set-up (pbk.workers)
 

@@ -174,6 +174,17 @@ class ServiceRegistry(Protocol):
 
 
 @runtime_checkable
+class WindowCounters(Protocol):
+    """Fixed-window hit counters shared by every worker (``app.cluster.counters``), for limits
+    that must hold for the whole server, such as rate limits. Call it from the event loop's
+    thread only; a call costs a few microseconds and never waits on the network."""
+
+    def consume(self, key: str, limit: int, window: int) -> bool:
+        """Count a hit on ``key``; false (and not counted) once ``limit`` hits were counted in
+        the ``window`` seconds since the window's first hit, after which a new window starts."""
+        ...
+
+
 class Cluster(Protocol):
     """This process among the worker processes serving one data dir (``pbk serve --workers``).
 
@@ -182,6 +193,7 @@ class Cluster(Protocol):
 
     worker: int  # this process's index, from 0
     workers: int
+    counters: WindowCounters
 
     async def sync(self) -> None:
         """Run the ``on_sync`` reloaders now if another worker called ``changed()`` since the

@@ -7,6 +7,7 @@ from typing import Any
 
 from pbk_sdk import App
 from pbk_sdk.auth import request_auth
+from pbk_sdk.client_ip import real_ip
 from pbk_sdk.events import HEALTH_REQUEST, RequestEvent
 
 #: Checked after the settings' ``trustedProxy.headers``, in PocketBase's order.
@@ -30,6 +31,6 @@ def superuser_details(app: App, req: Any) -> dict[str, Any]:
     hint = next((h for h in headers if req.get_header(h)), "")
     return {
         "canBackup": True,
-        "realIP": getattr(req, "remote_addr", "") or "",
+        "realIP": real_ip(app, req),
         "possibleProxyHeader": hint,
     }

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk import App
-from pbk_sdk.auth import request_auth
+from pbk_sdk.auth import SUPERUSERS, request_auth
+from pbk_sdk.client_ip import superuser_ip_allowed
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import CollectionInfo
 
@@ -30,6 +31,8 @@ async def finish_login(
 ) -> None:
     """Answer a login whose credentials were right; ``method`` is ``password`` or ``otp``.
     ``form`` may carry the ``mfaId`` of the first step (so may the query string)."""
+    if collection.name == SUPERUSERS and not superuser_ip_allowed(app, req):
+        raise ApiError(403)
     await check_auth_rule(app, collection, record, method)
     mfa_id = form.get("mfaid") or req.get_param("mfaId") or ""
     pending = await mfa_pending(app, collection, record, method, mfa_id)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pbk_sdk import App
+from pbk_sdk.client_ip import real_ip
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import CollectionInfo
 
@@ -24,7 +25,7 @@ async def auth_alert(
     app: App, req: Any, collection: CollectionInfo, record: Mapping[str, Any]
 ) -> None:
     """Remember the login origin; mail an alert for a new one (not for the record's first)."""
-    ip, agent = str(getattr(req, "remote_addr", "") or ""), req.get_header("User-Agent") or ""
+    ip, agent = real_ip(app, req), req.get_header("User-Agent") or ""
     fingerprint = hashlib.md5((ip + agent).encode()).hexdigest()
     origins = store(app).collection(ORIGINS)
     if origins is None:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from pbk_sdk.auth import request_auth
 from pbk_sdk.body import read_body
+from pbk_sdk.client_ip import real_ip
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.interfaces import App
 
@@ -45,7 +46,7 @@ class RealtimeResource:
 
     async def on_get(self, req: Any, resp: Any) -> None:
         realtime = self._app.state[REALTIME]
-        client = realtime.connect(remote=req.remote_addr or "")
+        client = realtime.connect(remote=real_ip(self._app, req))
         resp.set_header("Cache-Control", "no-store")
         resp.set_header("X-Accel-Buffering", "no")
         resp.sse = self._stream(realtime, client)
@@ -86,7 +87,7 @@ class RealtimeResource:
         too_long = [str(i) for i, s in enumerate(subscriptions) if len(s) > MAX_TOPIC_LENGTH]
         if too_long:
             raise ApiError(400, "", {"subscriptions": {i: _too_long(MAX_TOPIC_LENGTH) for i in too_long}})
-        await self._app.state[REALTIME].subscribe(client_id, subscriptions, request_auth(req), req.remote_addr or "")
+        await self._app.state[REALTIME].subscribe(client_id, subscriptions, request_auth(req), real_ip(self._app, req))
         resp.status = 204
 
 

@@ -1,0 +1,1 @@
+"""PocketBase's rate limits for pbk: the ``rateLimits`` setting enforced, across all workers."""
