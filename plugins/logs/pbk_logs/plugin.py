@@ -63,7 +63,7 @@ def pbk_register_cron_jobs(app: App) -> Mapping[str, tuple[str, CronJob]]:
 
 @hookimpl
 def pbk_register_middleware(app: App) -> list[Any]:
-    return [RequestLogger(app.state[LOGS])]
+    return [RequestLogger(app, app.state[LOGS])]
 
 
 @hookimpl

@@ -2,7 +2,8 @@
 
 A middleware sees every request the app answers, routed or not (the 404 of an unknown path,
 a body too large, a refused token), which the ``request`` event (routed responders only)
-does not. Per request it reads a clock and captures a tuple (with the ASGI scope, from which\nthe URL and headers are read later); the row is built in the background flush.
+does not. Per request it reads a clock and captures a tuple; the row is built in the background
+flush. ``remoteIP`` is the socket's peer, ``userIP`` the client as ``trustedProxy`` finds it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import time
 from typing import Any
 
 from pbk_sdk.auth import request_auth
+from pbk_sdk.client_ip import real_ip, remote_ip
+from pbk_sdk.interfaces import App
 
 from .rows import ERROR, INFO
 from .state import Logs
@@ -27,7 +30,8 @@ def quiet_on_success(path: str) -> bool:
 class RequestLogger:
     """``process_request`` stamps the start; ``process_response`` queues the entry."""
 
-    def __init__(self, logs: Logs) -> None:
+    def __init__(self, app: App, logs: Logs) -> None:
+        self._app = app
         self._logs = logs
 
     async def process_request(self, req: Any, resp: Any) -> None:
@@ -53,7 +57,7 @@ class RequestLogger:
             scope.get("query_string", b""),
             req.get_header("Referer") or "",
             req.get_header("User-Agent") or "",
-            (req.remote_addr or "") if options.log_ip else None,
+            (remote_ip(req), real_ip(self._app, req)) if options.log_ip else None,
             resp.status_code,
             not req_succeeded,
             None if req_succeeded else resp.media,

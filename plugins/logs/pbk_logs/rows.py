@@ -35,8 +35,8 @@ INSERT = (
 
 #: What a finished request leaves behind, as a plain tuple of plain values (which Python's
 #: garbage collector soon stops tracking, so thousands waiting cost it little):
-#: ``(created, exec_ms, method, raw_path, query_string, referer, user_agent, ip, status,
-#: failed, envelope, auth, auth_id)``. ``ip`` and ``auth_id`` are None when not logged
+#: ``(created, exec_ms, method, raw_path, query_string, referer, user_agent, ips, status,
+#: failed, envelope, auth, auth_id)``, ``ips`` being ``(remote_ip, user_ip)``. ``ips`` and ``auth_id`` are None when not logged
 #: (``logIP`` off; ``logAuthId`` off or a guest); ``envelope`` is the error answer's
 #: ``{message, data}`` when ``failed``.
 RequestEntry = tuple[float, float, str, bytes, bytes, str, str, str | None, int, bool, Any, str, str | None]
@@ -124,7 +124,7 @@ def request_url(raw_path: bytes, query: bytes) -> str:
 
 def request_fields(entry: RequestEntry) -> tuple[str, str, dict[str, Any]]:
     """The method, URL and PocketBase's ``data`` of a request entry."""
-    _, exec_ms, method, raw_path, query, referer, user_agent, ip, status, failed, envelope, auth, auth_id = entry
+    _, exec_ms, method, raw_path, query, referer, user_agent, ips, status, failed, envelope, auth, auth_id = entry
     method = cut(method.upper(), MAX_METHOD)
     url = cut(request_url(raw_path, query), MAX_URL)
     data: dict[str, Any] = {
@@ -143,8 +143,8 @@ def request_fields(entry: RequestEntry) -> tuple[str, str, dict[str, Any]]:
         data["details"] = error_details(error.get("data"))
     if auth_id is not None:
         data["authId"] = auth_id
-    if ip is not None:
-        data["userIP"] = data["remoteIP"] = ip
+    if ips is not None:
+        data["remoteIP"], data["userIP"] = ips
     return method, url, data
 
 

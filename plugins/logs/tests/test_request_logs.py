@@ -57,6 +57,16 @@ async def test_log_ip_and_log_auth_id(pbk_app, pbk_client, pbk_superuser, stored
     assert "userIP" not in data and "remoteIP" not in data
 
 
+async def test_the_user_ip_comes_from_the_trusted_proxy_header(pbk_app, pbk_client, stored_logs):
+    await pbk_app.settings.update({"trustedProxy": {"headers": ["X-Real-IP"]}})
+    await pbk_client.get("/api/nope", headers={"X-Real-IP": "203.0.113.9"}, remote_addr="10.0.0.2")
+    await pbk_app.settings.update({"trustedProxy": {"headers": []}})
+    await pbk_client.get("/api/nope", headers={"X-Real-IP": "203.0.113.9"}, remote_addr="10.0.0.2")
+    proxied, direct = [json.loads(data) for _, _, data, _ in await stored_logs()]
+    assert (proxied["remoteIP"], proxied["userIP"]) == ("10.0.0.2", "203.0.113.9")
+    assert (direct["remoteIP"], direct["userIP"]) == ("10.0.0.2", "10.0.0.2")  # a header nobody trusts
+
+
 async def test_max_days_zero_turns_logging_off(pbk_app, pbk_client, stored_logs):
     await pbk_app.settings.update({"logs": {"maxDays": 0}})
     await pbk_client.get("/api/nope")
