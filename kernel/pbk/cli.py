@@ -39,9 +39,9 @@ from .plugins import (
     hook_results,
     hooks_of,
     import_plugin,
-    known_names,
+    load,
     plugin_manager,
-    select,
+    selection,
 )
 from .scaffold import plugin_group
 from .settings import SettingsError
@@ -288,9 +288,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         found = discover(Path(params["plugins_dir"]) if params["plugins_dir"] else None)
         names = _split_list(params["plugins"])
-        known_names(found, names or ())  # the one selection check, for every command
+        wanted = selection(found, names)  # the one selection check, for every command
         available = found
-        plugins = select(found, names)
+        plugins = load(found, wanted)
         hook_results(plugin_manager(plugins), "pbk_register_commands", cli=cli)
     except PluginError as exc:
         error = exc

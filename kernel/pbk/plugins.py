@@ -164,12 +164,21 @@ def select(
 ) -> list[Loaded]:
     """Import the named plugins (all when ``names`` is None, plus every ``--pluginsDir``
     file) and what they require, ordered so requirements come first."""
-    if names is None:
-        wanted = list(available)
-    else:
-        wanted = known_names(available, names)
-        wanted += [n for n, a in available.items() if a.path is not None and n not in wanted]
+    return load(available, selection(available, names))
 
+
+def selection(available: dict[str, Available], names: Iterable[str] | None) -> list[str]:
+    """The plugins ``names`` selects: all when None, else the names (each checked to be
+    installed) plus every ``--pluginsDir`` file."""
+    if names is None:
+        return list(available)
+    wanted = known_names(available, names)
+    return wanted + [n for n, a in available.items() if a.path is not None and n not in wanted]
+
+
+def load(available: dict[str, Available], wanted: list[str]) -> list[Loaded]:
+    """Import the ``wanted`` plugins (known to be installed) and what they require, ordered so
+    requirements come first."""
     loaded: dict[str, Loaded] = {}
     pending = list(wanted)
     while pending:

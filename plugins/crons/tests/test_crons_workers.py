@@ -2,13 +2,14 @@
 workers, and keeps doing so after the worker running it is killed.
 
 ``PBK_CRON_TICK=2`` makes a "minute" two seconds. The job (a plugin written into
-``--pluginsDir``) appends its process id and the time to a file; the tick each line belongs to
-is the time divided by the tick, as a job starts within moments of its tick.
+``--pluginsDir``) appends its process id and the tick it was started for to a file. It reads the
+tick from ``pb_data/.pbk_cron_tick``, which the leader writes before it starts the tick's jobs and
+rewrites only a tick later, after the job's first step ran: a job that starts late under load
+still records its own tick.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 import time
@@ -20,14 +21,15 @@ import pytest
 PLUGINS = ["records", "auth", "crons"]
 TICK = 2.0
 JOB_PLUGIN = """
-import os, time
+import os
 from pbk_sdk import hookimpl
 
 @hookimpl
 def pbk_register_cron_jobs(app):
     async def write_down():
+        tick = (app.data_dir / ".pbk_cron_tick").read_text()
         with open(os.environ["CRON_TEST_LOG"], "a") as log:
-            log.write(f"{os.getpid()} {time.time()}\\n")
+            log.write(f"{os.getpid()} {tick}\\n")
     return {"write-down": ("* * * * *", write_down)}
 """
 
@@ -37,7 +39,7 @@ def runs(log: Path) -> list[tuple[int, int]]:
     if not log.exists():
         return []
     lines = [line.split() for line in log.read_text().splitlines()]
-    return [(int(pid), math.floor(float(at) / TICK)) for pid, at in lines]
+    return [(int(pid), int(tick)) for pid, tick in lines]
 
 
 def wait_for_runs(log: Path, count: int, timeout: float) -> list[tuple[int, int]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pbk_sdk.auth import request_auth, require_superuser
 from pbk_sdk.body import read_body
+from pbk_sdk.client_ip import superuser_ip_allowed
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.interfaces import (
     RECORD_STORE,
@@ -115,6 +116,8 @@ class FileDownload:
             return True
         token = req.get_param("token") or ""
         auth = await token_service(self.app).verify(token, "file") if token else None
+        if auth is not None and auth.is_superuser and not superuser_ip_allowed(self.app, req):
+            auth = None  # outside superuserIPs: PocketBase downloads it as a guest's
         if auth is None:
             return False
         if auth.is_superuser:

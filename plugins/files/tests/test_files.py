@@ -294,6 +294,21 @@ async def test_protected_files(api: Any, tokens: Any, secret: Any, who: Any, sta
         assert result.content == b"secret"
 
 
+@pytest.mark.parametrize(("client_ip", "status"), [("203.0.113.7", 200), ("198.51.100.1", 404)])
+async def test_a_superuser_file_token_from_outside_superuser_ips_is_a_guests(
+    api: Any, app: Any, tokens: Any, secret: Any, client_ip: str, status: int
+) -> None:
+    minted = await file_token(api, tokens["superuser"])
+    assert minted.status_code == 200
+    await app.settings.update({
+        "superuserIPs": ["203.0.113.0/28"],
+        "trustedProxy": {"headers": ["X-Real-IP"], "useLeftmostIP": False},
+    })
+    result = await api.get(f"/api/files/secrets/{secret['id']}/{secret['doc']}?token={minted.json['token']}",
+                           headers={"X-Real-IP": client_ip})
+    assert result.status_code == status
+
+
 async def test_file_token_needs_auth(api: Any, tokens: Any) -> None:
     result = await file_token(api, None)
     assert result.status_code == 401

@@ -9,6 +9,7 @@ are keyed by position in that final list, so pbk builds the same list before it 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,34 +45,54 @@ class Entry:
 def merged(entries: Sequence[Entry]) -> list[Entry]:
     """The posted fields in PocketBase's list: a later field with an earlier one's id, or sent
     without id with an earlier one's name, replaces that one in place."""
-    out: list[Entry] = []
+    out = _Merging()
     for entry in entries:
         if entry.sent_without_id:
-            entry.field.data["id"] = _free_id(out, entry.field.id)
-            same = _by_name(out, entry.field.name) if entry.field.name else None
+            entry.field.data["id"] = out.free_id(entry.field.id)
+            same = out.first_named(entry.field.name) if entry.field.name else None
             if same is not None:
-                entry.field.data["id"] = out[same].field.id
+                entry.field.data["id"] = out.entries[same].field.id
         else:
-            same = _by_id(out, entry.field.id)
+            same = out.by_id.get(entry.field.id)
         entry.sent_without_id = False  # it has its id now, as in PocketBase's list
-        if same is None:
-            out.append(entry)
+        out.put(same, entry)
+    return out.entries
+
+
+class _Merging:
+    """The list being merged with the positions of its ids and names, so that merging a long
+    list takes one lookup per field, not a scan of the list."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        #: An id keeps its position: a replacing field has the replaced one's id.
+        self.by_id: dict[str, int] = {}
+        #: Heaps of the positions that had each name; a stale one is dropped when met.
+        self._by_name: dict[str, list[int]] = {}
+
+    def free_id(self, base: str) -> str:
+        candidate = base
+        for number in range(2, ID_TRIES):
+            if candidate not in self.by_id:
+                break
+            candidate = f"{base}{number}"
+        return candidate
+
+    def first_named(self, name: str) -> int | None:
+        positions = self._by_name.get(name, [])
+        while positions and self.entries[positions[0]].field.name != name:
+            heapq.heappop(positions)
+        return positions[0] if positions else None
+
+    def put(self, position: int | None, entry: Entry) -> None:
+        """Append ``entry``, or put it in the place of the one at ``position``."""
+        if position is None:
+            position = len(self.entries)
+            self.entries.append(entry)
         else:
-            out[same] = entry
-    return out
-
-
-def _free_id(entries: Sequence[Entry], base: str) -> str:
-    candidate = base
-    for number in range(2, ID_TRIES):
-        if _by_id(entries, candidate) is None:
-            break
-        candidate = f"{base}{number}"
-    return candidate
-
-
-def _by_id(entries: Sequence[Entry], field_id: str) -> int | None:
-    return next((i for i, entry in enumerate(entries) if entry.field.id == field_id), None)
+            self.entries[position] = entry
+        self.by_id[entry.field.id] = position
+        heapq.heappush(self._by_name.setdefault(entry.field.name, []), position)
 
 
 def _by_name(entries: Sequence[Entry], name: str, ftype: str | None = None) -> int | None:

@@ -10,6 +10,7 @@ Header ``{"alg":"ES256","kid":keyId,"typ":"JWT"}``; claims ``iss`` (teamId), ``s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -75,8 +76,9 @@ class AppleClientSecretResource:
         if errors:
             raise ApiError(400, INVALID, errors)
         try:
-            secret = client_secret(form["clientId"], form["teamId"], form["keyId"], form["privateKey"],
-                                   form["duration"])
+            # Off the event loop: parsing a huge pasted key (an RSA one, say) takes a while.
+            secret = await asyncio.to_thread(client_secret, form["clientId"], form["teamId"], form["keyId"],
+                                             form["privateKey"], form["duration"])
         except UnusableKey as error:
             raise ApiError(400, f"{FAILED} Raw error: \n{error}") from error
         resp.media = {"secret": secret}
