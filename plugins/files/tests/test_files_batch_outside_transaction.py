@@ -152,3 +152,15 @@ async def test_an_id_a_handler_gives_a_batch_create_still_gets_its_files(
     assert record["id"] == "chosenbyhandler"
     docs_id = collections["docs"]["id"]
     assert [info.key for info in await storage.list(f"{docs_id}/")] == [f"{docs_id}/chosenbyhandler/{record['files'][0]}"]
+
+
+async def test_a_batch_of_hundreds_of_items_into_a_file_collection(app: Any, api: Any, collections: Any) -> None:
+    """Each item's ``record_before_write`` chain nests in the one before: 500 of them once
+    overflowed the stack (a 500 answer)."""
+    await app.settings.update({"batch": {"maxRequests": 1000}})
+    requests = [{**CREATE_DOC, "body": {"title": f"doc {n}"}} for n in range(500)]
+    done = await batch(api, requests, [("requests.499.files", txt("last.txt", b"last"))])
+    assert done.status_code == 200, done.text[:500]
+    assert [item["status"] for item in done.json] == [200] * 500
+    [name] = done.json[-1]["body"]["files"]
+    assert BATCH_NAME.fullmatch(name)

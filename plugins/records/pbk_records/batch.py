@@ -46,6 +46,10 @@ INVALID = "Invalid batch request data."
 BATCH = "batch"
 
 
+#: How many nested ``record_before_write`` chains share one task's stack (see ``_before_writes``).
+CHAINS_PER_TASK = 40
+
+
 class _NoBatchAction(Exception):
     """A sub-request no batch action matches (method and URL)."""
 
@@ -123,13 +127,29 @@ class Batch:
             raise ApiError(400, "Batch transaction failed.")
         return results
 
-    async def _before_writes(self, befores: list[RecordEvent], transaction: Callable[[], Awaitable[None]]) -> None:
-        """Fire ``record_before_write`` for each of ``befores``, nested, around ``transaction``."""
-        if not befores:
+    async def _before_writes(
+        self, befores: list[RecordEvent], transaction: Callable[[], Awaitable[None]], start: int = 0
+    ) -> None:
+        """Fire ``record_before_write`` for each of ``befores``, nested, around ``transaction``.
+
+        Every chain adds a few stack frames to the one it runs in; past ``CHAINS_PER_TASK`` the
+        rest goes on in a task of its own (a fresh stack, the same context), so a batch of
+        hundreds of items stays far from the recursion limit."""
+        if start == len(befores):
             await transaction()
             return
-        first, rest = befores[0], befores[1:]
-        await self.app.events.trigger(ev.RECORD_BEFORE_WRITE, first, lambda _: self._before_writes(rest, transaction))
+        if start and start % CHAINS_PER_TASK == 0:
+            await asyncio.create_task(self._run_chain(befores, transaction, start))
+            return
+        await self._run_chain(befores, transaction, start)
+
+    async def _run_chain(
+        self, befores: list[RecordEvent], transaction: Callable[[], Awaitable[None]], start: int
+    ) -> None:
+        async def rest(_: RecordEvent) -> None:
+            await self._before_writes(befores, transaction, start + 1)
+
+        await self.app.events.trigger(ev.RECORD_BEFORE_WRITE, befores[start], rest)
 
     def _before_write(self, req: Any, item: dict[str, Any]) -> RecordEvent | None:
         """The ``record_before_write`` event of a create or update item, when anything listens
