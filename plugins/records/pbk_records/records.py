@@ -30,7 +30,8 @@ from pbk_sdk.interfaces import FILE_STORAGE, App
 from .assigned import Assigned
 from .collections import Registry, now
 from .ddl import quote
-from .filter import RequestInfo, compile_filter, compile_sort, has_unique_index
+from .filter import RequestInfo, Sql, compile_filter, compile_sort, has_unique_index
+from .filter.cached import RuleCache
 from .gocompat.cast import parse_go_bool
 from .schema import Collection, Field
 
@@ -196,6 +197,7 @@ class Records:
         self.registry = registry
         self.field_types = field_types
         self._plans: weakref.WeakKeyDictionary[Collection, _Plan] = weakref.WeakKeyDictionary()
+        self._rule_cache = RuleCache()
 
     # ------------------------------------------------------------------ values
 
@@ -256,10 +258,13 @@ class Records:
             raise ApiError(403, SUPERUSERS_ONLY)
         if not expression.strip():
             return None
-        compiled = compile_filter(
-            expression, collection, self.registry, ctx.info, mode="rule", table_alias="main"
-        )
-        return compiled.sql, list(compiled.params)
+        compiled = self.compile_rule(expression, collection, ctx.info)
+        return compiled.sql, compiled.params
+
+    def compile_rule(self, expression: str, collection: Collection, info: RequestInfo) -> Sql:
+        """``compile_filter(mode="rule")`` of an API rule, compiled once per schema and
+        requester shape (``filter.cached``), its requester's values bound fresh."""
+        return self._rule_cache.compile(expression, collection, self.registry, info, schema=self.registry.all())
 
     async def _matches(
         self, collection: Collection, record_id: str, rule: tuple[str, builtins.list[Any]] | None
@@ -403,7 +408,7 @@ class Records:
         hidden = [r["id"] for r in records if not r.get("emailVisibility")]
         if not hidden:
             return set()
-        compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
+        compiled = self.compile_rule(rule, collection, ctx.info)
         marks = ", ".join("?" for _ in hidden)
         sql = f"SELECT main.id FROM {quote(collection.name)} AS main WHERE main.id IN ({marks}) AND ({compiled.sql})"
         rows = await self._read(lambda conn: conn.execute(sql, (*hidden, *compiled.params)).fetchall())
@@ -799,10 +804,8 @@ class Records:
         rule = self._rule(collection, "createRule", ctx)
         manage = None
         if ask_manage and ctx.auth is not None and collection.rule("manageRule"):
-            compiled = compile_filter(
-                str(collection.rule("manageRule")), collection, self.registry, ctx.info, mode="rule", table_alias="main"
-            )
-            manage = (compiled.sql, list(compiled.params))
+            compiled = self.compile_rule(str(collection.rule("manageRule")), collection, ctx.info)
+            manage = (compiled.sql, compiled.params)
         return rule, manage
 
     async def _trial_create(
@@ -1138,8 +1141,8 @@ class Records:
             return True
         if not rule or ctx.auth is None:
             return False
-        compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
-        return await self._matches(collection, record_id, (compiled.sql, list(compiled.params)))
+        compiled = self.compile_rule(rule, collection, ctx.info)
+        return await self._matches(collection, record_id, (compiled.sql, compiled.params))
 
     async def _auth_update_checks(
         self,
