@@ -470,6 +470,13 @@ class Database:
                 raise _CancelledAfterSuccess() from None
             raise
 
+    async def _on_writer_or_here(self, fn: Callable[..., T], *args: Any) -> T:
+        """``_on_writer`` for a statement of a begun transaction that cannot wait (SAVEPOINT,
+        RELEASE, COMMIT): run here when nothing of the transaction is on the writer thread."""
+        if self._writer_idle_in_transaction():
+            return fn(self._writer_connection(), *args)
+        return await self._on_writer(fn, *args)
+
     def _writer_call_done(self, _: Any) -> None:
         self._writer_calls -= 1
 
@@ -494,7 +501,7 @@ class Database:
                 tx.active = False
                 async with tx.children:  # savepoints of spawned tasks still running
                     if tx.used:
-                        await self._on_writer(_commit_if_open)
+                        await self._on_writer_or_here(_commit_if_open)
             except BaseException:
                 tx.active = False
                 # A cancellation can land while COMMIT runs: the statement finishes first
@@ -520,7 +527,7 @@ class Database:
         token = self._current.set(tx)
         try:
             parent.root.used = True
-            await self._on_writer(_begun, lambda conn: conn.execute(f"SAVEPOINT {name}"), ())
+            await self._on_writer_or_here(_begun, lambda conn: conn.execute(f"SAVEPOINT {name}"), ())
             try:
                 yield tx
                 tx.active = False
@@ -531,7 +538,7 @@ class Database:
                 await _run_callbacks(tx.rollback_callbacks, "after-rollback")
                 raise
             try:
-                await self._exec_on_writer(f"RELEASE {name}")
+                await self._on_writer_or_here(lambda conn: conn.execute(f"RELEASE {name}"))
             finally:
                 tx.children.release()
             parent.callbacks.extend(tx.callbacks)

@@ -1214,14 +1214,14 @@ class Records:
 
     async def _delete(self, event: RecordEvent) -> None:
         sql = f"DELETE FROM {quote(event.collection.name)} WHERE id = ?"
-        await self.db.write(lambda conn: conn.execute(sql, (event.record["id"],)))
+        await self.db.write(lambda conn: conn.execute(sql, (event.record["id"],)), inline=True)
 
     def _db_row(self, collection: Collection, values: Mapping[str, Any]) -> dict[str, Any]:
         return {name: to_db(values[name]) for name, to_db in self._plan(collection).writers if name in values}
 
     async def _write_unique(self, collection: Collection, sql: str, params: tuple[Any, ...], message: str) -> None:
         try:
-            await self.db.write(lambda conn: conn.execute(sql, params))
+            await self.db.write(lambda conn: conn.execute(sql, params), inline=True)
         except apsw.ConstraintError as exc:
             raise _constraint_error(exc, message) from exc
 
