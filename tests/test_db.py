@@ -765,3 +765,38 @@ async def test_an_inline_write_waits_on_the_writer_thread_while_another_process_
     await asyncio.wait_for(write, 5)
     assert threads and threads[0] != threading.get_ident()
     assert await db.read(rows) == [7, 8]
+
+
+async def test_an_inline_write_inside_a_begun_transaction_is_a_savepoint_on_the_loop(db: Database):
+    """A batch's writes: once the transaction has begun and nothing of it is on the writer
+    thread, each inline write is a savepoint run on the loop; a failing one is undone alone,
+    and the whole is committed (or rolled back) as one."""
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+
+    def insert(conn: apsw.Connection, n: int) -> None:
+        threads.append(threading.get_ident())
+        conn.execute("INSERT INTO t VALUES (?)", (n,))
+
+    def failing(conn: apsw.Connection) -> None:
+        conn.execute("INSERT INTO t VALUES (99)")
+        raise ValueError("no")
+
+    async with db.transaction():
+        await db.write(insert, 1, inline=True)  # begins the transaction: on the writer thread
+        await db.write(insert, 2, inline=True)
+        with pytest.raises(ValueError):
+            await db.write(failing, inline=True)
+        slow = asyncio.create_task(db.read(lambda conn: conn.execute(COUNTING_QUERY, (200_000,)).get))
+        await asyncio.sleep(0)  # the read is on the writer thread: the next write waits its turn
+        await db.write(insert, 3, inline=True)
+        await slow
+    assert threads[0] != loop_thread and threads[1] == loop_thread and threads[2] != loop_thread
+    assert await db.read(rows) == [1, 2, 3]
+
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await db.write(insert, 4, inline=True)
+            await db.write(insert, 5, inline=True)
+            raise RuntimeError("roll back")
+    assert await db.read(rows) == [1, 2, 3]

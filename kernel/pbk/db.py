@@ -213,6 +213,8 @@ class Database:
             readers, thread_name_prefix=f"pbk-db-reader-{self.path.stem}"
         )
         self._write_lock: asyncio.Lock | None = None
+        #: calls submitted to the writer thread and not yet seen done by the event loop
+        self._writer_calls = 0
         self._closed = False
         # read_inline(): a reader connection used only from the event loop thread.
         self._loop_conn: apsw.Connection | None = None
@@ -344,9 +346,10 @@ class Database:
         the current one), in one hop. ``on_commit`` runs after the commit that makes it durable
         (the enclosing transaction's, when there is one), as ``after_commit`` would.
 
-        ``inline``: ``fn`` is short (a few statements by key), so, outside a transaction, run it
-        with the writer's connection right here on the event loop thread, skipping the hop,
-        unless another process holds the write lock (then it waits on the writer thread)."""
+        ``inline``: ``fn`` is short (a few statements by key), so run it with the writer's
+        connection right here on the event loop thread, skipping the hop: outside a transaction
+        unless another process holds the write lock (then it waits on the writer thread), inside
+        one when the transaction has begun and nothing else of it is on the writer thread."""
         while (parent := self._active_transaction()) is not None:
             async with parent.children:  # sibling savepoints take turns (see transaction())
                 if parent.active:
@@ -356,7 +359,10 @@ class Database:
                     cancelled = False
                     try:
                         hop = _Hop()
-                        result = await self._on_writer(_in_savepoint, fn, args, hop, hop=hop)
+                        if inline and self._writer_idle_in_transaction():
+                            result = _in_savepoint(self._writer_connection(), fn, args, hop)
+                        else:
+                            result = await self._on_writer(_in_savepoint, fn, args, hop, hop=hop)
                     except _CancelledAfterSuccess:
                         cancelled = True  # released: its fate is the enclosing transaction's
                     except BaseException:
@@ -431,6 +437,12 @@ class Database:
             raise
         return True, result
 
+    def _writer_idle_in_transaction(self) -> bool:
+        """Whether the open transaction has begun and no call of it is on the writer thread, so
+        its connection may be used on this thread (a savepoint of a batch's many writes)."""
+        conn = self._writer_conn
+        return self._writer_calls == 0 and conn is not None and conn.in_transaction
+
     async def _in_transaction(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn`` on the writer inside the current transaction (BEGIN sent first if needed)."""
         tx = self._active_transaction()
@@ -444,6 +456,8 @@ class Database:
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
         future = loop.run_in_executor(self._writer, ctx.run, fn, self._writer_connection(), *args)
+        self._writer_calls += 1
+        future.add_done_callback(self._writer_call_done)
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
@@ -455,6 +469,16 @@ class Database:
             if hop is not None and not future.cancelled() and future.exception() is None:
                 raise _CancelledAfterSuccess() from None
             raise
+
+    async def _on_writer_or_here(self, fn: Callable[..., T], *args: Any) -> T:
+        """``_on_writer`` for a statement of a begun transaction that cannot wait (SAVEPOINT,
+        RELEASE, COMMIT): run here when nothing of the transaction is on the writer thread."""
+        if self._writer_idle_in_transaction():
+            return fn(self._writer_connection(), *args)
+        return await self._on_writer(fn, *args)
+
+    def _writer_call_done(self, _: Any) -> None:
+        self._writer_calls -= 1
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Transaction]:
@@ -477,7 +501,7 @@ class Database:
                 tx.active = False
                 async with tx.children:  # savepoints of spawned tasks still running
                     if tx.used:
-                        await self._on_writer(_commit_if_open)
+                        await self._on_writer_or_here(_commit_if_open)
             except BaseException:
                 tx.active = False
                 # A cancellation can land while COMMIT runs: the statement finishes first
@@ -503,7 +527,7 @@ class Database:
         token = self._current.set(tx)
         try:
             parent.root.used = True
-            await self._on_writer(_begun, lambda conn: conn.execute(f"SAVEPOINT {name}"), ())
+            await self._on_writer_or_here(_begun, lambda conn: conn.execute(f"SAVEPOINT {name}"), ())
             try:
                 yield tx
                 tx.active = False
@@ -514,7 +538,7 @@ class Database:
                 await _run_callbacks(tx.rollback_callbacks, "after-rollback")
                 raise
             try:
-                await self._exec_on_writer(f"RELEASE {name}")
+                await self._on_writer_or_here(lambda conn: conn.execute(f"RELEASE {name}"))
             finally:
                 tx.children.release()
             parent.callbacks.extend(tx.callbacks)

@@ -30,7 +30,8 @@ from pbk_sdk.interfaces import FILE_STORAGE, App
 from .assigned import Assigned
 from .collections import Registry, now
 from .ddl import quote
-from .filter import RequestInfo, compile_filter, compile_sort, has_unique_index
+from .filter import RequestInfo, Sql, compile_filter, compile_sort, has_unique_index
+from .filter.cached import RuleCache
 from .gocompat.cast import parse_go_bool
 from .schema import Collection, Field
 
@@ -196,6 +197,7 @@ class Records:
         self.registry = registry
         self.field_types = field_types
         self._plans: weakref.WeakKeyDictionary[Collection, _Plan] = weakref.WeakKeyDictionary()
+        self._rule_cache = RuleCache()
 
     # ------------------------------------------------------------------ values
 
@@ -256,18 +258,20 @@ class Records:
             raise ApiError(403, SUPERUSERS_ONLY)
         if not expression.strip():
             return None
-        compiled = compile_filter(
-            expression, collection, self.registry, ctx.info, mode="rule", table_alias="main"
-        )
-        return compiled.sql, list(compiled.params)
+        compiled = self.compile_rule(expression, collection, ctx.info)
+        return compiled.sql, compiled.params
+
+    def compile_rule(self, expression: str, collection: Collection, info: RequestInfo) -> Sql:
+        """``compile_filter(mode="rule")`` of an API rule, compiled once per schema and
+        requester shape (``filter.cached``), its requester's values bound fresh."""
+        return self._rule_cache.compile(expression, collection, self.registry, info, schema=self.registry.all())
 
     async def _matches(
         self, collection: Collection, record_id: str, rule: tuple[str, builtins.list[Any]] | None
     ) -> bool:
         if rule is None:
             return True
-        sql = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND ({rule[0]})"
-        return await self._read(lambda conn: conn.execute(sql, (record_id, *rule[1])).fetchone() is not None)
+        return await self._read(_matches_on, collection, record_id, rule)
 
     async def _read(self, fn: Any, *args: Any, inline: bool = False) -> Any:
         """A read whose SQLite errors (from user filters) become PocketBase's 400.
@@ -364,8 +368,10 @@ class Records:
 
     async def get(self, collection: Collection, record_id: str) -> dict[str, Any] | None:
         """Stored values of one record, no rules (for other plugins and internal use)."""
-        sql = f"SELECT * FROM {quote(collection.name)} WHERE id = ?"
-        rows = await self._read(lambda conn: _rows(conn.execute(sql, (record_id,))), inline=True)
+        return await self._read(self._get_on, collection, record_id, inline=True)
+
+    def _get_on(self, conn: apsw.Connection, collection: Collection, record_id: str) -> dict[str, Any] | None:
+        rows = _rows(conn.execute(f"SELECT * FROM {quote(collection.name)} WHERE id = ?", (record_id,)))
         return self.values_from_row(collection, rows[0]) if rows else None
 
     async def view(self, collection: Collection, record_id: str, ctx: Context) -> dict[str, Any]:
@@ -402,7 +408,7 @@ class Records:
         hidden = [r["id"] for r in records if not r.get("emailVisibility")]
         if not hidden:
             return set()
-        compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
+        compiled = self.compile_rule(rule, collection, ctx.info)
         marks = ", ".join("?" for _ in hidden)
         sql = f"SELECT main.id FROM {quote(collection.name)} AS main WHERE main.id IN ({marks}) AND ({compiled.sql})"
         rows = await self._read(lambda conn: conn.execute(sql, (*hidden, *compiled.params)).fetchall())
@@ -798,10 +804,8 @@ class Records:
         rule = self._rule(collection, "createRule", ctx)
         manage = None
         if ask_manage and ctx.auth is not None and collection.rule("manageRule"):
-            compiled = compile_filter(
-                str(collection.rule("manageRule")), collection, self.registry, ctx.info, mode="rule", table_alias="main"
-            )
-            manage = (compiled.sql, list(compiled.params))
+            compiled = self.compile_rule(str(collection.rule("manageRule")), collection, ctx.info)
+            manage = (compiled.sql, compiled.params)
         return rule, manage
 
     async def _trial_create(
@@ -863,6 +867,16 @@ class Records:
                 raise
             return False
 
+    def _missing_relations(
+        self, conn: apsw.Connection, collection: Collection, values: Mapping[str, Any], errors: dict[str, Any]
+    ) -> None:
+        """``_check_relations`` on the writer's connection."""
+        for name, sql, ids in self._relation_queries(collection, values, errors):
+            if sql is None or conn.execute(sql, ids).get != len(set(ids)):
+                errors[name] = FieldError(
+                    "validation_missing_rel_records", "Failed to find all relation records with the provided ids."
+                )
+
     def _create_in_one(self, conn: apsw.Connection, event: RecordEvent, rule: _SQL | None = None) -> None:
         """On the writer: what ``create`` does when no handler joins ``record_validate`` or
         ``record_create`` (relation check, ``_raise_errors``, ``_insert``). With ``rule``, the
@@ -872,11 +886,7 @@ class Records:
         collection, values = event.collection, event.record
         if rule is not None and not self._insert_under_rule(conn, collection, values, rule):
             raise ApiError(400, message)
-        for name, sql, ids in self._relation_queries(collection, values, event.errors):
-            if sql is None or conn.execute(sql, ids).get != len(set(ids)):
-                event.errors[name] = FieldError(
-                    "validation_missing_rel_records", "Failed to find all relation records with the provided ids."
-                )
+        self._missing_relations(conn, collection, values, event.errors)
         self._check_verdict(event, message)
         if rule is not None:
             return  # inserted above
@@ -894,6 +904,16 @@ class Records:
             raise ApiError(400, "Unsupported collection type.")
         self._refuse_locked(collection, "updateRule", ctx)
         parsed = self._split_input(collection, body.data, ctx)
+        if self._updates_in_one(collection, staged=staged):
+            # No handler in any chain and no password: the read, the rule, the checks and the
+            # UPDATE run in one writer call (one transaction, or a savepoint of the caller's).
+            done: builtins.list[RecordEvent] = []
+            await self.db.write(
+                self._update_in_one, collection, record_id, body, ctx, parsed, done,
+                on_commit=lambda: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, done[0]),
+                inline=True,
+            )
+            return done[0].record
         hashed, old_check = await self._prepare_password(collection, record_id, parsed)
         if staged:
             return await self._update_write(collection, record_id, body, ctx, parsed, hashed, old_check)
@@ -910,6 +930,75 @@ class Records:
             raise ApiError(400, "Failed to update record.")
         return written[0]
 
+    def _updates_in_one(self, collection: Collection, *, staged: bool) -> bool:
+        """Whether an update of ``collection`` may run in one writer call: no handler on
+        ``record_validate``, ``record_update`` or (unless the caller fired it) on
+        ``record_before_write``, and no password (hashed, and on auth records checked, first)."""
+        has = self.events.has
+        return (
+            not collection.is_auth
+            and _password_field(collection) is None
+            and not has(ev.RECORD_VALIDATE, collection)
+            and not has(ev.RECORD_UPDATE, collection)
+            and (staged or not has(ev.RECORD_BEFORE_WRITE, collection))
+        )
+
+    def _update_rule(
+        self, collection: Collection, original: Mapping[str, Any], parsed: _Input, ctx: Context
+    ) -> _SQL | None:
+        """The update rule's SQL, with ``@request.body`` the submitted values applied to the
+        stored ones (as PocketBase shows them to the rule)."""
+        preview = _copy_values(original)
+        self._apply(collection, preview, parsed)
+        ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, preview, parsed))
+        return self._rule(collection, "updateRule", ctx)
+
+    def _updated_values(
+        self, collection: Collection, record_id: str, original: Mapping[str, Any], parsed: _Input
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The new values (modifiers applied, ``onUpdate`` autodates stamped) and the errors
+        found so far (a changed primary key)."""
+        values = _copy_values(original)
+        self._apply(collection, values, parsed)
+        errors: dict[str, Any] = {}
+        if values.get("id") != record_id:
+            errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
+            values["id"] = record_id
+        stamp = now()
+        for f in collection.fields:
+            if f.type == "autodate" and f.get("onUpdate"):
+                values[f.name] = stamp
+        return values, errors
+
+    def _update_in_one(
+        self, conn: apsw.Connection, collection: Collection, record_id: str, body: Body, ctx: Context,
+        parsed: _Input, done: builtins.list[RecordEvent],
+    ) -> None:
+        """On the writer: ``_update_write`` when no handler joins (see ``_updates_in_one``);
+        the event it would fire is appended to ``done``."""
+        original = self._get_on(conn, collection, record_id)
+        if original is None:
+            raise ApiError(404)
+        rule = self._update_rule(collection, original, parsed, ctx)
+        if rule is not None and not _matches_on(conn, collection, record_id, rule):
+            raise ApiError(404)
+        values, errors = self._updated_values(collection, record_id, original, parsed)
+        errors = {**self._validate(collection, values, None, creating=False), **errors}
+        self._missing_relations(conn, collection, values, errors)
+        ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, values, parsed))
+        event = RecordEvent(
+            collection=collection, record=values, original=original, auth=ctx.auth, files=body.files,
+            errors=errors, submitted=frozenset(body.data), context=ctx.info.context,
+        )
+        message = "Failed to update record."
+        self._check_verdict(event, message)
+        sql, params = self._update_sql(collection, values)
+        try:
+            conn.execute(sql, params)
+        except apsw.ConstraintError as exc:
+            raise _constraint_error(exc, message) from exc
+        done.append(event)
+
     async def _update_write(
         self, collection: Collection, record_id: str, body: Body, ctx: Context, parsed: _Input,
         hashed: str | None, old_check: tuple[str, bool] | None,
@@ -919,21 +1008,10 @@ class Records:
             original = await self.get(collection, record_id)
             if original is None:
                 raise ApiError(404)
-            preview = copy.deepcopy(original)
-            self._apply(collection, preview, parsed)
-            ctx.info = dataclasses.replace(ctx.info, body=_body_for_rules(collection, preview, parsed))
-            rule = self._rule(collection, "updateRule", ctx)
+            rule = self._update_rule(collection, original, parsed, ctx)
             if rule is not None and not await self._matches(collection, record_id, rule):
                 raise ApiError(404)
-            values = copy.deepcopy(original)
-            self._apply(collection, values, parsed)
-            errors: dict[str, Any] = {}
-            if values.get("id") != record_id:
-                errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
-                values["id"] = record_id
-            for f in collection.fields:
-                if f.type == "autodate" and f.get("onUpdate"):
-                    values[f.name] = now()
+            values, errors = self._updated_values(collection, record_id, original, parsed)
             password = self._password_input(collection, parsed, errors, creating=False)
             if collection.is_auth:
                 await self._auth_update_checks(collection, original, values, parsed, password, old_check, ctx, errors)
@@ -960,11 +1038,38 @@ class Records:
         if collection.is_view:
             raise ApiError(400, "Unsupported collection type.")
         rule = self._rule(collection, "deleteRule", ctx)
+        if not self.events.has(ev.RECORD_DELETE, collection) and not self._referenced(collection):
+            # Nothing to cascade and no handler: the read, the rule and the DELETE in one call.
+            done: builtins.list[RecordEvent] = []
+            await self.db.write(
+                self._delete_in_one, collection, record_id, rule, ctx, done,
+                on_commit=lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, done[0]),
+                inline=True,
+            )
+            return
         async with self.db.transaction():
             original = await self.get(collection, record_id)
             if original is None or (rule is not None and not await self._matches(collection, record_id, rule)):
                 raise ApiError(404)
             await self.delete_values(collection, original, ctx, visited=set())
+
+    def _referenced(self, collection: Collection) -> bool:
+        """Whether a relation field of a stored (non-view) collection points at ``collection``."""
+        return any(not ref.is_view for ref, _ in self.registry.references_to(collection))
+
+    def _delete_in_one(
+        self, conn: apsw.Connection, collection: Collection, record_id: str, rule: _SQL | None, ctx: Context,
+        done: builtins.list[RecordEvent],
+    ) -> None:
+        """On the writer: ``delete`` of a record nothing references and no handler watches;
+        the event ``record_after_delete_success`` gets is appended to ``done``."""
+        original = self._get_on(conn, collection, record_id)
+        if original is None or (rule is not None and not _matches_on(conn, collection, record_id, rule)):
+            raise ApiError(404)
+        conn.execute(f"DELETE FROM {quote(collection.name)} WHERE id = ?", (record_id,))
+        done.append(RecordEvent(
+            collection=collection, record=original, original=original, auth=ctx.auth, context=ctx.info.context
+        ))
 
     async def delete_values(
         self, collection: Collection, values: dict[str, Any], ctx: Context, *, visited: set[str]
@@ -1036,8 +1141,8 @@ class Records:
             return True
         if not rule or ctx.auth is None:
             return False
-        compiled = compile_filter(rule, collection, self.registry, ctx.info, mode="rule", table_alias="main")
-        return await self._matches(collection, record_id, (compiled.sql, list(compiled.params)))
+        compiled = self.compile_rule(rule, collection, ctx.info)
+        return await self._matches(collection, record_id, (compiled.sql, compiled.params))
 
     async def _auth_update_checks(
         self,
@@ -1098,23 +1203,25 @@ class Records:
         sql, params = self._insert_sql(event.collection, event.record)
         await self._write_unique(event.collection, sql, params, "Failed to create record.")
 
-    async def _update(self, event: RecordEvent) -> None:
-        collection, values = event.collection, event.record
+    def _update_sql(self, collection: Collection, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
         row = self._db_row(collection, values)
         assignments = ", ".join(f"{quote(c)} = ?" for c in row)
-        sql = f"UPDATE {quote(collection.name)} SET {assignments} WHERE id = ?"
-        await self._write_unique(collection, sql, (*row.values(), values["id"]), "Failed to update record.")
+        return f"UPDATE {quote(collection.name)} SET {assignments} WHERE id = ?", (*row.values(), values["id"])
+
+    async def _update(self, event: RecordEvent) -> None:
+        sql, params = self._update_sql(event.collection, event.record)
+        await self._write_unique(event.collection, sql, params, "Failed to update record.")
 
     async def _delete(self, event: RecordEvent) -> None:
         sql = f"DELETE FROM {quote(event.collection.name)} WHERE id = ?"
-        await self.db.write(lambda conn: conn.execute(sql, (event.record["id"],)))
+        await self.db.write(lambda conn: conn.execute(sql, (event.record["id"],)), inline=True)
 
     def _db_row(self, collection: Collection, values: Mapping[str, Any]) -> dict[str, Any]:
         return {name: to_db(values[name]) for name, to_db in self._plan(collection).writers if name in values}
 
     async def _write_unique(self, collection: Collection, sql: str, params: tuple[Any, ...], message: str) -> None:
         try:
-            await self.db.write(lambda conn: conn.execute(sql, params))
+            await self.db.write(lambda conn: conn.execute(sql, params), inline=True)
         except apsw.ConstraintError as exc:
             raise _constraint_error(exc, message) from exc
 
@@ -1133,6 +1240,24 @@ def _constraint_error(exc: apsw.ConstraintError, message: str) -> ApiError:
         name = column.strip().split(".")[-1]
         errors[name] = FieldError("validation_not_unique", "Value must be unique.")
     return ApiError(400, message, errors)
+
+
+def _matches_on(conn: apsw.Connection, collection: Collection, record_id: str, rule: _SQL) -> bool:
+    """Whether ``rule`` admits the stored record ``record_id``; a rule SQLite cannot run is
+    PocketBase's 400, as a failing filter is."""
+    sql = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND ({rule[0]})"
+    try:
+        return conn.execute(sql, (record_id, *rule[1])).fetchone() is not None
+    except apsw.Error as exc:
+        if isinstance(exc, apsw.InterruptError):
+            raise
+        raise ApiError(400) from exc
+
+
+def _copy_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy a write may change: lists and objects (multi-values, JSON) copied deeply, the
+    immutable rest shared."""
+    return {name: copy.deepcopy(v) if isinstance(v, (list, dict)) else v for name, v in values.items()}
 
 
 def _password_field(collection: Collection) -> Field | None:

@@ -141,7 +141,11 @@ class SqliteRecordStore:
         # fields, no @collection/@request for non-superusers, the related collections' rules.
         mode: Mode = "rule" if trusted else "filter"
         try:
-            compiled = compile_filter(rule, collection, self.registry, ctx.info, mode=mode, table_alias="main")
+            compiled = (
+                self.records.compile_rule(rule, collection, ctx.info)
+                if trusted
+                else compile_filter(rule, collection, self.registry, ctx.info, mode=mode, table_alias="main")
+            )
         except ApiError:
             return False
         if values is None:
