@@ -1,0 +1,1 @@
+"""pbk sql: PocketBase's SQL console API, ``POST /api/sql``."""
