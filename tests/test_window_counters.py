@@ -31,12 +31,16 @@ def test_hits_counted_in_a_forked_worker_count_here_too():
 
 def test_a_worker_killed_holding_the_lock_does_not_block_the_others():
     counters = WindowCounters()
+    holding, held = os.pipe()
     pid = os.fork()
     if pid == 0:
         fcntl.lockf(counters._fd, fcntl.LOCK_EX)
+        os.write(held, b"x")  # the lock is taken
         time.sleep(60)
         os._exit(0)
-    time.sleep(0.2)
+    os.close(held)
+    assert os.read(holding, 1) == b"x"
+    os.close(holding)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     assert counters.consume("k", 1, 60)
@@ -54,6 +58,7 @@ def test_a_full_neighbourhood_gives_the_slot_whose_window_ends_first():
 
 def test_a_window_that_ended_starts_over():
     counters = WindowCounters()
+    time.sleep(1.01 - time.time() % 1)  # just after a second starts: both calls fall within it
     assert counters.consume("k", 1, 1)
     assert not counters.consume("k", 1, 1)
     time.sleep(1.05 - time.time() % 1)  # into the next second

@@ -6,7 +6,9 @@ The request path only captures a tuple (``RequestEntry``); the JSON ``data`` Poc
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import re
 import secrets
 import string
@@ -17,6 +19,8 @@ from urllib.parse import unquote
 
 import orjson
 
+log = logging.getLogger(__name__)
+
 INFO = 0
 ERROR = 8
 #: PocketBase cuts these request values (``cutStr``), marking the cut with ``...``.
@@ -25,6 +29,9 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _ID_ALPHABET = string.digits + string.ascii_lowercase  # in ASCII order, so ids sort by time
 _BASE36_PAIRS = [a + b for a in _ID_ALPHABET for b in _ID_ALPHABET]  # "00" .. "zz", 1296
 _SEQUENCE = 36**6
+_DATA_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+#: A lone surrogate (``"\udc80"``, what ``surrogateescape`` leaves of a stray byte) has no UTF-8.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: A whole batch in one statement, its rows one JSON array: SQLite runs it in a single step
 #: (the writer thread lets go of the GIL once per batch rather than once per row).
 INSERT = (
@@ -157,10 +164,40 @@ def row(entry: RequestEntry | AppEntry, log_id: str) -> tuple[str, int, str, str
         level = ERROR if entry[9] else INFO
         method, url, data = request_fields(entry)
         message = request_message(method, url)
-    encoded = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
-    return log_id, level, message, encoded.decode(), timestamp(entry[0])
+    return log_id, level, message, encode_data(data), timestamp(entry[0])
+
+
+def storable_text(text: str) -> str:
+    """``text`` with each lone surrogate as U+FFFD, which UTF-8 (and so JSON) can hold."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def encode_data(data: Mapping[str, Any]) -> str:
+    """``data`` as JSON; a value JSON cannot hold (nested too deep, a lone surrogate) is
+    stored as its ``repr`` instead, or left out if even that fails, and said once."""
+    try:
+        return orjson.dumps(data, option=_DATA_OPTIONS, default=str).decode()
+    except orjson.JSONEncodeError:
+        pass
+    kept: dict[str, Any] = {}
+    replaced: list[str] = []
+    for key, value in data.items():
+        name = storable_text(str(key))
+        try:
+            orjson.dumps(value, option=_DATA_OPTIONS, default=str)
+            kept[name] = value
+        except orjson.JSONEncodeError:
+            replaced.append(name)
+            with contextlib.suppress(Exception):  # too deep even for repr, or a failing __repr__
+                kept[name] = storable_text(value if isinstance(value, str) else repr(value))
+    log.warning("log data values %s are not JSON: stored as text, or left out", replaced)
+    return orjson.dumps(kept, option=_DATA_OPTIONS, default=str).decode()
 
 
 def insert_entries(conn: Any, entries: list[RequestEntry | AppEntry]) -> None:
     rows = [row(entry, log_id) for entry, log_id in zip(entries, log_ids(len(entries), time.time()), strict=True)]
-    conn.execute(INSERT, (orjson.dumps(rows).decode(),))
+    try:
+        batch = orjson.dumps(rows)
+    except orjson.JSONEncodeError:  # a message with a lone surrogate: it alone is changed
+        batch = orjson.dumps([(*fields[:2], storable_text(fields[2]), *fields[3:]) for fields in rows])
+    conn.execute(INSERT, (batch.decode(),))

@@ -107,6 +107,24 @@ async def test_app_logs_of_pbk_loggers_with_pocketbase_levels(pbk_app, stored_lo
     ]
 
 
+async def test_an_entry_json_cannot_hold_keeps_its_batch_and_a_sane_version_of_itself(stored_logs):
+    plugin_log = logging.getLogger("pbk_logs.test")
+    too_deep: list = []
+    for _ in range(300):  # orjson stops at 255 levels
+        too_deep = [too_deep]
+    plugin_log.warning("before")
+    plugin_log.warning("stray \udc80 byte", extra={"data": {"deep": too_deep, "name": "x\ud800", "free": 12}})
+    plugin_log.warning("after")
+    rows = [(message, json.loads(data)) for _, message, data, _ in await stored_logs()]
+    assert rows == [
+        ("before", {"logger": "pbk_logs.test"}),
+        ("stray \ufffd byte", {"logger": "pbk_logs.test", "deep": repr(too_deep), "name": "x\ufffd", "free": 12}),
+        ("after", {"logger": "pbk_logs.test"}),
+        ("log data values ['deep', 'name'] are not JSON: stored as text, or left out",
+         {"logger": "pbk_logs.rows"}),  # said once, from the write, and written in the same flush
+    ]
+
+
 async def test_a_failed_write_is_reported_not_retried_forever(pbk_app, caplog):
     logs = pbk_app.state[LOGS]
     await pbk_app.aux_db.write(lambda conn: conn.execute("DROP TABLE _logs"))

@@ -20,8 +20,21 @@ MAX_ROWS = 1000
 WRITE_PREFIXES = ("INSERT", "CREATE", "UPDATE", "DELETE", "DROP", "DETACH", "ALTER", "REPLACE")
 #: Statements that would change the pooled connection itself rather than the data: pbk's
 #: database layer owns transactions, and an attached file would stay on one connection only.
+#: Temporary tables, views, indexes and triggers live in the connection too, and would outlast
+#: the query on one pooled connection (a temp trigger on ``posts`` would fire on later writes).
 REFUSED_ACTIONS = frozenset({
     apsw.SQLITE_TRANSACTION, apsw.SQLITE_SAVEPOINT, apsw.SQLITE_ATTACH, apsw.SQLITE_DETACH,
+    apsw.SQLITE_CREATE_TEMP_TABLE, apsw.SQLITE_CREATE_TEMP_VIEW, apsw.SQLITE_CREATE_TEMP_INDEX,
+    apsw.SQLITE_CREATE_TEMP_TRIGGER,
+})
+#: Pragmas that may be given an argument: those that only read (the argument names what to
+#: read) and those that set a value kept in the database file. Setting any other pragma
+#: (``query_only``, ``synchronous``, ``case_sensitive_like``) changes the connection, and the
+#: change would outlast the query on that one pooled connection.
+PRAGMAS_WITH_ARGUMENT = frozenset({
+    "table_info", "table_xinfo", "table_list", "index_info", "index_xinfo", "index_list",
+    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+    "user_version", "application_id",
 })
 _HANDLER_ID = "pbk_sql.deadline"
 
@@ -126,5 +139,16 @@ class _guarded:
         return time.monotonic() > self.deadline
 
 
-def _refuse_connection_changes(action: int, *args: Any) -> int:
-    return apsw.SQLITE_DENY if action in REFUSED_ACTIONS else apsw.SQLITE_OK
+def _refuse_connection_changes(
+    action: int, name: str | None, value: str | None, database: str | None, *_: Any
+) -> int:
+    """For ``SQLITE_PRAGMA`` SQLite passes the pragma's name and its argument (``None`` when
+    the pragma is only read): reading any pragma is allowed, setting only a few."""
+    if action in REFUSED_ACTIONS:
+        return apsw.SQLITE_DENY
+    if action == apsw.SQLITE_INSERT and database == "temp":  # a temp object named ``temp.x``,
+        return apsw.SQLITE_DENY  # which SQLite reports as a plain creation (or its trigger's table's)
+    if action == apsw.SQLITE_PRAGMA and value is not None \
+            and (name or "").lower() not in PRAGMAS_WITH_ARGUMENT:
+        return apsw.SQLITE_DENY
+    return apsw.SQLITE_OK

@@ -42,6 +42,44 @@ async def test_statements_that_change_the_connection_are_refused(
     assert tables.json["rows"] == []  # the refused query's earlier statements rolled back
 
 
+@pytest.mark.parametrize("query", [
+    "insert into t values(9); pragma query_only=1", "pragma ignore_check_constraints=1",
+    "pragma recursive_triggers=0", "pragma synchronous=OFF", "pragma wal_autocheckpoint=0",
+    "PRAGMA main.Query_Only = true", "pragma case_sensitive_like=1",
+    "create temp trigger emptied after insert on t begin delete from t; end",
+    "create temp table kept(a)", "create temp view kept as select 1", "create table temp.kept(a)",
+    "create trigger temp.emptied after insert on t begin delete from t; end",
+    "select * from t; create temp view kept as select 1",
+])
+async def test_statements_that_change_settings_or_temp_objects_are_refused(
+    pbk_client: Any, pbk_superuser: Any, query: str
+) -> None:
+    await _sql(pbk_client, pbk_superuser, "create table t(a integer check (a > 0))")
+    answer = await _sql(pbk_client, pbk_superuser, query)
+    assert answer.status_code == 400
+    assert answer.json["message"] == FAILED + "authorization denied: not authorized (23)."
+    written = await _sql(pbk_client, pbk_superuser, "insert into t values(1)")
+    assert written.status_code == 200 and written.json["affectedRows"] == 1
+    unchecked = await _sql(pbk_client, pbk_superuser, "insert into t values(-1)")
+    assert unchecked.status_code == 400  # the check constraint still holds
+    rows = await _sql(pbk_client, pbk_superuser, "select a, 'a' like 'A' from t")
+    assert rows.status_code == 200 and rows.json["rows"] == [["1", "1"]]
+    temp = await _sql(pbk_client, pbk_superuser, "select count(*) from sqlite_temp_master")
+    assert temp.json["rows"] == [["0"]]
+
+
+@pytest.mark.parametrize(("query", "rows"), [
+    ("pragma query_only", [["0"]]), ("pragma table_info(t)", [["0", "a", "", "0", None, "0"]]),
+    ("pragma index_list('t')", []), ("pragma user_version = 7; pragma user_version", [["7"]]),
+])
+async def test_pragmas_that_read_or_keep_their_value_in_the_file_run(
+    pbk_client: Any, pbk_superuser: Any, query: str, rows: list[list[str | None]]
+) -> None:
+    await _sql(pbk_client, pbk_superuser, "create table t(a)")
+    answer = await _sql(pbk_client, pbk_superuser, query)
+    assert answer.status_code == 200 and answer.json["rows"] == rows
+
+
 async def test_a_read_that_writes_runs_on_the_writer(pbk_client: Any, pbk_superuser: Any) -> None:
     await _sql(pbk_client, pbk_superuser, "create table t(a)")
     answer = await _sql(pbk_client, pbk_superuser, "select 1; with x as (select 2) insert into t select * from x")
