@@ -32,6 +32,9 @@ _AUTH = "@request.auth."
 _MARKER = "\x01pbk-rule-value:"
 #: a rule whose compilation cannot be reused (its key maps to this)
 _UNCACHEABLE = object()
+#: auth values the compiler finds the auth record's collection by (to join it): a marker there
+#: would find none, so they are part of the key as they are and never replaced by markers
+_RESOLVING = frozenset(("collectionId", "collectionName"))
 
 
 def _identifiers(node: Node) -> list[str]:
@@ -79,10 +82,13 @@ class _Reads:
         return cls(tuple(sorted(plain)), joins_auth)
 
 
-def _shape(value: Any) -> Hashable:
+def _shape(value: Any, *, resolving: bool = False) -> Hashable:
     """What compiling reads of a value besides the value itself: a text is bound as it is
-    (only its emptiness matters), anything else is part of the key."""
+    (only its emptiness matters) unless it is ``resolving`` (a collection the compiler loads),
+    anything else is part of the key."""
     if isinstance(value, str):
+        if resolving:
+            return ("str", value)
         return "text" if value else ""
     if value is None or isinstance(value, (bool, int, float)):
         return (type(value).__name__, value)
@@ -156,7 +162,7 @@ def _key(
     else:
         values = []
         for name in reads.plain:
-            value_shape = _shape(auth.get(name))
+            value_shape = _shape(auth.get(name), resolving=name in _RESOLVING)
             if value_shape is _UNCACHEABLE or (value_shape == "text" and _is_number_field(collection, name)):
                 return None  # a numeric text for a number field of the same name is bound as a number
             values.append((name, name in auth, value_shape))
@@ -190,7 +196,7 @@ def _compile_with_markers(
     if auth:
         stand_in = dict(auth)
         for name in reads.plain:
-            if isinstance(auth.get(name), str) and auth[name]:
+            if name not in _RESOLVING and isinstance(auth.get(name), str) and auth[name]:
                 stand_in[name] = f"{_MARKER}{name}"
                 markers[stand_in[name]] = name
         if reads.joins_auth and "id" not in markers.values() and isinstance(auth.get("id"), str) and auth["id"]:
