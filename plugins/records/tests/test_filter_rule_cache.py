@@ -3,6 +3,8 @@ compiling it again would, for every requester, and the same records on a real SQ
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -173,3 +175,49 @@ def test_a_number_field_named_as_an_auth_text_value_binds_what_a_fresh_compilati
                 fresh = compile_filter(rule, numbers, env.lookup, request, mode="rule")
                 cached = cache.compile(rule, numbers, env.lookup, request, schema=())
                 assert (cached.sql, cached.params) == (fresh.sql, fresh.params), (rule, auth)
+
+
+def test_compiling_from_two_threads_while_a_third_empties_the_cache(env: support.Env) -> None:
+    """The writer thread compiles rules while the event loop may empty the cache (a schema
+    change): no call fails, every call gives a fresh compilation's answer."""
+    cache = RuleCache()
+    posts = env.collections["posts"]
+    requests = [RequestInfo(auth=env.auth(author)) for author in (support.A1, support.A2, support.A3)]
+    expected = {
+        (rule, index): compile_filter(rule, posts, env.lookup, request, mode="rule")
+        for rule in RULES[:6]
+        for index, request in enumerate(requests)
+    }
+    schema = object()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def compile_all() -> None:
+        try:
+            while not stop.is_set():
+                for (rule, index), fresh in expected.items():
+                    got = cache.compile(rule, posts, env.lookup, requests[index], schema=schema)
+                    assert (got.sql, got.params) == (fresh.sql, fresh.params)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+            stop.set()
+
+    def reset() -> None:
+        for _ in range(3000):
+            if stop.is_set():
+                return
+            cache.compile(RULES[0], posts, env.lookup, requests[0], schema=object())  # empties it
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between any two steps
+    threads = [threading.Thread(target=compile_all) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        reset()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        sys.setswitchinterval(interval)
+    assert not failures, failures[0]

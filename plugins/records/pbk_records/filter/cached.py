@@ -18,6 +18,7 @@ in which a marker was transformed rather than bound as it is (``~`` wraps its op
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -106,7 +107,10 @@ class _Compiled:
 
 
 class RuleCache:
-    """Compiled rules by (rule, collection, table alias, requester's shape), for one schema."""
+    """Compiled rules by (rule, collection, table alias, requester's shape), for one schema.
+
+    Used from the event loop and the writer thread at once: the emptying and the choice of
+    the dictionaries to use happen under a lock, and each call works on the ones it chose."""
 
     MAX_ENTRIES = 1024
 
@@ -114,6 +118,7 @@ class RuleCache:
         self._schema: object = None
         self._reads: dict[str, _Reads | None] = {}
         self._compiled: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
 
     def compile(
         self,
@@ -127,19 +132,22 @@ class RuleCache:
     ) -> Sql:
         """``compile_filter(expression, ..., mode="rule")``; ``schema`` is an object that is
         replaced whenever any collection changes (the registry's tuple of collections)."""
-        if schema is not self._schema or len(self._compiled) > self.MAX_ENTRIES:
-            self._schema, self._reads, self._compiled = schema, {}, {}
-        if expression not in self._reads:
-            self._reads[expression] = _Reads.of(expression)
-        reads = self._reads[expression]
+        with self._lock:
+            if schema is not self._schema or len(self._compiled) > self.MAX_ENTRIES:
+                self._schema, self._reads, self._compiled = schema, {}, {}
+            known, compiled = self._reads, self._compiled
+        if expression in known:
+            reads = known[expression]
+        else:
+            reads = known[expression] = _Reads.of(expression)
         key = None if reads is None else _key(reads, expression, collection, table_alias, request)
         if reads is None or key is None:
             return compile_filter(expression, collection, lookup, request, mode="rule", table_alias=table_alias)
-        entry = self._compiled.get(key)
+        entry = compiled.get(key)
         if entry is None or (
             entry is not _UNCACHEABLE and (entry.fields is not collection.fields or entry.indexes is not collection.indexes)
         ):
-            entry = self._compiled[key] = _compile_with_markers(
+            entry = compiled[key] = _compile_with_markers(
                 expression, collection, lookup, request, reads, table_alias
             )
         if entry is _UNCACHEABLE:
