@@ -85,6 +85,24 @@ def test_a_banned_member_is_refused_by_a_rule_that_also_names_the_auth_collectio
     assert answers[0] == answers[1] == ([404, 200, 404], "member")
 
 
+def test_a_create_whose_relation_names_its_own_new_id_is_refused_as_pocketbase_refuses(
+    programs: list[Program],
+) -> None:
+    answers = []
+    for program in programs:
+        record_id = "selfref00000001"
+        response = httpx.post(
+            program.url + "/api/collections/nodes/records",
+            json={"id": record_id, "title": "loop", "parent": record_id},
+            timeout=30,
+        )
+        body = response.json()
+        codes = {name: error["code"] for name, error in body.get("data", {}).items()}
+        stored = program.client.get(f"/api/collections/nodes/records/{record_id}").status_code
+        answers.append((response.status_code, codes, stored))
+    assert answers[0] == answers[1] == (400, {"parent": "validation_missing_rel_records"}, 404)
+
+
 def fill_big(data_dir: Path, rows: int) -> None:
     """``rows`` records of ``big`` written straight into the data file in one transaction."""
     conn = apsw.Connection(str(data_dir / "data.db"))
