@@ -800,3 +800,72 @@ async def test_an_inline_write_inside_a_begun_transaction_is_a_savepoint_on_the_
             await db.write(insert, 5, inline=True)
             raise RuntimeError("roll back")
     assert await db.read(rows) == [1, 2, 3]
+
+
+def _write_then_count(conn: apsw.Connection, threads: list[int], n: int, count_to: int) -> int:
+    """An INSERT and then a costly read-only statement (a rule over a big table)."""
+    threads.append(threading.get_ident())
+    conn.execute("INSERT INTO t VALUES (?)", (n,))
+    counted: int = conn.execute(COUNTING_QUERY, (count_to,)).get
+    return counted
+
+
+async def _loop_turns_while(work: asyncio.Future[int]) -> int:
+    turns = 0
+    while not work.done():
+        await asyncio.sleep(0)
+        turns += 1
+    return turns
+
+
+async def test_an_inline_write_past_its_step_budget_is_undone_and_run_again_on_the_writer(db: Database):
+    """As ``read_inline``: a write whose statements take more than a small budget of SQLite
+    steps stops holding the event loop; what it did is rolled back and it runs again, whole,
+    on the writer thread. A short one stays on the loop."""
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+    work = asyncio.ensure_future(db.write(_write_then_count, threads, 1, 3_000_000, inline=True))
+    turns = await _loop_turns_while(work)
+    assert await work == 3_000_000
+    assert threads[0] == loop_thread and threads[1:] and threads[1] != loop_thread and len(threads) == 2
+    assert turns > 10, "the loop turned while the write ran on the writer thread"
+    assert await db.read(rows) == [1]  # the undone run left nothing behind
+
+    threads.clear()
+    assert await db.write(_write_then_count, threads, 2, 10, inline=True) == 10
+    assert threads == [loop_thread]
+    assert await db.read(rows) == [1, 2]
+
+
+async def test_an_inline_write_past_its_budget_inside_a_transaction_redoes_only_its_savepoint(db: Database):
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+    async with db.transaction():
+        await db.write(insert, 1, inline=True)  # begins the transaction on the writer thread
+        work = asyncio.ensure_future(db.write(_write_then_count, threads, 2, 3_000_000, inline=True))
+        turns = await _loop_turns_while(work)
+        assert await work == 3_000_000
+        await db.write(insert, 3, inline=True)
+    assert threads[0] == loop_thread and len(threads) == 2 and threads[1] != loop_thread
+    assert turns > 10
+    assert await db.read(rows) == [1, 2, 3]
+
+
+async def test_a_writing_statement_past_the_budget_is_not_interrupted(db: Database):
+    """Interrupting an INSERT would roll the whole transaction back (an enclosing one's work
+    included): a writing statement past the budget runs to its end, on the loop."""
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+
+    def insert_many(conn: apsw.Connection) -> None:
+        threads.append(threading.get_ident())
+        conn.execute(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000) "
+            "INSERT INTO t (n) SELECT x FROM c"
+        )
+
+    async with db.transaction():
+        await db.write(insert, 0, inline=True)
+        await db.write(insert_many, inline=True)
+    assert threads == [loop_thread]
+    assert await db.read(lambda conn: conn.execute("SELECT COUNT(*), MAX(n) FROM t").get) == (50001, 50000)

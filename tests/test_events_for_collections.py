@@ -120,3 +120,21 @@ async def test_an_unhashable_collection_is_answered_every_time() -> None:
     bus.on("record_create", recorder("files", []), collections=has_files)
     assert bus.has("record_create", Plain("pbc_1", "docs", ["attachment"]))
     assert not bus.has("record_create", Plain("pbc_2", "posts", ["title"]))
+
+
+async def test_once_every_handler_unsubscribed_has_is_false_with_or_without_a_collection() -> None:
+    """The fast write paths stay off only while a handler listens: a chain emptied by removals
+    (targeted and untargeted handlers alike) turns them back on."""
+    bus = EventBus()
+    posts = Collection("posts", ["attachment"])
+    subscriptions = [
+        bus.on("record_update", recorder("files", []), collections=has_files),
+        bus.on("record_update", recorder("posts", []), collections=["posts"]),
+        bus.on("record_update", recorder("everyone", [])),
+    ]
+    assert bus.has("record_update") and bus.has("record_update", posts)
+    for subscription in subscriptions:
+        subscription.remove()
+    assert not bus.has("record_update")
+    assert not bus.has("record_update", posts)
+    assert bus.handlers("record_update") == ()

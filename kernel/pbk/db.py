@@ -349,7 +349,9 @@ class Database:
         ``inline``: ``fn`` is short (a few statements by key), so run it with the writer's
         connection right here on the event loop thread, skipping the hop: outside a transaction
         unless another process holds the write lock (then it waits on the writer thread), inside
-        one when the transaction has begun and nothing else of it is on the writer thread."""
+        one when the transaction has begun and nothing else of it is on the writer thread.
+        As with ``read_inline``, a run past a small budget of SQLite steps (a rule scanning a
+        big table) is undone and run again on the writer thread, so ``fn`` may run twice."""
         while (parent := self._active_transaction()) is not None:
             async with parent.children:  # sibling savepoints take turns (see transaction())
                 if parent.active:
@@ -359,10 +361,7 @@ class Database:
                     cancelled = False
                     try:
                         hop = _Hop()
-                        if inline and self._writer_idle_in_transaction():
-                            result = _in_savepoint(self._writer_connection(), fn, args, hop)
-                        else:
-                            result = await self._on_writer(_in_savepoint, fn, args, hop, hop=hop)
+                        result = await self._savepoint_write(tx, fn, args, hop, inline=inline)
                     except _CancelledAfterSuccess:
                         cancelled = True  # released: its fate is the enclosing transaction's
                     except BaseException:
@@ -389,6 +388,8 @@ class Database:
             try:
                 done, result = self._write_inline(fn, args) if inline else (False, None)
                 if not done:
+                    tx.callbacks.clear()  # of an inline run that was undone
+                    tx.rollback_callbacks.clear()
                     hop = _Hop()
                     result = await self._on_writer(_whole_transaction, fn, args, hop, hop=hop)
                 committed = True
@@ -430,12 +431,51 @@ class Database:
         finally:
             conn.set_busy_handler(_busy_wait)
         try:
-            result = fn(conn, *args)
+            result = self._within_budget(conn, fn, args)
             conn.execute("COMMIT")
+        except _OverBudget:
+            _rollback_if_open(conn)
+            return False, None
         except BaseException:
             _rollback_if_open(conn)
             raise
         return True, result
+
+    async def _savepoint_write(
+        self, tx: _Transaction, fn: Callable[..., T], args: tuple[Any, ...], hop: _Hop, *, inline: bool
+    ) -> T:
+        """``fn`` in a savepoint of the open transaction: here when ``inline`` and the writer's
+        connection is free (within the step budget), else (or when over it) on the writer."""
+        if inline and self._writer_idle_in_transaction():
+            conn = self._writer_connection()
+            try:
+                return _in_savepoint(conn, self._within_budget, (fn, args), hop)
+            except _OverBudget:
+                tx.callbacks.clear()  # of the run that was undone
+                tx.rollback_callbacks.clear()
+        return await self._on_writer(_in_savepoint, fn, args, hop, hop=hop)
+
+    def _within_budget(self, conn: apsw.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """``fn(conn, *args)`` on the event loop thread with ``read_inline``'s step budget:
+        past it, its next read-only statement is interrupted and ``_OverBudget`` raised (even
+        when ``fn`` swallowed the interruption), for the caller to undo it and run it again on
+        the writer thread. Writing statements are never interrupted: SQLite would roll back
+        the whole transaction, an enclosing one's earlier work included."""
+        budget = _StepBudget(conn.exec_trace)
+        conn.exec_trace = budget.trace
+        conn.set_progress_handler(budget.over, INLINE_TICK_STEPS)
+        try:
+            result = fn(conn, *args)
+        except apsw.InterruptError:
+            if budget.spent:
+                raise _OverBudget() from None
+            raise
+        finally:
+            conn.set_progress_handler(None)
+            conn.exec_trace = budget.previous
+        if budget.spent:
+            raise _OverBudget()
+        return result
 
     def _writer_idle_in_transaction(self) -> bool:
         """Whether the open transaction has begun and no call of it is on the writer thread, so
@@ -574,6 +614,32 @@ class Database:
         if tx is None:
             raise RuntimeError("after_rollback() needs an open transaction (call it inside write())")
         tx.rollback_callbacks.append(callback)
+
+
+class _StepBudget:
+    """The progress handler of one inline write, and the statement kind it may interrupt."""
+
+    __slots__ = ("previous", "readonly", "spent", "ticks")
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous  # the connection's own exec tracer (trace_sql), chained
+        self.readonly = True
+        self.spent = False
+        self.ticks = 0
+
+    def trace(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
+        self.readonly = cursor.is_readonly
+        return self.previous is None or bool(self.previous(cursor, sql, bindings))
+
+    def over(self) -> bool:
+        self.ticks += 1
+        if self.ticks > INLINE_TICKS and self.readonly:
+            self.spent = True
+        return self.spent and self.readonly
+
+
+class _OverBudget(Exception):
+    """Internal: an inline write ran past its step budget and was interrupted."""
 
 
 class _CancelledOnWriter(Exception):

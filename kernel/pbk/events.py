@@ -130,7 +130,7 @@ class EventBus:
         """Whether any handler listens to ``name`` (about ``collection``, when given)."""
         chain = self._handlers.get(name)
         if not chain or collection is None:
-            return chain is not None
+            return bool(chain)
         return bool(self._chain_for(name, chain, collection))
 
     def handlers(self, name: str) -> Chain:

@@ -880,13 +880,15 @@ class Records:
     def _create_in_one(self, conn: apsw.Connection, event: RecordEvent, rule: _SQL | None = None) -> None:
         """On the writer: what ``create`` does when no handler joins ``record_validate`` or
         ``record_create`` (relation check, ``_raise_errors``, ``_insert``). With ``rule``, the
-        row is inserted first and kept only if the rule admits it and the verdict is clean (the
-        write function raising undoes it), which spares the trial insert its own writer call."""
+        row is inserted after the relation check (a relation naming the new record's own id
+        finds nothing, as on the normal path) and kept only if the rule admits it and the
+        verdict is clean (the write function raising undoes it), which spares the trial insert
+        its own writer call. Safe to run again after an interrupted run was rolled back."""
         message = "Failed to create record."
         collection, values = event.collection, event.record
+        self._missing_relations(conn, collection, values, event.errors)
         if rule is not None and not self._insert_under_rule(conn, collection, values, rule):
             raise ApiError(400, message)
-        self._missing_relations(conn, collection, values, event.errors)
         self._check_verdict(event, message)
         if rule is not None:
             return  # inserted above

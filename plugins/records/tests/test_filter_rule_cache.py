@@ -3,6 +3,8 @@ compiling it again would, for every requester, and the same records on a real SQ
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -29,6 +31,9 @@ RULES = [
     "@request.body.title = '' && author = @request.auth.id",  # reads the body: never cached
     "@request.auth.collectionName = 'authors' && @request.auth.collectionId != ''",
     "@request.auth.id:isset = true",
+    # names the auth collection plainly and joins the auth record: the join must find it
+    "@request.auth.collectionName = 'authors' && @request.auth.collectionId != '' && @request.auth.name != 'Bob'",
+    "@request.auth.collectionId != '' && @request.auth.collectionName != '' && @request.auth.email:lower != ''",
 ]
 
 
@@ -126,3 +131,93 @@ def test_a_literal_that_looks_like_a_marker_is_compiled_each_time(env: support.E
     cached = cache.compile(rule, posts, env.lookup, request, schema=())
     assert (cached.sql, cached.params) == (fresh.sql, fresh.params)
     assert not cache._compiled
+
+
+def test_a_rule_naming_the_auth_collection_still_refuses_the_requester_it_names(env: support.Env) -> None:
+    """The auth collection's id and name choose the table the joined fields come from: a
+    first requester compiled with stand-ins there would join nothing, and ``name != 'Bob'``
+    (NULL) would admit Bob."""
+    cache = RuleCache()
+    posts = env.collections["posts"]
+    rule = "@request.auth.collectionName = 'authors' && @request.auth.collectionId != '' && @request.auth.name != 'Bob'"
+    bob, ann = RequestInfo(auth=env.auth(support.A2)), RequestInfo(auth=env.auth(support.A1))
+    assert bob.auth is not None and bob.auth["name"] == "Bob"
+    for request in (bob, ann, bob):
+        assert cache.compile(rule, posts, env.lookup, request, schema=()).sql == compile_filter(
+            rule, posts, env.lookup, request, mode="rule"
+        ).sql
+    assert support.select_ids(env.conn, posts, cache.compile(rule, posts, env.lookup, bob, schema=())) == []
+    assert support.select_ids(env.conn, posts, cache.compile(rule, posts, env.lookup, ann, schema=())) != []
+
+
+def test_a_number_field_named_as_an_auth_text_value_binds_what_a_fresh_compilation_binds(env: support.Env) -> None:
+    """A numeric text compared through a number field of the same name is bound as a number."""
+    spec = {
+        "id": "pbc_numbers0001",
+        "name": "numbers",
+        "type": "base",
+        "fields": [{"name": name, "type": "number"} for name in ("email", "collectionName", "verified")],
+    }
+    numbers = support.build_collections([*support.SCHEMA, spec])["numbers"]
+    cache = RuleCache()
+    base = env.auth(support.A1)
+    rules = [
+        "email = @request.auth.email",
+        "@request.auth.email > 5 && @request.auth.name != ''",
+        "collectionName = @request.auth.collectionName && @request.auth.name != ''",
+        "@request.auth.verified = verified",
+    ]
+    requesters = [{**base, "email": "42"}, base, {**base, "email": "7.5"}, {**base, "collectionName": "12"}]
+    for _ in range(2):
+        for rule in rules:
+            for auth in requesters:
+                request = RequestInfo(auth=auth)
+                fresh = compile_filter(rule, numbers, env.lookup, request, mode="rule")
+                cached = cache.compile(rule, numbers, env.lookup, request, schema=())
+                assert (cached.sql, cached.params) == (fresh.sql, fresh.params), (rule, auth)
+
+
+def test_compiling_from_two_threads_while_a_third_empties_the_cache(env: support.Env) -> None:
+    """The writer thread compiles rules while the event loop may empty the cache (a schema
+    change): no call fails, every call gives a fresh compilation's answer."""
+    cache = RuleCache()
+    posts = env.collections["posts"]
+    requests = [RequestInfo(auth=env.auth(author)) for author in (support.A1, support.A2, support.A3)]
+    expected = {
+        (rule, index): compile_filter(rule, posts, env.lookup, request, mode="rule")
+        for rule in RULES[:6]
+        for index, request in enumerate(requests)
+    }
+    schema = object()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def compile_all() -> None:
+        try:
+            while not stop.is_set():
+                for (rule, index), fresh in expected.items():
+                    got = cache.compile(rule, posts, env.lookup, requests[index], schema=schema)
+                    assert (got.sql, got.params) == (fresh.sql, fresh.params)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+            stop.set()
+
+    def reset() -> None:
+        for _ in range(3000):
+            if stop.is_set():
+                return
+            cache.compile(RULES[0], posts, env.lookup, requests[0], schema=object())  # empties it
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between any two steps
+    threads = [threading.Thread(target=compile_all) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        reset()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        sys.setswitchinterval(interval)
+    assert not failures, failures[0]

@@ -18,6 +18,7 @@ in which a marker was transformed rather than bound as it is (``~`` wraps its op
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -32,6 +33,9 @@ _AUTH = "@request.auth."
 _MARKER = "\x01pbk-rule-value:"
 #: a rule whose compilation cannot be reused (its key maps to this)
 _UNCACHEABLE = object()
+#: auth values the compiler finds the auth record's collection by (to join it): a marker there
+#: would find none, so they are part of the key as they are and never replaced by markers
+_RESOLVING = frozenset(("collectionId", "collectionName"))
 
 
 def _identifiers(node: Node) -> list[str]:
@@ -79,10 +83,13 @@ class _Reads:
         return cls(tuple(sorted(plain)), joins_auth)
 
 
-def _shape(value: Any) -> Hashable:
+def _shape(value: Any, *, resolving: bool = False) -> Hashable:
     """What compiling reads of a value besides the value itself: a text is bound as it is
-    (only its emptiness matters), anything else is part of the key."""
+    (only its emptiness matters) unless it is ``resolving`` (a collection the compiler loads),
+    anything else is part of the key."""
     if isinstance(value, str):
+        if resolving:
+            return ("str", value)
         return "text" if value else ""
     if value is None or isinstance(value, (bool, int, float)):
         return (type(value).__name__, value)
@@ -100,7 +107,10 @@ class _Compiled:
 
 
 class RuleCache:
-    """Compiled rules by (rule, collection, table alias, requester's shape), for one schema."""
+    """Compiled rules by (rule, collection, table alias, requester's shape), for one schema.
+
+    Used from the event loop and the writer thread at once: the emptying and the choice of
+    the dictionaries to use happen under a lock, and each call works on the ones it chose."""
 
     MAX_ENTRIES = 1024
 
@@ -108,6 +118,7 @@ class RuleCache:
         self._schema: object = None
         self._reads: dict[str, _Reads | None] = {}
         self._compiled: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
 
     def compile(
         self,
@@ -121,19 +132,22 @@ class RuleCache:
     ) -> Sql:
         """``compile_filter(expression, ..., mode="rule")``; ``schema`` is an object that is
         replaced whenever any collection changes (the registry's tuple of collections)."""
-        if schema is not self._schema or len(self._compiled) > self.MAX_ENTRIES:
-            self._schema, self._reads, self._compiled = schema, {}, {}
-        if expression not in self._reads:
-            self._reads[expression] = _Reads.of(expression)
-        reads = self._reads[expression]
+        with self._lock:
+            if schema is not self._schema or len(self._compiled) > self.MAX_ENTRIES:
+                self._schema, self._reads, self._compiled = schema, {}, {}
+            known, compiled = self._reads, self._compiled
+        if expression in known:
+            reads = known[expression]
+        else:
+            reads = known[expression] = _Reads.of(expression)
         key = None if reads is None else _key(reads, expression, collection, table_alias, request)
         if reads is None or key is None:
             return compile_filter(expression, collection, lookup, request, mode="rule", table_alias=table_alias)
-        entry = self._compiled.get(key)
+        entry = compiled.get(key)
         if entry is None or (
             entry is not _UNCACHEABLE and (entry.fields is not collection.fields or entry.indexes is not collection.indexes)
         ):
-            entry = self._compiled[key] = _compile_with_markers(
+            entry = compiled[key] = _compile_with_markers(
                 expression, collection, lookup, request, reads, table_alias
             )
         if entry is _UNCACHEABLE:
@@ -156,7 +170,7 @@ def _key(
     else:
         values = []
         for name in reads.plain:
-            value_shape = _shape(auth.get(name))
+            value_shape = _shape(auth.get(name), resolving=name in _RESOLVING)
             if value_shape is _UNCACHEABLE or (value_shape == "text" and _is_number_field(collection, name)):
                 return None  # a numeric text for a number field of the same name is bound as a number
             values.append((name, name in auth, value_shape))
@@ -190,7 +204,7 @@ def _compile_with_markers(
     if auth:
         stand_in = dict(auth)
         for name in reads.plain:
-            if isinstance(auth.get(name), str) and auth[name]:
+            if name not in _RESOLVING and isinstance(auth.get(name), str) and auth[name]:
                 stand_in[name] = f"{_MARKER}{name}"
                 markers[stand_in[name]] = name
         if reads.joins_auth and "id" not in markers.values() and isinstance(auth.get("id"), str) and auth["id"]:
