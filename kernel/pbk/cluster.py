@@ -38,7 +38,7 @@ from pathlib import Path
 
 from pbk_sdk.errors import WorkerUnreachable
 
-from .counters import WindowCounters
+from .counters import SharedSequence, WindowCounters
 from .leadership import LEADER_FILE, Leadership
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class Cluster:
         self._leadership = Leadership(data_dir / LEADER_FILE if data_dir is not None else None)
         # Made with the app, so before any fork: every worker shares it.
         self.counters = WindowCounters()
+        self.sequence = SharedSequence()
 
     # ------------------------------------------------------------------ set-up (pbk.workers)
 

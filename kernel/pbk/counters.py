@@ -1,4 +1,5 @@
-"""Fixed-window counters shared by every worker process (``app.cluster.counters``).
+"""Fixed-window counters and a sequence shared by every worker process
+(``app.cluster.counters``, ``app.cluster.sequence``).
 
 A rate limit must hold for the whole server, whichever worker a request reaches, and checking
 it must cost next to nothing. So the counters live in one table of shared memory made before
@@ -76,6 +77,39 @@ class WindowCounters:
                 soonest, soonest_end = offset, ends
         SLOT.pack_into(table, free if free >= 0 else soonest, digest, now + window, 1)
         return True
+
+
+#: the last number taken.
+NUMBER = struct.Struct("<Q")
+
+
+class SharedSequence:
+    """Numbers that increase across every worker (``pbk_sdk.interfaces.SharedSequence``): a
+    number taken after another one was taken, in whichever process, is larger. Kept in a memfd
+    under the same kind of record lock as the counters (from the event loop's thread only)."""
+
+    def __init__(self) -> None:
+        self._fd = _anonymous_file()
+        os.ftruncate(self._fd, NUMBER.size)
+        self._number = mmap.mmap(self._fd, NUMBER.size)
+        weakref.finalize(self, os.close, self._fd)
+
+    def take(self) -> int:
+        fcntl.lockf(self._fd, fcntl.LOCK_EX)
+        try:
+            (last,) = NUMBER.unpack_from(self._number)
+            NUMBER.pack_into(self._number, 0, last + 1)
+            return last + 1
+        finally:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
+
+    def last(self) -> int:
+        """The last number taken by any process (0 before the first)."""
+        fcntl.lockf(self._fd, fcntl.LOCK_EX)
+        try:
+            return NUMBER.unpack_from(self._number)[0]
+        finally:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
 
 def _anonymous_file() -> int:

@@ -185,6 +185,22 @@ class WindowCounters(Protocol):
         ...
 
 
+@runtime_checkable
+class SharedSequence(Protocol):
+    """Numbers that increase across every worker (``app.cluster.sequence``): of two numbers
+    taken one after the other, in whichever processes, the later is larger. Messages that
+    travel between workers carry one to be delivered in the order they were made. From the
+    event loop's thread only; a few microseconds a call."""
+
+    def take(self) -> int:
+        """The next number (the first is 1)."""
+        ...
+
+    def last(self) -> int:
+        """The last number taken by any worker (0 before the first)."""
+        ...
+
+
 class Cluster(Protocol):
     """This process among the worker processes serving one data dir (``pbk serve --workers``).
 
@@ -194,6 +210,7 @@ class Cluster(Protocol):
     worker: int  # this process's index, from 0
     workers: int
     counters: WindowCounters
+    sequence: SharedSequence
 
     async def sync(self) -> None:
         """Run the ``on_sync`` reloaders now if another worker called ``changed()`` since the

@@ -1,5 +1,6 @@
 """Realtime brokers: ``memory`` (one process) and ``workers`` (every worker of
-``pbk serve --workers``). Publish returns at once; one task delivers in order.
+``pbk serve --workers``). Publish returns at once; one task delivers in order, across
+workers too.
 
 Another plugin can offer a broker across machines (Redis, NATS, PostgreSQL LISTEN) through
 ``pbk_register_realtime_brokers``; the realtime plugin only publishes and receives.
@@ -17,6 +18,10 @@ from pbk_sdk.interfaces import Cluster, RealtimeMessage
 log = logging.getLogger(__name__)
 
 Receiver = Callable[[RealtimeMessage], Awaitable[None]]
+#: How long a worker holds messages for an earlier one that has not arrived: far longer than
+#: any relay takes, short enough that a worker that died between numbering and sending a
+#: message delays the next ones by no more than this.
+GAP_SECONDS = 1.0
 
 
 class MemoryBroker:
@@ -39,6 +44,9 @@ class MemoryBroker:
 
     async def publish(self, message: RealtimeMessage) -> None:
         """Queue ``message``; never waits for the delivery (a write must not wait on fan-out)."""
+        self._enqueue(message)
+
+    def _enqueue(self, message: RealtimeMessage) -> None:
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._task = asyncio.create_task(self._deliver(), name="pbk-realtime-broker")
@@ -66,29 +74,80 @@ class MemoryBroker:
 class WorkersBroker(MemoryBroker):
     """Each message goes to this worker's clients and, once, to every other worker's: the
     worker that made a change publishes it, every worker delivers it to the clients it holds,
-    so each subscriber gets it exactly once whichever worker holds its stream."""
+    so each subscriber gets it exactly once whichever worker holds its stream.
+
+    Messages are numbered from ``app.cluster.sequence`` when published, and a worker with
+    clients delivers them in that order. Without it a change relayed from another worker could
+    be overtaken by a later change made here (a client that updates a record, then deletes
+    another, its two requests served by two workers, would see the delete first): a local
+    publish is quicker than the relay through the supervisor.
+    """
 
     CHANNEL = "realtime"
 
     def __init__(self, cluster: Cluster) -> None:
         super().__init__()
         self._cluster = cluster
+        self._next = 0  # the number to deliver next, while this worker holds clients
+        self._early: dict[int, RealtimeMessage] = {}
+        self._gap_timer: asyncio.TimerHandle | None = None
+        self._gap_at = 0  # the missing number the timer waits for
         cluster.on_message(self.CHANNEL, self._received)
         cluster.want(self.CHANNEL, False)  # until this worker holds a client
 
     def clients_here(self, count: int) -> None:
+        if count and not self._clients_here:
+            self._cluster.want(self.CHANNEL, True)
+            # After want(): every number taken from now on is also sent here.
+            self._next = self._cluster.sequence.last() + 1
+        elif not count and self._clients_here:
+            self._cluster.want(self.CHANNEL, False)
+            self._deliver_early(None)
         super().clients_here(count)
-        self._cluster.want(self.CHANNEL, count > 0)
 
     def anyone_listening(self) -> bool:
         return super().anyone_listening() or self._cluster.wanted(self.CHANNEL)
 
     async def publish(self, message: RealtimeMessage) -> None:
-        await super().publish(message)
-        head = orjson.dumps([message.topic, message.client_id])
+        number = self._cluster.sequence.take()
+        self._arrived(number, message)
+        head = orjson.dumps([message.topic, message.client_id, number])
         self._cluster.broadcast(self.CHANNEL, head + b"\n" + message.data)
 
     async def _received(self, worker: int, data: bytes) -> None:
         head, _, payload = data.partition(b"\n")
-        topic, client_id = orjson.loads(head)
-        await super().publish(RealtimeMessage(topic, payload, client_id))
+        topic, client_id, number = orjson.loads(head)
+        self._arrived(number, RealtimeMessage(topic, payload, client_id))
+
+    def _arrived(self, number: int, message: RealtimeMessage) -> None:
+        if not self._clients_here or number < self._next:
+            # Nobody here to keep an order for, or a change made before they came.
+            self._enqueue(message)
+            return
+        self._early[number] = message
+        self._deliver_early(self._next)
+
+    def _deliver_early(self, until_gap: int | None) -> None:
+        """Deliver the held messages from ``until_gap`` on up to the first missing number (all
+        of them for ``None``); wait ``GAP_SECONDS`` for a missing one."""
+        if until_gap is None:
+            for number in sorted(self._early):
+                self._enqueue(self._early.pop(number))
+        else:
+            self._next = until_gap
+            while self._next in self._early:
+                self._enqueue(self._early.pop(self._next))
+                self._next += 1
+        waiting = self._gap_timer is not None and self._gap_at == self._next
+        if self._gap_timer is not None and not (self._early and waiting):
+            self._gap_timer.cancel()
+            self._gap_timer = None
+        if self._early and not waiting:
+            self._gap_at = self._next
+            self._gap_timer = asyncio.get_running_loop().call_later(GAP_SECONDS, self._skip_gap)
+
+    def _skip_gap(self) -> None:
+        """A worker took a number and never sent its message (it died in between)."""
+        self._gap_timer = None
+        log.warning("realtime message %d never arrived; delivering the later ones", self._next)
+        self._deliver_early(min(self._early))
