@@ -14,7 +14,8 @@ from pbk_sdk.interfaces import App
 
 from .collections import Registry
 from .filter import RequestInfo, compile_filter, compile_sort
-from .records import Context, Page, Records
+from .reads import Context, Page
+from .records import Records
 from .schema import Collection, Field
 from .schema_changes import SchemaChanges
 

@@ -16,7 +16,8 @@ from pbk_sdk.interfaces import App, FieldType
 from . import ddl, view_query
 from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
 from .fields import complete_field
-from .records import Context, Records
+from .reads import Context
+from .records import Records
 from .schema import Collection, Field
 from .views import infer_fields
 

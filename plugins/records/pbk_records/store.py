@@ -13,7 +13,8 @@ from pbk_sdk.errors import ApiError
 from .collections import Registry
 from .ddl import quote
 from .filter import Mode, RequestInfo, compile_filter
-from .records import Context, Records, _rows
+from .reads import Context, _rows
+from .records import Records
 from .schema import Collection
 
 #: Writes made by the system itself: no rules, hidden fields writable.

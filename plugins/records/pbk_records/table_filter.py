@@ -14,7 +14,7 @@ from functools import lru_cache
 from pbk_sdk.interfaces import App, FixedTable, TableQuery
 
 from .filter import RequestInfo, compile_filter, compile_sort
-from .records import Page
+from .reads import Page
 from .schema import Collection, Field
 
 #: Column kinds a fixed table may declare, as the field type the compiler knows them by.
