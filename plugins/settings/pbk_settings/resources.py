@@ -9,7 +9,12 @@ from typing import Any
 
 from pbk_sdk.auth import require_superuser
 from pbk_sdk.errors import ApiError
-from pbk_sdk.events import SETTINGS_LIST_REQUEST, SETTINGS_UPDATE_REQUEST, SettingsListEvent, SettingsUpdateEvent
+from pbk_sdk.events import (
+    SETTINGS_LIST_REQUEST,
+    SETTINGS_UPDATE_REQUEST,
+    SettingsListEvent,
+    SettingsUpdateEvent,
+)
 from pbk_sdk.interfaces import App
 from pbk_sdk.mappings import deep_merge
 
