@@ -164,6 +164,9 @@ class Requests:
         await self.ok("POST", "/api/collections/users/records",
                       json={"email": identity, "password": password, "passwordConfirm": password})
 
+    async def settings_list(self) -> None:
+        await self.ok("GET", "/api/settings", headers=self.root)
+
     async def settings_update(self) -> None:
         await self.ok("PATCH", "/api/settings", headers=self.root, json={
             "smtp": {"enabled": True, "host": "127.0.0.1", "port": self.smtp_port},
@@ -301,7 +304,7 @@ class Requests:
 
 #: The request kinds, as the doc names its blocks, in the order they run (state carries over).
 KINDS = (
-    "settings-update", "collection-create", "collection-update",
+    "settings-list", "settings-update", "collection-create", "collection-update",
     "record-create", "record-list", "record-view", "record-update", "record-delete",
     "record-delete-referenced", "batch",
     "auth-with-password", "auth-refresh", "request-verification", "confirm-verification",

@@ -415,6 +415,17 @@ class Database:
         await _run_callbacks(tx.callbacks, "after-commit")
         return result
 
+    async def vacuum(self) -> None:
+        """``VACUUM`` the file on the writer thread, outside any transaction (SQLite refuses one
+        inside), then checkpoint the WAL so the freed pages leave the disk now. Waits for the
+        writes in progress; raises ``RuntimeError`` when called inside ``transaction()``."""
+        if self._active_transaction() is not None:
+            raise RuntimeError(f"cannot VACUUM {self.path.name} inside a transaction")
+        if self._closed or self._write_lock is None:
+            raise RuntimeError(f"database {self.path.name} is not open")
+        async with self._write_lock:
+            await self._on_writer(_vacuum)
+
     def _write_inline(self, fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[bool, T | None]:
         """BEGIN, ``fn``, COMMIT on this thread; ``(False, None)`` if the lock is taken.
 
@@ -648,6 +659,11 @@ class _CancelledOnWriter(Exception):
 
 class _CancelledAfterSuccess(Exception):
     """Internal: the request was cancelled, but the writer had already committed its work."""
+
+
+def _vacuum(conn: apsw.Connection) -> None:
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def _end_read(conn: apsw.Connection) -> None:

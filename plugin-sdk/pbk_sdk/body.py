@@ -108,12 +108,15 @@ def _add(data: dict[str, Any], key: str, value: Any) -> None:
         data[key] = value
 
 
-async def read_body(req: Any, *, bad_json: str = "") -> Body:
-    """Parse the request body; 400 on malformed input or an unsupported Content-Type."""
+async def read_body(req: Any, *, bad_json: str = "", infer_values: bool = True) -> Body:
+    """Parse the request body; 400 on malformed input or an unsupported Content-Type.
+    ``infer_values=False`` keeps form values as the text sent (for a reader that converts them
+    by its own types, as PocketBase does for a struct)."""
+    value_of = infer if infer_values else str
     raw_type = (req.content_type or "").lower()
     media_type = raw_type.split(";", 1)[0].strip()
     if media_type == "multipart/form-data":
-        return await _read_multipart(req, bad_json)
+        return await _read_multipart(req, bad_json, value_of)
     raw = await req.stream.read()
     if not raw.strip():
         return Body()
@@ -131,12 +134,12 @@ async def read_body(req: Any, *, bad_json: str = "") -> Body:
         except UnicodeDecodeError as exc:
             raise ApiError(400, bad_json) from exc
         for key, value in pairs:
-            _add(form, key, infer(value))
+            _add(form, key, value_of(value))
         return Body(data=form)
     raise ApiError(400, "Unsupported Content-Type.")
 
 
-async def _read_multipart(req: Any, bad_json: str) -> Body:
+async def _read_multipart(req: Any, bad_json: str, value_of: Any = infer) -> Body:
     body = Body()
     try:
         form = await req.get_media()
@@ -160,7 +163,7 @@ async def _read_multipart(req: Any, bad_json: str) -> Body:
                 if isinstance(payload, Mapping):
                     body.data.update(payload)
                 continue
-            _add(body.data, name, infer(text))
+            _add(body.data, name, value_of(text))
     except ApiError:
         body.close()
         raise

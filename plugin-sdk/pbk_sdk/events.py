@@ -281,6 +281,18 @@ class MailEvent(Event):
 # --------------------------------------------------------------------------- settings
 # Fired by the settings plugin.
 
+#: ``GET /api/settings``, like ``OnSettingsListRequest``: ``e.settings`` is a copy of the whole
+#: document (secrets included); the default action answers it without the secrets.
+SETTINGS_LIST_REQUEST = "settings_list_request"
+
+
+@dataclass(eq=False)
+class SettingsListEvent(RequestEvent):
+    """The settings about to be listed; handlers may change ``settings`` (a copy) or answer."""
+
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
 #: ``PATCH /api/settings`` before saving, like ``OnSettingsUpdateRequest``. Handlers check the
 #: sections they own in ``e.settings`` and add to ``e.errors``; the default action answers 400
 #: ``An error occurred while saving the new settings.`` with the errors, or saves.

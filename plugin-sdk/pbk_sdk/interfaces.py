@@ -130,6 +130,12 @@ class Database(Protocol):
         the place to undo side effects outside the database, such as files already written."""
         ...
 
+    async def vacuum(self) -> None:
+        """``VACUUM`` the file (outside any transaction, off the event loop) and give its free
+        pages back to the disk, as PocketBase's ``Vacuum``/``AuxVacuum``. Raises
+        ``RuntimeError`` inside ``transaction()``."""
+        ...
+
 
 class Settings(Protocol):
     """App settings persisted in ``_params`` row ``settings`` (PocketBase's layout)."""

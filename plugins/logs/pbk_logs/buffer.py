@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from .rows import AppEntry, RequestEntry, insert_entries
@@ -25,8 +26,19 @@ CAPACITY = 100_000
 
 
 class LogBuffer:
-    def __init__(self, db: Any, *, interval: float = INTERVAL, batch: int = BATCH, capacity: int = CAPACITY) -> None:
+    def __init__(
+        self,
+        db: Any,
+        max_data_size: Callable[[], int] = lambda: 0,
+        *,
+        interval: float = INTERVAL,
+        batch: int = BATCH,
+        capacity: int = CAPACITY,
+    ) -> None:
+        """``max_data_size`` tells ``logs.maxDataSize`` at the time of a write, when
+        PocketBase applies it too."""
         self._db = db
+        self._max_data_size = max_data_size
         self._interval = interval
         self._batch = batch
         self._pending: deque[RequestEntry | AppEntry] = deque(maxlen=capacity)
@@ -86,7 +98,7 @@ class LogBuffer:
         """One try more (new ids, the lock free again) before the batch is given up."""
         for attempt in range(2):
             try:
-                await self._db.write(insert_entries, entries)
+                await self._db.write(insert_entries, entries, self._max_data_size())
                 return True
             except Exception:  # a full disk, a dropped table: say so, keep serving
                 if attempt:

@@ -21,7 +21,7 @@ from .app_logs import AppLogHandler
 from .options import DEFAULTS
 from .requests import RequestLogger
 from .resources import LOG_ROUTES, LogsResource
-from .retention import CLEANUP_JOB, CLEANUP_SCHEDULE, clean_up, delete_unwanted
+from .retention import CLEANUP_JOB, CLEANUP_SCHEDULE, clean_up, delete_unwanted, reclaim_space
 from .schema import MIGRATIONS, create_logs_table, has_logs_table
 from .state import LOGS
 
@@ -85,6 +85,8 @@ async def pbk_startup(app: App) -> None:
             new = logs.reload_options()
             handler.sync_level()
             await app.aux_db.write(delete_unwanted, new.max_days, new.min_level)
+            if not new.enabled:  # as PocketBase: no logs wanted, so give their space back
+                await reclaim_space(app.aux_db)
 
     async def flush_on_terminate(e: TerminateEvent) -> None:
         await logs.buffer.flush()

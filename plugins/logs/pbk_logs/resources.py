@@ -12,6 +12,7 @@ from pbk_sdk.auth import require_superuser
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import TABLE_FILTER, App, TableQuery
 
+from .retention import reclaim_space
 from .schema import COLUMNS, LOGS, LOGS_TABLE, item
 
 LOG_ROUTES = ("/api/logs", "/api/logs/stats", "/api/logs/{log_id}")
@@ -58,6 +59,7 @@ class LogsResource:
     async def on_delete(self, req: Any, resp: Any) -> None:
         require_superuser(req)
         await self.app.aux_db.write(lambda conn: conn.execute(f"DELETE FROM `{LOGS}`"))
+        await reclaim_space(self.app.aux_db)
         resp.status = 204
 
     async def on_get_stats(self, req: Any, resp: Any) -> None:

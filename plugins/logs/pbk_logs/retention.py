@@ -1,4 +1,4 @@
-"""Deleting logs older than ``logs.maxDays`` days.
+"""Deleting logs older than ``logs.maxDays`` days, and giving the space back after big deletes.
 
 As PocketBase, in the ``__pbLogsCleanup__`` cron job every 6 hours (the crons plugin runs it
 in one worker); also at each worker's start-up, so a server without the crons plugin still
@@ -42,3 +42,12 @@ async def clean_up(db: Any, options: LogOptions) -> None:
         await db.write(delete_old, options.max_days)
     except Exception:
         log.warning("could not delete old logs", exc_info=True)
+
+
+async def reclaim_space(db: Any) -> None:
+    """``VACUUM`` ``auxiliary.db`` (off the event loop, outside a transaction) where PocketBase
+    does: after ``DELETE /api/logs`` and after a settings change to ``maxDays`` 0."""
+    try:
+        await db.vacuum()
+    except Exception:
+        log.warning("could not VACUUM %s", getattr(db, "path", "auxiliary.db"), exc_info=True)

@@ -19,6 +19,8 @@ from urllib.parse import unquote
 
 import orjson
 
+from .limits import fit_data, fit_message
+
 log = logging.getLogger(__name__)
 
 INFO = 0
@@ -155,8 +157,9 @@ def request_fields(entry: RequestEntry) -> tuple[str, str, dict[str, Any]]:
     return method, url, data
 
 
-def row(entry: RequestEntry | AppEntry, log_id: str) -> tuple[str, int, str, str, str]:
-    """The ``(id, level, message, data, created)`` row of one entry."""
+def row(entry: RequestEntry | AppEntry, log_id: str, max_data_size: int) -> tuple[str, int, str, str, str]:
+    """The ``(id, level, message, data, created)`` row of one entry, within PocketBase's
+    limits (``max_data_size`` is ``logs.maxDataSize``)."""
     data: Mapping[str, Any]
     if isinstance(entry, AppEntry):
         level, message, data = entry.level, entry.message, entry.data
@@ -164,7 +167,7 @@ def row(entry: RequestEntry | AppEntry, log_id: str) -> tuple[str, int, str, str
         level = ERROR if entry[9] else INFO
         method, url, data = request_fields(entry)
         message = request_message(method, url)
-    return log_id, level, message, encode_data(data), timestamp(entry[0])
+    return log_id, level, fit_message(message), fit_data(encode_data(data), max_data_size), timestamp(entry[0])
 
 
 def storable_text(text: str) -> str:
@@ -194,8 +197,8 @@ def encode_data(data: Mapping[str, Any]) -> str:
     return orjson.dumps(kept, option=_DATA_OPTIONS, default=str).decode()
 
 
-def insert_entries(conn: Any, entries: list[RequestEntry | AppEntry]) -> None:
-    rows = [row(entry, log_id) for entry, log_id in zip(entries, log_ids(len(entries), time.time()), strict=True)]
+def insert_entries(conn: Any, entries: list[RequestEntry | AppEntry], max_data_size: int = 0) -> None:
+    rows = [row(entry, log_id, max_data_size) for entry, log_id in zip(entries, log_ids(len(entries), time.time()), strict=True)]
     try:
         batch = orjson.dumps(rows)
     except orjson.JSONEncodeError:  # a message with a lone surrogate: it alone is changed

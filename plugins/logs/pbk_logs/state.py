@@ -16,7 +16,7 @@ class Logs:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.options = LogOptions()
-        self.buffer = LogBuffer(app.aux_db)
+        self.buffer = LogBuffer(app.aux_db, lambda: self.options.max_data_size)
 
     def reload_options(self) -> LogOptions:
         self.options = LogOptions.read(self.app.settings)

@@ -159,3 +159,31 @@ def test_one_data_dir_with_logs_moves_both_ways(live_server_factory, pocketbase_
     token = superuser_token(pbk.url, EMAIL, PASSWORD)
     seen_by_pbk = httpx.get(f"{pbk.url}/api/logs?filter=data.status=404&sort=created", headers={"Authorization": token})
     assert [item["message"] for item in seen_by_pbk.json()["items"]] == ["GET /api/nope?from=pbk", "GET /api/nope?from=pocketbase"]
+
+
+def cut_rows(url: str, token: str) -> list[dict]:
+    """Under two ``maxDataSize`` values, the ``data`` of a failed sign-up (cut inside its
+    ``details``) and of a request with a long User-Agent (cut inside it), ``execTime`` aside."""
+    kept = []
+    body = {"email": "not-an-email", "password": PASSWORD, "passwordConfirm": PASSWORD}
+    for size, tag in ((35, "cut35"), (450, "cut450")):
+        patch_logs(url, token, {"maxDataSize": size})
+        headers = {"User-Agent": "U" * 400, "Referer": "R" * 50}
+        httpx.post(f"{url}/api/collections/users/records?{tag}", json=body, headers=headers)
+        deadline = time.monotonic() + 15
+        while not (items := httpx.get(f"{url}/api/logs?filter=message~'{tag}'", headers={"Authorization": token}).json()["items"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        kept.append({key: value for key, value in items[0]["data"].items() if key != "execTime"})
+    return kept
+
+
+@pytest.mark.slow
+def test_max_data_size_cuts_data_as_pocketbase_does(live_server_factory, pocketbase_factory, tmp_path):
+    pocketbase_superuser(tmp_path / "pb_real", EMAIL, PASSWORD)
+    pbk_superuser_upsert(tmp_path / "pb_data")
+    servers = [pocketbase_factory(), live_server_factory(["--plugins", PLUGINS])]
+    pocketbase_rows, pbk_rows = (cut_rows(s.url, superuser_token(s.url, EMAIL, PASSWORD)) for s in servers)
+    assert pocketbase_rows[0] == {"__pb_truncated__": True, "auth": "", "details": {"email": None}}
+    assert pocketbase_rows[1]["userAgent"] is None
+    assert pbk_rows == pocketbase_rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 from pbk_logs.retention import CLEANUP_JOB
@@ -82,6 +83,24 @@ async def test_delete_all(pbk_client, pbk_superuser, seeded):
     deleted = await pbk_client.delete("/api/logs", headers=pbk_superuser.headers)
     assert deleted.status_code == 204
     assert (await pbk_client.get("/api/logs", headers=pbk_superuser.headers)).json["totalItems"] == 0
+
+
+def disk_size(path: Path) -> int:
+    """The database file and its WAL."""
+    wal = Path(f"{path}-wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+@pytest.mark.parametrize("how", ["delete", "off"])
+async def test_deleting_every_log_gives_the_disk_space_back(pbk_app, pbk_client, pbk_superuser, how):
+    await seed(pbk_app, [(0, "big", {"pad": "x" * 2000}, 0)] * 1000)
+    full = disk_size(pbk_app.aux_db.path)
+    assert full > 2_000_000
+    if how == "delete":  # as PocketBase: DELETE /api/logs, then VACUUM
+        assert (await pbk_client.delete("/api/logs", headers=pbk_superuser.headers)).status_code == 204
+    else:  # and a settings change to maxDays 0 (logging off)
+        await pbk_app.settings.update({"logs": {"maxDays": 0}})
+    assert disk_size(pbk_app.aux_db.path) < full // 10
 
 
 @pytest.mark.parametrize("pbk_plugins", [["records", "auth", "settings", "logs", "crons"]])

@@ -155,3 +155,29 @@ def test_health_shows_the_real_ip_as_pocketbase(programs: list[Program]) -> None
         program.settings({"trustedProxy": {"headers": ["X-Real-IP"], "useLeftmostIP": False}})
         seen.append(answers)
     assert seen[0] == seen[1]
+
+
+def test_requests_inside_a_batch_count_as_pocketbase_counts_them(programs: list[Program]) -> None:
+    posts = {"name": "batched", "type": "base", "createRule": "", "fields": [{"name": "title", "type": "text"}]}
+    create = {"method": "POST", "url": "/api/collections/batched/records", "body": {"title": "a"}}
+    seen = []
+    for program in programs:
+        made = program.request("POST", "/api/collections", ip="127.0.0.1", token=program.token, json=posts)
+        assert made.status_code == 200, made.text
+        answers = []
+        for label in ("batched:create", "*:create", "POST /api/collections/batched/records"):
+            program.settings({"batch": {"enabled": True}, "rateLimits": {"enabled": True, "excludedIPs": [], "rules": [
+                {"label": label, "audience": "", "maxRequests": 2, "duration": 60}]}})
+            ip = program.fresh_ip()
+            for body in ({"requests": [create, create]}, {"requests": [create]}):
+                answer = program.request("POST", "/api/batch", ip=ip, json=body)
+                answers.append((label, answer.status_code, answer.json() if answer.status_code != 200 else None))
+            alone = program.request("POST", "/api/collections/batched/records", ip=ip, json={"title": "b"})
+            answers.append((label, "alone", alone.status_code))  # a counter apart from the batch's
+        program.settings({"rateLimits": {"enabled": False}})
+        seen.append(answers)
+    assert seen[0] == seen[1]
+    assert seen[1][1][1:] == (400, {"data": {"requests": {"0": {
+        "code": "batch_request_failed", "message": "Batch request failed.",
+        "response": {"data": {}, "message": "Too Many Requests.", "status": 429}}}},
+        "message": "Batch transaction failed.", "status": 400})

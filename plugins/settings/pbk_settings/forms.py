@@ -10,6 +10,7 @@ from typing import Any
 from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError
 
+from .form_body import form_patch, is_form
 from .shape import LoadError, conform
 
 LOAD_ERROR = "An error occurred while loading the submitted data."
@@ -26,6 +27,19 @@ def loaded(data: Mapping[str, Any], like: Mapping[str, Any]) -> dict[str, Any]:
     """The values ``data`` sets in a document shaped like ``like`` (``shape.conform``)."""
     try:
         return conform(data, like)
+    except LoadError as exc:
+        raise ApiError(400, LOAD_ERROR) from exc
+
+
+async def read_settings_patch(req: Any, like: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a ``PATCH /api/settings`` body sets in a document shaped like ``like``: a
+    JSON object, or a form (``form_body``)."""
+    if not is_form(req):
+        return loaded(await read_json(req), like)
+    body = await read_body(req, bad_json=LOAD_ERROR, infer_values=False)
+    body.close()
+    try:
+        return form_patch(body.data, req.query_string or "", like)
     except LoadError as exc:
         raise ApiError(400, LOAD_ERROR) from exc
 

@@ -1,6 +1,7 @@
-"""``GET`` and ``PATCH /api/settings``: the superuser check, loading the body as PocketBase
-does, firing ``settings_update_request`` for the plugins that own the sections, then (as
-PocketBase's save does) checking the whole new document with PocketBase's rules and saving."""
+"""``GET`` and ``PATCH /api/settings``: the superuser check, ``settings_list_request`` around
+the listing; for a change, loading the body (JSON or a form) as PocketBase does, firing
+``settings_update_request`` for the plugins that own the sections, then (as PocketBase's save
+does) checking the whole new document with PocketBase's rules and saving."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from typing import Any
 
 from pbk_sdk.auth import require_superuser
 from pbk_sdk.errors import ApiError
-from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, SettingsUpdateEvent
+from pbk_sdk.events import (
+    SETTINGS_LIST_REQUEST,
+    SETTINGS_UPDATE_REQUEST,
+    SettingsListEvent,
+    SettingsUpdateEvent,
+)
 from pbk_sdk.interfaces import App
 from pbk_sdk.mappings import deep_merge
 
-from .forms import loaded, read_json
+from .forms import read_settings_patch
 from .shape import diff, public, with_defaults
 from .validation import settings_errors
 
@@ -27,14 +33,18 @@ class SettingsResource:
 
     async def on_get(self, req: Any, resp: Any) -> None:
         require_superuser(req)
-        resp.media = public(with_defaults(self.app.settings.as_dict()))
+        event = SettingsListEvent(request=req, response=resp, settings=with_defaults(self.app.settings.as_dict()))
+
+        async def answer(e: SettingsListEvent) -> None:
+            e.response.media = public(e.settings)
+
+        await self.app.events.trigger(SETTINGS_LIST_REQUEST, event, answer)
 
     async def on_patch(self, req: Any, resp: Any) -> None:
         require_superuser(req)
-        data = await read_json(req)
         current = self.app.settings.as_dict()
         full = with_defaults(current)
-        patch = loaded(data, full)
+        patch = await read_settings_patch(req, full)
         event = SettingsUpdateEvent(settings=deep_merge(full, patch), patch=patch)
 
         async def save(e: SettingsUpdateEvent) -> None:

@@ -108,20 +108,20 @@ def zero(value: Any) -> Any:
     return None
 
 
-def _match(key: str, current: Mapping[str, Any]) -> str | None:
-    if key in current:
-        return key
+def _match(key: str, current: Mapping[str, Any], fold_case: bool) -> str | None:
+    if key in current or not fold_case:
+        return key if key in current else None
     folded = key.casefold()
     return next((k for k in current if k.casefold() == folded), None)
 
 
-def _check_type(value: Any, like: Any, path: tuple[str, ...]) -> Any:
+def _check_type(value: Any, like: Any, path: tuple[str, ...], fold_case: bool) -> Any:
     if like is None:
         return value
     if isinstance(like, Mapping):
         if not isinstance(value, Mapping):
             raise LoadError(".".join(path))
-        return conform(value, like, path)
+        return conform(value, like, path, fold_case=fold_case)
     ok = (
         isinstance(value, bool) if isinstance(like, bool)
         else isinstance(value, int) and not isinstance(value, bool) and INT64[0] <= value <= INT64[1]
@@ -142,18 +142,21 @@ def _check_type(value: Any, like: Any, path: tuple[str, ...]) -> Any:
             if item is None:
                 items.append(zero(element))
             elif isinstance(element, Mapping):
-                items.append(deep_merge(zero(element), _check_type(item, element, (*path, str(index)))))
+                items.append(deep_merge(zero(element), _check_type(item, element, (*path, str(index)), fold_case)))
             else:
-                items.append(_check_type(item, element, (*path, str(index))))
+                items.append(_check_type(item, element, (*path, str(index)), fold_case))
         return items
     return value
 
 
-def conform(patch: Mapping[str, Any], current: Mapping[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``patch`` loaded into the shape of ``current``; raises ``LoadError`` on a type mismatch."""
+def conform(
+    patch: Mapping[str, Any], current: Mapping[str, Any], path: tuple[str, ...] = (), *, fold_case: bool = True
+) -> dict[str, Any]:
+    """``patch`` loaded into the shape of ``current``; raises ``LoadError`` on a type mismatch.
+    Keys match case-insensitively (a JSON body) unless ``fold_case`` is off (``@jsonPayload``)."""
     out: dict[str, Any] = {}
     for key, value in patch.items():
-        target = _match(str(key), current)
+        target = _match(str(key), current, fold_case)
         if target is None:
             continue  # PocketBase has no such setting: dropped, as its JSON decoding drops it
         like = current[target]
@@ -162,5 +165,5 @@ def conform(patch: Mapping[str, Any], current: Mapping[str, Any], path: tuple[st
                 continue
             out[target] = zero(like)
             continue
-        out[target] = _check_type(value, like, (*path, target))
+        out[target] = _check_type(value, like, (*path, target), fold_case)
     return out
