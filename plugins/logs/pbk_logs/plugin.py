@@ -84,9 +84,10 @@ async def pbk_startup(app: App) -> None:
         if "logs" in e.changed:
             new = logs.reload_options()
             handler.sync_level()
-            await app.aux_db.write(delete_unwanted, new.max_days, new.min_level)
-            if not new.enabled:  # as PocketBase: no logs wanted, so give their space back
-                await reclaim_space(app.aux_db)
+            if app.cluster.lead():  # every worker reloads; one deletes for all
+                await app.aux_db.write(delete_unwanted, new.max_days, new.min_level)
+                if not new.enabled:  # as PocketBase: no logs wanted, so give their space back
+                    await reclaim_space(app.aux_db)
 
     async def flush_on_terminate(e: TerminateEvent) -> None:
         await logs.buffer.flush()
