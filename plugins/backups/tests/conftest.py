@@ -1,0 +1,12 @@
+"""Backups tests: the plugin with what it requires, the settings API, on a temp data dir."""
+
+from __future__ import annotations
+
+import pytest
+
+PLUGINS = ["records", "auth", "files", "crons", "settings", "realtime", "backups"]
+
+
+@pytest.fixture
+def pbk_plugins() -> list[str]:
+    return PLUGINS
