@@ -22,7 +22,7 @@ from .service import Backups, describe
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[a-z0-9_-]+\.zip$")
-BUSY_CREATE = "Try again later - another backup/restore process has already been started"
+BUSY = "Try again later - another backup/restore process has already been started."
 LOAD_FAILED = "An error occurred while loading the submitted data."
 INVALID = "An error occurred while validating the submitted data."
 NO_ACCESS = "Insufficient permissions to access the resource."
@@ -55,7 +55,7 @@ class BackupList:
     async def on_post(self, req: Any, resp: Any) -> None:
         require_superuser(req)
         if self.backups.lock.busy():
-            raise BadRequestError(BUSY_CREATE)
+            raise BadRequestError(BUSY)
         name = (await read_body(req, bad_json=LOAD_FAILED)).data.get("name", "")
         if name is None:
             name = ""
@@ -174,7 +174,7 @@ class BackupRestore:
     async def on_post(self, req: Any, resp: Any, key: str) -> None:
         require_superuser(req)
         if self.backups.lock.busy():
-            raise BadRequestError("Try again later - another backup/restore process has already been started.")
+            raise BadRequestError(BUSY)
         if not await self.backups.exists(key):
             raise BadRequestError("Missing or invalid backup file.")
         task = asyncio.create_task(self._restore(key), name=f"pbk-restore-{key}")
