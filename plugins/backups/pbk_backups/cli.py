@@ -52,7 +52,7 @@ def restore(key: str) -> None:
 
     async def stage(app: App) -> Backups:
         backups = _backups(app)
-        if not await backups.exists(key):
+        if not await backups.exists(key, on_error=False):
             raise click.ClickException(f"Missing or invalid backup file {key!r}.")
         try:
             await backups.stage_restore(key, progress=click.echo)

@@ -16,7 +16,6 @@ from pbk_sdk.errors import ApiError, BadRequestError, FieldError, ForbiddenError
 from pbk_sdk.http import set_body_limit
 from pbk_sdk.interfaces import TOKEN_SERVICE, App
 
-from .archive import BackupError
 from .service import Backups, describe
 
 log = logging.getLogger(__name__)
@@ -79,7 +78,7 @@ class BackupList:
                               {"max": 150, "min": 1})
         if not NAME.match(name):
             return FieldError("validation_match_invalid", "Must be in a valid format.")
-        if await self.backups.exists(name):
+        if await self.backups.exists(name, on_error=True):
             return FieldError("validation_backup_name_exists", "The backup file name is invalid or already exists.")
         return None
 
@@ -110,7 +109,7 @@ class BackupUpload:
             if not head.startswith(ZIP_MAGIC):
                 message = f'"{name}" mime type must be one of: application/zip.'
                 raise BadRequestError(INVALID, {"file": FieldError("validation_invalid_mime_type", message)})
-            if name in ("", ".", "..") or await self.backups.exists(name):
+            if name in ("", ".", "..") or await self.backups.exists(name, on_error=True):
                 message = "Backup file with the specified name already exists."
                 raise BadRequestError(INVALID, {"file": FieldError("validation_backup_name_exists", message)})
             try:
@@ -138,7 +137,8 @@ class BackupItem:
         storage = self.backups.storage()
         try:
             info = await storage.stat(key)
-        except ValueError:
+        except Exception as exc:  # noqa: BLE001 - a refused key or a storage failure: nothing to serve
+            log.warning("serving backup %r failed: %s", key, exc)
             info = None
         if info is None:
             raise ApiError(404, "The requested resource wasn't found.")
@@ -156,7 +156,7 @@ class BackupItem:
             raise BadRequestError("The backup is currently being used and cannot be deleted.")
         try:
             await self.backups.delete(key)
-        except (BackupError, ValueError, OSError) as exc:
+        except Exception as exc:  # any failure is PocketBase's 400, with its text
             raise BadRequestError(f"Invalid or already deleted backup file. Raw error: \n{exc}") from exc
         resp.status = 204
 
@@ -175,7 +175,7 @@ class BackupRestore:
         require_superuser(req)
         if self.backups.lock.busy():
             raise BadRequestError(BUSY)
-        if not await self.backups.exists(key):
+        if not await self.backups.exists(key, on_error=False):
             raise BadRequestError("Missing or invalid backup file.")
         task = asyncio.create_task(self._restore(key), name=f"pbk-restore-{key}")
         self._tasks.add(task)

@@ -70,11 +70,16 @@ class Backups:
         items = await self.storage().list("")
         return sorted((item for item in items if item.key.startswith(prefix)), key=lambda item: item.key)
 
-    async def exists(self, key: str) -> bool:
+    async def exists(self, key: str, *, on_error: bool) -> bool:
+        """Whether backup ``key`` exists; ``on_error`` when the storage cannot tell (S3 down),
+        as each of PocketBase's checks decides."""
         try:
             return await self.storage().stat(key) is not None
         except ValueError:  # a key the storage refuses (``..``): no such backup
             return False
+        except Exception as exc:  # noqa: BLE001 - the storage's failure, logged; the caller decides
+            log.warning("checking backup %r failed: %s", key, exc)
+            return on_error
 
     def _temp_dir(self, kind: str) -> Path:
         folder = self.data_dir / TEMP_DIR / f"{kind}_{secrets.token_hex(4)}"

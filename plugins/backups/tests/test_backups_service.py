@@ -79,3 +79,14 @@ def test_the_cli_makes_lists_and_restores_with_progress(pbk_cli: Any, pbk_config
     assert "Restored backup cli.zip" in restored.output
     missing = pbk_cli("backups", "restore", "nope.zip")
     assert missing.exit_code == 1 and "Missing or invalid backup file" in missing.output
+
+
+async def test_a_download_from_outside_superuser_ips_is_refused(pbk_app: Any, pbk_client: Any,
+                                                                 pbk_superuser: Any) -> None:
+    headers = pbk_superuser.headers
+    assert (await pbk_client.post("/api/backups", json={"name": "ip.zip"}, headers=headers)).status_code == 204
+    token = (await pbk_client.post("/api/files/token", headers=headers)).json["token"]
+    assert (await pbk_client.get(f"/api/backups/ip.zip?token={token}")).status_code == 200
+    await pbk_app.settings.update({"superuserIPs": ["10.1.2.3"]})
+    refused = await pbk_client.get(f"/api/backups/ip.zip?token={token}")
+    assert (refused.status_code, refused.json["message"]) == (403, "Insufficient permissions to access the resource.")
