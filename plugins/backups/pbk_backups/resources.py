@@ -86,14 +86,18 @@ class BackupList:
 class BackupUpload:
     """``POST /api/backups/upload``: a zip, stored under its file name; no body limit."""
 
-    def __init__(self, app: App, backups: Backups, download: BackupItem) -> None:
+    def __init__(self, app: App, backups: Backups, item: BackupItem) -> None:
         self.app = app
         self.backups = backups
-        self.download = download
+        self.item = item
 
     async def on_get(self, req: Any, resp: Any) -> None:
         """PocketBase routes ``GET /api/backups/upload`` to the download of key ``upload``."""
-        await self.download.on_get(req, resp, "upload")
+        await self.item.on_get(req, resp, "upload")
+
+    async def on_delete(self, req: Any, resp: Any) -> None:
+        """... and ``DELETE /api/backups/upload`` to the deletion of key ``upload``."""
+        await self.item.on_delete(req, resp, "upload")
 
     async def on_post(self, req: Any, resp: Any) -> None:
         require_superuser(req)

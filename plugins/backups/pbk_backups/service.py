@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 BUSY = "try again later - another backup/restore operation has already been started"
 AUTO_PREFIX = "@auto_pb_backup_"
 AUTO_JOB = "__pbAutoBackup__"
+#: PocketBase's ``meta.appName`` when no plugin declares the ``meta`` section (the mailer does).
+DEFAULT_APP_NAME = "Acme"
 _SNAKE_SPLIT = re.compile(r"[^A-Za-z0-9]+")
 
 
@@ -51,7 +53,7 @@ def snakecase(text: str) -> str:
 
 def default_name(app: App, prefix: str = "pb_backup_") -> str:
     """``<prefix><app name in snake case, at most 50>_<UTC YYYYMMDDHHMMSS>.zip``."""
-    app_name = snakecase(str(app.settings.get("meta.appName") or ""))[:50]
+    app_name = snakecase(str(app.settings.get("meta.appName", DEFAULT_APP_NAME)))[:50]
     return f"{prefix}{app_name}_{datetime.now(UTC):%Y%m%d%H%M%S}.zip"
 
 

@@ -18,6 +18,7 @@ from conftest import PLUGINS
 from pbk_sdk.testing import Program, pocketbase_and_pbk
 from pbk_sdk.testing.programs import SUPERUSER_EMAIL, SUPERUSER_PASSWORD
 
+DEFAULT_NAME = re.compile(r"^pb_backup_acme_\d{14}\.zip$")
 MODIFIED = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$")
 ZIP_HEAD = b"PK\x03\x04"
 
@@ -53,13 +54,19 @@ def probe(program: Program, zip_bytes: bytes) -> dict[str, tuple[int, object]]:
         "download-missing": answer(httpx.get(f"{url}/api/backups/missing.zip", params={"token": token})),
         "restore-missing": answer(client.post("/api/backups/missing.zip/restore")),
         "delete": answer(client.delete("/api/backups/second.zip")),
+        "download-key-upload": answer(httpx.get(f"{url}/api/backups/upload", params={"token": token})),
+        "restore-key-upload": answer(client.post("/api/backups/upload/restore")),
+        "create-empty-name": answer(client.post("/api/backups", json={"name": ""})),
+        "create-form": answer(client.post("/api/backups", data={"name": "form.zip"})),
     }
     not_zip = client.post("/api/backups/upload", files={"file": ("third.zip", b"plain text")})
     out["upload-not-zip"] = (not_zip.status_code, not_zip.json()["data"]["file"]["code"])
-    missing = client.delete("/api/backups/missing.zip")
-    out["delete-missing"] = (missing.status_code, missing.json()["message"].split("\n")[0])
+    for key in ("missing.zip", "upload"):
+        missing = client.delete(f"/api/backups/{key}")
+        out[f"delete-{key}"] = (missing.status_code, missing.json()["message"].split("\n")[0])
     listed = client.get("/api/backups").json()
     out["list"] = (len(listed), sorted(listed[0]), bool(MODIFIED.match(listed[0]["modified"])))
+    out["names"] = [DEFAULT_NAME.sub("<default>", item["key"]) for item in listed]
     download = httpx.get(f"{url}/api/backups/first.zip", params={"token": token})
     out["download"] = (download.status_code, download.headers["content-type"],
                        download.headers["content-disposition"], download.content[:4] == ZIP_HEAD,
@@ -73,7 +80,8 @@ def test_backups_api_answers_as_pocketbase(tmp_path: Path) -> None:
     with pocketbase_and_pbk(tmp_path, PLUGINS, ["--workers", "1"]) as (real, ours):
         expected, got = probe(real, zip_bytes), probe(ours, zip_bytes)
     assert got == expected
-    assert got["list"] == (1, ["key", "modified", "size"], True)
+    assert got["list"] == (3, ["key", "modified", "size"], True)
+    assert got["names"] == ["first.zip", "form.zip", "<default>"]
 
 
 def _any_zip(tmp_path: Path) -> bytes:
