@@ -697,13 +697,19 @@ class BackupStatus(Protocol):
         ...
 
 
-class StorageFactory(Protocol):
-    """File storages besides the files plugin's own, offered by the files plugin as
-    ``app.state[STORAGE_FACTORY]`` (the backups plugin keeps its zips in one)."""
+class FileStorages(Protocol):
+    """File storages besides the files plugin's own, and serving their files, offered by the
+    files plugin as ``app.state[FILE_STORAGES]`` (the backups plugin keeps its zips in one)."""
 
     def for_section(self, section: str, local_root: Path) -> FileStorage:
         """S3 as settings ``<section>`` configure it when ``<section>.enabled`` is true (read
         again on every call), else the folder ``local_root`` (PocketBase's layout on disk)."""
+        ...
+
+    async def serve(self, req: Any, resp: Any, storage: FileStorage, key: str, name: str) -> bool:
+        """Answer ``req`` with file ``key`` of ``storage`` as PocketBase serves a file (its
+        headers, ``Last-Modified`` and 304, one byte range, ``HEAD``), offered as ``name``;
+        False, with nothing answered, when there is no such file."""
         ...
 
 
@@ -713,5 +719,5 @@ CRON_JOBS: StateKey[CronJobs] = StateKey("crons.jobs")
 #: The backups plugin's ``BackupStatus``, set when it starts.
 BACKUP_STATUS: StateKey[BackupStatus] = StateKey("backups.status")
 
-#: The files plugin's ``StorageFactory``, set when it starts.
-STORAGE_FACTORY: StateKey[StorageFactory] = StateKey("files.storage_factory")
+#: The files plugin's ``FileStorages``, set when it starts.
+FILE_STORAGES: StateKey[FileStorages] = StateKey("files.storages")

@@ -7,14 +7,13 @@ import asyncio
 import logging
 import re
 from typing import Any
-from wsgiref.handlers import format_date_time
 
 from pbk_sdk.auth import require_superuser
 from pbk_sdk.body import read_body
 from pbk_sdk.client_ip import superuser_ip_allowed
 from pbk_sdk.errors import ApiError, BadRequestError, FieldError, ForbiddenError
 from pbk_sdk.http import set_body_limit
-from pbk_sdk.interfaces import TOKEN_SERVICE, App
+from pbk_sdk.interfaces import FILE_STORAGES, TOKEN_SERVICE, App
 
 from .service import Backups, describe
 
@@ -31,10 +30,6 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 #: PocketBase gives the restore response a second to leave before it restarts.
 RESTORE_DELAY = 1.0
 UNLIMITED = 1 << 62
-#: PocketBase's headers on a served file.
-DOWNLOAD_CACHE = "max-age=2592000, stale-while-revalidate=86400"
-DOWNLOAD_CSP = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
-
 
 class BackupList:
     """``GET /api/backups`` and ``POST /api/backups``."""
@@ -138,21 +133,14 @@ class BackupItem:
         auth = await self.app.services.get(TOKEN_SERVICE, "jwt").verify(token, "file") if token else None
         if auth is None or not auth.is_superuser or not superuser_ip_allowed(self.app, req):
             raise ForbiddenError(NO_ACCESS)
-        storage = self.backups.storage()
+        storages = self.app.state[FILE_STORAGES]
         try:
-            info = await storage.stat(key)
-        except Exception as exc:  # noqa: BLE001 - a refused key or a storage failure: nothing to serve
+            found = await storages.serve(req, resp, self.backups.storage(), key, key.rsplit("/", 1)[-1])
+        except Exception as exc:  # noqa: BLE001 - the storage failed: nothing to serve
             log.warning("serving backup %r failed: %s", key, exc)
-            info = None
-        if info is None:
+            found = False
+        if not found:
             raise ApiError(404, "The requested resource wasn't found.")
-        resp.content_type = info.content_type or "application/zip"
-        resp.content_length = info.size
-        resp.set_header("Content-Disposition", f'attachment; filename="{key.rsplit("/", 1)[-1]}"')
-        resp.set_header("Last-Modified", format_date_time(info.modified.timestamp()))
-        resp.set_header("Cache-Control", DOWNLOAD_CACHE)
-        resp.set_header("Content-Security-Policy", DOWNLOAD_CSP)
-        resp.stream = storage.open(key)
 
     async def on_delete(self, req: Any, resp: Any, key: str) -> None:
         require_superuser(req)

@@ -1,7 +1,7 @@
 """Backups of one app: where they are kept, making one, restoring one, the automatic ones.
 
 Backups live in ``pb_data/backups`` or, when ``backups.s3.enabled``, in that S3 bucket, both
-through the files plugin's storage (``app.state[STORAGE_FACTORY]``). Making and restoring hold
+through the files plugin's storage (``app.state[FILE_STORAGES]``). Making and restoring hold
 the data dir's backup lock; their slow parts (database copies, zipping, extracting) run on
 threads and report progress to the log and to an optional callback (the CLI's).
 """
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pbk_sdk.interfaces import STORAGE_FACTORY, App, FileInfo, FileStorage
+from pbk_sdk.interfaces import FILE_STORAGES, App, FileInfo, FileStorage
 from pbk_sdk.state import StateKey
 
 from .archive import (
@@ -66,7 +66,7 @@ class Backups:
         self.lock = BackupLock(self.data_dir)
 
     def storage(self) -> FileStorage:
-        return self.app.state[STORAGE_FACTORY].for_section("backups.s3", self.data_dir / "backups")
+        return self.app.state[FILE_STORAGES].for_section("backups.s3", self.data_dir / "backups")
 
     async def list(self, prefix: str = "") -> list[FileInfo]:
         items = await self.storage().list("")

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+#: The backups plugin with what it requires, the settings API and realtime.
+PLUGINS = ["records", "auth", "files", "crons", "settings", "realtime", "backups"]
 NOTES = {"name": "notes", "type": "base", "listRule": "", "viewRule": "",
          "fields": [{"name": "title", "type": "text"}]}
 

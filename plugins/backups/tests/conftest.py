@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-PLUGINS = ["records", "auth", "files", "crons", "settings", "realtime", "backups"]
+from backups_testing import PLUGINS
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from backups_testing import sign_in, wait_for
-from conftest import PLUGINS
+from backups_testing import PLUGINS, sign_in, wait_for
 from pbk_sdk.testing.programs import pbk_command_superuser
 
 EMAIL, PASSWORD = "root@example.com", "su-password-123"

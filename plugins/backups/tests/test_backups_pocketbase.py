@@ -13,8 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from backups_testing import NOTES, add_notes, sign_in, titles, wait_for
-from conftest import PLUGINS
+from backups_testing import NOTES, PLUGINS, add_notes, sign_in, titles, wait_for
 from pbk_sdk.testing import Program, pocketbase_and_pbk
 from pbk_sdk.testing.programs import SUPERUSER_EMAIL, SUPERUSER_PASSWORD
 
@@ -71,6 +70,9 @@ def probe(program: Program, zip_bytes: bytes) -> dict[str, tuple[int, object]]:
     out["download"] = (download.status_code, download.headers["content-type"],
                        download.headers["content-disposition"], download.content[:4] == ZIP_HEAD,
                        len(download.content) == listed[0]["size"])
+    ranged = httpx.get(f"{url}/api/backups/first.zip", params={"token": token}, headers={"Range": "bytes=0-3"})
+    out["download-range"] = (ranged.status_code, ranged.content, ranged.headers["content-range"].startswith("bytes 0-3/"),
+                             ranged.headers["accept-ranges"])
     return out
 
 

@@ -17,8 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from backups_testing import NOTES, add_notes, sign_in, titles, wait_for
-from conftest import PLUGINS
+from backups_testing import NOTES, PLUGINS, add_notes, sign_in, titles, wait_for
 from pbk_sdk.testing.programs import pbk_command_superuser
 
 EMAIL, PASSWORD = "root@example.com", "su-password-123"

@@ -11,12 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from pbk_sdk.interfaces import FILE_STORAGE, App, FileStorage
 from pbk_sdk.state import StateKey
-
-from .storage import LocalStorage, S3Storage
 
 
 @dataclass(frozen=True)
@@ -39,19 +36,3 @@ def storage_for(app: App) -> FileStorage:
     name = app.state[FILES_CONFIG].storage or ("s3" if app.settings.get("s3.enabled") else "local")
     return app.services.get(FILE_STORAGE, name)
 
-
-class SectionStorages:
-    """``pbk_sdk.interfaces.StorageFactory``: S3 by another settings section (``backups.s3``)
-    when it is enabled, else a local folder; each S3 storage is made once and follows its
-    settings, as ``storage_for``'s does."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self._s3: dict[str, FileStorage] = {}
-
-    def for_section(self, section: str, local_root: Path) -> FileStorage:
-        if self.app.settings.get(f"{section}.enabled"):
-            if section not in self._s3:
-                self._s3[section] = S3Storage(self.app, section)
-            return self._s3[section]
-        return LocalStorage(self.app, local_root)
