@@ -111,6 +111,12 @@ class App:
             pairs.extend((plugin, m) for m in items)
         return pairs
 
+    def prepare_data_dir(self) -> None:
+        """Run ``pbk_prepare_data_dir`` before any process of this server opens the data dir
+        (``pbk serve`` calls it at every start and restart, never a worker)."""
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        hook_results(self._pm, "pbk_prepare_data_dir", app=self, data_dir=self.config.data_dir)
+
     async def start(self) -> None:
         """Open the databases, migrate, load settings, run ``pbk_startup``; idempotent."""
         async with self._lifecycle:

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 #: Frame kinds on the link. The supervisor rewrites ``peer`` from the destination (what a worker
 #: sends) to the source (what a worker receives).
-BROADCAST, CALL, REPLY, UNREACHABLE, READY = range(1, 6)
+BROADCAST, CALL, REPLY, UNREACHABLE, READY, RESTART = range(1, 7)
 #: length of the rest, kind, peer, call id, channel length.
 HEADER = struct.Struct("!IBHIB")
 EPOCH = struct.Struct("Q")
@@ -89,6 +89,8 @@ class Cluster:
         self._calls: dict[int, asyncio.Future[bytes]] = {}
         self._call_ids = itertools.count(1)
         self._on_lost: Callable[[], None] | None = None
+        #: Set by ``restart()`` in a process serving alone: it re-executes itself once stopped.
+        self.restart_requested = False
         self._leadership = Leadership(data_dir / LEADER_FILE if data_dir is not None else None)
         # Made with the app, so before any fork: every worker shares it.
         self.counters = WindowCounters()
@@ -105,10 +107,11 @@ class Cluster:
         INTEREST.pack_into(epochs, INTEREST_OFFSET + INTEREST.size * worker, 0)
 
     async def connect(self, on_lost: Callable[[], None]) -> None:
-        """Start reading the link; ``on_lost`` runs if the supervisor goes away."""
+        """Start reading the link; ``on_lost`` (which stops the server) runs if the supervisor
+        goes away, or, in a process serving alone, when a restart is asked."""
+        self._on_lost = on_lost
         if self._link is None:
             return
-        self._on_lost = on_lost
         reader, self._writer = await asyncio.open_unix_connection(sock=self._link)
         self._reader_task = asyncio.create_task(self._read(reader), name="pbk-cluster-link")
 
@@ -172,6 +175,17 @@ class Cluster:
     def lead(self) -> bool:
         """Whether this process is the leader, claiming the role if no live process holds it."""
         return self._leadership.claim()
+
+    def restart(self) -> None:
+        """Ask the supervisor to restart every worker; serving alone, stop the server so that
+        ``pbk serve`` re-executes the process. RuntimeError when no server runs this app."""
+        if self._link is not None:
+            self._write(RESTART, 0, 0, "", b"")
+        elif self._on_lost is not None:
+            self.restart_requested = True
+            self._on_lost()
+        else:
+            raise RuntimeError("this app is not served by `pbk serve`: it cannot restart itself")
 
     def resign(self) -> None:
         """Give up the leadership when the app stops, so another process takes it at once."""

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import gc
 import logging
+import os
 import re
 import signal
 import socket
@@ -386,9 +387,15 @@ def serve(app: App, workers: int = 1) -> None:
 
     if workers > 1:
         sys.exit(Supervisor(app, workers, run).run())
+    app.prepare_data_dir()
     [sock] = listening_sockets(app.config.http, 1)
     if not run(app, sock):
         sys.exit(1)
+    if app.cluster.restart_requested:  # app.cluster.restart(): start afresh, as PocketBase does
+        sock.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
 def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:

@@ -12,7 +12,9 @@ that arrive while a worker is being replaced wait in its backlog instead of bein
 
 The supervisor also relays the workers' link frames (see ``pbk.cluster``): broadcasts to every
 other worker, calls and replies to one. SIGINT/SIGTERM stop every worker gracefully; the
-supervisor exits once they have.
+supervisor exits once they have. A worker's ``app.cluster.restart()`` stops every worker the
+same way, then the supervisor runs ``pbk_prepare_data_dir`` (as before the first start) and
+starts them again; meanwhile connections wait in the sockets' backlogs.
 """
 
 from __future__ import annotations
@@ -34,7 +36,17 @@ from typing import Any
 
 import click
 
-from .cluster import BROADCAST, CALL, HEADER, MAX_WORKERS, READY, UNREACHABLE, frame, shared_epochs
+from .cluster import (
+    BROADCAST,
+    CALL,
+    HEADER,
+    MAX_WORKERS,
+    READY,
+    RESTART,
+    UNREACHABLE,
+    frame,
+    shared_epochs,
+)
 from .config import parse_address
 from .server import GRACEFUL_SHUTDOWN_SECONDS
 
@@ -116,6 +128,9 @@ class Supervisor:
         self.stopping = False
         self.failed = False
         self.serving = False  # the first worker answered: the others have been started
+        self.announced = False  # the banner was printed (once, not at every restart)
+        self.restarting = False  # a worker asked for a restart: every worker is stopping
+        self.deadline: float | None = None  # stopping workers are killed past it
 
     def run(self) -> int:
         self.sockets = listening_sockets(self.app.config.http, self.count)
@@ -124,8 +139,8 @@ class Supervisor:
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         gc.freeze()  # the imported modules stay shared with the workers instead of being copied
         try:
+            self.app.prepare_data_dir()
             self._spawn(0)
-            deadline = None
             while self.workers:
                 for key, events in self.selector.select(0.2):
                     worker = key.data
@@ -134,10 +149,10 @@ class Supervisor:
                     if events & selectors.EVENT_WRITE and worker.slot in self.workers:
                         self._flush(worker)
                 self._reap()
-                if self.stopping and deadline is None:
-                    deadline = time.monotonic() + GRACEFUL_SHUTDOWN_SECONDS + 5.0
+                if (self.stopping or self.restarting) and self.deadline is None:
+                    self.deadline = time.monotonic() + GRACEFUL_SHUTDOWN_SECONDS + 5.0
                     self._signal_all(signal.SIGTERM)
-                elif deadline is not None and time.monotonic() > deadline:
+                elif self.deadline is not None and time.monotonic() > self.deadline:
                     self._signal_all(signal.SIGKILL)
         finally:
             for sig, handler in previous.items():
@@ -208,6 +223,10 @@ class Supervisor:
             self._drop(worker)
             if self.stopping:
                 continue
+            if self.restarting:
+                if not self.workers:
+                    self._start_again()
+                continue
             code = os.waitstatus_to_exitcode(status)
             if not self.serving:
                 # The first worker could not start (migrations, settings, plugins): it said why.
@@ -221,6 +240,18 @@ class Supervisor:
                 continue
             log.warning("worker %d (pid %d) exited with %s; starting another", worker.slot, pid, code)
             self._spawn(worker.slot)
+
+    def _start_again(self) -> None:
+        """Every worker stopped for a restart: prepare the data dir, start them as at first."""
+        self.restarting = self.serving = False
+        self.deadline = None
+        try:
+            self.app.prepare_data_dir()
+        except Exception:
+            log.exception("preparing the data dir for the restart failed; stopping")
+            self.failed = self.stopping = True
+            return
+        self._spawn(0)
 
     def _drop(self, worker: Worker) -> None:
         if self.workers.get(worker.slot) is worker:
@@ -257,6 +288,11 @@ class Supervisor:
         if kind == READY:
             self._ready(source)
             return
+        if kind == RESTART:
+            if not self.stopping and not self.restarting:
+                log.warning("worker %d asked for a restart; restarting every worker", source.slot)
+                self.restarting = True
+            return
         (destination,) = PEER.unpack_from(message, PEER_OFFSET)
         PEER.pack_into(message, PEER_OFFSET, source.slot)
         if kind == BROADCAST:
@@ -275,8 +311,10 @@ class Supervisor:
         worker.ready = True
         if not self.serving and not self.stopping:
             self.serving = True
-            base = f"http://{self.app.config.http}"
-            click.echo(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Workers:   {self.count} processes")
+            if not self.announced:
+                self.announced = True
+                base = f"http://{self.app.config.http}"
+                click.echo(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Workers:   {self.count} processes")
             for slot in range(1, self.count):
                 self._spawn(slot)
 

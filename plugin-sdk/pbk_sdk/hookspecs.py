@@ -17,6 +17,7 @@ are refused when the app is built, with a ``PluginError`` naming the plugin and 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -144,6 +145,17 @@ def pbk_register_cron_jobs(app: App) -> Mapping[str, tuple[str, CronJob]]:
 def pbk_register_table_filters(app: App) -> Mapping[str, Any]:
     """Return table filter factories by name (``app`` → ``TableFilter``); the records plugin
     offers ``"records"``, its filter language over a fixed table (the logs plugin's)."""
+
+
+@hookspec
+def pbk_prepare_data_dir(app: App, data_dir: Path) -> None:
+    """Put ``data_dir`` in order before any process opens its databases: at every start and
+    at every restart (``app.cluster.restart()``), once, in the process that serves alone or in
+    the supervisor of ``pbk serve --workers`` while no worker runs.
+
+    Sync, no threads, no database: move or remove files only (the backups plugin swaps a
+    restored ``pb_data`` in here). Raise to stop the server; log and return to carry on.
+    """
 
 
 @hookspec

@@ -265,6 +265,14 @@ class Cluster(Protocol):
         to ask takes over. Cheap (a system call at most): ask each time, do not cache it."""
         ...
 
+    def restart(self) -> None:
+        """Ask for a clean restart of every worker of this server and return at once: the
+        workers stop as on SIGTERM (requests finish, ``terminate`` ends realtime streams),
+        ``pbk_prepare_data_dir`` runs while none has the databases open, then they start
+        again. Serving alone, the process re-executes itself, as PocketBase does. Raises
+        ``RuntimeError`` in an app that ``pbk serve`` does not serve (tests, ``pbk shell``)."""
+        ...
+
 
 #: A scheduled job: ``await run()``, called without arguments; what it raises is logged.
 CronJob = Callable[[], Awaitable[None]]
@@ -703,5 +711,36 @@ RECORD_STORE: ServiceKind[RecordStore] = ServiceKind("record_store")
 TOKEN_SERVICE: ServiceKind[TokenService] = ServiceKind("token_service")
 TABLE_FILTER: ServiceKind[TableFilter] = ServiceKind("table_filter")
 
+class BackupStatus(Protocol):
+    """Whether a backup or restore runs, offered by the backups plugin as
+    ``app.state[BACKUP_STATUS]`` (health's ``canBackup`` reads it)."""
+
+    def busy(self) -> bool:
+        """True while a backup or restore runs in any process of this data dir."""
+        ...
+
+
+class FileStorages(Protocol):
+    """File storages besides the files plugin's own, and serving their files, offered by the
+    files plugin as ``app.state[FILE_STORAGES]`` (the backups plugin keeps its zips in one)."""
+
+    def for_section(self, section: str, local_root: Path) -> FileStorage:
+        """S3 as settings ``<section>`` configure it when ``<section>.enabled`` is true (read
+        again on every call), else the folder ``local_root`` (PocketBase's layout on disk)."""
+        ...
+
+    async def serve(self, req: Any, resp: Any, storage: FileStorage, key: str, name: str) -> bool:
+        """Answer ``req`` with file ``key`` of ``storage`` as PocketBase serves a file (its
+        headers, ``Last-Modified`` and 304, one byte range, ``HEAD``), offered as ``name``;
+        False, with nothing answered, when there is no such file."""
+        ...
+
+
 #: The crons plugin's ``CronJobs``, set when it starts (before other plugins' ``pbk_startup``).
 CRON_JOBS: StateKey[CronJobs] = StateKey("crons.jobs")
+
+#: The backups plugin's ``BackupStatus``, set when it starts.
+BACKUP_STATUS: StateKey[BackupStatus] = StateKey("backups.status")
+
+#: The files plugin's ``FileStorages``, set when it starts.
+FILE_STORAGES: StateKey[FileStorages] = StateKey("files.storages")

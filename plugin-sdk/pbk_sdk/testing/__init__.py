@@ -32,6 +32,7 @@ from .pocketbase import (
     superuser_token,
 )
 from .programs import Program, pocketbase_and_pbk
+from .s3 import make_bucket, moto_server, s3_settings
 from .servers import (
     LiveServer,
     free_port,
@@ -56,6 +57,8 @@ __all__ = [
     "launch",
     "live_server",
     "live_server_factory",
+    "make_bucket",
+    "moto_server",
     "pbk_app",
     "pbk_cli",
     "pbk_client",
@@ -67,6 +70,7 @@ __all__ = [
     "pocketbase_binary",
     "pocketbase_factory",
     "pocketbase_superuser",
+    "s3_settings",
     "start_live_server",
     "start_pocketbase",
     "superuser_token",

@@ -9,6 +9,7 @@ from pbk_sdk import App
 from pbk_sdk.auth import request_auth
 from pbk_sdk.client_ip import real_ip
 from pbk_sdk.events import HEALTH_REQUEST, RequestEvent
+from pbk_sdk.interfaces import BACKUP_STATUS
 
 #: Checked after the settings' ``trustedProxy.headers``, in PocketBase's order.
 PROXY_HEADERS = ("CF-Connecting-IP", "Fly-Client-IP", "X-Forwarded-For")
@@ -25,12 +26,14 @@ def listen(app: App) -> None:
 
 
 def superuser_details(app: App, req: Any) -> dict[str, Any]:
-    """``canBackup`` is always true: pbk has no backups, so none is ever running."""
+    """``canBackup`` is false while a backup or restore runs (the backups plugin's
+    ``BACKUP_STATUS``; without that plugin none ever runs)."""
+    status = app.state.get(BACKUP_STATUS)
     trusted = app.settings.get("trustedProxy.headers") or []
     headers = [*(h for h in trusted if isinstance(h, str)), *PROXY_HEADERS]
     hint = next((h for h in headers if req.get_header(h)), "")
     return {
-        "canBackup": True,
+        "canBackup": status is None or not status.busy(),
         "realIP": real_ip(app, req),
         "possibleProxyHeader": hint,
     }

@@ -35,3 +35,4 @@ def storage_for(app: App) -> FileStorage:
     """The backend in use now."""
     name = app.state[FILES_CONFIG].storage or ("s3" if app.settings.get("s3.enabled") else "local")
     return app.services.get(FILE_STORAGE, name)
+

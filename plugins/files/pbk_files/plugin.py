@@ -11,13 +11,14 @@ from typing import Any
 
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
 from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, Subscription
-from pbk_sdk.interfaces import App, FileStorage
+from pbk_sdk.interfaces import FILE_STORAGES, App, FileStorage
 from pbk_sdk.state import StateKey
 
 from .backend import FILES_CONFIG, FilesConfig
 from .s3settings import S3SettingsCheck
 from .serve import FileDownload, FileToken, TestS3
 from .storage import LocalStorage, S3Storage
+from .storages import SectionStorages
 from .uploads import Uploads
 
 PLUGIN = PluginInfo(
@@ -63,6 +64,7 @@ def pbk_register_routes(app: App) -> list[Route]:
 @hookimpl
 def pbk_startup(app: App) -> None:
     app.state[FILES_CONFIG] = FilesConfig.from_environment()
+    app.state[FILE_STORAGES] = SectionStorages(app)
     app.state[SUBSCRIPTIONS] = [
         *Uploads(app).subscribe(),
         app.events.on(SETTINGS_UPDATE_REQUEST, S3SettingsCheck(app).on_settings_update),

@@ -90,7 +90,7 @@ class FileDownload:
             thumb_info = await self._thumb(storage, key, thumb_key, size)
             if thumb_info is not None:
                 key, info, served_name = thumb_key, thumb_info, f"{size}_{filename}"
-        await self._send(req, resp, storage, key, info, served_name)
+        await send_file(req, resp, storage, key, info, served_name)
 
     async def _folder(
         self, store: RecordStore, coll: CollectionInfo, record_id: str, field_name: str, filename: str
@@ -157,39 +157,42 @@ class FileDownload:
             if not lock.locked():
                 self._thumb_locks.pop(thumb_key, None)
 
-    async def _send(self, req: Any, resp: Any, storage: FileStorage, key: str, info: FileInfo, name: str) -> None:
-        content_type = info.content_type or "application/octet-stream"
-        bare = content_type.split(";", 1)[0].strip().lower()
-        download = req.get_param("download") in TRUE
-        disposition = "inline" if bare in INLINE_TYPES and not download else "attachment"
-        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-        modified = info.modified if info.modified.tzinfo else info.modified.replace(tzinfo=UTC)
-        resp.content_type = content_type
-        resp.set_header("Content-Disposition", f'{disposition}; filename="{quoted}"')
-        resp.set_header("Cache-Control", CACHE_CONTROL)
-        resp.set_header("Content-Security-Policy", CSP)
-        resp.set_header("Accept-Ranges", "bytes")
-        resp.set_header("Last-Modified", email.utils.format_datetime(modified.astimezone(UTC), usegmt=True))
-        if _not_modified(req.get_header("If-Modified-Since"), modified):
-            resp.status = 304
-            return
-        start, end = 0, info.size - 1
-        byte_range = _parse_range(req.get_header("Range"), info.size)
-        if isinstance(byte_range, str):  # "invalid"
-            resp.status = 416
-            resp.set_header("Content-Range", f"bytes */{info.size}")
-            resp.content_type = "text/plain; charset=utf-8"
-            resp.text = "invalid range: failed to overlap"
-            return
-        if byte_range is not None:
-            start, end = byte_range
-            resp.status = 206
-            resp.set_header("Content-Range", f"bytes {start}-{end}/{info.size}")
-        resp.content_length = max(0, end - start + 1)
-        if req.method == "HEAD" or info.size == 0:
-            resp.data = b"" if info.size == 0 else None
-            return
-        resp.stream = storage.open(key, start=start, end=end)
+
+async def send_file(req: Any, resp: Any, storage: FileStorage, key: str, info: FileInfo, name: str) -> None:
+    """Answer ``req`` with ``key`` as PocketBase serves a file (also the backups' downloads,
+    through ``FileStorages.serve``)."""
+    content_type = info.content_type or "application/octet-stream"
+    bare = content_type.split(";", 1)[0].strip().lower()
+    download = req.get_param("download") in TRUE
+    disposition = "inline" if bare in INLINE_TYPES and not download else "attachment"
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    modified = info.modified if info.modified.tzinfo else info.modified.replace(tzinfo=UTC)
+    resp.content_type = content_type
+    resp.set_header("Content-Disposition", f'{disposition}; filename="{quoted}"')
+    resp.set_header("Cache-Control", CACHE_CONTROL)
+    resp.set_header("Content-Security-Policy", CSP)
+    resp.set_header("Accept-Ranges", "bytes")
+    resp.set_header("Last-Modified", email.utils.format_datetime(modified.astimezone(UTC), usegmt=True))
+    if _not_modified(req.get_header("If-Modified-Since"), modified):
+        resp.status = 304
+        return
+    start, end = 0, info.size - 1
+    byte_range = _parse_range(req.get_header("Range"), info.size)
+    if isinstance(byte_range, str):  # "invalid"
+        resp.status = 416
+        resp.set_header("Content-Range", f"bytes */{info.size}")
+        resp.content_type = "text/plain; charset=utf-8"
+        resp.text = "invalid range: failed to overlap"
+        return
+    if byte_range is not None:
+        start, end = byte_range
+        resp.status = 206
+        resp.set_header("Content-Range", f"bytes {start}-{end}/{info.size}")
+    resp.content_length = max(0, end - start + 1)
+    if req.method == "HEAD" or info.size == 0:
+        resp.data = b"" if info.size == 0 else None
+        return
+    resp.stream = storage.open(key, start=start, end=end)
 
 
 def _column_origin(conn: Any, view: str, column: str) -> tuple[str, str] | None:

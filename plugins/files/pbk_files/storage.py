@@ -210,7 +210,7 @@ class LocalStorage(_Backend):
 
     async def list(self, prefix: str) -> list[FileInfo]:
         prefix = prefix.rstrip("/")
-        base = self.path(prefix) if prefix else self.root
+        base = self.path(prefix) if prefix else self.root.resolve()
 
         def walk() -> list[FileInfo]:
             out: list[FileInfo] = []

@@ -3,18 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
-from files_testing import make_bucket, s3_settings
-from pbk_sdk.testing import free_port
+from pbk_sdk.testing import make_bucket, s3_settings
 
 SUPERUSER = ("root@example.com", "1234567890")
 USERS = {"user": ("ada@example.com", "ada-password"), "user2": ("bob@example.com", "bob-password")}
@@ -31,40 +24,6 @@ def cheap_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     import pbk_auth.hashing
 
     monkeypatch.setattr(pbk_auth.hashing, "BCRYPT_COST", 4)
-
-
-@pytest.fixture(scope="session")
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real S3-compatible server process (moto) on loopback; yields its endpoint URL."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"moto exited:\n{log.read_text()}")
-            try:
-                httpx.get(url + "/moto-api/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"moto did not start:\n{log.read_text()}") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import uuid
 from typing import Any
 
 DOCS = {
@@ -50,22 +49,6 @@ async def create_collections(api: Any, superuser_token: str, *schemas: dict[str,
         assert answer.status_code == 200, answer.text
         made[schema["name"]] = answer.json
     return made
-
-
-def s3_settings(endpoint: str, bucket: str) -> dict[str, Any]:
-    return {
-        "enabled": True, "bucket": bucket, "region": "us-east-1", "endpoint": endpoint,
-        "accessKey": "test", "secret": "test", "forcePathStyle": True,
-    }
-
-
-def make_bucket(endpoint: str) -> str:
-    from minio import Minio
-
-    bucket = f"pbk-{uuid.uuid4().hex[:12]}"
-    client = Minio(endpoint.split("://", 1)[1], access_key="test", secret_key="test", secure=False, region="us-east-1")
-    client.make_bucket(bucket)
-    return bucket
 
 
 async def create(api: Any, fields: list[tuple[str, Any]], collection: str = "docs", headers: Any = None) -> Any:

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from files_testing import DOCS, NOTES, create_collections, multipart, s3_settings, stored
+from files_testing import DOCS, NOTES, create_collections, multipart, stored
 from pbk_sdk import events as ev
+from pbk_sdk.testing import s3_settings
 
 #: A batch file's stored name: the client's name, then two random parts.
 BATCH_NAME = re.compile(r"[a-z0-9_]+_[a-z0-9]{10}_[a-z0-9]{10}\.txt")

@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 import pytest
-from files_testing import DOCS, create, make_bucket, s3_settings, stored, update
+from files_testing import DOCS, create, stored, update
 from pbk_sdk.body import UploadedFile
-from pbk_sdk.testing import free_port
+from pbk_sdk.testing import free_port, make_bucket, s3_settings
 
 SAVE_ERROR = "An error occurred while saving the new settings."
 

@@ -1,0 +1,1 @@
+"""pbk backups: PocketBase's backups and restore, ``/api/backups``."""

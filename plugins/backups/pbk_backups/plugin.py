@@ -1,0 +1,105 @@
+"""The backups plugin: PocketBase's ``/api/backups``, automatic backups, restore by restart.
+
+It declares the ``backups`` settings section, keeps this app's ``Backups`` and offers whether
+one runs as ``app.state[BACKUP_STATUS]`` (health's ``canBackup``). ``__pbAutoBackup__`` follows
+``backups.cron`` at start and at every ``settings_reload``; the crons plugin runs it once for
+all workers. ``pbk_prepare_data_dir`` swaps a staged restore in (``swap``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pbk_sdk import PluginInfo, Route, hookimpl
+from pbk_sdk.cron import CronError
+from pbk_sdk.events import SETTINGS_RELOAD, SettingsEvent
+from pbk_sdk.interfaces import BACKUP_STATUS, CRON_JOBS, App
+
+from .cli import backups_command
+from .resources import BackupItem, BackupList, BackupRestore, BackupUpload
+from .service import AUTO_JOB, BACKUPS
+from .swap import swap_in
+
+log = logging.getLogger(__name__)
+
+PLUGIN = PluginInfo(
+    name="backups",
+    requires=("auth", "files", "crons"),
+    description="PocketBase's backups: create, upload, download, restore, automatic backups, S3.",
+)
+
+#: The cluster channel on which a worker that saw ``backups`` change has the others reload.
+RESCHEDULE = "backups.reschedule"
+
+#: PocketBase's ``backups`` settings section (``backups.s3.secret`` is write-only).
+DEFAULTS = {
+    "cron": "",
+    "cronMaxKeep": 3,
+    "s3": {"enabled": False, "bucket": "", "region": "", "endpoint": "", "accessKey": "", "secret": "",
+           "forcePathStyle": False},
+}
+
+
+@hookimpl
+def pbk_declare_settings(app: App) -> dict[str, Any]:
+    return {"backups": DEFAULTS}
+
+
+@hookimpl
+def pbk_register_routes(app: App) -> list[Route]:
+    backups = app.state[BACKUPS]
+    item = BackupItem(app, backups)
+    return [
+        Route("/api/backups", BackupList(app, backups)),
+        Route("/api/backups/upload", BackupUpload(app, backups, item)),
+        Route("/api/backups/{key}", item),
+        Route("/api/backups/{key}/restore", BackupRestore(app, backups)),
+    ]
+
+
+@hookimpl
+def pbk_register_commands(cli: Any) -> None:
+    cli.add_command(backups_command)
+
+
+@hookimpl
+def pbk_prepare_data_dir(data_dir: Path) -> None:
+    swap_in(data_dir)
+
+
+@hookimpl
+def pbk_startup(app: App) -> None:
+    backups = app.state[BACKUPS]
+    app.state[BACKUP_STATUS] = backups.lock
+    schedule_auto_backups(app)
+
+    async def on_reload(e: SettingsEvent) -> None:
+        await e.next()
+        if "backups" in e.changed:
+            schedule_auto_backups(app)
+            # Another worker reloads the settings at its next request only; the leader, which
+            # runs the job, may get none for long: have every worker reload them now.
+            app.cluster.broadcast(RESCHEDULE, b"")
+
+    async def on_reschedule(from_worker: int, data: bytes) -> None:
+        await app.cluster.sync()  # reloads changed settings, whose settings_reload reschedules
+
+    app.events.on(SETTINGS_RELOAD, on_reload)
+    app.cluster.on_message(RESCHEDULE, on_reschedule)
+
+
+def schedule_auto_backups(app: App) -> None:
+    """Add, replace or remove ``__pbAutoBackup__`` as ``backups.cron`` says (PocketBase's
+    ``loadJob``)."""
+    jobs = app.state[CRON_JOBS]
+    expression = app.settings.get("backups.cron") or ""
+    if not expression:
+        jobs.remove(AUTO_JOB)
+        return
+    try:
+        jobs.add(AUTO_JOB, expression, app.state[BACKUPS].auto_backup)
+    except CronError as exc:
+        log.error("backups.cron %r is not a valid cron expression: %s", expression, exc)
+        jobs.remove(AUTO_JOB)

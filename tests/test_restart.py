@@ -1,0 +1,99 @@
+"""``app.cluster.restart()`` and ``pbk_prepare_data_dir`` end to end.
+
+A test plugin (``--pluginsDir``) writes down, in ``pb_data/prepared.txt``, the process id of
+every ``pbk_prepare_data_dir`` call, and offers ``POST /api/_test/restart`` (which calls
+``app.cluster.restart()``) and ``GET /api/_test/whoami``. Serving alone, the process re-executes
+itself (same pid) and prepares the data dir again; with two workers, the supervisor prepares it
+once per start while no worker runs, and both workers are new processes afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+PLUGIN = """
+import os
+from pbk_sdk import Route, hookimpl
+
+class Restart:
+    def __init__(self, app):
+        self.app = app
+
+    async def on_post(self, req, resp):
+        self.app.cluster.restart()
+        resp.status = 204
+
+class Whoami:
+    async def on_get(self, req, resp):
+        resp.media = {"pid": os.getpid()}
+
+@hookimpl
+def pbk_prepare_data_dir(data_dir):
+    with open(data_dir / "prepared.txt", "a") as out:
+        out.write(f"{os.getpid()}\\n")
+
+@hookimpl
+def pbk_register_routes(app):
+    return [Route("/api/_test/restart", Restart(app)), Route("/api/_test/whoami", Whoami())]
+"""
+
+
+def prepared(data_dir: Path) -> list[int]:
+    path = data_dir / "prepared.txt"
+    return [int(line) for line in path.read_text().split()] if path.exists() else []
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = predicate()
+        except httpx.TransportError:
+            value = None
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(0.05)
+
+
+def worker_pids(url: str, expected: int) -> set[int]:
+    seen: set[int] = set()
+    for _ in range(64):
+        with httpx.Client(base_url=url, timeout=10) as client:
+            seen.add(client.get("/api/_test/whoami").json()["pid"])
+        if len(seen) == expected:
+            break
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_restart_prepares_the_data_dir_again_with_no_worker_running(
+    tmp_path: Path, live_server_factory: Any, workers: int
+) -> None:
+    plugins_dir = tmp_path / "plugins"
+    plugins_dir.mkdir()
+    (plugins_dir / "restart.py").write_text(PLUGIN)
+    server = live_server_factory(["--workers", str(workers), "--plugins", "records", "--pluginsDir", str(plugins_dir)])
+    assert prepared(server.data_dir) == [server.process.pid]  # the supervisor, or the process alone
+    before = worker_pids(server.url, workers)
+    assert httpx.post(f"{server.url}/api/_test/restart", timeout=10).status_code == 204
+    wait_for(lambda: len(prepared(server.data_dir)) == 2, 30, "the data dir prepared again")
+    assert prepared(server.data_dir) == [server.process.pid] * 2
+    after = wait_for(lambda: worker_pids(server.url, workers), 30, "the server answering again")
+    if workers == 1:
+        assert after == before == {server.process.pid}  # re-executed in place, as PocketBase
+    else:
+        assert len(after) == 2 and not after & before
+    assert server.process.poll() is None
+    assert server.stop() == 0
+
+
+async def test_an_app_not_served_cannot_restart(pbk_app: Any) -> None:
+    with pytest.raises(RuntimeError, match="cannot restart itself"):
+        pbk_app.cluster.restart()
