@@ -30,9 +30,6 @@ PLUGIN = PluginInfo(
     description="PocketBase's backups: create, upload, download, restore, automatic backups, S3.",
 )
 
-#: The cluster channel on which a worker that saw ``backups`` change has the others reload.
-RESCHEDULE = "backups.reschedule"
-
 #: PocketBase's ``backups`` settings section (``backups.s3.secret`` is write-only).
 DEFAULTS = {
     "cron": "",
@@ -77,17 +74,10 @@ def pbk_startup(app: App) -> None:
 
     async def on_reload(e: SettingsEvent) -> None:
         await e.next()
-        if "backups" in e.changed:
+        if "backups" in e.changed:  # in every worker (the crons plugin syncs before a tick)
             schedule_auto_backups(app)
-            # Another worker reloads the settings at its next request only; the leader, which
-            # runs the job, may get none for long: have every worker reload them now.
-            app.cluster.broadcast(RESCHEDULE, b"")
-
-    async def on_reschedule(from_worker: int, data: bytes) -> None:
-        await app.cluster.sync()  # reloads changed settings, whose settings_reload reschedules
 
     app.events.on(SETTINGS_RELOAD, on_reload)
-    app.cluster.on_message(RESCHEDULE, on_reschedule)
 
 
 def schedule_auto_backups(app: App) -> None:

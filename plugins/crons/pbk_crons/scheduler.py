@@ -89,6 +89,9 @@ class Scheduler:
         epoch) if this process leads and nobody ran it yet; True when it did."""
         if not await self._lead() or not await asyncio.to_thread(self._claim_tick, tick):
             return False
+        # Settings another worker changed reach this one at its next request, which may not
+        # come for long: reload them now, so jobs they schedule (auto backups) are current.
+        await self.app.cluster.sync()
         self.jobs.run_due(datetime.fromtimestamp(tick * self.interval, UTC))
         return True
 
