@@ -313,3 +313,27 @@ class SettingsUpdateEvent(Event):
     settings: dict[str, Any]
     patch: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- backups
+# Fired by the backups plugin.
+
+#: A backup about to be made, like ``OnBackupCreate`` (from the API, the CLI and the automatic
+#: backups alike): handlers may change ``e.name`` or add root entries of ``pb_data`` to
+#: ``e.exclude``; raising refuses it. The default action makes and stores the backup.
+BACKUP_CREATE = "backup_create"
+#: A restore about to start, like ``OnBackupRestore``: raising refuses it. The default action
+#: extracts and checks the backup; it is swapped in when every worker restarts.
+BACKUP_RESTORE = "backup_restore"
+
+
+@dataclass(eq=False)
+class BackupEvent(Event):
+    """The backup ``name`` about to be made (``backup_create``) or restored (``backup_restore``).
+
+    ``exclude``: root entries of ``pb_data`` left out of the backup, beyond those PocketBase
+    always leaves out (``backups``, ``.pb_temp_to_delete``, ``.autocert_cache`` ...)."""
+
+    app: Any
+    name: str
+    exclude: list[str] = field(default_factory=list)

@@ -19,7 +19,7 @@ import os
 import stat
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -96,25 +96,31 @@ def snapshot_database(conn: Any, target: Path, label: str, report: Reporter) -> 
         dest.close()
 
 
-def files_to_archive(data_dir: Path) -> Iterator[tuple[Path, PurePosixPath]]:
-    """Every regular file of ``data_dir`` that goes into a backup, with its zip path."""
+def files_to_archive(data_dir: Path, exclude: Collection[str] = ()) -> Iterator[tuple[Path, PurePosixPath]]:
+    """Every regular file of ``data_dir`` that goes into a backup (none under the root entries
+    in ``exclude``), with its zip path."""
     for root, dirs, files in os.walk(data_dir):
         base = Path(root)
         relative_root = PurePosixPath(base.relative_to(data_dir).as_posix())
         if relative_root == PurePosixPath("."):
-            dirs[:] = sorted(d for d in dirs if not kept_entry(d))
+            dirs[:] = sorted(d for d in dirs if not kept_entry(d) and d not in exclude)
         else:
             dirs.sort()
         for name in sorted(files):
             relative = PurePosixPath(name) if relative_root == PurePosixPath(".") else relative_root / name
             path = base / name
-            if not skipped_file(relative) and stat.S_ISREG(path.lstat().st_mode):
+            if relative.parts[0] in exclude or skipped_file(relative):
+                continue
+            if stat.S_ISREG(path.lstat().st_mode):
                 yield path, relative
 
 
-def write_zip(data_dir: Path, target: Path, snapshots: dict[str, Path], report: Reporter) -> None:
-    """Zip ``data_dir`` into ``target``; ``snapshots`` replace the live databases by name."""
-    entries = list(files_to_archive(data_dir))
+def write_zip(
+    data_dir: Path, target: Path, snapshots: dict[str, Path], report: Reporter, exclude: Collection[str] = ()
+) -> None:
+    """Zip ``data_dir`` into ``target``, but for the root entries in ``exclude``; ``snapshots``
+    replace the live databases by name."""
+    entries = list(files_to_archive(data_dir, exclude))
     total = sum(snapshots[str(rel)].stat().st_size if str(rel) in snapshots else path.stat().st_size
                 for path, rel in entries)
     done = 0

@@ -9,6 +9,7 @@ threads and report progress to the log and to an optional callback (the CLI's).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import secrets
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pbk_sdk.events import BACKUP_CREATE, BACKUP_RESTORE, BackupEvent
 from pbk_sdk.interfaces import FILE_STORAGES, App, FileInfo, FileStorage
 from pbk_sdk.state import StateKey
 
@@ -89,14 +91,22 @@ class Backups:
         return folder
 
     async def create(self, name: str = "", progress: Progress | None = None) -> str:
-        """Make a backup named ``name`` (a default one when empty) and store it; returns the
-        name. ``BackupError`` when another backup or restore runs."""
+        """Make a backup named ``name`` (a default one when empty) and store it, through the
+        ``backup_create`` event; returns the name. ``BackupError`` when another backup or
+        restore runs."""
         if not self.lock.acquire(name):
             raise BackupError(BUSY)
-        report = Reporter(progress)
-        temp: Path | None = None
         try:
-            name = name or default_name(self.app)
+            event = BackupEvent(app=self.app, name=name or default_name(self.app))
+            await self.app.events.trigger(BACKUP_CREATE, event, functools.partial(self._make, report=Reporter(progress)))
+            return event.name
+        finally:
+            self.lock.release()
+
+    async def _make(self, event: BackupEvent, report: Reporter) -> None:
+        """``backup_create``'s default action: snapshot, zip and store."""
+        name, temp = event.name, None
+        try:
             self.lock.note(name)
             report(f"backup: {name} started", final=True)
             temp = await asyncio.to_thread(self._temp_dir, "pb_backup")
@@ -105,26 +115,33 @@ class Backups:
                 snapshots[filename] = temp / filename
                 await db.read(snapshot_database, temp / filename, filename, report)
             archive = temp / "backup.zip"
-            await asyncio.to_thread(write_zip, self.data_dir, archive, snapshots, report)
+            await asyncio.to_thread(write_zip, self.data_dir, archive, snapshots, report, event.exclude)
             size = archive.stat().st_size
             data = await asyncio.to_thread(archive.open, "rb")
             with data:
                 await self.storage().save_file(name, data, size, content_type="application/zip")
             report(f"backup: {name} done, {size} bytes", final=True)
-            return name
         finally:
             if temp is not None:
                 await asyncio.to_thread(shutil.rmtree, temp, True)
-            self.lock.release()
 
     async def stage_restore(self, key: str, progress: Progress | None = None) -> None:
-        """Extract and check backup ``key`` into ``pb_data/.pbk_restore``, holding the backup
-        lock until this process ends (the restart swaps it in; see ``swap``). ``BackupError``
-        when another backup or restore runs or the backup is not a usable one."""
+        """Extract and check backup ``key`` into ``pb_data/.pbk_restore``, through the
+        ``backup_restore`` event, holding the backup lock until this process ends (the restart
+        swaps it in; see ``swap``). ``BackupError`` when another backup or restore runs or the
+        backup is not a usable one."""
         if not self.lock.acquire(key):
             raise BackupError(BUSY)
-        report = Reporter(progress)
-        temp: Path | None = None
+        try:
+            event = BackupEvent(app=self.app, name=key)
+            await self.app.events.trigger(BACKUP_RESTORE, event, functools.partial(self._stage_restore, report=Reporter(progress)))
+        except BaseException:
+            self.lock.release()
+            raise
+
+    async def _stage_restore(self, event: BackupEvent, report: Reporter) -> None:
+        """``backup_restore``'s default action: fetch, extract, check and stage."""
+        key, temp = event.name, None
         try:
             report(f"restore: {key} started", final=True)
             temp = await asyncio.to_thread(self._temp_dir, "pb_restore")
@@ -133,9 +150,6 @@ class Backups:
             await asyncio.to_thread(extract, zip_path, extracted, report)
             await asyncio.to_thread(self._stage, extracted)
             report(f"restore: {key} extracted and checked, ready to swap in", final=True)
-        except BaseException:
-            self.lock.release()
-            raise
         finally:
             if temp is not None:
                 await asyncio.to_thread(shutil.rmtree, temp, True)

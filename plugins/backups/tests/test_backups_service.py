@@ -13,6 +13,8 @@ from pbk_backups.archive import BackupError
 from pbk_backups.lock import BackupLock
 from pbk_backups.service import BACKUPS
 from pbk_backups.swap import STAGED
+from pbk_sdk.errors import ApiError
+from pbk_sdk.events import BACKUP_CREATE, BACKUP_RESTORE, BackupEvent
 from pbk_sdk.testing import make_bucket, s3_settings
 
 BUSY = "Try again later - another backup/restore process has already been started."
@@ -90,3 +92,32 @@ async def test_a_download_from_outside_superuser_ips_is_refused(pbk_app: Any, pb
     await pbk_app.settings.update({"superuserIPs": ["10.1.2.3"]})
     refused = await pbk_client.get(f"/api/backups/ip.zip?token={token}")
     assert (refused.status_code, refused.json["message"]) == (403, "Insufficient permissions to access the resource.")
+
+
+async def test_backup_events_may_rename_exclude_and_refuse(pbk_app: Any, pbk_client: Any, pbk_superuser: Any) -> None:
+    (pbk_app.data_dir / "scratch").mkdir()
+    (pbk_app.data_dir / "scratch" / "big.tmp").write_bytes(b"x" * 1000)
+    (pbk_app.data_dir / "kept").mkdir()
+    (pbk_app.data_dir / "kept" / "notes.txt").write_text("kept")
+
+    async def rename_and_exclude(e: BackupEvent) -> None:
+        e.name = "renamed-" + e.name
+        e.exclude.append("scratch")
+        await e.next()
+
+    async def refuse(e: BackupEvent) -> None:
+        raise ApiError(400, f"no restoring {e.name} here")
+
+    pbk_app.events.on(BACKUP_CREATE, rename_and_exclude)
+    pbk_app.events.on(BACKUP_RESTORE, refuse)
+    headers = pbk_superuser.headers
+    assert (await pbk_client.post("/api/backups", json={"name": "ev.zip"}, headers=headers)).status_code == 204
+    listed = await pbk_client.get("/api/backups", headers=headers)
+    assert [item["key"] for item in listed.json] == ["renamed-ev.zip"]
+    names = zipfile.ZipFile(pbk_app.data_dir / "backups" / "renamed-ev.zip").namelist()
+    assert "kept/notes.txt" in names and not any(name.startswith("scratch") for name in names)
+    backups = pbk_app.state[BACKUPS]
+    with pytest.raises(ApiError, match="No restoring renamed-ev.zip here"):
+        await backups.stage_restore("renamed-ev.zip")
+    assert not (pbk_app.data_dir / STAGED).exists()
+    assert not backups.lock.busy()  # the refused restore let go of the lock
