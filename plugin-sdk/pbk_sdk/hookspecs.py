@@ -147,6 +147,12 @@ def pbk_register_table_filters(app: App) -> Mapping[str, Any]:
 
 
 @hookspec
+def pbk_register_tls_certificates(app: App) -> Mapping[str, Any]:
+    """Return TLS certificate provider factories by name (``app`` → ``TlsCertificates``); the
+    autotls plugin offers ``"acme"``. ``pbk serve DOMAIN...`` (or ``--https``) needs one."""
+
+
+@hookspec
 def pbk_startup(app: App) -> None:
     """Run once the database is open, migrations applied and settings loaded.
 
@@ -174,4 +180,5 @@ SERVICE_HOOKS: dict[str, str] = {
     "record_store": "pbk_register_record_stores",
     "token_service": "pbk_register_token_services",
     "table_filter": "pbk_register_table_filters",
+    "tls_certificates": "pbk_register_tls_certificates",
 }

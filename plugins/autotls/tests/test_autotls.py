@@ -1,0 +1,252 @@
+"""``pbk serve DOMAIN`` end to end: certificates from a real ACME server (pebble) validated over
+http-01 on pbk's HTTP listener, served over HTTPS, cached as autocert caches them, renewed."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import BLOCKED_DOMAIN, Pebble, key_pem, pem
+from cryptography import x509
+from pbk_sdk.testing.servers import LiveServer, free_port, start_live_server
+
+DOMAIN = "pbk.example.test"
+READY_SECONDS = 30.0
+pytestmark = pytest.mark.slow
+
+
+class TlsServer:
+    """``pbk serve DOMAIN...`` with pebble as its CA: HTTP on pebble's validation port."""
+
+    def __init__(self, data_dir: Path, pebble: Pebble, *domains: str, workers: int = 1) -> None:
+        self.pebble = pebble
+        self.https_port = free_port()
+        self.http_url = f"http://127.0.0.1:{pebble.http_port}"
+        command = [sys.executable, "-m", "pbk", "serve", *(domains or (DOMAIN,)), "--dir", str(data_dir),
+                   "--http", f"127.0.0.1:{pebble.http_port}", "--https", f"127.0.0.1:{self.https_port}",
+                   "--workers", str(workers), "--plugins", "autotls", *(["--dev"] if os.environ.get("DBG") else [])]
+        log_path = data_dir.parent / f"pbk-tls-{self.https_port}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env={**os.environ, **pebble.env()})
+        self.server = LiveServer(process, f"https://127.0.0.1:{self.https_port}", data_dir, log_path, command)
+        self.until(lambda: self._http_answers(), "the HTTP listener answers")
+
+    def until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            if self.server.process.poll() is not None:
+                raise AssertionError(f"pbk exited with {self.server.process.returncode}:\n{self.server.output()}")
+            if condition():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"not in {READY_SECONDS}s: {what}\n{self.server.output()}")
+
+    def _http_answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.http_url}/", headers={"Host": DOMAIN}).status_code == 302
+        except httpx.TransportError:
+            return False
+
+    def served_certificate(self, name: str = DOMAIN, *, trusting: str | None = None) -> x509.Certificate | None:
+        """The certificate the HTTPS listener presents for ``name``; None when the handshake
+        fails (or, ``trusting`` a root, when the certificate does not chain to it)."""
+        context = ssl.create_default_context(cadata=trusting) if trusting else ssl.create_default_context()
+        if not trusting:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        try:
+            with socket.create_connection(("127.0.0.1", self.https_port), timeout=5) as sock, \
+                    context.wrap_socket(sock, server_hostname=name) as tls:
+                der = tls.getpeercert(binary_form=True)
+        except (ssl.SSLError, OSError):
+            return None
+        return x509.load_der_x509_certificate(der) if der else None
+
+    def wait_for_certificate(self, name: str = DOMAIN) -> x509.Certificate:
+        """The certificate served for ``name`` once it is one pebble issued."""
+        root = self.pebble.issuing_root()
+        found: list[x509.Certificate] = []
+
+        def served() -> bool:
+            cert = self.served_certificate(name, trusting=root)
+            found.extend([cert] if cert else [])
+            return bool(found)
+
+        self.until(served, f"a certificate for {name} from pebble")
+        return found[0]
+
+    def https(self, path: str, name: str = DOMAIN) -> httpx.Response:
+        """GET ``path`` over HTTPS for ``name``, trusting only pebble's issuing root."""
+        context = ssl.create_default_context(cadata=self.pebble.issuing_root())
+        with httpx.Client(verify=context) as client:
+            return client.get(f"https://127.0.0.1:{self.https_port}{path}", headers={"Host": name},
+                              extensions={"sni_hostname": name})
+
+    def stop(self) -> int:
+        return self.server.stop()
+
+    def output(self) -> str:
+        return self.server.output()
+
+
+def cache_dir(data_dir: Path) -> Path:
+    return data_dir / ".autocert_cache"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "pb_data"
+
+
+@pytest.fixture
+def serve(data_dir: Path, pebble: Pebble):
+    servers: list[TlsServer] = []
+
+    def start(*domains: str, workers: int = 1) -> TlsServer:
+        server = TlsServer(data_dir, pebble, *domains, workers=workers)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_certificate_obtained_from_pebble_and_served(serve, data_dir, pebble):
+    server = serve()
+    server.wait_for_certificate()
+    response = server.https("/api/health")
+    assert response.status_code == 200, response.text
+    assert response.json()["message"] == "API is healthy."
+    assert pebble.issued() == 1
+    # autocert's cache: the key, then the chain, in a file named after the domain.
+    entry = (cache_dir(data_dir) / DOMAIN).read_bytes()
+    assert entry.startswith(b"-----BEGIN EC PRIVATE KEY-----\n")
+    assert entry.count(b"-----BEGIN CERTIFICATE-----") >= 2
+    account = (cache_dir(data_dir) / "acme_account+key").read_bytes()
+    assert account.startswith(b"-----BEGIN EC PRIVATE KEY-----\n")
+    assert sorted(p.name for p in cache_dir(data_dir).iterdir()) == ["acme_account+key", DOMAIN]
+    assert oct(cache_dir(data_dir).stat().st_mode & 0o777) == "0o700"
+    assert oct((cache_dir(data_dir) / DOMAIN).stat().st_mode & 0o777) == "0o600"
+
+
+def test_http_redirects_to_https_as_pocketbase(serve):
+    server = serve()
+    url = f"{server.http_url}/api/health?x=1"
+    found = httpx.get(url, headers={"Host": DOMAIN})
+    assert found.status_code == 302
+    assert found.headers["location"] == f"https://{DOMAIN}/api/health?x=1"
+    assert found.headers["content-type"] == "text/html; charset=utf-8"
+    assert found.text == f'<a href="https://{DOMAIN}/api/health?x=1">Found</a>.\n\n'
+    # A port in the Host header becomes 443, as autocert's redirect does.
+    assert httpx.get(url, headers={"Host": f"{DOMAIN}:80"}).headers["location"] == (
+        f"https://{DOMAIN}:443/api/health?x=1"
+    )
+    assert httpx.head(url, headers={"Host": DOMAIN}).status_code == 302
+    refused = httpx.post(url, headers={"Host": DOMAIN})
+    assert (refused.status_code, refused.text) == (400, "Use HTTPS\n")
+
+
+def test_challenge_path_answered_on_http(serve, data_dir):
+    server = serve()
+    challenge = f"{server.http_url}/.well-known/acme-challenge/"
+    missing = httpx.get(challenge + "no-such-token", headers={"Host": DOMAIN})
+    assert (missing.status_code, missing.text) == (404, "acme/autocert: certificate cache miss\n")
+    other = httpx.get(challenge + "token", headers={"Host": "other.test"})
+    assert (other.status_code, other.text) == (
+        403, 'acme/autocert: host "other.test" not configured in HostWhitelist\n'
+    )
+    # An answer put in the cache (as the leader does, or PocketBase) is given by every worker.
+    (cache_dir(data_dir) / "tok-EN_1+http-01").write_text("tok-EN_1.thumbprint")
+    answered = httpx.get(challenge + "tok-EN_1", headers={"Host": DOMAIN})
+    assert (answered.status_code, answered.text) == (200, "tok-EN_1.thumbprint")
+    assert httpx.get(challenge + "..%2Facme_account+key", headers={"Host": DOMAIN}).status_code == 404
+
+
+def test_two_workers_obtain_one_certificate_once(serve, pebble):
+    server = serve(workers=2)
+    server.wait_for_certificate()
+    # New connections spread over both workers; the one that did not order serves the
+    # certificate as soon as it has read it from the cache.
+    root = pebble.issuing_root()
+    server.until(lambda: all(server.served_certificate(trusting=root) for _ in range(12)), "both workers serve it")
+    for _ in range(12):
+        assert server.https("/api/health").status_code == 200
+    assert pebble.issued() == 1
+
+
+def test_restart_serves_the_cached_certificate_without_asking_again(serve, pebble):
+    first = serve()
+    issued = first.wait_for_certificate()
+    assert first.stop() == 0
+    second = serve()
+    assert second.served_certificate() == issued  # served from the cache at once
+    assert second.https("/api/health").status_code == 200
+    assert pebble.issued() == 1
+
+
+def test_certificate_near_expiry_is_renewed_while_serving(serve, data_dir, pebble, make_certificate):
+    now = datetime.datetime.now(datetime.UTC)
+    ca = make_certificate("an earlier CA", [])
+    leaf, key = make_certificate(DOMAIN, [x509.DNSName(DOMAIN)], issuer=ca,
+                                 not_before=now - datetime.timedelta(days=80),
+                                 not_after=now + datetime.timedelta(days=10))
+    cache_dir(data_dir).mkdir(parents=True)
+    (cache_dir(data_dir) / DOMAIN).write_bytes(key_pem(key) + pem(leaf) + pem(ca[0]))
+    server = serve()
+    renewed = server.wait_for_certificate()
+    assert renewed != leaf
+    assert server.https("/api/health").status_code == 200
+    assert pebble.issued() == 1
+    assert "renew the certificate for pbk.example.test" in server.output()
+
+
+def test_implicit_www_name_is_obtained_on_demand_and_redirected(serve, pebble):
+    server = serve()
+    server.wait_for_certificate()
+    www = f"www.{DOMAIN}"
+    server.wait_for_certificate(www)  # the first handshakes fail while it is obtained
+    moved = server.https("/api/health?a=1", name=www)
+    assert moved.status_code == 307
+    assert moved.headers["location"] == f"https://{DOMAIN}/api/health?a=1"
+    assert pebble.issued() == 2
+
+
+def test_a_name_the_ca_refuses_is_logged_and_the_others_served(serve, pebble):
+    server = serve(DOMAIN, BLOCKED_DOMAIN)
+    server.wait_for_certificate()
+    assert server.served_certificate(BLOCKED_DOMAIN) is None  # the handshake fails
+    assert server.https("/api/health").status_code == 200
+    log_lines = [line for line in server.output().splitlines() if "cannot obtain" in line]
+    assert log_lines and BLOCKED_DOMAIN in log_lines[0]
+
+
+def test_serving_https_without_a_provider_is_one_clear_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pbk", "serve", DOMAIN, "--dir", str(tmp_path / "pb_data"),
+         "--http", f"127.0.0.1:{free_port()}", "--https", f"127.0.0.1:{free_port()}", "--plugins", ""],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: serving HTTPS needs exactly one TLS certificate provider plugin (pbk-autotls); none is loaded"
+    )
+
+
+def test_plain_http_without_domains_is_unchanged(tmp_path):
+    server = start_live_server(tmp_path / "pb_data", ["--plugins", "autotls"])
+    try:
+        assert httpx.get(f"{server.url}/api/health").status_code == 200
+        assert not cache_dir(tmp_path / "pb_data").exists()
+    finally:
+        assert server.stop() == 0
