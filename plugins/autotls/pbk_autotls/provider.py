@@ -169,7 +169,7 @@ class AcmeCertificates:
             if loop.time() < not_before:
                 continue
             action = "renew" if certificate is not None else "obtain"
-            log.info("autotls: %s the certificate for %s from %s", action, name, self._server.directory)
+            log.info("autotls: %s a certificate for %s from %s", action, name, self._server.directory)
             try:
                 await _on_daemon_thread(obtain, self._server, self._cache, name)
             except (IssuanceError, ValueError, OSError) as exc:

@@ -117,6 +117,12 @@ class Pebble:
     ca_bundle: Path  # trusts pebble's own HTTPS listeners
     http_port: int
     log_path: Path
+    dns_management: str
+
+    def resolve(self, host: str, address: str) -> None:
+        """Have the DNS server answer ``address`` for ``host`` (every other name: 127.0.0.1)."""
+        answer = httpx.post(f"{self.dns_management}/add-a", json={"host": f"{host}.", "addresses": [address]})
+        answer.raise_for_status()
 
     def env(self) -> dict[str, str]:
         """What pbk needs to use this pebble instead of Let's Encrypt."""
@@ -191,7 +197,7 @@ def pebble(tmp_path: Path) -> Iterator[Pebble]:
         _wait_for(f"http://127.0.0.1:{dns_management_port}/", False, dns, dns_log)
         _wait_for(f"https://127.0.0.1:{acme_port}/dir", trusting(ca_bundle), server, log_path)
         yield Pebble(f"https://127.0.0.1:{acme_port}/dir", f"https://127.0.0.1:{management_port}",
-                     ca_bundle, http_port, log_path)
+                     ca_bundle, http_port, log_path, f"http://127.0.0.1:{dns_management_port}")
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -17,11 +18,40 @@ import httpx
 import pytest
 from conftest import BLOCKED_DOMAIN, Pebble, key_pem, pem
 from cryptography import x509
+from pbk_sdk.testing.pocketbase import pocketbase_binary
 from pbk_sdk.testing.servers import LiveServer, free_port, start_live_server
 
 DOMAIN = "pbk.example.test"
 READY_SECONDS = 30.0
 pytestmark = pytest.mark.slow
+
+
+def wait_until(server: LiveServer, condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` until true; fail with the server's output if it dies or time runs out."""
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"{server.args[0]} exited with {server.process.returncode}:\n{server.output()}")
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not in {READY_SECONDS}s: {what}\n{server.output()}")
+
+
+def presented_certificate(port: int, name: str | None = DOMAIN, *, trusting: str | None = None) -> x509.Certificate | None:
+    """The certificate 127.0.0.1:``port`` presents for ``name`` (None: no SNI); None when the
+    handshake fails (or, ``trusting`` a root, when the certificate does not chain to it)."""
+    context = ssl.create_default_context(cadata=trusting) if trusting else ssl.create_default_context()
+    if not trusting:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock, \
+                context.wrap_socket(sock, server_hostname=name) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except (ssl.SSLError, OSError):
+        return None
+    return x509.load_der_x509_certificate(der) if der else None
 
 
 class TlsServer:
@@ -33,7 +63,7 @@ class TlsServer:
         self.http_url = f"http://127.0.0.1:{pebble.http_port}"
         command = [sys.executable, "-m", "pbk", "serve", *(domains or (DOMAIN,)), "--dir", str(data_dir),
                    "--http", f"127.0.0.1:{pebble.http_port}", "--https", f"127.0.0.1:{self.https_port}",
-                   "--workers", str(workers), "--plugins", "autotls", *(["--dev"] if os.environ.get("DBG") else [])]
+                   "--workers", str(workers), "--plugins", "autotls"]
         log_path = data_dir.parent / f"pbk-tls-{self.https_port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -42,14 +72,7 @@ class TlsServer:
         self.until(lambda: self._http_answers(), "the HTTP listener answers")
 
     def until(self, condition: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
-            if self.server.process.poll() is not None:
-                raise AssertionError(f"pbk exited with {self.server.process.returncode}:\n{self.server.output()}")
-            if condition():
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"not in {READY_SECONDS}s: {what}\n{self.server.output()}")
+        wait_until(self.server, condition, what)
 
     def _http_answers(self) -> bool:
         try:
@@ -57,20 +80,8 @@ class TlsServer:
         except httpx.TransportError:
             return False
 
-    def served_certificate(self, name: str = DOMAIN, *, trusting: str | None = None) -> x509.Certificate | None:
-        """The certificate the HTTPS listener presents for ``name``; None when the handshake
-        fails (or, ``trusting`` a root, when the certificate does not chain to it)."""
-        context = ssl.create_default_context(cadata=trusting) if trusting else ssl.create_default_context()
-        if not trusting:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        try:
-            with socket.create_connection(("127.0.0.1", self.https_port), timeout=5) as sock, \
-                    context.wrap_socket(sock, server_hostname=name) as tls:
-                der = tls.getpeercert(binary_form=True)
-        except (ssl.SSLError, OSError):
-            return None
-        return x509.load_der_x509_certificate(der) if der else None
+    def served_certificate(self, name: str | None = DOMAIN, *, trusting: str | None = None) -> x509.Certificate | None:
+        return presented_certificate(self.https_port, name, trusting=trusting)
 
     def wait_for_certificate(self, name: str = DOMAIN) -> x509.Certificate:
         """The certificate served for ``name`` once it is one pebble issued."""
@@ -208,7 +219,7 @@ def test_certificate_near_expiry_is_renewed_while_serving(serve, data_dir, pebbl
     assert renewed != leaf
     assert server.https("/api/health").status_code == 200
     assert pebble.issued() == 1
-    assert "renew the certificate for pbk.example.test" in server.output()
+    assert f"autotls: renew a certificate for {DOMAIN}" in server.output()
 
 
 def test_implicit_www_name_is_obtained_on_demand_and_redirected(serve, pebble):
@@ -222,25 +233,46 @@ def test_implicit_www_name_is_obtained_on_demand_and_redirected(serve, pebble):
     assert pebble.issued() == 2
 
 
-def test_a_name_the_ca_refuses_is_logged_and_the_others_served(serve, pebble):
-    server = serve(DOMAIN, BLOCKED_DOMAIN)
+def test_names_that_cannot_be_obtained_are_logged_and_the_others_served(serve, pebble):
+    unreachable = "unreachable.example.test"
+    pebble.resolve(unreachable, "127.0.0.2")  # nothing answers validation there
+    server = serve(DOMAIN, BLOCKED_DOMAIN, unreachable)
     server.wait_for_certificate()
-    assert server.served_certificate(BLOCKED_DOMAIN) is None  # the handshake fails
+    server.until(lambda: server.output().count("cannot obtain") == 2, "both failures logged")
+    failures = sorted(line.split(": ", 1)[1] for line in server.output().splitlines() if "cannot obtain" in line)
+    assert failures[0].startswith(f"autotls: cannot obtain a certificate for {BLOCKED_DOMAIN}: ")
+    assert "forbidden by policy" in failures[0]
+    assert failures[1].startswith(f"autotls: cannot obtain a certificate for {unreachable}: ")
+    assert "connection refused" in failures[1].lower()
+    assert failures[0].endswith("(retrying in 60 s)")
+    # Their handshakes fail, as do those naming no server or another one; the rest is served.
+    for name in (BLOCKED_DOMAIN, unreachable, "other.test", None):
+        assert server.served_certificate(name) is None
     assert server.https("/api/health").status_code == 200
-    log_lines = [line for line in server.output().splitlines() if "cannot obtain" in line]
-    assert log_lines and BLOCKED_DOMAIN in log_lines[0]
+    assert "Traceback" not in server.output()
 
 
-def test_serving_https_without_a_provider_is_one_clear_error(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "pbk", "serve", DOMAIN, "--dir", str(tmp_path / "pb_data"),
-         "--http", f"127.0.0.1:{free_port()}", "--https", f"127.0.0.1:{free_port()}", "--plugins", ""],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "Error: serving HTTPS needs exactly one TLS certificate provider plugin (pbk-autotls); none is loaded"
-    )
+def test_pocketbase_serves_the_certificate_pbk_obtained(serve, data_dir, tmp_path):
+    """The cache is autocert's: PocketBase, given it, serves the same certificate."""
+    pbk = serve()
+    issued = pbk.wait_for_certificate()
+    assert pbk.stop() == 0
+    pocketbase_dir = tmp_path / "pocketbase_data"
+    pocketbase_dir.mkdir()
+    shutil.copytree(cache_dir(data_dir), cache_dir(pocketbase_dir))
+    https_port = free_port()
+    log_path = tmp_path / "pocketbase.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [pocketbase_binary(), "serve", DOMAIN, "--dir", str(pocketbase_dir),
+             "--http", f"127.0.0.1:{free_port()}", "--https", f"127.0.0.1:{https_port}"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    pocketbase = LiveServer(process, f"https://127.0.0.1:{https_port}", pocketbase_dir, log_path, ["pocketbase"])
+    try:
+        wait_until(pocketbase, lambda: presented_certificate(https_port) is not None, "PocketBase serves HTTPS")
+        assert presented_certificate(https_port) == issued
+    finally:
+        pocketbase.stop()
 
 
 def test_plain_http_without_domains_is_unchanged(tmp_path):
