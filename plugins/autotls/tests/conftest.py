@@ -37,11 +37,6 @@ READY_SECONDS = 20.0
 BLOCKED_DOMAIN = "blocked.example.test"
 
 
-@pytest.fixture
-def pbk_plugins() -> list[str]:
-    return ["autotls"]
-
-
 def pebble_binaries() -> Path:
     """The folder holding ``pebble`` and ``pebble-challtestsrv``, fetched on first use."""
     cache = Path(os.environ.get("PBK_PEBBLE_CACHE", Path.home() / ".cache" / "pbk" / "pebble"))

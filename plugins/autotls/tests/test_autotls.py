@@ -168,6 +168,54 @@ def test_http_redirects_to_https_as_pocketbase(serve):
     assert (refused.status_code, refused.text) == (400, "Use HTTPS\n")
 
 
+#: Requests to the HTTP listener that PocketBase and pbk must answer alike (method, path, Host).
+HTTP_LISTENER_REQUESTS = [
+    ("GET", "/api/health?x=1", DOMAIN),
+    ("GET", "/a%20b/?q=<i>&r", DOMAIN),
+    ("GET", "/", f"{DOMAIN}:8080"),
+    ("GET", "/", f"www.{DOMAIN}"),
+    ("HEAD", "/x", DOMAIN),
+    ("POST", "/api/health", DOMAIN),
+    ("DELETE", "/", "other.test"),
+    ("GET", "/.well-known/acme-challenge/unknown", DOMAIN),
+    ("GET", "/.well-known/acme-challenge/unknown", "other.test"),
+]
+
+
+def test_http_listener_answers_as_pocketbase(serve, tmp_path):
+    pbk = serve()
+    http_port = free_port()
+    log_path = tmp_path / "pocketbase.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [pocketbase_binary(), "serve", DOMAIN, "--dir", str(tmp_path / "pocketbase_data"),
+             "--http", f"127.0.0.1:{http_port}", "--https", f"127.0.0.1:{free_port()}"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    pocketbase = LiveServer(process, f"http://127.0.0.1:{http_port}", tmp_path, log_path, ["pocketbase"])
+
+    def answers(base: str) -> list[tuple[int, str | None, str | None, str]]:
+        with httpx.Client(base_url=base) as client:
+            return [
+                (r.status_code, r.headers.get("location"), r.headers.get("content-type"), r.text)
+                for method, path, host in HTTP_LISTENER_REQUESTS
+                for r in [client.request(method, path, headers={"Host": host})]
+            ]
+
+    try:
+        wait_until(pocketbase, lambda: _answers_http(pocketbase.url), "PocketBase's HTTP listener")
+        assert answers(pbk.http_url) == answers(pocketbase.url)
+    finally:
+        pocketbase.stop()
+
+
+def _answers_http(url: str) -> bool:
+    try:
+        httpx.get(url)
+    except httpx.TransportError:
+        return False
+    return True
+
+
 def test_challenge_path_answered_on_http(serve, data_dir):
     server = serve()
     challenge = f"{server.http_url}/.well-known/acme-challenge/"
