@@ -70,6 +70,14 @@ class CertificateCache:
             data = again
         return None
 
+    def stamp(self, domain: str) -> tuple[int, int] | None:
+        """What changes when ``domain``'s entry is rewritten (None: there is none)."""
+        try:
+            status = os.stat(self.directory / domain)
+        except OSError:
+            return None
+        return status.st_mtime_ns, status.st_size
+
     def put_certificate(self, domain: str, key: ec.EllipticCurvePrivateKey, chain_pem: bytes) -> None:
         self._write(domain, _ec_key_pem(key) + _normalised_pem(chain_pem))
 

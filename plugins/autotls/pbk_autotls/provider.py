@@ -142,7 +142,7 @@ class AcmeCertificates:
     async def _reload(self) -> None:
         """Load what changed in the cache since it was last looked at."""
         for name in sorted(self._wanted):
-            stamp = await asyncio.to_thread(self._stamp, name)
+            stamp = await asyncio.to_thread(self._cache.stamp, name)
             if name in self._stamps and stamp == self._stamps[name]:
                 continue
             certificate = await asyncio.to_thread(self._cache.certificate, name, datetime.now(UTC))
@@ -151,13 +151,6 @@ class AcmeCertificates:
                 self._served.pop(name, None)
             else:
                 self._served[name] = certificate
-
-    def _stamp(self, name: str) -> tuple[int, int] | None:
-        try:
-            status = os.stat(self._cache.directory / name)
-        except OSError:
-            return None
-        return status.st_mtime_ns, status.st_size
 
     async def _obtain_due(self) -> None:
         loop = asyncio.get_running_loop()
@@ -168,8 +161,8 @@ class AcmeCertificates:
             not_before, delay = self._retries.get(name, (0.0, FIRST_RETRY_SECONDS))
             if loop.time() < not_before:
                 continue
-            action = "renew" if certificate is not None else "obtain"
-            log.info("autotls: %s a certificate for %s from %s", action, name, self._server.directory)
+            action, doing = ("renew", "renewing") if certificate is not None else ("obtain", "obtaining")
+            log.info("autotls: %s a certificate for %s from %s", doing, name, self._server.directory)
             try:
                 await _on_daemon_thread(obtain, self._server, self._cache, name)
             except (IssuanceError, ValueError, OSError) as exc:

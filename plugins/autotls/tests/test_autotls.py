@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BLOCKED_DOMAIN, Pebble, key_pem, pem
 from cryptography import x509
 from pbk_sdk.testing.pocketbase import pocketbase_binary
 from pbk_sdk.testing.servers import LiveServer, free_port, start_live_server
+from pebble_server import BLOCKED_DOMAIN, Pebble, certificate, key_pem, pem
 
 DOMAIN = "pbk.example.test"
 READY_SECONDS = 30.0
@@ -72,7 +72,10 @@ class TlsServer:
         self.until(lambda: self._http_answers(), "the HTTP listener answers")
 
     def until(self, condition: Callable[[], bool], what: str) -> None:
-        wait_until(self.server, condition, what)
+        try:
+            wait_until(self.server, condition, what)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\npebble:\n{self.pebble.log_path.read_text()}") from None
 
     def _http_answers(self) -> bool:
         try:
@@ -254,10 +257,10 @@ def test_restart_serves_the_cached_certificate_without_asking_again(serve, pebbl
     assert pebble.issued() == 1
 
 
-def test_certificate_near_expiry_is_renewed_while_serving(serve, data_dir, pebble, make_certificate):
+def test_certificate_near_expiry_is_renewed_while_serving(serve, data_dir, pebble):
     now = datetime.datetime.now(datetime.UTC)
-    ca = make_certificate("an earlier CA", [])
-    leaf, key = make_certificate(DOMAIN, [x509.DNSName(DOMAIN)], issuer=ca,
+    ca = certificate("an earlier CA", [])
+    leaf, key = certificate(DOMAIN, [x509.DNSName(DOMAIN)], issuer=ca,
                                  not_before=now - datetime.timedelta(days=80),
                                  not_after=now + datetime.timedelta(days=10))
     cache_dir(data_dir).mkdir(parents=True)
@@ -267,7 +270,7 @@ def test_certificate_near_expiry_is_renewed_while_serving(serve, data_dir, pebbl
     assert renewed != leaf
     assert server.https("/api/health").status_code == 200
     assert pebble.issued() == 1
-    assert f"autotls: renew a certificate for {DOMAIN}" in server.output()
+    assert f"autotls: renewing a certificate for {DOMAIN}" in server.output()
 
 
 def test_implicit_www_name_is_obtained_on_demand_and_redirected(serve, pebble):
