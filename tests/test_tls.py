@@ -47,3 +47,9 @@ def test_https_needs_a_certificate_provider(pbk_cli, tmp_path):
     result = pbk_cli("serve", "example.com", "--http", "127.0.0.1:0", "--https", "127.0.0.1:0")
     assert result.exit_code == 1
     assert "needs exactly one TLS certificate provider plugin (pbk-autotls); none is loaded" in result.output
+
+
+def test_a_bad_https_address_is_one_line(pbk_cli):
+    result = pbk_cli("serve", "example.com", "--https", "nope")
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: invalid --https address 'nope': expected HOST:PORT"

@@ -33,6 +33,7 @@ from .config import (
     DEFAULT_READ_HEADER_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     Config,
+    parse_address,
 )
 from .plugins import (
     Available,
@@ -201,6 +202,8 @@ def serve(ctx: click.Context, domains: tuple[str, ...], http: str | None, https:
         http = DEFAULT_DOMAINS_HTTP if domains else DEFAULT_HTTP
     if not https:
         https = DEFAULT_DOMAINS_HTTPS if domains else ""
+    if https:
+        parse_address(https, "--https")  # a bad address is one line now, not a failed bind later
     app = _runner(ctx).build(http=http, https=https, domains=domains, origins=_split_list(origins) or ("*",),
                              read_header_timeout=read_header_timeout, read_timeout=read_timeout)
     run_server(app, count)

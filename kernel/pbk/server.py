@@ -436,7 +436,8 @@ def run(app: App, sock: socket.socket, *, worker: bool = False, redirect_sock: s
             try:
                 if tls is not None:
                     await tls.start()
-                await app.events.trigger(SERVE, ServeEvent(app=app, address=app.config.https or app.config.http, url=base_url(app.config)))
+                address = app.config.https or app.config.http
+                await app.events.trigger(SERVE, ServeEvent(app=app, address=address, url=base_url(app.config)))
                 await server.serve(sockets=[sock])
             finally:
                 if tls is not None:
