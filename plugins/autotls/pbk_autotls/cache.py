@@ -63,10 +63,14 @@ class CertificateCache:
             if found is None:
                 return None
             context = server_context()
-            context.load_cert_chain(self.directory / domain)
+            try:
+                context.load_cert_chain(self.directory / domain)
+                loaded = True
+            except (ssl.SSLError, OSError):  # replaced by something unreadable meanwhile
+                loaded = False
             again = self._read(domain)
-            if again == data:  # not replaced while it was being loaded
-                return Certificate(context, *found)
+            if again == data:  # what was loaded is what was checked
+                return Certificate(context, *found) if loaded else None
             data = again
         return None
 
