@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass
 
 import josepy
+import requests
 from acme import challenges, client, crypto_util, errors, messages
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -61,7 +62,11 @@ def obtain(server: AcmeServer, cache: CertificateCache, domain: str) -> None:
         raise IssuanceError(_one_line(exc.detail or exc.typ or str(exc))) from None
     except errors.TimeoutError:
         raise IssuanceError(f"the CA did not finish the order within {ORDER_SECONDS} s") from None
-    except (errors.Error, OSError) as exc:  # requests' errors are OSErrors
+    except requests.RequestException as exc:
+        # urllib3's retry error holds the cause (refused, unknown host, certificate not trusted).
+        cause = getattr(exc.args[0], "reason", exc) if exc.args else exc
+        raise IssuanceError(_one_line(f"cannot reach the CA at {server.directory}: {cause}")) from None
+    except (errors.Error, OSError) as exc:
         raise IssuanceError(_one_line(str(exc) or type(exc).__name__)) from None
     cache.put_certificate(domain, key, order.fullchain_pem.encode())
 

@@ -57,7 +57,8 @@ def presented_certificate(port: int, name: str | None = DOMAIN, *, trusting: str
 class TlsServer:
     """``pbk serve DOMAIN...`` with pebble as its CA: HTTP on pebble's validation port."""
 
-    def __init__(self, data_dir: Path, pebble: Pebble, *domains: str, workers: int = 1) -> None:
+    def __init__(self, data_dir: Path, pebble: Pebble, *domains: str, workers: int = 1,
+                 env: dict[str, str] | None = None) -> None:
         self.pebble = pebble
         self.https_port = free_port()
         self.http_url = f"http://127.0.0.1:{pebble.http_port}"
@@ -67,7 +68,7 @@ class TlsServer:
         log_path = data_dir.parent / f"pbk-tls-{self.https_port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env={**os.environ, **pebble.env()})
+                                       env={**os.environ, **pebble.env(), **(env or {})})
         self.server = LiveServer(process, f"https://127.0.0.1:{self.https_port}", data_dir, log_path, command)
         self.until(lambda: self._http_answers(), "the HTTP listener answers")
 
@@ -126,8 +127,8 @@ def data_dir(tmp_path: Path) -> Path:
 def serve(data_dir: Path, pebble: Pebble):
     servers: list[TlsServer] = []
 
-    def start(*domains: str, workers: int = 1) -> TlsServer:
-        server = TlsServer(data_dir, pebble, *domains, workers=workers)
+    def start(*domains: str, workers: int = 1, env: dict[str, str] | None = None) -> TlsServer:
+        server = TlsServer(data_dir, pebble, *domains, workers=workers, env=env)
         servers.append(server)
         return server
 
@@ -289,6 +290,17 @@ def test_names_that_cannot_be_obtained_are_logged_and_the_others_served(serve, p
         assert server.served_certificate(name) is None
     assert server.https("/api/health").status_code == 200
     assert "Traceback" not in server.output()
+
+
+def test_an_unreachable_ca_is_one_line_and_http_still_answers(serve):
+    closed = f"https://127.0.0.1:{free_port()}/dir"
+    server = serve(env={"PBK_ACME_DIRECTORY": closed})
+    server.until(lambda: "cannot obtain" in server.output(), "the failure logged")
+    [line] = [line for line in server.output().splitlines() if "cannot obtain" in line]
+    assert f"cannot obtain a certificate for {DOMAIN}: cannot reach the CA at {closed}: " in line
+    assert "Connection refused" in line
+    assert httpx.get(f"{server.http_url}/", headers={"Host": DOMAIN}).status_code == 302
+    assert server.served_certificate() is None
 
 
 def test_pocketbase_serves_the_certificate_pbk_obtained(serve, data_dir, tmp_path):
