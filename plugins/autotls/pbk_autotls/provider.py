@@ -84,8 +84,10 @@ class AcmeCertificates:
         for name in (*domains, *on_demand):
             if not _NAME.fullmatch(name):
                 raise ValueError(f"cannot obtain a certificate for {name!r}: not a host name")
-        self._wanted = set(domains)
         self._on_demand = frozenset(on_demand)
+        # An on-demand name obtained before is served (and renewed) from the start.
+        cached = await asyncio.to_thread(lambda: {name for name in on_demand if self._cache.stamp(name)})
+        self._wanted = set(domains) | cached
         self._app.cluster.on_message(WANT_CHANNEL, self._wanted_elsewhere)
         self._app.cluster.on_message(ISSUED_CHANNEL, self._issued_elsewhere)
         await self._reload()

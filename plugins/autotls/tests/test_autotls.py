@@ -271,6 +271,11 @@ def test_implicit_www_name_is_obtained_on_demand_and_redirected(serve, pebble):
     assert moved.status_code == 307
     assert moved.headers["location"] == f"https://{DOMAIN}/api/health?a=1"
     assert pebble.issued() == 2
+    # Once obtained, it is served from the cache after a restart, from the first handshake.
+    assert server.stop() == 0
+    restarted = serve()
+    assert restarted.served_certificate(www) is not None
+    assert pebble.issued() == 2
 
 
 def test_names_that_cannot_be_obtained_are_logged_and_the_others_served(serve, pebble):
