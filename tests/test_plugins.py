@@ -213,6 +213,7 @@ def test_two_plugins_offering_one_service_name_are_refused(tmp_path, plugins_dir
         ("pbk_register_field_types", "field_type"),
         ("pbk_register_record_stores", "record_store"),
         ("pbk_register_token_services", "token_service"),
+        ("pbk_register_tls_certificates", "tls_certificates"),
     ],
 )
 def test_every_service_hook_feeds_its_kind(tmp_path, plugins_dir, write_plugin, hook, kind):

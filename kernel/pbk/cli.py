@@ -26,11 +26,14 @@ from pbk_sdk.errors import PluginError
 from . import __version__
 from .app import App
 from .config import (
+    DEFAULT_DOMAINS_HTTP,
+    DEFAULT_DOMAINS_HTTPS,
     DEFAULT_HTTP,
     DEFAULT_QUERY_TIMEOUT,
     DEFAULT_READ_HEADER_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     Config,
+    parse_address,
 )
 from .plugins import (
     Available,
@@ -169,8 +172,14 @@ def cli(**_: Any) -> None:
 
 
 @cli.command()
-@click.option("--http", envvar="PBK_HTTP", default=DEFAULT_HTTP, show_default=True,
-              help="TCP address to listen on.")
+@click.argument("domains", nargs=-1)
+@click.option("--http", envvar="PBK_HTTP", default=None,
+              help=f"TCP address to listen on for HTTP (default: {DEFAULT_HTTP}, or "
+                   f"{DEFAULT_DOMAINS_HTTP} when domains are given).")
+@click.option("--https", envvar="PBK_HTTPS", default=None,
+              help=f"TCP address to listen on for HTTPS, with certificates obtained automatically "
+                   f"(default: none, or {DEFAULT_DOMAINS_HTTPS} when domains are given); HTTP then "
+                   f"redirects to it.")
 @click.option("--origins", envvar="PBK_ORIGINS", default="*", show_default=True,
               help="Comma-separated CORS origins.")
 @click.option("--workers", envvar="PBK_WORKERS", default="auto", show_default=True,
@@ -182,13 +191,20 @@ def cli(**_: Any) -> None:
               type=click.FloatRange(min=0, min_open=True), default=DEFAULT_READ_TIMEOUT,
               show_default=True, help="Seconds a client has to send a whole request, body included.")
 @click.pass_context
-def serve(ctx: click.Context, http: str, origins: str, workers: str, read_header_timeout: float,
-          read_timeout: float) -> None:
-    """Start the web server."""
+def serve(ctx: click.Context, domains: tuple[str, ...], http: str | None, https: str | None, origins: str,
+          workers: str, read_header_timeout: float, read_timeout: float) -> None:
+    """Start the web server (default 127.0.0.1:8090; with DOMAINS, HTTPS for them on
+    0.0.0.0:443 with certificates obtained automatically, HTTP on 0.0.0.0:80 redirecting)."""
     from .server import serve as run_server
 
     count = _worker_count(workers)
-    app = _runner(ctx).build(http=http, origins=_split_list(origins) or ("*",),
+    if not http:
+        http = DEFAULT_DOMAINS_HTTP if domains else DEFAULT_HTTP
+    if not https:
+        https = DEFAULT_DOMAINS_HTTPS if domains else ""
+    if https:
+        parse_address(https, "--https")  # a bad address is one line now, not a failed bind later
+    app = _runner(ctx).build(http=http, https=https, domains=domains, origins=_split_list(origins) or ("*",),
                              read_header_timeout=read_header_timeout, read_timeout=read_timeout)
     run_server(app, count)
 

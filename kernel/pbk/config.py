@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_HTTP = "127.0.0.1:8090"
+#: PocketBase's listeners once domains are given: HTTPS on 443, HTTP (redirecting) on 80.
+DEFAULT_DOMAINS_HTTP = "0.0.0.0:80"
+DEFAULT_DOMAINS_HTTPS = "0.0.0.0:443"
 DEFAULT_MAX_BODY_SIZE = 32 << 20  # PocketBase's 32 MiB request body limit
 DEFAULT_QUERY_TIMEOUT = 30.0
 DEFAULT_READ_HEADER_TIMEOUT = 60.0  # PocketBase's http.Server ReadHeaderTimeout
@@ -19,6 +22,10 @@ class Config:
     data_dir: Path = field(default_factory=lambda: Path("pb_data"))
     public_dir: Path | None = None
     http: str = DEFAULT_HTTP
+    #: The HTTPS address; set, ``http`` only redirects to it (``pbk serve DOMAIN...``).
+    https: str = ""
+    #: The names certificates are obtained for (PocketBase's ``serve [domain(s)]``).
+    domains: tuple[str, ...] = ()
     dev: bool = False
     index_fallback: bool = True
     origins: tuple[str, ...] = ("*",)
@@ -40,10 +47,10 @@ class Config:
             self.plugins_dir = Path(self.plugins_dir)
 
 
-def parse_address(address: str) -> tuple[str, int]:
+def parse_address(address: str, flag: str = "--http") -> tuple[str, int]:
     """``host:port`` / ``[v6]:port`` / ``:port`` to ``(host, port)``."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
-        raise ValueError(f"invalid --http address {address!r}: expected HOST:PORT")
+        raise ValueError(f"invalid {flag} address {address!r}: expected HOST:PORT")
     host = host.strip("[]") or "0.0.0.0"
     return host, int(port)

@@ -31,6 +31,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from .app import App
 from .config import parse_address
 from .http import HTTP_METHODS, SECURITY_HEADERS
+from .tls import TlsServing, base_url, check_provider
 
 log = logging.getLogger(__name__)
 
@@ -340,11 +341,12 @@ class _Server(uvicorn.Server):
     """Prints PocketBase's banner once the socket is bound (a worker tells its supervisor,
     which prints it once for all)."""
 
-    def __init__(self, config: uvicorn.Config, app: App, *, worker: bool) -> None:
+    def __init__(self, config: uvicorn.Config, app: App, *, worker: bool,
+                 redirect: tuple[uvicorn.Config, socket.socket] | None = None) -> None:
         super().__init__(config)
-        self.address = app.config.http
         self.pbk_app = app
         self.worker = worker
+        self.redirect = redirect
 
     async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
         # Let long-lived responses (realtime streams) end before uvicorn waits for them.
@@ -374,38 +376,102 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
         await super().startup(sockets)
+        if self.started and self.redirect is not None:
+            await self._listen_for_redirects(*self.redirect)
         if self.started and self.worker:
             self.pbk_app.cluster.ready()
         elif self.started:
-            base = f"http://{self.address}"
+            base = base_url(self.pbk_app.config)
             click.echo(f"Server started at {base}\n└─ REST API:  {base}/api/")
+
+    async def _listen_for_redirects(self, config: uvicorn.Config, sock: socket.socket) -> None:
+        """Serve the HTTP listener beside HTTPS, its connections kept and closed with the rest."""
+        config.load()
+
+        def protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state={})
+
+        loop = asyncio.get_running_loop()
+        self.servers.append(await loop.create_server(protocol, sock=sock, backlog=config.backlog))
 
 
 def serve(app: App, workers: int = 1) -> None:
     """Serve ``app`` until SIGINT/SIGTERM, then stop it gracefully; exit 1 if it cannot start."""
     from .workers import Supervisor, listening_sockets
 
+    if app.config.https:
+        check_provider(app)
     if workers > 1:
         sys.exit(Supervisor(app, workers, run).run())
     app.prepare_data_dir()
-    [sock] = listening_sockets(app.config.http, 1)
-    if not run(app, sock):
+    [sock] = listening_sockets(app.config.https or app.config.http, 1)
+    redirect_sock = listening_sockets(app.config.http, 1)[0] if app.config.https else None
+    if not run(app, sock, redirect_sock=redirect_sock):
         sys.exit(1)
     if app.cluster.restart_requested:  # app.cluster.restart(): start afresh, as PocketBase does
-        sock.close()
+        for listening in (sock, redirect_sock):
+            if listening is not None:
+                listening.close()
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
-def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:
-    """Start ``app`` and serve it on ``sock`` (as one of several workers, or alone); False if
-    the server never started."""
+def run(app: App, sock: socket.socket, *, worker: bool = False, redirect_sock: socket.socket | None = None) -> bool:
+    """Start ``app`` and serve it on ``sock`` (as one of several workers, or alone), HTTPS
+    when ``--https`` is set, with the HTTP listener on ``redirect_sock``; False if the server
+    never started."""
+    tls = TlsServing(app) if app.config.https else None
+    asgi = tls.redirect_www(app.asgi) if tls else app.asgi
+    config = _uvicorn_config(app, asgi)
+    if tls is not None:
+        tls_context = tls.context()
+        config.ssl_context_factory = lambda *_: tls_context
+    redirect = (_uvicorn_config(app, tls.http_listener), redirect_sock) if tls and redirect_sock else None
+    server = _Server(config, app, worker=worker, redirect=redirect)
+
+    def supervisor_lost() -> None:
+        server.should_exit = True
+
+    async def main() -> None:
+        await app.cluster.connect(on_lost=supervisor_lost)
+        try:
+            await app.start()
+            # What start-up made (modules, schema, settings) lives as long as the process: keep
+            # the cyclic collector from walking it again and again. Requests make few cycles.
+            gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
+            try:
+                if tls is not None:
+                    await tls.start()
+                address = app.config.https or app.config.http
+                await app.events.trigger(SERVE, ServeEvent(app=app, address=address, url=base_url(app.config)))
+                await server.serve(sockets=[sock])
+            finally:
+                if tls is not None:
+                    await tls.stop()
+                await app.stop()
+        finally:
+            await app.cluster.close()
+
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency, but optional at runtime
+        asyncio.run(main())
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
+    return server.started
+
+
+def _uvicorn_config(app: App, asgi: Any) -> uvicorn.Config:
     host, port = parse_address(app.config.http)
-    config = uvicorn.Config(
-        app.asgi,
+    return uvicorn.Config(
+        asgi,
         host=host,
         port=port,
+        interface="asgi3",
         lifespan="off",  # the app is started here, so start-up errors are reported plainly
         log_config=None,
         access_log=False,
@@ -421,32 +487,3 @@ def run(app: App, sock: socket.socket, *, worker: bool = False) -> bool:
             timeouts=ReadTimeouts(app.config.read_header_timeout, app.config.read_timeout),
         ),
     )
-    server = _Server(config, app, worker=worker)
-
-    def supervisor_lost() -> None:
-        server.should_exit = True
-
-    async def main() -> None:
-        await app.cluster.connect(on_lost=supervisor_lost)
-        try:
-            await app.start()
-            # What start-up made (modules, schema, settings) lives as long as the process: keep
-            # the cyclic collector from walking it again and again. Requests make few cycles.
-            gc.freeze()
-            gc.set_threshold(*GC_THRESHOLDS)
-            try:
-                await app.events.trigger(SERVE, ServeEvent(app=app, address=app.config.http))
-                await server.serve(sockets=[sock])
-            finally:
-                await app.stop()
-        finally:
-            await app.cluster.close()
-
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency, but optional at runtime
-        asyncio.run(main())
-    else:
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(main())
-    return server.started

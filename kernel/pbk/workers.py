@@ -49,6 +49,7 @@ from .cluster import (
 )
 from .config import parse_address
 from .server import GRACEFUL_SHUTDOWN_SECONDS
+from .tls import base_url
 
 log = logging.getLogger("pbk.workers")
 
@@ -110,6 +111,9 @@ def listening_sockets(address: str, count: int) -> list[socket.socket]:
             sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise OSError(f"cannot listen on {address}: the address is already in use") from exc
+        if exc.errno == errno.EACCES:
+            raise OSError(f"cannot listen on {address}: permission denied (a port below 1024 needs "
+                          "root or CAP_NET_BIND_SERVICE)") from exc
         raise
     return sockets
 
@@ -133,7 +137,10 @@ class Supervisor:
         self.deadline: float | None = None  # stopping workers are killed past it
 
     def run(self) -> int:
-        self.sockets = listening_sockets(self.app.config.http, self.count)
+        config = self.app.config
+        self.sockets = listening_sockets(config.https or config.http, self.count)
+        # With HTTPS, each worker also serves the HTTP listener that redirects to it.
+        self.redirect_sockets = listening_sockets(config.http, self.count) if config.https else []
         self.epochs = shared_epochs()
         self.selector = selectors.DefaultSelector()
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -157,7 +164,7 @@ class Supervisor:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            for sock in set(self.sockets):
+            for sock in {*self.sockets, *self.redirect_sockets}:
                 sock.close()
             self.selector.close()
         return 1 if self.failed else 0
@@ -196,10 +203,11 @@ class Supervisor:
             self.selector.close()
             for other in self.workers.values():
                 other.link.close()
-            for sock in set(self.sockets) - {self.sockets[slot]}:
+            redirect_sock = self.redirect_sockets[slot] if self.redirect_sockets else None
+            for sock in {*self.sockets, *self.redirect_sockets} - {self.sockets[slot], redirect_sock}:
                 sock.close()
             self.app.cluster.join(slot, self.count, link, self.epochs)
-            code = 0 if self.run_worker(self.app, self.sockets[slot], worker=True) else 1
+            code = 0 if self.run_worker(self.app, self.sockets[slot], worker=True, redirect_sock=redirect_sock) else 1
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:  # noqa: BLE001 - a worker's last word: whatever ended it
@@ -313,7 +321,7 @@ class Supervisor:
             self.serving = True
             if not self.announced:
                 self.announced = True
-                base = f"http://{self.app.config.http}"
+                base = base_url(self.app.config)
                 click.echo(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Workers:   {self.count} processes")
             for slot in range(1, self.count):
                 self._spawn(slot)

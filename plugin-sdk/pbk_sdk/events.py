@@ -81,10 +81,12 @@ class Event:
 
 @dataclass(eq=False)
 class ServeEvent(Event):
-    """The server is about to listen on ``address`` (``host:port``)."""
+    """The server is about to listen on ``address`` (``host:port``), which clients reach at
+    ``url`` (``http://127.0.0.1:8090``; ``https://example.com`` for ``pbk serve example.com``)."""
 
     app: Any
     address: str
+    url: str = ""
 
 
 @dataclass(eq=False)

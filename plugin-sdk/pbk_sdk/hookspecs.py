@@ -159,6 +159,12 @@ def pbk_prepare_data_dir(app: App, data_dir: Path) -> None:
 
 
 @hookspec
+def pbk_register_tls_certificates(app: App) -> Mapping[str, Any]:
+    """Return TLS certificate provider factories by name (``app`` → ``TlsCertificates``); the
+    autotls plugin offers ``"acme"``. ``pbk serve DOMAIN...`` (or ``--https``) needs one."""
+
+
+@hookspec
 def pbk_startup(app: App) -> None:
     """Run once the database is open, migrations applied and settings loaded.
 
@@ -186,4 +192,5 @@ SERVICE_HOOKS: dict[str, str] = {
     "record_store": "pbk_register_record_stores",
     "token_service": "pbk_register_token_services",
     "table_filter": "pbk_register_table_filters",
+    "tls_certificates": "pbk_register_tls_certificates",
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -698,6 +699,38 @@ class TableFilter(Protocol):
         ...
 
 
+class TlsCertificates(Protocol):
+    """Certificates for ``pbk serve DOMAIN...``: obtained, cached and renewed by the provider;
+    served by the kernel, whose TLS listener asks ``server_context`` in every handshake.
+
+    The kernel calls ``start`` in every worker once the app has started; the provider sees to
+    it that one process among them asks the CA (``app.cluster.lead()``) and every worker serves
+    the result, picking up a renewed certificate without a restart.
+    """
+
+    async def start(self, domains: Sequence[str], *, on_demand: Sequence[str] = ()) -> None:
+        """Serve certificates for ``domains`` (obtained in the background when there is none
+        valid yet) and for the ``on_demand`` names once a client asks for one (PocketBase's
+        implicit ``www.`` names). Returns without waiting for the CA."""
+        ...
+
+    def server_context(self, server_name: str) -> ssl.SSLContext | None:
+        """The TLS context holding a valid certificate for ``server_name`` (lower case), or
+        None when there is none yet or the name is not served, and the handshake fails.
+        Called inside TLS handshakes on the event loop: answers from memory, never waits."""
+        ...
+
+    async def http_challenge(self, path: str) -> bytes | None:
+        """The body answering an ACME http-01 validation request for ``path``
+        (``/.well-known/acme-challenge/TOKEN``) on the HTTP listener, or None when no
+        challenge of this provider is pending there (the kernel answers 404)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop obtaining and renewing (the app shuts down)."""
+        ...
+
+
 # --------------------------------------------------------------------------- service kinds
 # Typed names for ``app.services.get(KIND, provider)`` and ``providers(KIND)``.
 
@@ -710,6 +743,7 @@ FIELD_TYPE: ServiceKind[FieldType] = ServiceKind("field_type")
 RECORD_STORE: ServiceKind[RecordStore] = ServiceKind("record_store")
 TOKEN_SERVICE: ServiceKind[TokenService] = ServiceKind("token_service")
 TABLE_FILTER: ServiceKind[TableFilter] = ServiceKind("table_filter")
+TLS_CERTIFICATES: ServiceKind[TlsCertificates] = ServiceKind("tls_certificates")
 
 class BackupStatus(Protocol):
     """Whether a backup or restore runs, offered by the backups plugin as

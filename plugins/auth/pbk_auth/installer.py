@@ -46,7 +46,7 @@ async def _print_link(app: App, event: ServeEvent) -> None:
         await event.next()
         return
     try:
-        link = await installer_link(app, event.address)
+        link = await installer_link(app, event.url or f"http://{event.address}")
     except Exception:
         app.log.exception("could not create the installer link")
         link = None
@@ -59,7 +59,7 @@ async def _print_link(app: App, event: ServeEvent) -> None:
     await event.next()
 
 
-async def installer_link(app: App, address: str) -> str | None:
+async def installer_link(app: App, base_url: str) -> str | None:
     """The link with a 30-minute installer token, or None once a real superuser exists."""
     collection = store(app).collection(SUPERUSERS)
     if collection is None:
@@ -72,7 +72,7 @@ async def installer_link(app: App, address: str) -> str | None:
             collection, {"email": INSTALLER_EMAIL, "password": random_password(), "verified": True}
         )
     token = tokens.mint(installer, collection, seconds=INSTALLER_TOKEN_SECONDS, refreshable=False)
-    return f"http://{address}/_/#/pbinstall/{token}"
+    return f"{base_url}/_/#/pbinstall/{token}"
 
 
 async def _drop_installer(app: App, event: RecordEvent) -> None:

@@ -1,0 +1,1 @@
+"""pbk autotls: certificates for ``pbk serve DOMAIN...`` over ACME (Let's Encrypt)."""
