@@ -22,6 +22,7 @@ from pbk_sdk.events import BACKUP_CREATE, BACKUP_RESTORE, BackupEvent
 from pbk_sdk.interfaces import FILE_STORAGES, App, FileInfo, FileStorage
 from pbk_sdk.state import StateKey
 
+from .alerts import alert_superusers
 from .archive import (
     TEMP_DIR,
     BackupError,
@@ -189,8 +190,11 @@ class Backups:
         name = default_name(self.app, AUTO_PREFIX)
         try:
             await self.create(name)
-        except Exception as exc:  # noqa: BLE001 - logged as PocketBase logs it; pruning still runs
+        except Exception as exc:  # noqa: BLE001 - logged and mailed as PocketBase does; pruning still runs
             log.error("[Backup cron] Failed to create backup %s: %s", name, exc)
+            await alert_superusers(
+                self.app, "Autobackup failure", f"The automatic backup {name} could not be made or stored:\n{exc}"
+            )
         keep = int(self.app.settings.get("backups.cronMaxKeep") or 0)
         if keep <= 0:
             return

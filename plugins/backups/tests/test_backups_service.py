@@ -121,3 +121,13 @@ async def test_backup_events_may_rename_exclude_and_refuse(pbk_app: Any, pbk_cli
         await backups.stage_restore("renamed-ev.zip")
     assert not (pbk_app.data_dir / STAGED).exists()
     assert not backups.lock.busy()  # the refused restore let go of the lock
+
+
+async def test_without_a_mailer_a_failed_auto_backup_is_only_logged(
+    pbk_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert "mailer" not in {plugin.name for plugin in pbk_app.plugins}  # these tests load none
+    (pbk_app.data_dir / "backups").write_text("a file where the backups folder should be")
+    with caplog.at_level(logging.ERROR, logger="pbk_backups"):
+        await pbk_app.state[BACKUPS].auto_backup()
+    assert any("[Backup cron] Failed to create backup" in r.getMessage() for r in caplog.records)
