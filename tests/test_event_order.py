@@ -29,7 +29,7 @@ from pbk_sdk.testing import LiveServer, free_port, start_live_server
 
 HOOKS_DOC = Path(__file__).parents[1] / "docs" / "hooks.md"
 RECORDER_DIR = Path(__file__).parent / "event_recorder"
-PLUGINS = "records,auth,files,realtime,mailer,settings"
+PLUGINS = "records,auth,files,realtime,mailer,settings,crons,backups"
 ORDER_BLOCK = re.compile(r"<!-- event-order: ([a-z0-9-]+) -->\n```text\n(.*?)```", re.DOTALL)
 SUPERUSER = ("root@example.com", "1234567890")
 USER = ("ada@example.com", "ada-password")
@@ -301,6 +301,14 @@ class Requests:
     async def collection_delete(self) -> None:
         await self.ok("DELETE", "/api/collections/comments", headers=self.root)
 
+    async def backup_create(self) -> None:
+        await self.ok("POST", "/api/backups", headers=self.root, json={"name": "order.zip"})
+
+    async def backup_restore(self) -> None:
+        """Last: the restore restarts the server (one worker: the process re-executes itself),
+        whose new start fires ``serve`` again."""
+        await self.ok("POST", "/api/backups/order.zip/restore", headers=self.root)
+
 
 #: The request kinds, as the doc names its blocks, in the order they run (state carries over).
 KINDS = (
@@ -312,7 +320,7 @@ KINDS = (
     "auth-with-otp-unverified",
     "file-upload", "file-token", "file-download",
     "realtime-connect", "realtime-subscribe", "realtime-message",
-    "collection-delete", "health",
+    "collection-delete", "health", "backup-create", "backup-restore",
 )
 
 
