@@ -3,8 +3,8 @@
 Form values are inferred (``"true"``/``"false"`` → bool, canonical numbers → number) and
 repeated keys become lists. Uploaded files are spooled to disk past ``SPOOL_BYTES``, so a large
 upload is never held whole in memory. An empty body is fine whatever the Content-Type. An
-urlencoded body of more than ``MAX_FORM_FIELDS`` fields is refused with a 400, as PocketBase
-refuses it.
+urlencoded body of more than ``MAX_FORM_FIELDS`` fields, or a multipart one of more than
+``MAX_FORM_PARTS`` parts, is refused with a 400, as PocketBase refuses it.
 
 JSON nested deeper than ``MAX_JSON_DEPTH`` is refused with a 400, the answer PocketBase gives
 past Go's decoder limit (10000 levels). pbk's limit is lower: deeper values would overflow
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import parse_qsl
 
+import falcon.media
 import orjson
 
 from .errors import ApiError
@@ -34,6 +35,12 @@ MAX_JSON_DEPTH = 200
 #: ``urlmaxqueryparams``), so PocketBase answers a larger form with a 400; it also bounds the
 #: work one request's form costs.
 MAX_FORM_FIELDS = 10_000
+#: Parts a multipart body may hold: Go's ``mime/multipart`` refuses more (its
+#: ``multipartmaxparts``), so PocketBase answers a larger form with a 400. Falcon's own
+#: default (64) would refuse forms PocketBase takes.
+MAX_FORM_PARTS = 1000
+_MULTIPART = falcon.media.MultipartFormHandler()
+_MULTIPART.parse_options.max_body_part_count = MAX_FORM_PARTS
 
 
 @dataclass
@@ -159,7 +166,7 @@ async def read_body(req: Any, *, bad_json: str = "", infer_values: bool = True, 
 async def _read_multipart(req: Any, bad_json: str, value_of: Any, json_payloads: bool) -> Body:
     body = Body()
     try:
-        form = await req.get_media()
+        form = await _MULTIPART.deserialize_async(req.stream, req.content_type, req.content_length)
         async for part in form:
             name = part.name or ""
             if part.filename:
