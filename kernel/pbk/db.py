@@ -662,7 +662,13 @@ class _CancelledAfterSuccess(Exception):
 
 
 def _vacuum(conn: apsw.Connection) -> None:
-    conn.execute("VACUUM")
+    """VACUUM builds a copy of the whole database in the temp store: a file here (deleted when
+    done), never this worker's memory, where ``temp_store=MEMORY`` would put it."""
+    conn.pragma("temp_store", "FILE")
+    try:
+        conn.execute("VACUUM")
+    finally:
+        conn.pragma("temp_store", "MEMORY")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 

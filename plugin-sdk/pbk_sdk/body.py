@@ -2,7 +2,9 @@
 
 Form values are inferred (``"true"``/``"false"`` → bool, canonical numbers → number) and
 repeated keys become lists. Uploaded files are spooled to disk past ``SPOOL_BYTES``, so a large
-upload is never held whole in memory. An empty body is fine whatever the Content-Type.
+upload is never held whole in memory. An empty body is fine whatever the Content-Type. An
+urlencoded body of more than ``MAX_FORM_FIELDS`` fields, or a multipart one of more than
+``MAX_FORM_PARTS`` parts, is refused with a 400, as PocketBase refuses it.
 
 JSON nested deeper than ``MAX_JSON_DEPTH`` is refused with a 400, the answer PocketBase gives
 past Go's decoder limit (10000 levels). pbk's limit is lower: deeper values would overflow
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import parse_qsl
 
+import falcon.media
 import orjson
 
 from .errors import ApiError
@@ -28,6 +31,16 @@ CANONICAL_NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$")
 #: Arrays and objects inside one another a request body may hold. A record answered in a list
 #: with nested ``expand`` adds about 25 levels, within orjson's 254.
 MAX_JSON_DEPTH = 200
+#: Fields an urlencoded body may hold: Go's ``url.ParseQuery`` refuses more (its
+#: ``urlmaxqueryparams``), so PocketBase answers a larger form with a 400; it also bounds the
+#: work one request's form costs.
+MAX_FORM_FIELDS = 10_000
+#: Parts a multipart body may hold: Go's ``mime/multipart`` refuses more (its
+#: ``multipartmaxparts``), so PocketBase answers a larger form with a 400. Falcon's own
+#: default (64) would refuse forms PocketBase takes.
+MAX_FORM_PARTS = 1000
+_MULTIPART = falcon.media.MultipartFormHandler()
+_MULTIPART.parse_options.max_body_part_count = MAX_FORM_PARTS
 
 
 @dataclass
@@ -51,6 +64,8 @@ class UploadedFile:
 class Body:
     data: dict[str, Any] = field(default_factory=dict)
     files: dict[str, list[UploadedFile]] = field(default_factory=dict)
+    #: Each ``@jsonPayload`` of a form, parsed, in order (only when read with ``json_payloads``).
+    payloads: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
         for uploads in self.files.values():
@@ -101,22 +116,27 @@ def _loads(raw: bytes, bad_json: str) -> Any:
 
 
 def _add(data: dict[str, Any], key: str, value: Any) -> None:
-    if key in data:
-        existing = data[key]
-        data[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
-    else:
+    """Set ``key``; a repeated key collects its values in a list (extended in place: a form
+    repeating one name thousands of times stays linear)."""
+    if key not in data:
         data[key] = value
+    elif isinstance(data[key], list):
+        data[key].append(value)
+    else:
+        data[key] = [data[key], value]
 
 
-async def read_body(req: Any, *, bad_json: str = "", infer_values: bool = True) -> Body:
+async def read_body(req: Any, *, bad_json: str = "", infer_values: bool = True, json_payloads: bool = False) -> Body:
     """Parse the request body; 400 on malformed input or an unsupported Content-Type.
     ``infer_values=False`` keeps form values as the text sent (for a reader that converts them
-    by its own types, as PocketBase does for a struct)."""
+    by its own types, as PocketBase does for a struct). A form's ``@jsonPayload`` objects are
+    merged into ``data`` (shallowly, as into PocketBase's record map); ``json_payloads`` leaves
+    every ``@jsonPayload`` of a form, of any JSON type, parsed in ``Body.payloads`` instead."""
     value_of = infer if infer_values else str
     raw_type = (req.content_type or "").lower()
     media_type = raw_type.split(";", 1)[0].strip()
     if media_type == "multipart/form-data":
-        return await _read_multipart(req, bad_json, value_of)
+        return await _read_multipart(req, bad_json, value_of, json_payloads)
     raw = await req.stream.read()
     if not raw.strip():
         return Body()
@@ -130,19 +150,23 @@ async def read_body(req: Any, *, bad_json: str = "", infer_values: bool = True) 
     if media_type == "application/x-www-form-urlencoded":
         form: dict[str, Any] = {}
         try:
-            pairs = parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError as exc:
+            pairs = parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        except (UnicodeDecodeError, ValueError) as exc:
             raise ApiError(400, bad_json) from exc
+        body = Body(data=form)
         for key, value in pairs:
-            _add(form, key, value_of(value))
-        return Body(data=form)
+            if json_payloads and key == JSON_PAYLOAD:
+                body.payloads.append(_loads(value.encode(), bad_json))
+            else:
+                _add(form, key, value_of(value))
+        return body
     raise ApiError(400, "Unsupported Content-Type.")
 
 
-async def _read_multipart(req: Any, bad_json: str, value_of: Any = infer) -> Body:
+async def _read_multipart(req: Any, bad_json: str, value_of: Any, json_payloads: bool) -> Body:
     body = Body()
     try:
-        form = await req.get_media()
+        form = await _MULTIPART.deserialize_async(req.stream, req.content_type, req.content_length)
         async for part in form:
             name = part.name or ""
             if part.filename:
@@ -160,7 +184,9 @@ async def _read_multipart(req: Any, bad_json: str, value_of: Any = infer) -> Bod
             text = (await part.stream.read()).decode("utf-8", errors="replace")
             if name == JSON_PAYLOAD:
                 payload = _loads(text.encode(), bad_json)
-                if isinstance(payload, Mapping):
+                if json_payloads:
+                    body.payloads.append(payload)
+                elif isinstance(payload, Mapping):
                     body.data.update(payload)
                 continue
             _add(body.data, name, value_of(text))

@@ -134,7 +134,9 @@ class Database(Protocol):
     async def vacuum(self) -> None:
         """``VACUUM`` the file (outside any transaction, off the event loop) and give its free
         pages back to the disk, as PocketBase's ``Vacuum``/``AuxVacuum``. Raises
-        ``RuntimeError`` inside ``transaction()``."""
+        ``RuntimeError`` inside ``transaction()``. The copy VACUUM builds goes to a temporary
+        file (``SQLITE_TMPDIR``, else ``TMPDIR``, else ``/var/tmp`` or ``/tmp``), not memory:
+        it needs free disk there about the size of the database."""
         ...
 
 

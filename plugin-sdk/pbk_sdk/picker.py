@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from .errors import ApiError
+from .gostrconv import parse_bool, parse_int
 
 LIST_KEYS = frozenset({"page", "perPage", "totalItems", "totalPages", "items"})
 MODIFIER = re.compile(r"^(?P<name>[^:]+):(?P<modifier>\w+)\((?P<args>[^)]*)\)$")
@@ -25,8 +26,6 @@ MAX_EXCERPT = 2**63 - 1
 #: int64 to a negative bound, so it stops before the first text node: every excerpt is empty.
 OVERFLOWING_EXCERPT = MAX_EXCERPT - 1
 DECIMAL = re.compile(r"([-+]?[0-9]*)(\.[0-9]*)?")
-BASE_PREFIXES = {"0x": 16, "0o": 8, "0b": 2}
-GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 
 
 class Pick:
@@ -83,34 +82,16 @@ def _excerpt_args(raw: str) -> tuple[int, bool]:
     maximum = _go_to_int(args[0])
     if maximum <= 0:
         raise ApiError(400)
-    return maximum, len(args) == 2 and args[1] in GO_TRUE
+    return maximum, len(args) == 2 and parse_bool(args[1]) is True
 
 
 def _go_to_int(text: str) -> int:
     """spf13/cast's ``ToInt`` of a string, as PocketBase reads ``excerpt(max)``: a decimal part
-    is dropped, then Go's ``strconv.ParseInt(s, 0, 64)`` (``0x``/``0o``/``0b``/``0`` prefixes,
-    ``_`` between digits); 0 for anything it refuses, beyond int64 included."""
+    is dropped, then Go's ``strconv.ParseInt(s, 0, 64)``; 0 for anything it refuses."""
     decimal = DECIMAL.fullmatch(text) if "." in text else None
     if decimal is not None:
         text = decimal.group(1) if decimal.group(1) not in ("", "-", "+") else decimal.group(1) + "0"
-    sign = -1 if text[:1] == "-" else 1
-    digits = text[1:] if text[:1] in "+-" else text
-    prefix = digits[:2].lower()
-    if prefix in BASE_PREFIXES:
-        base, digits = BASE_PREFIXES[prefix], digits[2:]
-    elif digits[:1] == "0" and len(digits) > 1:
-        base, digits = 8, digits[1:]
-    else:
-        base = 10
-    if base != 10 and digits[:1] == "_":  # Go takes one right after the prefix
-        digits = digits[1:]
-    if not digits.isascii() or not digits[:1].isalnum():
-        return 0
-    try:
-        value = sign * int(digits, base)
-    except ValueError:
-        return 0
-    return value if -MAX_EXCERPT - 1 <= value <= MAX_EXCERPT else 0
+    return parse_int(text) or 0
 
 
 def excerpt(value: Any, maximum: int, ellipsis: bool) -> Any:

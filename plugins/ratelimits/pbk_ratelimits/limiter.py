@@ -100,8 +100,10 @@ class RateLimiter:
             client = None if req is None or req.path != routes.BATCH else self._client(req)
             if client is not None and e.collection.type != "view":
                 limits, ip, audiences = client
-                path = f"/api/collections/{e.collection.name}/records" + (f"/{e.record_id}" if e.record_id else "")
-                route = f"batch {method} records" + ("/{id}" if e.record_id else "")
+                # a PUT that creates carries its new id; PocketBase counts it as a POST create
+                record_id = "" if method == "POST" else e.record_id
+                path = f"/api/collections/{e.collection.name}/records" + (f"/{record_id}" if record_id else "")
+                route = f"batch {method} records" + ("/{id}" if record_id else "")
                 _count_for_collection(self.app, limits, ip, audiences, e.collection, (tag,),
                                       (f"{method} {path}", path), route)
             await e.next()

@@ -165,11 +165,15 @@ def test_requests_inside_a_batch_count_as_pocketbase_counts_them(programs: list[
         made = program.request("POST", "/api/collections", ip="127.0.0.1", token=program.token, json=posts)
         assert made.status_code == 200, made.text
         answers = []
-        for label in ("batched:create", "*:create", "POST /api/collections/batched/records"):
+        labels = ("batched:create", "*:create", "POST /api/collections/batched/records", "/api/collections/batched/records")
+        for index, label in enumerate(labels):
             program.settings({"batch": {"enabled": True}, "rateLimits": {"enabled": True, "excludedIPs": [], "rules": [
                 {"label": label, "audience": "", "maxRequests": 2, "duration": 60}]}})
             ip = program.fresh_ip()
-            for body in ({"requests": [create, create]}, {"requests": [create]}):
+            # a PUT of a new id is a create, counted with the POST creates
+            upserts = [{"method": "PUT", "url": "/api/collections/batched/records",
+                        "body": {"id": f"p{index}{n}".ljust(15, "0"), "title": "u"}} for n in range(2)]
+            for body in ({"requests": [upserts[0], create]}, {"requests": [upserts[1]]}, {"requests": [create]}):
                 answer = program.request("POST", "/api/batch", ip=ip, json=body)
                 answers.append((label, answer.status_code, answer.json() if answer.status_code != 200 else None))
             alone = program.request("POST", "/api/collections/batched/records", ip=ip, json={"title": "b"})

@@ -17,13 +17,13 @@ from typing import Any
 import apsw
 from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError
+from pbk_sdk.gostrconv import parse_bool
 from pbk_sdk.interfaces import App
 
 from .collections import Registry
 from .ddl import quote
 from .filter import RequestInfo, Sql, compile_filter, compile_sort, has_unique_index
 from .filter.cached import RuleCache
-from .gocompat.cast import parse_go_bool
 from .schema import Collection, Field
 
 PER_PAGE = 30
@@ -129,7 +129,7 @@ def _query_bool(raw: str | None) -> bool:
     """A Go ``bool`` query parameter: false when absent, 400 unless ``strconv.ParseBool`` reads it."""
     if raw is None or raw == "":
         return False
-    value = parse_go_bool(raw)
+    value = parse_bool(raw)
     if value is None:
         raise ApiError(400)
     return value

@@ -11,27 +11,25 @@ then from each ``@jsonPayload`` part. Checked against the 0.40.6 binary:
 - text becomes the field's type as Go parses it: ``strconv.ParseBool`` (``1``, ``t``, ``TRUE``
   ...), ``strconv.ParseInt`` base 0 (``0x10``, ``1_000``, ``010`` octal); empty text is the
   zero value; anything else fails the request with the load error;
-- the URL's query fields count as form fields (Go's ``Request.Form``);
-- ``@jsonPayload`` is JSON whose keys match exactly, applied after the fields.
+- the URL's query fields count as form fields (Go's ``Request.Form``), its ``@jsonPayload`` not;
+- any other name (a section's, ``meta``; an unknown one) is ignored;
+- each ``@jsonPayload`` is JSON whose keys match exactly, applied after the fields, one after
+  another: a later one sets its keys of a section and keeps those an earlier one set; one that
+  is not an object (``[1]``) fails the request.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from pbk_sdk.body import JSON_PAYLOAD
-from pbk_sdk.mappings import deep_merge
+from pbk_sdk.gostrconv import parse_bool, parse_int
 
-from .shape import INT64, LIST_ELEMENTS, POCKETBASE_DEFAULTS, LoadError, conform
+from .shape import LIST_ELEMENTS, POCKETBASE_DEFAULTS, LoadError, conform
 
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
-_GO_INT = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)")
 Path = tuple[str, ...]
 
 
@@ -58,40 +56,41 @@ def is_form(req: Any) -> bool:
     return (req.content_type or "").split(";", 1)[0].strip().lower() in FORM_TYPES
 
 
-def form_patch(data: Mapping[str, Any], query_string: str, like: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings a form body (its values still text) and the URL's query set, in the
-    shape of ``like``; raises ``LoadError`` where PocketBase fails to load the body."""
+def form_patch(
+    data: Mapping[str, Any], payloads: list[Any], query_string: str, like: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The settings a form body's fields (still text), its ``@jsonPayload`` values (parsed) and
+    the URL's query set, in the shape of ``like``; raises ``LoadError`` where PocketBase fails
+    to load the body. Names no form field has are dropped, as PocketBase drops them; the work
+    is linear in the size of the body."""
     fields: dict[str, list[str]] = {}
-    payloads: list[Any] = []
     for name, value in data.items():
-        if name == JSON_PAYLOAD and isinstance(value, str | list):  # urlencoded: still text
-            payloads.extend(value if isinstance(value, list) else [value])
-        elif name in FORM_FIELDS and isinstance(value, str | list):
-            fields[name] = [str(v) for v in value] if isinstance(value, list) else [value]
-        else:  # multipart has merged its @jsonPayload objects in already
-            payloads.append({name: value})
+        if name in FORM_FIELDS:
+            fields[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
     for name, value in parse_qsl(query_string, keep_blank_values=True):
-        fields.setdefault(name, []).append(value)
+        if name in FORM_FIELDS:
+            fields.setdefault(name, []).append(value)
     patch: dict[str, Any] = {}
     for name, texts in fields.items():
-        for path in FORM_FIELDS.get(name, ()):
+        for path in FORM_FIELDS[name]:
             _set(patch, path, _typed(texts, _at(POCKETBASE_DEFAULTS, path)))
     for payload in payloads:
-        patch = deep_merge(patch, conform(_json(payload), like, fold_case=False))
+        if payload is None:
+            continue
+        if not isinstance(payload, Mapping):
+            raise LoadError(JSON_PAYLOAD)
+        _merge_into(patch, conform(payload, like, fold_case=False))
     return patch
 
 
-def _json(payload: Any) -> Mapping[str, Any]:
-    if isinstance(payload, str):  # a urlencoded body's @jsonPayload
-        try:
-            payload = json.loads(payload)
-        except ValueError as exc:
-            raise LoadError(JSON_PAYLOAD) from exc
-    if payload is None:
-        return {}
-    if not isinstance(payload, Mapping):
-        raise LoadError(JSON_PAYLOAD)
-    return payload
+def _merge_into(patch: dict[str, Any], loaded: Mapping[str, Any]) -> None:
+    """``loaded`` merged into ``patch`` in place, as one more ``json.Unmarshal`` into the same
+    struct: objects merge, anything else replaces."""
+    for key, value in loaded.items():
+        if isinstance(value, Mapping) and isinstance(patch.get(key), dict):
+            _merge_into(patch[key], value)
+        else:
+            patch[key] = value
 
 
 def _typed(texts: list[str], like: Any) -> Any:
@@ -99,34 +98,14 @@ def _typed(texts: list[str], like: Any) -> Any:
         return list(texts)
     text = texts[0]
     if isinstance(like, bool):
-        return _go_bool(text)
-    if isinstance(like, int):
-        return _go_int(text)
-    return text
-
-
-def _go_bool(text: str) -> bool:
-    text = text or "f"
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise LoadError(text)
-
-
-def _go_int(text: str) -> int:
-    text = text or "0"
-    if not _GO_INT.fullmatch(text):
+        value: bool | int | None = parse_bool(text or "f")
+    elif isinstance(like, int):
+        value = parse_int(text or "0")
+    else:
+        return text
+    if value is None:
         raise LoadError(text)
-    sign = "-" if text[0] == "-" else ""
-    digits = text[1:] if text[0] in "+-" else text
-    if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXoObB":
-        digits = "0o" + digits[1:]  # Go's leading-zero octal
-    try:
-        number = int(sign + digits, 0)
-    except ValueError as exc:  # misplaced underscores
-        raise LoadError(text) from exc
-    if not INT64[0] <= number <= INT64[1]:
-        raise LoadError(text)
-    return number
+    return value
 
 
 def _at(document: Mapping[str, Any], path: Path) -> Any:

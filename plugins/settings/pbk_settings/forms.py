@@ -36,10 +36,10 @@ async def read_settings_patch(req: Any, like: Mapping[str, Any]) -> dict[str, An
     JSON object, or a form (``form_body``)."""
     if not is_form(req):
         return loaded(await read_json(req), like)
-    body = await read_body(req, bad_json=LOAD_ERROR, infer_values=False)
+    body = await read_body(req, bad_json=LOAD_ERROR, infer_values=False, json_payloads=True)
     body.close()
     try:
-        return form_patch(body.data, req.query_string or "", like)
+        return form_patch(body.data, body.payloads, req.query_string or "", like)
     except LoadError as exc:
         raise ApiError(400, LOAD_ERROR) from exc
 

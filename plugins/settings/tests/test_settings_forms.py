@@ -11,6 +11,9 @@ from pbk_settings.form_body import FORM_FIELDS
 from pbk_settings.shape import POCKETBASE_DEFAULTS
 
 PAYLOAD = "@jsonPayload"
+#: As many fields as PocketBase reads in an urlencoded body (Go's ``url.ParseQuery`` limit); a
+#: multipart body may hold 1000 parts (``mime/multipart``'s).
+UNKNOWN = [(f"k{i}", "") for i in range(10_000)]
 #: ``(content, fields, query)``: the same form sent to both servers, one after another (the
 #: settings carry over), each answer compared.
 CASES: dict[str, tuple[str, list[tuple[str, str]], str]] = {
@@ -33,6 +36,14 @@ CASES: dict[str, tuple[str, list[tuple[str, str]], str]] = {
     "invalid": ("urlencoded", [("meta.appName", ""), ("smtp.enabled", "1")], ""),
     "text-payload": ("urlencoded", [(PAYLOAD, '{"meta":{"appName":"U"}}')], ""),
     "rules": ("urlencoded", [("rateLimits.rules", "x"), ("rateLimits.enabled", "true")], ""),
+    "section": ("urlencoded", [("meta", "x"), ("meta.senderName", "Sec")], ""),
+    "section-mp": ("multipart", [("smtp", "x"), ("batch", "1")], ""),
+    "two-payloads": ("multipart", [(PAYLOAD, '{"meta":{"appName":"P1"}}'), (PAYLOAD, '{"meta":{"senderName":"S2"}}')], ""),
+    "payload-list": ("multipart", [(PAYLOAD, "[1]")], ""),
+    "most-fields": ("urlencoded", [*UNKNOWN[:-1], ("meta.appName", "Most")], ""),
+    "too-many": ("urlencoded", [*UNKNOWN, ("meta.appName", "Over")], ""),
+    "most-parts": ("multipart", [*UNKNOWN[:999], ("meta.appName", "Parts")], ""),
+    "too-many-parts": ("multipart", [*UNKNOWN[:1000], ("meta.appName", "Over")], ""),
 }
 
 
@@ -58,7 +69,7 @@ def test_form_bodies_load_as_in_pocketbase(programs: list[Any]) -> None:
         if real != ours:
             mismatches.append((name, real, ours))
     assert mismatches == [], "\n".join(map(repr, mismatches))
-    assert statuses.count(200) == 12  # the table holds both kinds
+    assert statuses.count(200) == 17  # the table holds both kinds
 
 
 def test_form_field_names_are_pocketbases_tags() -> None:

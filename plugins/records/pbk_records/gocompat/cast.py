@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pbk_sdk.gostrconv import parse_bool
+
 from .jsonenc import json_array_loads
 from .strconv import go_ftoa, parse_go_float
 
@@ -47,20 +49,6 @@ def cast_to_float(value: Any) -> float:
     return 0.0
 
 
-#: ``strconv.ParseBool``'s spellings of true and of false.
-TRUE_STRINGS = frozenset(("1", "t", "T", "TRUE", "true", "True"))
-FALSE_STRINGS = frozenset(("0", "f", "F", "FALSE", "false", "False"))
-
-
-def parse_go_bool(raw: str) -> bool | None:
-    """``strconv.ParseBool``: None when ``raw`` is neither spelling."""
-    if raw in TRUE_STRINGS:
-        return True
-    if raw in FALSE_STRINGS:
-        return False
-    return None
-
-
 def cast_to_bool(value: Any) -> bool:
     """``cast.ToBool``: ``strconv.ParseBool`` for strings (``"yes"`` is false), non-zero numbers."""
     if isinstance(value, bool):
@@ -68,7 +56,7 @@ def cast_to_bool(value: Any) -> bool:
     if isinstance(value, (int, float)):
         return value != 0
     if isinstance(value, str):
-        return value in TRUE_STRINGS
+        return parse_bool(value) is True
     return False
 
 
