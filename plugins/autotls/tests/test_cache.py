@@ -88,7 +88,8 @@ def test_http_answers_are_kept_by_token_only(cache):
     cache.put_http_token("tok-EN_1", "tok-EN_1.thumbprint")
     assert (cache.directory / "tok-EN_1+http-01").read_text() == "tok-EN_1.thumbprint"
     assert cache.http_token("tok-EN_1") == b"tok-EN_1.thumbprint"
-    assert cache.http_token("../acme_account+key") is None
+    (cache.directory.parent / "outside+http-01").write_text("secret")  # there, named as an answer
+    assert cache.http_token("../outside") is None
     cache.delete_http_token("tok-EN_1")
     assert cache.http_token("tok-EN_1") is None
     with pytest.raises(ValueError, match="not an ACME token"):

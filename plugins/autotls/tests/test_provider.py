@@ -65,15 +65,13 @@ def directory_without_new_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     endpoint, which the ACME client meets with a KeyError."""
 
     class EmptyDirectory(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             body = json.dumps({}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-
-        do_HEAD = do_GET  # noqa: N815
 
         def log_message(self, *args: Any) -> None:
             pass
