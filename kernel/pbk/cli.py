@@ -195,6 +195,8 @@ def serve(ctx: click.Context, domains: tuple[str, ...], http: str | None, https:
           workers: str, read_header_timeout: float, read_timeout: float) -> None:
     """Start the web server (default 127.0.0.1:8090; with DOMAINS, HTTPS for them on
     0.0.0.0:443 with certificates obtained automatically, HTTP on 0.0.0.0:80 redirecting)."""
+    from pbk_sdk.tls import certificate_name
+
     from .server import serve as run_server
 
     count = _worker_count(workers)
@@ -204,6 +206,8 @@ def serve(ctx: click.Context, domains: tuple[str, ...], http: str | None, https:
         https = DEFAULT_DOMAINS_HTTPS if domains else ""
     if https:
         parse_address(https, "--https")  # a bad address is one line now, not a failed bind later
+    # A name no certificate can be for is one line now, not a traceback once the app started.
+    domains = tuple(dict.fromkeys(certificate_name(domain) for domain in domains))
     app = _runner(ctx).build(http=http, https=https, domains=domains, origins=_split_list(origins) or ("*",),
                              read_header_timeout=read_header_timeout, read_timeout=read_timeout)
     run_server(app, count)

@@ -1,9 +1,12 @@
 """``pbk serve DOMAIN...`` / ``--https``: HTTPS with certificates from a provider plugin, and the
 HTTP listener beside it, as PocketBase sets them up with Go's autocert.
 
-- The names served are the domains given (else the host of the HTTPS address), plus a ``www.``
-  name for each that is not one; a request for such an implicit ``www.`` name is redirected
-  (307) to the name without it.
+- The names served are the domains given, plus a ``www.`` name for each that is not one; a
+  request for such an implicit ``www.`` name is redirected (307) to the name without it.
+  Without domains, the host of the HTTPS address and its ``www.`` name are served, obtained
+  when a client first asks for them, as autocert obtains them; an IP address or no host (the
+  usual ``--https 0.0.0.0:443``) has no certificate, as with PocketBase (clients never send
+  an IP address as the server name).
 - Every TLS handshake asks the provider (``pbk_sdk.interfaces.TlsCertificates``) for the
   context of the name the client sent (SNI), so a renewed certificate is served at once. A
   name without a certificate (not served, or not obtained yet) fails the handshake.
@@ -16,18 +19,17 @@ from __future__ import annotations
 
 import logging
 import ssl
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from pbk_sdk.interfaces import TLS_CERTIFICATES, TlsCertificates
-from pbk_sdk.tls import server_context
+from pbk_sdk.tls import CHALLENGE_PREFIX, certificate_name, server_context
 
 from .config import Config, parse_address
 
 log = logging.getLogger(__name__)
-
-CHALLENGE_PREFIX = "/.well-known/acme-challenge/"
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -40,21 +42,32 @@ _GO_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "
 
 @dataclass(frozen=True)
 class CertificateNames:
-    """The names certificates are served for: asked at start, and on demand (``www.``)."""
+    """The names certificates are served for: obtained at start, or when first asked for."""
 
     domains: tuple[str, ...]
+    on_demand: tuple[str, ...]
     www_redirects: tuple[str, ...]
 
     def __contains__(self, name: str) -> bool:
-        return name in self.domains or name in self.www_redirects
+        return name in self.domains or name in self.on_demand
 
 
 def certificate_names(config: Config) -> CertificateNames:
-    """PocketBase's host whitelist: the domains (else the HTTPS address's host), each non-www
-    one also with ``www.`` in front unless that is listed too."""
-    domains = tuple(d.lower().rstrip(".") for d in config.domains) or (parse_address(config.https, "--https")[0],)
-    www = tuple(f"www.{d}" for d in domains if not d.startswith("www.") and f"www.{d}" not in domains)
-    return CertificateNames(domains, tuple(dict.fromkeys(www)))
+    """PocketBase's host whitelist: the domains (else the HTTPS address's host, when it is a
+    domain name), each non-www one also with ``www.`` in front unless that is listed too."""
+    domains = tuple(dict.fromkeys(certificate_name(domain) for domain in config.domains))
+    hosts = domains or _address_host(config.https)
+    www = tuple(dict.fromkeys(f"www.{d}" for d in hosts if not d.startswith("www.") and f"www.{d}" not in hosts))
+    if domains:
+        return CertificateNames(domains, www, www)
+    return CertificateNames((), hosts + www, www)
+
+
+def _address_host(address: str) -> tuple[str, ...]:
+    try:
+        return (certificate_name(parse_address(address, "--https")[0]),)
+    except ValueError:  # an IP address or none: PocketBase's policy allows it, no client asks for it
+        return ()
 
 
 def base_url(config: Config) -> str:
@@ -82,7 +95,7 @@ class TlsServing:
         self.provider: TlsCertificates = app.services.get(TLS_CERTIFICATES)
 
     async def start(self) -> None:
-        await self.provider.start(self.names.domains, on_demand=self.names.www_redirects)
+        await self.provider.start(self.names.domains, on_demand=self.names.on_demand)
 
     async def stop(self) -> None:
         await self.provider.stop()
@@ -91,6 +104,7 @@ class TlsServing:
         """The listener's context: every handshake switches to the provider's for its name."""
         context = server_context()
         context.sni_callback = self._choose_certificate
+        _quiet_non_ascii_server_names()
         return context
 
     def _choose_certificate(self, connection: Any, server_name: str | None, _: ssl.SSLContext) -> int | None:
@@ -143,6 +157,27 @@ class TlsServing:
             await _respond_text(send, 404, "acme/autocert: certificate cache miss")
         else:
             await _respond(send, 200, answer, [(b"content-type", b"text/plain; charset=utf-8")])
+
+
+def _quiet_non_ascii_server_names() -> None:
+    """CPython reports a server name that is not ASCII, which it cannot hand to the SNI
+    callback, as an unraisable exception, a traceback on stderr per handshake that anyone can
+    send: make that one debug line (the handshake fails either way). Other unraisable
+    exceptions go to the hook that was installed."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_pbk_server_names", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        error = unraisable.exc_value
+        if isinstance(error, UnicodeDecodeError) and isinstance(unraisable.object, bytes) \
+                and error.object == unraisable.object:
+            log.debug("TLS handshake refused: server name %r is not ASCII", unraisable.object)
+            return
+        previous(unraisable)
+
+    hook._pbk_server_names = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def _header(scope: Scope, name: bytes) -> bytes:

@@ -7,8 +7,9 @@ uses, so a ``pb_data`` moves between PocketBase and pbk with its certificates an
 - ``<token>+http-01``: the answer to a pending http-01 challenge, so that any worker (or
   server) on the data dir can give it.
 
-Entries are written whole (a temporary file renamed in place), 0600 in a 0700 directory, as
-autocert writes them. Every method does file I/O: call them on a thread, not the event loop.
+Entries are written whole and durably (a temporary file synced to disk, renamed in place, the
+directory synced), 0600 in a 0700 directory, as autocert writes them. Every method does file
+I/O: call them on a thread, not the event loop.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import ssl
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -33,6 +34,9 @@ LEGACY_ACCOUNT_KEY = "acme_account.key"  # older autocert versions' name, still 
 HTTP_TOKEN_SUFFIX = "+http-01"
 #: ACME tokens are base64url (RFC 8555 §8.1); anything else is no token of ours.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: How far ahead of this machine's clock a certificate's notBefore may be and still be served:
+#: CAs backdate (Let's Encrypt by an hour), but a clock a little behind should not refuse one.
+CLOCK_SKEW = timedelta(minutes=5)
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----\r?\n.+?-----END \1-----\r?\n?", re.DOTALL)
 
 
@@ -89,7 +93,9 @@ class CertificateCache:
 
     def account_key(self) -> ec.EllipticCurvePrivateKey:
         """The ACME account key, made (P-256, as autocert's) and stored on first use."""
-        data = self._read(ACCOUNT_KEY) or self._read(LEGACY_ACCOUNT_KEY)
+        data = self._read(ACCOUNT_KEY)
+        if data is None:
+            data = self._read(LEGACY_ACCOUNT_KEY)
         if data is None:
             key = ec.generate_private_key(ec.SECP256R1())
             self._write(ACCOUNT_KEY, _ec_key_pem(key))
@@ -112,6 +118,18 @@ class CertificateCache:
         with contextlib.suppress(FileNotFoundError):
             (self.directory / _token_entry(token)).unlink()
 
+    def delete_stale_http_tokens(self, older_than: datetime) -> None:
+        """Remove the answers of orders that ended without removing them (a process stopped
+        during validation); those of an order still running are newer than ``older_than``."""
+        try:
+            entries = list(self.directory.glob("*" + HTTP_TOKEN_SUFFIX))
+        except OSError:
+            return
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if datetime.fromtimestamp(entry.stat().st_mtime, UTC) < older_than:
+                    entry.unlink()
+
     # ------------------------------------------------------------------ files
 
     def _read(self, name: str) -> bytes | None:
@@ -122,15 +140,24 @@ class CertificateCache:
 
     def _write(self, name: str, data: bytes) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.directory.stat().st_mode & 0o777 != 0o700:  # made by someone else: keys inside
+            self.directory.chmod(0o700)
         fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=name)  # 0600
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
             os.replace(temporary, self.directory / name)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
+        directory = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the rename itself survives a crash
+        finally:
+            os.close(directory)
 
 
 def _token_entry(token: str) -> str:
@@ -157,7 +184,7 @@ def _ec_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def _valid_certificate(data: bytes, domain: str, now: datetime) -> tuple[datetime, datetime] | None:
     """``(not_before, not_after)`` of the leaf in ``data`` when autocert's validCert accepts it
-    for ``domain`` at ``now``; None otherwise."""
+    for ``domain`` at ``now`` (or would, ``CLOCK_SKEW`` later); None otherwise."""
     blocks = _pem_blocks(data)
     if len(blocks) < 2 or "PRIVATE" not in blocks[0][0] or any(kind != "CERTIFICATE" for kind, _ in blocks[1:]):
         return None
@@ -175,6 +202,6 @@ def _valid_certificate(data: bytes, domain: str, now: datetime) -> tuple[datetim
     if domain not in (name.lower() for name in names.get_values_for_type(x509.DNSName)):
         return None
     not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
-    if not not_before <= now.astimezone(UTC) <= not_after:
+    if not not_before - CLOCK_SKEW <= now.astimezone(UTC) <= not_after:
         return None
     return not_before, not_after

@@ -10,7 +10,9 @@ Names are obtained at start (the domains given) or when a client first asks for 
 handshake (PocketBase's implicit ``www.`` names, as autocert does for every name); that
 handshake fails, the next ones after issuance succeed. A name that cannot be obtained is
 logged in one line and tried again later (after 1 minute, then twice as long each time, up to
-an hour), while the others are served.
+an hour), while the others are served; so is a certificate the CA issued that cannot be
+served (not valid yet by this machine's clock, or not for the name). An unexpected error is
+logged with its traceback the first time, then in one line, and backs off alike.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import ssl
 import threading
 from collections.abc import Callable, Sequence
@@ -27,9 +28,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pbk_sdk.interfaces import App
+from pbk_sdk.tls import CHALLENGE_PREFIX, certificate_name
 
 from .cache import CACHE_DIR_NAME, Certificate, CertificateCache
-from .issuer import LETS_ENCRYPT_DIRECTORY, AcmeServer, IssuanceError, obtain
+from .issuer import LETS_ENCRYPT_DIRECTORY, ORDER_SECONDS, AcmeServer, IssuanceError, obtain
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,6 @@ FIRST_RETRY_SECONDS = 60.0
 LAST_RETRY_SECONDS = 3600.0
 WANT_CHANNEL = "autotls.want"  # a worker was asked for an on-demand name
 ISSUED_CHANNEL = "autotls.issued"  # the leader put a new certificate in the cache
-CHALLENGE_PREFIX = "/.well-known/acme-challenge/"
-#: What may name a cache entry: host names and IP addresses, never a path.
-_NAME = re.compile(r"[a-z0-9_:-][a-z0-9._:-]{0,252}")
 
 
 def acme_server() -> AcmeServer:
@@ -77,14 +76,18 @@ class AcmeCertificates:
         self._wanted: set[str] = set()
         self._on_demand: frozenset[str] = frozenset()
         self._retries: dict[str, tuple[float, float]] = {}  # name: (not before, next delay)
+        self._round_failed = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, domains: Sequence[str], *, on_demand: Sequence[str] = ()) -> None:
-        for name in (*domains, *on_demand):
-            if not _NAME.fullmatch(name):
-                raise ValueError(f"cannot obtain a certificate for {name!r}: not a host name")
+        for name in (*domains, *on_demand):  # they name cache entries: never a path, nor an IP
+            if certificate_name(name) != name:
+                raise ValueError(f"cannot obtain a certificate for {name!r}: not in its ASCII, lower-case form")
         self._on_demand = frozenset(on_demand)
+        if self._app.cluster.lead():
+            stale = datetime.now(UTC) - timedelta(seconds=2 * ORDER_SECONDS)
+            await asyncio.to_thread(self._cache.delete_stale_http_tokens, stale)
         # An on-demand name obtained before is served (and renewed) from the start.
         cached = await asyncio.to_thread(lambda: {name for name in on_demand if self._cache.stamp(name)})
         self._wanted = set(domains) | cached
@@ -134,8 +137,14 @@ class AcmeCertificates:
                 await self._reload()
                 if self._app.cluster.lead():
                     await self._obtain_due()
-            except Exception:  # the loop must outlive one bad round; the log says why
-                log.exception("autotls: checking the certificates failed")
+            except Exception as exc:  # the loop must outlive one bad round; the log says why
+                if self._round_failed:  # once with the traceback, not every second
+                    log.error("autotls: checking the certificates failed again: %s", _describe(exc))
+                else:
+                    log.exception("autotls: checking the certificates failed")
+                self._round_failed = True
+            else:
+                self._round_failed = False
             missing = self._wanted - self._served.keys()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -165,16 +174,30 @@ class AcmeCertificates:
                 continue
             action, doing = ("renew", "renewing") if certificate is not None else ("obtain", "obtaining")
             log.info("autotls: %s a certificate for %s from %s", doing, name, self._server.directory)
+            failing = name in self._retries
+            self._retries[name] = (loop.time() + delay, min(delay * 2, LAST_RETRY_SECONDS))
             try:
                 await _on_daemon_thread(obtain, self._server, self._cache, name)
             except (IssuanceError, ValueError, OSError) as exc:
                 log.error("autotls: cannot %s a certificate for %s: %s (retrying in %d s)", action, name, exc, delay)
-                self._retries[name] = (loop.time() + delay, min(delay * 2, LAST_RETRY_SECONDS))
                 continue
-            self._retries.pop(name, None)
+            except Exception as exc:  # a CA answering what the ACME client did not expect
+                log.error("autotls: cannot %s a certificate for %s: unexpected error %s (retrying in %d s)",
+                          action, name, _describe(exc), delay, exc_info=not failing)
+                continue
             self._app.cluster.broadcast(ISSUED_CHANNEL, name.encode())
             self._stamps.pop(name, None)
             await self._reload()
+            if name not in self._served:
+                log.error("autotls: a certificate for %s was issued but is not usable; is the clock right? "
+                          "(retrying in %d s)", name, delay)
+                continue
+            self._retries.pop(name, None)
+
+
+def _describe(exc: BaseException) -> str:
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _on_daemon_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:

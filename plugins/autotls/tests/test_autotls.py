@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import time
@@ -218,10 +219,14 @@ def test_challenge_path_answered_on_http(serve, data_dir):
         403, 'acme/autocert: host "other.test" not configured in HostWhitelist\n'
     )
     # An answer put in the cache (as the leader does, or PocketBase) is given by every worker.
+    cache_dir(data_dir).mkdir(mode=0o700, exist_ok=True)  # the order may not have made it yet
     (cache_dir(data_dir) / "tok-EN_1+http-01").write_text("tok-EN_1.thumbprint")
     answered = httpx.get(challenge + "tok-EN_1", headers={"Host": DOMAIN})
     assert (answered.status_code, answered.text) == (200, "tok-EN_1.thumbprint")
-    assert httpx.get(challenge + "..%2Facme_account+key", headers={"Host": DOMAIN}).status_code == 404
+    # A file outside the cache, named as an answer would be, is not given.
+    (data_dir / "outside+http-01").write_text("secret")
+    outside = httpx.get(challenge + "..%2Foutside", headers={"Host": DOMAIN})
+    assert (outside.status_code, outside.text) == (404, "acme/autocert: certificate cache miss\n")
 
 
 def test_two_workers_obtain_one_certificate_once(serve, pebble):
@@ -338,3 +343,46 @@ def test_plain_http_without_domains_is_unchanged(tmp_path):
         assert not cache_dir(tmp_path / "pb_data").exists()
     finally:
         assert server.stop() == 0
+
+
+def client_hello(server_name: bytes) -> bytes:
+    """A TLS 1.2 ClientHello naming ``server_name`` as it is, bytes no TLS library would send
+    (they encode names to ASCII first), as any client on the network can."""
+
+    def extension(kind: int, data: bytes) -> bytes:
+        return struct.pack("!HH", kind, len(data)) + data
+
+    names = b"\x00" + struct.pack("!H", len(server_name)) + server_name
+    extensions = (extension(0, struct.pack("!H", len(names)) + names)
+                  + extension(10, struct.pack("!HHH", 4, 0x001D, 0x0017))  # x25519, P-256
+                  + extension(11, b"\x01\x00")
+                  + extension(13, struct.pack("!HHH", 4, 0x0403, 0x0804)))
+    body = (b"\x03\x03" + os.urandom(32) + b"\x00" + struct.pack("!HHH", 4, 0xC02B, 0xC02F) + b"\x01\x00"
+            + struct.pack("!H", len(extensions)) + extensions)
+    handshake = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
+
+
+def test_https_alone_on_an_ip_address_orders_nothing_and_odd_server_names_are_quiet(tmp_path):
+    https_port, http_port = free_port(), free_port()
+    closed_ca = f"https://127.0.0.1:{free_port()}/dir"  # an order would be a logged failure
+    command = [sys.executable, "-m", "pbk", "serve", "--dir", str(tmp_path / "pb_data"), "--plugins", "autotls",
+               "--http", f"127.0.0.1:{http_port}", "--https", f"127.0.0.1:{https_port}"]
+    log_path = tmp_path / "pbk.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env={**os.environ, "PBK_ACME_DIRECTORY": closed_ca})
+    server = LiveServer(process, f"https://127.0.0.1:{https_port}", tmp_path / "pb_data", log_path, command)
+    try:
+        wait_until(server, lambda: _answers_http(f"http://127.0.0.1:{http_port}"), "the HTTP listener answers")
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", https_port), timeout=5) as sock:
+                sock.sendall(client_hello("é.example.test".encode()))
+                assert sock.recv(5)[:1] in (b"", b"\x15")  # closed or an alert: no ServerHello
+        assert presented_certificate(https_port, "127.0.0.1") is None
+    finally:
+        assert server.stop() == 0
+    output = server.output()
+    assert "Traceback" not in output and "Exception ignored" not in output, output
+    assert "obtain" not in output, output
+    assert not cache_dir(tmp_path / "pb_data").exists()

@@ -4,6 +4,7 @@ account key, the http-01 answers."""
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,8 @@ def test_http_answers_are_kept_by_token_only(cache):
     cache.put_http_token("tok-EN_1", "tok-EN_1.thumbprint")
     assert (cache.directory / "tok-EN_1+http-01").read_text() == "tok-EN_1.thumbprint"
     assert cache.http_token("tok-EN_1") == b"tok-EN_1.thumbprint"
-    assert cache.http_token("../acme_account+key") is None
+    (cache.directory.parent / "outside+http-01").write_text("secret")  # there, named as an answer
+    assert cache.http_token("../outside") is None
     cache.delete_http_token("tok-EN_1")
     assert cache.http_token("tok-EN_1") is None
     with pytest.raises(ValueError, match="not an ACME token"):
@@ -103,3 +105,36 @@ def test_a_certificate_is_written_as_autocert_writes_it(cache):
                              serialization.NoEncryption())
     assert data == sec1 + pem(leaf) + pem(ca[0])  # blocks back to back, nothing between
     assert cache.certificate(DOMAIN, NOW) is not None
+
+
+def test_a_certificate_valid_from_a_few_minutes_ahead_counts(cache):
+    """A clock a little behind the CA's does not refuse what it issued; more than that does."""
+    ca = certificate("a CA", [])
+    for ahead, counts in ((datetime.timedelta(minutes=3), True), (datetime.timedelta(minutes=10), False)):
+        leaf, key = certificate(DOMAIN, [x509.DNSName(DOMAIN)], issuer=ca, not_before=NOW + ahead)
+        cache.put_certificate(DOMAIN, key, pem(leaf))
+        assert (cache.certificate(DOMAIN, NOW) is not None) == counts
+
+
+def test_an_empty_account_key_is_corrupt_not_missing(cache):
+    cache.directory.mkdir()
+    (cache.directory / "acme_account+key").write_bytes(b"")
+    with pytest.raises(ValueError, match="is not a PEM ECDSA key"):
+        cache.account_key()
+    assert (cache.directory / "acme_account+key").read_bytes() == b""  # not replaced by a new account
+
+
+def test_an_existing_cache_directory_is_made_private(cache):
+    cache.directory.mkdir(mode=0o755)
+    cache.directory.chmod(0o755)
+    cache.put_http_token("tok", "tok.thumbprint")
+    assert oct(cache.directory.stat().st_mode & 0o777) == "0o700"
+
+
+def test_stale_http_answers_are_removed(cache):
+    cache.put_http_token("old", "old.thumbprint")
+    cache.put_http_token("new", "new.thumbprint")
+    long_ago = (NOW - datetime.timedelta(hours=1)).timestamp()
+    os.utime(cache.directory / "old+http-01", (long_ago, long_ago))
+    cache.delete_stale_http_tokens(NOW - datetime.timedelta(minutes=3))
+    assert (cache.http_token("old"), cache.http_token("new")) == (None, b"new.thumbprint")
