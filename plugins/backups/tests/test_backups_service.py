@@ -64,7 +64,7 @@ async def test_backups_on_s3(pbk_app: Any, pbk_client: Any, pbk_superuser: Any, 
     backups = pbk_app.state[BACKUPS]
     await backups.stage_restore("on-s3.zip")  # downloaded from S3, extracted, checked
     assert (pbk_app.data_dir / STAGED / "data.db").is_file()
-    backups.discard_staged()
+    await backups.discard_staged()
     assert (await pbk_client.delete("/api/backups/on-s3.zip", headers=headers)).status_code == 204
     assert (await pbk_client.get("/api/backups", headers=headers)).json == []
 
