@@ -57,6 +57,10 @@ def probe(program: Program, zip_bytes: bytes) -> dict[str, tuple[int, object]]:
         "restore-key-upload": answer(client.post("/api/backups/upload/restore")),
         "create-empty-name": answer(client.post("/api/backups", json={"name": ""})),
         "create-form": answer(client.post("/api/backups", data={"name": "form.zip"})),
+        "create-name-newline": answer(client.post("/api/backups", json={"name": "a.zip\n"})),
+        "upload-attrs": answer(client.post("/api/backups/upload", files={"file": ("x.zip.attrs", zip_bytes)})),
+        "download-attrs": answer(httpx.get(f"{url}/api/backups/first.zip.attrs", params={"token": token})),
+        "delete-attrs": answer(client.delete("/api/backups/first.zip.attrs")),
     }
     not_zip = client.post("/api/backups/upload", files={"file": ("third.zip", b"plain text")})
     out["upload-not-zip"] = (not_zip.status_code, not_zip.json()["data"]["file"]["code"])
