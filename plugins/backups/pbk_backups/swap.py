@@ -86,6 +86,7 @@ def swap_in(data_dir: Path) -> bool:
     staged, old, moved, trial = data_dir / STAGED, data_dir / OLD, data_dir / MOVED, data_dir / TRIAL
     replaced = False
     if staged.is_dir():
+        commit(data_dir)  # a restore over one no server started on yet: that one is the old data now
         keep = _kept(staged / KEEP)
         try:
             if not moved.exists():
@@ -109,7 +110,8 @@ def swap_in(data_dir: Path) -> bool:
 
 
 def commit(data_dir: Path) -> None:
-    """A worker started on the restored data: it stays, the old data goes (on a thread)."""
+    """A worker started on the restored data: it stays, the old data goes (call it on a
+    thread)."""
     try:
         (data_dir / TRIAL).unlink()
     except FileNotFoundError:

@@ -64,6 +64,14 @@ def test_a_staged_restore_replaces_the_data_and_keeps_backups(data_dir: Path) ->
     assert tree(data_dir) == {**NEW_DATA, **KEPT}
 
 
+def test_a_restore_over_one_no_server_started_on_replaces_that_one(data_dir: Path) -> None:
+    assert swap_in(data_dir) is True  # pbk backups restore, twice, no server between
+    write(data_dir / STAGED, {"data.db": "newer db"})
+    assert swap_in(data_dir) is True
+    assert prepare(data_dir, after_failed_start=True) is True  # no server can start on it
+    assert tree(data_dir) == {**NEW_DATA, **KEPT}
+
+
 def test_a_restore_no_worker_can_start_on_is_rolled_back(data_dir: Path) -> None:
     assert prepare(data_dir, after_failed_start=False) is True
     assert prepare(data_dir, after_failed_start=True) is True

@@ -36,9 +36,10 @@ ATTRS = ".attrs"
 
 
 def check_key(key: str) -> str:
-    """Refuse keys that could leave the storage root, whatever the backend."""
+    """Refuse keys that could leave the storage root, whatever the backend (a backslash is
+    a plain character on the POSIX systems pbk runs on: PocketBase stores ``a\\b.zip``)."""
     parts = key.split("/")
-    if not key or key.startswith("/") or "\\" in key or "\x00" in key:
+    if not key or key.startswith("/") or "\x00" in key:
         raise ValueError(f"invalid storage key {key!r}")
     if any(p in ("", ".", "..") for p in parts[:-1]) or parts[-1] in (".", ".."):
         raise ValueError(f"invalid storage key {key!r}")
