@@ -5,6 +5,10 @@ every ``pbk_prepare_data_dir`` call, and offers ``POST /api/_test/restart`` (whi
 ``app.cluster.restart()``) and ``GET /api/_test/whoami``. Serving alone, the process re-executes
 itself (same pid) and prepares the data dir again; with two workers, the supervisor prepares it
 once per start while no worker runs, and both workers are new processes afterwards.
+
+A second test plugin says the data dir it prepared is unproven while ``pb_data/broken``
+exists, on which no worker can start: the hook is then called again with
+``after_failed_start``, puts the data back, and the server starts once more.
 """
 
 from __future__ import annotations
@@ -40,6 +44,25 @@ def pbk_prepare_data_dir(data_dir):
 @hookimpl
 def pbk_register_routes(app):
     return [Route("/api/_test/restart", Restart(app)), Route("/api/_test/whoami", Whoami())]
+"""
+
+
+UNPROVEN_PLUGIN = """
+from pbk_sdk import hookimpl
+from pbk_sdk.errors import StartupError
+
+@hookimpl
+def pbk_prepare_data_dir(data_dir, after_failed_start):
+    broken = data_dir / "broken"
+    if after_failed_start and broken.exists():
+        broken.rename(data_dir / "put_back")
+        return True
+    return broken.exists()
+
+@hookimpl
+def pbk_startup(app):
+    if (app.data_dir / "broken").exists():
+        raise StartupError("cannot start on broken data")
 """
 
 
@@ -90,6 +113,26 @@ def test_restart_prepares_the_data_dir_again_with_no_worker_running(
         assert after == before == {server.process.pid}  # re-executed in place, as PocketBase
     else:
         assert len(after) == 2 and not after & before
+    assert server.process.poll() is None
+    assert server.stop() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_first_start_that_fails_on_a_prepared_data_dir_is_tried_again_after_putting_it_back(
+    tmp_path: Path, live_server_factory: Any, workers: int
+) -> None:
+    plugins_dir = tmp_path / "plugins"
+    plugins_dir.mkdir()
+    (plugins_dir / "restart.py").write_text(PLUGIN)
+    (plugins_dir / "unproven.py").write_text(UNPROVEN_PLUGIN)
+    server = live_server_factory(["--workers", str(workers), "--plugins", "records", "--pluginsDir", str(plugins_dir)])
+    (server.data_dir / "broken").touch()
+    assert httpx.post(f"{server.url}/api/_test/restart", timeout=10).status_code == 204
+    wait_for(lambda: (server.data_dir / "put_back").exists(), 30, "the data put back")
+    wait_for(lambda: worker_pids(server.url, workers), 30, "the server answering again")
+    assert "cannot start on broken data" in server.output()
+    assert "starting again on the previous data" in server.output()
     assert server.process.poll() is None
     assert server.stop() == 0
 

@@ -111,11 +111,14 @@ class App:
             pairs.extend((plugin, m) for m in items)
         return pairs
 
-    def prepare_data_dir(self) -> None:
+    def prepare_data_dir(self, *, after_failed_start: bool = False) -> bool:
         """Run ``pbk_prepare_data_dir`` before any process of this server opens the data dir
-        (``pbk serve`` calls it at every start and restart, never a worker)."""
+        (``pbk serve`` calls it at every start and restart, never a worker); True when a plugin
+        says a failed first start should call it again with ``after_failed_start``."""
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
-        hook_results(self._pm, "pbk_prepare_data_dir", app=self, data_dir=self.config.data_dir)
+        results = hook_results(self._pm, "pbk_prepare_data_dir", app=self, data_dir=self.config.data_dir,
+                               after_failed_start=after_failed_start)
+        return any(result for _, result in results)
 
     async def start(self) -> None:
         """Open the databases, migrate, load settings, run ``pbk_startup``; idempotent."""

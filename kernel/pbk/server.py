@@ -404,18 +404,34 @@ def serve(app: App, workers: int = 1) -> None:
         check_provider(app)
     if workers > 1:
         sys.exit(Supervisor(app, workers, run).run())
-    app.prepare_data_dir()
+    # Bound first: a second server on the same address stops here, before touching the data dir.
     [sock] = listening_sockets(app.config.https or app.config.http, 1)
     redirect_sock = listening_sockets(app.config.http, 1)[0] if app.config.https else None
-    if not run(app, sock, redirect_sock=redirect_sock):
+    unproven = app.prepare_data_dir()
+    try:
+        started = run(app, sock, redirect_sock=redirect_sock)
+    except Exception:
+        if not unproven:
+            raise
+        log.exception("the server could not start on the prepared data dir")
+        started = False
+    if not started:
+        if unproven and app.prepare_data_dir(after_failed_start=True):
+            log.error("the first start on the prepared data dir failed; starting again on the previous data")
+            _start_afresh(sock, redirect_sock)
         sys.exit(1)
     if app.cluster.restart_requested:  # app.cluster.restart(): start afresh, as PocketBase does
-        for listening in (sock, redirect_sock):
-            if listening is not None:
-                listening.close()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+        _start_afresh(sock, redirect_sock)
+
+
+def _start_afresh(*sockets: socket.socket | None) -> None:
+    """Re-execute this process (``pbk serve`` as it was started), the listening sockets closed."""
+    for listening in sockets:
+        if listening is not None:
+            listening.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
 def run(app: App, sock: socket.socket, *, worker: bool = False, redirect_sock: socket.socket | None = None) -> bool:

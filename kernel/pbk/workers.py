@@ -14,7 +14,9 @@ The supervisor also relays the workers' link frames (see ``pbk.cluster``): broad
 other worker, calls and replies to one. SIGINT/SIGTERM stop every worker gracefully; the
 supervisor exits once they have. A worker's ``app.cluster.restart()`` stops every worker the
 same way, then the supervisor runs ``pbk_prepare_data_dir`` (as before the first start) and
-starts them again; meanwhile connections wait in the sockets' backlogs.
+starts them again; meanwhile connections wait in the sockets' backlogs. If the first worker
+cannot start on what that hook prepared (a restored backup), the hook is asked to put the
+previous data back and the workers start once more on it.
 """
 
 from __future__ import annotations
@@ -135,6 +137,8 @@ class Supervisor:
         self.announced = False  # the banner was printed (once, not at every restart)
         self.restarting = False  # a worker asked for a restart: every worker is stopping
         self.deadline: float | None = None  # stopping workers are killed past it
+        #: pbk_prepare_data_dir asked to be called again if the first worker cannot start.
+        self.unproven = False
 
     def run(self) -> int:
         config = self.app.config
@@ -146,7 +150,7 @@ class Supervisor:
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         gc.freeze()  # the imported modules stay shared with the workers instead of being copied
         try:
-            self.app.prepare_data_dir()
+            self.unproven = self.app.prepare_data_dir()
             self._spawn(0)
             while self.workers:
                 for key, events in self.selector.select(0.2):
@@ -238,7 +242,8 @@ class Supervisor:
             code = os.waitstatus_to_exitcode(status)
             if not self.serving:
                 # The first worker could not start (migrations, settings, plugins): it said why.
-                self.failed = self.stopping = True
+                if not self._put_previous_data_back():
+                    self.failed = self.stopping = True
                 continue
             now = time.monotonic()
             self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW] + [now]
@@ -254,12 +259,28 @@ class Supervisor:
         self.restarting = self.serving = False
         self.deadline = None
         try:
-            self.app.prepare_data_dir()
+            self.unproven = self.app.prepare_data_dir()
         except Exception:
             log.exception("preparing the data dir for the restart failed; stopping")
             self.failed = self.stopping = True
             return
         self._spawn(0)
+
+    def _put_previous_data_back(self) -> bool:
+        """The first worker could not start on what ``pbk_prepare_data_dir`` prepared (a
+        restored backup): have it put the previous data back and start once more on that."""
+        if not self.unproven:
+            return False
+        self.unproven = False
+        try:
+            if not self.app.prepare_data_dir(after_failed_start=True):
+                return False
+        except Exception:
+            log.exception("putting the previous data back failed; stopping")
+            return False
+        log.error("the first worker could not start on the prepared data dir; starting again on the previous data")
+        self._spawn(0)
+        return True
 
     def _drop(self, worker: Worker) -> None:
         if self.workers.get(worker.slot) is worker:
@@ -319,6 +340,7 @@ class Supervisor:
         worker.ready = True
         if not self.serving and not self.stopping:
             self.serving = True
+            self.unproven = False
             if not self.announced:
                 self.announced = True
                 base = base_url(self.app.config)

@@ -334,7 +334,8 @@ class BackupEvent(Event):
     """The backup ``name`` about to be made (``backup_create``) or restored (``backup_restore``).
 
     ``exclude``: root entries of ``pb_data`` left out of the backup, beyond those PocketBase
-    always leaves out (``backups``, ``.pb_temp_to_delete``, ``.autocert_cache`` ...)."""
+    always leaves out (``backups``, ``.pb_temp_to_delete``, ``.autocert_cache`` ...); for a
+    restore, root entries of the current ``pb_data`` kept as they are (the backup's dropped)."""
 
     app: Any
     name: str

@@ -148,13 +148,17 @@ def pbk_register_table_filters(app: App) -> Mapping[str, Any]:
 
 
 @hookspec
-def pbk_prepare_data_dir(app: App, data_dir: Path) -> None:
+def pbk_prepare_data_dir(app: App, data_dir: Path, after_failed_start: bool) -> bool | None:
     """Put ``data_dir`` in order before any process opens its databases: at every start and
     at every restart (``app.cluster.restart()``), once, in the process that serves alone or in
     the supervisor of ``pbk serve --workers`` while no worker runs.
 
     Sync, no threads, no database: move or remove files only (the backups plugin swaps a
     restored ``pb_data`` in here). Raise to stop the server; log and return to carry on.
+
+    Return True when the data dir now holds what has not yet started once (a restored backup):
+    if the first start then fails, the hook is called again with ``after_failed_start`` true
+    to put the previous data back (True when it did), and the server starts once more.
     """
 
 

@@ -9,13 +9,16 @@ PocketBase leaves out (``backups``, ``.pb_temp_to_delete``, ``.notify``, ``.auto
 ``lost+found``) and pbk's runtime files (``.pbk_*``, SQLite's ``-wal``/``-shm``/``-journal``).
 
 Extracting one checks every entry (no absolute path, no ``..``, regular files and folders
-only) and that ``data.db`` is there and is an SQLite file, before anything is swapped in.
+only), then ``check_databases`` that ``data.db`` is an SQLite database SQLite finds sound
+(``PRAGMA quick_check``) holding PocketBase's ``_collections``, and ``auxiliary.db``, when
+there is one, sound too: before anything is swapped in.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import time
 import zipfile
@@ -33,6 +36,9 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 DATABASES = ("data.db", "auxiliary.db")
 TEMP_DIR = ".pb_temp_to_delete"
 SQLITE_HEADER = b"SQLite format 3\x00"
+#: The files plugin's storage writes an upload to ``.<name>.<random>.tmp`` beside its target,
+#: then renames it: such a file is half an upload, never backed up.
+STORAGE_TEMP = re.compile(r"\..+\.[0-9a-f]{16}\.tmp")
 #: Pages copied per backup step; the copy reports progress between steps.
 PAGES_PER_STEP = 4096
 #: Progress is logged at most this often (seconds).
@@ -51,7 +57,8 @@ def kept_entry(name: str) -> bool:
 
 
 def skipped_file(relative: PurePosixPath) -> bool:
-    return kept_entry(relative.parts[0]) or relative.name.endswith(SQLITE_SIDE_FILES)
+    return (kept_entry(relative.parts[0]) or relative.name.endswith(SQLITE_SIDE_FILES)
+            or STORAGE_TEMP.fullmatch(relative.name) is not None)
 
 
 class Reporter:
@@ -96,9 +103,11 @@ def snapshot_database(conn: Any, target: Path, label: str, report: Reporter) -> 
         dest.close()
 
 
-def files_to_archive(data_dir: Path, exclude: Collection[str] = ()) -> Iterator[tuple[Path, PurePosixPath]]:
+def files_to_archive(
+    data_dir: Path, exclude: Collection[str] = ()
+) -> Iterator[tuple[Path, PurePosixPath, int]]:
     """Every regular file of ``data_dir`` that goes into a backup (none under the root entries
-    in ``exclude``), with its zip path."""
+    in ``exclude``), with its zip path and size; a file deleted meanwhile is left out."""
     for root, dirs, files in os.walk(data_dir):
         base = Path(root)
         relative_root = PurePosixPath(base.relative_to(data_dir).as_posix())
@@ -111,24 +120,33 @@ def files_to_archive(data_dir: Path, exclude: Collection[str] = ()) -> Iterator[
             path = base / name
             if relative.parts[0] in exclude or skipped_file(relative):
                 continue
-            if stat.S_ISREG(path.lstat().st_mode):
-                yield path, relative
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                yield path, relative, info.st_size
 
 
 def write_zip(
     data_dir: Path, target: Path, snapshots: dict[str, Path], report: Reporter, exclude: Collection[str] = ()
 ) -> None:
     """Zip ``data_dir`` into ``target``, but for the root entries in ``exclude``; ``snapshots``
-    replace the live databases by name."""
-    entries = list(files_to_archive(data_dir, exclude))
-    total = sum(snapshots[str(rel)].stat().st_size if str(rel) in snapshots else path.stat().st_size
-                for path, rel in entries)
+    replace the live databases by name. A file deleted while the zip is written (a record
+    deleted meanwhile) is left out, as if it had gone just before."""
+    entries = []
+    for path, relative, size in files_to_archive(data_dir, exclude):
+        snapshot = snapshots.get(str(relative))
+        entries.append((path, relative, size) if snapshot is None else (snapshot, relative, snapshot.stat().st_size))
+    total = sum(size for _, _, size in entries)
     done = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for index, (path, relative) in enumerate(entries, 1):
-            source = snapshots.get(str(relative), path)
-            archive.write(source, str(relative))
-            done += source.stat().st_size
+        for index, (source, relative, _) in enumerate(entries, 1):
+            try:  # opened before anything of the entry is written: a vanished file leaves no trace
+                archive.write(source, str(relative))
+            except FileNotFoundError:
+                continue
+            done += archive.getinfo(str(relative)).file_size
             report(f"backup: zipped {index} of {len(entries)} files, {_mib(done)} of {_mib(total)}")
 
 
@@ -151,8 +169,9 @@ def extract(zip_path: Path, target: Path, report: Reporter) -> None:
             if member.is_dir():
                 (target / relative).mkdir(parents=True, exist_ok=True)
                 continue
-            if mode and not stat.S_ISREG(mode):
-                continue  # links, pipes and the like are skipped, as PocketBase does
+            if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+                continue  # links, pipes and the like are skipped, as PocketBase does (Go reads
+                # permission bits without a type as a regular file: ZipFile.writestr's 0o600)
             path = target / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -162,14 +181,39 @@ def extract(zip_path: Path, target: Path, report: Reporter) -> None:
             except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
                 raise BackupError(f"the backup is not a valid zip file: {exc}") from exc
             report(f"restore: extracted {index} of {len(members)} files")
-    database = target / "data.db"
-    try:
-        with open(database, "rb") as db:
-            header = db.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise BackupError("data.db file is missing or invalid") from exc
-    if header != SQLITE_HEADER:
-        raise BackupError("data.db file is missing or invalid")
+    check_databases(target)
+
+
+def check_databases(folder: Path) -> None:
+    """``BackupError`` unless ``folder/data.db`` is an SQLite database that passes ``PRAGMA
+    quick_check`` and holds ``_collections``, and ``auxiliary.db``, when present, passes it
+    too: what a server could not open is refused before the old data is touched.
+
+    Opened ``immutable``: read only, no lock, no ``-wal``/``-shm`` file made beside them."""
+    import apsw
+
+    for name in DATABASES:
+        path = folder / name
+        if name != "data.db" and not path.exists():
+            continue
+        try:
+            with open(path, "rb") as db:
+                if db.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                    raise BackupError(f"{name} file is missing or invalid")
+            conn = apsw.Connection(f"{path.absolute().as_uri()}?immutable=1",
+                                   flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+            try:
+                problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+                collections = conn.execute(
+                    "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_collections'").fetchall()
+            finally:
+                conn.close()
+        except (OSError, apsw.Error) as exc:
+            raise BackupError(f"{name} file is missing or invalid: {exc}") from exc
+        if problems != ["ok"]:
+            raise BackupError(f"{name} file is invalid: {'; '.join(map(str, problems[:3]))}")
+        if name == "data.db" and not collections:
+            raise BackupError("data.db file is invalid: it has no _collections table")
 
 
 def _safe_path(name: str) -> PurePosixPath:

@@ -4,13 +4,19 @@ answer, and the system drops it with the process that held it, however that proc
 
 The file holds the name of the backup being made or restored, which must not be deleted
 meanwhile (PocketBase's "currently being used" refusal).
+
+``pb_data/.pbk_serving`` tells whether a server serves the data dir: every ``pbk serve`` holds
+it shared, so ``pbk backups restore``, which replaces the data under no server only, can tell.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 LOCK_FILE = ".pbk_backup.lock"
 
@@ -68,3 +74,36 @@ class BackupLock:
             return None
         finally:
             os.close(fd)
+
+
+#: Held shared by every ``pbk serve`` (the supervisor, or the process serving alone) from its
+#: first ``pbk_prepare_data_dir`` on; ``pbk backups restore`` takes it exclusively.
+SERVING_FILE = ".pbk_serving"
+_serving: dict[Path, int] = {}  # this process's shared hold, by data dir
+
+
+def hold_serving(data_dir: Path) -> None:
+    """Mark ``data_dir`` as served by this process until it ends (or re-executes itself); a
+    ``pbk backups restore`` under way is waited for."""
+    path = Path(data_dir) / SERVING_FILE
+    if path in _serving:
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log.warning("waiting for `pbk backups restore` to finish on %s", data_dir)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    _serving[path] = fd
+
+
+def claim_unserved(data_dir: Path) -> int | None:
+    """An exclusive hold on ``data_dir`` no server serves (a file descriptor to close when
+    done), or None while a ``pbk serve`` runs on it."""
+    fd = os.open(Path(data_dir) / SERVING_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd

@@ -3,24 +3,29 @@
 It declares the ``backups`` settings section, keeps this app's ``Backups`` and offers whether
 one runs as ``app.state[BACKUP_STATUS]`` (health's ``canBackup``). ``__pbAutoBackup__`` follows
 ``backups.cron`` at start and at every ``settings_reload``; the crons plugin runs it once for
-all workers. ``pbk_prepare_data_dir`` swaps a staged restore in (``swap``).
+all workers. ``pbk_prepare_data_dir`` marks the data dir served (``pbk backups restore``
+refuses to run under a server) and swaps a staged restore in, or back out when the first
+worker could not start on it; the ``serve`` event, once one could, drops the old data
+(``swap``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 from pbk_sdk import PluginInfo, Route, hookimpl
 from pbk_sdk.cron import CronError
-from pbk_sdk.events import SETTINGS_RELOAD, SettingsEvent
+from pbk_sdk.events import SERVE, SETTINGS_RELOAD, ServeEvent, SettingsEvent
 from pbk_sdk.interfaces import BACKUP_STATUS, CRON_JOBS, App
 
 from .cli import backups_command
+from .lock import hold_serving
 from .resources import BackupItem, BackupList, BackupRestore, BackupUpload
 from .service import AUTO_JOB, BACKUPS
-from .swap import swap_in
+from .swap import commit, prepare
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +67,9 @@ def pbk_register_commands(cli: Any) -> None:
 
 
 @hookimpl
-def pbk_prepare_data_dir(data_dir: Path) -> None:
-    swap_in(data_dir)
+def pbk_prepare_data_dir(data_dir: Path, after_failed_start: bool) -> bool:
+    hold_serving(data_dir)
+    return prepare(data_dir, after_failed_start)
 
 
 @hookimpl
@@ -78,6 +84,12 @@ def pbk_startup(app: App) -> None:
             schedule_auto_backups(app)
 
     app.events.on(SETTINGS_RELOAD, on_reload)
+
+    async def on_serve(e: ServeEvent) -> None:
+        await e.next()
+        await asyncio.to_thread(commit, backups.data_dir)  # a restored backup started: it stays
+
+    app.events.on(SERVE, on_serve)
 
 
 def schedule_auto_backups(app: App) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any
 
 from pbk_sdk.auth import require_superuser
@@ -15,11 +14,11 @@ from pbk_sdk.errors import ApiError, BadRequestError, FieldError, ForbiddenError
 from pbk_sdk.http import set_body_limit
 from pbk_sdk.interfaces import FILE_STORAGES, TOKEN_SERVICE, App
 
-from .service import Backups, describe
+from .archive import STORAGE_TEMP
+from .service import ATTRS, Backups, describe, name_error
 
 log = logging.getLogger(__name__)
 
-NAME = re.compile(r"^[a-z0-9_-]+\.zip$")
 BUSY = "Try again later - another backup/restore process has already been started."
 LOAD_FAILED = "An error occurred while loading the submitted data."
 INVALID = "An error occurred while validating the submitted data."
@@ -55,7 +54,7 @@ class BackupList:
             name = ""
         if not isinstance(name, str):
             raise BadRequestError(LOAD_FAILED)
-        error = await self._name_error(name)
+        error = await name_error(self.backups, name)
         if error is not None:
             raise BadRequestError(INVALID, {"name": error})
         try:
@@ -64,18 +63,6 @@ class BackupList:
             log.error("creating backup %r failed: %s", name, exc)
             raise BadRequestError("Failed to create backup.") from exc
         resp.status = 204
-
-    async def _name_error(self, name: str) -> FieldError | None:
-        if not name:
-            return None
-        if len(name) > 150:
-            return FieldError("validation_length_out_of_range", "The length must be between 1 and 150.",
-                              {"max": 150, "min": 1})
-        if not NAME.match(name):
-            return FieldError("validation_match_invalid", "Must be in a valid format.")
-        if await self.backups.exists(name, on_error=True):
-            return FieldError("validation_backup_name_exists", "The backup file name is invalid or already exists.")
-        return None
 
 
 class BackupUpload:
@@ -108,7 +95,8 @@ class BackupUpload:
             if not head.startswith(ZIP_MAGIC):
                 message = f'"{name}" mime type must be one of: application/zip.'
                 raise BadRequestError(INVALID, {"file": FieldError("validation_invalid_mime_type", message)})
-            if name in ("", ".", "..") or await self.backups.exists(name, on_error=True):
+            if (name in ("", ".", "..") or name.endswith(ATTRS) or STORAGE_TEMP.fullmatch(name)
+                    or await self.backups.exists(name, on_error=True)):
                 message = "Backup file with the specified name already exists."
                 raise BadRequestError(INVALID, {"file": FieldError("validation_backup_name_exists", message)})
             try:
@@ -133,6 +121,8 @@ class BackupItem:
         auth = await self.app.services.get(TOKEN_SERVICE, "jwt").verify(token, "file") if token else None
         if auth is None or not auth.is_superuser or not superuser_ip_allowed(self.app, req):
             raise ForbiddenError(NO_ACCESS)
+        if key.endswith(ATTRS):  # PocketBase's storage refuses the extension of its sidecars
+            raise BadRequestError("Something went wrong while processing your request.")
         storages = self.app.state[FILE_STORAGES]
         try:
             found = await storages.serve(req, resp, self.backups.storage(), key, key.rsplit("/", 1)[-1])
@@ -185,4 +175,4 @@ class BackupRestore:
             self.app.cluster.restart()
         except RuntimeError as exc:
             log.error("Failed to restore backup %s: %s", key, exc)
-            self.backups.discard_staged()
+            await self.backups.discard_staged()

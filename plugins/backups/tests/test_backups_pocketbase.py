@@ -57,6 +57,11 @@ def probe(program: Program, zip_bytes: bytes) -> dict[str, tuple[int, object]]:
         "restore-key-upload": answer(client.post("/api/backups/upload/restore")),
         "create-empty-name": answer(client.post("/api/backups", json={"name": ""})),
         "create-form": answer(client.post("/api/backups", data={"name": "form.zip"})),
+        "create-name-newline": answer(client.post("/api/backups", json={"name": "a.zip\n"})),
+        "upload-attrs": answer(client.post("/api/backups/upload", files={"file": ("x.zip.attrs", zip_bytes)})),
+        "download-attrs": answer(httpx.get(f"{url}/api/backups/first.zip.attrs", params={"token": token})),
+        "delete-attrs": answer(client.delete("/api/backups/first.zip.attrs")),
+        "upload-backslash": answer(client.post("/api/backups/upload", files={"file": ("a\\b.zip", zip_bytes)})),
     }
     not_zip = client.post("/api/backups/upload", files={"file": ("third.zip", b"plain text")})
     out["upload-not-zip"] = (not_zip.status_code, not_zip.json()["data"]["file"]["code"])
@@ -82,8 +87,8 @@ def test_backups_api_answers_as_pocketbase(tmp_path: Path) -> None:
     with pocketbase_and_pbk(tmp_path, PLUGINS, ["--workers", "1"]) as (real, ours):
         expected, got = probe(real, zip_bytes), probe(ours, zip_bytes)
     assert got == expected
-    assert got["list"] == (3, ["key", "modified", "size"], True)
-    assert got["names"] == ["first.zip", "form.zip", "<default>"]
+    assert got["list"] == (4, ["key", "modified", "size"], True)
+    assert got["names"] == ["a\\b.zip", "first.zip", "form.zip", "<default>"]
 
 
 def _any_zip(tmp_path: Path) -> bytes:

@@ -64,7 +64,7 @@ async def test_backups_on_s3(pbk_app: Any, pbk_client: Any, pbk_superuser: Any, 
     backups = pbk_app.state[BACKUPS]
     await backups.stage_restore("on-s3.zip")  # downloaded from S3, extracted, checked
     assert (pbk_app.data_dir / STAGED / "data.db").is_file()
-    backups.discard_staged()
+    await backups.discard_staged()
     assert (await pbk_client.delete("/api/backups/on-s3.zip", headers=headers)).status_code == 204
     assert (await pbk_client.get("/api/backups", headers=headers)).json == []
 
@@ -131,3 +131,26 @@ async def test_without_a_mailer_a_failed_auto_backup_is_only_logged(
     with caplog.at_level(logging.ERROR, logger="pbk_backups"):
         await pbk_app.state[BACKUPS].auto_backup()
     assert any("[Backup cron] Failed to create backup" in r.getMessage() for r in caplog.records)
+
+
+async def test_restore_handlers_may_pick_another_backup_and_keep_root_entries(pbk_app: Any) -> None:
+    backups = pbk_app.state[BACKUPS]
+    (pbk_app.data_dir / "kept").mkdir()
+    (pbk_app.data_dir / "kept" / "notes.txt").write_text("in the backup")
+    await backups.create("other.zip")
+    (pbk_app.data_dir / "kept" / "notes.txt").write_text("current")
+
+    async def pick_and_keep(e: BackupEvent) -> None:
+        e.name = "other.zip"
+        e.exclude.append("kept")
+        await e.next()
+
+    pbk_app.events.on(BACKUP_RESTORE, pick_and_keep)
+    await backups.stage_restore("asked.zip")
+    try:
+        assert backups.lock.active() == "other.zip"  # the backup in use, not to be deleted
+        staged = pbk_app.data_dir / STAGED
+        assert (staged / "data.db").is_file() and not (staged / "kept").exists()
+    finally:
+        await backups.discard_staged()
+    assert (pbk_app.data_dir / "kept" / "notes.txt").read_text() == "current"

@@ -1,5 +1,8 @@
 """Swapping a staged restore in (``pbk_prepare_data_dir``): the whole swap, a swap a crash
-interrupted at either step, and a swap the file system refuses halfway (the old data stays).
+interrupted at either step, and a swap the file system refuses halfway (the old data stays);
+the old data kept until a worker starts on the new (``commit``) or put back when none can
+(``roll_back``); root entries a restore keeps; nothing done while another process holds the
+backup lock.
 
 The refusal is real: a staged file the system will not move, made immutable with ``chattr +i``
 (even root cannot rename it), or, for a user other than root, a staging folder without write
@@ -16,12 +19,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from pbk_backups.swap import FAILED, MOVED, OLD, STAGED, swap_in
+from pbk_backups.lock import LOCK_FILE
+from pbk_backups.swap import FAILED, KEEP, MOVED, OLD, STAGED, TRIAL, commit, prepare, swap_in
 
 
 def tree(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (relative path → text)."""
-    return {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file under ``folder`` (relative path → text) but the backup lock."""
+    return {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != LOCK_FILE}
 
 
 def write(folder: Path, files: dict[str, str]) -> None:
@@ -43,17 +48,76 @@ def data_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def on_trial(data_dir: Path) -> dict[str, str]:
+    """What ``data_dir`` holds while a restored backup waits for its first start."""
+    return {**NEW_DATA, **KEPT, **{f"{OLD}/{name}": text for name, text in OLD_DATA.items()}, TRIAL: ""}
+
+
 def test_a_staged_restore_replaces_the_data_and_keeps_backups(data_dir: Path) -> None:
+    assert prepare(data_dir, after_failed_start=False) is True  # on trial: the kernel may call again
+    assert tree(data_dir) == on_trial(data_dir)
+    assert prepare(data_dir, after_failed_start=False) is True  # a start that never came: still on trial
+    commit(data_dir)  # a worker started on it
+    assert tree(data_dir) == {**NEW_DATA, **KEPT}
+    assert prepare(data_dir, after_failed_start=False) is False  # nothing staged: nothing happens
+    assert prepare(data_dir, after_failed_start=True) is False
+    assert tree(data_dir) == {**NEW_DATA, **KEPT}
+
+
+def test_a_restore_over_one_no_server_started_on_replaces_that_one(data_dir: Path) -> None:
+    assert swap_in(data_dir) is True  # pbk backups restore, twice, no server between
+    write(data_dir / STAGED, {"data.db": "newer db"})
     assert swap_in(data_dir) is True
+    assert prepare(data_dir, after_failed_start=True) is True  # no server can start on it
     assert tree(data_dir) == {**NEW_DATA, **KEPT}
-    assert swap_in(data_dir) is False  # nothing staged: nothing happens
-    assert tree(data_dir) == {**NEW_DATA, **KEPT}
+
+
+def test_a_restore_no_worker_can_start_on_is_rolled_back(data_dir: Path) -> None:
+    assert prepare(data_dir, after_failed_start=False) is True
+    assert prepare(data_dir, after_failed_start=True) is True
+    assert tree(data_dir) == {**OLD_DATA, **KEPT}
+    assert prepare(data_dir, after_failed_start=True) is False  # nothing more to put back
+
+
+def test_root_entries_a_restore_keeps_stay(data_dir: Path) -> None:
+    write(data_dir, {"mine/x.txt": "current"})
+    write(data_dir / STAGED, {"mine/x.txt": "from the backup", KEEP: "mine\n"})
+    assert swap_in(data_dir) is True
+    commit(data_dir)
+    assert tree(data_dir) == {**NEW_DATA, **KEPT, "mine/x.txt": "current"}
+    write(data_dir / STAGED, {**OLD_DATA, KEEP: "mine"})
+    assert prepare(data_dir, after_failed_start=False) is True
+    assert prepare(data_dir, after_failed_start=True) is True  # rolled back: kept entries untouched
+    assert tree(data_dir) == {**NEW_DATA, **KEPT, "mine/x.txt": "current"}
+
+
+def test_nothing_is_touched_while_another_process_holds_the_backup_lock(data_dir: Path) -> None:
+    write(data_dir, {".pb_temp_to_delete/pb_backup_x/data.db": "a backup being made"})
+    holder = subprocess.Popen(["python3", "-c", HOLD_LOCK, str(data_dir / LOCK_FILE)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        assert prepare(data_dir, after_failed_start=False) is False
+        assert tree(data_dir)[".pb_temp_to_delete/pb_backup_x/data.db"] == "a backup being made"
+        assert (data_dir / STAGED).is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(60)
+"""
 
 
 def test_a_crash_while_moving_the_old_data_out_is_finished(data_dir: Path) -> None:
     (data_dir / OLD).mkdir()
     os.rename(data_dir / "data.db", data_dir / OLD / "data.db")  # then the process died
     assert swap_in(data_dir) is True
+    commit(data_dir)
     assert tree(data_dir) == {**NEW_DATA, **KEPT}
 
 
@@ -64,7 +128,7 @@ def test_a_crash_while_moving_the_new_data_in_is_finished(data_dir: Path) -> Non
     (data_dir / MOVED).touch()
     os.rename(data_dir / STAGED / "auxiliary.db", data_dir / "auxiliary.db")  # then the process died
     assert swap_in(data_dir) is True
-    assert tree(data_dir) == {**NEW_DATA, **KEPT}
+    assert tree(data_dir) == on_trial(data_dir)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
@@ -35,9 +36,10 @@ ATTRS = ".attrs"
 
 
 def check_key(key: str) -> str:
-    """Refuse keys that could leave the storage root, whatever the backend."""
+    """Refuse keys that could leave the storage root, whatever the backend (a backslash is
+    a plain character on the POSIX systems pbk runs on: PocketBase stores ``a\\b.zip``)."""
     parts = key.split("/")
-    if not key or key.startswith("/") or "\\" in key or "\x00" in key:
+    if not key or key.startswith("/") or "\x00" in key:
         raise ValueError(f"invalid storage key {key!r}")
     if any(p in ("", ".", "..") for p in parts[:-1]) or parts[-1] in (".", ".."):
         raise ValueError(f"invalid storage key {key!r}")
@@ -113,11 +115,13 @@ class LocalStorage(_Backend):
 
         def copy() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            # A name of its own per write ("x": created, never shared), so two uploads of one
+            # key never write into one file; the backups plugin skips these (``.<name>.<16 hex>.tmp``).
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
             digest = hashlib.md5()
             fileobj.seek(0)
             try:
-                with open(tmp, "wb") as out:
+                with open(tmp, "xb") as out:
                     while chunk := fileobj.read(CHUNK):
                         digest.update(chunk)
                         out.write(chunk)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
 from typing import Any
 
 import pytest
 from files_testing import DOCS, create, png
 from pbk_files import thumbs
+from pbk_files.storage import LocalStorage
 
 
 @pytest.fixture
@@ -112,3 +115,27 @@ async def test_an_endpoint_that_is_not_s3_is_never_echoed_back(app: Any) -> None
         server.shutdown()
     assert errors, "not an S3 server: refused"
     assert all("INTERNAL-METADATA-TOKEN" not in error.message for error in errors.values())
+
+
+class _Gate(io.BytesIO):
+    """An upload's body whose first read waits until the other upload's has begun, so both
+    writes are under way at once (each on its own thread, as ``save_file`` runs them)."""
+
+    def __init__(self, data: bytes, gate: threading.Barrier) -> None:
+        super().__init__(data)
+        self._gate: threading.Barrier | None = gate
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._gate is not None:
+            gate, self._gate = self._gate, None
+            gate.wait(10)
+        return super().read(size)
+
+
+async def test_two_uploads_of_one_key_never_share_a_temp_file(tmp_path: Any) -> None:
+    storage = LocalStorage(None, tmp_path / "store")  # type: ignore[arg-type]  # the root is given
+    first, second = b"a" * 3_000_000, b"b" * 3_000_000
+    gate = threading.Barrier(2)
+    await asyncio.gather(*(storage.save_file("same.zip", _Gate(data, gate), len(data)) for data in (first, second)))
+    assert (tmp_path / "store" / "same.zip").read_bytes() in (first, second)
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["same.zip", "same.zip.attrs"]
