@@ -76,7 +76,7 @@ def test_create_writes_a_blank_migration_that_applies(tmp_path: Path) -> None:
     assert f'Do you really want to create migration "{path}"? [y/N]: y\nSuccessfully created file "{path}"' in created.output
     assert "def up(app):" in path.read_text() and "def down(app):" in path.read_text()
     assert f"Applied {path.name}" in pbk(data_dir, "migrate", "up").output
-    assert "No migrations to revert." not in pbk(data_dir, "migrate", "down", input="y\n").output
+    assert f"Reverted {path.name}" in pbk(data_dir, "migrate", "down", input="y\n").output
     assert path.name not in applied(data_dir)
 
 
