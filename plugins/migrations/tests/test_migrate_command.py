@@ -19,6 +19,16 @@ GOOD = '''def up(app):
 INVALID = '''def up(app):
     app.save_collection({"name": "no spaces please"})
 '''
+SCRIPTED = '''
+def up(app):
+    posts = app.save_collection({"name": "posts", "fields": [{"name": "title", "type": "text"}]})
+    assert app.find_collection("posts")["id"] == posts["id"] and app.find_collection("nope") is None
+    first = app.save_record("posts", {"title": "one"})
+    app.save_record("posts", {"id": first["id"], "title": "uno"})
+    app.delete_record("posts", app.save_record("posts", {"title": "two"})["id"])
+    assert app.find_record("posts", first["id"])["title"] == "uno"
+    assert app.execute("SELECT title FROM posts WHERE id = ?", [first["id"]]) == [("uno",)]
+'''
 EXTRA_PLUGIN = '''
 from pbk_sdk import Migration, hookimpl
 
@@ -124,3 +134,12 @@ async def main(app):
         result = pbk(data_dir, flag, "shell", input=script + "\nawait main(app)\n")
         assert result.exit_code == 0, result.output
         assert len(list(folder.glob("*_created_quiet.py"))) == written, result.output
+
+
+def test_a_migration_uses_collections_records_and_sql_in_its_transaction(tmp_path: Path) -> None:
+    """Each call sees the ones before it, also a collection created in the same migration."""
+    (tmp_path / "pb_migrations").mkdir()
+    (tmp_path / "pb_migrations" / "1700000001_scripted.py").write_text(SCRIPTED)
+    result = pbk(tmp_path / "pb_data", "migrate", "up")
+    assert "Applied 1700000001_scripted.py" in result.output, result.output
+    assert query(tmp_path / "pb_data", "SELECT title FROM posts") == [("uno",)]
