@@ -9,7 +9,7 @@ waits for its result, so a step reads like PocketBase's ``migrate((app) => {...}
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import apsw
@@ -46,6 +46,31 @@ class MigrationApp:
         """Create the collection, or update the one with ``data``'s id (else name) from
         ``data`` as ``PATCH /api/collections/{id}`` does; returns its JSON."""
         return self._run(self._collections.save(data)).to_json()
+
+    def update_collection(
+        self,
+        id_or_name: str,
+        changes: Mapping[str, Any],
+        *,
+        add_fields: Mapping[int, Mapping[str, Any]] | None = None,
+        change_fields: Mapping[str, Mapping[str, Any]] | None = None,
+        remove_fields: Mapping[int, Mapping[str, Any]] | Iterable[Mapping[str, Any] | str] = (),
+    ) -> dict[str, Any]:
+        """``changes`` to the collection's keys, and to its fields (the ``changes["fields"]``
+        list, else the current one): ``remove_fields`` (fields or ids) go, ``change_fields``
+        replace the field of their id, ``add_fields`` are put at their positions
+        (``{2: {...}}``); returns its JSON."""
+        current = self.find_collection(id_or_name)
+        if current is None:
+            raise LookupError(f"no collection {id_or_name!r}")
+        items = remove_fields.values() if isinstance(remove_fields, Mapping) else remove_fields
+        removed = {item["id"] if isinstance(item, Mapping) else item for item in items}
+        replaced = change_fields or {}
+        listed = changes.get("fields", current["fields"])
+        fields = [replaced.get(f["id"], f) for f in listed if f["id"] not in removed]
+        for position, field in sorted((add_fields or {}).items()):
+            fields.insert(position, field)
+        return self.save_collection({**changes, "id": current["id"], "fields": fields})
 
     def delete_collection(self, id_or_name: str) -> None:
         self._run(self._collections.delete(id_or_name))

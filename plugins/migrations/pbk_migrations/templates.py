@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 #: Left out, as PocketBase leaves them out: the timestamps, and OAuth2 providers (credentials).
@@ -27,7 +28,7 @@ def literal(value: Any, depth: int = 0) -> str:
     if isinstance(value, Mapping):
         if not value:
             return "{}"
-        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {literal(v, depth + 1)}," for k, v in value.items()]
+        items = [f"{inner}{literal(k)}: {literal(v, depth + 1)}," for k, v in value.items()]
         return "{\n" + "\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list | tuple):
         if not value:
@@ -66,22 +67,61 @@ def deleted(collection: Mapping[str, Any]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class FieldChanges:
+    """How a collection's fields changed: ``added`` and ``removed`` by their position (in the
+    new and the old list), the ``changed`` ones by id as they are now and were ``before``."""
+
+    added: dict[int, Any]
+    removed: dict[int, Any]
+    changed: dict[str, Any]
+    before: dict[str, Any]
+
+
+def field_changes(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> FieldChanges | None:
+    """None when the fields that stayed changed their order: only the whole list says that."""
+    old_by_id, new_by_id = {f["id"]: f for f in old}, {f["id"]: f for f in new}
+    kept = [f["id"] for f in new if f["id"] in old_by_id]
+    if kept != [f["id"] for f in old if f["id"] in new_by_id]:
+        return None
+    return FieldChanges(
+        added={i: f for i, f in enumerate(new) if f["id"] not in old_by_id},
+        removed={i: f for i, f in enumerate(old) if f["id"] not in new_by_id},
+        changed={i: new_by_id[i] for i in kept if new_by_id[i] != old_by_id[i]},
+        before={i: old_by_id[i] for i in kept if new_by_id[i] != old_by_id[i]},
+    )
+
+
 def updated(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
-    """Only the keys that changed, with their new values (``CHANGES``) and old ones
-    (``UNDO``); None when nothing a migration keeps changed."""
+    """The keys that changed with their new values (``CHANGES``) and old ones (``UNDO``), and
+    the fields added, changed and removed; None when nothing a migration keeps changed."""
     before, after = collection_data(old), collection_data(new)
-    changed = [k for k in after if after.get(k) != before.get(k)]
-    if not changed:
+    fields = field_changes(before["fields"], after["fields"])
+    keys = [k for k in after if after.get(k) != before.get(k) and (k != "fields" or fields is None)]
+    constants: list[tuple[str, Any]] = [
+        ("COLLECTION_ID", after["id"]),
+        ("CHANGES", {k: after[k] for k in keys}),
+        ("UNDO", {k: before.get(k) for k in keys}),
+    ]
+    up, down = ["COLLECTION_ID", "CHANGES"], ["COLLECTION_ID", "UNDO"]
+    if fields is not None:
+        for name, value, up_arg, down_arg in (
+            ("FIELDS_ADDED", fields.added, "add_fields", "remove_fields"),
+            ("FIELDS_REMOVED", fields.removed, "remove_fields", "add_fields"),
+            ("FIELDS_CHANGED", fields.changed, "change_fields", None),
+            ("FIELDS_BEFORE", fields.before, None, "change_fields"),
+        ):
+            if value:
+                constants.append((name, value))
+                up += [f"{up_arg}={name}"] if up_arg else []
+                down += [f"{down_arg}={name}"] if down_arg else []
+    if len(constants) == 3 and not keys:
         return None
     return _module(
         f"Updated collection {before['name']} (written by automigrate).",
-        [
-            ("COLLECTION_ID", after["id"]),
-            ("CHANGES", {k: after[k] for k in changed}),
-            ("UNDO", {k: before.get(k) for k in changed}),
-        ],
-        'app.save_collection({"id": COLLECTION_ID, **CHANGES})',
-        'app.save_collection({"id": COLLECTION_ID, **UNDO})',
+        constants,
+        f"app.update_collection({', '.join(up)})",
+        f"app.update_collection({', '.join(down)})",
     )
 
 
