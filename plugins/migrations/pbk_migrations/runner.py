@@ -36,6 +36,10 @@ def _forget(conn: apsw.Connection, file: str) -> None:
     conn.execute("DELETE FROM _migrations WHERE file = ?", (file,))
 
 
+def _applied(conn: apsw.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT file FROM _migrations")]
+
+
 def _recorded(conn: apsw.Connection, file: str) -> bool:
     return conn.execute("SELECT 1 FROM _migrations WHERE file = ?", (file,)).fetchone() is not None
 
@@ -65,7 +69,7 @@ class Migrations:
 
     async def up(self) -> list[str]:
         """Apply the files not yet applied, in name order; return their names."""
-        applied = set(await self.app.db.read(lambda conn: [r[0] for r in conn.execute("SELECT file FROM _migrations")]))
+        applied = set(await self.app.db.read(_applied))
         done = []
         for file in self.files():
             if file.name not in applied and await self._apply(file):
@@ -140,7 +144,7 @@ class Migrations:
         known = {f.name for f in self.files()} | set(self.plugin_migrations())
 
         def sync(conn: apsw.Connection) -> list[str]:
-            gone = [r[0] for r in conn.execute("SELECT file FROM _migrations") if r[0] not in known]
+            gone = [name for name in _applied(conn) if name not in known]
             for name in gone:
                 _forget(conn, name)
             return gone
