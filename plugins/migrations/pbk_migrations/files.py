@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import time
 import traceback
@@ -52,7 +53,8 @@ class MigrationFile:
         text = exc.one_line() if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, SyntaxError) and exc.lineno:
             return f"line {exc.lineno}: {text}"
-        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(self.path)]
+        here = os.path.abspath(self.path)
+        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == here]
         return f"line {lines[-1]}: {text}" if lines else text
 
 

@@ -59,10 +59,10 @@ def test_a_failing_migration_stops_the_start_with_its_file_and_error(tmp_path: P
     data_dir = tmp_path / "pb_data"
     started = subprocess.run(
         [sys.executable, "-m", "pbk", "serve", "--http", "127.0.0.1:0", "--dir", str(data_dir), "--plugins", PLUGINS,
-         "--workers", "2", "--migrationsDir", str(folder)],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
+         "--workers", "2", "--migrationsDir", "schema"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False, cwd=tmp_path)
     assert started.returncode == 1
-    assert f"failed to apply migration {folder / '1700000002_broken.py'}: line 3: ZeroDivisionError" in started.stderr
+    assert "failed to apply migration schema/1700000002_broken.py: line 3: ZeroDivisionError" in started.stderr
     assert "good" in collection_names(data_dir) and "broken" not in collection_names(data_dir)
     assert not query(data_dir, "SELECT name FROM sqlite_master WHERE name = 'broken'")
     assert applied(data_dir)[-1] == "1700000001_good.py"
