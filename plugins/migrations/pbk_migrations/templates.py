@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: Left out, as PocketBase leaves them out: the timestamps, and OAuth2 providers (credentials).
 INDENT = "    "
 
 
