@@ -49,9 +49,10 @@ from .plugins import (
 from .scaffold import plugin_group
 from .settings import SettingsError
 
-VALUE_OPTIONS = ("--dir", "--encryptionEnv", "--queryTimeout", "--publicDir", "--plugins", "--pluginsDir")
+VALUE_OPTIONS = ("--dir", "--encryptionEnv", "--queryTimeout", "--publicDir", "--plugins", "--pluginsDir",
+                 "--migrationsDir")
 FLAG_OPTIONS = ("--dev",)
-OPTIONAL_VALUE_OPTIONS = ("--indexFallback",)
+OPTIONAL_VALUE_OPTIONS = ("--indexFallback", "--automigrate")
 TRUE_WORDS = ("1", "t", "true", "yes", "on")
 
 
@@ -119,6 +120,8 @@ class Runner:
             encryption_env=p["encryption_env"] or None,
             plugins=_split_list(p["plugins"]),
             plugins_dir=Path(p["plugins_dir"]) if p["plugins_dir"] else None,
+            migrations_dir=Path(p["migrations_dir"]) if p["migrations_dir"] else None,
+            automigrate=p["automigrate"],
             **extra,
         )
 
@@ -167,6 +170,10 @@ def _runner(ctx: click.Context) -> Runner:
               help="Comma-separated plugins to load (default: every installed one).")
 @click.option("--pluginsDir", "plugins_dir", envvar="PBK_PLUGINS_DIR", default="",
               help="Also load every *.py plugin file in this directory.")
+@click.option("--migrationsDir", "migrations_dir", envvar="PBK_MIGRATIONS_DIR", default="",
+              help="The project's migrations (default: pb_migrations beside the data dir).")
+@click.option("--automigrate", envvar="PBK_AUTOMIGRATE", type=click.BOOL, default=True, show_default=True,
+              help="Write a migration for every collection change.")
 def cli(**_: Any) -> None:
     """pbk: a PocketBase-compatible backend built from Python plugins."""
 

@@ -36,6 +36,9 @@ class Config:
     encryption_env: str | None = None
     plugins: tuple[str, ...] | None = None  # None: every installed plugin
     plugins_dir: Path | None = None
+    #: ``--migrationsDir``, ``--automigrate``: for the plugin that runs a project's migrations.
+    migrations_dir: Path | None = None
+    automigrate: bool = True
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -43,6 +46,8 @@ class Config:
             # PocketBase's default: pb_public beside pb_data.
             self.public_dir = self.data_dir.parent / "pb_public"
         self.public_dir = Path(self.public_dir)
+        # PocketBase's default: pb_migrations beside pb_data.
+        self.migrations_dir = Path(self.migrations_dir or self.data_dir.parent / "pb_migrations")
         if self.plugins_dir is not None:
             self.plugins_dir = Path(self.plugins_dir)
 

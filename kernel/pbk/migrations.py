@@ -60,7 +60,7 @@ async def apply_migrations(
                 f"plugin {plugin!r}: migration {migration.file!r} names the database "
                 f"{migration.database!r}; use 'data' or 'auxiliary'"
             )
-        if inspect.iscoroutinefunction(migration.up):
+        if any(inspect.iscoroutinefunction(step) for step in (migration.up, migration.down)):
             # It would return an un-awaited coroutine and be recorded as applied unrun.
             raise PluginError(
                 f"plugin {plugin!r}: migration {migration.file!r} must be a plain function "

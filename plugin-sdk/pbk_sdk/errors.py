@@ -94,6 +94,23 @@ class ApiError(Exception):
     def __repr__(self) -> str:
         return f"ApiError({self.status}, {self.message!r}, {self.data!r})"
 
+    def one_line(self) -> str:
+        """The message and its field errors on one line, for an operator:
+        ``Failed to create collection. (fields.1.name: Cannot be blank.)``."""
+        problems: list[str] = []
+
+        def walk(node: Any, path: str) -> None:
+            if not isinstance(node, Mapping):
+                return
+            if isinstance(node.get("message"), str):
+                problems.append(f"{path}: {node['message']}")
+                return
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+
+        walk(self.data, "")
+        return f"{self.message} ({'; '.join(problems)})" if problems else self.message
+
 
 class BadRequestError(ApiError):
     def __init__(self, message: str = "", data: Mapping[str, Any] | None = None) -> None:

@@ -54,12 +54,14 @@ class Migration:
 
     ``file`` is the name recorded in ``_migrations`` (PocketBase records its own Go file names
     there; a migration that recreates a PocketBase one reuses its name so either program sees
-    it as applied). ``up`` runs on the writer connection of ``database``.
+    it as applied). ``up`` runs on the writer connection of ``database``; ``down``, when
+    given, undoes it the same way (``pbk migrate down``, which refuses a migration without one).
     """
 
     file: str
     up: Callable[[Any], None]
     database: Literal["data", "auxiliary"] = "data"
+    down: Callable[[Any], None] | None = None
 
 
 # --------------------------------------------------------------------------- kernel services
@@ -77,6 +79,10 @@ class Config(Protocol):
     query_timeout: float
     max_body_size: int
     encryption_env: str | None
+    #: ``--migrationsDir``: the project's migration files (default ``pb_migrations`` beside
+    #: the data dir); ``--automigrate``: write one there for every collection change.
+    migrations_dir: Path
+    automigrate: bool
 
 
 class Database(Protocol):
@@ -533,6 +539,40 @@ class CollectionInfo(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
 
+class Collections(Protocol):
+    """Collections changed from code as the collections API changes them (the same checks,
+    tables and ``collection_after_*_success`` events), offered by the records plugin as
+    ``app.state[COLLECTIONS]``. Collections are given and shown as PocketBase's collection
+    JSON; a bad one raises the ``ApiError`` the API would answer."""
+
+    def get(self, id_or_name: str) -> CollectionInfo | None:
+        """The collection as this task sees it (inside ``changing()``, with its changes)."""
+        ...
+
+    def all(self) -> builtins.list[CollectionInfo]:
+        """Every collection, in the order they were created."""
+        ...
+
+    async def save(self, data: Mapping[str, Any]) -> CollectionInfo:
+        """Update the collection with ``data``'s id (else its name) from ``data``, as
+        ``PATCH`` does, or create it, keeping ``data``'s id and ``system`` flag."""
+        ...
+
+    async def delete(self, id_or_name: str) -> None:
+        """Delete the collection and its table (``ApiError(404)`` when there is none)."""
+        ...
+
+    async def import_collections(self, items: Sequence[Mapping[str, Any]], delete_missing: bool = False) -> None:
+        """``PUT /api/collections/import``: save every item, and with ``delete_missing`` drop
+        the collections not listed (system ones stay)."""
+        ...
+
+    def changing(self) -> AbstractAsyncContextManager[None]:
+        """``async with collections.changing():`` one transaction of ``app.db`` in which each
+        change sees the ones before it; every worker sees them all once it commits."""
+        ...
+
+
 class RecordStore(Protocol):
     """Records of every collection, for plugins other than the records plugin.
 
@@ -771,6 +811,9 @@ class FileStorages(Protocol):
         False, with nothing answered, when there is no such file."""
         ...
 
+
+#: The records plugin's ``Collections``, set by its ``pbk_startup``.
+COLLECTIONS: StateKey[Collections] = StateKey("records.collections")
 
 #: The crons plugin's ``CronJobs``, set when it starts (before other plugins' ``pbk_startup``).
 CRON_JOBS: StateKey[CronJobs] = StateKey("crons.jobs")

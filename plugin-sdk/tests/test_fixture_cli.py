@@ -109,9 +109,11 @@ def test_a_config_key_no_flag_carries_fails_the_test(pbk_config, key, reason):
 def test_config_keys_become_pbk_flags(pbk_config, tmp_path):
     from pbk_sdk.testing.commands import config_flags
 
-    config = {**pbk_config, "dev": True, "index_fallback": False, "encryption_env": "KEY", "origins": ("a", "b")}
+    config = {**pbk_config, "dev": True, "index_fallback": False, "encryption_env": "KEY", "origins": ("a", "b"),
+              "migrations_dir": tmp_path / "schema", "automigrate": False}
     assert config_flags(config, "live_server", serving=True) == [
         "--dir", str(tmp_path / "pb_data"), "--plugins=records,auth",
         "--pluginsDir", str(tmp_path / "plugins"), "--dev", "--indexFallback=false",
-        "--encryptionEnv", "KEY", "--origins=a,b",
+        "--encryptionEnv", "KEY", "--origins=a,b", "--migrationsDir", str(tmp_path / "schema"),
+        "--automigrate=false",
     ]

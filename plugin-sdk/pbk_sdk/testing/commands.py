@@ -19,6 +19,7 @@ VALUE_FLAGS = {
     "public_dir": "--publicDir",
     "encryption_env": "--encryptionEnv",
     "query_timeout": "--queryTimeout",
+    "migrations_dir": "--migrationsDir",
 }
 #: ``pbk_config`` keys only ``pbk serve`` takes, with what to use when a command cannot.
 SERVE_ONLY = {
@@ -51,6 +52,8 @@ def config_flags(config: Mapping[str, Any], user: str, *, serving: bool = False)
             flags += ["--dev"] if value else []
         elif key == "index_fallback":
             flags.append(f"--indexFallback={'true' if value else 'false'}")
+        elif key == "automigrate":
+            flags.append(f"--automigrate={'true' if value else 'false'}")
         elif key in VALUE_FLAGS:
             flags += [VALUE_FLAGS[key], str(value)]
         elif key == "origins" and serving:

@@ -431,7 +431,7 @@ class SchemaBuilder:
         if options.get("manageRule") == "":
             errors["manageRule"] = FieldError("validation_nil_or_not_empty_required", "Must be nil or not empty.")
         for key, value in options.items():
-            if isinstance(value, dict) and "duration" in value:
+            if key in auth_options.TOKENS and isinstance(value, dict):  # mfa and otp have none
                 secret = value.get("secret") or (previous.get(key, {}) or {}).get("secret") or new_secret()
                 if not 30 <= len(secret) <= 255:
                     errors.setdefault(key, {})["secret"] = FieldError("validation_length_out_of_range", "The length must be between 30 and 255.")

@@ -10,7 +10,7 @@ from typing import Any
 import apsw
 from pbk_sdk import Migration, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.errors import ApiError
-from pbk_sdk.interfaces import FIELD_TYPE, App, FieldType
+from pbk_sdk.interfaces import COLLECTIONS, FIELD_TYPE, App, FieldType
 from pbk_sdk.picker import FieldsMiddleware
 from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE
 from pbk_sdk.state import StateKey
@@ -19,6 +19,7 @@ from . import ddl
 from .batch import DEFAULTS as BATCH_DEFAULTS
 from .batch import Batch
 from .collections import Registry, SchemaBuilder, insert_row, new_secret, now
+from .editor import CollectionEditor
 from .fields import BUILTIN_FIELD_TYPES, complete_field
 from .filter import CollectionLookup, RequestInfo, compile_filter
 from .records import Records
@@ -217,6 +218,7 @@ def pbk_register_middleware(app: App) -> list[Any]:
 @hookimpl
 async def pbk_startup(app: App) -> None:
     plugin = app.state[RECORDS]
+    app.state[COLLECTIONS] = CollectionEditor(plugin.changes)
     await plugin.changes.reload()
     if app.cluster.worker == 0:  # the others start once worker 0 serves: it ran them already
         await create_system_collections(app, plugin.changes)

@@ -197,7 +197,7 @@ class SchemaChanges:
         failure = "Failed to import collections."
         if not isinstance(items, list) or not items or not all(isinstance(i, Mapping) for i in items):
             raise ApiError(400, failure, {"collections": FieldError("validation_required", "Cannot be blank.")})
-        token = import_view.set(Registry(list(self.registry.all())))
+        token = import_view.set(Registry(list(self.schema.all())))
         try:
             async with self.db.transaction():
                 for position, item in enumerate(items):

@@ -29,9 +29,7 @@ async def create_system_collections(app: App, changes: SchemaChanges) -> None:
                 await changes.create(definition, system=bool(definition.get("system")))
             except ApiError as error:
                 label = repr(name) if isinstance(name, str) and name else f"#{position}"
-                raise StartupError(
-                    f"plugin {plugin!r}: system collection {label}: {error.message} {_details(error.data)}".rstrip()
-                ) from error
+                raise StartupError(f"plugin {plugin!r}: system collection {label}: {error.one_line()}") from error
 
 
 def _definitions(app: App) -> list[tuple[str, list[Any]]]:
@@ -49,19 +47,3 @@ def _definitions(app: App) -> list[tuple[str, list[Any]]]:
         out.append((plugin, definitions))
     return out
 
-
-def _details(data: Mapping[str, Any]) -> str:
-    """An ``ApiError``'s field errors on one line: ``(fields.1.name: Cannot be blank.)``."""
-    problems: list[str] = []
-
-    def walk(node: Any, path: str) -> None:
-        if not isinstance(node, Mapping):
-            return
-        if isinstance(node.get("message"), str):
-            problems.append(f"{path}: {node['message']}")
-            return
-        for key, value in node.items():
-            walk(value, f"{path}.{key}" if path else str(key))
-
-    walk(data, "")
-    return f"({'; '.join(problems)})" if problems else ""

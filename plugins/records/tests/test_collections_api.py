@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -220,3 +221,18 @@ async def test_an_import_sees_its_own_earlier_collections(api, tokens):
     assert result.status_code == 204, result.text
     books = (await api.get("/api/collections/books", headers=su)).json
     assert books["listRule"] == "author.name != ''"
+
+
+
+async def test_saving_an_auth_collection_gives_only_its_tokens_secrets(api, tokens, pbk_app):
+    """PocketBase's mfa and otp options have no secret; every token option keeps its own."""
+    def stored(conn):
+        return json.loads(conn.execute("SELECT options FROM _collections WHERE name = 'users'").get)
+
+    before = await pbk_app.db.read(stored)
+    result = await api.patch("/api/collections/users", json={"mfa": {"duration": 900}},
+                             headers={"Authorization": tokens["superuser"]})
+    assert result.status_code == 200, result.text
+    after = await pbk_app.db.read(stored)
+    assert after["mfa"] == {**before["mfa"], "duration": 900} and "secret" not in after["mfa"]
+    assert "secret" not in after["otp"] and after["authToken"] == before["authToken"]

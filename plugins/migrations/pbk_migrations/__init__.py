@@ -1,0 +1,1 @@
+"""pbk migrations: a project's ``pb_migrations``, automigrate and ``pbk migrate``."""
