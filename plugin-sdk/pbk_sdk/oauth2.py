@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar
 
 import httpx
@@ -245,20 +245,37 @@ def id_token_leeway() -> int:
     return int(value) if value.strip().lstrip("-").isdigit() else DEFAULT_ID_TOKEN_LEEWAY
 
 
-def installed_providers() -> dict[str, type[OAuth2Provider]]:
+def installed_providers(
+        on_error: Callable[[Exception], None] | None = None) -> dict[str, type[OAuth2Provider]]:
     """Every provider class published under ``ENTRY_POINT_GROUP``, by entry point name.
 
-    Raises ``ImportError``/``TypeError`` naming the entry point when one cannot be loaded or is
-    not an ``OAuth2Provider`` subclass."""
+    One that cannot be loaded, or is not an ``OAuth2Provider`` subclass, raises an
+    ``ImportError``/``TypeError`` naming its entry point; with ``on_error`` that error is
+    passed to it instead and the provider left out."""
     found: dict[str, type[OAuth2Provider]] = {}
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         try:
-            loaded = entry_point.load()
-        except Exception as error:
-            raise ImportError(f"OAuth2 provider {entry_point.name!r} ({entry_point.value}) "
-                              f"failed to load: {error}") from error
-        if not (isinstance(loaded, type) and issubclass(loaded, OAuth2Provider)):
-            raise TypeError(f"OAuth2 provider {entry_point.name!r} ({entry_point.value}) "
-                            "is not an OAuth2Provider subclass")
-        found.setdefault(entry_point.name, loaded)
+            found.setdefault(entry_point.name, _load(entry_point))
+        except (ImportError, TypeError) as error:
+            if on_error is None:
+                raise
+            on_error(error)
     return found
+
+
+def _load(entry_point: EntryPoint) -> type[OAuth2Provider]:
+    try:
+        loaded = entry_point.load()
+    except Exception as error:
+        raise ImportError(f"OAuth2 provider {entry_point.name!r} ({entry_point.value}) "
+                          f"failed to load: {error}") from error
+    if not (isinstance(loaded, type) and issubclass(loaded, OAuth2Provider)):
+        raise TypeError(f"OAuth2 provider {entry_point.name!r} ({entry_point.value}) "
+                        "is not an OAuth2Provider subclass")
+    return loaded
+
+
+def provider_names() -> frozenset[str]:
+    """The names published under ``ENTRY_POINT_GROUP``, without importing a provider (what a
+    collection's ``oauth2.providers[].name`` may be)."""
+    return frozenset(entry_point.name for entry_point in entry_points(group=ENTRY_POINT_GROUP))

@@ -1,0 +1,161 @@
+"""Which record an OAuth2 user signs in to, and the writes that sign-in makes, as PocketBase's
+``recordAuthWithOAuth2``/``oauth2Submit``: the record already linked to this provider account,
+else the signed-in record (linking another account to it), else the record with the provider's
+verified e-mail, else a new record from ``createData`` and the mapped fields."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from pbk_sdk import App
+from pbk_sdk.auth import GUEST, SUPERUSERS, RequestAuth
+from pbk_sdk.errors import ApiError
+from pbk_sdk.events import RecordAuthWithOAuth2Event
+from pbk_sdk.interfaces import RECORD_STORE, CollectionInfo, RecordStore
+from pbk_sdk.oauth2 import AuthUser
+
+from .avatar import AvatarError, download_avatar
+
+log = logging.getLogger(__name__)
+
+EXTERNAL_AUTHS = "_externalAuths"
+FAILED = "Failed to authenticate."
+
+
+def store(app: App) -> RecordStore:
+    return app.services.get(RECORD_STORE, "sqlite")
+
+
+def external_auths(app: App) -> CollectionInfo:
+    collection = store(app).collection(EXTERNAL_AUTHS)
+    if collection is None:
+        raise LookupError(f"the system collection {EXTERNAL_AUTHS} is missing")
+    return collection
+
+
+async def find_link(app: App, collection: CollectionInfo, provider: str, provider_id: str,
+                    ) -> dict[str, Any] | None:
+    """The ``_externalAuths`` row linking this provider account to a record of ``collection``."""
+    found = await store(app).find_all(external_auths(app), {
+        "collectionRef": collection.id, "provider": provider, "providerId": provider_id})
+    return found[0] if found else None
+
+
+async def find_record(app: App, collection: CollectionInfo, link: Mapping[str, Any] | None,
+                      signed_in: RequestAuth | None, user: AuthUser) -> dict[str, Any] | None:
+    """The record to sign in to, None for a sign-up."""
+    if link is not None:
+        record = await store(app).get(collection, str(link.get("recordRef")))
+        if record is None:
+            raise ApiError(404, "The requested resource wasn't found.")
+        return record
+    if signed_in is not None:
+        return await store(app).get(collection, signed_in.id)
+    if user.email:
+        try:
+            return await store(app).find(collection, "email", user.email)
+        except ValueError:
+            return None
+    return None
+
+
+async def sign_up_data(app: App, event: RecordAuthWithOAuth2Event) -> dict[str, Any]:
+    """``createData`` with the verified e-mail, the mapped fields and a random password, as
+    PocketBase fills them (values the client sent win), the avatar downloaded when its mapped
+    field is a file field (only from public addresses)."""
+    collection: CollectionInfo = event.collection
+    user: AuthUser = event.oauth2_user
+    payload = dict(event.create_data)
+    if not isinstance(payload.get("email"), str) or not payload.get("email"):
+        payload["email"] = user.email
+    mapped = (collection.options.get("oauth2") or {}).get("mappedFields") or {}
+    for key, value in (("id", user.id), ("name", user.name), ("username", user.username)):
+        field = mapped.get(key)
+        if field and field not in payload and (key != "username" or await _username_free(
+                app, collection, field, value)):
+            payload[field] = value
+    avatar_field = mapped.get("avatarURL")
+    if avatar_field and avatar_field not in payload and user.avatar_url:
+        if _field_type(collection, avatar_field) == "file":
+            try:
+                payload[avatar_field] = await download_avatar(user.avatar_url)
+            except AvatarError as error:
+                log.warning("Failed to retrieve OAuth2 avatar: %s", error)
+        else:
+            payload[avatar_field] = user.avatar_url
+    if "password" not in payload:
+        payload["password"] = payload["passwordConfirm"] = secrets.token_urlsafe(22)[:30]
+    return payload
+
+
+async def submit(app: App, event: RecordAuthWithOAuth2Event, link: Mapping[str, Any] | None,
+                 requester: RequestAuth | None) -> dict[str, Any]:
+    """Create or update the record and link the provider account, in one transaction; the
+    record as stored. An ``ApiError`` (the sign-up's validation, say) is answered as it is."""
+    collection: CollectionInfo = event.collection
+    user: AuthUser = event.oauth2_user
+    records = store(app)
+    payload = await sign_up_data(app, event) if event.record is None else {}
+    async with app.db.transaction():
+        if event.record is None:
+            if collection.name == SUPERUSERS:
+                raise ApiError(400, FAILED)
+            record = await records.create(collection, payload, auth=requester or GUEST,
+                                          context="oauth2")
+            if record.get("email") == user.email and not record.get("verified"):
+                record = await records.update(collection, record["id"], {"verified": True})
+        else:
+            record, link = await _update_existing(app, collection, event.record, user, requester, link)
+        if link is None:
+            await records.create(external_auths(app), {
+                "collectionRef": collection.id, "recordRef": record["id"],
+                "provider": event.provider_name, "providerId": user.id})
+    return record
+
+
+async def _update_existing(app: App, collection: CollectionInfo, record: dict[str, Any],
+                           user: AuthUser, requester: RequestAuth | None,
+                           link: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any]:
+    """PocketBase's guards for an existing record: an unverified one gets a new random password
+    (unless it is the one signed in) and loses its other links (against accounts pre-created
+    by someone else), takes the provider's e-mail when it has none, and is verified when its
+    e-mail is the provider's."""
+    records = store(app)
+    changes: dict[str, Any] = {}
+    is_signed_in = (requester is not None and requester.id == record["id"]
+                    and requester.collection_id == collection.id)
+    if not is_signed_in and not record.get("verified"):
+        changes["password"] = secrets.token_urlsafe(22)[:30]
+    if not record.get("verified"):
+        for old in await records.find_all(external_auths(app), {
+                "collectionRef": collection.id, "recordRef": record["id"]}):
+            await records.delete(external_auths(app), old["id"])
+        link = None
+    email = changes.get("email", record.get("email") or "")
+    if not email and user.email:
+        changes["email"] = email = user.email
+    if not record.get("verified") and (not email or email == user.email):
+        changes["verified"] = True
+    if changes:
+        record = await records.update(collection, record["id"], changes)
+    return record, link
+
+
+async def _username_free(app: App, collection: CollectionInfo, field: str, username: str) -> bool:
+    """PocketBase's older check before mapping a username: the value is not taken yet."""
+    if not username or _field_type(collection, field) is None:
+        return False
+    try:
+        return await store(app).find(collection, field, username) is None
+    except ValueError:
+        return False
+
+
+def _field_type(collection: CollectionInfo, name: str) -> str | None:
+    for field in collection.to_json().get("fields") or []:
+        if field.get("name") == name:
+            return str(field.get("type"))
+    return None

@@ -1,0 +1,81 @@
+"""The oauth2 plugin: PocketBase's OAuth2 sign-in with every provider installed under the
+``pbk.oauth2_providers`` entry points (see docs/oauth2.md).
+
+It serves ``auth-with-oauth2``, ``/api/oauth2-redirect`` and the provider catalogue, offers
+``auth-methods`` its providers (``app.state[OAUTH2_METHODS]``), and drops a record's
+``_externalAuths`` links once the record is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from pbk_sdk import App, PluginInfo, Route, hookimpl, routes
+from pbk_sdk.auth import require_superuser
+from pbk_sdk.events import RECORD_AFTER_DELETE_SUCCESS, RecordEvent
+from pbk_sdk.interfaces import OAUTH2_METHODS
+
+from .accounts import external_auths, store
+from .catalogue import Catalogue
+from .methods import Methods
+from .protocol import TIMEOUT_SECONDS
+from .redirect import OAuth2Redirect
+from .sign_in import AuthWithOAuth2
+from .state import OAUTH2, OAuth2State
+
+PLUGIN = PluginInfo(
+    name="oauth2",
+    requires=("records", "auth", "realtime"),
+    description="PocketBase's OAuth2 sign-in: its providers, auth-with-oauth2, the @oauth2 redirect.",
+)
+
+
+class ProviderCatalogue:
+    """``GET /api/collections/meta/oauth2-providers`` (superusers): every installed provider,
+    for the dashboard's provider picker."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def on_get(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        resp.media = self.app.state[OAUTH2].catalogue.listing()
+
+
+@hookimpl
+def pbk_register_routes(app: App) -> list[Route]:
+    return [
+        Route(routes.COLLECTION + "/auth-with-oauth2", AuthWithOAuth2(app)),
+        Route(routes.COLLECTIONS + "/meta/oauth2-providers", ProviderCatalogue(app)),
+        Route("/api/oauth2-redirect", OAuth2Redirect(app)),
+    ]
+
+
+@hookimpl
+def pbk_startup(app: App) -> None:
+    state = app.state[OAUTH2] = OAuth2State(Catalogue.installed(),
+                                            httpx.AsyncClient(timeout=TIMEOUT_SECONDS))
+    app.state[OAUTH2_METHODS] = Methods(state.catalogue, state.http)
+    app.events.on(RECORD_AFTER_DELETE_SUCCESS, unlinker(app),
+                  collections=lambda collection: collection.type == "auth")
+
+
+@hookimpl
+async def pbk_shutdown(app: App) -> None:
+    state = app.state.get(OAUTH2)
+    if state is not None:
+        await state.http.aclose()
+
+
+def unlinker(app: App) -> Callable[[RecordEvent], Awaitable[None]]:
+    async def unlink_deleted(e: RecordEvent) -> None:
+        """A deleted record's provider links go with it, as in PocketBase."""
+        links = external_auths(app)
+        for link in await store(app).find_all(links, {"collectionRef": e.collection.id,
+                                                      "recordRef": e.record["id"]}):
+            await store(app).delete(links, link["id"])
+        await e.next()
+
+    return unlink_deleted
