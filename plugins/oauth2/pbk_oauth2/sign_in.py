@@ -63,8 +63,8 @@ async def read_sign_in_form(req: Any, collection: CollectionInfo) -> tuple[dict[
     if not name:
         errors["provider"] = FieldError("validation_required", "Cannot be blank.")
     elif len(name) > 100:
-        errors["provider"] = FieldError("validation_length_out_of_range",
-                                        "The length must be between 0 and 100.", {"max": 100, "min": 0})
+        errors["provider"] = FieldError("validation_length_too_long",
+                                        "The length must be no more than 100.", {"max": 100, "min": 0})
     elif entry is None:
         errors["provider"] = invalid_provider(name)
     if errors:
