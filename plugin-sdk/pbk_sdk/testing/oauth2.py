@@ -58,12 +58,19 @@ class RecordedApi:
     key: RSAKey = field(default_factory=lambda: signing_key())
 
     def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> Self:
+        """Listen (``with RecordedApi(...) as api`` starts and closes it for you)."""
         self.routes.setdefault("GET /jwks", {"keys": [self.key.as_dict(private=False)]})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
 
