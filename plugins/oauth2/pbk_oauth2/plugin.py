@@ -3,19 +3,21 @@
 
 It serves ``auth-with-oauth2``, ``/api/oauth2-redirect`` and the provider catalogue, offers
 ``auth-methods`` its providers (``app.state[OAUTH2_METHODS]``), and drops a record's
-``_externalAuths`` links once the record is deleted.
+``_externalAuths`` links once the record is deleted or becomes verified.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 from pbk_sdk import App, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.auth import require_superuser
-from pbk_sdk.events import RECORD_AFTER_DELETE_SUCCESS, RecordEvent
-from pbk_sdk.interfaces import OAUTH2_METHODS
+from pbk_sdk.events import RECORD_AFTER_DELETE_SUCCESS, RECORD_UPDATE, RecordEvent
+from pbk_sdk.ids import new_id
+from pbk_sdk.interfaces import OAUTH2_METHODS, CollectionInfo
 
 from .accounts import external_auths, store
 from .catalogue import Catalogue
@@ -24,6 +26,8 @@ from .protocol import TIMEOUT_SECONDS
 from .redirect import OAuth2Redirect
 from .sign_in import AuthWithOAuth2
 from .state import OAUTH2, OAuth2State
+
+TOKEN_KEY_ALPHABET = string.ascii_letters + string.digits
 
 PLUGIN = PluginInfo(
     name="oauth2",
@@ -58,8 +62,8 @@ def pbk_startup(app: App) -> None:
     state = app.state[OAUTH2] = OAuth2State(Catalogue.installed(),
                                             httpx.AsyncClient(timeout=TIMEOUT_SECONDS))
     app.state[OAUTH2_METHODS] = Methods(state.catalogue, state.http)
-    app.events.on(RECORD_AFTER_DELETE_SUCCESS, unlinker(app),
-                  collections=lambda collection: collection.type == "auth")
+    app.events.on(RECORD_AFTER_DELETE_SUCCESS, unlinker(app), collections=is_auth)
+    app.events.on(RECORD_UPDATE, verified_upgrade(app), collections=is_auth)
 
 
 @hookimpl
@@ -67,6 +71,28 @@ async def pbk_shutdown(app: App) -> None:
     state = app.state.get(OAUTH2)
     if state is not None:
         await state.http.aclose()
+
+
+def is_auth(collection: CollectionInfo) -> bool:
+    return collection.type == "auth"
+
+
+def verified_upgrade(app: App) -> Callable[[RecordEvent], Awaitable[None]]:
+    async def unlink_on_verify(e: RecordEvent) -> None:
+        """A record that becomes verified loses the links it had and gets a new ``tokenKey``
+        (its old tokens stop working), as in PocketBase: whoever linked an account to an
+        address not yet proven cannot keep it."""
+        if e.original is not None and not e.original.get("verified") and e.record.get("verified"):
+            links = external_auths(app)
+            found = await store(app).find_all(links, {"collectionRef": e.collection.id,
+                                                      "recordRef": e.record["id"]})
+            for link in found:
+                await store(app).delete(links, link["id"])
+            if found:
+                e.record["tokenKey"] = new_id(50, TOKEN_KEY_ALPHABET)
+        await e.next()
+
+    return unlink_on_verify
 
 
 def unlinker(app: App) -> Callable[[RecordEvent], Awaitable[None]]:

@@ -189,3 +189,41 @@ def test_avatar_from_a_loopback_address_is_not_downloaded(servers):
         assert answer.json()["meta"]["avatarURL"] == picture
         assert answer.json()["record"]["avatar"] == ""
 
+
+
+def test_becoming_verified_drops_links_made_before(servers):
+    """A link made while the address was unproven goes when it is proven, and the tokens
+    issued until then stop working."""
+    outcomes = []
+    for program in both(servers):
+        account = f"upgrade-{program.name}"
+        body = {**code_for(servers, program, "oidc", account, email="", email_verified=False),
+                "createData": {"email": f"{account}@example.com"}}
+        signed_in = sign_in(program, body)
+        assert signed_in.status_code == 200, signed_in.text
+        user_id, token = signed_in.json()["record"]["id"], signed_in.json()["token"]
+        before = len(links(program, user_id))
+        program.client.patch(f"{USERS}/records/{user_id}", json={"verified": True})
+        refreshed = program.client.post(f"{USERS}/auth-refresh", headers={"Authorization": token})
+        outcomes.append((before, len(links(program, user_id)), refreshed.status_code))
+    assert outcomes[1] == outcomes[0] == (1, 0, 401)
+
+
+def test_oauth2_is_one_of_two_mfa_factors(servers):
+    for program in both(servers):
+        status, answer = program.call("POST", "/api/collections", {
+            "name": "staff", "type": "auth", "mfa": {"enabled": True},
+            "oauth2": {"enabled": True, "providers": servers.providers()[:1]}})
+        assert status == 200, answer
+        email = f"staff-{program.name}@example.com"
+        assert program.client.post("/api/collections/staff/records", json={
+            "email": email, "password": "old-password", "passwordConfirm": "old-password",
+            "verified": True}).status_code == 200
+        first = program.client.post("/api/collections/staff/auth-with-oauth2", headers={"Authorization": ""},
+                                    json=code_for(servers, program, "oidc", f"staff-{program.name}",
+                                                  email=email, email_verified=True))
+        assert first.status_code == 401 and set(first.json()) == {"mfaId"}, first.text
+        second = program.client.post("/api/collections/staff/auth-with-password", headers={"Authorization": ""},
+                                     json={"identity": email, "password": "old-password",
+                                           "mfaId": first.json()["mfaId"]})
+        assert second.status_code == 200 and second.json()["record"]["email"] == email
