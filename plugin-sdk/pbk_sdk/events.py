@@ -103,10 +103,14 @@ class RequestEvent(Event):
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def answered(self) -> bool:
-        resp = self.response
-        return bool(
-            resp.complete or resp.media is not None or resp.data is not None or resp.text is not None
-        )
+        return response_set(self.response)
+
+
+def response_set(resp: Any) -> bool:
+    """Whether a falcon response has its answer (a handler that answered may stop a chain)."""
+    return bool(
+        resp.complete or resp.media is not None or resp.data is not None or resp.text is not None
+    )
 
 
 @dataclass(eq=False)
@@ -378,6 +382,4 @@ class RecordAuthWithOAuth2Event(Event):
         return collection
 
     def answered(self) -> bool:
-        resp = self.response
-        return bool(resp.complete or resp.media is not None or resp.data is not None
-                    or resp.text is not None)
+        return response_set(self.response)

@@ -103,16 +103,23 @@ async def submit(app: App, event: RecordAuthWithOAuth2Event, link: Mapping[str, 
         if event.record is None:
             if collection.name == SUPERUSERS:
                 raise ApiError(400, FAILED)
+            # The sign-up is the records API's own create: its refusal is answered as it is.
             record = await records.create(collection, payload, auth=requester or GUEST,
                                           context="oauth2")
-            if record.get("email") == user.email and not record.get("verified"):
-                record = await records.update(collection, record["id"], {"verified": True})
-        else:
-            record, link = await _update_existing(app, collection, event.record, user, requester, link)
-        if link is None:
-            await records.create(external_auths(app), {
-                "collectionRef": collection.id, "recordRef": record["id"],
-                "provider": event.provider_name, "providerId": user.id})
+        try:
+            if event.record is None:
+                if record.get("email") == user.email and not record.get("verified"):
+                    record = await records.update(collection, record["id"], {"verified": True})
+            else:
+                record, link = await _update_existing(app, collection, event.record, user,
+                                                      requester, link)
+            if link is None:
+                await records.create(external_auths(app), {
+                    "collectionRef": collection.id, "recordRef": record["id"],
+                    "provider": event.provider_name, "providerId": user.id})
+        except ApiError as error:  # PocketBase's saves here answer its generic 400
+            log.warning("OAuth2 sign-in to %s failed: %s %s", collection.name, error.message, error.data)
+            raise ApiError(400, FAILED) from error
     return record
 
 

@@ -27,7 +27,7 @@ class Catalogue:
 
     def build(self, entry: Mapping[str, Any], http: httpx.AsyncClient) -> OAuth2Provider | None:
         """The provider a collection's ``oauth2.providers`` entry configures, None when that
-        name is not installed."""
+        name is not installed (or its class fails to build: logged)."""
         provider_class = self.classes.get(str(entry.get("name") or ""))
         if provider_class is None:
             return None
@@ -43,7 +43,11 @@ class Catalogue:
             pkce=pkce if isinstance(pkce, bool) else None,
             extra=extra if isinstance(extra, Mapping) else {},
         )
-        return provider_class(str(entry["name"]), config, http)
+        try:
+            return provider_class(str(entry["name"]), config, http)
+        except Exception:  # a provider is third-party code: a broken one is left out
+            log.exception("OAuth2 provider %r could not be configured", entry["name"])
+            return None
 
     def listing(self) -> list[dict[str, str]]:
         """``{name, displayName, logo}`` by ``order``, then name, as PocketBase sorts them."""

@@ -114,27 +114,27 @@ class AuthWithOAuth2:
 
     async def _provider_user(self, oauth2: OAuth2State, provider: OAuth2Provider,
                              form: Mapping[str, Any]) -> AuthUser:
-        """The provider's user for the form's code; PocketBase's 400s on any failure (given
-        30 seconds in all, as PocketBase does)."""
+        """The provider's user for the form's code; PocketBase's 400s on any failure, also when
+        the exchange and the user calls take more than 30 seconds together."""
         redirect_url = str(form.get("redirecturl") or "")
         verifier = str(form.get("codeverifier") or "") if provider.pkce else None
+        token: OAuth2Token | None = None
         try:
             async with asyncio.timeout(TIMEOUT_SECONDS):
-                token = await exchange_code(provider, oauth2.http, str(form["code"]), verifier, redirect_url)
-        except (TokenError, TimeoutError) as error:
-            log.info("OAuth2 %s token exchange failed: %s", provider.name, error)
-            raise ApiError(400, TOKEN_FAILED) from error
-        user = await self._fetch_user(provider, token)
+                try:
+                    token = await exchange_code(provider, oauth2.http, str(form["code"]), verifier,
+                                                redirect_url)
+                except TokenError as error:
+                    log.info("OAuth2 %s token exchange failed: %s", provider.name, error)
+                    raise ApiError(400, TOKEN_FAILED) from error
+                try:
+                    user = await provider.fetch_auth_user(token)
+                except Exception as error:  # a provider is third-party code: any failure is its 400
+                    log.info("OAuth2 %s user fetch failed: %s", provider.name, error)
+                    raise ApiError(400, USER_FAILED) from error
+        except TimeoutError as error:
+            log.info("OAuth2 %s took more than %s seconds", provider.name, TIMEOUT_SECONDS)
+            raise ApiError(400, TOKEN_FAILED if token is None else USER_FAILED) from error
         if provider.name == "apple" and not user.name:
             user.name = oauth2.apple_names.take(str(form["code"]))
-        return user
-
-    @staticmethod
-    async def _fetch_user(provider: OAuth2Provider, token: OAuth2Token) -> AuthUser:
-        try:
-            async with asyncio.timeout(TIMEOUT_SECONDS):
-                user = await provider.fetch_auth_user(token)
-        except Exception as error:  # a provider is third-party code: any failure is its 400
-            log.info("OAuth2 %s user fetch failed: %s", provider.name, error)
-            raise ApiError(400, USER_FAILED) from error
         return user

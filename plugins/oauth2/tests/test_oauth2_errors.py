@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import CLIENTS, Servers, code_for
+from oauth2_servers import CLIENTS, Servers, code_for
 
 pytestmark = pytest.mark.slow
 

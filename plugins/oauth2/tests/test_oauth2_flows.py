@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Servers, code_for
+from oauth2_servers import Servers, code_for
 
 pytestmark = pytest.mark.slow
 
