@@ -23,6 +23,7 @@ from oauth2_idp import Idp, start_idp
 from pbk_sdk.oauth2 import ENTRY_POINT_GROUP as PROVIDER_GROUP
 from pbk_sdk.testing import (
     Program,
+    free_port,
     pocketbase_superuser,
     start_live_server,
     start_pocketbase,
@@ -46,6 +47,8 @@ class Servers:
     pocketbase: Program
     pbk: Program
     idp: Idp
+    #: Where a test may start a pbk with several workers (the provider sends users back there).
+    workers_url: str
 
     def providers(self, **overrides: Any) -> list[dict[str, Any]]:
         """Every test provider configured against the IdP (``overrides`` by provider name)."""
@@ -104,14 +107,16 @@ def third_party_site(base: Path) -> Path:
     return site
 
 
-def start_program(name: str, base: Path, env: dict[str, str], args: list[str]) -> Program:
-    data = base / ("pb_real" if name == "pocketbase" else "pb_data")
+def start_program(name: str, data: Path, args: list[str] = (), *, env: dict[str, str] | None = None,
+                  port: int | None = None) -> Program:
+    """PocketBase (``name`` ``"pocketbase"``) or pbk (any other name; ``"pbk"`` is the one
+    with the third-party provider) on ``data`` with the superuser, signed in."""
     if name == "pocketbase":
         pocketbase_superuser(data, EMAIL, PASSWORD)
         server = start_pocketbase(data)
     else:
         pbk_command_superuser(data, PLUGINS, EMAIL, PASSWORD)
-        server = start_live_server(data, ["--plugins", ",".join(PLUGINS), *args], env=env)
+        server = start_live_server(data, ["--plugins", ",".join(PLUGINS), *args], env=env, port=port)
     token = superuser_token(server.url, EMAIL, PASSWORD)
     client = httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": token})
     return Program(name, server, token, client)
@@ -126,19 +131,21 @@ def started_servers(base: Path) -> Iterator[Servers]:
     env = {"PYTHONPATH": os.pathsep.join([str(third_party_site(base)), os.environ.get("PYTHONPATH", "")])}
     with ExitStack() as stack:
         programs = []
-        for name in ("pocketbase", "pbk"):
-            program = start_program(name, base, env, ["--pluginsDir", str(base / "hooks")])
+        for name, data in (("pocketbase", base / "pb_real"), ("pbk", base / "pb_data")):
+            program = start_program(name, data, ["--pluginsDir", str(base / "hooks")], env=env)
             stack.callback(program.server.stop)
             stack.callback(program.client.close)
             programs.append(program)
         pocketbase, pbk = programs
-        redirects = [f"{p.url}{path}" for p in programs for path in (CALLBACK, "/api/oauth2-redirect")]
+        workers_url = f"http://127.0.0.1:{free_port()}"  # for a pbk with two workers, started later
+        redirects = [f"{url}{path}" for url in (pocketbase.url, pbk.url, workers_url)
+                     for path in (CALLBACK, "/api/oauth2-redirect")]
         clients = [{"client_id": client_id, "client_secret": secret, "redirect_uris": redirects,
                     "grant_types": ["authorization_code", "refresh_token"],
                     "response_types": ["code"]} for client_id, secret in set(CLIENTS.values())]
         idp = start_idp(clients)
         stack.callback(idp.stop)
-        servers = Servers(pocketbase, pbk, idp)
+        servers = Servers(pocketbase, pbk, idp, workers_url)
         for program in programs:
             servers.configure(program)
         yield servers
