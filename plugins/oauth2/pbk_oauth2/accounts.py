@@ -65,7 +65,8 @@ async def find_record(app: App, collection: CollectionInfo, link: Mapping[str, A
 async def sign_up_data(app: App, event: RecordAuthWithOAuth2Event) -> dict[str, Any]:
     """``createData`` with the verified e-mail, the mapped fields and a random password, as
     PocketBase fills them (values the client sent win), the avatar downloaded when its mapped
-    field is a file field (only from public addresses)."""
+    field is a file field (only from public addresses). The username is checked by the create
+    (``_sign_up``)."""
     collection: CollectionInfo = event.collection
     user: AuthUser = event.oauth2_user
     payload = dict(event.create_data)
@@ -74,8 +75,7 @@ async def sign_up_data(app: App, event: RecordAuthWithOAuth2Event) -> dict[str, 
     mapped = (collection.options.get("oauth2") or {}).get("mappedFields") or {}
     for key, value in (("id", user.id), ("name", user.name), ("username", user.username)):
         field = mapped.get(key)
-        if field and field not in payload and (key != "username" or await _username_free(
-                app, collection, field, value)):
+        if field and field not in payload and (key != "username" or _field_type(collection, field)):
             payload[field] = value
     avatar_field = mapped.get("avatarURL")
     if avatar_field and avatar_field not in payload and user.avatar_url:
@@ -103,9 +103,7 @@ async def submit(app: App, event: RecordAuthWithOAuth2Event, link: Mapping[str, 
         if event.record is None:
             if collection.name == SUPERUSERS:
                 raise ApiError(400, FAILED)
-            # The sign-up is the records API's own create: its refusal is answered as it is.
-            record = await records.create(collection, payload, auth=requester or GUEST,
-                                          context="oauth2")
+            record = await _sign_up(app, event, payload, requester)
         try:
             if event.record is None:
                 if record.get("email") == user.email and not record.get("verified"):
@@ -151,14 +149,23 @@ async def _update_existing(app: App, collection: CollectionInfo, record: dict[st
     return record, link
 
 
-async def _username_free(app: App, collection: CollectionInfo, field: str, username: str) -> bool:
-    """PocketBase's older check before mapping a username: the value is not taken yet."""
-    if not username or _field_type(collection, field) is None:
-        return False
+async def _sign_up(app: App, event: RecordAuthWithOAuth2Event, payload: dict[str, Any],
+                   requester: RequestAuth | None) -> dict[str, Any]:
+    """The records API's own create (its refusal is answered as it is), as a guest unless
+    someone signed the request. A mapped username the field refuses (taken, or not its pattern
+    or length) is left out, as PocketBase checks it before mapping it."""
+    collection: CollectionInfo = event.collection
+    username_field = ((collection.options.get("oauth2") or {}).get("mappedFields") or {}).get("username")
+    mapped_username = bool(username_field) and username_field not in event.create_data
     try:
-        return await store(app).find(collection, field, username) is None
-    except ValueError:
-        return False
+        async with app.db.transaction():
+            return await store(app).create(collection, payload, auth=requester or GUEST,
+                                           context="oauth2")
+    except ApiError as error:
+        if not (mapped_username and isinstance(error.data, dict) and username_field in error.data):
+            raise
+    payload = {key: value for key, value in payload.items() if key != username_field}
+    return await store(app).create(collection, payload, auth=requester or GUEST, context="oauth2")
 
 
 def _field_type(collection: CollectionInfo, name: str) -> str | None:

@@ -227,3 +227,28 @@ def test_oauth2_is_one_of_two_mfa_factors(servers):
                                      json={"identity": email, "password": "old-password",
                                            "mfaId": first.json()["mfaId"]})
         assert second.status_code == 200 and second.json()["record"]["email"] == email
+
+
+def test_a_mapped_username_the_field_refuses_is_left_out(servers):
+    """Taken (the field has a unique index) or not the field's pattern: the sign-up goes on
+    without it, as PocketBase checks a username before mapping it."""
+    outcomes = []
+    for program in both(servers):
+        status, answer = program.call("POST", "/api/collections", {
+            "name": "people", "type": "auth", "createRule": "",
+            "fields": [{"name": "handle", "type": "text", "pattern": "^[a-z]+$"}],
+            "indexes": ["CREATE UNIQUE INDEX idx_people_handle ON people (handle) WHERE handle != ''"],
+            "oauth2": {"enabled": True, "mappedFields": {"username": "handle"},
+                       "providers": servers.providers()[:1]}})
+        assert status == 200, answer
+        handles = []
+        for account, username in (("first", "ann"), ("second", "ann"), ("third", "Not Valid!")):
+            body = code_for(servers, program, "oidc", f"people-{account}-{program.name}",
+                            email=f"people-{account}-{program.name}@example.com", email_verified=True,
+                            preferred_username=username)
+            signed = program.client.post("/api/collections/people/auth-with-oauth2", json=body,
+                                         headers={"Authorization": ""})
+            assert signed.status_code == 200, signed.text
+            handles.append(signed.json()["record"]["handle"])
+        outcomes.append(handles)
+    assert outcomes[1] == outcomes[0] == ["ann", "", ""]
