@@ -14,34 +14,15 @@ from pbk_sdk import App
 from pbk_sdk.auth import GUEST, SUPERUSERS, RequestAuth
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import RecordAuthWithOAuth2Event
-from pbk_sdk.interfaces import RECORD_STORE, CollectionInfo, RecordStore
+from pbk_sdk.interfaces import CollectionInfo
 from pbk_sdk.oauth2 import AuthUser
 
 from .avatar import AvatarError, download_avatar
+from .links import add_link, store, unlink_all
 
 log = logging.getLogger(__name__)
 
-EXTERNAL_AUTHS = "_externalAuths"
 FAILED = "Failed to authenticate."
-
-
-def store(app: App) -> RecordStore:
-    return app.services.get(RECORD_STORE, "sqlite")
-
-
-def external_auths(app: App) -> CollectionInfo:
-    collection = store(app).collection(EXTERNAL_AUTHS)
-    if collection is None:
-        raise LookupError(f"the system collection {EXTERNAL_AUTHS} is missing")
-    return collection
-
-
-async def find_link(app: App, collection: CollectionInfo, provider: str, provider_id: str,
-                    ) -> dict[str, Any] | None:
-    """The ``_externalAuths`` row linking this provider account to a record of ``collection``."""
-    found = await store(app).find_all(external_auths(app), {
-        "collectionRef": collection.id, "provider": provider, "providerId": provider_id})
-    return found[0] if found else None
 
 
 async def find_record(app: App, collection: CollectionInfo, link: Mapping[str, Any] | None,
@@ -112,9 +93,7 @@ async def submit(app: App, event: RecordAuthWithOAuth2Event, link: Mapping[str, 
                 record, link = await _update_existing(app, collection, event.record, user,
                                                       requester, link)
             if link is None:
-                await records.create(external_auths(app), {
-                    "collectionRef": collection.id, "recordRef": record["id"],
-                    "provider": event.provider_name, "providerId": user.id})
+                await add_link(app, collection, record["id"], event.provider_name, user.id)
         except ApiError as error:  # PocketBase's saves here answer its generic 400
             log.warning("OAuth2 sign-in to %s failed: %s %s", collection.name, error.message, error.data)
             raise ApiError(400, FAILED) from error
@@ -135,9 +114,7 @@ async def _update_existing(app: App, collection: CollectionInfo, record: dict[st
     if not is_signed_in and not record.get("verified"):
         changes["password"] = secrets.token_urlsafe(22)[:30]
     if not record.get("verified"):
-        for old in await records.find_all(external_auths(app), {
-                "collectionRef": collection.id, "recordRef": record["id"]}):
-            await records.delete(external_auths(app), old["id"])
+        await unlink_all(app, collection, record["id"])
         link = None
     email = changes.get("email", record.get("email") or "")
     if not email and user.email:

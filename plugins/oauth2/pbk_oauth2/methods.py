@@ -1,6 +1,7 @@
-"""The OAuth2 part of ``GET /api/collections/{collection}/auth-methods``
-(``pbk_sdk.interfaces.OAuth2Methods``): each configured provider with a fresh state, PKCE
-values and its consent URL, as PocketBase lists them."""
+"""What clients see of the providers: the OAuth2 part of ``GET /api/collections/{collection}/
+auth-methods`` (``pbk_sdk.interfaces.OAuth2Methods``: each configured provider with a fresh
+state, PKCE values and its consent URL, as PocketBase lists them), and the catalogue of every
+installed provider the dashboard picks from."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import logging
 from typing import Any
 
 import httpx
+from pbk_sdk import App
+from pbk_sdk.auth import require_superuser
 from pbk_sdk.interfaces import CollectionInfo
 
 from .catalogue import Catalogue
 from .protocol import authorization_url, code_challenge, new_code_verifier, new_state
+from .state import OAUTH2
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +50,14 @@ class Methods:
                 "codeChallengeMethod": "S256" if verifier else "",
             })
         return listed
+
+
+class ProviderCatalogue:
+    """``GET /api/collections/meta/oauth2-providers`` (superusers): every installed provider."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def on_get(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
+        resp.media = self.app.state[OAUTH2].catalogue.listing()

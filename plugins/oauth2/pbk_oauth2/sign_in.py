@@ -17,7 +17,8 @@ from pbk_sdk.events import RECORD_AUTH_WITH_OAUTH2_REQUEST, RecordAuthWithOAuth2
 from pbk_sdk.interfaces import RECORD_LOGIN, CollectionInfo
 from pbk_sdk.oauth2 import AuthUser, OAuth2Provider, OAuth2Token
 
-from .accounts import FAILED, find_link, find_record, store, submit
+from .accounts import FAILED, find_record, submit
+from .links import find_link, store
 from .protocol import TIMEOUT_SECONDS, TokenError, exchange_code
 from .state import OAUTH2, OAuth2State
 
