@@ -26,10 +26,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from pbk_sdk import events
 from pbk_sdk.testing import LiveServer, free_port, start_live_server
+from pbk_sdk.testing.oauth2 import RecordedApi
 
 HOOKS_DOC = Path(__file__).parents[1] / "docs" / "hooks.md"
 RECORDER_DIR = Path(__file__).parent / "event_recorder"
-PLUGINS = "records,auth,files,realtime,mailer,settings,crons,backups"
+PLUGINS = "records,auth,files,realtime,mailer,settings,crons,backups,oauth2"
 ORDER_BLOCK = re.compile(r"<!-- event-order: ([a-z0-9-]+) -->\n```text\n(.*?)```", re.DOTALL)
 SUPERUSER = ("root@example.com", "1234567890")
 USER = ("ada@example.com", "ada-password")
@@ -148,6 +149,7 @@ class Requests:
         self.otp_id = ""
         self.filename = ""
         self.posts: dict[str, Any] = {}
+        self.provider: RecordedApi | None = None
 
     async def ok(self, method: str, url: str, **kwargs: Any) -> Any:
         response = await self.client.request(method, url, **kwargs)
@@ -266,6 +268,26 @@ class Requests:
         """The code reached the inbox, so signing in with it also marks the user verified."""
         await self.auth_with_otp()
 
+    async def prepare_auth_with_oauth2(self) -> None:
+        """OAuth2 with ``oidc3`` (no PKCE) against a loopback server answering as a provider."""
+        self.provider = RecordedApi({"POST /token": {"access_token": "at", "token_type": "Bearer"},
+                                     "GET /me": {"sub": "oauth2-user", "email": "carol@example.com",
+                                                 "email_verified": True}}).start()
+        await self.ok("PATCH", "/api/collections/users", headers=self.root, json={"oauth2": {
+            "enabled": True, "providers": [{
+                "name": "oidc3", "clientId": "id", "clientSecret": "secret", "pkce": False,
+                "authURL": self.provider.url("/auth"), "tokenURL": self.provider.url("/token"),
+                "userInfoURL": self.provider.url("/me")}]}})
+
+    async def auth_with_oauth2(self) -> None:
+        """A sign-up: the new user, its link in ``_externalAuths``, then its first login."""
+        assert self.provider is not None
+        try:
+            await self.ok("POST", "/api/collections/users/auth-with-oauth2",
+                          json={"provider": "oidc3", "code": "the-code"})
+        finally:
+            self.provider.close()
+
     async def file_upload(self) -> None:
         created = await self.ok("POST", "/api/collections/posts/records", data={"title": "with a file"},
                                 files={"attachment": ("notes.txt", b"some notes", "text/plain")})
@@ -317,7 +339,7 @@ KINDS = (
     "record-delete-referenced", "batch",
     "auth-with-password", "auth-refresh", "request-verification", "confirm-verification",
     "request-password-reset", "confirm-password-reset", "request-otp", "auth-with-otp",
-    "auth-with-otp-unverified",
+    "auth-with-otp-unverified", "auth-with-oauth2",
     "file-upload", "file-token", "file-download",
     "realtime-connect", "realtime-subscribe", "realtime-message",
     "collection-delete", "health", "backup-create", "backup-restore",
@@ -364,6 +386,9 @@ async def test_events_fire_in_the_order_the_doc_lists(server: tuple[LiveServer, 
             log.clear()
             await getattr(requests, method)()
             seen[kind] = await log.settled(documented.get(kind, []))
+        # NOTE: `serve` fires just before uvicorn takes over SIGTERM; once the restarted
+        # server answers, a stop is a graceful one.
+        assert (await client.get("/api/health")).status_code == 200
     log.clear()
     assert live.stop() == 0
     seen["terminate"] = log.lines()

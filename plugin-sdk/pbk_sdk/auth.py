@@ -37,6 +37,11 @@ class RequestAuth:
         return self.collection_name == SUPERUSERS
 
 
+#: Nobody signed in, for ``RecordStore`` writes that must apply a guest's rules (``auth=None``
+#: writes as the system): OAuth2 sign-up creates its record so, as PocketBase's internal request.
+GUEST = RequestAuth(record={}, collection_id="", collection_name="")
+
+
 def request_auth(req: Any) -> RequestAuth | None:
     return getattr(req.context, "auth", None)
 

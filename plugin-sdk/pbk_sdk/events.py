@@ -103,10 +103,14 @@ class RequestEvent(Event):
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def answered(self) -> bool:
-        resp = self.response
-        return bool(
-            resp.complete or resp.media is not None or resp.data is not None or resp.text is not None
-        )
+        return response_set(self.response)
+
+
+def response_set(resp: Any) -> bool:
+    """Whether a falcon response has its answer (a handler that answered may stop a chain)."""
+    return bool(
+        resp.complete or resp.media is not None or resp.data is not None or resp.text is not None
+    )
 
 
 @dataclass(eq=False)
@@ -340,3 +344,42 @@ class BackupEvent(Event):
     app: Any
     name: str
     exclude: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- OAuth2
+# Fired by the oauth2 plugin.
+
+#: A sign-in with OAuth2 whose code was exchanged and whose provider user is known, like
+#: ``OnRecordAuthWithOAuth2Request``: handlers may change ``oauth2_user``, ``create_data`` or
+#: ``record`` (None signs up a new record), or raise to refuse. The default action links or
+#: creates the record, then answers as every sign-in does.
+RECORD_AUTH_WITH_OAUTH2_REQUEST = "record_auth_with_oauth2_request"
+
+
+@dataclass(eq=False)
+class RecordAuthWithOAuth2Event(Event):
+    """``provider_name`` the collection's provider entry; ``provider`` the configured
+    ``pbk_sdk.oauth2.OAuth2Provider``; ``oauth2_user`` its ``AuthUser``; ``record`` the record
+    it signs in to (found by link, by the signed-in record, or by the verified e-mail), None
+    for a sign-up; ``is_new_record`` whether it is one; ``create_data`` the client's values for
+    a sign-up."""
+
+    request: Any
+    response: Any
+    collection: Any
+    provider_name: str
+    provider: Any
+    oauth2_user: Any
+    record: dict[str, Any] | None = None
+    is_new_record: bool = False
+    create_data: dict[str, Any] = field(default_factory=dict)
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo = self.collection
+        return collection
+
+    def answered(self) -> bool:
+        return response_set(self.response)

@@ -641,8 +641,13 @@ class RecordStore(Protocol):
         ...
 
     async def create(
-        self, collection: CollectionInfo, data: Mapping[str, Any], *, auth: Any = None
-    ) -> dict[str, Any]: ...
+        self, collection: CollectionInfo, data: Mapping[str, Any], *, auth: Any = None,
+        context: str = "default",
+    ) -> dict[str, Any]:
+        """Create a record from API values; an ``UploadedFile`` value (``pbk_sdk.body``) is a
+        file for that file field. ``auth=pbk_sdk.auth.GUEST`` applies a guest's rules;
+        ``context`` is what ``@request.context`` sees (``oauth2`` for OAuth2 sign-ups)."""
+        ...
 
     async def update(
         self, collection: CollectionInfo, record_id: str, data: Mapping[str, Any], *, auth: Any = None
@@ -823,3 +828,47 @@ BACKUP_STATUS: StateKey[BackupStatus] = StateKey("backups.status")
 
 #: The files plugin's ``FileStorages``, set when it starts.
 FILE_STORAGES: StateKey[FileStorages] = StateKey("files.storages")
+
+
+class RealtimeClients(Protocol):
+    """Reaching one realtime client, offered by the realtime plugin as
+    ``app.state[REALTIME_CLIENTS]`` (PocketBase's ``@oauth2`` redirect uses it)."""
+
+    async def send_once(self, client_id: str, topic: str, data: bytes, *, remote: str) -> bool:
+        """Send ``data`` as event ``topic`` to ``client_id`` if it is connected (on any
+        worker), subscribed to ``topic`` and, when it recorded an address, connected from
+        ``remote``; then drop that subscription. False, with nothing sent, otherwise."""
+        ...
+
+
+class RecordLogin(Protocol):
+    """How every sign-in ends, offered by the auth plugin as ``app.state[RECORD_LOGIN]`` so
+    a sign-in method in another plugin (OAuth2) ends as password and OTP sign-ins do."""
+
+    async def finish(self, req: Any, resp: Any, collection: CollectionInfo,
+                     record: Mapping[str, Any], method: str, form: Mapping[str, Any],
+                     *, meta: Mapping[str, Any] | None = None) -> None:
+        """Check the ``authRule`` (``@request.context`` = ``method``), take or ask the MFA
+        step (``form["mfaid"]`` or ``?mfaId=``), send the login alert, then answer
+        ``{record, token}`` plus ``meta`` when given. Raises ``ApiError``."""
+        ...
+
+
+class OAuth2Methods(Protocol):
+    """The OAuth2 side of ``auth-methods``, offered by the oauth2 plugin as
+    ``app.state[OAUTH2_METHODS]``; without that plugin a collection lists no provider."""
+
+    def providers(self, collection: CollectionInfo) -> list[dict[str, Any]]:
+        """The enabled providers as ``auth-methods`` lists them (``name``, ``displayName``,
+        ``logo``, ``state``, ``authURL`` ending in ``&redirect_uri=``, PKCE values)."""
+        ...
+
+
+#: The realtime plugin's ``RealtimeClients``, set when it starts.
+REALTIME_CLIENTS: StateKey[RealtimeClients] = StateKey("realtime.clients")
+
+#: The auth plugin's ``RecordLogin``, set when it starts.
+RECORD_LOGIN: StateKey[RecordLogin] = StateKey("auth.login")
+
+#: The oauth2 plugin's ``OAuth2Methods``, set when it starts.
+OAUTH2_METHODS: StateKey[OAuth2Methods] = StateKey("oauth2.methods")

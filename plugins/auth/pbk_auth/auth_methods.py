@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from pbk_sdk.interfaces import OAUTH2_METHODS
+
 from .services import AuthEndpoint
 
 
 class AuthMethods(AuthEndpoint):
     async def on_get(self, req: Any, resp: Any, collection: str) -> None:
-        options = self.collection(collection).options
+        info = self.collection(collection)
+        options = info.options
         password = options.get("passwordAuth") or {}
         oauth2 = options.get("oauth2") or {}
         identity_fields = list(password.get("identityFields") or [])
-        providers: list[Any] = []  # OAuth2 providers come with the OAuth2 issue
+        oauth2_methods = self.app.state.get(OAUTH2_METHODS)
+        providers: list[dict[str, Any]] = []
+        if oauth2.get("enabled") and oauth2_methods is not None:
+            providers = oauth2_methods.providers(info)
         resp.media = {
             "password": {
                 "identityFields": identity_fields,
@@ -23,7 +29,7 @@ class AuthMethods(AuthEndpoint):
             "oauth2": {"providers": providers, "enabled": bool(oauth2.get("enabled"))},
             "mfa": _enabled_for(options.get("mfa") or {}, 600),
             "otp": _enabled_for(options.get("otp") or {}, 180),
-            "authProviders": providers,
+            "authProviders": [{**provider, "logo": ""} for provider in providers],
             "usernamePassword": bool(password.get("enabled")) and "username" in identity_fields,
             "emailPassword": bool(password.get("enabled")) and "email" in identity_fields,
         }

@@ -28,9 +28,11 @@ async def finish_login(
     record: Mapping[str, Any],
     method: str,
     form: Mapping[str, Any],
+    meta: Mapping[str, Any] | None = None,
 ) -> None:
-    """Answer a login whose credentials were right; ``method`` is ``password`` or ``otp``.
-    ``form`` may carry the ``mfaId`` of the first step (so may the query string)."""
+    """Answer a login whose credentials were right; ``method`` is ``password``, ``otp`` or
+    ``oauth2``. ``form`` may carry the ``mfaId`` of the first step (so may the query string);
+    ``meta`` (OAuth2's) is added to the answer."""
     if collection.name == SUPERUSERS and not superuser_ip_allowed(app, req):
         raise ApiError(403)
     await check_auth_rule(app, collection, record, method)
@@ -42,6 +44,19 @@ async def finish_login(
         return
     await auth_alert(app, req, collection, record)
     resp.media = await auth_response(app, collection, record, tokens.mint(record, collection), req)
+    if meta is not None:
+        resp.media["meta"] = dict(meta)
+
+
+class Login:
+    """``pbk_sdk.interfaces.RecordLogin``: ``finish_login`` for sign-ins other plugins offer."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def finish(self, req: Any, resp: Any, collection: CollectionInfo, record: Mapping[str, Any],
+                     method: str, form: Mapping[str, Any], *, meta: Mapping[str, Any] | None = None) -> None:
+        await finish_login(self.app, req, resp, collection, record, method, form, meta)
 
 
 async def check_auth_rule(

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from pbk_sdk import App, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.auth import DEFAULT_PASSWORD_HASHER
+from pbk_sdk.interfaces import RECORD_LOGIN
 
 from . import counters, health, installer
 from .auth_methods import AuthMethods
@@ -16,6 +17,7 @@ from .cli import superuser
 from .email_change import ConfirmEmailChange, RequestEmailChange
 from .hashing import BcryptHasher
 from .impersonation import Impersonate
+from .login import Login
 from .middleware import AuthMiddleware
 from .otp import AuthWithOtp, RequestOtp
 from .password_auth import AUTH_BACKEND_DEFAULTS, AuthWithPassword
@@ -77,6 +79,7 @@ def pbk_declare_settings(app: App) -> dict[str, Any]:
 
 @hookimpl
 def pbk_startup(app: App) -> None:
+    app.state[RECORD_LOGIN] = Login(app)
     installer.listen(app)
     counters.listen(app)
     health.listen(app)

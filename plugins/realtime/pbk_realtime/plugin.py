@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
-from pbk_sdk.interfaces import App, RealtimeBroker
+from pbk_sdk.interfaces import REALTIME_CLIENTS, App, RealtimeBroker
 
 from .broker import MemoryBroker, WorkersBroker
 from .resources import RealtimeResource
@@ -31,6 +31,7 @@ def pbk_register_routes(app: App) -> list[Route]:
 @hookimpl
 async def pbk_startup(app: App) -> None:
     realtime = app.state[REALTIME] = Realtime(app, RealtimeConfig.from_environment())
+    app.state[REALTIME_CLIENTS] = realtime
     await realtime.start()
 
 

@@ -30,6 +30,8 @@ IDLE_SECONDS = 300.0
 MAX_PING_SECONDS = 30.0
 #: A subscription posted to one worker for a stream another one holds travels on this channel.
 SUBSCRIBE_CHANNEL = "realtime.subscribe"
+#: ``send_once`` to a client whose stream another worker holds travels on this channel.
+SEND_ONCE_CHANNEL = "realtime.send_once"
 ACTIONS = {
     ev.RECORD_AFTER_CREATE_SUCCESS: "create",
     ev.RECORD_AFTER_UPDATE_SUCCESS: "update",
@@ -84,6 +86,7 @@ class Realtime:
         cluster = self.app.cluster
         name = self.config.broker or ("memory" if cluster.workers == 1 else "workers")
         cluster.on_message(SUBSCRIBE_CHANNEL, self._subscribe_asked)
+        cluster.on_message(SEND_ONCE_CHANNEL, self._send_once_asked)
         self._broker = checked(name, self.app.services.get(REALTIME_BROKER, name))
         self._broker.on_message(self.hub.deliver)
         for event_name, action in ACTIONS.items():
@@ -210,6 +213,37 @@ class Realtime:
         except ApiError as error:
             return orjson.dumps({"status": error.status, "message": error.message})
         return orjson.dumps({"status": 204})
+
+
+    # ------------------------------------------------------------------ one client
+
+    async def send_once(self, client_id: str, topic: str, data: bytes, *, remote: str) -> bool:
+        """``pbk_sdk.interfaces.RealtimeClients.send_once``, on whichever worker holds the
+        client's stream."""
+        owner = self.hub.owner(client_id)
+        if owner is None:
+            return self._send_once_here(client_id, topic, data, remote)
+        request = {"clientId": client_id, "topic": topic, "data": data.decode(), "remote": remote}
+        try:
+            return await self.app.cluster.call(owner, SEND_ONCE_CHANNEL, orjson.dumps(request)) == b"1"
+        except WorkerUnreachable:
+            return False
+
+    def _send_once_here(self, client_id: str, topic: str, data: bytes, remote: str) -> bool:
+        client = self.hub.clients.get(client_id)
+        if client is None or client.closed or topic not in client.topics:
+            return False
+        if client.remote and remote and client.remote != remote:
+            return False
+        client.send(topic, data)
+        client.topics.pop(topic, None)
+        return True
+
+    async def _send_once_asked(self, worker: int, data: bytes) -> bytes:
+        request = orjson.loads(data)
+        sent = self._send_once_here(request["clientId"], request["topic"], request["data"].encode(),
+                                    request["remote"])
+        return b"1" if sent else b"0"
 
 
 #: What the plugin calls on a broker.

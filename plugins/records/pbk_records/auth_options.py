@@ -9,6 +9,8 @@ from typing import Any
 
 from pbk_sdk.errors import FieldError
 
+from .oauth2_options import oauth2_errors
+
 TOKENS = ("authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken")
 TEMPLATES = ("verificationTemplate", "resetPasswordTemplate", "confirmEmailChangeTemplate")
 #: PocketBase's bounds, in seconds: a token lives at most about three years, an OTP or an MFA
@@ -101,6 +103,7 @@ def check(options: Mapping[str, Any], field_names: Iterable[str], indexes: Itera
         _put(errors, (key, "duration"), _bounded(section(key).get("duration"), *TOKEN_SECONDS))
     for key in TEMPLATES:
         _put(errors, (key,), _template_problems(options.get(key)))
+    _put(errors, ("oauth2",), oauth2_errors(options.get("oauth2")))
     if errors:
         return errors
     enabled = sum(bool(section(key).get("enabled")) for key in ("passwordAuth", "oauth2", "otp"))

@@ -20,7 +20,7 @@ from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.ids import new_id
 from pbk_sdk.mappings import deep_merge
 
-from . import auth_options, ddl, field_list, view_query
+from . import auth_options, ddl, field_list, oauth2_options, view_query
 from . import indexes as index_statements
 from .schema import (
     AUTH_OPTIONS,
@@ -277,6 +277,7 @@ class SchemaBuilder:
         _put(errors, "indexes", _indexes_problem(indexes, name, existing, ctype))
         if ctype == "auth" and "indexes" not in errors and isinstance(name, str):
             final_indexes = self._indexes(list(indexes), existing, ctype, cid, name)
+            oauth2_options.clear_unknown_mapped_fields(options.get("oauth2"), [f.name for f in fields])
             for key, problem in auth_options.check(options, [f.name for f in fields], final_indexes).items():
                 if isinstance(errors.get(key), dict) and isinstance(problem, dict):
                     errors[key].update(problem)
@@ -428,6 +429,7 @@ class SchemaBuilder:
         for key in AUTH_OPTIONS:
             if key not in options and key in previous:
                 options[key] = copy.deepcopy(previous[key])
+        oauth2_options.merge_stored_providers(options.get("oauth2"), previous.get("oauth2"))
         if options.get("manageRule") == "":
             errors["manageRule"] = FieldError("validation_nil_or_not_empty_required", "Must be nil or not empty.")
         for key, value in options.items():

@@ -6,8 +6,8 @@ import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pbk_sdk.auth import SUPERUSERS, RequestAuth
-from pbk_sdk.body import Body
+from pbk_sdk.auth import GUEST, SUPERUSERS, RequestAuth
+from pbk_sdk.body import Body, UploadedFile
 from pbk_sdk.errors import ApiError
 
 from .collections import Registry
@@ -30,6 +30,8 @@ def context_for(
     headers: Mapping[str, str] | None = None,
 ) -> Context:
     record = None
+    if auth is GUEST:
+        auth = None
     if auth is not None and auth is not SYSTEM:
         record = {**auth.record, "collectionId": auth.collection_id, "collectionName": auth.collection_name}
     info = RequestInfo(
@@ -105,9 +107,14 @@ class SqliteRecordStore:
             body.setdefault("passwordConfirm", body["password"])
         return body
 
-    async def create(self, collection: Collection, data: Mapping[str, Any], *, auth: RequestAuth | None = None) -> dict[str, Any]:
-        ctx = context_for(auth or SYSTEM)
-        return await self.records.create(collection, Body(self._write_data(collection, data, auth)), ctx)
+    async def create(
+        self, collection: Collection, data: Mapping[str, Any], *, auth: RequestAuth | None = None,
+        context: str = "default",
+    ) -> dict[str, Any]:
+        ctx = context_for(auth or SYSTEM, context=context)
+        values = self._write_data(collection, data, auth)
+        files = {name: [values.pop(name)] for name, value in list(values.items()) if isinstance(value, UploadedFile)}
+        return await self.records.create(collection, Body(values, files), ctx)
 
     async def update(
         self, collection: Collection, record_id: str, data: Mapping[str, Any], *, auth: RequestAuth | None = None

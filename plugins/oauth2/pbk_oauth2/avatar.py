@@ -1,0 +1,99 @@
+"""Downloading an OAuth2 user's avatar into the collection's file field, as PocketBase's
+``safeFileFromURL``: only from public addresses (never loopback, private, link-local,
+multicast or unspecified ones, so a provider cannot make pbk probe the internal network),
+at most 10 redirects each checked again, at most 32 MiB.
+
+The host is resolved once and the connection made to the checked address (with the name kept
+for the ``Host`` header and TLS), so a DNS answer that changes between check and connect
+(rebinding) cannot slip an internal address in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import posixpath
+import socket
+import tempfile
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+from pbk_sdk.body import UploadedFile
+
+MAX_BYTES = 32 << 20
+MAX_REDIRECTS = 10
+TIMEOUT_SECONDS = 10.0
+
+
+class AvatarError(Exception):
+    """The avatar could not be downloaded (the sign-in goes on without it, as in PocketBase)."""
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_loopback or ip.is_unspecified or ip.is_private or ip.is_link_local
+                or ip.is_multicast)
+
+
+async def public_address(host: str, port: int) -> str:
+    """The first address ``host`` resolves to, if every one of them is public."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        raise AvatarError(f"cannot resolve {host}: {error}") from error
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or not all(is_public(address) for address in addresses):
+        raise AvatarError(f"address of {host} is invalid or resolves to a disallowed IP")
+    return addresses[0]
+
+
+async def download_avatar(url: str) -> UploadedFile:
+    """The file at ``url``; raises ``AvatarError``."""
+    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+        for _ in range(MAX_REDIRECTS + 1):
+            response, content = await _get_checked(http, url)
+            if response.is_redirect and "location" in response.headers:
+                url = urljoin(url, response.headers["location"])
+                continue
+            if not 200 <= response.status_code <= 399:
+                raise AvatarError(f"failed to download url {url} ({response.status_code})")
+            return _as_upload(url, response, content)
+    raise AvatarError(f"too many redirects from {url}")
+
+
+async def _get_checked(http: httpx.AsyncClient, url: str) -> tuple[httpx.Response, bytes]:
+    """The answer to a GET of ``url`` from a checked address, and its body (cut at MAX_BYTES)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AvatarError(f"not an http(s) URL: {url}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = await public_address(parts.hostname, port)
+    netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    request = http.build_request("GET", urlunsplit(parts._replace(netloc=netloc)),
+                                 headers={"Host": parts.netloc.rpartition("@")[2]},
+                                 extensions={"sni_hostname": parts.hostname})
+    try:
+        response = await http.send(request, stream=True)
+        try:
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    break
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+    except httpx.HTTPError as error:
+        raise AvatarError(f"failed to download {url}: {error}") from error
+    return response, b"".join(chunks)
+
+
+def _as_upload(url: str, response: httpx.Response, content: bytes) -> UploadedFile:
+    spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - closed with the upload
+    spool.write(content)
+    spool.seek(0)
+    name = posixpath.basename(urlsplit(url).path) or "avatar"
+    content_type = response.headers.get("content-type", "").split(";")[0].strip()
+    return UploadedFile(filename=name, content_type=content_type, size=len(content), file=spool)
