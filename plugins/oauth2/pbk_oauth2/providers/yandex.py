@@ -24,7 +24,9 @@ class Yandex(OAuth2Provider):
     def map_user(self, raw: dict[str, Any], token: OAuth2Token) -> AuthUser:
         """``default_email`` is the account's own (Yandex-hosted or confirmed) address, so
         it is taken as verified, as PocketBase does."""
-        avatar = "" if flag(raw, "is_avatar_empty") else AVATAR_URL.format(text(raw, "default_avatar_id"))
+        avatar = AVATAR_URL.format(text(raw, "default_avatar_id"))
+        if flag(raw, "is_avatar_empty"):
+            avatar = ""
         return self.auth_user(raw, token, id=text(raw, "id"), name=text(raw, "real_name"),
                               username=text(raw, "login"), email=text(raw, "default_email"),
                               avatar_url=avatar)
