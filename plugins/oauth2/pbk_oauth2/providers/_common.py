@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pbk_sdk.oauth2 import OAuth2Provider, OAuth2Token, ProviderError
+from pbk_sdk.oauth2 import OAuth2Provider, OAuth2Token, ProviderError, as_object
 
 #: Go's ``time.RFC3339`` layout as ``time.Parse`` accepts it (fractional seconds allowed).
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
@@ -102,3 +102,18 @@ async def optional_json(provider: OAuth2Provider, token: OAuth2Token, url: str,
         return response.json()
     except ValueError as error:
         raise ProviderError(f"{url} answered no JSON: {error}") from error
+
+
+async def graphql(provider: OAuth2Provider, token: OAuth2Token, query: str) -> dict[str, Any]:
+    """POST ``query`` to the provider's GraphQL endpoint (``user_info_url``) as JSON; the
+    answer's object (its ``data``/``errors`` are the mapping's to read)."""
+    return as_object(await provider.request_json(token, "POST", provider.user_info_url,
+                                                 json={"query": query}))
+
+
+async def get_user_with_headers(provider: OAuth2Provider, token: OAuth2Token,
+                                headers: dict[str, str]) -> dict[str, Any]:
+    """GET ``user_info_url`` with the token and the extra ``headers`` an API wants (a
+    version, the client id); the answer's object."""
+    return as_object(await provider.request_json(token, "GET", provider.user_info_url,
+                                                 headers=headers))
