@@ -3,8 +3,8 @@
 import pytest
 from pbk_oauth2.providers.apple import Apple
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user, sample_id_token_claims, sample_token
-from providers_testing import mapped
+from pbk_sdk.testing.oauth2 import RecordedApi, sample_id_token_claims, sample_token
+from providers_testing import fetch, mapped
 
 #: An Apple id_token's claims (values made up, shape as Apple documents them).
 CLAIMS = {"iss": "https://appleid.apple.com", "sub": "001234.8b1c0a0e9f4e4d2c.1234",
@@ -18,7 +18,7 @@ async def apple_user(claims, jwks_path="/jwks"):
             jwks_url = api.url(jwks_path)
 
         token = sample_token(id_token=api.sign_id_token(claims))
-        user = await fetch_user(LocalApple, api, token)
+        user = await fetch(LocalApple, token)
     return user, api.requests
 
 
@@ -56,5 +56,5 @@ async def test_apple_refuses_an_id_token_its_key_set_cannot_check():
 
 
 async def test_apple_without_id_token_fails():
-    with RecordedApi({}) as api, pytest.raises(ProviderError, match="empty id_token"):
-        await fetch_user(Apple, api, sample_token())
+    with pytest.raises(ProviderError, match="empty id_token"):
+        await fetch(Apple, sample_token())

@@ -3,7 +3,8 @@
 import pytest
 from pbk_oauth2.providers.bitbucket import Bitbucket
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user
+from pbk_sdk.testing.oauth2 import RecordedApi
+from providers_testing import fetch
 
 #: GET /2.0/user, as Bitbucket answers it (values made up, shape recorded).
 USER = {"type": "user", "uuid": "{d301aafa-d676-4ee0-88be-962be7417567}",
@@ -20,7 +21,7 @@ EMAILS = {"pagelen": 10, "page": 1, "size": 2, "values": [
 
 async def bitbucket_user(user=USER, emails=EMAILS):
     with RecordedApi({"GET /2.0/user": user, "GET /2.0/user/emails": emails}) as api:
-        found = await fetch_user(Bitbucket, api, user_info_url=api.url("/2.0/user"))
+        found = await fetch(Bitbucket, user_info_url=api.url("/2.0/user"))
     return found, api.requests
 
 

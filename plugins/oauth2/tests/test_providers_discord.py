@@ -2,8 +2,8 @@
 
 import pytest
 from pbk_oauth2.providers.discord import Discord
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user
-from providers_testing import mapped
+from pbk_sdk.testing.oauth2 import RecordedApi
+from providers_testing import fetch, mapped
 
 #: GET /api/users/@me, as Discord answers it (values made up, shape recorded).
 ME = {"id": "80351110224678912", "username": "nelly", "discriminator": "0",
@@ -15,7 +15,7 @@ ME = {"id": "80351110224678912", "username": "nelly", "discriminator": "0",
 
 async def test_discord_maps_me():
     with RecordedApi({"GET /users/@me": ME}) as api:
-        user = await fetch_user(Discord, api, user_info_url=api.url("/users/@me"))
+        user = await fetch(Discord, user_info_url=api.url("/users/@me"))
     assert (user.id, user.name, user.username, user.email) == ("80351110224678912", "Nelly",
                                                                "nelly", "nelly@example.com")
     assert user.avatar_url == ("https://cdn.discordapp.com/avatars/80351110224678912/"

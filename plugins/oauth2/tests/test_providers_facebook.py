@@ -2,8 +2,8 @@
 
 from pbk_oauth2.providers.facebook import Facebook
 from pbk_oauth2.providers.instagram import Instagram
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user, sample_token
-from providers_testing import mapped
+from pbk_sdk.testing.oauth2 import RecordedApi, sample_token
+from providers_testing import fetch, mapped
 
 #: GET /me?fields=name,email,picture.type(large), as Graph answers it (values made up).
 FACEBOOK_ME = {"name": "Ann Lee", "email": "ann@example.com", "id": "10224912361258412",
@@ -18,7 +18,7 @@ INSTAGRAM_ME = {"id": "7590637837631254", "username": "ann.lee", "account_type":
 
 async def test_facebook_maps_me_and_asks_its_fields():
     with RecordedApi({"GET /me": FACEBOOK_ME}) as api:
-        user = await fetch_user(Facebook, api, user_info_url=api.url(
+        user = await fetch(Facebook, user_info_url=api.url(
             "/me?fields=name,email,picture.type(large)"))
     assert (user.id, user.name, user.username, user.email) == ("10224912361258412", "Ann Lee",
                                                                "", "ann@example.com")
@@ -35,7 +35,7 @@ def test_facebook_without_email_or_picture():
 async def test_instagram_maps_me_and_keeps_the_granted_permissions():
     with RecordedApi({"GET /me": INSTAGRAM_ME}) as api:
         token = sample_token(raw={"permissions": "instagram_business_basic"})
-        user = await fetch_user(Instagram, api, token, user_info_url=api.url("/me"))
+        user = await fetch(Instagram, token, user_info_url=api.url("/me"))
     assert (user.id, user.name, user.username, user.email) == ("17841405822304914", "Ann Lee",
                                                                "ann.lee", "")
     assert user.avatar_url == INSTAGRAM_ME["profile_picture_url"]

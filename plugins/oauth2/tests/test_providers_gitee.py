@@ -3,7 +3,8 @@
 import pytest
 from pbk_oauth2.providers.gitee import Gitee
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user
+from pbk_sdk.testing.oauth2 import RecordedApi
+from providers_testing import fetch
 
 #: GET /api/v5/user, as Gitee answers it (values made up, shape recorded).
 USER = {"id": 8134829, "login": "ann-lee", "name": "Ann Lee",
@@ -21,7 +22,7 @@ async def gitee_user(user=USER, emails=EMAILS):
         class LocalGitee(Gitee):
             emails_url = api.url("/api/v5/emails")
 
-        found = await fetch_user(LocalGitee, api, user_info_url=api.url("/api/v5/user"))
+        found = await fetch(LocalGitee, user_info_url=api.url("/api/v5/user"))
     return found, api.requests
 
 

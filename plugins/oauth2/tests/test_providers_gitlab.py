@@ -3,8 +3,8 @@
 import pytest
 from pbk_oauth2.providers.gitlab import GitLab
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user
-from providers_testing import mapped
+from pbk_sdk.testing.oauth2 import RecordedApi
+from providers_testing import fetch, mapped
 
 #: GET /api/v4/user, as GitLab answers it (values made up, shape recorded).
 USER = {"id": 1, "username": "john_smith", "name": "John Smith", "state": "active",
@@ -16,7 +16,7 @@ USER = {"id": 1, "username": "john_smith", "name": "John Smith", "state": "activ
 
 async def test_gitlab_maps_the_user():
     with RecordedApi({"GET /user": USER}) as api:
-        user = await fetch_user(GitLab, api, user_info_url=api.url("/user"))
+        user = await fetch(GitLab, user_info_url=api.url("/user"))
     assert (user.id, user.name, user.username, user.email) == ("1", "John Smith", "john_smith",
                                                                "john@example.com")
     assert user.avatar_url == USER["avatar_url"] and user.raw_user == USER

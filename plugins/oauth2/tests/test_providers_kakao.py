@@ -4,8 +4,8 @@ import pytest
 from pbk_oauth2.providers.kakao import Kakao
 from pbk_oauth2.providers.vk import VK
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user, sample_token
-from providers_testing import mapped
+from pbk_sdk.testing.oauth2 import RecordedApi, sample_token
+from providers_testing import fetch, mapped
 
 #: GET /v2/user/me, as Kakao answers it (values made up, shape recorded).
 KAKAO_ME = {"id": 123456789, "connected_at": "2022-04-11T01:45:28Z",
@@ -23,7 +23,7 @@ VK_USERS = {"response": [{"id": 210700286, "first_name": "Lindsey", "last_name":
 
 async def test_kakao_maps_me():
     with RecordedApi({"GET /v2/user/me": KAKAO_ME}) as api:
-        user = await fetch_user(Kakao, api, user_info_url=api.url("/v2/user/me"))
+        user = await fetch(Kakao, user_info_url=api.url("/v2/user/me"))
     assert (user.id, user.name, user.username, user.email) == ("123456789", "", "ann",
                                                                "ann@example.com")
     assert user.avatar_url == "http://k.kakaocdn.net/img.jpg" and user.raw_user == KAKAO_ME
@@ -41,7 +41,7 @@ async def test_vk_maps_users_get_and_takes_the_email_from_the_token():
     with RecordedApi({"GET /method/users.get": VK_USERS}) as api:
         token = sample_token(raw={"access_token": "test-access-token", "user_id": 210700286,
                                   "email": "lindsey@example.com"})
-        user = await fetch_user(VK, api, token, user_info_url=api.url("/method/users.get"))
+        user = await fetch(VK, token, user_info_url=api.url("/method/users.get"))
     assert (user.id, user.name, user.username, user.email) == (
         "210700286", "Lindsey Stirling", "lindseystirling", "lindsey@example.com")
     assert user.avatar_url == "https://sun9.userapi.com/a.jpg" and user.raw_user == VK_USERS

@@ -3,8 +3,8 @@
 import pytest
 from pbk_oauth2.providers.microsoft import Microsoft, email_from_claims
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user, sample_id_token_claims, sample_token
-from providers_testing import configured
+from pbk_sdk.testing.oauth2 import RecordedApi, sample_id_token_claims, sample_token
+from providers_testing import configured, fetch
 
 #: GET /v1.0/me, as Graph answers it (values made up, shape recorded).
 ME = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
@@ -22,7 +22,7 @@ async def microsoft_user(setting=None, **claims):
     with RecordedApi({"GET /me": ME}) as api:
         # Its audience is not checked: the token came straight from Microsoft's token endpoint.
         id_token = api.sign_id_token(sample_id_token_claims(aud="graph", **claims))
-        user = await fetch_user(Microsoft, api, sample_token(id_token=id_token),
+        user = await fetch(Microsoft, sample_token(id_token=id_token),
                                 user_info_url=api.url("/me"), extra=extra)
     return user, api.requests
 
@@ -71,4 +71,4 @@ def test_microsoft_asks_openid_only_for_an_id_token_email(setting, scopes):
 async def test_microsoft_error_answer_fails():
     answer = (401, {"error": {"code": "InvalidAuthenticationToken"}})
     with RecordedApi({"GET /me": answer}) as api, pytest.raises(ProviderError, match="401"):
-        await fetch_user(Microsoft, api, user_info_url=api.url("/me"))
+        await fetch(Microsoft, user_info_url=api.url("/me"))

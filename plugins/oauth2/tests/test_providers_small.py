@@ -10,8 +10,8 @@ from pbk_oauth2.providers.planningcenter import PlanningCenter
 from pbk_oauth2.providers.strava import Strava
 from pbk_oauth2.providers.wakatime import WakaTime
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user
-from providers_testing import mapped
+from pbk_sdk.testing.oauth2 import RecordedApi
+from providers_testing import fetch, mapped
 
 #: GET /api/oauth2/v2/identity?fields[user]=... (JSON:API).
 PATREON = {"data": {"type": "user", "id": "12345678",
@@ -53,7 +53,8 @@ LARK = {"code": 0, "msg": "success",
         "data": {"name": "Ann Lee", "en_name": "Ann",
                  "avatar_url": "https://s1-imfile.feishucdn.com/a.jpg",
                  "open_id": "ou_ad2aa89cd0c5d2ba9e5c4b1e4a3a7f3c",
-                 "union_id": "on_c7d3ef5a0b5d2e0b8a8a3b1e9d0c7f2e", "tenant_key": "736588c9260f175d"}}
+                 "union_id": "on_c7d3ef5a0b5d2e0b8a8a3b1e9d0c7f2e",
+                 "tenant_key": "736588c9260f175d"}}
 
 
 @pytest.mark.parametrize(("provider_class", "answer", "expected"), [
@@ -72,7 +73,7 @@ LARK = {"code": 0, "msg": "success",
 ], ids=["patreon", "strava", "wakatime", "livechat", "mailcow", "planningcenter", "lark"])
 async def test_maps_the_recorded_user(provider_class, answer, expected):
     with RecordedApi({"GET /me": answer}) as api:
-        user = await fetch_user(provider_class, api, user_info_url=api.url("/me"))
+        user = await fetch(provider_class, user_info_url=api.url("/me"))
     assert (user.id, user.name, user.username, user.email, user.avatar_url) == expected
     assert user.raw_user == answer
     assert api.requests[0].headers["authorization"] == "Bearer test-access-token"

@@ -1,8 +1,8 @@
 """X/Twitter's mapping, against a recorded answer of /2/users/me."""
 
 from pbk_oauth2.providers.twitter import Twitter
-from pbk_sdk.testing.oauth2 import RecordedApi, fetch_user
-from providers_testing import mapped
+from pbk_sdk.testing.oauth2 import RecordedApi
+from providers_testing import fetch, mapped
 
 #: GET /2/users/me?user.fields=..., as X answers it (values made up, shape recorded).
 ME = {"data": {"id": "2244994945", "name": "Ann Lee", "username": "annlee",
@@ -13,7 +13,7 @@ ME = {"data": {"id": "2244994945", "name": "Ann Lee", "username": "annlee",
 async def test_twitter_maps_me_and_asks_the_confirmed_email():
     with RecordedApi({"GET /2/users/me": ME}) as api:
         query = Twitter.user_info_url.split("?", 1)[1]
-        user = await fetch_user(Twitter, api, user_info_url=api.url(f"/2/users/me?{query}"))
+        user = await fetch(Twitter, user_info_url=api.url(f"/2/users/me?{query}"))
     assert (user.id, user.name, user.username, user.email) == ("2244994945", "Ann Lee",
                                                                "annlee", "ann@example.com")
     assert user.avatar_url == ME["data"]["profile_image_url"] and user.raw_user == ME
