@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from pbk_sdk.oauth2 import AuthUser, OAuth2Provider, OAuth2Token, ProviderConfig
-from pbk_sdk.testing.oauth2 import sample_token
+from pbk_sdk.testing.oauth2 import RecordedApi, RecordedRequest, sample_token
 
 
 @functools.cache
@@ -37,6 +37,16 @@ async def fetch(provider_class: type[OAuth2Provider], token: OAuth2Token | None 
     async with httpx.AsyncClient(timeout=10, verify=unused_tls_context()) as http:
         provider = configured(provider_class, http, **config)
         return await provider.fetch_auth_user(token or sample_token())
+
+
+async def fetch_recorded(provider_class: type[OAuth2Provider], routes: dict[str, Any],
+                         user_path: str, token: OAuth2Token | None = None,
+                         **config: Any) -> tuple[AuthUser, list[RecordedRequest]]:
+    """``fetch`` against a ``RecordedApi`` answering ``routes``, the user API at ``user_path``
+    of it; the user and the requests the provider sent."""
+    with RecordedApi(routes) as api:
+        user = await fetch(provider_class, token, user_info_url=api.url(user_path), **config)
+    return user, api.requests
 
 
 def mapped(provider_class: type[OAuth2Provider], payload: dict[str, Any],

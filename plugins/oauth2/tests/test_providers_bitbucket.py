@@ -3,8 +3,7 @@
 import pytest
 from pbk_oauth2.providers.bitbucket import Bitbucket
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch
+from providers_testing import fetch_recorded
 
 #: GET /2.0/user, as Bitbucket answers it (values made up, shape recorded).
 USER = {"type": "user", "uuid": "{d301aafa-d676-4ee0-88be-962be7417567}",
@@ -20,9 +19,8 @@ EMAILS = {"pagelen": 10, "page": 1, "size": 2, "values": [
 
 
 async def bitbucket_user(user=USER, emails=EMAILS):
-    with RecordedApi({"GET /2.0/user": user, "GET /2.0/user/emails": emails}) as api:
-        found = await fetch(Bitbucket, user_info_url=api.url("/2.0/user"))
-    return found, api.requests
+    routes = {"GET /2.0/user": user, "GET /2.0/user/emails": emails}
+    return await fetch_recorded(Bitbucket, routes, "/2.0/user")
 
 
 async def test_bitbucket_maps_the_user_and_its_confirmed_primary_email():

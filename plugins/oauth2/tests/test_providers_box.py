@@ -4,8 +4,7 @@ import pytest
 from pbk_oauth2.providers.box import Box
 from pbk_oauth2.providers.spotify import Spotify
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch, mapped
+from providers_testing import fetch_recorded, mapped
 
 #: GET /2.0/users/me, as Box answers it (values made up, shape recorded).
 BOX_ME = {"type": "user", "id": "11446498", "name": "Aaron Levie", "login": "ceo@example.com",
@@ -22,12 +21,11 @@ SPOTIFY_ME = {"display_name": "Ann Lee", "id": "31l7tfh4cbyohvbbq7e7xhqnw4fi",
 
 
 async def test_box_maps_me():
-    with RecordedApi({"GET /2.0/users/me": BOX_ME}) as api:
-        user = await fetch(Box, user_info_url=api.url("/2.0/users/me"))
+    user, requests = await fetch_recorded(Box, {"GET /2.0/users/me": BOX_ME}, "/2.0/users/me")
     assert (user.id, user.name, user.username, user.email) == ("11446498", "Aaron Levie", "",
                                                                "ceo@example.com")
     assert user.avatar_url == BOX_ME["avatar_url"] and user.raw_user == BOX_ME
-    assert api.requests[0].headers["authorization"] == "Bearer test-access-token"
+    assert requests[0].headers["authorization"] == "Bearer test-access-token"
 
 
 @pytest.mark.parametrize("status", ["inactive", "cannot_delete_edit_upload", None],
@@ -38,8 +36,7 @@ def test_box_refuses_accounts_not_active(status):
 
 
 async def test_spotify_maps_me_with_its_first_image():
-    with RecordedApi({"GET /v1/me": SPOTIFY_ME}) as api:
-        user = await fetch(Spotify, user_info_url=api.url("/v1/me"))
+    user, _ = await fetch_recorded(Spotify, {"GET /v1/me": SPOTIFY_ME}, "/v1/me")
     assert (user.id, user.name, user.username, user.email) == (
         "31l7tfh4cbyohvbbq7e7xhqnw4fi", "Ann Lee", "", "")
     assert user.avatar_url == "https://i.scdn.co/image/ab67757000003b82"

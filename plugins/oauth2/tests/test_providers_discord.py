@@ -2,8 +2,7 @@
 
 import pytest
 from pbk_oauth2.providers.discord import Discord
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch, mapped
+from providers_testing import fetch_recorded, mapped
 
 #: GET /api/users/@me, as Discord answers it (values made up, shape recorded).
 ME = {"id": "80351110224678912", "username": "nelly", "discriminator": "0",
@@ -14,13 +13,12 @@ ME = {"id": "80351110224678912", "username": "nelly", "discriminator": "0",
 
 
 async def test_discord_maps_me():
-    with RecordedApi({"GET /users/@me": ME}) as api:
-        user = await fetch(Discord, user_info_url=api.url("/users/@me"))
+    user, requests = await fetch_recorded(Discord, {"GET /users/@me": ME}, "/users/@me")
     assert (user.id, user.name, user.username, user.email) == ("80351110224678912", "Nelly",
                                                                "nelly", "nelly@example.com")
     assert user.avatar_url == ("https://cdn.discordapp.com/avatars/80351110224678912/"
                                "8342729096ea3675442027381ff50dfe.png")
-    assert api.requests[0].headers["authorization"] == "Bearer test-access-token"
+    assert requests[0].headers["authorization"] == "Bearer test-access-token"
 
 
 @pytest.mark.parametrize(("changes", "name"), [

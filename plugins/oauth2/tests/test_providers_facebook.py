@@ -2,8 +2,8 @@
 
 from pbk_oauth2.providers.facebook import Facebook
 from pbk_oauth2.providers.instagram import Instagram
-from pbk_sdk.testing.oauth2 import RecordedApi, sample_token
-from providers_testing import fetch, mapped
+from pbk_sdk.testing.oauth2 import sample_token
+from providers_testing import fetch_recorded, mapped
 
 #: GET /me?fields=name,email,picture.type(large), as Graph answers it (values made up).
 FACEBOOK_ME = {"name": "Ann Lee", "email": "ann@example.com", "id": "10224912361258412",
@@ -17,13 +17,12 @@ INSTAGRAM_ME = {"id": "7590637837631254", "username": "ann.lee", "account_type":
 
 
 async def test_facebook_maps_me_and_asks_its_fields():
-    with RecordedApi({"GET /me": FACEBOOK_ME}) as api:
-        user = await fetch(Facebook, user_info_url=api.url(
-            "/me?fields=name,email,picture.type(large)"))
+    user, requests = await fetch_recorded(Facebook, {"GET /me": FACEBOOK_ME},
+                                          "/me?fields=name,email,picture.type(large)")
     assert (user.id, user.name, user.username, user.email) == ("10224912361258412", "Ann Lee",
                                                                "", "ann@example.com")
     assert user.avatar_url == FACEBOOK_ME["picture"]["data"]["url"]
-    assert api.requests[0].path == "/me?fields=name,email,picture.type(large)"
+    assert requests[0].path == "/me?fields=name,email,picture.type(large)"
     assert "fields=name,email,picture.type(large)" in Facebook.user_info_url
 
 
@@ -33,9 +32,8 @@ def test_facebook_without_email_or_picture():
 
 
 async def test_instagram_maps_me_and_keeps_the_granted_permissions():
-    with RecordedApi({"GET /me": INSTAGRAM_ME}) as api:
-        token = sample_token(raw={"permissions": "instagram_business_basic"})
-        user = await fetch(Instagram, token, user_info_url=api.url("/me"))
+    token = sample_token(raw={"permissions": "instagram_business_basic"})
+    user, _ = await fetch_recorded(Instagram, {"GET /me": INSTAGRAM_ME}, "/me", token)
     assert (user.id, user.name, user.username, user.email) == ("17841405822304914", "Ann Lee",
                                                                "ann.lee", "")
     assert user.avatar_url == INSTAGRAM_ME["profile_picture_url"]

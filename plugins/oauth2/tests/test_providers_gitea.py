@@ -3,8 +3,7 @@
 import pytest
 from pbk_oauth2.providers.gitea import Gitea
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch
+from providers_testing import fetch_recorded
 
 #: GET /api/v1/user, as Gitea answers it (values made up, shape recorded).
 USER = {"id": 42, "login": "ann", "login_name": "", "full_name": "Ann Lee",
@@ -20,9 +19,8 @@ EMAILS = [{"email": "ann@example.com", "verified": True, "primary": True, "user_
 
 
 async def gitea_user(user=USER, emails=EMAILS):
-    with RecordedApi({"GET /api/v1/user": user, "GET /api/v1/user/emails": emails}) as api:
-        found = await fetch(Gitea, user_info_url=api.url("/api/v1/user"))
-    return found, api.requests
+    routes = {"GET /api/v1/user": user, "GET /api/v1/user/emails": emails}
+    return await fetch_recorded(Gitea, routes, "/api/v1/user")
 
 
 async def test_gitea_maps_the_user_and_its_verified_primary_email():

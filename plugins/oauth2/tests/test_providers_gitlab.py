@@ -3,8 +3,7 @@
 import pytest
 from pbk_oauth2.providers.gitlab import GitLab
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch, mapped
+from providers_testing import fetch_recorded, mapped
 
 #: GET /api/v4/user, as GitLab answers it (values made up, shape recorded).
 USER = {"id": 1, "username": "john_smith", "name": "John Smith", "state": "active",
@@ -15,12 +14,11 @@ USER = {"id": 1, "username": "john_smith", "name": "John Smith", "state": "activ
 
 
 async def test_gitlab_maps_the_user():
-    with RecordedApi({"GET /user": USER}) as api:
-        user = await fetch(GitLab, user_info_url=api.url("/user"))
+    user, requests = await fetch_recorded(GitLab, {"GET /user": USER}, "/user")
     assert (user.id, user.name, user.username, user.email) == ("1", "John Smith", "john_smith",
                                                                "john@example.com")
     assert user.avatar_url == USER["avatar_url"] and user.raw_user == USER
-    assert api.requests[0].headers["authorization"] == "Bearer test-access-token"
+    assert requests[0].headers["authorization"] == "Bearer test-access-token"
 
 
 @pytest.mark.parametrize("confirmed_at", [None, "", "2012-05-23", "0001-01-01T00:00:00Z"],

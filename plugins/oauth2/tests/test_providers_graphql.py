@@ -6,8 +6,7 @@ import pytest
 from pbk_oauth2.providers.linear import Linear
 from pbk_oauth2.providers.monday import Monday
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch, mapped
+from providers_testing import fetch_recorded, mapped
 
 #: Linear's answer to the viewer query (values made up, shape recorded).
 VIEWER = {"data": {"viewer": {"id": "2d9f7c2a-5d9e-4b6e-9a8e-0c4d3b1f6a71",
@@ -22,9 +21,7 @@ ME = {"data": {"me": {"id": "4012345", "enabled": True, "name": "Ann Lee",
 
 
 async def graphql_user(provider_class, answer):
-    with RecordedApi({"POST /graphql": answer}) as api:
-        user = await fetch(provider_class, user_info_url=api.url("/graphql"))
-    (request,) = api.requests
+    user, (request,) = await fetch_recorded(provider_class, {"POST /graphql": answer}, "/graphql")
     assert request.headers["authorization"] == "Bearer test-access-token"
     assert request.headers["content-type"] == "application/json"
     return user, json.loads(request.body)["query"]

@@ -5,8 +5,7 @@ from pbk_oauth2.providers.notion import Notion
 from pbk_oauth2.providers.trakt import Trakt
 from pbk_oauth2.providers.twitch import Twitch
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch, mapped
+from providers_testing import fetch_recorded, mapped
 
 #: GET /v1/users/me, as Notion answers it for an integration's token (values made up).
 NOTION_ME = {"object": "user", "id": "16d84278-ab0e-484c-9bdd-b35da3bd8905", "name": "pied piper",
@@ -34,9 +33,7 @@ TWITCH_USERS = {"data": [{"id": "141981764", "login": "twitchdev", "display_name
 
 
 async def user_with_headers(provider_class, path, answer):
-    with RecordedApi({f"GET {path}": answer}) as api:
-        user = await fetch(provider_class, user_info_url=api.url(path))
-    (request,) = api.requests
+    user, (request,) = await fetch_recorded(provider_class, {f"GET {path}": answer}, path)
     assert request.headers["authorization"] == "Bearer test-access-token"
     return user, request.headers
 

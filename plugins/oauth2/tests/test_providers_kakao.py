@@ -4,8 +4,8 @@ import pytest
 from pbk_oauth2.providers.kakao import Kakao
 from pbk_oauth2.providers.vk import VK
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi, sample_token
-from providers_testing import fetch, mapped
+from pbk_sdk.testing.oauth2 import sample_token
+from providers_testing import fetch_recorded, mapped
 
 #: GET /v2/user/me, as Kakao answers it (values made up, shape recorded).
 KAKAO_ME = {"id": 123456789, "connected_at": "2022-04-11T01:45:28Z",
@@ -22,12 +22,11 @@ VK_USERS = {"response": [{"id": 210700286, "first_name": "Lindsey", "last_name":
 
 
 async def test_kakao_maps_me():
-    with RecordedApi({"GET /v2/user/me": KAKAO_ME}) as api:
-        user = await fetch(Kakao, user_info_url=api.url("/v2/user/me"))
+    user, requests = await fetch_recorded(Kakao, {"GET /v2/user/me": KAKAO_ME}, "/v2/user/me")
     assert (user.id, user.name, user.username, user.email) == ("123456789", "", "ann",
                                                                "ann@example.com")
     assert user.avatar_url == "http://k.kakaocdn.net/img.jpg" and user.raw_user == KAKAO_ME
-    assert api.requests[0].headers["authorization"] == "Bearer test-access-token"
+    assert requests[0].headers["authorization"] == "Bearer test-access-token"
 
 
 @pytest.mark.parametrize("account", [{"is_email_verified": False}, {"is_email_valid": False}],
@@ -38,14 +37,14 @@ def test_kakao_email_needs_valid_and_verified(account):
 
 
 async def test_vk_maps_users_get_and_takes_the_email_from_the_token():
-    with RecordedApi({"GET /method/users.get": VK_USERS}) as api:
-        token = sample_token(raw={"access_token": "test-access-token", "user_id": 210700286,
-                                  "email": "lindsey@example.com"})
-        user = await fetch(VK, token, user_info_url=api.url("/method/users.get"))
+    token = sample_token(raw={"access_token": "test-access-token", "user_id": 210700286,
+                              "email": "lindsey@example.com"})
+    user, requests = await fetch_recorded(VK, {"GET /method/users.get": VK_USERS},
+                                          "/method/users.get", token)
     assert (user.id, user.name, user.username, user.email) == (
         "210700286", "Lindsey Stirling", "lindseystirling", "lindsey@example.com")
     assert user.avatar_url == "https://sun9.userapi.com/a.jpg" and user.raw_user == VK_USERS
-    assert api.requests[0].headers["authorization"] == "Bearer test-access-token"
+    assert requests[0].headers["authorization"] == "Bearer test-access-token"
 
 
 def test_vk_without_email_grant_or_last_name():

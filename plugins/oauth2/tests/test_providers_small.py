@@ -10,8 +10,7 @@ from pbk_oauth2.providers.planningcenter import PlanningCenter
 from pbk_oauth2.providers.strava import Strava
 from pbk_oauth2.providers.wakatime import WakaTime
 from pbk_sdk.oauth2 import ProviderError
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch, mapped
+from providers_testing import fetch_recorded, mapped
 
 #: GET /api/oauth2/v2/identity?fields[user]=... (JSON:API).
 PATREON = {"data": {"type": "user", "id": "12345678",
@@ -72,11 +71,10 @@ LARK = {"code": 0, "msg": "success",
     (Lark, LARK, (LARK["data"]["union_id"], "Ann Lee", "", "", LARK["data"]["avatar_url"])),
 ], ids=["patreon", "strava", "wakatime", "livechat", "mailcow", "planningcenter", "lark"])
 async def test_maps_the_recorded_user(provider_class, answer, expected):
-    with RecordedApi({"GET /me": answer}) as api:
-        user = await fetch(provider_class, user_info_url=api.url("/me"))
+    user, requests = await fetch_recorded(provider_class, {"GET /me": answer}, "/me")
     assert (user.id, user.name, user.username, user.email, user.avatar_url) == expected
     assert user.raw_user == answer
-    assert api.requests[0].headers["authorization"] == "Bearer test-access-token"
+    assert requests[0].headers["authorization"] == "Bearer test-access-token"
 
 
 @pytest.mark.parametrize(("provider_class", "answer", "field"), [

@@ -1,8 +1,7 @@
 """Yandex's mapping, against a recorded answer of login.yandex.ru/info."""
 
 from pbk_oauth2.providers.yandex import Yandex
-from pbk_sdk.testing.oauth2 import RecordedApi
-from providers_testing import fetch, mapped
+from providers_testing import fetch_recorded, mapped
 
 #: GET /info (format=json), as Yandex ID answers it (values made up, shape recorded).
 INFO = {"id": "1000034426", "login": "ivan", "client_id": "4760187d81bc4b7799476b42b5103713",
@@ -13,13 +12,12 @@ INFO = {"id": "1000034426", "login": "ivan", "client_id": "4760187d81bc4b7799476
 
 
 async def test_yandex_maps_info():
-    with RecordedApi({"GET /info": INFO}) as api:
-        user = await fetch(Yandex, user_info_url=api.url("/info"))
+    user, requests = await fetch_recorded(Yandex, {"GET /info": INFO}, "/info")
     assert (user.id, user.name, user.username, user.email) == ("1000034426", "Ivan Ivanov",
                                                                "ivan", "test@yandex.ru")
     assert user.avatar_url == "https://avatars.yandex.net/get-yapic/131652443/islands-200"
     assert user.raw_user == INFO
-    assert api.requests[0].headers["authorization"] == "Bearer test-access-token"
+    assert requests[0].headers["authorization"] == "Bearer test-access-token"
 
 
 def test_yandex_without_avatar():
