@@ -26,7 +26,7 @@ class Microsoft(OAuth2Provider):
     logo = monogram("MS", "#00a4ef")
     order = 3
     pkce = True
-    scopes = ("User.Read",)
+    scopes: tuple[str, ...] = ("User.Read",)
     auth_url = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
     token_url = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
     user_info_url = "https://graph.microsoft.com/v1.0/me"
