@@ -18,6 +18,9 @@ from pbk_sdk.oauth2 import OAuth2Provider, OAuth2Token, ProviderError, as_object
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
 #: Go's ``time.Time{}``, which ``IsZero`` reports.
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+#: Answers of an e-mail list meaning "no access to e-mails" (the scope was not granted):
+#: the user signs in without an e-mail, as in PocketBase.
+NO_EMAIL_ACCESS = (401, 403, 404)
 
 
 def lookup(raw: Any, path: str) -> Any:

@@ -5,11 +5,8 @@ from typing import Any
 
 from pbk_sdk.oauth2 import AuthUser, OAuth2Provider, OAuth2Token, ProviderError
 
-from ._common import flag, number, optional_json, text
+from ._common import NO_EMAIL_ACCESS, flag, number, optional_json, text
 from ._logos import monogram
-
-#: Answers of the e-mail list meaning "no access to e-mails": no e-mail, as in PocketBase.
-NO_EMAIL_ACCESS = (401, 403, 404)
 
 
 class Gitea(OAuth2Provider):

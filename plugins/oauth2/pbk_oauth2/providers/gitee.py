@@ -6,11 +6,8 @@ from typing import Any, ClassVar
 from pbk_sdk.formats import is_email
 from pbk_sdk.oauth2 import AuthUser, OAuth2Provider, OAuth2Token, ProviderError
 
-from ._common import number, objects, text
+from ._common import NO_EMAIL_ACCESS, number, objects, text
 from ._logos import monogram
-
-#: Answers of the e-mail list meaning "no access to e-mails": no e-mail, as in PocketBase.
-NO_EMAIL_ACCESS = (401, 403, 404)
 
 
 class Gitee(OAuth2Provider):
