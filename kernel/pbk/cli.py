@@ -49,9 +49,10 @@ from .plugins import (
 from .scaffold import plugin_group
 from .settings import SettingsError
 
-VALUE_OPTIONS = ("--dir", "--encryptionEnv", "--queryTimeout", "--publicDir", "--plugins", "--pluginsDir")
+VALUE_OPTIONS = ("--dir", "--encryptionEnv", "--queryTimeout", "--publicDir", "--plugins", "--pluginsDir",
+                 "--hooksDir")
 FLAG_OPTIONS = ("--dev",)
-OPTIONAL_VALUE_OPTIONS = ("--indexFallback",)
+OPTIONAL_VALUE_OPTIONS = ("--indexFallback", "--hooksWatch")
 TRUE_WORDS = ("1", "t", "true", "yes", "on")
 
 
@@ -119,6 +120,8 @@ class Runner:
             encryption_env=p["encryption_env"] or None,
             plugins=_split_list(p["plugins"]),
             plugins_dir=Path(p["plugins_dir"]) if p["plugins_dir"] else None,
+            hooks_dir=Path(p["hooks_dir"]) if p["hooks_dir"] else None,
+            hooks_watch=p["hooks_watch"],
             **extra,
         )
 
@@ -167,6 +170,10 @@ def _runner(ctx: click.Context) -> Runner:
               help="Comma-separated plugins to load (default: every installed one).")
 @click.option("--pluginsDir", "plugins_dir", envvar="PBK_PLUGINS_DIR", default="",
               help="Also load every *.py plugin file in this directory.")
+@click.option("--hooksDir", "hooks_dir", envvar="PBK_HOOKS_DIR", default="",
+              help="The hook files, *.pb.py (default: pb_hooks beside the data dir).")
+@click.option("--hooksWatch", "hooks_watch", envvar="PBK_HOOKS_WATCH", type=click.BOOL,
+              default=True, show_default=True, help="Reload hook files when they change.")
 def cli(**_: Any) -> None:
     """pbk: a PocketBase-compatible backend built from Python plugins."""
 

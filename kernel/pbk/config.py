@@ -36,6 +36,9 @@ class Config:
     encryption_env: str | None = None
     plugins: tuple[str, ...] | None = None  # None: every installed plugin
     plugins_dir: Path | None = None
+    #: ``--hooksDir``: the hook files (``*.pb.py``); PocketBase's default, beside the data dir.
+    hooks_dir: Path | None = None
+    hooks_watch: bool = True
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -43,6 +46,7 @@ class Config:
             # PocketBase's default: pb_public beside pb_data.
             self.public_dir = self.data_dir.parent / "pb_public"
         self.public_dir = Path(self.public_dir)
+        self.hooks_dir = Path(self.hooks_dir or self.data_dir.parent / "pb_hooks")
         if self.plugins_dir is not None:
             self.plugins_dir = Path(self.plugins_dir)
 

@@ -1,0 +1,200 @@
+"""Hook files on a live two-worker ``pbk serve``: reload on every worker, broken files, routes
+through the JS SDK, record hooks, cron jobs, middlewares, errors in the envelope."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pbk_sdk.testing.pocketbase import superuser_token
+from pbk_sdk.testing.programs import pbk_command_superuser
+from pbk_sdk.testing.servers import LiveServer, start_live_server
+
+PLUGINS = ("records", "auth", "crons", "hooks")
+EMAIL, PASSWORD = "root@example.com", "secret-password-1"
+
+VERSION = """\
+import os
+from pbk_hooks import route
+
+@route("GET", "/version")
+async def version(e):
+    e.json(200, {{"version": {version}, "pid": os.getpid()}})
+"""
+
+MAIN = """\
+from pbk_hooks import BadRequestError, cron, on, require_superuser_auth, route, send
+from pbk_sdk.interfaces import RECORD_STORE
+
+@route("GET", "/hello/{name}")
+async def hello(e):
+    e.json(200, {"message": f"Hello {e.params['name']}"})
+
+@route("POST", "/boom")
+async def boom(e):
+    raise BadRequestError("no boom today", {"why": {"code": "not_today", "message": "Not today."}})
+
+@route("GET", "/crash")
+async def crash(e):
+    {}["missing"]
+
+@route("GET", "/root-only", middlewares=[require_superuser_auth()])
+async def root_only(e):
+    e.json(200, {"auth": e.auth.collection_name})
+
+@route("GET", "/health-via-http")
+async def health_via_http(e):
+    answer = await send("GET", f"{e.request.prefix}/api/health")
+    e.json(200, {"status": answer.status, "body": answer.json()})
+
+@on("record_create", collections=["notes"])
+async def shout(e):
+    e.record["text"] = e.record["text"].upper()
+    await e.next()
+
+@cron("write-note", "0 0 1 1 *")
+async def write_note():
+    store = app.services.get(RECORD_STORE, "sqlite")
+    await store.create(store.collection("notes"), {"text": "from cron"})
+"""
+
+
+def write(path: Path, text: str) -> None:
+    """Replace ``path`` in one step, as an editor's save does (no half-written file seen)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def until(check: Callable[[], object], timeout: float = 15.0, what: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what or check}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    base = tmp_path_factory.mktemp("hooks")
+    hooks = base / "pb_hooks"  # the default --hooksDir, beside pb_data
+    hooks.mkdir()
+    write(hooks / "version.pb.py", VERSION.format(version=1))
+    write(hooks / "main.pb.py", MAIN)
+    pbk_command_superuser(base / "pb_data", PLUGINS, EMAIL, PASSWORD)
+    live = start_live_server(base / "pb_data", ["--plugins", ",".join(PLUGINS), "--workers", "2"])
+    token = superuser_token(live.url, EMAIL, PASSWORD)
+    created = httpx.post(f"{live.url}/api/collections", headers={"Authorization": token}, json={
+        "name": "notes", "type": "base", "listRule": "", "createRule": "",
+        "fields": [{"name": "text", "type": "text"}]})
+    assert created.status_code == 200, created.text
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def root(server: LiveServer) -> dict[str, str]:
+    return {"Authorization": superuser_token(server.url, EMAIL, PASSWORD)}
+
+
+def versions_by_worker(url: str, want: int) -> set[int]:
+    """Ask on fresh connections (spread over the workers) until two workers answered
+    ``want``; the workers' pids."""
+    pids: set[int] = set()
+
+    def two_workers() -> bool:
+        answer = httpx.get(f"{url}/version").json()
+        if answer["version"] == want:
+            pids.add(answer["pid"])
+        return len(pids) == 2
+
+    until(two_workers, what=f"version {want} on both workers")
+    return pids
+
+
+def test_reload_reaches_every_worker(server: LiveServer) -> None:
+    versions_by_worker(server.url, 1)
+    write(server.data_dir.parent / "pb_hooks" / "version.pb.py", VERSION.format(version=2))
+    versions_by_worker(server.url, 2)
+    assert {httpx.get(f"{server.url}/version").json()["version"] for _ in range(10)} == {2}
+
+
+@pytest.mark.parametrize("broken, line, message", [
+    ("@route('GET', '/version')\nasync def v(e) pass\n", 2, "SyntaxError"),
+    ("import os\n\nundefined_name()\n", 3, "NameError: name 'undefined_name' is not defined"),
+], ids=["syntax", "raises"])
+def test_broken_file_keeps_previous_version(server: LiveServer, broken: str, line: int, message: str) -> None:
+    path = server.data_dir.parent / "pb_hooks" / "version.pb.py"
+    write(path, VERSION.format(version=3))
+    versions_by_worker(server.url, 3)
+    write(path, broken)
+    where = f"{path.resolve()}:{line}: {message}"
+    until(lambda: server.output().count(where) == 2, what=f"{where!r} logged by both workers")
+    assert {httpx.get(f"{server.url}/version").json()["version"] for _ in range(10)} == {3}
+
+
+def test_removed_file_takes_its_routes(server: LiveServer) -> None:
+    path = server.data_dir.parent / "pb_hooks" / "gone.pb.py"
+    write(path, "from pbk_hooks import route\n\n@route('GET', '/gone')\nasync def gone(e):\n"
+                "    e.string(200, 'here')\n")
+    until(lambda: all(httpx.get(f"{server.url}/gone").text == "here" for _ in range(6)), what="/gone")
+    path.unlink()
+    until(lambda: all(httpx.get(f"{server.url}/gone").status_code == 404 for _ in range(6)),
+          what="/gone removed")
+    assert httpx.get(f"{server.url}/gone").json()["message"] == "File not found."
+
+
+def test_routes_and_errors_through_js_sdk(server: LiveServer, js_sdk) -> None:
+    result = js_sdk.run("""
+        const hello = await pb.send("/hello/ada", { method: "GET" });
+        let error;
+        try { await pb.send("/boom", { method: "POST" }); } catch (e) { error = e; }
+        output({ hello, status: error.status, response: error.response });
+    """, server.url)
+    assert result == {
+        "hello": {"message": "Hello ada"},
+        "status": 400,
+        "response": {"status": 400, "message": "No boom today.",
+                     "data": {"why": {"code": "not_today", "message": "Not today."}}},
+    }
+
+
+def test_unexpected_error_is_a_400_envelope(server: LiveServer) -> None:
+    answer = httpx.get(f"{server.url}/crash")
+    assert (answer.status_code, answer.json()) == (400, {
+        "status": 400, "message": "Something went wrong while processing your request.", "data": {}})
+    assert "main.pb.py" in server.output() and "KeyError: 'missing'" in server.output()
+
+
+def test_middleware(server: LiveServer, root: dict[str, str]) -> None:
+    guest = httpx.get(f"{server.url}/root-only")
+    assert (guest.status_code, guest.json()["message"]) == (
+        401, "The request requires valid record authorization token.")
+    assert httpx.get(f"{server.url}/root-only", headers=root).json() == {"auth": "_superusers"}
+
+
+def test_http_client(server: LiveServer) -> None:
+    assert httpx.get(f"{server.url}/health-via-http").json() == {
+        "status": 200, "body": {"message": "API is healthy.", "code": 200, "data": {}}}
+
+
+def test_record_hook_and_cron_job(server: LiveServer, root: dict[str, str]) -> None:
+    created = httpx.post(f"{server.url}/api/collections/notes/records", json={"text": "quiet"})
+    assert created.json()["text"] == "QUIET"
+    jobs = httpx.get(f"{server.url}/api/crons", headers=root).json()
+    assert {"id": "write-note", "expression": "0 0 1 1 *"} in jobs
+    assert httpx.post(f"{server.url}/api/crons/write-note", headers=root).status_code == 204
+
+    def cron_note() -> bool:
+        listed = httpx.get(f"{server.url}/api/collections/notes/records",
+                           params={"filter": "text = 'FROM CRON'"}).json()
+        return listed["totalItems"] == 1
+
+    until(cron_note, what="the cron job's note (its create passes the record hook too)")
