@@ -268,7 +268,8 @@ class MailEvent(Event):
 
     ``meta`` says what the mail is about when the sender said so: ``template``
     (``verification``, ``password-reset``, ``email-change``, ``otp``, ``login-alert``),
-    ``collection`` and ``record``.
+    ``collection`` and ``record``; handlers added with ``collections=`` see the mails about
+    those collections.
     """
 
     app: Any
@@ -278,6 +279,14 @@ class MailEvent(Event):
 
     def answered(self) -> bool:
         return self.cancelled
+
+    def targets(self) -> tuple[str, ...]:
+        collection = self.meta.get("collection")
+        return () if collection is None else (collection.id, collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo | None = self.meta.get("collection")
+        return collection
 
 
 # --------------------------------------------------------------------------- settings
@@ -340,3 +349,95 @@ class BackupEvent(Event):
     app: Any
     name: str
     exclude: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- requests
+# PocketBase's request hooks for routes that had none: each is fired around its route's
+# responder (the default action) by the plugin serving it, through
+# ``pbk_sdk.request_events.evented``, with a ``CollectionRequestEvent``.
+
+COLLECTIONS_LIST_REQUEST = "collections_list_request"
+COLLECTION_VIEW_REQUEST = "collection_view_request"
+COLLECTION_CREATE_REQUEST = "collection_create_request"
+COLLECTION_UPDATE_REQUEST = "collection_update_request"
+COLLECTION_DELETE_REQUEST = "collection_delete_request"
+COLLECTIONS_IMPORT_REQUEST = "collections_import_request"
+BATCH_REQUEST = "batch_request"
+RECORD_AUTH_WITH_PASSWORD_REQUEST = "record_auth_with_password_request"
+RECORD_AUTH_REFRESH_REQUEST = "record_auth_refresh_request"
+RECORD_REQUEST_OTP_REQUEST = "record_request_otp_request"
+RECORD_AUTH_WITH_OTP_REQUEST = "record_auth_with_otp_request"
+RECORD_REQUEST_VERIFICATION_REQUEST = "record_request_verification_request"
+RECORD_CONFIRM_VERIFICATION_REQUEST = "record_confirm_verification_request"
+RECORD_REQUEST_PASSWORD_RESET_REQUEST = "record_request_password_reset_request"
+RECORD_CONFIRM_PASSWORD_RESET_REQUEST = "record_confirm_password_reset_request"
+RECORD_REQUEST_EMAIL_CHANGE_REQUEST = "record_request_email_change_request"
+RECORD_CONFIRM_EMAIL_CHANGE_REQUEST = "record_confirm_email_change_request"
+FILE_DOWNLOAD_REQUEST = "file_download_request"
+FILE_TOKEN_REQUEST = "file_token_request"
+REALTIME_CONNECT_REQUEST = "realtime_connect_request"
+REALTIME_SUBSCRIBE_REQUEST = "realtime_subscribe_request"
+
+
+@dataclass(eq=False)
+class CollectionRequestEvent(RequestEvent):
+    """A request on a route, with the collection its ``{collection}`` names (None when the
+    route names none or no such collection exists: the default action then answers 404)."""
+
+    collection: Any = None
+
+    def targets(self) -> tuple[str, ...]:
+        return () if self.collection is None else (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo | None = self.collection
+        return collection
+
+
+#: Every answer that signs a record in (``{token, record}``, from any auth flow), like
+#: ``OnRecordAuthRequest``: the default action builds ``e.answer``, which handlers may change
+#: after ``next()`` (add keys beside ``token`` and ``record``) or set themselves.
+RECORD_AUTH_REQUEST = "record_auth_request"
+
+
+@dataclass(eq=False)
+class RecordAuthEvent(Event):
+    """``record`` (stored values) of ``collection`` about to receive ``token``; ``method`` is
+    the flow (``password``, ``otp``, ``refresh``, ``impersonate`` ...)."""
+
+    request: Any
+    collection: Any
+    record: Mapping[str, Any]
+    token: str
+    method: str = ""
+    answer: dict[str, Any] | None = None
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo = self.collection
+        return collection
+
+    def answered(self) -> bool:
+        return self.answer is not None
+
+
+# --------------------------------------------------------------------------- record mails
+# Fired by the mailer plugin before ``mail_send`` for the auth mails, like
+# ``OnMailerRecord*Send``, with the same ``MailEvent`` fields (``meta`` holds ``collection``
+# and ``record``); the default action is ``mail_send`` and the send.
+
+MAILER_RECORD_VERIFICATION_SEND = "mailer_record_verification_send"
+MAILER_RECORD_PASSWORD_RESET_SEND = "mailer_record_password_reset_send"
+MAILER_RECORD_EMAIL_CHANGE_SEND = "mailer_record_email_change_send"
+MAILER_RECORD_OTP_SEND = "mailer_record_otp_send"
+MAILER_RECORD_AUTH_ALERT_SEND = "mailer_record_auth_alert_send"
+#: ``meta["template"]`` of an auth mail -> the event fired for it.
+MAILER_RECORD_EVENTS = {
+    "verification": MAILER_RECORD_VERIFICATION_SEND,
+    "password-reset": MAILER_RECORD_PASSWORD_RESET_SEND,
+    "email-change": MAILER_RECORD_EMAIL_CHANGE_SEND,
+    "otp": MAILER_RECORD_OTP_SEND,
+    "login-alert": MAILER_RECORD_AUTH_ALERT_SEND,
+}

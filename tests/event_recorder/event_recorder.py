@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from pbk_sdk import PluginInfo, events, hookimpl, priorities
-from pbk_sdk.events import CollectionEvent, MailEvent, RecordEvent, RecordRequestEvent, RequestEvent
+from pbk_sdk.events import (
+    CollectionEvent,
+    MailEvent,
+    RecordAuthEvent,
+    RecordEvent,
+    RecordRequestEvent,
+    RequestEvent,
+)
 
 PLUGIN = PluginInfo(name="event_recorder", description="Logs every event (tests/test_event_order.py).")
 
@@ -26,7 +33,7 @@ def describe(name: str, event: Any, in_transaction: bool) -> str:
     parts = [name]
     if isinstance(event, RequestEvent):
         parts += [event.request.method, event.request.uri_template or event.request.path]
-    elif isinstance(event, RecordEvent | RecordRequestEvent | CollectionEvent):
+    elif isinstance(event, RecordEvent | RecordRequestEvent | CollectionEvent | RecordAuthEvent):
         parts.append(event.collection.name)
     elif isinstance(event, MailEvent):
         parts.append(str(event.meta.get("template", "")))

@@ -10,6 +10,7 @@ from pbk_sdk import App
 from pbk_sdk.auth import SUPERUSERS, request_auth
 from pbk_sdk.client_ip import superuser_ip_allowed
 from pbk_sdk.errors import ApiError
+from pbk_sdk.events import RECORD_AUTH_REQUEST, RecordAuthEvent
 from pbk_sdk.interfaces import CollectionInfo
 
 from . import tokens
@@ -41,7 +42,7 @@ async def finish_login(
         resp.media = {"mfaId": pending}
         return
     await auth_alert(app, req, collection, record)
-    resp.media = await auth_response(app, collection, record, tokens.mint(record, collection), req)
+    resp.media = await auth_response(app, collection, record, tokens.mint(record, collection), req, method)
 
 
 async def check_auth_rule(
@@ -59,6 +60,24 @@ async def check_auth_rule(
 
 
 async def auth_response(
+    app: App, collection: CollectionInfo, record: Mapping[str, Any], token: str, req: Any, method: str
+) -> dict[str, Any]:
+    """``{record, token}`` after ``record_auth_request`` (``method`` is the flow), whose
+    default action builds it."""
+    if not app.events.has(RECORD_AUTH_REQUEST, collection):
+        return await _auth_answer(app, collection, record, token, req)
+
+    async def answer(e: RecordAuthEvent) -> None:
+        e.answer = await _auth_answer(app, e.collection, e.record, e.token, e.request)
+
+    event = RecordAuthEvent(request=req, collection=collection, record=record, token=token, method=method)
+    await app.events.trigger(RECORD_AUTH_REQUEST, event, answer)
+    if event.answer is None:
+        raise ApiError(400)  # a handler stopped the chain without answering (logged by the bus)
+    return event.answer
+
+
+async def _auth_answer(
     app: App, collection: CollectionInfo, record: Mapping[str, Any], token: str, req: Any
 ) -> dict[str, Any]:
     """``{record, token}``; the record as its owner sees it (a superuser asking sees it as one),

@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 
 from pbk_sdk.auth import SUPERUSERS, request_auth
 from pbk_sdk.cron import parse as parse_cron
-from pbk_sdk.errors import ApiError, BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError
+from pbk_sdk.errors import (
+    ApiError,
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from pbk_sdk.events import Event
 
 from .http_client import HttpResponse, send

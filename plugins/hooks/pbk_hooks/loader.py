@@ -78,7 +78,7 @@ class HookFiles:
         except FileNotFoundError:
             self.unload(path)
             return False
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the file did: logged, the old one kept
             kept = " (its previous version keeps running)" if path in self.loaded else ""
             log.error("hook file failed to load%s: %s", kept, where_failed(path, exc))
             return False

@@ -4,7 +4,7 @@ through the JS SDK, record hooks, cron jobs, middlewares, errors in the envelope
 from __future__ import annotations
 
 import os
-import textwrap
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,41 +27,40 @@ async def version(e):
     e.json(200, {{"version": {version}, "pid": os.getpid()}})
 """
 
-MAIN = """\
-from pbk_hooks import BadRequestError, cron, on, require_superuser_auth, route, send
-from pbk_sdk.interfaces import RECORD_STORE
+HOOKS_DOC = Path(__file__).parents[3] / "docs" / "hooks.md"
 
-@route("GET", "/hello/{name}")
-async def hello(e):
-    e.json(200, {"message": f"Hello {e.params['name']}"})
+#: Handlers of the request, auth and collection families, showing their fields in headers.
+FAMILIES = """\
+from pbk_hooks import BadRequestError, on
 
-@route("POST", "/boom")
-async def boom(e):
-    raise BadRequestError("no boom today", {"why": {"code": "not_today", "message": "Not today."}})
+@on("collection_view_request")
+async def viewed(e):
+    await e.next()
+    e.response.set_header("X-Hook", f"{type(e).__name__} {e.params['collection']} {e.collection.name}")
 
-@route("GET", "/crash")
-async def crash(e):
-    {}["missing"]
-
-@route("GET", "/root-only", middlewares=[require_superuser_auth()])
-async def root_only(e):
-    e.json(200, {"auth": e.auth.collection_name})
-
-@route("GET", "/health-via-http")
-async def health_via_http(e):
-    answer = await send("GET", f"{e.request.prefix}/api/health")
-    e.json(200, {"status": answer.status, "body": answer.json()})
-
-@on("record_create", collections=["notes"])
-async def shout(e):
-    e.record["text"] = e.record["text"].upper()
+@on("record_auth_with_password_request", collections=["_superusers"])
+async def signing_in(e):
+    e.response.set_header("X-Hook", f"{type(e).__name__} {e.collection.name}")
     await e.next()
 
-@cron("write-note", "0 0 1 1 *")
-async def write_note():
-    store = app.services.get(RECORD_STORE, "sqlite")
-    await store.create(store.collection("notes"), {"text": "from cron"})
+@on("record_auth_request")
+async def signed_in(e):
+    await e.next()
+    e.answer["meta"] = {"method": e.method, "collection": e.collection.name,
+                        "email": e.record["email"], "token": e.token == e.answer["token"]}
+
+@on("batch_request")
+async def no_batches(e):
+    raise BadRequestError("no batches here")
 """
+
+
+def documented_hook_file() -> str:
+    """The hook file docs/hooks.md shows (``<!-- hook-file: main.pb.py -->``), served as it is."""
+    found = re.search(r"<!-- hook-file: main.pb.py -->\n```py\n(.*?)^```", HOOKS_DOC.read_text(),
+                      re.DOTALL | re.MULTILINE)
+    assert found is not None, "docs/hooks.md lost its hook file example"
+    return found.group(1)
 
 
 def write(path: Path, text: str) -> None:
@@ -87,7 +86,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     hooks = base / "pb_hooks"  # the default --hooksDir, beside pb_data
     hooks.mkdir()
     write(hooks / "version.pb.py", VERSION.format(version=1))
-    write(hooks / "main.pb.py", MAIN)
+    write(hooks / "main.pb.py", documented_hook_file())
+    write(hooks / "families.pb.py", FAMILIES)
     pbk_command_superuser(base / "pb_data", PLUGINS, EMAIL, PASSWORD)
     live = start_live_server(base / "pb_data", ["--plugins", ",".join(PLUGINS), "--workers", "2"])
     token = superuser_token(live.url, EMAIL, PASSWORD)
@@ -198,3 +198,15 @@ def test_record_hook_and_cron_job(server: LiveServer, root: dict[str, str]) -> N
         return listed["totalItems"] == 1
 
     until(cron_note, what="the cron job's note (its create passes the record hook too)")
+
+
+def test_request_and_auth_families(server: LiveServer, root: dict[str, str]) -> None:
+    viewed = httpx.get(f"{server.url}/api/collections/notes", headers=root)
+    assert viewed.headers["X-Hook"] == "CollectionRequestEvent notes notes"
+    signed = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
+                        json={"identity": EMAIL, "password": PASSWORD})
+    assert signed.headers["X-Hook"] == "CollectionRequestEvent _superusers"
+    assert signed.json()["meta"] == {"method": "password", "collection": "_superusers",
+                                     "email": EMAIL, "token": True}
+    batch = httpx.post(f"{server.url}/api/batch", json={"requests": []})
+    assert (batch.status_code, batch.json()["message"]) == (400, "No batches here.")
