@@ -291,7 +291,7 @@ class Requests:
         await self.ok("POST", "/api/realtime", json={"clientId": self.client_id, "subscriptions": ["posts"]})
 
     async def realtime_message(self) -> None:
-        """A record created while a stream is subscribed: the message costs no event."""
+        """A record created while a stream is subscribed: the message fires its event."""
         await self.ok("POST", "/api/collections/posts/records", json={"title": "live"})
         assert self.stream is not None
         event, data = await self.stream.next()

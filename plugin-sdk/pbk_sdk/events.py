@@ -441,3 +441,28 @@ MAILER_RECORD_EVENTS = {
     "otp": MAILER_RECORD_OTP_SEND,
     "login-alert": MAILER_RECORD_AUTH_ALERT_SEND,
 }
+
+
+# --------------------------------------------------------------------------- realtime
+# Fired by the realtime plugin.
+
+#: A message about to be queued for one realtime client, like ``OnRealtimeMessageSend`` (the
+#: ``PB_CONNECT`` greeting excepted). The default action queues it.
+REALTIME_MESSAGE_SEND = "realtime_message_send"
+
+
+@dataclass(eq=False)
+class RealtimeMessageEvent(Event):
+    """The message ``name`` (the subscription it answers, ``posts`` or ``posts/ID?options=``)
+    with ``data`` (its JSON, bytes) for the client ``client_id`` (signed in as ``auth``, a
+    ``RequestAuth``, or a guest: None). Handlers may replace ``data``, or set ``dropped`` and
+    return without ``next()``."""
+
+    client_id: str
+    auth: Any
+    name: str
+    data: bytes
+    dropped: bool = False
+
+    def answered(self) -> bool:
+        return self.dropped

@@ -16,6 +16,7 @@ from pbk_sdk import PluginInfo, events, hookimpl, priorities
 from pbk_sdk.events import (
     CollectionEvent,
     MailEvent,
+    RealtimeMessageEvent,
     RecordAuthEvent,
     RecordEvent,
     RecordRequestEvent,
@@ -35,6 +36,8 @@ def describe(name: str, event: Any, in_transaction: bool) -> str:
         parts += [event.request.method, event.request.uri_template or event.request.path]
     elif isinstance(event, RecordEvent | RecordRequestEvent | CollectionEvent | RecordAuthEvent):
         parts.append(event.collection.name)
+    elif isinstance(event, RealtimeMessageEvent):
+        parts.append(event.name)
     elif isinstance(event, MailEvent):
         parts.append(str(event.meta.get("template", "")))
     if in_transaction:

@@ -15,7 +15,7 @@ from pbk_sdk.testing.pocketbase import superuser_token
 from pbk_sdk.testing.programs import pbk_command_superuser
 from pbk_sdk.testing.servers import LiveServer, start_live_server
 
-PLUGINS = ("records", "auth", "crons", "hooks")
+PLUGINS = ("records", "auth", "crons", "realtime", "hooks")
 EMAIL, PASSWORD = "root@example.com", "secret-password-1"
 
 VERSION = """\
@@ -31,6 +31,8 @@ HOOKS_DOC = Path(__file__).parents[3] / "docs" / "hooks.md"
 
 #: Handlers of the request, auth and collection families, showing their fields in headers.
 FAMILIES = """\
+import json
+
 from pbk_hooks import BadRequestError, on
 
 @on("collection_view_request")
@@ -52,6 +54,13 @@ async def signed_in(e):
 @on("batch_request")
 async def no_batches(e):
     raise BadRequestError("no batches here")
+
+@on("realtime_message_send")
+async def tag(e):
+    message = json.loads(e.data)
+    message["record"]["tagged"] = f"{e.name} {e.auth}"
+    e.data = json.dumps(message).encode()
+    await e.next()
 """
 
 
@@ -210,3 +219,16 @@ def test_request_and_auth_families(server: LiveServer, root: dict[str, str]) -> 
                                      "email": EMAIL, "token": True}
     batch = httpx.post(f"{server.url}/api/batch", json={"requests": []})
     assert (batch.status_code, batch.json()["message"]) == (400, "No batches here.")
+
+
+def test_realtime_message_through_js_sdk(server: LiveServer, js_sdk) -> None:
+    result = js_sdk.run("""
+        let resolve;
+        const got = new Promise((r) => { resolve = r; });
+        const unsubscribe = await pb.collection("notes").subscribe("*", (e) => resolve(e));
+        await pb.collection("notes").create({ text: "live" });
+        const e = await got;
+        await unsubscribe();
+        output({ action: e.action, text: e.record.text, tagged: e.record.tagged });
+    """, server.url)
+    assert result == {"action": "create", "text": "LIVE", "tagged": "notes/* None"}
