@@ -328,6 +328,25 @@ class Requests:
         await self.ok("POST", "/api/collections/users/confirm-email-change",
                       json={"token": token, "password": "new-password"})
 
+    async def refused(self, method: str, url: str, json: Any) -> None:
+        response = await self.client.request(method, url, headers=self.root, json=json)
+        assert response.status_code == 400 and "Refused" in response.text, response.text
+
+    async def collection_create_error(self) -> None:
+        await self.refused("POST", "/api/collections", {
+            "name": "never", "type": "base", "fields": [{"name": "refuse_create", "type": "text"}]})
+
+    async def collection_update_error(self) -> None:
+        await self.refused("PATCH", "/api/collections/imported", {
+            "fields": [{"name": "refuse_update", "type": "text"}]})
+
+    async def prepare_collection_delete_error(self) -> None:
+        await self.ok("POST", "/api/collections", headers=self.root, json={
+            "name": "kept", "type": "base", "fields": [{"name": "refuse_delete", "type": "text"}]})
+
+    async def collection_delete_error(self) -> None:
+        await self.refused("DELETE", "/api/collections/kept", None)
+
     async def collection_delete(self) -> None:
         await self.ok("DELETE", "/api/collections/comments", headers=self.root)
 
@@ -344,6 +363,7 @@ class Requests:
 KINDS = (
     "settings-list", "settings-update", "collection-create", "collection-update",
     "collections-list", "collection-view", "collections-import",
+    "collection-create-error", "collection-update-error", "collection-delete-error",
     "record-create", "record-list", "record-view", "record-update", "record-delete",
     "record-delete-referenced", "batch",
     "auth-with-password", "auth-refresh", "request-verification", "confirm-verification",

@@ -178,6 +178,15 @@ RECORD_VIEW_REQUEST = "record_view_request"
 RECORD_CREATE_REQUEST = "record_create_request"
 RECORD_UPDATE_REQUEST = "record_update_request"
 RECORD_DELETE_REQUEST = "record_delete_request"
+#: A collection change inside its transaction (after the collection was validated), like
+#: ``OnCollectionCreate``/``OnCollectionCreateExecute``; the default action writes the schema.
+COLLECTION_CREATE = "collection_create"
+COLLECTION_UPDATE = "collection_update"
+COLLECTION_DELETE = "collection_delete"
+#: A collection change that failed, after its rollback, like ``OnCollectionAfterCreateError``.
+COLLECTION_AFTER_CREATE_ERROR = "collection_after_create_error"
+COLLECTION_AFTER_UPDATE_ERROR = "collection_after_update_error"
+COLLECTION_AFTER_DELETE_ERROR = "collection_after_delete_error"
 COLLECTION_AFTER_CREATE_SUCCESS = "collection_after_create_success"
 COLLECTION_AFTER_UPDATE_SUCCESS = "collection_after_update_success"
 COLLECTION_AFTER_DELETE_SUCCESS = "collection_after_delete_success"
@@ -250,6 +259,14 @@ class CollectionEvent(Event):
     def target_collection(self) -> CollectionInfo | None:
         collection: CollectionInfo = self.collection
         return collection
+
+
+@dataclass(eq=False)
+class CollectionErrorEvent(CollectionEvent):
+    """A collection change that failed: ``error`` is what it raised (an ``ApiError`` for a
+    refused change)."""
+
+    error: Any = None
 
 
 # --------------------------------------------------------------------------- mail

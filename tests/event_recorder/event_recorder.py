@@ -4,6 +4,9 @@
 the sequences in ``docs/hooks.md``. A line is the event name, what it is about (a request's
 method and route template, a record's or collection's name, a mail's template) and
 ``(in transaction)`` when ``data.db`` has a transaction open while the event fires.
+
+So that the ``collection_after_*_error`` events can be seen, it also refuses a collection change
+whose collection has a field named ``refuse_create``, ``refuse_update`` or ``refuse_delete``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pbk_sdk import PluginInfo, events, hookimpl, priorities
+from pbk_sdk.errors import ApiError
 from pbk_sdk.events import (
     CollectionEvent,
     MailEvent,
@@ -60,3 +64,14 @@ def pbk_startup(app: Any) -> None:
 
     for name in EVENT_NAMES:
         app.events.on(name, recorder(name), priority=priorities.OBSERVE)
+    for action in ("create", "update", "delete"):
+        app.events.on(f"collection_{action}", refuser(f"refuse_{action}"))
+
+
+def refuser(field: str) -> Any:
+    async def refuse(event: CollectionEvent) -> None:
+        if any(f["name"] == field for f in event.collection.to_json()["fields"]):
+            raise ApiError(400, f"Refused by the event recorder ({field}).")
+        await event.next()
+
+    return refuse

@@ -34,6 +34,7 @@ FAMILIES = """\
 import json
 
 from pbk_hooks import BadRequestError, on
+from pbk_sdk.interfaces import RECORD_STORE
 
 @on("collection_view_request")
 async def viewed(e):
@@ -54,6 +55,17 @@ async def signed_in(e):
 @on("batch_request")
 async def no_batches(e):
     raise BadRequestError("no batches here")
+
+@on("collection_create")
+async def refuse_secret(e):
+    if e.collection.name == "secret":
+        raise BadRequestError("no secrets")
+    await e.next()
+
+@on("collection_after_create_error")
+async def remember(e):
+    store = app.services.get(RECORD_STORE, "sqlite")
+    await store.create(store.collection("notes"), {"text": f"{e.collection.name}: {e.error.message}"})
 
 @on("realtime_message_send")
 async def tag(e):
@@ -232,3 +244,12 @@ def test_realtime_message_through_js_sdk(server: LiveServer, js_sdk) -> None:
         output({ action: e.action, text: e.record.text, tagged: e.record.tagged });
     """, server.url)
     assert result == {"action": "create", "text": "LIVE", "tagged": "notes/* None"}
+
+
+def test_collection_change_refused_and_its_error_event(server: LiveServer, root: dict[str, str]) -> None:
+    refused = httpx.post(f"{server.url}/api/collections", headers=root, json={"name": "secret", "type": "base"})
+    assert (refused.status_code, refused.json()["message"]) == (400, "No secrets.")
+    assert httpx.get(f"{server.url}/api/collections/secret", headers=root).status_code == 404
+    noted = httpx.get(f"{server.url}/api/collections/notes/records",
+                      params={"filter": "text = 'SECRET: NO SECRETS.'"}).json()
+    assert noted["totalItems"] == 1
