@@ -142,6 +142,7 @@ class Requests:
         self.inbox = inbox
         self.root: dict[str, str] = {}
         self.user: dict[str, str] = {}
+        self.user_id = ""
         self.post_id = ""
         self.stream: RealtimeStream | None = None
         self.client_id = ""
@@ -161,8 +162,9 @@ class Requests:
                                   json={"identity": identity, "password": password})
         self.root = {"Authorization": signed_in["token"]}
         identity, password = USER
-        await self.ok("POST", "/api/collections/users/records",
-                      json={"email": identity, "password": password, "passwordConfirm": password})
+        created = await self.ok("POST", "/api/collections/users/records",
+                                json={"email": identity, "password": password, "passwordConfirm": password})
+        self.user_id = created["id"]
 
     async def settings_list(self) -> None:
         await self.ok("GET", "/api/settings", headers=self.root)
@@ -210,6 +212,29 @@ class Requests:
     async def record_delete_referenced(self) -> None:
         """Deleting a post that a comment refers to also updates the comment."""
         await self.record_delete()
+
+    async def failed(self, method: str, url: str, json: Any = None) -> None:
+        response = await self.client.request(method, url, headers=self.root, json=json)
+        assert response.status_code == 400, response.text
+
+    async def record_create_error(self) -> None:
+        """An id PocketBase's pattern refuses: the validation fails in the transaction."""
+        await self.failed("POST", "/api/collections/posts/records", {"id": "not an id!", "title": "x"})
+
+    async def record_update_error(self) -> None:
+        await self.failed("PATCH", f"/api/collections/users/records/{self.user_id}", {"email": "not-an-email"})
+
+    async def prepare_record_delete_error(self) -> None:
+        await self.ok("POST", "/api/collections", headers=self.root, json={
+            "name": "pins", "type": "base", "fields": [
+                {"name": "post", "type": "relation", "collectionId": self.posts["id"], "maxSelect": 1,
+                 "required": True}]})
+        await self.record_create()
+        await self.ok("POST", "/api/collections/pins/records", headers=self.root, json={"post": self.post_id})
+
+    async def record_delete_error(self) -> None:
+        """A post a required relation still points at cannot go."""
+        await self.failed("DELETE", f"/api/collections/posts/records/{self.post_id}")
 
     async def prepare_batch(self) -> None:
         await self.record_create()
@@ -365,7 +390,7 @@ KINDS = (
     "collections-list", "collection-view", "collections-import",
     "collection-create-error", "collection-update-error", "collection-delete-error",
     "record-create", "record-list", "record-view", "record-update", "record-delete",
-    "record-delete-referenced", "batch",
+    "record-delete-referenced", "record-create-error", "record-update-error", "record-delete-error", "batch",
     "auth-with-password", "auth-refresh", "request-verification", "confirm-verification",
     "request-password-reset", "confirm-password-reset", "request-otp", "auth-with-otp",
     "auth-with-otp-unverified", "auth-alert", "request-email-change", "confirm-email-change",

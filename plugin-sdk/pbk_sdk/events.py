@@ -173,6 +173,11 @@ RECORD_DELETE = "record_delete"
 RECORD_AFTER_CREATE_SUCCESS = "record_after_create_success"
 RECORD_AFTER_UPDATE_SUCCESS = "record_after_update_success"
 RECORD_AFTER_DELETE_SUCCESS = "record_after_delete_success"
+#: A create, update or delete that failed (its validation, a handler, the SQL), after the
+#: rollback, like ``OnRecordAfterCreateError``; with a ``RecordErrorEvent``.
+RECORD_AFTER_CREATE_ERROR = "record_after_create_error"
+RECORD_AFTER_UPDATE_ERROR = "record_after_update_error"
+RECORD_AFTER_DELETE_ERROR = "record_after_delete_error"
 RECORDS_LIST_REQUEST = "records_list_request"
 RECORD_VIEW_REQUEST = "record_view_request"
 RECORD_CREATE_REQUEST = "record_create_request"
@@ -224,6 +229,14 @@ class RecordEvent(Event):
     def target_collection(self) -> CollectionInfo | None:
         collection: CollectionInfo = self.collection
         return collection
+
+
+@dataclass(eq=False)
+class RecordErrorEvent(RecordEvent):
+    """A write that failed: ``error`` is what it raised (the ``ApiError`` the client gets, for
+    one). ``record`` holds the values of a create, the id of an update or a delete."""
+
+    error: Any = None
 
 
 @dataclass(eq=False)

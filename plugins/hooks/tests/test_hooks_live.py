@@ -67,6 +67,11 @@ async def remember(e):
     store = app.services.get(RECORD_STORE, "sqlite")
     await store.create(store.collection("notes"), {"text": f"{e.collection.name}: {e.error.message}"})
 
+@on("record_after_create_error", collections=["notes"])
+async def failed_note(e):
+    store = app.services.get(RECORD_STORE, "sqlite")
+    await store.create(e.collection, {"text": f"failed {e.record['id']}: {e.error.message}"})
+
 @on("realtime_message_send")
 async def tag(e):
     message = json.loads(e.data)
@@ -252,4 +257,12 @@ def test_collection_change_refused_and_its_error_event(server: LiveServer, root:
     assert httpx.get(f"{server.url}/api/collections/secret", headers=root).status_code == 404
     noted = httpx.get(f"{server.url}/api/collections/notes/records",
                       params={"filter": "text = 'SECRET: NO SECRETS.'"}).json()
+    assert noted["totalItems"] == 1
+
+
+def test_record_error_event(server: LiveServer) -> None:
+    failed = httpx.post(f"{server.url}/api/collections/notes/records", json={"id": "bad id!", "text": "x"})
+    assert failed.status_code == 400
+    noted = httpx.get(f"{server.url}/api/collections/notes/records",
+                      params={"filter": "text = 'FAILED BAD ID!: FAILED TO CREATE RECORD.'"}).json()
     assert noted["totalItems"] == 1

@@ -3,7 +3,6 @@ in one transaction, the in-memory registry refreshed after commit."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -16,13 +15,12 @@ from pbk_sdk.interfaces import App, FieldType
 
 from . import ddl, view_query
 from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
+from .failures import after_failure
 from .fields import complete_field
 from .reads import Context
 from .records import Records
 from .schema import Collection, Field
 from .views import infer_fields
-
-log = logging.getLogger(__name__)
 
 #: Each change's events: around the write (in the transaction), after the commit, after a failure.
 CREATE_EVENTS = (ev.COLLECTION_CREATE, ev.COLLECTION_AFTER_CREATE_SUCCESS, ev.COLLECTION_AFTER_CREATE_ERROR)
@@ -94,22 +92,8 @@ class SchemaChanges:
             raise
 
     async def _after_failure(self, name: str, event: CollectionEvent, error: Exception) -> None:
-        """Fire ``name`` once the change is undone: now, or when an enclosing transaction (an
-        import's) rolls back."""
-        if not self.app.events.has(name, event.collection):
-            return
         failed = CollectionErrorEvent(collection=event.collection, original=event.original, error=error)
-
-        async def fire() -> None:
-            try:
-                await self.app.events.trigger(name, failed)
-            except Exception:  # the change failed already; a handler's error adds nothing
-                log.exception("a %s handler failed", name)
-
-        if self.db.in_transaction:
-            self.db.after_rollback(fire)
-        else:
-            await fire()
+        await after_failure(self.db, self.app.events, name, failed)
 
     def _schema_error(self, exc: Exception, failure: str, collection: Collection) -> ApiError:
         if collection.is_view:  # no fields could be read from the query, so "fields" is blank too

@@ -375,7 +375,8 @@ EVENTS = [
              events={"record_create_request": 1, "record_before_write": 1, "record_validate": 1,
                      "record_create": 1, "record_after_create_success": 1, "*": 0}),
     Scenario("a failed create fires no success event", "POST", "/api/collections/tags/records", 400, body={},
-             events={"record_create_request": 1, "record_before_write": 1, "record_validate": 1, "*": 0}),
+             events={"record_create_request": 1, "record_before_write": 1, "record_validate": 1,
+                     "record_after_create_error": 1, "*": 0}),
 ]
 
 
