@@ -231,6 +231,29 @@ class RecordEvent(Event):
         return collection
 
 
+#: A record about to be answered (a list, a view, a write's answer, an expanded relation, an
+#: auth answer, a realtime message), as the requester may see it, like ``OnRecordEnrich``.
+RECORD_ENRICH = "record_enrich"
+
+
+@dataclass(eq=False)
+class RecordEnrichEvent(Event):
+    """``record`` is the record as answered (after the hidden fields are dropped and the
+    relations expanded): handlers may add, change or drop its keys, or replace it. ``auth``
+    is the requester's ``RequestAuth`` (None for a guest). No default action."""
+
+    collection: Any
+    record: dict[str, Any]
+    auth: Any = None
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo = self.collection
+        return collection
+
+
 @dataclass(eq=False)
 class RecordErrorEvent(RecordEvent):
     """A write that failed: ``error`` is what it raised (the ``ApiError`` the client gets, for

@@ -22,6 +22,7 @@ from pbk_sdk.events import (
     MailEvent,
     RealtimeMessageEvent,
     RecordAuthEvent,
+    RecordEnrichEvent,
     RecordEvent,
     RecordRequestEvent,
     RequestEvent,
@@ -38,7 +39,7 @@ def describe(name: str, event: Any, in_transaction: bool) -> str:
     parts = [name]
     if isinstance(event, RequestEvent):
         parts += [event.request.method, event.request.uri_template or event.request.path]
-    elif isinstance(event, RecordEvent | RecordRequestEvent | CollectionEvent | RecordAuthEvent):
+    elif isinstance(event, RecordEvent | RecordRequestEvent | CollectionEvent | RecordAuthEvent | RecordEnrichEvent):
         parts.append(event.collection.name)
     elif isinstance(event, RealtimeMessageEvent):
         parts.append(event.name)

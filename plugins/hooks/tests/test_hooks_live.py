@@ -72,6 +72,11 @@ async def failed_note(e):
     store = app.services.get(RECORD_STORE, "sqlite")
     await store.create(e.collection, {"text": f"failed {e.record['id']}: {e.error.message}"})
 
+@on("record_enrich", collections=["notes"])
+async def count_letters(e):
+    e.record["letters"] = len(e.record["text"]) if e.auth is None else "hidden"
+    await e.next()
+
 @on("realtime_message_send")
 async def tag(e):
     message = json.loads(e.data)
@@ -213,7 +218,9 @@ def test_http_client(server: LiveServer) -> None:
 
 def test_record_hook_and_cron_job(server: LiveServer, root: dict[str, str]) -> None:
     created = httpx.post(f"{server.url}/api/collections/notes/records", json={"text": "quiet"})
-    assert created.json()["text"] == "QUIET"
+    assert (created.json()["text"], created.json()["letters"]) == ("QUIET", 5)
+    listed = httpx.get(f"{server.url}/api/collections/notes/records", headers=root).json()
+    assert {item["letters"] for item in listed["items"]} == {"hidden"}  # a superuser asked
     jobs = httpx.get(f"{server.url}/api/crons", headers=root).json()
     assert {"id": "write-note", "expression": "0 0 1 1 *"} in jobs
     assert httpx.post(f"{server.url}/api/crons/write-note", headers=root).status_code == 204
