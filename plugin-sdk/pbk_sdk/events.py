@@ -183,6 +183,9 @@ RECORD_VIEW_REQUEST = "record_view_request"
 RECORD_CREATE_REQUEST = "record_create_request"
 RECORD_UPDATE_REQUEST = "record_update_request"
 RECORD_DELETE_REQUEST = "record_delete_request"
+#: A collection about to be created or updated, like ``OnCollectionValidate``, once it passed
+#: PocketBase's checks, before the transaction; handlers add field errors to ``e.errors``.
+COLLECTION_VALIDATE = "collection_validate"
 #: A collection change inside its transaction (after the collection was validated), like
 #: ``OnCollectionCreate``/``OnCollectionCreateExecute``; the default action writes the schema.
 COLLECTION_CREATE = "collection_create"
@@ -295,6 +298,13 @@ class CollectionEvent(Event):
     def target_collection(self) -> CollectionInfo | None:
         collection: CollectionInfo = self.collection
         return collection
+
+
+@dataclass(eq=False)
+class CollectionValidateEvent(CollectionEvent):
+    """``errors``: field errors by key, as PocketBase nests them (``{"name": FieldError(...)}``)."""
+
+    errors: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(eq=False)

@@ -34,6 +34,7 @@ FAMILIES = """\
 import json
 
 from pbk_hooks import BadRequestError, on
+from pbk_sdk.errors import FieldError
 from pbk_sdk.interfaces import RECORD_STORE
 
 @on("collection_view_request")
@@ -55,6 +56,12 @@ async def signed_in(e):
 @on("batch_request")
 async def no_batches(e):
     raise BadRequestError("no batches here")
+
+@on("collection_validate")
+async def no_x_names(e):
+    if e.collection.name.startswith("x_") and e.original is None:
+        e.errors["name"] = FieldError("hook_no_x", "No x_ names.")
+    await e.next()
 
 @on("collection_create")
 async def refuse_secret(e):
@@ -273,3 +280,10 @@ def test_record_error_event(server: LiveServer) -> None:
     noted = httpx.get(f"{server.url}/api/collections/notes/records",
                       params={"filter": "text = 'FAILED BAD ID!: FAILED TO CREATE RECORD.'"}).json()
     assert noted["totalItems"] == 1
+
+
+def test_collection_validate(server: LiveServer, root: dict[str, str]) -> None:
+    refused = httpx.post(f"{server.url}/api/collections", headers=root, json={"name": "x_files", "type": "base"})
+    assert (refused.status_code, refused.json()) == (400, {
+        "status": 400, "message": "Failed to create collection.",
+        "data": {"name": {"code": "hook_no_x", "message": "No x_ names."}}})

@@ -10,7 +10,7 @@ from typing import Any
 import apsw
 from pbk_sdk import events as ev
 from pbk_sdk.errors import ApiError, FieldError
-from pbk_sdk.events import CollectionErrorEvent, CollectionEvent
+from pbk_sdk.events import CollectionErrorEvent, CollectionEvent, CollectionValidateEvent
 from pbk_sdk.interfaces import App, FieldType
 
 from . import ddl, view_query
@@ -65,6 +65,18 @@ class SchemaChanges:
                 await self.app.events.trigger(name, event)
 
         self.db.after_commit(refresh)
+
+    async def _validate(self, event: CollectionValidateEvent, failure: str) -> None:
+        """``collection_validate``: handlers add to ``errors`` what PocketBase's checks, passed
+        already, did not find; the default action refuses the change when there are any."""
+        if not self.app.events.has(ev.COLLECTION_VALIDATE, event.collection):
+            return
+
+        async def verdict(e: CollectionValidateEvent) -> None:
+            if e.errors:
+                raise ApiError(400, failure, e.errors)
+
+        await self.app.events.trigger(ev.COLLECTION_VALIDATE, event, verdict)
 
     async def _change(
         self, event: CollectionEvent, names: tuple[str, str, str], failure: str, write: Callable[[], Awaitable[Any]]
@@ -155,6 +167,7 @@ class SchemaChanges:
         failure = "Failed to create collection."
         collection = self.builder.build(payload, None, failure)
         collection.system = system
+        await self._validate(CollectionValidateEvent(collection=collection), failure)
         await self._change(CollectionEvent(collection=collection), CREATE_EVENTS, failure,
                            lambda: self._apply_create(collection, failure))
         return collection
@@ -162,6 +175,7 @@ class SchemaChanges:
     async def update(self, existing: Collection, payload: Mapping[str, Any]) -> Collection:
         failure = "Failed to update collection."
         collection = self.builder.build(payload, existing, failure)
+        await self._validate(CollectionValidateEvent(collection=collection, original=existing), failure)
 
         def change(conn: apsw.Connection) -> None:
             if collection.name.lower() != existing.name.lower():
