@@ -19,6 +19,7 @@ VALUE_FLAGS = {
     "public_dir": "--publicDir",
     "encryption_env": "--encryptionEnv",
     "query_timeout": "--queryTimeout",
+    "hooks_dir": "--hooksDir",
 }
 #: ``pbk_config`` keys only ``pbk serve`` takes, with what to use when a command cannot.
 SERVE_ONLY = {
@@ -49,8 +50,9 @@ def config_flags(config: Mapping[str, Any], user: str, *, serving: bool = False)
             flags.append("--plugins=" + ",".join(value))
         elif key == "dev":
             flags += ["--dev"] if value else []
-        elif key == "index_fallback":
-            flags.append(f"--indexFallback={'true' if value else 'false'}")
+        elif key in ("index_fallback", "hooks_watch"):
+            flag = "--indexFallback" if key == "index_fallback" else "--hooksWatch"
+            flags.append(f"{flag}={'true' if value else 'false'}")
         elif key in VALUE_FLAGS:
             flags += [VALUE_FLAGS[key], str(value)]
         elif key == "origins" and serving:

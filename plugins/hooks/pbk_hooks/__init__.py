@@ -9,9 +9,11 @@ file loads. See docs/hooks.md, "Hook files".
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from pbk_sdk import events
 from pbk_sdk.auth import SUPERUSERS, request_auth
 from pbk_sdk.cron import parse as parse_cron
 from pbk_sdk.errors import (
@@ -34,6 +36,9 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+#: The events the SDK names; a plugin may fire others, so another name is only warned about.
+KNOWN_EVENTS = frozenset(value for key, value in vars(events).items() if key.isupper() and isinstance(value, str))
+log = logging.getLogger(__name__)
 Middleware = Callable[[RouteEvent], Awaitable[None]]
 
 
@@ -41,6 +46,9 @@ def on(name: str, *, collections: Sequence[str] | None = None, priority: int = 0
     """Handle the event ``name`` (``record_create``, ``pbk_sdk.events.RECORD_CREATE``), for
     some collections only when ``collections`` names them: ``onRecordCreate(fn, "posts")``.
     The handler is ``async def h(e)`` and calls ``await e.next()`` as a plugin's does."""
+
+    if name not in KNOWN_EVENTS:
+        log.warning("@on(%r): no pbk event has that name (see docs/hooks.md, Events)", name)
 
     def register(handler: F) -> F:
         _check_async(handler)

@@ -105,12 +105,15 @@ class HookFiles:
     async def _watch(self) -> None:
         changes = watchfiles.awatch(self.folder, stop_event=self._stop, recursive=False,
                                     watch_filter=lambda _, name: is_hook_file(Path(name)))
-        async for batch in changes:
-            for path in sorted({Path(name) for _, name in batch}):
-                if path.is_file():
-                    self.load(path)
-                else:
-                    self.unload(path)
+        try:
+            async for batch in changes:
+                for path in sorted({Path(name) for _, name in batch}):
+                    if path.is_file():
+                        self.load(path)
+                    else:
+                        self.unload(path)
+        except Exception:  # the folder went away, the system's watcher failed: serve on
+            log.exception("no longer watching %s: hook files load again at the next start", self.folder)
 
     async def stop(self) -> None:
         self._stop.set()
