@@ -200,8 +200,21 @@ COLLECTION_AFTER_UPDATE_SUCCESS = "collection_after_update_success"
 COLLECTION_AFTER_DELETE_SUCCESS = "collection_after_delete_success"
 
 
+class AboutCollection:
+    """For an event about its ``collection``: what ``collections=`` handlers are matched on."""
+
+    collection: Any
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo = self.collection
+        return collection
+
+
 @dataclass(eq=False)
-class RecordEvent(Event):
+class RecordEvent(AboutCollection, Event):
     """A record being validated, written or deleted, or just written.
 
     ``record`` holds API values by field name (lists, dicts, numbers, ``""``), hidden fields
@@ -226,13 +239,6 @@ class RecordEvent(Event):
     submitted: frozenset[str] = frozenset()
     context: str = "default"
 
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
-
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
-
 
 #: A record about to be answered (a list, a view, a write's answer, an expanded relation, an
 #: auth answer, a realtime message), as the requester may see it, like ``OnRecordEnrich``.
@@ -240,7 +246,7 @@ RECORD_ENRICH = "record_enrich"
 
 
 @dataclass(eq=False)
-class RecordEnrichEvent(Event):
+class RecordEnrichEvent(AboutCollection, Event):
     """``record`` is the record as answered (after the hidden fields are dropped and the
     relations expanded): handlers may add, change or drop its keys, or replace it. ``auth``
     is the requester's ``RequestAuth`` (None for a guest). No default action."""
@@ -248,13 +254,6 @@ class RecordEnrichEvent(Event):
     collection: Any
     record: dict[str, Any]
     auth: Any = None
-
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
-
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
 
 
 @dataclass(eq=False)
@@ -266,7 +265,7 @@ class RecordErrorEvent(RecordEvent):
 
 
 @dataclass(eq=False)
-class RecordRequestEvent(Event):
+class RecordRequestEvent(AboutCollection, Event):
     """An HTTP request on records; the default action performs it and sets ``result``."""
 
     request: Any
@@ -276,28 +275,14 @@ class RecordRequestEvent(Event):
     body: dict[str, Any] = field(default_factory=dict)
     result: Any = None
 
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
-
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
-
     def answered(self) -> bool:
         return self.result is not None
 
 
 @dataclass(eq=False)
-class CollectionEvent(Event):
+class CollectionEvent(AboutCollection, Event):
     collection: Any
     original: Any = None
-
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
-
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
 
 
 @dataclass(eq=False)
@@ -464,7 +449,7 @@ RECORD_AUTH_REQUEST = "record_auth_request"
 
 
 @dataclass(eq=False)
-class RecordAuthEvent(Event):
+class RecordAuthEvent(AboutCollection, Event):
     """``record`` (stored values) of ``collection`` about to receive ``token``; ``method`` is
     the flow (``password``, ``otp``, ``refresh``, ``impersonate`` ...)."""
 
@@ -474,13 +459,6 @@ class RecordAuthEvent(Event):
     token: str
     method: str = ""
     answer: dict[str, Any] | None = None
-
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
-
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
 
     def answered(self) -> bool:
         return self.answer is not None

@@ -17,7 +17,7 @@ from typing import Any
 import watchfiles
 from pbk_sdk.interfaces import App
 
-from .registry import HookFile, collecting, done_collecting, swap
+from .registry import HookFile, HookLineError, collecting, done_collecting, swap
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ def where_failed(path: Path, exc: BaseException) -> str:
     """``file:line: message``, the line being the hook file's (not the library's it called)."""
     if isinstance(exc, SyntaxError) and exc.filename == str(path):
         return f"{path}:{exc.lineno}: SyntaxError: {exc.msg}"
+    if isinstance(exc, HookLineError):
+        return f"{path}:{exc.line}: {exc}"
     line = next((frame.lineno for frame in reversed(traceback.extract_tb(exc.__traceback__))
                  if frame.filename == str(path)), None)
     return f"{path}:{line or 0}: {type(exc).__name__}: {exc}"

@@ -26,6 +26,14 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any], Awaitable[None]]
 
 
+class HookLineError(Exception):
+    """What a hook file got wrong that only shows once applied, with the line to blame."""
+
+    def __init__(self, line: int, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.line = line
+
+
 @dataclass(frozen=True)
 class EventHook:
     name: str
@@ -67,7 +75,10 @@ class HookFile:
                     hook.name, guarded(hook.handler, self.path), priority=hook.priority,
                     collections=list(hook.collections) if hook.collections else None))
             for route in self.routes:
-                self._handles.append(app.routes.add(route.method, route.template, responder(app, route, self.path)))
+                try:
+                    self._handles.append(app.routes.add(route.method, route.template, responder(app, route, self.path)))
+                except ValueError as exc:  # a malformed template: blame its decorator line
+                    raise HookLineError(route.handler.__code__.co_firstlineno, exc) from exc
             jobs = app.state[CRON_JOBS] if self.crons else None
             for job in self.crons:
                 assert jobs is not None

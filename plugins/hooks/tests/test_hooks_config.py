@@ -54,6 +54,9 @@ async def test_mistakes_in_hook_files(pbk_app: Any, caplog: pytest.LogCaptureFix
     path.write_text("from pbk_hooks import cron\n\n@cron('bad', '61 * * * *')\nasync def job():\n    pass\n")
     assert not pbk_app.state[HOOK_FILES].load(path)
     assert f"{path.resolve()}:3: CronError" in caplog.text
+    path.write_text("from pbk_hooks import route\n\n@route('GET', 'no-slash')\nasync def bad(e):\n    pass\n")
+    assert not pbk_app.state[HOOK_FILES].load(path)
+    assert f"{path.resolve()}:3: ValueError: route template 'no-slash' must start with '/'" in caplog.text
 
 
 def test_decorators_work_only_while_a_file_loads() -> None:
