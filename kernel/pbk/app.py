@@ -27,6 +27,7 @@ from .events import EventBus
 from .http import AsgiApp, build_falcon_app
 from .migrations import apply_migrations
 from .plugins import Loaded, call_async_hook, discover, hook_results, plugin_manager, select
+from .runtime_routes import RuntimeRoutes
 from .services import ServiceRegistry
 from .settings import Settings, encryption_key
 
@@ -43,6 +44,7 @@ class App:
         self.hook = self._pm.hook
         self.events = EventBus()
         self.cluster = Cluster(config.data_dir)
+        self.routes = RuntimeRoutes(self.events)
         self.state = AppState(self)
         readers = 4
         self.db = Database(
@@ -77,7 +79,7 @@ class App:
             for item in items
         ]
         try:
-            api = build_falcon_app(config, self.events, routes, middleware)
+            api = build_falcon_app(config, self.events, routes, middleware, self.routes)
         except ValueError as exc:
             raise PluginError(str(exc)) from exc
         self.asgi = AsgiApp(self, api, config.max_body_size)

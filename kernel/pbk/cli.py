@@ -50,9 +50,9 @@ from .scaffold import plugin_group
 from .settings import SettingsError
 
 VALUE_OPTIONS = ("--dir", "--encryptionEnv", "--queryTimeout", "--publicDir", "--plugins", "--pluginsDir",
-                 "--migrationsDir")
+                 "--migrationsDir", "--hooksDir")
 FLAG_OPTIONS = ("--dev",)
-OPTIONAL_VALUE_OPTIONS = ("--indexFallback", "--automigrate")
+OPTIONAL_VALUE_OPTIONS = ("--indexFallback", "--automigrate", "--hooksWatch")
 TRUE_WORDS = ("1", "t", "true", "yes", "on")
 
 
@@ -122,6 +122,8 @@ class Runner:
             plugins_dir=Path(p["plugins_dir"]) if p["plugins_dir"] else None,
             migrations_dir=Path(p["migrations_dir"]) if p["migrations_dir"] else None,
             automigrate=p["automigrate"],
+            hooks_dir=Path(p["hooks_dir"]) if p["hooks_dir"] else None,
+            hooks_watch=p["hooks_watch"],
             **extra,
         )
 
@@ -174,6 +176,10 @@ def _runner(ctx: click.Context) -> Runner:
               help="The project's migrations (default: pb_migrations beside the data dir).")
 @click.option("--automigrate", envvar="PBK_AUTOMIGRATE", type=click.BOOL, default=True, show_default=True,
               help="Write a migration for every collection change.")
+@click.option("--hooksDir", "hooks_dir", envvar="PBK_HOOKS_DIR", default="",
+              help="The hook files, *.pb.py (default: pb_hooks beside the data dir).")
+@click.option("--hooksWatch", "hooks_watch", envvar="PBK_HOOKS_WATCH", type=click.BOOL,
+              default=True, show_default=True, help="Reload hook files when they change.")
 def cli(**_: Any) -> None:
     """pbk: a PocketBase-compatible backend built from Python plugins."""
 

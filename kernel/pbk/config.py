@@ -39,6 +39,9 @@ class Config:
     #: ``--migrationsDir``, ``--automigrate``: for the plugin that runs a project's migrations.
     migrations_dir: Path | None = None
     automigrate: bool = True
+    #: ``--hooksDir``: the hook files (``*.pb.py``); PocketBase's default, beside the data dir.
+    hooks_dir: Path | None = None
+    hooks_watch: bool = True
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -48,6 +51,7 @@ class Config:
         self.public_dir = Path(self.public_dir)
         # PocketBase's default: pb_migrations beside pb_data.
         self.migrations_dir = Path(self.migrations_dir or self.data_dir.parent / "pb_migrations")
+        self.hooks_dir = Path(self.hooks_dir or self.data_dir.parent / "pb_hooks")
         if self.plugins_dir is not None:
             self.plugins_dir = Path(self.plugins_dir)
 

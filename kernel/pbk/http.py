@@ -201,6 +201,19 @@ async def _healthy(event: RequestEvent) -> None:
 # --------------------------------------------------------------------------- static files
 
 
+class Unrouted:
+    """Where requests no build-time route answers go: the runtime routes (``app.routes``),
+    then the public files."""
+
+    def __init__(self, runtime: Any, public: PublicFiles) -> None:
+        self._runtime = runtime
+        self._public = public
+
+    async def __call__(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **_: Any) -> None:
+        if not await self._runtime.dispatch(req, resp):
+            await self._public(req, resp)
+
+
 class PublicFiles:
     """The fallback for every unrouted request: ``pb_public`` for GET/HEAD, else 404."""
 
@@ -303,14 +316,16 @@ def build_falcon_app(
     events: EventBus,
     routes: Iterable[tuple[str, Route]],
     middleware: Iterable[Any],
+    runtime: Any,
 ) -> falcon.asgi.App:
-    """The falcon app; ``routes`` are ``(plugin name, Route)`` pairs in plugin order."""
+    """The falcon app; ``routes`` are ``(plugin name, Route)`` pairs in plugin order, ``runtime``
+    the routes added while it runs (``RuntimeRoutes``)."""
     api = falcon.asgi.App(middleware=[KernelMiddleware(config.origins), *middleware])
     api.req_options.media_handlers.update({falcon.MEDIA_JSON: _json})
     api.resp_options.media_handlers.update({falcon.MEDIA_JSON: _json})
     api.req_options.auto_parse_qs_csv = False
     install_error_envelope(api)
-    public = PublicFiles(config.public_dir, config.index_fallback)
+    public = Unrouted(runtime, PublicFiles(config.public_dir, config.index_fallback))
     api.add_route(HEALTH, RoutedResource(Health(events), None, events))
     owners = {HEALTH: "the kernel"}
     for plugin, route in routes:

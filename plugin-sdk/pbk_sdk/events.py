@@ -177,18 +177,48 @@ RECORD_DELETE = "record_delete"
 RECORD_AFTER_CREATE_SUCCESS = "record_after_create_success"
 RECORD_AFTER_UPDATE_SUCCESS = "record_after_update_success"
 RECORD_AFTER_DELETE_SUCCESS = "record_after_delete_success"
+#: A create, update or delete that failed (its validation, a handler, the SQL), after the
+#: rollback, like ``OnRecordAfterCreateError``; with a ``RecordErrorEvent``.
+RECORD_AFTER_CREATE_ERROR = "record_after_create_error"
+RECORD_AFTER_UPDATE_ERROR = "record_after_update_error"
+RECORD_AFTER_DELETE_ERROR = "record_after_delete_error"
 RECORDS_LIST_REQUEST = "records_list_request"
 RECORD_VIEW_REQUEST = "record_view_request"
 RECORD_CREATE_REQUEST = "record_create_request"
 RECORD_UPDATE_REQUEST = "record_update_request"
 RECORD_DELETE_REQUEST = "record_delete_request"
+#: A collection about to be created or updated, like ``OnCollectionValidate``, once it passed
+#: PocketBase's checks, before the transaction; handlers add field errors to ``e.errors``.
+COLLECTION_VALIDATE = "collection_validate"
+#: A collection change inside its transaction (after the collection was validated), like
+#: ``OnCollectionCreate``/``OnCollectionCreateExecute``; the default action writes the schema.
+COLLECTION_CREATE = "collection_create"
+COLLECTION_UPDATE = "collection_update"
+COLLECTION_DELETE = "collection_delete"
+#: A collection change that failed, after its rollback, like ``OnCollectionAfterCreateError``.
+COLLECTION_AFTER_CREATE_ERROR = "collection_after_create_error"
+COLLECTION_AFTER_UPDATE_ERROR = "collection_after_update_error"
+COLLECTION_AFTER_DELETE_ERROR = "collection_after_delete_error"
 COLLECTION_AFTER_CREATE_SUCCESS = "collection_after_create_success"
 COLLECTION_AFTER_UPDATE_SUCCESS = "collection_after_update_success"
 COLLECTION_AFTER_DELETE_SUCCESS = "collection_after_delete_success"
 
 
+class AboutCollection:
+    """For an event about its ``collection``: what ``collections=`` handlers are matched on."""
+
+    collection: Any
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo = self.collection
+        return collection
+
+
 @dataclass(eq=False)
-class RecordEvent(Event):
+class RecordEvent(AboutCollection, Event):
     """A record being validated, written or deleted, or just written.
 
     ``record`` holds API values by field name (lists, dicts, numbers, ``""``), hidden fields
@@ -213,16 +243,33 @@ class RecordEvent(Event):
     submitted: frozenset[str] = frozenset()
     context: str = "default"
 
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
 
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
+#: A record about to be answered (a list, a view, a write's answer, an expanded relation, an
+#: auth answer, a realtime message), as the requester may see it, like ``OnRecordEnrich``.
+RECORD_ENRICH = "record_enrich"
 
 
 @dataclass(eq=False)
-class RecordRequestEvent(Event):
+class RecordEnrichEvent(AboutCollection, Event):
+    """``record`` is the record as answered (after the hidden fields are dropped and the
+    relations expanded): handlers may add, change or drop its keys, or replace it. ``auth``
+    is the requester's ``RequestAuth`` (None for a guest). No default action."""
+
+    collection: Any
+    record: dict[str, Any]
+    auth: Any = None
+
+
+@dataclass(eq=False)
+class RecordErrorEvent(RecordEvent):
+    """A write that failed: ``error`` is what it raised (the ``ApiError`` the client gets, for
+    one). ``record`` holds the values of a create, the id of an update or a delete."""
+
+    error: Any = None
+
+
+@dataclass(eq=False)
+class RecordRequestEvent(AboutCollection, Event):
     """An HTTP request on records; the default action performs it and sets ``result``."""
 
     request: Any
@@ -232,28 +279,29 @@ class RecordRequestEvent(Event):
     body: dict[str, Any] = field(default_factory=dict)
     result: Any = None
 
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
-
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
-
     def answered(self) -> bool:
         return self.result is not None
 
 
 @dataclass(eq=False)
-class CollectionEvent(Event):
+class CollectionEvent(AboutCollection, Event):
     collection: Any
     original: Any = None
 
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
 
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
+@dataclass(eq=False)
+class CollectionValidateEvent(CollectionEvent):
+    """``errors``: field errors by key, as PocketBase nests them (``{"name": FieldError(...)}``)."""
+
+    errors: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class CollectionErrorEvent(CollectionEvent):
+    """A collection change that failed: ``error`` is what it raised (an ``ApiError`` for a
+    refused change)."""
+
+    error: Any = None
 
 
 # --------------------------------------------------------------------------- mail
@@ -272,7 +320,8 @@ class MailEvent(Event):
 
     ``meta`` says what the mail is about when the sender said so: ``template``
     (``verification``, ``password-reset``, ``email-change``, ``otp``, ``login-alert``),
-    ``collection`` and ``record``.
+    ``collection`` and ``record``; handlers added with ``collections=`` see the mails about
+    those collections.
     """
 
     app: Any
@@ -282,6 +331,14 @@ class MailEvent(Event):
 
     def answered(self) -> bool:
         return self.cancelled
+
+    def targets(self) -> tuple[str, ...]:
+        collection = self.meta.get("collection")
+        return () if collection is None else (collection.id, collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo | None = self.meta.get("collection")
+        return collection
 
 
 # --------------------------------------------------------------------------- settings
@@ -346,6 +403,118 @@ class BackupEvent(Event):
     exclude: list[str] = field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- requests
+# PocketBase's request hooks for routes that had none: each is fired around its route's
+# responder (the default action) by the plugin serving it, through
+# ``pbk_sdk.request_events.evented``, with a ``CollectionRequestEvent``.
+
+COLLECTIONS_LIST_REQUEST = "collections_list_request"
+COLLECTION_VIEW_REQUEST = "collection_view_request"
+COLLECTION_CREATE_REQUEST = "collection_create_request"
+COLLECTION_UPDATE_REQUEST = "collection_update_request"
+COLLECTION_DELETE_REQUEST = "collection_delete_request"
+COLLECTIONS_IMPORT_REQUEST = "collections_import_request"
+BATCH_REQUEST = "batch_request"
+RECORD_AUTH_WITH_PASSWORD_REQUEST = "record_auth_with_password_request"
+RECORD_AUTH_REFRESH_REQUEST = "record_auth_refresh_request"
+RECORD_REQUEST_OTP_REQUEST = "record_request_otp_request"
+RECORD_AUTH_WITH_OTP_REQUEST = "record_auth_with_otp_request"
+RECORD_REQUEST_VERIFICATION_REQUEST = "record_request_verification_request"
+RECORD_CONFIRM_VERIFICATION_REQUEST = "record_confirm_verification_request"
+RECORD_REQUEST_PASSWORD_RESET_REQUEST = "record_request_password_reset_request"
+RECORD_CONFIRM_PASSWORD_RESET_REQUEST = "record_confirm_password_reset_request"
+RECORD_REQUEST_EMAIL_CHANGE_REQUEST = "record_request_email_change_request"
+RECORD_CONFIRM_EMAIL_CHANGE_REQUEST = "record_confirm_email_change_request"
+FILE_DOWNLOAD_REQUEST = "file_download_request"
+FILE_TOKEN_REQUEST = "file_token_request"
+REALTIME_CONNECT_REQUEST = "realtime_connect_request"
+REALTIME_SUBSCRIBE_REQUEST = "realtime_subscribe_request"
+
+
+@dataclass(eq=False)
+class CollectionRequestEvent(RequestEvent):
+    """A request on a route, with the collection its ``{collection}`` names (None when the
+    route names none or no such collection exists: the default action then answers 404)."""
+
+    collection: Any = None
+
+    def targets(self) -> tuple[str, ...]:
+        return () if self.collection is None else (self.collection.id, self.collection.name)
+
+    def target_collection(self) -> CollectionInfo | None:
+        collection: CollectionInfo | None = self.collection
+        return collection
+
+
+#: Every answer that signs a record in (``{token, record}``, from any auth flow), like
+#: ``OnRecordAuthRequest``: the default action builds ``e.answer``, which handlers may change
+#: after ``next()`` (add keys beside ``token`` and ``record``) or set themselves.
+RECORD_AUTH_REQUEST = "record_auth_request"
+
+
+@dataclass(eq=False)
+class RecordAuthEvent(AboutCollection, Event):
+    """``record`` (stored values) of ``collection`` about to receive ``token``; ``method`` is
+    the flow (``password``, ``otp``, ``oauth2``, ``refresh``, ``impersonate`` ...); ``meta`` is
+    what the answer carries beside them (OAuth2's provider user and ``isNew``), None for none."""
+
+    request: Any
+    collection: Any
+    record: Mapping[str, Any]
+    token: str
+    method: str = ""
+    meta: dict[str, Any] | None = None
+    answer: dict[str, Any] | None = None
+
+    def answered(self) -> bool:
+        return self.answer is not None
+
+
+# --------------------------------------------------------------------------- record mails
+# Fired by the mailer plugin before ``mail_send`` for the auth mails, like
+# ``OnMailerRecord*Send``, with the same ``MailEvent`` fields (``meta`` holds ``collection``
+# and ``record``); the default action is ``mail_send`` and the send.
+
+MAILER_RECORD_VERIFICATION_SEND = "mailer_record_verification_send"
+MAILER_RECORD_PASSWORD_RESET_SEND = "mailer_record_password_reset_send"
+MAILER_RECORD_EMAIL_CHANGE_SEND = "mailer_record_email_change_send"
+MAILER_RECORD_OTP_SEND = "mailer_record_otp_send"
+MAILER_RECORD_AUTH_ALERT_SEND = "mailer_record_auth_alert_send"
+#: ``meta["template"]`` of an auth mail -> the event fired for it.
+MAILER_RECORD_EVENTS = {
+    "verification": MAILER_RECORD_VERIFICATION_SEND,
+    "password-reset": MAILER_RECORD_PASSWORD_RESET_SEND,
+    "email-change": MAILER_RECORD_EMAIL_CHANGE_SEND,
+    "otp": MAILER_RECORD_OTP_SEND,
+    "login-alert": MAILER_RECORD_AUTH_ALERT_SEND,
+}
+
+
+# --------------------------------------------------------------------------- realtime
+# Fired by the realtime plugin.
+
+#: A message about to be queued for one realtime client, like ``OnRealtimeMessageSend`` (the
+#: ``PB_CONNECT`` greeting excepted). The default action queues it.
+REALTIME_MESSAGE_SEND = "realtime_message_send"
+
+
+@dataclass(eq=False)
+class RealtimeMessageEvent(Event):
+    """The message ``name`` (the subscription it answers, ``posts`` or ``posts/ID?options=``)
+    with ``data`` (its JSON, bytes) for the client ``client_id`` (signed in as ``auth``, a
+    ``RequestAuth``, or a guest: None). Handlers may replace ``data``, or set ``dropped`` and
+    return without ``next()``."""
+
+    client_id: str
+    auth: Any
+    name: str
+    data: bytes
+    dropped: bool = False
+
+    def answered(self) -> bool:
+        return self.dropped
+
+
 # --------------------------------------------------------------------------- OAuth2
 # Fired by the oauth2 plugin.
 
@@ -357,7 +526,7 @@ RECORD_AUTH_WITH_OAUTH2_REQUEST = "record_auth_with_oauth2_request"
 
 
 @dataclass(eq=False)
-class RecordAuthWithOAuth2Event(Event):
+class RecordAuthWithOAuth2Event(AboutCollection, Event):
     """``provider_name`` the collection's provider entry; ``provider`` the configured
     ``pbk_sdk.oauth2.OAuth2Provider``; ``oauth2_user`` its ``AuthUser``; ``record`` the record
     it signs in to (found by link, by the signed-in record, or by the verified e-mail), None
@@ -373,13 +542,6 @@ class RecordAuthWithOAuth2Event(Event):
     record: dict[str, Any] | None = None
     is_new_record: bool = False
     create_data: dict[str, Any] = field(default_factory=dict)
-
-    def targets(self) -> tuple[str, ...]:
-        return (self.collection.id, self.collection.name)
-
-    def target_collection(self) -> CollectionInfo | None:
-        collection: CollectionInfo = self.collection
-        return collection
 
     def answered(self) -> bool:
         return response_set(self.response)

@@ -26,7 +26,7 @@ from typing import (
     runtime_checkable,
 )
 
-from .events import EventBus
+from .events import EventBus, Subscription
 from .state import AppState, StateKey
 
 T = TypeVar("T")
@@ -83,6 +83,10 @@ class Config(Protocol):
     #: the data dir); ``--automigrate``: write one there for every collection change.
     migrations_dir: Path
     automigrate: bool
+    #: ``--hooksDir``: the hook files' folder (default ``pb_hooks`` beside the data dir).
+    hooks_dir: Path
+    #: ``--hooksWatch``: reload hook files when they change (default on).
+    hooks_watch: bool
 
 
 class Database(Protocol):
@@ -313,6 +317,27 @@ class CronJobs(Protocol):
         ...
 
 
+#: A route's responder: ``await responder(req, resp, **params)``, as a resource's ``on_get``.
+Responder = Callable[..., Awaitable[None]]
+
+
+class RuntimeRoutes(Protocol):
+    """Routes added and removed while the app runs: ``app.routes`` (hook files' routes).
+
+    They are served when no route registered at build time (``pbk_register_routes``) answers
+    the request, inside the ``request`` event; this worker only, so add them in code that runs
+    in every worker.
+    """
+
+    def add(self, method: str, template: str, responder: Responder) -> Subscription:
+        """Serve ``method`` (``GET`` also answers ``HEAD``; ``*`` any method) at ``template``:
+        ``/hello/{name}`` (a field matches one path segment), ``/files/{path...}`` (a last field
+        so written matches the rest of the path). The most specific template matching a path
+        wins (more literal segments, then no rest field), then the one added first. Returns a
+        handle whose ``remove()`` stops serving it; ``ValueError`` for a malformed template."""
+        ...
+
+
 class App(Protocol):
     """What every hook receives as ``app``."""
 
@@ -323,6 +348,7 @@ class App(Protocol):
     settings: Settings
     services: ServiceRegistry
     cluster: Cluster
+    routes: RuntimeRoutes
     #: Per-app plugin state by ``pbk_sdk.state.StateKey`` (``app.state[KEY]``).
     state: AppState
     hook: Any  # pluggy's hook relay; plugins call SDK hooks with ``call_hook`` (errors name the plugin)

@@ -4,6 +4,9 @@
 the sequences in ``docs/hooks.md``. A line is the event name, what it is about (a request's
 method and route template, a record's or collection's name, a mail's template) and
 ``(in transaction)`` when ``data.db`` has a transaction open while the event fires.
+
+So that the ``collection_after_*_error`` events can be seen, it also refuses a collection change
+whose collection has a field named ``refuse_create``, ``refuse_update`` or ``refuse_delete``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from pbk_sdk import PluginInfo, events, hookimpl, priorities
-from pbk_sdk.events import CollectionEvent, MailEvent, RecordEvent, RecordRequestEvent, RequestEvent
+from pbk_sdk.errors import ApiError
+from pbk_sdk.events import (
+    CollectionEvent,
+    MailEvent,
+    RealtimeMessageEvent,
+    RecordAuthEvent,
+    RecordEnrichEvent,
+    RecordEvent,
+    RecordRequestEvent,
+    RequestEvent,
+)
 
 PLUGIN = PluginInfo(name="event_recorder", description="Logs every event (tests/test_event_order.py).")
 
@@ -26,8 +39,10 @@ def describe(name: str, event: Any, in_transaction: bool) -> str:
     parts = [name]
     if isinstance(event, RequestEvent):
         parts += [event.request.method, event.request.uri_template or event.request.path]
-    elif isinstance(event, RecordEvent | RecordRequestEvent | CollectionEvent):
+    elif isinstance(event, RecordEvent | RecordRequestEvent | CollectionEvent | RecordAuthEvent | RecordEnrichEvent):
         parts.append(event.collection.name)
+    elif isinstance(event, RealtimeMessageEvent):
+        parts.append(event.name)
     elif isinstance(event, MailEvent):
         parts.append(str(event.meta.get("template", "")))
     if in_transaction:
@@ -50,3 +65,14 @@ def pbk_startup(app: Any) -> None:
 
     for name in EVENT_NAMES:
         app.events.on(name, recorder(name), priority=priorities.OBSERVE)
+    for action in ("create", "update", "delete"):
+        app.events.on(f"collection_{action}", refuser(f"refuse_{action}"))
+
+
+def refuser(field: str) -> Any:
+    async def refuse(event: CollectionEvent) -> None:
+        if any(f["name"] == field for f in event.collection.to_json()["fields"]):
+            raise ApiError(400, f"Refused by the event recorder ({field}).")
+        await event.next()
+
+    return refuse

@@ -20,7 +20,12 @@ VALUE_FLAGS = {
     "encryption_env": "--encryptionEnv",
     "query_timeout": "--queryTimeout",
     "migrations_dir": "--migrationsDir",
+    "hooks_dir": "--hooksDir",
 }
+#: ``pbk_config`` keys whose flags take ``=true``/``=false``.
+BOOL_FLAGS = {"index_fallback": "--indexFallback", "automigrate": "--automigrate",
+              "hooks_watch": "--hooksWatch"}
+
 #: ``pbk_config`` keys only ``pbk serve`` takes, with what to use when a command cannot.
 SERVE_ONLY = {
     "origins": "only `pbk serve` takes --origins",
@@ -50,10 +55,8 @@ def config_flags(config: Mapping[str, Any], user: str, *, serving: bool = False)
             flags.append("--plugins=" + ",".join(value))
         elif key == "dev":
             flags += ["--dev"] if value else []
-        elif key == "index_fallback":
-            flags.append(f"--indexFallback={'true' if value else 'false'}")
-        elif key == "automigrate":
-            flags.append(f"--automigrate={'true' if value else 'false'}")
+        elif key in BOOL_FLAGS:
+            flags.append(f"{BOOL_FLAGS[key]}={'true' if value else 'false'}")
         elif key in VALUE_FLAGS:
             flags += [VALUE_FLAGS[key], str(value)]
         elif key == "origins" and serving:

@@ -44,4 +44,4 @@ class Impersonate(AuthEndpoint):
         if record is None:
             raise ApiError(404, "The requested resource wasn't found.")
         token = tokens.mint(record, coll, seconds=duration or None, refreshable=False)
-        resp.media = await auth_response(self.app, coll, record, token, req)
+        resp.media = await auth_response(self.app, coll, record, token, req, "impersonate")

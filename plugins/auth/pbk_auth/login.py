@@ -10,6 +10,7 @@ from pbk_sdk import App
 from pbk_sdk.auth import SUPERUSERS, request_auth
 from pbk_sdk.client_ip import superuser_ip_allowed
 from pbk_sdk.errors import ApiError
+from pbk_sdk.events import RECORD_AUTH_REQUEST, RecordAuthEvent
 from pbk_sdk.interfaces import CollectionInfo
 
 from . import tokens
@@ -43,9 +44,8 @@ async def finish_login(
         resp.media = {"mfaId": pending}
         return
     await auth_alert(app, req, collection, record)
-    resp.media = await auth_response(app, collection, record, tokens.mint(record, collection), req)
-    if meta is not None:
-        resp.media["meta"] = dict(meta)
+    resp.media = await auth_response(app, collection, record, tokens.mint(record, collection), req, method,
+                                     meta)
 
 
 class Login:
@@ -74,12 +74,36 @@ async def check_auth_rule(
 
 
 async def auth_response(
-    app: App, collection: CollectionInfo, record: Mapping[str, Any], token: str, req: Any
+    app: App, collection: CollectionInfo, record: Mapping[str, Any], token: str, req: Any, method: str,
+    meta: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``{record, token}``; the record as its owner sees it (a superuser asking sees it as one),
-    with ``?expand=``."""
+    """``{record, token}`` (and ``meta`` when given: OAuth2's) after ``record_auth_request``
+    (``method`` is the flow), whose default action builds it."""
+    if not app.events.has(RECORD_AUTH_REQUEST, collection):
+        return await _auth_answer(app, collection, record, token, req, meta)
+
+    async def answer(e: RecordAuthEvent) -> None:
+        e.answer = await _auth_answer(app, e.collection, e.record, e.token, e.request, e.meta)
+
+    event = RecordAuthEvent(request=req, collection=collection, record=record, token=token, method=method,
+                            meta=None if meta is None else dict(meta))
+    await app.events.trigger(RECORD_AUTH_REQUEST, event, answer)
+    if event.answer is None:
+        raise ApiError(400)  # a handler stopped the chain without answering (logged by the bus)
+    return event.answer
+
+
+async def _auth_answer(
+    app: App, collection: CollectionInfo, record: Mapping[str, Any], token: str, req: Any,
+    meta: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """``{record, token}`` (``meta`` too when given); the record as its owner sees it (a
+    superuser asking sees it as one), with ``?expand=``."""
     expand = [p.strip() for p in (req.get_param("expand") or "").split(",") if p.strip()]
     asking = request_auth(req)
     viewer = asking if asking is not None and asking.is_superuser else own_auth(collection, record)
     presented = await store(app).present(collection, record, viewer, expand=expand)
-    return {"record": presented, "token": token}
+    answer = {"record": presented, "token": token}
+    if meta is not None:
+        answer["meta"] = dict(meta)
+    return answer

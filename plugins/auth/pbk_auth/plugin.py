@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 from pbk_sdk import App, PluginInfo, Route, hookimpl, routes
+from pbk_sdk import events as ev
 from pbk_sdk.auth import DEFAULT_PASSWORD_HASHER
 from pbk_sdk.interfaces import RECORD_LOGIN
+from pbk_sdk.request_events import evented
 
 from . import counters, health, installer
 from .auth_methods import AuthMethods
@@ -45,6 +47,20 @@ ENDPOINTS: dict[str, Callable[[App], Any]] = {
     "confirm-email-change": ConfirmEmailChange,
     "impersonate/{record_id}": Impersonate,
 }
+#: PocketBase's request hook of each endpoint that has one (``auth-methods`` and
+#: ``impersonate`` have none), fired around its responder.
+ENDPOINT_EVENTS = {
+    "auth-with-password": ev.RECORD_AUTH_WITH_PASSWORD_REQUEST,
+    "auth-refresh": ev.RECORD_AUTH_REFRESH_REQUEST,
+    "request-otp": ev.RECORD_REQUEST_OTP_REQUEST,
+    "auth-with-otp": ev.RECORD_AUTH_WITH_OTP_REQUEST,
+    "request-verification": ev.RECORD_REQUEST_VERIFICATION_REQUEST,
+    "confirm-verification": ev.RECORD_CONFIRM_VERIFICATION_REQUEST,
+    "request-password-reset": ev.RECORD_REQUEST_PASSWORD_RESET_REQUEST,
+    "confirm-password-reset": ev.RECORD_CONFIRM_PASSWORD_RESET_REQUEST,
+    "request-email-change": ev.RECORD_REQUEST_EMAIL_CHANGE_REQUEST,
+    "confirm-email-change": ev.RECORD_CONFIRM_EMAIL_CHANGE_REQUEST,
+}
 
 
 @hookimpl
@@ -65,8 +81,14 @@ def pbk_register_middleware(app: App) -> list[AuthMiddleware]:
 @hookimpl
 def pbk_register_routes(app: App) -> list[Route]:
     return [
-        Route(f"{routes.COLLECTION}/{path}", endpoint(app)) for path, endpoint in ENDPOINTS.items()
+        Route(f"{routes.COLLECTION}/{path}", evented(app, endpoint(app), _events_of(path)))
+        for path, endpoint in ENDPOINTS.items()
     ]
+
+
+def _events_of(path: str) -> dict[str, str]:
+    name = ENDPOINT_EVENTS.get(path)
+    return {} if name is None else {"on_post": name}
 
 
 @hookimpl

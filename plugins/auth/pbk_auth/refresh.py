@@ -19,4 +19,4 @@ class AuthRefresh(AuthEndpoint):
         claims = tokens.unverified_claims(token) or {}
         if claims.get("refreshable", True):
             token = tokens.mint(auth.record, coll)
-        resp.media = await auth_response(self.app, coll, auth.record, token, req)
+        resp.media = await auth_response(self.app, coll, auth.record, token, req, "refresh")

@@ -10,8 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
-from pbk_sdk.events import SETTINGS_UPDATE_REQUEST, Subscription
+from pbk_sdk.events import (
+    FILE_DOWNLOAD_REQUEST,
+    FILE_TOKEN_REQUEST,
+    SETTINGS_UPDATE_REQUEST,
+    Subscription,
+)
 from pbk_sdk.interfaces import FILE_STORAGES, App, FileStorage
+from pbk_sdk.request_events import evented
 from pbk_sdk.state import StateKey
 
 from .backend import FILES_CONFIG, FilesConfig
@@ -55,8 +61,8 @@ def pbk_register_file_storages(app: App) -> dict[str, Callable[[App], FileStorag
 @hookimpl
 def pbk_register_routes(app: App) -> list[Route]:
     return [
-        Route(routes.FILE, FileDownload(app)),
-        Route("/api/files/token", FileToken(app)),
+        Route(routes.FILE, evented(app, FileDownload(app), {"on_get": FILE_DOWNLOAD_REQUEST})),
+        Route("/api/files/token", evented(app, FileToken(app), {"on_post": FILE_TOKEN_REQUEST})),
         Route(routes.SETTINGS + "/test/s3", TestS3(app)),
     ]
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pbk_sdk.errors import MailNotSent
-from pbk_sdk.events import MAIL_AFTER_SEND, MAIL_SEND, MailEvent
+from pbk_sdk.events import MAIL_AFTER_SEND, MAIL_SEND, MAILER_RECORD_EVENTS, MailEvent
 from pbk_sdk.interfaces import App, MailMessage
 
 from . import smtp, templates
@@ -79,9 +79,22 @@ class SmtpMailer:
         if not message.sender[1]:
             message.sender = self.default_sender()
         event = MailEvent(app=self.app, message=message, meta=dict(meta or {}))
+        record_event = MAILER_RECORD_EVENTS.get(event.meta.get("template", ""))
+        if record_event is not None and self.app.events.has(record_event):
+            # ``mailer_record_*_send`` first, its default action the ``mail_send`` below.
+            await self.app.events.trigger(
+                record_event, event, lambda e: self._send(MailEvent(app=e.app, message=e.message, meta=e.meta), wait))
+            if event.cancelled:
+                log.info("mail %r to %s cancelled by a %s handler", message.subject, smtp.recipients(message),
+                         record_event)
+        else:
+            await self._send(event, wait)
+
+    async def _send(self, event: MailEvent, wait: bool) -> None:
         await self.app.events.trigger(MAIL_SEND, event, self._deliver_now if wait else self._enqueue)
         if event.cancelled:
-            log.info("mail %r to %s cancelled by a mail_send handler", message.subject, smtp.recipients(message))
+            log.info("mail %r to %s cancelled by a mail_send handler", event.message.subject,
+                     smtp.recipients(event.message))
 
     async def _enqueue(self, event: MailEvent) -> None:
         if event.cancelled:

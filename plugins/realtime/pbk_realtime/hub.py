@@ -30,6 +30,7 @@ from urllib.parse import parse_qs
 import orjson
 from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError
+from pbk_sdk.events import REALTIME_MESSAGE_SEND, RealtimeMessageEvent
 from pbk_sdk.ids import new_id
 from pbk_sdk.interfaces import RECORD_STORE, App, CollectionInfo, RealtimeMessage, RecordStore
 from pbk_sdk.picker import apply_fields
@@ -256,11 +257,11 @@ class Hub:
             elif message.client_id is not None:
                 client = self.clients.get(message.client_id)
                 if client is not None:
-                    client.send(message.topic, message.data)
+                    await self._send(client, [(message.topic, message.data)])
             else:
                 for client in list(self.clients.values()):
                     if message.topic in client.topics:
-                        client.send(message.topic, message.data)
+                        await self._send(client, [(message.topic, message.data)])
         except Exception:
             log.exception("realtime delivery of %s failed", message.topic)
 
@@ -299,7 +300,28 @@ class Hub:
             for client, topic in members:
                 deliveries.setdefault(client, []).append((topic.raw, payload))
         for client, messages in deliveries.items():
+            await self._send(client, messages)
+
+    async def _send(self, client: Client, messages: list[tuple[str, bytes]]) -> None:
+        """Queue ``messages`` for ``client``, each through ``realtime_message_send`` when a
+        handler listens."""
+        events = self.app.events
+        if not events.has(REALTIME_MESSAGE_SEND):
             client.send_all(messages)
+            return
+        kept: list[tuple[str, bytes]] = []
+
+        async def keep(event: RealtimeMessageEvent) -> None:
+            kept.append((event.name, event.data))
+
+        for name, data in messages:
+            event = RealtimeMessageEvent(client_id=client.id, auth=client.auth, name=name, data=data)
+            try:
+                await events.trigger(REALTIME_MESSAGE_SEND, event, keep)
+            except Exception:  # this client misses this message; the others get theirs
+                log.exception("a realtime_message_send handler failed for client %s", client.id)
+        if kept:
+            client.send_all(kept)
 
     def _refresh_bound_auth(self, collection: CollectionInfo, values: dict[str, Any], action: str) -> None:
         """Clients bound to this auth record see it as it is now; deleted, or with a new

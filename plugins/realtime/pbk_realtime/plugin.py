@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
+from pbk_sdk.events import REALTIME_CONNECT_REQUEST, REALTIME_SUBSCRIBE_REQUEST
 from pbk_sdk.interfaces import REALTIME_CLIENTS, App, RealtimeBroker
+from pbk_sdk.request_events import evented
 
 from .broker import MemoryBroker, WorkersBroker
 from .resources import RealtimeResource
@@ -25,7 +27,8 @@ def pbk_register_realtime_brokers(app: App) -> dict[str, Callable[[App], Realtim
 
 @hookimpl
 def pbk_register_routes(app: App) -> list[Route]:
-    return [Route(routes.REALTIME, RealtimeResource(app))]
+    names = {"on_get": REALTIME_CONNECT_REQUEST, "on_post": REALTIME_SUBSCRIBE_REQUEST}
+    return [Route(routes.REALTIME, evented(app, RealtimeResource(app), names))]
 
 
 @hookimpl

@@ -9,10 +9,12 @@ from typing import Any
 
 import apsw
 from pbk_sdk import Migration, PluginInfo, Route, hookimpl, routes
+from pbk_sdk import events as ev
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import COLLECTIONS, FIELD_TYPE, App, FieldType
 from pbk_sdk.picker import FieldsMiddleware
 from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE
+from pbk_sdk.request_events import evented
 from pbk_sdk.state import StateKey
 
 from . import ddl
@@ -196,12 +198,16 @@ def pbk_register_routes(app: App) -> list[Route]:
     return [
         Route(routes.RECORDS, RecordList(*shared)),
         Route(routes.RECORD, RecordItem(*shared)),
-        Route(routes.COLLECTIONS, CollectionList(*collections)),
-        Route(routes.COLLECTION, CollectionItem(*collections)),
+        Route(routes.COLLECTIONS, evented(app, CollectionList(*collections), {
+            "on_get": ev.COLLECTIONS_LIST_REQUEST, "on_post": ev.COLLECTION_CREATE_REQUEST})),
+        Route(routes.COLLECTION, evented(app, CollectionItem(*collections), {
+            "on_get": ev.COLLECTION_VIEW_REQUEST, "on_patch": ev.COLLECTION_UPDATE_REQUEST,
+            "on_delete": ev.COLLECTION_DELETE_REQUEST})),
         Route(routes.COLLECTION + "/truncate", CollectionTruncate(*collections)),
-        Route(routes.COLLECTIONS + "/import", CollectionImport(*collections)),
+        Route(routes.COLLECTIONS + "/import", evented(app, CollectionImport(*collections),
+                                                      {"on_put": ev.COLLECTIONS_IMPORT_REQUEST})),
         Route(routes.COLLECTIONS + "/meta/scaffolds", CollectionScaffolds(*collections)),
-        Route(routes.BATCH, Batch(*shared)),
+        Route(routes.BATCH, evented(app, Batch(*shared), {"on_post": ev.BATCH_REQUEST})),
     ]
 
 

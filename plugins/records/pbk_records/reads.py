@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import apsw
+from pbk_sdk import events as ev
 from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError
+from pbk_sdk.events import RecordEnrichEvent
 from pbk_sdk.gostrconv import parse_bool
 from pbk_sdk.interfaces import App
 
@@ -375,6 +377,11 @@ class RecordReads:
         out = [self.output(collection, r, ctx, show_email=r.get("id") in manageable) for r in records]
         if ctx.expand and out:
             await self._expand(collection, records, out, _expand_tree(ctx.expand), ctx, 1)
+        if self.events.has(ev.RECORD_ENRICH, collection):
+            for index, item in enumerate(out):
+                event = RecordEnrichEvent(collection=collection, record=item, auth=ctx.auth)
+                await self.events.trigger(ev.RECORD_ENRICH, event)
+                out[index] = event.record
         return out
 
     async def _manageable(

@@ -23,12 +23,13 @@ from pbk_sdk import events as ev
 from pbk_sdk.auth import password_hasher
 from pbk_sdk.body import Body
 from pbk_sdk.errors import ApiError, FieldError
-from pbk_sdk.events import RecordEvent
+from pbk_sdk.events import RecordErrorEvent, RecordEvent
 from pbk_sdk.interfaces import FILE_STORAGE
 
 from .assigned import Assigned
 from .collections import now
 from .ddl import quote
+from .failures import after_failure
 from .reads import _SQL, Context, RecordReads, _matches_on, _rows
 from .schema import Collection, Field
 
@@ -264,25 +265,29 @@ class Records(RecordReads):
             collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
             submitted=frozenset(body.data), context=ctx.info.context,
         )
-        if one_step:
-            # No handler in either chain: both are their default actions, so the rule check, the
-            # relation check, the validation verdict and the INSERT run in one writer call (one
-            # transaction, or one savepoint of the caller's), not one hop each.
-            await self.db.write(
-                self._create_in_one, event, rules[0] if rules is not None and rule_on_insert else None,
-                on_commit=lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event),
-                inline=True,
+        try:
+            if one_step:
+                # No handler in either chain: both are their default actions, so the rule check, the
+                # relation check, the validation verdict and the INSERT run in one writer call (one
+                # transaction, or one savepoint of the caller's), not one hop each.
+                await self.db.write(
+                    self._create_in_one, event, rules[0] if rules is not None and rule_on_insert else None,
+                    on_commit=lambda: self._after(ev.RECORD_AFTER_CREATE_SUCCESS, event),
+                    inline=True,
+                )
+                return event.record
+            if staged:
+                await self._create_write(event)
+                return event.record
+            before = RecordEvent(
+                collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
+                context=ctx.info.context,
             )
+            await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, lambda _: self._create_write(event))
             return event.record
-        if staged:
-            await self._create_write(event)
-            return event.record
-        before = RecordEvent(
-            collection=collection, record=values, auth=ctx.auth, files=body.files, errors=errors,
-            context=ctx.info.context,
-        )
-        await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, lambda _: self._create_write(event))
-        return event.record
+        except Exception as error:
+            await self._failed(ev.RECORD_AFTER_CREATE_ERROR, collection, event.record, ctx, error)
+            raise
 
     async def _create_write(self, event: RecordEvent) -> None:
         """``create``'s transaction (the default action of ``record_before_write``)."""
@@ -409,31 +414,35 @@ class Records(RecordReads):
             raise ApiError(400, "Unsupported collection type.")
         self._refuse_locked(collection, "updateRule", ctx)
         parsed = self._split_input(collection, body.data, ctx)
-        if self._updates_in_one(collection, staged=staged):
-            # No handler in any chain and no password: the read, the rule, the checks and the
-            # UPDATE run in one writer call (one transaction, or a savepoint of the caller's).
-            done: builtins.list[RecordEvent] = []
-            await self.db.write(
-                self._update_in_one, collection, record_id, body, ctx, parsed, done,
-                on_commit=lambda: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, done[0]),
-                inline=True,
+        try:
+            if self._updates_in_one(collection, staged=staged):
+                # No handler in any chain and no password: the read, the rule, the checks and the
+                # UPDATE run in one writer call (one transaction, or a savepoint of the caller's).
+                done: builtins.list[RecordEvent] = []
+                await self.db.write(
+                    self._update_in_one, collection, record_id, body, ctx, parsed, done,
+                    on_commit=lambda: self._after(ev.RECORD_AFTER_UPDATE_SUCCESS, done[0]),
+                    inline=True,
+                )
+                return done[0].record
+            hashed, old_check = await self._prepare_password(collection, record_id, parsed)
+            if staged:
+                return await self._update_write(collection, record_id, body, ctx, parsed, hashed, old_check)
+            before = RecordEvent(
+                collection=collection, record={"id": record_id}, auth=ctx.auth, files=body.files, context=ctx.info.context
             )
-            return done[0].record
-        hashed, old_check = await self._prepare_password(collection, record_id, parsed)
-        if staged:
-            return await self._update_write(collection, record_id, body, ctx, parsed, hashed, old_check)
-        before = RecordEvent(
-            collection=collection, record={"id": record_id}, auth=ctx.auth, files=body.files, context=ctx.info.context
-        )
-        written: builtins.list[dict[str, Any]] = []
+            written: builtins.list[dict[str, Any]] = []
 
-        async def write(_: RecordEvent) -> None:
-            written.append(await self._update_write(collection, record_id, body, ctx, parsed, hashed, old_check))
+            async def write(_: RecordEvent) -> None:
+                written.append(await self._update_write(collection, record_id, body, ctx, parsed, hashed, old_check))
 
-        await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, write)
-        if not written:  # a handler stopped the chain
-            raise ApiError(400, "Failed to update record.")
-        return written[0]
+            await self.events.trigger(ev.RECORD_BEFORE_WRITE, before, write)
+            if not written:  # a handler stopped the chain
+                raise ApiError(400, "Failed to update record.")
+            return written[0]
+        except Exception as error:
+            await self._failed(ev.RECORD_AFTER_UPDATE_ERROR, collection, {"id": record_id}, ctx, error)
+            raise
 
     def _updates_in_one(self, collection: Collection, *, staged: bool) -> bool:
         """Whether an update of ``collection`` may run in one writer call: no handler on
@@ -543,20 +552,24 @@ class Records(RecordReads):
         if collection.is_view:
             raise ApiError(400, "Unsupported collection type.")
         rule = self._rule(collection, "deleteRule", ctx)
-        if not self.events.has(ev.RECORD_DELETE, collection) and not self._referenced(collection):
-            # Nothing to cascade and no handler: the read, the rule and the DELETE in one call.
-            done: builtins.list[RecordEvent] = []
-            await self.db.write(
-                self._delete_in_one, collection, record_id, rule, ctx, done,
-                on_commit=lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, done[0]),
-                inline=True,
-            )
-            return
-        async with self.db.transaction():
-            original = await self.get(collection, record_id)
-            if original is None or (rule is not None and not await self._matches(collection, record_id, rule)):
-                raise ApiError(404)
-            await self.delete_values(collection, original, ctx, visited=set())
+        try:
+            if not self.events.has(ev.RECORD_DELETE, collection) and not self._referenced(collection):
+                # Nothing to cascade and no handler: the read, the rule and the DELETE in one call.
+                done: builtins.list[RecordEvent] = []
+                await self.db.write(
+                    self._delete_in_one, collection, record_id, rule, ctx, done,
+                    on_commit=lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, done[0]),
+                    inline=True,
+                )
+                return
+            async with self.db.transaction():
+                original = await self.get(collection, record_id)
+                if original is None or (rule is not None and not await self._matches(collection, record_id, rule)):
+                    raise ApiError(404)
+                await self.delete_values(collection, original, ctx, visited=set())
+        except Exception as error:
+            await self._failed(ev.RECORD_AFTER_DELETE_ERROR, collection, {"id": record_id}, ctx, error)
+            raise
 
     def _referenced(self, collection: Collection) -> bool:
         """Whether a relation field of a stored (non-view) collection points at ``collection``."""
@@ -729,6 +742,17 @@ class Records(RecordReads):
             await self.db.write(lambda conn: conn.execute(sql, params), inline=True)
         except apsw.ConstraintError as exc:
             raise _constraint_error(exc, message) from exc
+
+    async def _failed(
+        self, name: str, collection: Collection, record: dict[str, Any], ctx: Context, error: Exception
+    ) -> None:
+        """Fire ``name`` (``record_after_*_error``) for a write that failed; not for a record
+        that is not there for the requester (404, 403), refused before any write, as in PocketBase."""
+        if isinstance(error, ApiError) and error.status in (403, 404):
+            return
+        failed = RecordErrorEvent(collection=collection, record=record, auth=ctx.auth, context=ctx.info.context,
+                                  error=error)
+        await after_failure(self.db, self.events, name, failed)
 
     async def _after(self, name: str, event: RecordEvent) -> None:
         if self.events.has(name, event.collection):

@@ -4,22 +4,28 @@ in one transaction, the in-memory registry refreshed after commit."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import apsw
 from pbk_sdk import events as ev
 from pbk_sdk.errors import ApiError, FieldError
-from pbk_sdk.events import CollectionEvent
+from pbk_sdk.events import CollectionErrorEvent, CollectionEvent, CollectionValidateEvent
 from pbk_sdk.interfaces import App, FieldType
 
 from . import ddl, view_query
 from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
+from .failures import after_failure
 from .fields import complete_field
 from .reads import Context
 from .records import Records
 from .schema import Collection, Field
 from .views import infer_fields
+
+#: Each change's events: around the write (in the transaction), after the commit, after a failure.
+CREATE_EVENTS = (ev.COLLECTION_CREATE, ev.COLLECTION_AFTER_CREATE_SUCCESS, ev.COLLECTION_AFTER_CREATE_ERROR)
+UPDATE_EVENTS = (ev.COLLECTION_UPDATE, ev.COLLECTION_AFTER_UPDATE_SUCCESS, ev.COLLECTION_AFTER_UPDATE_ERROR)
+DELETE_EVENTS = (ev.COLLECTION_DELETE, ev.COLLECTION_AFTER_DELETE_SUCCESS, ev.COLLECTION_AFTER_DELETE_ERROR)
 
 
 class SchemaChanges:
@@ -59,6 +65,47 @@ class SchemaChanges:
                 await self.app.events.trigger(name, event)
 
         self.db.after_commit(refresh)
+
+    async def _validate(self, event: CollectionValidateEvent, failure: str) -> None:
+        """``collection_validate``: handlers add to ``errors`` what PocketBase's checks, passed
+        already, did not find; the default action refuses the change when there are any."""
+        if not self.app.events.has(ev.COLLECTION_VALIDATE, event.collection):
+            return
+
+        async def verdict(e: CollectionValidateEvent) -> None:
+            if e.errors:
+                raise ApiError(400, failure, e.errors)
+
+        await self.app.events.trigger(ev.COLLECTION_VALIDATE, event, verdict)
+
+    async def _change(
+        self, event: CollectionEvent, names: tuple[str, str, str], failure: str, write: Callable[[], Awaitable[Any]]
+    ) -> None:
+        """Run ``write`` in a transaction as the default action of ``names[0]``
+        (``collection_create`` ...); ``names[1]`` follows the commit, ``names[2]`` a failure."""
+        run, success, failed = names
+        try:
+            async with self.db.transaction():
+                if self.app.events.has(run, event.collection):
+                    done: list[bool] = []
+
+                    async def default(_: CollectionEvent) -> None:
+                        await write()
+                        done.append(True)
+
+                    await self.app.events.trigger(run, event, default)
+                    if not done:  # a handler stopped the chain: nothing was written
+                        raise ApiError(400, failure)
+                else:
+                    await write()
+                self._refresh_after_commit(success, event)
+        except Exception as error:
+            await self._after_failure(failed, event, error)
+            raise
+
+    async def _after_failure(self, name: str, event: CollectionEvent, error: Exception) -> None:
+        failed = CollectionErrorEvent(collection=event.collection, original=event.original, error=error)
+        await after_failure(self.db, self.app.events, name, failed)
 
     def _schema_error(self, exc: Exception, failure: str, collection: Collection) -> ApiError:
         if collection.is_view:  # no fields could be read from the query, so "fields" is blank too
@@ -120,14 +167,15 @@ class SchemaChanges:
         failure = "Failed to create collection."
         collection = self.builder.build(payload, None, failure)
         collection.system = system
-        async with self.db.transaction():
-            await self._apply_create(collection, failure)
-            self._refresh_after_commit(ev.COLLECTION_AFTER_CREATE_SUCCESS, CollectionEvent(collection=collection))
+        await self._validate(CollectionValidateEvent(collection=collection), failure)
+        await self._change(CollectionEvent(collection=collection), CREATE_EVENTS, failure,
+                           lambda: self._apply_create(collection, failure))
         return collection
 
     async def update(self, existing: Collection, payload: Mapping[str, Any]) -> Collection:
         failure = "Failed to update collection."
         collection = self.builder.build(payload, existing, failure)
+        await self._validate(CollectionValidateEvent(collection=collection, original=existing), failure)
 
         def change(conn: apsw.Connection) -> None:
             if collection.name.lower() != existing.name.lower():
@@ -144,11 +192,8 @@ class SchemaChanges:
                 self._check_indexes(conn, collection, failure)
             update_row(conn, collection)
 
-        async with self.db.transaction():
-            await self.db.write(change)
-            self._refresh_after_commit(
-                ev.COLLECTION_AFTER_UPDATE_SUCCESS, CollectionEvent(collection=collection, original=existing)
-            )
+        await self._change(CollectionEvent(collection=collection, original=existing), UPDATE_EVENTS, failure,
+                           lambda: self.db.write(change))
         return collection
 
     def _unique_index_error(self, exc: apsw.ConstraintError, collection: Collection, failure: str) -> ApiError:
@@ -176,9 +221,8 @@ class SchemaChanges:
             ddl.drop(conn, collection)
             conn.execute("DELETE FROM _collections WHERE id = ?", (collection.id,))
 
-        async with self.db.transaction():
-            await self.db.write(remove)
-            self._refresh_after_commit(ev.COLLECTION_AFTER_DELETE_SUCCESS, CollectionEvent(collection=collection))
+        await self._change(CollectionEvent(collection=collection), DELETE_EVENTS, "Failed to delete collection.",
+                           lambda: self.db.write(remove))
 
     async def truncate(self, collection: Collection, ctx: Context) -> None:
         """Delete every record through the records service, so references and events hold."""

@@ -368,14 +368,16 @@ async def test_sort_and_fields(api, tokens, seeded, scenario):
 
 
 EVENTS = [
-    Scenario("a view fires its request event only", "GET", "/api/collections/tags/records?perPage=1", 200,
-             events={"records_list_request": 1, "*": 0}),
+    Scenario("a list fires its request event and an enrich per record", "GET",
+             "/api/collections/tags/records?perPage=1", 200,
+             events={"records_list_request": 1, "record_enrich": 1, "*": 0}),
     Scenario("a create fires the write events in order", "POST", "/api/collections/tags/records", 200,
              body={"name": "evented"},
              events={"record_create_request": 1, "record_before_write": 1, "record_validate": 1,
-                     "record_create": 1, "record_after_create_success": 1, "*": 0}),
+                     "record_create": 1, "record_after_create_success": 1, "record_enrich": 1, "*": 0}),
     Scenario("a failed create fires no success event", "POST", "/api/collections/tags/records", 400, body={},
-             events={"record_create_request": 1, "record_before_write": 1, "record_validate": 1, "*": 0}),
+             events={"record_create_request": 1, "record_before_write": 1, "record_validate": 1,
+                     "record_after_create_error": 1, "*": 0}),
 ]
 
 

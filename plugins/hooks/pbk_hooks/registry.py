@@ -1,0 +1,157 @@
+"""What one hook file registers, collected while it runs and applied to the app as one step.
+
+A hook file runs with a ``HookFile`` as the current collector; the decorators of
+``pbk_hooks`` add to it. Nothing reaches the app until the whole file ran: then ``swap``
+adds the new file's handlers, routes and jobs and removes the previous version's, with no
+``await`` in between, so no request sees half of either.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pbk_sdk.errors import ApiError, BadRequestError
+from pbk_sdk.interfaces import CRON_JOBS, App
+
+from .route_event import RouteEvent
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Awaitable[None]]
+
+
+class HookLineError(Exception):
+    """What a hook file got wrong that only shows once applied, with the line to blame."""
+
+    def __init__(self, line: int, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.line = line
+
+
+@dataclass(frozen=True)
+class EventHook:
+    name: str
+    handler: Handler
+    collections: Sequence[str] | None
+    priority: int
+
+
+@dataclass(frozen=True)
+class RouteHook:
+    method: str
+    template: str
+    handler: Handler
+    middlewares: tuple[Handler, ...]
+
+
+@dataclass(frozen=True)
+class CronHook:
+    job_id: str
+    expression: str
+    run: Callable[[], Awaitable[None]]
+
+
+@dataclass
+class HookFile:
+    """One hook file's registrations, and once applied the handles that take them off."""
+
+    path: Path
+    events: list[EventHook] = field(default_factory=list)
+    routes: list[RouteHook] = field(default_factory=list)
+    crons: list[CronHook] = field(default_factory=list)
+    _handles: list[Any] = field(default_factory=list)
+
+    def activate(self, app: App) -> None:
+        """Add everything to the app; on a failure, what was added is removed and it raises."""
+        try:
+            for hook in self.events:
+                self._handles.append(app.events.on(
+                    hook.name, guarded(hook.handler, self.path), priority=hook.priority,
+                    collections=list(hook.collections) if hook.collections else None))
+            for route in self.routes:
+                try:
+                    self._handles.append(app.routes.add(route.method, route.template, responder(app, route, self.path)))
+                except ValueError as exc:  # a malformed template: blame its decorator line
+                    raise HookLineError(route.handler.__code__.co_firstlineno, exc) from exc
+            jobs = app.state[CRON_JOBS] if self.crons else None
+            for job in self.crons:
+                assert jobs is not None
+                jobs.add(job.job_id, job.expression, job.run)
+        except BaseException:
+            self.deactivate(app, keep_jobs=())
+            raise
+
+    def deactivate(self, app: App, keep_jobs: Sequence[str]) -> None:
+        """Remove everything this file added, except the jobs ``keep_jobs`` names (a newer
+        version of the file replaced them already)."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        if self.crons:
+            jobs = app.state[CRON_JOBS]
+            for job in self.crons:
+                if job.job_id not in keep_jobs:
+                    jobs.remove(job.job_id)
+
+
+def swap(app: App, old: HookFile | None, new: HookFile | None) -> None:
+    """Replace ``old`` by ``new`` (either may be None) in one step; raises, with ``old`` kept,
+    when ``new`` cannot be added."""
+    if new is not None:
+        new.activate(app)
+    if old is not None:
+        old.deactivate(app, keep_jobs=[job.job_id for job in new.crons] if new else ())
+
+
+_loading: contextvars.ContextVar[HookFile] = contextvars.ContextVar("pbk_hooks_loading")
+
+
+def current() -> HookFile:
+    """The hook file running now; the decorators of ``pbk_hooks`` work only while it loads."""
+    try:
+        return _loading.get()
+    except LookupError:
+        raise RuntimeError("pbk_hooks decorators work only in a hook file (pb_hooks/*.pb.py)") from None
+
+
+def collecting(hook_file: HookFile) -> contextvars.Token[HookFile]:
+    return _loading.set(hook_file)
+
+
+def done_collecting(token: contextvars.Token[HookFile]) -> None:
+    _loading.reset(token)
+
+
+def guarded(handler: Handler, path: Path) -> Handler:
+    """``handler`` with PocketBase's treatment of errors: an ``ApiError`` is answered as it is,
+    anything else is logged with the hook file and answered 400 (PocketBase's generic
+    ``Something went wrong while processing your request.``)."""
+
+    @functools.wraps(handler)
+    async def run(event: Any) -> None:
+        try:
+            await handler(event)
+        except ApiError:
+            raise
+        except Exception as exc:
+            log.error("hook %s in %s raised %s", getattr(handler, "__name__", handler), path.name,
+                      f"{type(exc).__name__}: {exc}", exc_info=exc)
+            raise BadRequestError() from exc
+
+    return run
+
+
+def responder(app: App, route: RouteHook, path: Path) -> Callable[..., Awaitable[None]]:
+    """The responder ``app.routes`` calls: the route's middlewares, then its handler."""
+    steps = tuple(guarded(step, path) for step in (*route.middlewares, route.handler))
+
+    async def respond(req: Any, resp: Any, **params: Any) -> None:
+        await RouteEvent(request=req, response=resp, params=params, app=app, steps=steps).next()
+
+    return respond
