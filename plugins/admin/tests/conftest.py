@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,8 +13,35 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "mailer" / "tests"))
 
 
-
-
 @pytest.fixture
 def pbk_plugins() -> list[str]:
     return ["records", "auth", "admin"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_support import chromium_path
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context at 1280×720 whose page fails the test on any JS error or
+    unexpected failed request (``page.watch``)."""
+    from browser_support import Watch
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    opened = context.new_page()
+    opened.watch = Watch(opened)
+    opened.set_default_timeout(10_000)
+    yield opened
+    context.close()
+    opened.watch.check()
