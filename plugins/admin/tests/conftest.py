@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 # the aiosmtpd test server lives with the mailer plugin's tests
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "mailer" / "tests"))
+
+from browser_support import Watch, chromium_path
 
 
 @pytest.fixture
@@ -21,10 +24,6 @@ def pbk_plugins() -> list[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One headless Chromium per test module."""
-    from playwright.sync_api import sync_playwright
-
-    from browser_support import chromium_path
-
     executable = chromium_path()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable)
@@ -36,8 +35,6 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     """A fresh browser context at 1280×720 whose page fails the test on any JS error or
     unexpected failed request (``page.watch``)."""
-    from browser_support import Watch
-
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     opened = context.new_page()
     opened.watch = Watch(opened)

@@ -1,0 +1,248 @@
+"""Collections and records in a real browser: a collection with fields and rules, a record
+with a file and a relation created, edited and deleted, filter, sort and pages, and every
+page opened with no error (at desktop and phone width)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser_support import Watch, screenshot
+from dashboard_server import create_record, serve_prepared
+from pbk_sdk.testing import LiveServer
+from playwright.sync_api import expect
+
+ROOT = ("root@example.com", "root-password-1")
+BUDGET = 250_000  # bytes of compressed JS and CSS on the first load
+# The smallest PNG: one transparent pixel.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def posts_schema(authors_id: str) -> dict[str, Any]:
+    return {
+        "name": "posts", "type": "base", "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "title", "type": "text", "required": True},
+            {"name": "views", "type": "number"},
+            {"name": "published", "type": "bool"},
+            {"name": "contact", "type": "email"},
+            {"name": "site", "type": "url"},
+            {"name": "when", "type": "date"},
+            {"name": "status", "type": "select", "values": ["draft", "live"], "maxSelect": 1},
+            {"name": "meta", "type": "json"},
+            {"name": "author", "type": "relation", "collectionId": authors_id, "maxSelect": 1},
+            {"name": "cover", "type": "file", "maxSelect": 1},
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    async def prepare(app: Any, url: str) -> None:
+        await create_record(app, "_superusers", {"email": ROOT[0], "password": ROOT[1]})
+
+    live = serve_prepared(tmp_path_factory.mktemp("records") / "pb_data", prepare)
+    headers = {"Authorization": token(live)}
+    authors = api(live, "POST", "/api/collections", headers, {
+        "name": "authors", "type": "base", "listRule": "", "viewRule": "",
+        "fields": [{"name": "name", "type": "text"}]})
+    for name in ("Ann", "Bob"):
+        api(live, "POST", "/api/collections/authors/records", headers, {"name": name})
+    api(live, "POST", "/api/collections", headers, posts_schema(authors["id"]))
+    yield live
+    live.stop()
+
+
+def token(server: LiveServer) -> str:
+    answer = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
+                        json={"identity": ROOT[0], "password": ROOT[1]})
+    return str(answer.raise_for_status().json()["token"])
+
+
+def api(server: LiveServer, method: str, path: str, headers: dict[str, str],
+        body: dict[str, Any] | None = None) -> Any:
+    answer = httpx.request(method, server.url + path, headers=headers, json=body)
+    assert answer.status_code < 400, answer.text
+    return answer.json() if answer.content else None
+
+
+def sign_in(page: Any, server: LiveServer) -> None:
+    page.goto(server.url + "/_/")
+    page.get_by_label("Email").fill(ROOT[0])
+    page.get_by_label("Password").fill(ROOT[1])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def open_collection(page: Any, name: str) -> None:
+    """Through the sidebar (opened first where it folds away, at phone width)."""
+    sidebar = page.get_by_role("navigation", name="Collections")
+    if not sidebar.is_visible():
+        page.get_by_role("button", name="Collections", exact=True).click()
+    sidebar.get_by_role("link", name=re.compile(rf"^{re.escape(name)}( (auth|view))?$")).click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+
+
+def add_field(page: Any, number: int, kind: str, name: str) -> None:
+    page.get_by_label("New field type").select_option(kind)
+    page.get_by_role("button", name="Add field").click()
+    page.get_by_label(f"Field {number} name").fill(name)
+
+
+def test_create_a_collection_with_fields_and_rules(server: LiveServer, page: Any, tmp_path: Path) -> None:
+    sign_in(page, server)
+    page.get_by_role("button", name="New collection").click()
+    page.get_by_label("Name", exact=True).fill("articles")
+    add_field(page, 3, "text", "headline")
+    page.get_by_label("Field 3 name").locator("xpath=ancestor::li").get_by_label("Required").check()
+    add_field(page, 4, "select", "tags")
+    page.get_by_label("Values (comma-separated)").fill("news, sport")
+    add_field(page, 5, "relation", "writer")
+    page.get_by_label("Collection", exact=True).select_option(label="authors")
+    add_field(page, 6, "file", "photo")
+    page.get_by_label("Move photo up").click()
+    list_rule = page.get_by_role("group", name="listRule")
+    list_rule.get_by_label("Locked (superusers only)").uncheck()
+    page.get_by_role("textbox", name="listRule").fill('@request.auth.id != ""')
+    page.get_by_role("group", name="viewRule").get_by_label("Locked (superusers only)").uncheck()
+    screenshot(page, "collection-editor", tmp_path)
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.get_by_role("heading", name="articles", level=1)).to_be_visible()
+
+    saved = api(server, "GET", "/api/collections/articles", {"Authorization": token(server)})
+    fields = {field["name"]: field for field in saved["fields"]}
+    assert [name for name in fields if name != "id"] == ["created", "updated", "headline", "tags", "photo", "writer"]
+    assert fields["headline"]["required"] is True
+    assert fields["tags"]["values"] == ["news", "sport"]
+    assert fields["writer"]["collectionId"] == api(server, "GET", "/api/collections/authors",
+                                                  {"Authorization": token(server)})["id"]
+    assert (saved["listRule"], saved["viewRule"], saved["createRule"]) == ('@request.auth.id != ""', "", None)
+
+    page.get_by_role("button", name="Edit collection").click()
+    page.get_by_role("button", name="Delete collection").click()
+    page.get_by_role("button", name="Yes, delete collection").click()
+    expect(page.get_by_role("link", name="articles", exact=True)).to_have_count(0)
+    assert httpx.get(f"{server.url}/api/collections/articles",
+                     headers={"Authorization": token(server)}).status_code == 404
+
+
+def test_create_edit_delete_a_record_with_a_file_and_a_relation(
+    server: LiveServer, page: Any, tmp_path: Path
+) -> None:
+    sign_in(page, server)
+    open_collection(page, "posts")
+    page.get_by_role("button", name="New record").click()
+    page.get_by_label("title").fill("Hello")
+    page.get_by_label("views").fill("3")
+    page.get_by_label("published").check()
+    page.get_by_label("contact").fill("ann@example.com")
+    page.get_by_label("site").fill("https://example.com")
+    page.get_by_label("when").fill("2024-05-01T10:30")
+    page.get_by_label("status").select_option("live")
+    page.get_by_label("meta").fill('{"a": [1, 2]}')
+    page.get_by_label("author").fill("Ann")
+    page.get_by_role("button", name=re.compile(r"^Ann \(")).click()
+    expect(page.get_by_role("button", name=re.compile(r"^Unselect Ann"))).to_be_visible()
+    page.get_by_label("cover").set_input_files(
+        files=[{"name": "pixel.png", "mimeType": "image/png", "buffer": PIXEL}])
+    screenshot(page, "record-editor", tmp_path)
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.get_by_text("Record created.")).to_be_visible()
+
+    headers = {"Authorization": token(server)}
+    found = api(server, "GET", "/api/collections/posts/records?filter=" + "title%3D%22Hello%22", headers)["items"]
+    assert len(found) == 1
+    record = found[0]
+    ann = api(server, "GET", "/api/collections/authors/records?filter=name%3D%22Ann%22", headers)["items"][0]
+    assert (record["views"], record["published"], record["status"], record["author"]) == (3, True, "live", ann["id"])
+    assert (record["contact"], record["site"], record["meta"]) == ("ann@example.com", "https://example.com", {"a": [1, 2]})
+    assert record["when"] == "2024-05-01 10:30:00.000Z"
+    assert record["cover"].startswith("pixel") and record["cover"].endswith(".png")
+
+    page.get_by_role("button", name=f"Open record {record['id']}").click()
+    page.get_by_label("title").fill("Hello again")
+    page.get_by_role("button", name=f"Remove file {record['cover']}").click()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Record saved.")).to_be_visible()
+    edited = api(server, "GET", f"/api/collections/posts/records/{record['id']}", headers)
+    assert (edited["title"], edited["cover"], edited["author"]) == ("Hello again", "", ann["id"])
+
+    page.get_by_role("button", name=f"Open record {record['id']}").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_text("Record deleted.")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Open record {record['id']}")).to_have_count(0)
+    assert httpx.get(f"{server.url}/api/collections/posts/records/{record['id']}",
+                     headers=headers).status_code == 404
+
+
+def test_filter_sort_and_pages(server: LiveServer, page: Any, tmp_path: Path) -> None:
+    headers = {"Authorization": token(server)}
+    requests = [{"method": "POST", "url": "/api/collections/posts/records",
+                 "body": {"title": f"page post {n:02}", "views": 100 + n}} for n in range(1, 36)]
+    api(server, "PATCH", "/api/settings", headers, {"batch": {"enabled": True, "maxRequests": 50}})
+    api(server, "POST", "/api/batch", headers, {"requests": requests})
+    sign_in(page, server)
+    open_collection(page, "posts")
+    rows = page.locator("tbody tr")
+    expect(page.get_by_text(re.compile(r"^Page 1 of \d+$"))).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text(re.compile(r"^Page 2 of \d+$"))).to_be_visible()
+
+    page.get_by_label("Filter").fill("views > 130")
+    page.get_by_role("button", name="Apply").click()
+    expect(rows).to_have_count(5)
+    expect(page.get_by_text("Page 1 of 1")).to_be_visible()
+    page.get_by_role("button", name="views").click()
+    expect(page.get_by_role("columnheader", name="views")).to_have_attribute("aria-sort", "ascending")
+    expect(rows.first).to_contain_text("page post 31")
+    page.get_by_role("button", name="views").click()
+    expect(page.get_by_role("columnheader", name="views")).to_have_attribute("aria-sort", "descending")
+    expect(rows.first).to_contain_text("page post 35")
+    screenshot(page, "records", tmp_path)
+
+    page.get_by_label("Filter").fill("views >")
+    with page.watch.expect(400):
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator("#records-filter-error")).to_be_visible()
+
+
+def test_every_page_loads_within_budget_and_without_errors(server: LiveServer, browser: Any, tmp_path: Path) -> None:
+    for width, height in ((1280, 720), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        watch = Watch(page)
+        sizes: list[tuple[str, int, str | None]] = []
+        page.on("requestfinished", lambda request, sizes=sizes: request.resource_type in ("script", "stylesheet")
+                and sizes.append((request.url, request.sizes()["responseBodySize"],
+                                  request.response().headers.get("content-encoding"))))
+        sign_in(page, server)
+        assert sizes and all(encoding == "br" for _, _, encoding in sizes), sizes
+        assert sum(size for _, size, _ in sizes) <= BUDGET, sizes
+        names = [collection["name"] for collection in
+                 api(server, "GET", "/api/collections?perPage=200", {"Authorization": token(server)})["items"]]
+        for name in names:
+            open_collection(page, name)
+            expect(page.locator("table")).to_have_attribute("aria-busy", "false")
+        open_collection(page, "posts")
+        if width < 600:
+            screenshot(page, "phone", tmp_path)
+        page.get_by_role("button", name="Edit collection").click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        page.get_by_role("button", name="New record").click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        page.get_by_role("button", name="Close").click()
+        page.reload()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        context.close()
+        watch.check()
