@@ -15,7 +15,7 @@ from browser_support import screenshot
 from dashboard_server import create_record, serve_prepared
 from pbk_sdk.testing import LiveServer
 from playwright.sync_api import expect
-from smtp_server import SmtpServer, parts
+from smtp_server import SmtpServer, find_otp, parts
 
 ROOT = ("root@example.com", "root-password-1")
 USER = ("ada@example.com", "ada-password-1")
@@ -121,3 +121,37 @@ def test_mail_links_confirm_verification_reset_and_email_change(
     page.get_by_role("button", name="Confirm new email").click()
     expect(page.get_by_text("Your email address is changed")).to_be_visible()
     assert sign_in(server, "ada@new.example.com", new_password).status_code == 200
+
+
+@pytest.fixture
+def root_token(server: LiveServer) -> str:
+    """The first superuser's token; created through the installer link if the installer test
+    did not run first."""
+    answer = sign_in(server, *ROOT, "_superusers")
+    if answer.status_code != 200:
+        installer = installer_link(server).rsplit("/", 1)[1]
+        httpx.post(f"{server.url}/api/collections/_superusers/records", headers={"Authorization": installer},
+                   json={"email": ROOT[0], "password": ROOT[1], "passwordConfirm": ROOT[1]}).raise_for_status()
+        answer = sign_in(server, *ROOT, "_superusers")
+    return str(answer.json()["token"])
+
+
+def test_sign_in_with_password_then_one_time_code_when_mfa_is_on(
+    server: LiveServer, smtp: SmtpServer, root_token: str, page: Any
+) -> None:
+    superusers = f"{server.url}/api/collections/_superusers"
+    headers = {"Authorization": root_token}
+    httpx.patch(superusers, headers=headers, json={"otp": {"enabled": True}, "mfa": {"enabled": True}}).raise_for_status()
+    try:
+        sent = len(smtp.inbox.messages)
+        page.goto(server.url + "/_/")
+        page.get_by_label("Email").fill(ROOT[0])
+        page.get_by_label("Password").fill(ROOT[1])
+        with page.watch.expect(401):
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("heading", name="Second step: one-time code")).to_be_visible()
+        page.get_by_label(f"One-time code sent to {ROOT[0]}").fill(find_otp(smtp.inbox.wait(sent + 1)[sent]))
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    finally:
+        httpx.patch(superusers, headers=headers, json={"otp": {"enabled": False}, "mfa": {"enabled": False}})
