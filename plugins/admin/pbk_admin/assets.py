@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pbk_sdk.errors import ApiError
+from pbk_sdk.interfaces import App
 
 DIST = Path(__file__).parent / "dist"
 INDEX = "index.html"
@@ -123,3 +124,15 @@ class DashboardFiles:
         resp.content_length = len(body)
         if req.method != "HEAD":
             resp.data = body
+
+
+class Features:
+    """``/_/features.json``: the plugins this server runs, so the dashboard offers only the
+    pages whose API is served (the same names ``pbk plugins`` lists)."""
+
+    def __init__(self, app: App) -> None:
+        self._plugins = sorted(plugin.name for plugin in app.plugins)
+
+    async def on_get(self, req: Any, resp: Any) -> None:
+        resp.set_header("Cache-Control", REVALIDATE)
+        resp.media = {"plugins": self._plugins}

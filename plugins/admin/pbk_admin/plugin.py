@@ -5,7 +5,7 @@ from __future__ import annotations
 from pbk_sdk import PluginInfo, Route, hookimpl
 from pbk_sdk.interfaces import App
 
-from .assets import DIST, Assets, DashboardFiles, DashboardRedirect
+from .assets import DIST, Assets, DashboardFiles, DashboardRedirect, Features
 
 PLUGIN = PluginInfo(
     name="admin",
@@ -20,5 +20,6 @@ def pbk_register_routes(app: App) -> list[Route]:
     return [
         Route("/_", DashboardRedirect()),
         Route("/_/", files, suffix="index"),
+        Route("/_/features.json", Features(app)),
         Route("/_/{path:path}", files),
     ]

@@ -9,11 +9,13 @@ from typing import Any
 
 from pbk_sdk.testing import LiveServer, free_port, start_live_server
 
-PLUGINS = "records,auth,files,mailer,settings,admin"
+PLUGINS = "records,auth,files,mailer,settings,logs,crons,backups,admin"
 
 
-def serve_prepared(data_dir: Path, prepare: Callable[[Any, str], Awaitable[None]]) -> LiveServer:
-    """Run ``prepare(app, url)`` on the data dir, then serve it at ``url`` (one worker)."""
+def serve_prepared(
+    data_dir: Path, prepare: Callable[[Any, str], Awaitable[None]], workers: int = 1
+) -> LiveServer:
+    """Run ``prepare(app, url)`` on the data dir, then serve it at ``url``."""
     from pbk import build_app
 
     port = free_port()
@@ -28,7 +30,7 @@ def serve_prepared(data_dir: Path, prepare: Callable[[Any, str], Awaitable[None]
             await app.stop()
 
     asyncio.run(run())
-    return start_live_server(data_dir, ["--plugins", PLUGINS, "--workers", "1"], port=port)
+    return start_live_server(data_dir, ["--plugins", PLUGINS, "--workers", str(workers)], port=port)
 
 
 async def create_record(app: Any, collection: str, data: dict[str, Any]) -> dict[str, Any]:

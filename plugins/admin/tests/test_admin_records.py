@@ -1,6 +1,7 @@
 """Collections and records in a real browser: a collection with fields and rules, a record
 with a file and a relation created, edited and deleted, filter, sort and pages, and every
-page opened with no error (at desktop and phone width)."""
+page (collections, records, editors, logs, settings) opened with no error, at desktop and
+phone width."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def open_collection(page: Any, name: str) -> None:
     """Through the sidebar (opened first where it folds away, at phone width)."""
     sidebar = page.get_by_role("navigation", name="Collections")
     if not sidebar.is_visible():
-        page.get_by_role("button", name="Collections", exact=True).click()
+        page.get_by_role("button", name="Menu").click()
     sidebar.get_by_role("link", name=re.compile(rf"^{re.escape(name)}( (auth|view))?$")).click()
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
@@ -242,6 +243,17 @@ def test_every_page_loads_within_budget_and_without_errors(server: LiveServer, b
         page.get_by_role("button", name="New record").click()
         expect(page.get_by_role("dialog")).to_be_visible()
         page.get_by_role("button", name="Close").click()
+        sections = page.get_by_role("navigation", name="Sections")
+        sections.get_by_role("link", name="Logs").click()
+        expect(page.locator("table")).to_have_attribute("aria-busy", "false")
+        sections.get_by_role("link", name="Settings").click()
+        for section in ("Application", "Mail", "Backups", "Crons"):
+            settings = page.get_by_role("navigation", name="Settings")
+            if not settings.is_visible():
+                page.get_by_role("button", name="Menu").click()
+            settings.get_by_role("link", name=section).click()
+            expect(page.get_by_role("heading", name=section, level=1)).to_be_visible()
+            expect(page.locator("[aria-busy=true]")).to_have_count(0)
         page.reload()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         context.close()

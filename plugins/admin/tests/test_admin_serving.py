@@ -58,3 +58,9 @@ async def test_missing_file_is_a_404(pbk_client):
         result = await pbk_client.get(path)
         assert result.status_code == 404, path
         assert result.json["status"] == 404
+
+
+async def test_features_name_the_plugins_served(pbk_client):
+    result = await pbk_client.get("/_/features.json")
+    assert result.status_code == 200 and result.headers["cache-control"] == "no-cache"
+    assert result.json == {"plugins": ["admin", "auth", "records"]}
