@@ -14,6 +14,8 @@ export default defineConfig({
       },
     }),
   ],
+  // `npm run dev`: the API of a local pbk.
+  server: { proxy: { "/api": process.env.PBK_URL || "http://127.0.0.1:8090" } },
   build: {
     outDir: process.env.PBK_ADMIN_OUT_DIR || "../pbk_admin/dist",
     emptyOutDir: true,
