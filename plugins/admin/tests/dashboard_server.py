@@ -9,7 +9,7 @@ from typing import Any
 
 from pbk_sdk.testing import LiveServer, free_port, start_live_server
 
-PLUGINS = "records,auth,files,mailer,settings,logs,crons,backups,admin"
+PLUGINS = "records,auth,files,realtime,mailer,settings,logs,crons,backups,admin"
 
 
 def serve_prepared(

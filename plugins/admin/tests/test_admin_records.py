@@ -157,18 +157,19 @@ def test_auth_and_view_collections(server: LiveServer, page: Any) -> None:
     page.get_by_role("button", name="Create", exact=True).click()
     expect(page.get_by_role("heading", name="members", level=1)).to_be_visible()
     page.get_by_role("button", name="New record").click()
-    page.get_by_label("email", exact=True).fill("mia@example.com")
-    page.get_by_label("password", exact=True).fill("mia-password-1")
-    page.get_by_label("password confirm").fill("mia-password-1")
+    panel = page.get_by_role("dialog")
+    panel.get_by_label("email", exact=True).fill("mia@example.com")
+    panel.get_by_label("password", exact=True).fill("mia-password-1")
+    panel.get_by_label("password confirm").fill("mia-password-1")
     page.get_by_role("button", name="Create", exact=True).click()
     expect(page.get_by_text("Record created.")).to_be_visible()
     assert httpx.post(f"{server.url}/api/collections/members/auth-with-password",
                       json={"identity": "mia@example.com", "password": "mia-password-1"}).status_code == 200
 
     page.get_by_role("button", name="New collection").click()
-    page.get_by_label("Name", exact=True).fill("author_names")
-    page.get_by_label("Type", exact=True).select_option("view")
-    page.get_by_label("View query (SELECT …)").fill("SELECT id, name FROM authors")
+    panel.get_by_label("Name", exact=True).fill("author_names")
+    panel.get_by_label("Type", exact=True).select_option("view")
+    panel.get_by_label("View query (SELECT …)").fill("SELECT id, name FROM authors")
     page.get_by_role("group", name="listRule").get_by_label("Locked (superusers only)").uncheck()
     page.get_by_role("button", name="Create", exact=True).click()
     expect(page.get_by_role("heading", name="author_names", level=1)).to_be_visible()
@@ -184,22 +185,23 @@ def test_create_edit_delete_a_record_with_a_file_and_a_relation(
     sign_in(page, server)
     open_collection(page, "posts")
     page.get_by_role("button", name="New record").click()
-    page.get_by_label("title").fill("Hello")
-    page.get_by_label("views").fill("3")
-    page.get_by_label("published").check()
-    page.get_by_label("contact").fill("ann@example.com")
-    page.get_by_label("site").fill("https://example.com")
-    page.get_by_label("when").fill("2024-05-01T10:30")
-    page.get_by_label("status").select_option("live")
-    page.get_by_label("meta").fill('{"a": [1, 2]}')
-    page.get_by_label("author").fill("Ann")
+    panel = page.get_by_role("dialog")
+    panel.get_by_label("title").fill("Hello")
+    panel.get_by_label("views").fill("3")
+    panel.get_by_label("published").check()
+    panel.get_by_label("contact").fill("ann@example.com")
+    panel.get_by_label("site").fill("https://example.com")
+    panel.get_by_label("when").fill("2024-05-01T10:30")
+    panel.get_by_label("status").select_option("live")
+    panel.get_by_label("meta").fill('{"a": [1, 2]}')
+    panel.get_by_label("author").fill("Ann")
     page.get_by_role("button", name=re.compile(r"^Ann \(")).click()
     expect(page.get_by_role("button", name=re.compile(r"^Unselect Ann"))).to_be_visible()
-    page.get_by_label("tags").select_option(["a", "c"])
-    page.get_by_label("body").fill("<p>Hi</p>")
-    page.get_by_label("place longitude").fill("2.35")
-    page.get_by_label("place latitude").fill("48.85")
-    page.get_by_label("cover").set_input_files(
+    panel.get_by_label("tags").select_option(["a", "c"])
+    panel.get_by_label("body").fill("<p>Hi</p>")
+    panel.get_by_label("place longitude").fill("2.35")
+    panel.get_by_label("place latitude").fill("48.85")
+    panel.get_by_label("cover").set_input_files(
         files=[{"name": "pixel.png", "mimeType": "image/png", "buffer": PIXEL}])
     screenshot(page, "record-editor", tmp_path)
     page.get_by_role("button", name="Create", exact=True).click()
@@ -217,7 +219,7 @@ def test_create_edit_delete_a_record_with_a_file_and_a_relation(
     assert record["cover"].startswith("pixel") and record["cover"].endswith(".png")
 
     page.get_by_role("button", name=f"Open record {record['id']}").click()
-    page.get_by_label("title").fill("Hello again")
+    panel.get_by_label("title").fill("Hello again")
     page.get_by_role("button", name=f"Remove file {record['cover']}").click()
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Record saved.")).to_be_visible()
@@ -341,3 +343,34 @@ def test_first_page_of_ten_thousand_records_within_300_ms(server: LiveServer, pa
     milliseconds = page.evaluate("() => window.renderDelay")
     print(f"first page of 10,000 records shown {milliseconds:.0f} ms after the API's answer")
     assert milliseconds <= 300
+
+
+def test_live_refresh_columns_and_bulk_delete(server: LiveServer, page: Any) -> None:
+    headers = {"Authorization": token(server)}
+    sign_in(page, server)
+    open_collection(page, "posts")
+    expect(page.locator("table")).to_have_attribute("aria-busy", "false")
+    created = [api(server, "POST", "/api/collections/posts/records", headers, {"title": f"live {n}"})
+               for n in range(2)]
+    for record in created:  # shown through realtime, without reloading
+        expect(page.get_by_role("button", name=f"Open record {record['id']}")).to_be_visible()
+
+    page.get_by_text("Columns").click()
+    page.get_by_role("checkbox", name="views").uncheck()
+    expect(page.get_by_role("columnheader", name="views")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("columnheader", name="title")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="views")).to_have_count(0)
+    page.get_by_text("Columns").click()
+    page.get_by_role("checkbox", name="views").check()
+    expect(page.get_by_role("columnheader", name="views")).to_be_visible()
+    page.get_by_text("Columns").click()  # closes the menu
+
+    for record in created:
+        page.get_by_label(f"Select record {record['id']}").check()
+    page.get_by_role("button", name="Delete selected (2)").click()
+    page.get_by_role("button", name="Yes, delete selected (2)").click()
+    expect(page.get_by_text("Deleted 2 records.")).to_be_visible()
+    for record in created:
+        assert httpx.get(f"{server.url}/api/collections/posts/records/{record['id']}",
+                         headers=headers).status_code == 404
