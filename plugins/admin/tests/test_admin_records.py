@@ -374,3 +374,30 @@ def test_live_refresh_columns_and_bulk_delete(server: LiveServer, page: Any) -> 
     for record in created:
         assert httpx.get(f"{server.url}/api/collections/posts/records/{record['id']}",
                          headers=headers).status_code == 404
+
+
+def test_auth_options_and_indexes(server: LiveServer, page: Any) -> None:
+    headers = {"Authorization": token(server)}
+    sign_in(page, server)
+    open_collection(page, "users")
+    page.get_by_role("button", name="Edit collection").click()
+    panel = page.get_by_role("dialog")
+    panel.get_by_label("One-time code (OTP) sign-in").check()
+    panel.get_by_label("Auth token").fill("3600")
+    panel.get_by_text("Verification mail", exact=True).click()
+    panel.get_by_label("Verification mail subject").fill("Welcome to {APP_NAME}")
+    panel.get_by_label("Indexes (one CREATE INDEX per line)").fill(
+        "CREATE UNIQUE INDEX idx_users_email ON users (email) WHERE email != ''\nCREATE INDEX idx_users_name ON users (name)")
+    panel.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Collection saved.")).to_be_visible()
+    saved = api(server, "GET", "/api/collections/users", headers)
+    assert saved["otp"]["enabled"] is True and saved["authToken"]["duration"] == 3600
+    assert saved["verificationTemplate"]["subject"] == "Welcome to {APP_NAME}"
+    assert any("idx_users_name" in index for index in saved["indexes"])
+
+    page.get_by_role("button", name="Edit collection").click()
+    panel.get_by_label("Indexes (one CREATE INDEX per line)").fill(
+        "CREATE UNIQUE INDEX idx_users_email ON users (email) WHERE email != ''\nCREATE INDEX broken ON users (no_such_column)")
+    with page.watch.expect(400):
+        panel.get_by_role("button", name="Save changes").click()
+        expect(panel.locator("#collection-indexes-error")).to_be_visible()
