@@ -299,7 +299,7 @@ def test_every_page_loads_within_budget_and_without_errors(server: LiveServer, b
         sections.get_by_role("link", name="Logs").click()
         expect(page.locator("table")).to_have_attribute("aria-busy", "false")
         sections.get_by_role("link", name="Settings").click()
-        for section in ("Application", "Mail", "Backups", "Crons"):
+        for section in ("Application", "Mail", "Backups", "Crons", "Export collections", "Import collections"):
             settings = page.get_by_role("navigation", name="Settings")
             if not settings.is_visible():
                 page.get_by_role("button", name="Menu").click()

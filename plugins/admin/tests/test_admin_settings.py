@@ -4,6 +4,7 @@ crons (run now)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,3 +160,23 @@ def test_crons_run_now(server: LiveServer, page: Any) -> None:
     open_settings(page, server, "Crons")
     page.get_by_role("button", name="Run __pbLogsCleanup__ now").click()
     expect(page.get_by_text("Ran __pbLogsCleanup__.")).to_be_visible()
+
+
+def test_export_and_import_collections(server: LiveServer, headers: dict[str, str], page: Any) -> None:
+    open_settings(page, server, "Export collections")
+    page.get_by_label("_superusers").uncheck()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download JSON").click()
+    exported = json.loads(download.value.path().read_text())
+    assert "users" in [item["name"] for item in exported] and "_superusers" not in [item["name"] for item in exported]
+
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Import collections").click()
+    page.get_by_label("Or paste the JSON").fill("[{")
+    expect(page.locator("#import-error")).to_contain_text("Invalid JSON")
+    page.get_by_label("Or paste the JSON").fill(json.dumps(
+        [{"name": "imported", "type": "base", "fields": [{"name": "x", "type": "text"}]}]))
+    expect(page.get_by_role("list", name="What changes")).to_have_text("create imported")
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("Imported 1 collections.")).to_be_visible()
+    fields = httpx.get(f"{server.url}/api/collections/imported", headers=headers).json()["fields"]
+    assert [field["name"] for field in fields] == ["id", "x"]
