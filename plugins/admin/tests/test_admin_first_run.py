@@ -155,3 +155,22 @@ def test_sign_in_with_password_then_one_time_code_when_mfa_is_on(
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     finally:
         httpx.patch(superusers, headers=headers, json={"otp": {"enabled": False}, "mfa": {"enabled": False}})
+
+
+def test_forgotten_superuser_password(server: LiveServer, smtp: SmtpServer, root_token: str, page: Any) -> None:
+    page.goto(server.url + "/_/")
+    page.get_by_role("link", name="Forgotten password?").click()
+    page.get_by_label("Email").fill(ROOT[0])
+    sent = len(smtp.inbox.messages)
+    page.get_by_role("button", name="Send the reset link").click()
+    expect(page.get_by_text(f"If {ROOT[0]} is a superuser")).to_be_visible()
+    page.goto(mail_link(smtp, sent + 1, "confirm-password-reset"))
+    page.get_by_label("New password", exact=True).fill("root-password-2")
+    page.get_by_label("New password confirm").fill("root-password-2")
+    page.get_by_role("button", name="Set new password").click()
+    expect(page.get_by_text("Your password is changed.")).to_be_visible()
+    answer = sign_in(server, ROOT[0], "root-password-2", "_superusers")
+    assert answer.status_code == 200
+    httpx.patch(f"{server.url}/api/collections/_superusers/records/{answer.json()['record']['id']}",
+                headers={"Authorization": answer.json()["token"]},
+                json={"password": ROOT[1], "passwordConfirm": ROOT[1]}).raise_for_status()

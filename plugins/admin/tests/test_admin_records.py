@@ -165,6 +165,13 @@ def test_auth_and_view_collections(server: LiveServer, page: Any) -> None:
     expect(page.get_by_text("Record created.")).to_be_visible()
     assert httpx.post(f"{server.url}/api/collections/members/auth-with-password",
                       json={"identity": "mia@example.com", "password": "mia-password-1"}).status_code == 200
+    mia = httpx.get(f"{server.url}/api/collections/members/records", headers={"Authorization": token(server)}).json()
+    page.get_by_role("button", name=f"Open record {mia['items'][0]['id']}").click()
+    panel.get_by_role("button", name="Impersonate (a one-hour token)").click()
+    impersonation = panel.get_by_label("Token of mia@example.com, for an Authorization header").input_value()
+    refreshed = httpx.post(f"{server.url}/api/collections/members/auth-refresh", headers={"Authorization": impersonation})
+    assert refreshed.json()["record"]["email"] == "mia@example.com"
+    page.keyboard.press("Escape")
 
     page.get_by_role("button", name="New collection").click()
     panel.get_by_label("Name", exact=True).fill("author_names")
@@ -219,6 +226,10 @@ def test_create_edit_delete_a_record_with_a_file_and_a_relation(
     assert record["cover"].startswith("pixel") and record["cover"].endswith(".png")
 
     page.get_by_role("button", name=f"Open record {record['id']}").click()
+    thumb = panel.locator(".files img")
+    expect(thumb).to_have_attribute("src", re.compile(r"thumb=100x100"))
+    thumb.evaluate("image => image.decode()")  # the files plugin's thumb, loaded
+    assert thumb.evaluate("image => image.naturalWidth") > 0
     panel.get_by_label("title").fill("Hello again")
     page.get_by_role("button", name=f"Remove file {record['cover']}").click()
     page.get_by_role("button", name="Save changes").click()
@@ -299,7 +310,8 @@ def test_every_page_loads_within_budget_and_without_errors(server: LiveServer, b
         sections.get_by_role("link", name="Logs").click()
         expect(page.locator("table")).to_have_attribute("aria-busy", "false")
         sections.get_by_role("link", name="Settings").click()
-        for section in ("Application", "Mail", "Backups", "Crons", "Export collections", "Import collections"):
+        for section in ("Application", "Mail", "File storage", "Backups", "Crons", "Export collections",
+                        "Import collections"):
             settings = page.get_by_role("navigation", name="Settings")
             if not settings.is_visible():
                 page.get_by_role("button", name="Menu").click()

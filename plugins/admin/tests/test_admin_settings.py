@@ -14,7 +14,7 @@ import httpx
 import pytest
 from browser_support import screenshot
 from dashboard_server import create_record, serve_prepared
-from pbk_sdk.testing import LiveServer
+from pbk_sdk.testing import LiveServer, make_bucket
 from playwright.sync_api import expect
 from smtp_server import SmtpServer
 
@@ -121,6 +121,12 @@ def test_logs_viewer(server: LiveServer, headers: dict[str, str], page: Any) -> 
     expect(page.get_by_role("dialog")).to_contain_text("nothing-here")
     page.keyboard.press("Escape")
 
+    page.get_by_text("Log settings", exact=True).click()
+    page.get_by_label("Keep logs for (days; 0: no logs)").fill("7")
+    page.get_by_role("button", name="Save log settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    assert settings(server, headers)["logs"]["maxDays"] == 7
+
     page.get_by_label("Filter logs").fill("data.url ~")
     with page.watch.expect(400):
         page.get_by_role("button", name="Apply").click()
@@ -180,3 +186,25 @@ def test_export_and_import_collections(server: LiveServer, headers: dict[str, st
     expect(page.get_by_text("Imported 1 collections.")).to_be_visible()
     fields = httpx.get(f"{server.url}/api/collections/imported", headers=headers).json()["fields"]
     assert [field["name"] for field in fields] == ["id", "x"]
+
+
+def test_file_storage_on_s3_with_a_connection_test(
+    server: LiveServer, headers: dict[str, str], moto_server: str, page: Any
+) -> None:
+    bucket = make_bucket(moto_server)
+    open_settings(page, server, "File storage")
+    page.get_by_label("Store files in an S3-compatible bucket").check()
+    page.get_by_label("Endpoint").fill(moto_server)
+    page.get_by_label("Bucket", exact=True).fill(bucket)
+    page.get_by_label("Region").fill("us-east-1")
+    page.get_by_label("Access key").fill("test")
+    page.get_by_label("Secret").fill("test")
+    page.get_by_label("Force path-style addressing").check()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    try:
+        page.get_by_role("button", name="Test connection").click()
+        expect(page.get_by_text("The S3 bucket answers.")).to_be_visible()
+        assert settings(server, headers)["s3"]["bucket"] == bucket
+    finally:
+        httpx.patch(f"{server.url}/api/settings", headers=headers, json={"s3": {"enabled": False}})
