@@ -4,6 +4,7 @@ requests."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from ui_build import cache_root, locked
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,4 +85,5 @@ def screenshot(page: Any, name: str, tmp: Path) -> None:
     """Into docs/admin/ when PBK_ADMIN_SCREENSHOTS=1 (to refresh the docs), else a temp dir."""
     folder = SCREENSHOTS if os.environ.get("PBK_ADMIN_SCREENSHOTS") == "1" else tmp
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"))
+    image = Image.open(io.BytesIO(page.screenshot()))
+    image.quantize(colors=64).save(folder / f"{name}.png", optimize=True)  # a third of the size

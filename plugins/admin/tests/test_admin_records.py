@@ -141,6 +141,13 @@ def test_create_a_collection_with_fields_and_rules(server: LiveServer, page: Any
                                                   {"Authorization": token(server)})["id"]
     assert (saved["listRule"], saved["viewRule"], saved["createRule"]) == ('@request.auth.id != ""', "", None)
 
+    page.get_by_role("button", name="API preview").click()
+    listing = page.get_by_role("region", name="List and search")
+    expect(listing).to_contain_text('GET /api/collections/articles/records')
+    expect(listing).to_contain_text('allowed: @request.auth.id != ""')
+    expect(listing).to_contain_text('pb.collection("articles").getList(1, 50')
+    expect(page.get_by_role("region", name="Create")).to_contain_text("allowed: superusers only")
+    page.keyboard.press("Escape")
     page.get_by_role("button", name="Edit collection").click()
     page.get_by_role("button", name="Delete collection").click()
     page.get_by_role("button", name="Yes, delete collection").click()
@@ -299,6 +306,9 @@ def test_every_page_loads_within_budget_and_without_errors(server: LiveServer, b
         open_collection(page, "posts")
         if width < 600:
             screenshot(page, "phone", tmp_path)
+        page.get_by_role("button", name="API preview").click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        page.keyboard.press("Escape")
         page.get_by_role("button", name="Edit collection").click()
         expect(page.get_by_role("dialog")).to_be_visible()
         page.keyboard.press("Escape")
