@@ -81,9 +81,10 @@ class Watch:
         assert not problems, "the page had problems:\n" + "\n".join(problems)
 
 
-def screenshot(page: Any, name: str, tmp: Path) -> None:
-    """Into docs/admin/ when PBK_ADMIN_SCREENSHOTS=1 (to refresh the docs), else a temp dir."""
-    folder = SCREENSHOTS if os.environ.get("PBK_ADMIN_SCREENSHOTS") == "1" else tmp
-    folder.mkdir(parents=True, exist_ok=True)
+def screenshot(page: Any, name: str) -> None:
+    """Into docs/admin/ when PBK_ADMIN_SCREENSHOTS=1 (to refresh the docs); else not taken."""
+    if os.environ.get("PBK_ADMIN_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     image = Image.open(io.BytesIO(page.screenshot()))
-    image.quantize(colors=64).save(folder / f"{name}.png", optimize=True)  # a third of the size
+    image.quantize(colors=64).save(SCREENSHOTS / f"{name}.png", optimize=True)  # a third of the size

@@ -14,11 +14,20 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "mailer" / "tests"))
 
 from browser_support import Watch, chromium_path
+from smtp_server import SmtpServer
 
 
 @pytest.fixture
 def pbk_plugins() -> list[str]:
     return ["records", "auth", "admin"]
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) per test module."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")

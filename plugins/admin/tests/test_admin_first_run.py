@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,13 +18,6 @@ from smtp_server import SmtpServer, find_otp, parts
 
 ROOT = ("root@example.com", "root-password-1")
 USER = ("ada@example.com", "ada-password-1")
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +51,12 @@ def sign_in(server: LiveServer, email: str, password: str, collection: str = "us
                       json={"identity": email, "password": password})
 
 
-def test_installer_then_sign_out_and_in(server: LiveServer, page: Any, tmp_path: Path) -> None:
+def test_installer_then_sign_out_and_in(server: LiveServer, page: Any) -> None:
     page.goto(installer_link(server))
     page.get_by_label("Email").fill(ROOT[0])
     page.get_by_label("Password", exact=True).fill(ROOT[1])
     page.get_by_label("Password confirm").fill(ROOT[1])
-    screenshot(page, "installer", tmp_path)
+    screenshot(page, "installer")
     page.get_by_role("button", name="Create superuser and sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     superusers = httpx.get(f"{server.url}/api/collections/_superusers/records",
@@ -86,13 +78,13 @@ def test_installer_then_sign_out_and_in(server: LiveServer, page: Any, tmp_path:
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_text("Failed to authenticate.")).to_be_visible()
     page.get_by_label("Password").fill(ROOT[1])
-    screenshot(page, "sign-in", tmp_path)
+    screenshot(page, "sign-in")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def test_mail_links_confirm_verification_reset_and_email_change(
-    server: LiveServer, smtp: SmtpServer, page: Any, tmp_path: Path
+    server: LiveServer, smtp: SmtpServer, page: Any
 ) -> None:
     api = f"{server.url}/api/collections/users"
     sent = len(smtp.inbox.messages)
@@ -106,7 +98,7 @@ def test_mail_links_confirm_verification_reset_and_email_change(
     new_password = "ada-new-password-2"
     page.get_by_label("New password", exact=True).fill(new_password)
     page.get_by_label("New password confirm").fill(new_password)
-    screenshot(page, "confirm-password-reset", tmp_path)
+    screenshot(page, "confirm-password-reset")
     page.get_by_role("button", name="Set new password").click()
     expect(page.get_by_text("Your password is changed.")).to_be_visible()
     assert sign_in(server, USER[0], new_password).status_code == 200

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,13 +18,6 @@ from playwright.sync_api import expect
 from smtp_server import SmtpServer
 
 ROOT = ("root@example.com", "root-password-1")
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +52,14 @@ def settings(server: LiveServer, headers: dict[str, str]) -> Any:
     return httpx.get(f"{server.url}/api/settings", headers=headers).raise_for_status().json()
 
 
-def test_application_settings(server: LiveServer, headers: dict[str, str], page: Any, tmp_path: Path) -> None:
+def test_application_settings(server: LiveServer, headers: dict[str, str], page: Any) -> None:
     open_settings(page, server, "Application")
     page.get_by_label("Application name").fill("Acme Dash")
     page.get_by_label("Enable /api/batch").check()
     page.get_by_role("button", name="Add rule").click()
     page.get_by_label("Rule 5 label").fill("/api/collections/posts/records")
     page.get_by_label("Rule 5 max requests").fill("7")
-    screenshot(page, "settings", tmp_path)
+    screenshot(page, "settings")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     saved = settings(server, headers)
@@ -134,7 +126,7 @@ def test_logs_viewer(server: LiveServer, headers: dict[str, str], page: Any) -> 
 
 
 def test_backups_create_download_restore_delete(
-    server: LiveServer, headers: dict[str, str], page: Any, tmp_path: Path
+    server: LiveServer, headers: dict[str, str], page: Any
 ) -> None:
     open_settings(page, server, "Backups")
     page.get_by_label("Backup name").fill("before.zip")
@@ -144,7 +136,7 @@ def test_backups_create_download_restore_delete(
         page.get_by_role("button", name="Download before.zip").click()
     assert download.value.suggested_filename == "before.zip"
     assert download.value.path().read_bytes()[:2] == b"PK"
-    screenshot(page, "backups", tmp_path)
+    screenshot(page, "backups")
 
     httpx.post(f"{server.url}/api/collections", headers=headers,
                json={"name": "after_backup", "type": "base"}).raise_for_status()
