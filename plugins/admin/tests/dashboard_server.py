@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pbk_sdk.testing import LiveServer, free_port, start_live_server
+from playwright.sync_api import expect
 
 PLUGINS = "records,auth,files,realtime,mailer,settings,logs,crons,backups,admin"
 
@@ -37,3 +40,14 @@ async def create_record(app: Any, collection: str, data: dict[str, Any]) -> dict
     store = app.services.get("record_store", "sqlite")
     record: dict[str, Any] = await store.create(store.collection(collection), data)
     return record
+
+
+def open_signed_in(page: Any, server: LiveServer, email: str, password: str) -> None:
+    """Open the dashboard as a superuser whose session is already stored, as after a sign-in
+    (the sign-in form itself is tested in test_admin_first_run.py)."""
+    answer = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
+                        json={"identity": email, "password": password}).raise_for_status().json()
+    stored = json.dumps({"token": answer["token"], "record": answer["record"]})
+    page.add_init_script(f"localStorage.setItem('pbk_superuser_auth', {json.dumps(stored)})")
+    page.goto(server.url + "/_/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()

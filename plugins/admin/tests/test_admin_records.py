@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_support import Watch, screenshot
-from dashboard_server import create_record, serve_prepared
+from dashboard_server import create_record, open_signed_in, serve_prepared
 from pbk_sdk.testing import LiveServer
 from playwright.sync_api import expect
 
@@ -78,11 +78,7 @@ def api(server: LiveServer, method: str, path: str, headers: dict[str, str],
 
 
 def sign_in(page: Any, server: LiveServer) -> None:
-    page.goto(server.url + "/_/")
-    page.get_by_label("Email").fill(ROOT[0])
-    page.get_by_label("Password").fill(ROOT[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    open_signed_in(page, server, *ROOT)
 
 
 def open_collection(page: Any, name: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_support import screenshot
-from dashboard_server import create_record, serve_prepared
+from dashboard_server import create_record, open_signed_in, serve_prepared
 from pbk_sdk.testing import LiveServer, make_bucket
 from playwright.sync_api import expect
 from smtp_server import SmtpServer
@@ -39,10 +39,7 @@ def headers(server: LiveServer) -> dict[str, str]:
 
 
 def open_settings(page: Any, server: LiveServer, section: str) -> None:
-    page.goto(server.url + "/_/")
-    page.get_by_label("Email").fill(ROOT[0])
-    page.get_by_label("Password").fill(ROOT[1])
-    page.get_by_role("button", name="Sign in").click()
+    open_signed_in(page, server, *ROOT)
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Settings").click()
     page.get_by_role("navigation", name="Settings").get_by_role("link", name=section).click()
     expect(page.get_by_role("heading", name=section, level=1)).to_be_visible()
