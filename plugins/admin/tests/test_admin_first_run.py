@@ -166,3 +166,26 @@ def test_forgotten_superuser_password(server: LiveServer, smtp: SmtpServer, root
     httpx.patch(f"{server.url}/api/collections/_superusers/records/{answer.json()['record']['id']}",
                 headers={"Authorization": answer.json()["token"]},
                 json={"password": ROOT[1], "passwordConfirm": ROOT[1]}).raise_for_status()
+
+
+def test_the_session_is_refreshed_before_the_token_expires(
+    server: LiveServer, root_token: str, page: Any
+) -> None:
+    superusers = f"{server.url}/api/collections/_superusers"
+    headers = {"Authorization": root_token}
+    duration = httpx.get(superusers, headers=headers).json()["authToken"]["duration"]
+    httpx.patch(superusers, headers=headers, json={"authToken": {"duration": 10}}).raise_for_status()
+    try:
+        page.goto(server.url + "/_/")
+        page.get_by_label("Email").fill(ROOT[0])
+        page.get_by_label("Password").fill(ROOT[1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        signed_in = time.monotonic()
+        # A 10-second token (the shortest allowed) is refreshed halfway, with no action in the page.
+        with page.expect_response(lambda answer: answer.url.endswith("/auth-refresh"), timeout=8000) as refreshed:
+            pass
+        assert refreshed.value.status == 200
+        assert time.monotonic() - signed_in > 3, "refreshed at once, not halfway"
+    finally:
+        httpx.patch(superusers, headers=headers, json={"authToken": {"duration": duration}})

@@ -1,6 +1,6 @@
 """Settings and operations in a real browser: application settings, mail settings with a test
-mail to a real SMTP server, the logs viewer, backups (create, download, restore, delete) and
-crons (run now)."""
+mail to a real SMTP server, the logs viewer, backups (create, download, upload, restore,
+delete), crons (run now), file storage on S3, export and import of collections."""
 
 from __future__ import annotations
 
@@ -132,7 +132,11 @@ def test_backups_create_download_restore_delete(
     with page.expect_download() as download:
         page.get_by_role("button", name="Download before.zip").click()
     assert download.value.suggested_filename == "before.zip"
-    assert download.value.path().read_bytes()[:2] == b"PK"
+    archive = download.value.path().read_bytes()
+    assert archive[:2] == b"PK"
+    page.get_by_label("Upload a backup (.zip)").set_input_files(
+        files=[{"name": "uploaded.zip", "mimeType": "application/zip", "buffer": archive}])
+    expect(page.get_by_role("cell", name="uploaded.zip", exact=True)).to_be_visible()
     screenshot(page, "backups")
 
     httpx.post(f"{server.url}/api/collections", headers=headers,
@@ -148,7 +152,8 @@ def test_backups_create_download_restore_delete(
     row.get_by_role("button", name="Delete").click()
     row.get_by_role("button", name="Yes, delete").click()
     expect(page.get_by_role("cell", name="before.zip", exact=True)).to_have_count(0)
-    assert httpx.get(f"{server.url}/api/backups", headers=headers).json() == []
+    assert [backup["key"] for backup in httpx.get(f"{server.url}/api/backups", headers=headers).json()] == [
+        "uploaded.zip"]
 
 
 def test_crons_run_now(server: LiveServer, page: Any) -> None:

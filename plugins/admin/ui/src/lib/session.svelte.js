@@ -14,13 +14,14 @@ function sync() {
   schedule();
 }
 
-/** The next refresh: 10 minutes before expiry, or halfway for shorter tokens. */
+/** The next refresh: 10 minutes before expiry, or halfway through what is left of a shorter
+ * token (PocketBase's tokens carry no issue time: ``exp`` only). */
 function schedule() {
   clearTimeout(timer);
   if (!session.valid) return;
-  const { exp = 0, iat = 0 } = getTokenPayload(pb.authStore.token);
-  const margin = Math.min(600, Math.max(exp - iat, 0) / 2);
-  const wait = Math.min(Math.max((exp - margin) * 1000 - Date.now(), 0), MAX_TIMEOUT);
+  const { exp = 0 } = getTokenPayload(pb.authStore.token);
+  const left = Math.max(exp - Date.now() / 1000, 0);
+  const wait = Math.min((left - Math.min(600, left / 2)) * 1000, MAX_TIMEOUT);
   timer = setTimeout(refresh, wait);
 }
 
