@@ -128,6 +128,32 @@ def root_token(server: LiveServer) -> str:
     return str(answer.json()["token"])
 
 
+def test_sign_in_with_a_one_time_code_then_the_password(
+    server: LiveServer, smtp: SmtpServer, root_token: str, page: Any
+) -> None:
+    """With OTP on, superusers also need MFA (as PocketBase): the code first, then the password."""
+    superusers = f"{server.url}/api/collections/_superusers"
+    headers = {"Authorization": root_token}
+    httpx.patch(superusers, headers=headers, json={"otp": {"enabled": True}}).raise_for_status()
+    try:
+        sent = len(smtp.inbox.messages)
+        page.goto(server.url + "/_/")
+        page.get_by_label("Email").fill(ROOT[0])
+        page.get_by_role("button", name="Send a one-time code").click()
+        smtp.inbox.wait(sent + 1)
+        page.get_by_role("button", name="Send a new code").click()
+        code = find_otp(smtp.inbox.wait(sent + 2)[sent + 1])
+        page.get_by_label(f"One-time code sent to {ROOT[0]}").fill(code)
+        with page.watch.expect(401):
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("heading", name="Second step: password")).to_be_visible()
+        page.get_by_label("Password", exact=True).fill(ROOT[1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    finally:
+        httpx.patch(superusers, headers=headers, json={"otp": {"enabled": False}, "mfa": {"enabled": False}})
+
+
 def test_sign_in_with_password_then_one_time_code_when_mfa_is_on(
     server: LiveServer, smtp: SmtpServer, root_token: str, page: Any
 ) -> None:
