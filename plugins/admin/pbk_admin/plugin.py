@@ -1,0 +1,25 @@
+"""The admin plugin: serves the dashboard's built files under ``/_/``."""
+
+from __future__ import annotations
+
+from pbk_sdk import PluginInfo, Route, hookimpl
+from pbk_sdk.interfaces import App
+
+from .assets import DIST, Assets, DashboardFiles, DashboardRedirect, Features
+
+PLUGIN = PluginInfo(
+    name="admin",
+    requires=("records", "auth"),
+    description="The dashboard at /_/: first superuser, sign-in, collections and records.",
+)
+
+
+@hookimpl
+def pbk_register_routes(app: App) -> list[Route]:
+    files = DashboardFiles(Assets.load(DIST))
+    return [
+        Route("/_", DashboardRedirect()),
+        Route("/_/", files, suffix="index"),
+        Route("/_/features.json", Features(app)),
+        Route("/_/{path:path}", files),
+    ]

@@ -1,0 +1,53 @@
+"""``pbk serve`` for the browser tests, prepared in-process first (settings, accounts)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pbk_sdk.testing import LiveServer, free_port, start_live_server
+from playwright.sync_api import expect
+
+PLUGINS = "records,auth,files,realtime,mailer,settings,logs,crons,backups,admin"
+
+
+def serve_prepared(
+    data_dir: Path, prepare: Callable[[Any, str], Awaitable[None]], workers: int = 1
+) -> LiveServer:
+    """Run ``prepare(app, url)`` on the data dir, then serve it at ``url``."""
+    from pbk import build_app
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    async def run() -> None:
+        app = build_app(data_dir=data_dir, plugins=tuple(PLUGINS.split(",")))
+        await app.start()
+        try:
+            await prepare(app, url)
+        finally:
+            await app.stop()
+
+    asyncio.run(run())
+    return start_live_server(data_dir, ["--plugins", PLUGINS, "--workers", str(workers)], port=port)
+
+
+async def create_record(app: Any, collection: str, data: dict[str, Any]) -> dict[str, Any]:
+    store = app.services.get("record_store", "sqlite")
+    record: dict[str, Any] = await store.create(store.collection(collection), data)
+    return record
+
+
+def open_signed_in(page: Any, server: LiveServer, email: str, password: str) -> None:
+    """Open the dashboard as a superuser whose session is already stored, as after a sign-in
+    (the sign-in form itself is tested in test_admin_first_run.py)."""
+    answer = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
+                        json={"identity": email, "password": password}).raise_for_status().json()
+    stored = json.dumps({"token": answer["token"], "record": answer["record"]})
+    page.add_init_script(f"localStorage.setItem('pbk_superuser_auth', {json.dumps(stored)})")
+    page.goto(server.url + "/_/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()

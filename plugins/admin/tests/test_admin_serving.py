@@ -1,0 +1,66 @@
+"""How ``/_/`` is served: the redirect, the page revalidated, hashed files cached for a year
+and sent precompressed, missing files a 404."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+from ui_build import SHIPPED
+
+
+def asset_paths() -> list[str]:
+    """The files ``index.html`` loads, as URLs under ``/_/``."""
+    html = (SHIPPED / "index.html").read_text()
+    return ["/_/" + path for path in re.findall(r'(?:src|href)="\./(assets/[^"]+)"', html)]
+
+
+async def test_bare_path_redirects_to_the_folder(pbk_client):
+    result = await pbk_client.get("/_", params={"a": "1"})
+    assert result.status_code == 301
+    assert result.headers["location"] == "/_/?a=1"
+
+
+async def test_page_is_revalidated_and_names_hashed_files(pbk_client):
+    result = await pbk_client.get("/_/")
+    assert result.status_code == 200
+    assert result.headers["content-type"] == "text/html; charset=utf-8"
+    assert result.headers["cache-control"] == "no-cache"
+    assert "script-src 'self'" in result.headers["content-security-policy"]
+    assert '<div id="app">' in result.text
+    etag = result.headers["etag"]
+    again = await pbk_client.get("/_/", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.content
+    assert {path.rsplit(".", 1)[-1] for path in asset_paths()} == {"js", "css"}
+
+
+async def test_hashed_files_are_immutable_and_precompressed(pbk_client):
+    for path in asset_paths():
+        name = path.removeprefix("/_/")
+        brotli = await pbk_client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert brotli.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert brotli.headers["content-encoding"] == "br"
+        assert "Accept-Encoding" in brotli.headers["vary"]
+        assert brotli.content == (SHIPPED / f"{name}.br").read_bytes()
+        zipped = await pbk_client.get(path, headers={"Accept-Encoding": "gzip;q=1, br;q=0"})
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert gzip.decompress(zipped.content) == (SHIPPED / name).read_bytes()
+        plain = await pbk_client.get(path, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.content == (SHIPPED / name).read_bytes()
+        assert plain.headers["content-type"].split(";")[0] in ("text/javascript", "text/css")
+        head = await pbk_client.head(path)
+        assert head.status_code == 200 and not head.content
+
+
+async def test_missing_file_is_a_404(pbk_client):
+    for path in ("/_/nothing.js", "/_/assets/../../pyproject.toml", "/_/assets/"):
+        result = await pbk_client.get(path)
+        assert result.status_code == 404, path
+        assert result.json["status"] == 404
+
+
+async def test_features_name_the_plugins_served(pbk_client):
+    result = await pbk_client.get("/_/features.json")
+    assert result.status_code == 200 and result.headers["cache-control"] == "no-cache"
+    assert result.json == {"plugins": ["admin", "auth", "records"]}
