@@ -1,10 +1,12 @@
 """Request bodies as PocketBase reads them: JSON, multipart with ``@jsonPayload``, urlencoded.
 
 Form values are inferred (``"true"``/``"false"`` → bool, canonical numbers → number) and
-repeated keys become lists. Uploaded files are spooled to disk past ``SPOOL_BYTES``, so a large
-upload is never held whole in memory. An empty body is fine whatever the Content-Type. An
-urlencoded body of more than ``MAX_FORM_FIELDS`` fields, or a multipart one of more than
-``MAX_FORM_PARTS`` parts, is refused with a 400, as PocketBase refuses it.
+repeated keys become lists. A multipart form of up to ``SPOOL_BYTES`` is read whole and split in
+memory (``pbk_sdk.multipart``); a larger one is parsed as it streams in, its files spooled to
+disk past ``SPOOL_BYTES``, so a large upload is never held whole in memory. An empty body is
+fine whatever the Content-Type. An urlencoded body of more than ``MAX_FORM_FIELDS`` fields, or a
+multipart one of more than ``MAX_FORM_PARTS`` parts, is refused with a 400, as PocketBase
+refuses it.
 
 JSON nested deeper than ``MAX_JSON_DEPTH`` is refused with a 400, the answer PocketBase gives
 past Go's decoder limit (10000 levels). pbk's limit is lower: deeper values would overflow

@@ -12,7 +12,6 @@ from typing import Any
 from falcon.asgi.stream import BoundedStream
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from pbk_sdk.body import JSON_PAYLOAD, read_body
 from pbk_sdk.errors import ApiError
 
