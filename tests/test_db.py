@@ -767,10 +767,39 @@ async def test_an_inline_write_waits_on_the_writer_thread_while_another_process_
     assert await db.read(rows) == [7, 8]
 
 
+async def test_a_transaction_begun_by_an_inline_write_waits_on_the_writer_while_the_lock_is_held(
+    db: Database,
+):
+    """The first inline write of a transaction while another process holds the write lock:
+    BEGIN must not block the event loop; it waits on the writer thread, then all commits."""
+    other = apsw.Connection(str(db.path))
+    other.execute("BEGIN IMMEDIATE; INSERT INTO t VALUES (7)")
+    threads: list[int] = []
+
+    def insert(conn: apsw.Connection, n: int) -> None:
+        threads.append(threading.get_ident())
+        conn.execute("INSERT INTO t VALUES (?)", (n,))
+
+    async def two_writes() -> None:
+        async with db.transaction():
+            await db.write(insert, 8, inline=True)
+            await db.write(insert, 9, inline=True)
+
+    writes = asyncio.create_task(two_writes())
+    for _ in range(20):  # the loop keeps turning while BEGIN waits
+        await asyncio.sleep(0.005)
+    assert not writes.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(writes, 5)
+    assert threads[0] != threading.get_ident() and threads[1] == threading.get_ident()
+    assert await db.read(rows) == [7, 8, 9]
+
+
 async def test_an_inline_write_inside_a_begun_transaction_is_a_savepoint_on_the_loop(db: Database):
-    """A batch's writes: once the transaction has begun and nothing of it is on the writer
-    thread, each inline write is a savepoint run on the loop; a failing one is undone alone,
-    and the whole is committed (or rolled back) as one."""
+    """A batch's writes: while nothing of the transaction is on the writer thread, each inline
+    write is a savepoint run on the loop (the first one begins the transaction there); a
+    failing one is undone alone, and the whole is committed (or rolled back) as one."""
     loop_thread = threading.get_ident()
     threads: list[int] = []
 
@@ -783,7 +812,7 @@ async def test_an_inline_write_inside_a_begun_transaction_is_a_savepoint_on_the_
         raise ValueError("no")
 
     async with db.transaction():
-        await db.write(insert, 1, inline=True)  # begins the transaction: on the writer thread
+        await db.write(insert, 1, inline=True)  # begins the transaction, on the loop
         await db.write(insert, 2, inline=True)
         with pytest.raises(ValueError):
             await db.write(failing, inline=True)
@@ -791,7 +820,7 @@ async def test_an_inline_write_inside_a_begun_transaction_is_a_savepoint_on_the_
         await asyncio.sleep(0)  # the read is on the writer thread: the next write waits its turn
         await db.write(insert, 3, inline=True)
         await slow
-    assert threads[0] != loop_thread and threads[1] == loop_thread and threads[2] != loop_thread
+    assert threads[:2] == [loop_thread, loop_thread] and threads[2] != loop_thread
     assert await db.read(rows) == [1, 2, 3]
 
     with pytest.raises(RuntimeError):

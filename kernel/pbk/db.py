@@ -106,6 +106,19 @@ def _commit_if_open(conn: apsw.Connection) -> None:
         conn.execute("COMMIT")
 
 
+def _begin_without_waiting(conn: apsw.Connection) -> bool:
+    """``BEGIN IMMEDIATE`` on the event loop thread, which must never wait: False when another
+    process holds the write lock (the caller then goes to the writer thread, which waits)."""
+    conn.set_busy_timeout(0)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except apsw.BusyError:
+        return False
+    finally:
+        conn.set_busy_handler(_busy_wait)
+    return True
+
+
 def _begun(conn: apsw.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
     """Run ``fn`` inside the current root transaction, beginning it first if nothing has yet."""
     if not conn.in_transaction:
@@ -432,15 +445,8 @@ class Database:
         The caller holds ``_write_lock``, so the writer thread is idle and its connection free.
         """
         conn = self._writer_conn
-        if conn is None or self._closed:
+        if conn is None or self._closed or not _begin_without_waiting(conn):
             return False, None
-        conn.set_busy_timeout(0)  # never wait on the event loop thread
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except apsw.BusyError:
-            return False, None
-        finally:
-            conn.set_busy_handler(_busy_wait)
         try:
             result = self._within_budget(conn, fn, args)
             conn.execute("COMMIT")
@@ -457,7 +463,7 @@ class Database:
     ) -> T:
         """``fn`` in a savepoint of the open transaction: here when ``inline`` and the writer's
         connection is free (within the step budget), else (or when over it) on the writer."""
-        if inline and self._writer_idle_in_transaction():
+        if inline and self._writer_here_in_transaction():
             conn = self._writer_connection()
             try:
                 return _in_savepoint(conn, self._within_budget, (fn, args), hop)
@@ -493,6 +499,14 @@ class Database:
         its connection may be used on this thread (a savepoint of a batch's many writes)."""
         conn = self._writer_conn
         return self._writer_calls == 0 and conn is not None and conn.in_transaction
+
+    def _writer_here_in_transaction(self) -> bool:
+        """``_writer_idle_in_transaction``, or the transaction has not begun (nothing of it ran
+        yet) and begins here, unless another process holds the write lock."""
+        if self._writer_idle_in_transaction():
+            return True
+        conn = self._writer_conn
+        return self._writer_calls == 0 and conn is not None and not self._closed and _begin_without_waiting(conn)
 
     async def _in_transaction(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn`` on the writer inside the current transaction (BEGIN sent first if needed)."""

@@ -28,6 +28,10 @@ NONCE_SIZE = 12  # Go's cipher.NewGCM default, which PocketBase uses
 
 
 
+#: Values ``get`` hands out as they are: nothing a caller does to them reaches the settings.
+_IMMUTABLE = (str, int, float, bool)
+
+
 class SettingsError(Exception):
     """Settings cannot be read (wrong or missing encryption key, corrupt JSON)."""
 
@@ -146,6 +150,10 @@ class Settings:
             if not isinstance(node, Mapping) or part not in node:
                 return default
             node = node[part]
+        if node is None or type(node) in _IMMUTABLE:
+            return node  # asked on every request (``trustedProxy.headers``, ``s3.enabled``)
+        if not node and type(node) in (list, dict):
+            return type(node)()
         return copy.deepcopy(node)
 
     def as_dict(self) -> dict[str, Any]:

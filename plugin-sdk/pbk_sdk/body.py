@@ -1,10 +1,12 @@
 """Request bodies as PocketBase reads them: JSON, multipart with ``@jsonPayload``, urlencoded.
 
 Form values are inferred (``"true"``/``"false"`` → bool, canonical numbers → number) and
-repeated keys become lists. Uploaded files are spooled to disk past ``SPOOL_BYTES``, so a large
-upload is never held whole in memory. An empty body is fine whatever the Content-Type. An
-urlencoded body of more than ``MAX_FORM_FIELDS`` fields, or a multipart one of more than
-``MAX_FORM_PARTS`` parts, is refused with a 400, as PocketBase refuses it.
+repeated keys become lists. A multipart form of up to ``SPOOL_BYTES`` is read whole and split in
+memory (``pbk_sdk.multipart``); a larger one is parsed as it streams in, its files spooled to
+disk past ``SPOOL_BYTES``, so a large upload is never held whole in memory. An empty body is
+fine whatever the Content-Type. An urlencoded body of more than ``MAX_FORM_FIELDS`` fields, or a
+multipart one of more than ``MAX_FORM_PARTS`` parts, is refused with a 400, as PocketBase
+refuses it.
 
 JSON nested deeper than ``MAX_JSON_DEPTH`` is refused with a 400, the answer PocketBase gives
 past Go's decoder limit (10000 levels). pbk's limit is lower: deeper values would overflow
@@ -13,6 +15,7 @@ Python's recursion in the field code and orjson's (254 levels) when the record i
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from collections.abc import Mapping
@@ -24,6 +27,7 @@ import falcon.media
 import orjson
 
 from .errors import ApiError
+from .multipart import parts_in_memory
 
 SPOOL_BYTES = 1 << 20
 JSON_PAYLOAD = "@jsonPayload"
@@ -166,9 +170,17 @@ async def read_body(req: Any, *, bad_json: str = "", infer_values: bool = True, 
 async def _read_multipart(req: Any, bad_json: str, value_of: Any, json_payloads: bool) -> Body:
     body = Body()
     try:
-        form = await _MULTIPART.deserialize_async(req.stream, req.content_type, req.content_length)
+        length = req.content_length
+        if length is not None and length <= SPOOL_BYTES:  # held in memory anyway: split there
+            for part, content in parts_in_memory(await req.stream.read(), req.content_type, _MULTIPART.parse_options):
+                if part.filename:
+                    # BytesIO shares the bytes it starts with: no copy until written to
+                    _add_file(body, part, len(content), io.BytesIO(content))
+                else:
+                    _add_value(body, part.name or "", content, bad_json, value_of, json_payloads)
+            return body
+        form = await _MULTIPART.deserialize_async(req.stream, req.content_type, length)
         async for part in form:
-            name = part.name or ""
             if part.filename:
                 # open past this function, in the Body: ``Body.close()`` closes it
                 spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
@@ -177,19 +189,9 @@ async def _read_multipart(req: Any, bad_json: str, value_of: Any, json_payloads:
                     size += len(chunk)
                     spool.write(chunk)
                 spool.seek(0)
-                body.files.setdefault(name, []).append(
-                    UploadedFile(part.filename, part.content_type or "application/octet-stream", size, spool)
-                )
+                _add_file(body, part, size, spool)
                 continue
-            text = (await part.stream.read()).decode("utf-8", errors="replace")
-            if name == JSON_PAYLOAD:
-                payload = _loads(text.encode(), bad_json)
-                if json_payloads:
-                    body.payloads.append(payload)
-                elif isinstance(payload, Mapping):
-                    body.data.update(payload)
-                continue
-            _add(body.data, name, value_of(text))
+            _add_value(body, part.name or "", await part.stream.read(), bad_json, value_of, json_payloads)
     except ApiError:
         body.close()
         raise
@@ -197,3 +199,20 @@ async def _read_multipart(req: Any, bad_json: str, value_of: Any, json_payloads:
         body.close()
         raise ApiError(400, bad_json) from exc
     return body
+
+
+def _add_file(body: Body, part: Any, size: int, file: IO[bytes]) -> None:
+    upload = UploadedFile(part.filename, part.content_type or "application/octet-stream", size, file)
+    body.files.setdefault(part.name or "", []).append(upload)
+
+
+def _add_value(body: Body, name: str, raw: bytes, bad_json: str, value_of: Any, json_payloads: bool) -> None:
+    text = raw.decode("utf-8", errors="replace")
+    if name == JSON_PAYLOAD:
+        payload = _loads(text.encode(), bad_json)
+        if json_payloads:
+            body.payloads.append(payload)
+        elif isinstance(payload, Mapping):
+            body.data.update(payload)
+        return
+    _add(body.data, name, value_of(text))

@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
@@ -33,6 +34,8 @@ T = TypeVar("T")
 
 CHUNK = 256 * 1024
 ATTRS = ".attrs"
+#: Uploads up to this size are written to local storage on the event loop (see ``_write``).
+INLINE_WRITE_BYTES = 256 * 1024
 
 
 def check_key(key: str) -> str:
@@ -52,6 +55,20 @@ async def _chunks_of(data: bytes | AsyncIterable[bytes]) -> AsyncIterator[bytes]
         return
     async for chunk in data:
         yield chunk
+
+
+def _resolved_under(root: Path, key: str) -> Path:
+    """``(root / key).resolve()`` for a resolved ``root`` and a checked ``key``: one ``lstat``
+    per component of ``key`` that exists, not one per component of the whole path."""
+    current = str(root)
+    for part in key.split("/"):
+        current = os.path.join(current, part)
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return (root / key).resolve()
+        except OSError:
+            break  # missing from here on: resolve() would keep the rest as written
+    return root / key
 
 
 class _Backend(abc.ABC):
@@ -103,8 +120,8 @@ class LocalStorage(_Backend):
     def path(self, key: str) -> Path:
         check_key(key)
         root = self.root.resolve()
-        target = (root / key).resolve()
-        if root not in target.parents:
+        target = _resolved_under(root, key)
+        if not str(target).startswith(os.path.join(root, "")):
             raise ValueError(f"invalid storage key {key!r}")
         return target
 
@@ -112,25 +129,29 @@ class LocalStorage(_Backend):
         self, key: str, fileobj: IO[bytes], size: int, content_type: str, metadata: dict[str, str]
     ) -> None:
         path = self.path(key)
+        if size <= INLINE_WRITE_BYTES and isinstance(fileobj, (io.BytesIO, tempfile.SpooledTemporaryFile)):
+            # Small and already local (a request's spooled upload): written here, on the event
+            # loop, it costs less CPU than the hop to a thread and back.
+            self._copy(path, fileobj, content_type, metadata)
+            return
+        await asyncio.to_thread(self._copy, path, fileobj, content_type, metadata)
 
-        def copy() -> None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # A name of its own per write ("x": created, never shared), so two uploads of one
-            # key never write into one file; the backups plugin skips these (``.<name>.<16 hex>.tmp``).
-            tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-            digest = hashlib.md5()
-            fileobj.seek(0)
-            try:
-                with open(tmp, "xb") as out:
-                    while chunk := fileobj.read(CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            self._finish(tmp, path, content_type, digest, metadata)
-
-        await asyncio.to_thread(copy)
+    def _copy(self, path: Path, fileobj: IO[bytes], content_type: str, metadata: Mapping[str, str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A name of its own per write ("x": created, never shared), so two uploads of one
+        # key never write into one file; the backups plugin skips these (``.<name>.<16 hex>.tmp``).
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        digest = hashlib.md5()
+        fileobj.seek(0)
+        try:
+            with open(tmp, "xb") as out:
+                while chunk := fileobj.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._finish(tmp, path, content_type, digest, metadata)
 
     def _finish(self, tmp: Path, path: Path, content_type: str, digest: Any, metadata: Mapping[str, str]) -> None:
         attrs = {

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import functools
 import re
 import string
+import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import apsw
@@ -53,8 +54,15 @@ RESERVED_FIELD_NAMES = frozenset({"expand", "collectionId", "collectionName"}) |
 
 
 def now() -> str:
-    """PocketBase's datetime format: ``2006-01-02 15:04:05.000Z`` (UTC)."""
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    """PocketBase's datetime format: ``2006-01-02 15:04:05.000Z`` (UTC, the milliseconds cut
+    as ``datetime.now`` cuts its microseconds); every write stamps its record with it."""
+    ns = time.time_ns()
+    return f"{_utc_second(ns // 1_000_000_000)}.{ns // 1_000_000 % 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=2)
+def _utc_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
 
 
 def new_secret() -> str:

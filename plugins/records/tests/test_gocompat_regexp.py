@@ -108,3 +108,12 @@ def test_generate_from_pattern() -> None:
     for pattern, op in (("^x", 9), ("x$", 10), ("\\bx", 11), ("(?:)", 2)):
         with pytest.raises(ValueError, match=f"unsupported pattern operator {op}"):
             generate_from_pattern(pattern)
+
+
+def test_a_fixed_count_of_an_ascii_class_is_drawn_uniformly() -> None:
+    """The one-call path of ids (``[a-z0-9]{15}``): every character of the class, none other,
+    about equally often (a class whose size is no power of two needs its draws redrawn)."""
+    drawn = Counter("".join(generate_from_pattern("[a-e0-1]{50}") for _ in range(400)))
+    assert set(drawn) == set("abcde01")
+    assert all(2000 < count < 3700 for count in drawn.values())  # 20,000 / 7 = 2,857 each
+    assert generate_from_pattern("[x]{4}") == "xxxx"  # a class of one: nothing to draw
