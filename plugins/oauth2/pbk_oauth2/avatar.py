@@ -1,7 +1,8 @@
 """Downloading an OAuth2 user's avatar into the collection's file field, as PocketBase's
 ``safeFileFromURL``: only from public addresses (never loopback, private, link-local,
 multicast or unspecified ones, so a provider cannot make pbk probe the internal network),
-at most 10 redirects each checked again, at most 32 MiB.
+at most 10 redirects each checked again, at most 32 MiB, 10 seconds for the whole download
+(redirects included, so a server dripping bytes cannot hold the sign-in open).
 
 The host is resolved once and the connection made to the checked address (with the name kept
 for the ``Host`` header and TLS), so a DNS answer that changes between check and connect
@@ -50,16 +51,20 @@ async def public_address(host: str, port: int) -> str:
 
 
 async def download_avatar(url: str) -> UploadedFile:
-    """The file at ``url``; raises ``AvatarError``."""
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
-        for _ in range(MAX_REDIRECTS + 1):
-            response, content = await _get_checked(http, url)
-            if response.is_redirect and "location" in response.headers:
-                url = urljoin(url, response.headers["location"])
-                continue
-            if not 200 <= response.status_code <= 399:
-                raise AvatarError(f"failed to download url {url} ({response.status_code})")
-            return _as_upload(url, response, content)
+    """The file at ``url``, within ``TIMEOUT_SECONDS`` in all; raises ``AvatarError``."""
+    try:
+        async with asyncio.timeout(TIMEOUT_SECONDS), \
+                httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+            for _ in range(MAX_REDIRECTS + 1):
+                response, content = await _get_checked(http, url)
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                if not 200 <= response.status_code <= 399:
+                    raise AvatarError(f"failed to download url {url} ({response.status_code})")
+                return _as_upload(url, response, content)
+    except TimeoutError as error:
+        raise AvatarError(f"downloading {url} took more than {TIMEOUT_SECONDS} seconds") from error
     raise AvatarError(f"too many redirects from {url}")
 
 

@@ -3,11 +3,13 @@ avatar may come from, Apple's names, the catalogue's order, AuthUser's JSON."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from pbk_oauth2 import avatar
 from pbk_oauth2.apple_names import AppleNames
 from pbk_oauth2.avatar import AvatarError, download_avatar, is_public
 from pbk_oauth2.catalogue import Catalogue
@@ -84,6 +86,30 @@ def test_which_addresses_an_avatar_may_come_from(address, public):
 async def test_avatars_from_internal_addresses_are_refused(url):
     with pytest.raises(AvatarError):
         await download_avatar(url)
+
+
+async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An avatar server sending a byte every 0.1 s for 3 s: each read is quick, the whole is not."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 30\r\n\r\n")
+    for _ in range(30):
+        writer.write(b"x")
+        await writer.drain()
+        await asyncio.sleep(0.1)
+    writer.close()
+
+
+async def test_an_avatar_download_has_one_time_limit_in_all(monkeypatch):
+    """Loopback is let through here only (the drip server is on it), the limit made short."""
+    monkeypatch.setattr(avatar, "is_public", lambda address: True)
+    monkeypatch.setattr(avatar, "TIMEOUT_SECONDS", 0.5)
+    server = await asyncio.start_server(drip, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    started = time.monotonic()
+    async with server:
+        with pytest.raises(AvatarError, match="took more than"):
+            await download_avatar(f"http://127.0.0.1:{port}/a.png")
+    assert time.monotonic() - started < 1.5
 
 
 def test_apple_names_are_kept_once_and_not_for_long(monkeypatch):
