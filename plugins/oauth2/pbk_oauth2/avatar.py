@@ -1,6 +1,6 @@
 """Downloading an OAuth2 user's avatar into the collection's file field, as PocketBase's
-``safeFileFromURL``: only from public addresses (never loopback, private, link-local,
-multicast or unspecified ones, so a provider cannot make pbk probe the internal network),
+``safeFileFromURL``: only from globally reachable addresses (``is_public``), so a provider
+cannot make pbk probe the internal network,
 at most 10 redirects each checked again, at most 32 MiB, 10 seconds for the whole download
 (redirects included, so a server dripping bytes cannot hold the sign-in open).
 
@@ -30,12 +30,30 @@ class AvatarError(Exception):
     """The avatar could not be downloaded (the sign-in goes on without it, as in PocketBase)."""
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (ip.is_loopback or ip.is_unspecified or ip.is_private or ip.is_link_local
-                or ip.is_multicast)
+    """Whether ``address`` is globally reachable (stricter than PocketBase: shared 100.64/10,
+    documentation and reserved ranges are refused too); an IPv6 form carrying an IPv4 address
+    (mapped, IPv4-compatible, 6to4, NAT64) is judged by that IPv4 address."""
+    ip = embedded_ipv4(ipaddress.ip_address(address))
+    return ip.is_global and not ip.is_multicast
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def embedded_ipv4(ip: IPAddress) -> IPAddress:
+    if isinstance(ip, ipaddress.IPv4Address):
+        return ip
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64 or int(ip) >> 32 == 0:  # NAT64, IPv4-compatible (``::``, ``::1`` included)
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
 
 
 async def public_address(host: str, port: int) -> str:

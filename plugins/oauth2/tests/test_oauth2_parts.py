@@ -74,7 +74,11 @@ async def test_refused_basic_credentials_are_sent_again_in_the_form():
     ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False), ("172.16.0.1", False),
     ("169.254.169.254", False), ("0.0.0.0", False), ("224.0.0.1", False), ("::1", False),
     ("::ffff:127.0.0.1", False), ("fe80::1", False), ("fd00::1", False),
-    ("8.8.8.8", True), ("2001:4860:4860::8888", True),
+    ("::127.0.0.1", False), ("::10.0.0.1", False), ("64:ff9b::127.0.0.1", False),
+    ("64:ff9b::a9fe:a9fe", False), ("2002:7f00:1::1", False), ("2002:a00:1::", False),
+    ("100.64.0.1", False), ("192.0.2.1", False), ("ff0e::1", False), ("2001:db8::1", False),
+    ("8.8.8.8", True), ("2001:4860:4860::8888", True), ("::ffff:8.8.8.8", True),
+    ("64:ff9b::808:808", True), ("2002:808:808::1", True),
 ], ids=lambda value: str(value))
 def test_which_addresses_an_avatar_may_come_from(address, public):
     assert is_public(address) is public
