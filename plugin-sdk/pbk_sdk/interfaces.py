@@ -837,7 +837,8 @@ class RealtimeClients(Protocol):
     async def send_once(self, client_id: str, topic: str, data: bytes, *, remote: str) -> bool:
         """Send ``data`` as event ``topic`` to ``client_id`` if it is connected (on any
         worker), subscribed to ``topic`` and, when it recorded an address, connected from
-        ``remote``; then drop that subscription. False, with nothing sent, otherwise."""
+        ``remote``; False, with nothing sent, otherwise. The subscription is dropped whenever
+        the client was found subscribed, also when its address differs."""
         ...
 
 
