@@ -863,7 +863,8 @@ class RealtimeClients(Protocol):
     async def send_once(self, client_id: str, topic: str, data: bytes, *, remote: str) -> bool:
         """Send ``data`` as event ``topic`` to ``client_id`` if it is connected (on any
         worker), subscribed to ``topic`` and, when it recorded an address, connected from
-        ``remote``; then drop that subscription. False, with nothing sent, otherwise."""
+        ``remote``; False, with nothing sent, otherwise. The subscription is dropped whenever
+        the client was found subscribed, also when its address differs."""
         ...
 
 
@@ -898,3 +899,9 @@ RECORD_LOGIN: StateKey[RecordLogin] = StateKey("auth.login")
 
 #: The oauth2 plugin's ``OAuth2Methods``, set when it starts.
 OAUTH2_METHODS: StateKey[OAuth2Methods] = StateKey("oauth2.methods")
+
+#: The path a dashboard plugin serves its single-page app at (PocketBase's is ``/_/``), set by
+#: that plugin when it starts; unset, no dashboard is installed. Other plugins send browsers to
+#: its hash routes (the oauth2 redirect to ``#/auth/oauth2-redirect-success`` and
+#: ``#/auth/oauth2-redirect-failure``) and answer a plain page of their own without it.
+DASHBOARD_PATH: StateKey[str] = StateKey("dashboard.path")

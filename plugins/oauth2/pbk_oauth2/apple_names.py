@@ -1,14 +1,22 @@
 """Apple sends the user's name only once, in the form it posts to ``/api/oauth2-redirect``
 (``user``), never in its ``id_token``; PocketBase keeps it a minute under the code so the
-``auth-with-oauth2`` call that follows can use it. Kept per process, as PocketBase keeps it in
-its app store (with several workers the redirect and the sign-in may meet different ones; the
-name is then missing, as when Apple omits it)."""
+``auth-with-oauth2`` call that follows can use it. The worker that got the redirect keeps it;
+the sign-in, which may reach another worker, asks the others for it over the cluster when it
+has none itself (asking rather than broadcasting: the name is kept before the realtime client
+hears of the code, so no sign-in can outrun it).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
+from pbk_sdk.interfaces import Cluster
+
+#: The cluster channel on which a worker asks the others for a name (the code) and gets it.
+CHANNEL = "oauth2.apple_name"
+ASK_TIMEOUT = 2.0
 KEEP_SECONDS = 60.0
 MAX_NAME = 150
 MAX_KEY = 1000
@@ -36,3 +44,18 @@ class AppleNames:
         """The name kept for ``code`` (removed), or ``""``."""
         name, until = self._names.pop(code, ("", 0.0))
         return name if until > time.monotonic() else ""
+
+    async def take_anywhere(self, cluster: Cluster, code: str) -> str:
+        """The name kept for ``code`` here or by another worker (removed there), or ``""``."""
+        name = self.take(code)
+        others = [worker for worker in range(cluster.workers) if worker != cluster.worker]
+        if name or not others or not code or len(code) > MAX_KEY:
+            return name
+        answers = await asyncio.gather(
+            *(cluster.call(worker, CHANNEL, code.encode(), ASK_TIMEOUT) for worker in others),
+            return_exceptions=True)
+        return next((answer.decode() for answer in answers if isinstance(answer, bytes) and answer), "")
+
+    async def asked(self, worker: int, code: bytes) -> bytes:
+        """Another worker's ``take_anywhere``."""
+        return self.take(code.decode()).encode()

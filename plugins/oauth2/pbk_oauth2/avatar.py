@@ -1,7 +1,8 @@
 """Downloading an OAuth2 user's avatar into the collection's file field, as PocketBase's
-``safeFileFromURL``: only from public addresses (never loopback, private, link-local,
-multicast or unspecified ones, so a provider cannot make pbk probe the internal network),
-at most 10 redirects each checked again, at most 32 MiB.
+``safeFileFromURL``: only from globally reachable addresses (``is_public``), so a provider
+cannot make pbk probe the internal network,
+at most 10 redirects each checked again, at most 32 MiB, 10 seconds for the whole download
+(redirects included, so a server dripping bytes cannot hold the sign-in open).
 
 The host is resolved once and the connection made to the checked address (with the name kept
 for the ``Host`` header and TLS), so a DNS answer that changes between check and connect
@@ -29,12 +30,30 @@ class AvatarError(Exception):
     """The avatar could not be downloaded (the sign-in goes on without it, as in PocketBase)."""
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (ip.is_loopback or ip.is_unspecified or ip.is_private or ip.is_link_local
-                or ip.is_multicast)
+    """Whether ``address`` is globally reachable (stricter than PocketBase: shared 100.64/10,
+    documentation and reserved ranges are refused too); an IPv6 form carrying an IPv4 address
+    (mapped, IPv4-compatible, 6to4, NAT64) is judged by that IPv4 address."""
+    ip = embedded_ipv4(ipaddress.ip_address(address))
+    return ip.is_global and not ip.is_multicast
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def embedded_ipv4(ip: IPAddress) -> IPAddress:
+    if isinstance(ip, ipaddress.IPv4Address):
+        return ip
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64 or int(ip) >> 32 == 0:  # NAT64, IPv4-compatible (``::``, ``::1`` included)
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
 
 
 async def public_address(host: str, port: int) -> str:
@@ -50,16 +69,20 @@ async def public_address(host: str, port: int) -> str:
 
 
 async def download_avatar(url: str) -> UploadedFile:
-    """The file at ``url``; raises ``AvatarError``."""
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
-        for _ in range(MAX_REDIRECTS + 1):
-            response, content = await _get_checked(http, url)
-            if response.is_redirect and "location" in response.headers:
-                url = urljoin(url, response.headers["location"])
-                continue
-            if not 200 <= response.status_code <= 399:
-                raise AvatarError(f"failed to download url {url} ({response.status_code})")
-            return _as_upload(url, response, content)
+    """The file at ``url``, within ``TIMEOUT_SECONDS`` in all; raises ``AvatarError``."""
+    try:
+        async with asyncio.timeout(TIMEOUT_SECONDS), \
+                httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+            for _ in range(MAX_REDIRECTS + 1):
+                response, content = await _get_checked(http, url)
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                if not 200 <= response.status_code <= 399:
+                    raise AvatarError(f"failed to download url {url} ({response.status_code})")
+                return _as_upload(url, response, content)
+    except TimeoutError as error:
+        raise AvatarError(f"downloading {url} took more than {TIMEOUT_SECONDS} seconds") from error
     raise AvatarError(f"too many redirects from {url}")
 
 

@@ -12,6 +12,7 @@ import httpx
 from pbk_sdk import App, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.interfaces import OAUTH2_METHODS
 
+from .apple_names import CHANNEL as APPLE_NAMES_CHANNEL
 from .catalogue import Catalogue
 from .links import follow_records
 from .methods import Methods, ProviderCatalogue
@@ -41,6 +42,7 @@ def pbk_startup(app: App) -> None:
     state = app.state[OAUTH2] = OAuth2State(Catalogue.installed(),
                                             httpx.AsyncClient(timeout=TIMEOUT_SECONDS))
     app.state[OAUTH2_METHODS] = Methods(state.catalogue, state.http)
+    app.cluster.on_message(APPLE_NAMES_CHANNEL, state.apple_names.asked)
     follow_records(app)
 
 

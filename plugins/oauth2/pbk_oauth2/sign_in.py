@@ -137,5 +137,5 @@ class AuthWithOAuth2:
             log.info("OAuth2 %s took more than %s seconds", provider.name, TIMEOUT_SECONDS)
             raise ApiError(400, TOKEN_FAILED if token is None else USER_FAILED) from error
         if provider.name == "apple" and not user.name:
-            user.name = oauth2.apple_names.take(str(form["code"]))
+            user.name = await oauth2.apple_names.take_anywhere(self.app.cluster, str(form["code"]))
         return user

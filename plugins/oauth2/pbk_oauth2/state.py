@@ -1,5 +1,6 @@
 """What the plugin keeps per app (per worker), made when the app starts: the installed
-providers, one HTTP client for the providers' APIs, and Apple's names awaiting their sign-in."""
+providers, one HTTP client for the providers' APIs, and the Apple names this worker got,
+awaiting their sign-in (on any worker: ``apple_names.py``)."""
 
 from __future__ import annotations
 

@@ -38,6 +38,9 @@ CLIENTS = {"oidc": ("pbk-client", "pbk-secret"), "oidc2": ("pbk-client-2", "pbk-
            "oidc3": ("no-pkce", "no-pkce-secret"), "google": ("pbk-client", "pbk-secret"),
            "acme": ("pbk-client", "pbk-secret")}
 CALLBACK = "/callback"
+#: The redirect's pages on a pbk without a dashboard, as PocketBase built without one answers.
+SUCCESS_TEXT = "Auth completed. You can close this window and go back to the app."
+FAILURE_TEXT = "Failed to authenticate. You can close this window and go back to the app to try again."
 EMAIL, PASSWORD = "root@example.com", "1234567890"
 ACME = Path(__file__).with_name("acme_provider")
 
@@ -92,6 +95,20 @@ def pbk_startup(app):
     app.events.on("record_auth_with_oauth2_request", rename, collections=["users"])
 """
 
+#: A plugin file for ``--pluginsDir``: says a dashboard is served at ``/_/``, as the PocketBase
+#: binary bundles one, so the redirect sends browsers to its pages on both servers.
+DASHBOARD_PLUGIN = """
+from pbk_sdk import PluginInfo, hookimpl
+from pbk_sdk.interfaces import DASHBOARD_PATH
+
+PLUGIN = PluginInfo(name="test_dashboard")
+
+
+@hookimpl
+def pbk_startup(app):
+    app.state[DASHBOARD_PATH] = "/_/"
+"""
+
 
 def third_party_site(base: Path) -> Path:
     """A folder to put on ``PYTHONPATH`` holding ``acme_provider`` as pip installs it: the
@@ -124,10 +141,11 @@ def start_program(name: str, data: Path, args: list[str] = (), *, env: dict[str,
 
 @contextmanager
 def started_servers(base: Path) -> Iterator[Servers]:
-    """PocketBase, pbk (with the hooks plugin and the third-party provider) and the provider,
-    each configured; all stopped afterwards."""
+    """PocketBase, pbk (with the hooks and dashboard plugins, the third-party provider) and the
+    provider, each configured; all stopped afterwards."""
     (base / "hooks").mkdir()
     (base / "hooks" / "oauth2_hooks.py").write_text(HOOKS_PLUGIN)
+    (base / "hooks" / "test_dashboard.py").write_text(DASHBOARD_PLUGIN)
     env = {"PYTHONPATH": os.pathsep.join([str(third_party_site(base)), os.environ.get("PYTHONPATH", "")])}
     with ExitStack() as stack:
         programs = []

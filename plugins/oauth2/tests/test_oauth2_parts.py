@@ -3,11 +3,13 @@ avatar may come from, Apple's names, the catalogue's order, AuthUser's JSON."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from pbk_oauth2 import avatar
 from pbk_oauth2.apple_names import AppleNames
 from pbk_oauth2.avatar import AvatarError, download_avatar, is_public
 from pbk_oauth2.catalogue import Catalogue
@@ -72,7 +74,11 @@ async def test_refused_basic_credentials_are_sent_again_in_the_form():
     ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False), ("172.16.0.1", False),
     ("169.254.169.254", False), ("0.0.0.0", False), ("224.0.0.1", False), ("::1", False),
     ("::ffff:127.0.0.1", False), ("fe80::1", False), ("fd00::1", False),
-    ("8.8.8.8", True), ("2001:4860:4860::8888", True),
+    ("::127.0.0.1", False), ("::10.0.0.1", False), ("64:ff9b::127.0.0.1", False),
+    ("64:ff9b::a9fe:a9fe", False), ("2002:7f00:1::1", False), ("2002:a00:1::", False),
+    ("100.64.0.1", False), ("192.0.2.1", False), ("ff0e::1", False), ("2001:db8::1", False),
+    ("8.8.8.8", True), ("2001:4860:4860::8888", True), ("::ffff:8.8.8.8", True),
+    ("64:ff9b::808:808", True), ("2002:808:808::1", True),
 ], ids=lambda value: str(value))
 def test_which_addresses_an_avatar_may_come_from(address, public):
     assert is_public(address) is public
@@ -84,6 +90,30 @@ def test_which_addresses_an_avatar_may_come_from(address, public):
 async def test_avatars_from_internal_addresses_are_refused(url):
     with pytest.raises(AvatarError):
         await download_avatar(url)
+
+
+async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An avatar server sending a byte every 0.1 s for 3 s: each read is quick, the whole is not."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 30\r\n\r\n")
+    for _ in range(30):
+        writer.write(b"x")
+        await writer.drain()
+        await asyncio.sleep(0.1)
+    writer.close()
+
+
+async def test_an_avatar_download_has_one_time_limit_in_all(monkeypatch):
+    """Loopback is let through here only (the drip server is on it), the limit made short."""
+    monkeypatch.setattr(avatar, "is_public", lambda address: True)
+    monkeypatch.setattr(avatar, "TIMEOUT_SECONDS", 0.5)
+    server = await asyncio.start_server(drip, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    started = time.monotonic()
+    async with server:
+        with pytest.raises(AvatarError, match="took more than"):
+            await download_avatar(f"http://127.0.0.1:{port}/a.png")
+    assert time.monotonic() - started < 1.5
 
 
 def test_apple_names_are_kept_once_and_not_for_long(monkeypatch):

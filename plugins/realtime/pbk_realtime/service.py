@@ -230,13 +230,14 @@ class Realtime:
             return False
 
     def _send_once_here(self, client_id: str, topic: str, data: bytes, remote: str) -> bool:
+        """The subscription is dropped once the client is found, also when its address then
+        differs (as PocketBase does): a wrong-address attempt leaves no topic to retry on."""
         client = self.hub.clients.get(client_id)
-        if client is None or client.closed or topic not in client.topics:
+        if client is None or client.closed or client.topics.pop(topic, None) is None:
             return False
         if client.remote and remote and client.remote != remote:
             return False
         client.send(topic, data)
-        client.topics.pop(topic, None)
         return True
 
     async def _send_once_asked(self, worker: int, data: bytes) -> bytes:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from pbk_realtime.hub import Topic
 from pbk_realtime.service import REALTIME
-from pbk_sdk.interfaces import RealtimeMessage
+from pbk_sdk.interfaces import REALTIME_CLIENTS, RealtimeMessage
 
 
 @pytest.fixture
@@ -37,6 +37,18 @@ async def test_a_topic_message_reaches_its_subscribers_and_a_client_message_one_
     assert head.startswith(f"id:{other.id}\nevent:@oauth2\n".encode())
     await asyncio.sleep(0.05)
     assert not listener.queue, "a message for one client reaches only that client"
+
+
+async def test_send_once_from_another_address_drops_the_subscription(pbk_app):
+    """As PocketBase's OAuth2 redirect: the client found, its topic goes, even if the address
+    then fails, so the right address cannot follow up on it."""
+    clients = pbk_app.state[REALTIME_CLIENTS]
+    client = pbk_app.state[REALTIME].hub.connect("127.0.0.1")
+    client.topics = {"@oauth2": Topic.parse("@oauth2")}
+    assert not await clients.send_once(client.id, "@oauth2", b"{}", remote="10.9.9.9")
+    assert "@oauth2" not in client.topics
+    assert not await clients.send_once(client.id, "@oauth2", b"{}", remote="127.0.0.1")
+    assert not client.queue
 
 
 async def test_a_client_that_falls_behind_is_disconnected(pbk_app):
