@@ -1,12 +1,39 @@
-"""Kernel tests build apps with no installed plugins unless a test says otherwise."""
+"""Kernel tests build apps with no installed plugins unless a test says otherwise; and how the
+whole suite is split between pytest-xdist workers."""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+#: Tests that load the machine (servers under generated load) or time themselves: one pytest-xdist
+#: worker runs them one after another, so that none of them overlaps another (node id prefixes).
+LOAD_GROUP = (
+    "tests/test_bench_smoke.py",
+    "tests/test_db.py::test_a_slow_read_does_not_block_the_event_loop",
+    "plugins/crons/tests/test_crons_workers.py",
+    "plugins/logs/tests/test_live.py::test_two_workers_honour_the_settings",
+    "plugins/records/tests/test_stalls.py",
+    "plugins/settings/tests/test_settings_form_scaling.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's ``loadfile`` split of the whole session (pyproject.toml), tests of one module
+    on one worker so that a module-scoped server starts once, but with ``LOAD_GROUP`` as one unit.
+    (Its ``xdist_group`` mark cannot do this: it rewrites node ids in a way pytest 9 ignores.)"""
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModulesAndLoadGroup(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "load group" if nodeid.startswith(LOAD_GROUP) else super()._split_scope(nodeid)
+
+    return ModulesAndLoadGroup(config, log)
 
 
 @pytest.fixture

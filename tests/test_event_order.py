@@ -72,9 +72,10 @@ class EventLog:
                 return
             count = now
 
-    async def settled(self, expected: list[str], timeout: float = 5.0) -> list[str]:
+    async def settled(self, expected: list[str], timeout: float = 30.0) -> list[str]:
         """The lines once they equal ``expected`` (events after the answer, such as
-        ``mail_after_send``, arrive a moment later), or whatever is there after ``timeout``."""
+        ``mail_after_send``, arrive a moment later), or whatever is there after ``timeout``
+        (long: a restart that re-executes the process takes seconds on a busy machine)."""
         deadline = time.monotonic() + timeout
         while (lines := self.lines()) != expected and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

@@ -127,6 +127,8 @@ def test_a_first_start_that_fails_on_a_prepared_data_dir_is_tried_again_after_pu
     (plugins_dir / "restart.py").write_text(PLUGIN)
     (plugins_dir / "unproven.py").write_text(UNPROVEN_PLUGIN)
     server = live_server_factory(["--workers", str(workers), "--plugins", "records", "--pluginsDir", str(plugins_dir)])
+    # Every worker started first: one still starting (a busy machine) would find the data broken.
+    wait_for(lambda: len(worker_pids(server.url, workers)) == workers, 30, "every worker serving")
     (server.data_dir / "broken").touch()
     assert httpx.post(f"{server.url}/api/_test/restart", timeout=10).status_code == 204
     wait_for(lambda: (server.data_dir / "put_back").exists(), 30, "the data put back")

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from .caches import filled_once
+
 PACKAGES = {"pocketbase": "0.28.1", "eventsource": "5.1.5"}
 INSTALL_TIMEOUT = 600
 
@@ -89,24 +91,28 @@ class JsSdk:
 
 
 def install(directory: Path) -> Path:
-    """Install ``PACKAGES`` into ``directory`` unless they are there already."""
-    if all((directory / "node_modules" / name / "package.json").is_file() for name in PACKAGES):
-        return directory
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        raise RuntimeError("the JS SDK tests need node and npm on PATH")
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "package.json").write_text(
-        json.dumps({"name": "pbk-js-sdk-tests", "private": True, "type": "module",
-                    "dependencies": PACKAGES})
-    )
-    subprocess.run(
-        ["npm", "install", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=directory,
-        check=True,
-        capture_output=True,
-        timeout=INSTALL_TIMEOUT,
-    )
-    return directory
+    """Install ``PACKAGES`` into ``directory`` unless they are there already (one process
+    installs, others asking at once wait for it: see ``caches``)."""
+
+    def installed(folder: Path) -> bool:
+        return all((folder / "node_modules" / name / "package.json").is_file() for name in PACKAGES)
+
+    def npm_install(work: Path) -> None:
+        if shutil.which("npm") is None or shutil.which("node") is None:
+            raise RuntimeError("the JS SDK tests need node and npm on PATH")
+        (work / "package.json").write_text(
+            json.dumps({"name": "pbk-js-sdk-tests", "private": True, "type": "module",
+                        "dependencies": PACKAGES})
+        )
+        subprocess.run(
+            ["npm", "install", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=work,
+            check=True,
+            capture_output=True,
+            timeout=INSTALL_TIMEOUT,
+        )
+
+    return filled_once(directory, installed, npm_install)
 
 
 @pytest.fixture(scope="session")

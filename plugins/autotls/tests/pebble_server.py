@@ -30,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from pbk_sdk.testing.caches import filled_once
 from pbk_sdk.testing.servers import free_port
 
 PEBBLE_PACKAGE = "pebble"
@@ -39,26 +40,25 @@ BLOCKED_DOMAIN = "blocked.example.test"
 
 
 def pebble_binaries() -> Path:
-    """The folder holding ``pebble`` and ``pebble-challtestsrv``, fetched on first use."""
+    """The folder holding ``pebble`` and ``pebble-challtestsrv``, fetched on first use (by one
+    process: pytest-xdist workers asking at once wait for it)."""
     cache = Path(os.environ.get("PBK_PEBBLE_CACHE", Path.home() / ".cache" / "pbk" / "pebble"))
-    binaries = cache / "usr" / "bin"
-    if (binaries / "pebble").exists() and (binaries / "pebble-challtestsrv").exists():
-        return binaries
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        pytest.skip("the pebble ACME test server is not cached and apt-get/dpkg-deb are missing to fetch it")
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache.parent) as work:
-        fetched = subprocess.run(["apt-get", "download", PEBBLE_PACKAGE], cwd=work, capture_output=True, text=True,
-                                 check=False)
-        packages = list(Path(work).glob("pebble_*.deb"))
-        if fetched.returncode != 0 or not packages:
-            pytest.skip(f"cannot fetch Debian's pebble package: {fetched.stderr.strip() or 'no package'}")
-        unpacked = Path(work) / "unpacked"
-        subprocess.run(["dpkg-deb", "-x", str(packages[0]), str(unpacked)], check=True)
-        if cache.exists():  # a half-made cache from an interrupted run
-            shutil.rmtree(cache)
-        unpacked.rename(cache)
-    return binaries
+
+    def complete(folder: Path) -> bool:
+        return all((folder / "usr" / "bin" / name).exists() for name in ("pebble", "pebble-challtestsrv"))
+
+    def fetch(unpacked: Path) -> None:
+        if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+            pytest.skip("the pebble ACME test server is not cached and apt-get/dpkg-deb are missing to fetch it")
+        with tempfile.TemporaryDirectory(dir=unpacked.parent) as work:
+            fetched = subprocess.run(["apt-get", "download", PEBBLE_PACKAGE], cwd=work, capture_output=True,
+                                     text=True, check=False)
+            packages = list(Path(work).glob("pebble_*.deb"))
+            if fetched.returncode != 0 or not packages:
+                pytest.skip(f"cannot fetch Debian's pebble package: {fetched.stderr.strip() or 'no package'}")
+            subprocess.run(["dpkg-deb", "-x", str(packages[0]), str(unpacked)], check=True)
+
+    return filled_once(cache, complete, fetch) / "usr" / "bin"
 
 
 def _write_pem(path: Path, *blocks: bytes) -> Path:

@@ -63,10 +63,10 @@ def test_two_workers_honour_the_settings_and_lose_nothing_on_a_clean_stop(live_s
     server = live_server_factory(["--plugins", PLUGINS, "--workers", "2"], data_dir=data_dir)
     token = superuser_token(server.url, EMAIL, PASSWORD)
     patch_logs(server.url, token, {"maxDays": 0})
-    asyncio.run(spread(server.url, [f"/api/health?off={n}" for n in range(200)]))
+    asyncio.run(spread(server.url, [f"/api/health?off={n}" for n in range(100)]))
     patch_logs(server.url, token, {"maxDays": 5, "logIP": False, "logAuthId": True})
-    asyncio.run(spread(server.url, [f"/api/health?su={n}" for n in range(200)], {"Authorization": token}))
-    total = 1200
+    asyncio.run(spread(server.url, [f"/api/health?su={n}" for n in range(100)], {"Authorization": token}))
+    total = 600
     asyncio.run(spread(server.url, [f"/api/health?n={n}" for n in range(total)]))
     assert server.stop() == 0  # at once: part of the last rows still waits in the buffers
     with sqlite3.connect(data_dir / "auxiliary.db") as conn:
@@ -77,7 +77,7 @@ def test_two_workers_honour_the_settings_and_lose_nothing_on_a_clean_stop(live_s
         f"GET /api/health?n={n}" for n in range(total)
     )
     superuser_rows = [row for row in rows if "?su=" in row[0]]
-    assert len(superuser_rows) == 200
+    assert len(superuser_rows) == 100
     assert {(auth_id, ip) for _, auth_id, ip in superuser_rows} == {(superuser_id(data_dir), None)}
 
 
