@@ -276,12 +276,22 @@ class AuthWithPassword:
 
 class Batch:
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        """Every create in one transaction, as ``/api/batch`` does."""
+        """Every create in one transaction, as ``/api/batch`` does. ``BEGIN IMMEDIATE`` takes the
+        write lock first (waiting out the busy timeout): a deferred transaction that read the
+        schema before its first insert fails at once with SQLITE_BUSY when the other worker
+        committed in between, which a snapshot can't be upgraded past."""
+        items = orjson.loads(await req.stream.read())["requests"]
         results = []
-        with db():
-            for item in orjson.loads(await req.stream.read())["requests"]:
+        connection = db()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
                 collection = item["url"].split("?")[0].split("/")[3]
                 results.append({"status": 200, "body": insert(table(collection), item.get("body") or {})})
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
         send(resp, results)
 
 
