@@ -29,7 +29,7 @@ def test_keys_resolve_under_the_root_and_symlinks_out_of_it_are_refused(tmp_path
         storage.path("col/../../a.txt")
 
 
-def test_an_upload_written_on_the_loop_is_stored_with_its_attrs(tmp_path: Path):
+def test_a_small_upload_is_stored_with_its_attrs(tmp_path: Path):
     storage = LocalStorage(app=None, root=tmp_path)  # type: ignore[arg-type]
     asyncio.run(storage.save_file("c/r/a.txt", io.BytesIO(b"hello"), 5, metadata={"original-filename": "a.txt"}))
     assert (tmp_path / "c/r/a.txt").read_bytes() == b"hello"
