@@ -14,7 +14,15 @@ from pbk_sdk.events import CollectionEvent
 from pbk_sdk.interfaces import App, FieldType
 
 from . import ddl, view_query
-from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
+from .collections import (
+    Registry,
+    SchemaBuilder,
+    import_view,
+    insert_row,
+    load_all,
+    seen,
+    update_row,
+)
 from .fields import complete_field
 from .reads import Context
 from .records import Records
@@ -41,7 +49,7 @@ class SchemaChanges:
     @property
     def schema(self) -> Registry:
         """The registry schema changes see: an import's own, uncommitted one while it runs."""
-        return import_view.get() or self.registry
+        return seen(self.registry)
 
     async def reload(self) -> None:
         self.schema.replace(await self.db.read(load_all))

@@ -10,7 +10,7 @@ from pbk_sdk.auth import SUPERUSERS, RequestAuth
 from pbk_sdk.body import Body
 from pbk_sdk.errors import ApiError
 
-from .collections import Registry
+from .collections import Registry, seen
 from .ddl import quote
 from .filter import Mode, RequestInfo, compile_filter
 from .reads import Context, _rows
@@ -48,8 +48,13 @@ class SqliteRecordStore:
     """``pbk_sdk.interfaces.RecordStore`` over the records service (see its docstrings)."""
 
     def __init__(self, registry: Registry, records: Records) -> None:
-        self.registry = registry
+        self._registry = registry
         self.records = records
+
+    @property
+    def registry(self) -> Registry:
+        """The schema, as a migration or import this task runs in has changed it."""
+        return seen(self._registry)
 
     def collection(self, id_or_name: str) -> Collection | None:
         return self.registry.get(id_or_name)
