@@ -69,6 +69,8 @@ class Migrations:
 
     async def up(self) -> list[str]:
         """Apply the files not yet applied, in name order; return their names."""
+        if stray := sorted(p.name for p in self.folder.glob("*.js")):
+            log.warning("%s: PocketBase's JavaScript migrations are not run by pbk: %s", self.folder, ", ".join(stray))
         applied = set(await self.app.db.read(_applied))
         done = []
         for file in self.files():
