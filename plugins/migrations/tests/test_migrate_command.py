@@ -3,6 +3,7 @@ migrations that fail: start-up stops naming the file and the error, with nothing
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,33 @@ def test_a_migration_uses_collections_records_and_sql_in_its_transaction(tmp_pat
     result = pbk(tmp_path / "pb_data", "migrate", "up")
     assert "Applied 1700000001_scripted.py" in result.output, result.output
     assert query(tmp_path / "pb_data", "SELECT title FROM posts") == [("uno",)]
+
+NEW_FIELD = '''
+def up(app):
+    fields = app.find_collection("good")["fields"] + [{"name": "body", "type": "text"}]
+    app.update_collection("good", {"fields": fields}, add_fields={0: {"name": "lead", "type": "text"}})
+'''
+SAME_NAME_OTHER_ID = '''
+def up(app):
+    app.save_collection({"id": "pbc_0000000000000", "name": "good", "fields": [{"name": "other", "type": "text"}]})
+'''
+
+
+def test_update_collection_takes_new_fields_without_ids(tmp_path: Path) -> None:
+    (tmp_path / "pb_migrations").mkdir()
+    (tmp_path / "pb_migrations" / "1700000001_good.py").write_text(GOOD)
+    (tmp_path / "pb_migrations" / "1700000002_new_field.py").write_text(NEW_FIELD)
+    result = pbk(tmp_path / "pb_data", "migrate", "up")
+    assert "Applied 1700000002_new_field.py" in result.output, result.output
+    [(fields,)] = query(tmp_path / "pb_data", "SELECT fields FROM _collections WHERE name = 'good'")
+    assert [f["name"] for f in json.loads(fields)] == ["lead", "id", "title", "body"]
+
+
+def test_saving_an_unknown_id_under_a_taken_name_fails(tmp_path: Path) -> None:
+    (tmp_path / "pb_migrations").mkdir()
+    (tmp_path / "pb_migrations" / "1700000001_good.py").write_text(GOOD)
+    (tmp_path / "pb_migrations" / "1700000002_other_good.py").write_text(SAME_NAME_OTHER_ID)
+    result = pbk(tmp_path / "pb_data", "migrate", "up")
+    assert result.exit_code == 1
+    assert "1700000002_other_good.py: line 3: Failed to create collection. (name: " in result.output, result.output
+    assert "other" not in [c[1] for c in query(tmp_path / "pb_data", "PRAGMA table_info(good)")]
