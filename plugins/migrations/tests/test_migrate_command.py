@@ -174,3 +174,28 @@ def test_saving_an_unknown_id_under_a_taken_name_fails(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "1700000002_other_good.py: line 3: Failed to create collection. (name: " in result.output, result.output
     assert "other" not in [c[1] for c in query(tmp_path / "pb_data", "PRAGMA table_info(good)")]
+
+
+def test_down_with_a_negative_count_lists_every_migration_after_a_double_dash(tmp_path: Path) -> None:
+    """As PocketBase's: ``down -1`` is an unknown flag, ``down -- -1`` means all."""
+    (tmp_path / "pb_migrations").mkdir()
+    (tmp_path / "pb_migrations" / "1700000001_good.py").write_text(GOOD)
+    data_dir = tmp_path / "pb_data"
+    assert pbk(data_dir, "migrate", "up").exit_code == 0
+    assert "No such option '-1'" in pbk(data_dir, "migrate", "down", "-1").output
+    listed = pbk(data_dir, "migrate", "down", "--", "-1", input="n\n").output
+    assert f"revert the last {len(applied(data_dir))} applied migration(s)?" in listed, listed
+    assert "1700000001_good.py\n" in listed and "The command has been cancelled" in listed
+
+
+def test_history_sync_forgets_only_the_folder_s_own_files(tmp_path: Path) -> None:
+    (tmp_path / "pb_migrations").mkdir()
+    (tmp_path / "pb_migrations" / "1700000001_good.py").write_text(GOOD)
+    data_dir = tmp_path / "pb_data"
+    assert pbk(data_dir, "migrate", "up").exit_code == 0
+    others = ["1600000000_created_posts.js", "1900000000_unloaded_plugin.go"]
+    query(data_dir, "INSERT INTO _migrations (file, applied) VALUES (?, 1), (?, 1)", *others)
+    (tmp_path / "pb_migrations" / "1700000001_good.py").unlink()
+    assert pbk(data_dir, "migrate", "history-sync").exit_code == 0
+    assert "1700000001_good.py" not in applied(data_dir)
+    assert set(others) <= set(applied(data_dir))
