@@ -35,13 +35,17 @@ def applied(data_dir: Path) -> list[str]:
     return [row[0] for row in query(data_dir, "SELECT file FROM _migrations ORDER BY applied, file")]
 
 
+#: An auth collection's token settings: generated files leave their secrets out (the JSON
+#: hides them, as PocketBase's), so every data dir has its own.
+TOKENS = ("authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken")
+
+
 def _without_secrets(options: str) -> Any:
-    """An auth collection's options without its token secrets: those of the collections the
-    data dir starts with (``users``, ``_superusers`` ...) are its own."""
+    """An auth collection's options with its token secrets masked."""
     data = json.loads(options)
-    for value in data.values():
-        if isinstance(value, dict) and "secret" in value:
-            value["secret"] = "*"
+    for token in TOKENS:
+        if token in data:
+            data[token]["secret"] = "*"
     return data
 
 

@@ -172,7 +172,7 @@ def test_saving_an_unknown_id_under_a_taken_name_fails(tmp_path: Path) -> None:
     (tmp_path / "pb_migrations" / "1700000002_other_good.py").write_text(SAME_NAME_OTHER_ID)
     result = pbk(tmp_path / "pb_data", "migrate", "up")
     assert result.exit_code == 1
-    assert "1700000002_other_good.py: line 3: Failed to create collection. (name: " in result.output, result.output
+    assert "1700000002_other_good.py: line 3: Failed to create collection. (name: Collection name must be unique" in result.output, result.output
     assert "other" not in [c[1] for c in query(tmp_path / "pb_data", "PRAGMA table_info(good)")]
 
 
