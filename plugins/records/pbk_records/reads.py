@@ -20,7 +20,7 @@ from pbk_sdk.errors import ApiError
 from pbk_sdk.gostrconv import parse_bool
 from pbk_sdk.interfaces import App
 
-from .collections import Registry, seen
+from .collections import Registry, current_schema
 from .ddl import quote
 from .filter import RequestInfo, Sql, compile_filter, compile_sort, has_unique_index
 from .filter.cached import RuleCache
@@ -181,7 +181,7 @@ class RecordReads:
     @property
     def registry(self) -> Registry:
         """The schema, as a migration or import this task runs in has changed it."""
-        return seen(self._registry)
+        return current_schema(self._registry)
 
     # ------------------------------------------------------------------ values
 

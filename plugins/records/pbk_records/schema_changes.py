@@ -17,10 +17,10 @@ from . import ddl, view_query
 from .collections import (
     Registry,
     SchemaBuilder,
+    current_schema,
     import_view,
     insert_row,
     load_all,
-    seen,
     update_row,
 )
 from .fields import complete_field
@@ -49,7 +49,7 @@ class SchemaChanges:
     @property
     def schema(self) -> Registry:
         """The registry schema changes see: an import's own, uncommitted one while it runs."""
-        return seen(self.registry)
+        return current_schema(self.registry)
 
     async def reload(self) -> None:
         self.schema.replace(await self.db.read(load_all))

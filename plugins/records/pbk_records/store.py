@@ -10,7 +10,7 @@ from pbk_sdk.auth import SUPERUSERS, RequestAuth
 from pbk_sdk.body import Body
 from pbk_sdk.errors import ApiError
 
-from .collections import Registry, seen
+from .collections import Registry, current_schema
 from .ddl import quote
 from .filter import Mode, RequestInfo, compile_filter
 from .reads import Context, _rows
@@ -54,7 +54,7 @@ class SqliteRecordStore:
     @property
     def registry(self) -> Registry:
         """The schema, as a migration or import this task runs in has changed it."""
-        return seen(self._registry)
+        return current_schema(self._registry)
 
     def collection(self, id_or_name: str) -> Collection | None:
         return self.registry.get(id_or_name)
