@@ -26,6 +26,15 @@ def pbk(data_dir: Path, *args: str, input: str | None = None, plugins_dir: Path 
         return pool.submit(invoke, kernel_cli, argv, input, None).result()
 
 
+def migrate_up(root: Path, files: dict[str, str]) -> Result:
+    """Write ``files`` (name: text) into ``root/pb_migrations``, then ``pbk migrate up`` on
+    ``root/pb_data``."""
+    (root / "pb_migrations").mkdir(exist_ok=True)
+    for name, text in files.items():
+        (root / "pb_migrations" / name).write_text(text)
+    return pbk(root / "pb_data", "migrate", "up")
+
+
 def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(data_dir / "data.db") as conn:
         return conn.execute(sql, params).fetchall()

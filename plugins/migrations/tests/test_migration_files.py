@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from migrations_testing import applied, pbk
+from migrations_testing import applied, migrate_up, pbk
 
 ASYNC_UP = '''
 async def up(app):
@@ -20,10 +20,8 @@ def up(app):
 
 
 def test_an_async_step_is_refused_naming_the_file(tmp_path: Path) -> None:
-    (tmp_path / "pb_migrations").mkdir()
+    result = migrate_up(tmp_path, {"1700000001_async.py": ASYNC_UP})
     path = tmp_path / "pb_migrations" / "1700000001_async.py"
-    path.write_text(ASYNC_UP)
-    result = pbk(tmp_path / "pb_data", "migrate", "up")
     assert result.exit_code == 1
     assert f"migration {path}: up(app) and down(app) must be plain functions, not async" in result.output
     assert "1700000001_async.py" not in applied(tmp_path / "pb_data")
@@ -32,13 +30,10 @@ def test_an_async_step_is_refused_naming_the_file(tmp_path: Path) -> None:
 def test_loading_writes_no_bytecode_and_names_javascript_migrations(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    folder = tmp_path / "pb_migrations"
-    folder.mkdir()
-    (folder / "1700000001_plain.py").write_text(PLAIN_UP)
-    (folder / "1700000000_created_posts.js").write_text("migrate((app) => {})\n")
+    files = {"1700000000_created_posts.js": "migrate((app) => {})\n", "1700000001_plain.py": PLAIN_UP}
     with caplog.at_level(logging.WARNING, logger="pbk_migrations"):
-        assert "Applied 1700000001_plain.py" in pbk(tmp_path / "pb_data", "migrate", "up").output
-    assert sorted(p.name for p in folder.iterdir()) == ["1700000000_created_posts.js", "1700000001_plain.py"]
+        assert "Applied 1700000001_plain.py" in migrate_up(tmp_path, files).output
+    assert sorted(p.name for p in (tmp_path / "pb_migrations").iterdir()) == list(files)
     assert "PocketBase's JavaScript migrations are not run by pbk: 1700000000_created_posts.js" in caplog.text
 
 

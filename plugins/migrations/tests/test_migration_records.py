@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migrations_testing import pbk, query
+from migrations_testing import migrate_up, query
 
 SAVE_BOOKS = '''
 def save_books(app):
@@ -43,17 +43,12 @@ def up(app):
 
 
 def test_relations_cascades_and_filters_see_the_migration_s_own_collections(tmp_path: Path) -> None:
-    (tmp_path / "pb_migrations").mkdir()
-    (tmp_path / "pb_migrations" / "1700000001_library.py").write_text(LIBRARY)
-    result = pbk(tmp_path / "pb_data", "migrate", "up")
+    result = migrate_up(tmp_path, {"1700000001_library.py": LIBRARY})
     assert "Applied 1700000001_library.py" in result.output, result.output
     assert query(tmp_path / "pb_data", "SELECT title FROM books") == [("B",)]
 
 
 def test_a_committed_collection_cascades_into_one_the_migration_created(tmp_path: Path) -> None:
-    (tmp_path / "pb_migrations").mkdir()
-    (tmp_path / "pb_migrations" / "1700000001_authors.py").write_text(AUTHORS)
-    (tmp_path / "pb_migrations" / "1700000002_books.py").write_text(BOOKS)
-    result = pbk(tmp_path / "pb_data", "migrate", "up")
+    result = migrate_up(tmp_path, {"1700000001_authors.py": AUTHORS, "1700000002_books.py": BOOKS})
     assert "Applied 1700000002_books.py" in result.output, result.output
     assert query(tmp_path / "pb_data", "SELECT count(*) FROM books") == [(0,)]
