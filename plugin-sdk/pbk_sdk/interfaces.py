@@ -580,8 +580,9 @@ class Collections(Protocol):
         ...
 
     async def save(self, data: Mapping[str, Any]) -> CollectionInfo:
-        """Update the collection with ``data``'s id (else its name) from ``data``, as
-        ``PATCH`` does, or create it, keeping ``data``'s id and ``system`` flag."""
+        """Update the collection with ``data``'s id (without an id, the one of its name) from
+        ``data``, as ``PATCH`` does, or create it, keeping ``data``'s id and ``system`` flag
+        (a name another id has fails as the API's create does)."""
         ...
 
     async def delete(self, id_or_name: str) -> None:

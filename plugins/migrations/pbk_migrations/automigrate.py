@@ -8,6 +8,7 @@ Files are named like PocketBase's: ``<unix seconds>_created_posts.py``, ``_updat
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import apsw
 from pbk_sdk import events as ev
@@ -52,18 +53,24 @@ class Automigrate:
         """Write the file and its ``_migrations`` row in one transaction: the write lock
         orders the files of changes made on different workers."""
         folder = self.app.config.migrations_dir
+        if what.lower().endswith("test"):  # as PocketBase: never a test module's name
+            what += "_"
+        written: list[Path] = []
 
         def save(conn: apsw.Connection) -> str:
             folder.mkdir(parents=True, exist_ok=True)
             name = new_file_name(folder, what)
             record(conn, name)
             with (folder / name).open("x", encoding="utf-8") as out:
+                written.append(folder / name)
                 out.write(text)
             return name
 
         try:
             name = await self.app.db.write(save)
         except (OSError, apsw.Error):
+            for path in written:  # rolled back: a file left would be applied at the next start
+                path.unlink(missing_ok=True)
             # The change is committed; the operator must know its migration is missing.
             log.exception("automigrate could not write the migration for %s into %s", what, folder)
             return

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import re
 import time
@@ -40,12 +41,16 @@ class MigrationFile:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         try:
-            spec.loader.exec_module(module)
+            code = compile(self.path.read_bytes(), str(self.path), "exec", dont_inherit=True)
+            exec(code, module.__dict__)  # noqa: S102 - running it is the point; exec_module would write __pycache__ there
         except Exception as exc:
             raise MigrationError(f"cannot load migration {self.path}: {self.explain(exc)}") from exc
         up, down = _step(module, "up"), _step(module, "down")
         if up is None:
             raise MigrationError(f"migration {self.path} has no up(app) function")
+        if any(inspect.iscoroutinefunction(step) for step in (up, down)):
+            # It would return an unawaited coroutine and be recorded as applied unrun.
+            raise MigrationError(f"migration {self.path}: up(app) and down(app) must be plain functions, not async")
         return up, down
 
     def explain(self, exc: BaseException) -> str:

@@ -69,6 +69,8 @@ class Migrations:
 
     async def up(self) -> list[str]:
         """Apply the files not yet applied, in name order; return their names."""
+        if stray := sorted(p.name for p in self.folder.glob("*.js")):
+            log.warning("%s: PocketBase's JavaScript migrations are not run by pbk: %s", self.folder, ", ".join(stray))
         applied = set(await self.app.db.read(_applied))
         done = []
         for file in self.files():
@@ -140,11 +142,12 @@ class Migrations:
             ) from exc
 
     async def history_sync(self) -> list[str]:
-        """Forget the applied migrations whose files (or plugins) are gone; return them."""
+        """Forget the applied ``*.py`` migrations whose files are gone from the folder; return
+        them. Other rows (plugins' not loaded now, PocketBase's ``*.js``) are not ours to judge."""
         known = {f.name for f in self.files()} | set(self.plugin_migrations())
 
         def sync(conn: apsw.Connection) -> list[str]:
-            gone = [name for name in _applied(conn) if name not in known]
+            gone = [name for name in _applied(conn) if name.endswith(".py") and name not in known]
             for name in gone:
                 _forget(conn, name)
             return gone

@@ -43,7 +43,7 @@ class MigrationApp:
         return collection.to_json() if collection is not None else None
 
     def save_collection(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Create the collection, or update the one with ``data``'s id (else name) from
+        """Create the collection, or update the one with ``data``'s id (without one, its name) from
         ``data`` as ``PATCH /api/collections/{id}`` does; returns its JSON."""
         return self._run(self._collections.save(data)).to_json()
 
@@ -67,7 +67,7 @@ class MigrationApp:
         removed = {item["id"] if isinstance(item, Mapping) else item for item in items}
         replaced = change_fields or {}
         listed = changes.get("fields", current["fields"])
-        fields = [replaced.get(f["id"], f) for f in listed if f["id"] not in removed]
+        fields = [replaced.get(f.get("id"), f) for f in listed if f.get("id") not in removed]  # new ones have no id
         for position, field in sorted((add_fields or {}).items()):
             fields.insert(position, field)
         return self.save_collection({**changes, "id": current["id"], "fields": fields})

@@ -26,6 +26,15 @@ def pbk(data_dir: Path, *args: str, input: str | None = None, plugins_dir: Path 
         return pool.submit(invoke, kernel_cli, argv, input, None).result()
 
 
+def migrate_up(root: Path, files: dict[str, str]) -> Result:
+    """Write ``files`` (name: text) into ``root/pb_migrations``, then ``pbk migrate up`` on
+    ``root/pb_data``."""
+    (root / "pb_migrations").mkdir(exist_ok=True)
+    for name, text in files.items():
+        (root / "pb_migrations" / name).write_text(text)
+    return pbk(root / "pb_data", "migrate", "up")
+
+
 def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(data_dir / "data.db") as conn:
         return conn.execute(sql, params).fetchall()
@@ -35,13 +44,17 @@ def applied(data_dir: Path) -> list[str]:
     return [row[0] for row in query(data_dir, "SELECT file FROM _migrations ORDER BY applied, file")]
 
 
+#: An auth collection's token settings: generated files leave their secrets out (the JSON
+#: hides them, as PocketBase's), so every data dir has its own.
+TOKENS = ("authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken")
+
+
 def _without_secrets(options: str) -> Any:
-    """An auth collection's options without its token secrets: those of the collections the
-    data dir starts with (``users``, ``_superusers`` ...) are its own."""
+    """An auth collection's options with its token secrets masked."""
     data = json.loads(options)
-    for value in data.values():
-        if isinstance(value, dict) and "secret" in value:
-            value["secret"] = "*"
+    for token in TOKENS:
+        if token in data:
+            data[token]["secret"] = "*"
     return data
 
 

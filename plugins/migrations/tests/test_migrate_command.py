@@ -3,11 +3,12 @@ migrations that fail: start-up stops naming the file and the error, with nothing
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-from migrations_testing import PLUGINS, applied, pbk, query, schema
+from migrations_testing import PLUGINS, applied, migrate_up, pbk, query, schema
 
 BROKEN = '''def up(app):
     app.save_collection({"name": "broken", "fields": [{"name": "title", "type": "text"}]})
@@ -143,3 +144,49 @@ def test_a_migration_uses_collections_records_and_sql_in_its_transaction(tmp_pat
     result = pbk(tmp_path / "pb_data", "migrate", "up")
     assert "Applied 1700000001_scripted.py" in result.output, result.output
     assert query(tmp_path / "pb_data", "SELECT title FROM posts") == [("uno",)]
+
+
+NEW_FIELD = '''
+def up(app):
+    fields = app.find_collection("good")["fields"] + [{"name": "body", "type": "text"}]
+    app.update_collection("good", {"fields": fields}, add_fields={0: {"name": "lead", "type": "text"}})
+'''
+SAME_NAME_OTHER_ID = '''
+def up(app):
+    app.save_collection({"id": "pbc_0000000000000", "name": "good", "fields": [{"name": "other", "type": "text"}]})
+'''
+
+
+def test_update_collection_takes_new_fields_without_ids(tmp_path: Path) -> None:
+    result = migrate_up(tmp_path, {"1700000001_good.py": GOOD, "1700000002_new_field.py": NEW_FIELD})
+    assert "Applied 1700000002_new_field.py" in result.output, result.output
+    [(fields,)] = query(tmp_path / "pb_data", "SELECT fields FROM _collections WHERE name = 'good'")
+    assert [f["name"] for f in json.loads(fields)] == ["lead", "id", "title", "body"]
+
+
+def test_saving_an_unknown_id_under_a_taken_name_fails(tmp_path: Path) -> None:
+    result = migrate_up(tmp_path, {"1700000001_good.py": GOOD, "1700000002_other_good.py": SAME_NAME_OTHER_ID})
+    assert result.exit_code == 1
+    assert "1700000002_other_good.py: line 3: Failed to create collection. (name: Collection name must be unique" in result.output, result.output
+    assert "other" not in [c[1] for c in query(tmp_path / "pb_data", "PRAGMA table_info(good)")]
+
+
+def test_down_with_a_negative_count_lists_every_migration_after_a_double_dash(tmp_path: Path) -> None:
+    """As PocketBase's: ``down -1`` is an unknown flag, ``down -- -1`` means all."""
+    data_dir = tmp_path / "pb_data"
+    assert migrate_up(tmp_path, {"1700000001_good.py": GOOD}).exit_code == 0
+    assert "No such option '-1'" in pbk(data_dir, "migrate", "down", "-1").output
+    listed = pbk(data_dir, "migrate", "down", "--", "-1", input="n\n").output
+    assert f"revert the last {len(applied(data_dir))} applied migration(s)?" in listed, listed
+    assert "1700000001_good.py\n" in listed and "The command has been cancelled" in listed
+
+
+def test_history_sync_forgets_only_the_folder_s_own_files(tmp_path: Path) -> None:
+    data_dir = tmp_path / "pb_data"
+    assert migrate_up(tmp_path, {"1700000001_good.py": GOOD}).exit_code == 0
+    others = ["1600000000_created_posts.js", "1900000000_unloaded_plugin.go"]
+    query(data_dir, "INSERT INTO _migrations (file, applied) VALUES (?, 1), (?, 1)", *others)
+    (tmp_path / "pb_migrations" / "1700000001_good.py").unlink()
+    assert pbk(data_dir, "migrate", "history-sync").exit_code == 0
+    assert "1700000001_good.py" not in applied(data_dir)
+    assert set(others) <= set(applied(data_dir))

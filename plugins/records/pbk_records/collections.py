@@ -235,6 +235,12 @@ class Registry:
 import_view: contextvars.ContextVar[Registry | None] = contextvars.ContextVar("pbk_records_import", default=None)
 
 
+def current_schema(registry: Registry) -> Registry:
+    """The schema this task sees: the uncommitted one of an import or migration it runs in,
+    else the shared ``registry``."""
+    return import_view.get() or registry
+
+
 class SchemaBuilder:
     """Turns collection JSON from the API into validated ``Collection`` objects."""
 
@@ -254,7 +260,7 @@ class SchemaBuilder:
 
     @property
     def registry(self) -> Registry:
-        return import_view.get() or self._registry
+        return current_schema(self._registry)
 
     def build(self, payload: Mapping[str, Any], existing: Collection | None, failure: str) -> Collection:
         """A collection from ``payload`` merged over ``existing`` (None for a new one).

@@ -28,7 +28,12 @@ class CollectionEditor:
 
     async def save(self, data: Mapping[str, Any]) -> Collection:
         schema = self.changes.schema
-        existing = schema.get(str(data.get("id") or "")) or schema.get(str(data.get("name") or ""))
+        wanted = str(data.get("id") or "")
+        if wanted:  # by id only: a name taken by another id fails as a create, as in PocketBase
+            existing = schema.get(wanted)
+            existing = existing if existing is not None and existing.id == wanted else None
+        else:
+            existing = schema.get(str(data.get("name") or ""))
         if existing is None:
             saved = await self.changes.create(data, system=bool(data.get("system")))
         else:

@@ -22,7 +22,7 @@ from pbk_sdk.events import RecordEnrichEvent
 from pbk_sdk.gostrconv import parse_bool
 from pbk_sdk.interfaces import App
 
-from .collections import Registry
+from .collections import Registry, current_schema
 from .ddl import quote
 from .filter import RequestInfo, Sql, compile_filter, compile_sort, has_unique_index
 from .filter.cached import RuleCache
@@ -175,10 +175,15 @@ class RecordReads:
         self.app = app
         self.db = app.db
         self.events = app.events
-        self.registry = registry
+        self._registry = registry
         self.field_types = field_types
         self._plans: weakref.WeakKeyDictionary[Collection, _Plan] = weakref.WeakKeyDictionary()
         self._rule_cache = RuleCache()
+
+    @property
+    def registry(self) -> Registry:
+        """The schema, as a migration or import this task runs in has changed it."""
+        return current_schema(self._registry)
 
     # ------------------------------------------------------------------ values
 

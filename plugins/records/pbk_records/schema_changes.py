@@ -14,7 +14,15 @@ from pbk_sdk.events import CollectionErrorEvent, CollectionEvent, CollectionVali
 from pbk_sdk.interfaces import App, FieldType
 
 from . import ddl, view_query
-from .collections import Registry, SchemaBuilder, import_view, insert_row, load_all, update_row
+from .collections import (
+    Registry,
+    SchemaBuilder,
+    current_schema,
+    import_view,
+    insert_row,
+    load_all,
+    update_row,
+)
 from .failures import after_failure
 from .fields import complete_field
 from .reads import Context
@@ -47,7 +55,7 @@ class SchemaChanges:
     @property
     def schema(self) -> Registry:
         """The registry schema changes see: an import's own, uncommitted one while it runs."""
-        return import_view.get() or self.registry
+        return current_schema(self.registry)
 
     async def reload(self) -> None:
         self.schema.replace(await self.db.read(load_all))

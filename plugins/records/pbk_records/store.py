@@ -10,7 +10,7 @@ from pbk_sdk.auth import GUEST, SUPERUSERS, RequestAuth
 from pbk_sdk.body import Body, UploadedFile
 from pbk_sdk.errors import ApiError
 
-from .collections import Registry
+from .collections import Registry, current_schema
 from .ddl import quote
 from .filter import Mode, RequestInfo, compile_filter
 from .reads import Context, _rows
@@ -50,8 +50,13 @@ class SqliteRecordStore:
     """``pbk_sdk.interfaces.RecordStore`` over the records service (see its docstrings)."""
 
     def __init__(self, registry: Registry, records: Records) -> None:
-        self.registry = registry
+        self._registry = registry
         self.records = records
+
+    @property
+    def registry(self) -> Registry:
+        """The schema, as a migration or import this task runs in has changed it."""
+        return current_schema(self._registry)
 
     def collection(self, id_or_name: str) -> Collection | None:
         return self.registry.get(id_or_name)
