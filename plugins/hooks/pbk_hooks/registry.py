@@ -130,19 +130,40 @@ def done_collecting(token: contextvars.Token[HookFile]) -> None:
 
 def guarded(handler: Handler, path: Path) -> Handler:
     """``handler`` with PocketBase's treatment of errors: an ``ApiError`` is answered as it is,
-    anything else is logged with the hook file and answered 400 (PocketBase's generic
-    ``Something went wrong while processing your request.``)."""
+    anything else the hook itself raised is logged with the hook file and answered 400
+    (PocketBase's generic ``Something went wrong while processing your request.``)."""
 
     @functools.wraps(handler)
     async def run(event: Any) -> None:
+        # What the rest of the chain raises through ``e.next()`` is not this hook's doing: it
+        # passes on untouched, as in PocketBase. ``type(event).next`` is the chain's own step,
+        # under any outer hook's wrapper, which is put back once this hook returns.
+        passed_on: list[BaseException] = []
+
+        async def next_step() -> None:
+            try:
+                await type(event).next(event)
+            except BaseException as exc:
+                passed_on.append(exc)
+                raise
+
+        outer = event.__dict__.get("next")
+        event.next = next_step
         try:
             await handler(event)
         except ApiError:
             raise
         except Exception as exc:
+            if any(exc is seen for seen in passed_on):
+                raise
             log.error("hook %s in %s raised %s", getattr(handler, "__name__", handler), path.name,
                       f"{type(exc).__name__}: {exc}", exc_info=exc)
             raise BadRequestError() from exc
+        finally:
+            if outer is None:
+                del event.next
+            else:
+                event.next = outer
 
     return run
 

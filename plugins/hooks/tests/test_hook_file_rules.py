@@ -1,0 +1,48 @@
+"""What a hook file is blamed for and what it may not take over, on an app in process."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pbk_hooks.plugin import HOOK_FILES
+
+PASS_THROUGH = """\
+from pbk_hooks import on
+
+@on("request")
+async def pass_through(e):
+    await e.next()
+"""
+
+
+@pytest.fixture
+def pbk_config(tmp_path: Path) -> dict[str, Any]:
+    hooks = tmp_path / "pb_hooks"
+    hooks.mkdir()
+    return {"data_dir": tmp_path / "pb_data", "plugins": ("crons", "hooks"), "hooks_dir": hooks,
+            "hooks_watch": False}
+
+
+def hook_file(app: Any, name: str, text: str) -> Path:
+    path = Path(app.config.hooks_dir) / name
+    path.write_text(text)
+    return path
+
+
+async def test_errors_after_the_hook_are_not_its_own(pbk_app: Any, pbk_client: Any,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(req: Any, resp: Any) -> None:
+        raise RuntimeError("a plugin's own bug")
+
+    route = pbk_app.routes.add("GET", "/broken", broken)
+    assert pbk_app.state[HOOK_FILES].load(hook_file(pbk_app, "pass.pb.py", PASS_THROUGH))
+    try:
+        with caplog.at_level(logging.ERROR):
+            answer = await pbk_client.get("/broken")
+        assert answer.status_code == 500
+        assert not [record for record in caplog.records if "pass_through" in record.getMessage()]
+    finally:
+        route.remove()
