@@ -39,9 +39,9 @@ def where_failed(path: Path, exc: BaseException) -> str:
     return f"{path}:{line or 0}: {type(exc).__name__}: {exc}"
 
 
-def run_file(app: App, path: Path) -> HookFile:
-    """Run the hook file at ``path`` in a fresh namespace and return what it registered."""
-    source = path.read_bytes()
+def run_file(app: App, path: Path, source: bytes) -> HookFile:
+    """Run ``source``, the hook file at ``path``, in a fresh namespace and return what it
+    registered."""
     code = compile(source, str(path), "exec")
     hook_file = HookFile(path)
     namespace: dict[str, Any] = {"__name__": f"pb_hooks.{path.name[: -len(SUFFIX)]}",
@@ -75,11 +75,13 @@ class HookFiles:
         """Load or reload ``path``; False (logged, the previous version kept) when it fails."""
         path = path.resolve()
         try:
-            new = run_file(self.app, path)
-            swap(self.app, self.loaded.get(path), new)
-        except FileNotFoundError:
+            source = path.read_bytes()
+        except FileNotFoundError:  # deleted since the change was seen (the file's own are below)
             self.unload(path)
             return False
+        try:
+            new = run_file(self.app, path, source)
+            swap(self.app, self.loaded.get(path), new)
         except Exception as exc:  # noqa: BLE001 - whatever the file did: logged, the old one kept
             kept = " (its previous version keeps running)" if path in self.loaded else ""
             log.error("hook file failed to load%s: %s", kept, where_failed(path, exc))

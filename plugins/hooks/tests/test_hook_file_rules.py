@@ -46,3 +46,15 @@ async def test_errors_after_the_hook_are_not_its_own(pbk_app: Any, pbk_client: A
         assert not [record for record in caplog.records if "pass_through" in record.getMessage()]
     finally:
         route.remove()
+
+
+async def test_a_missing_file_the_hook_file_opens_is_its_failure(
+        pbk_app: Any, pbk_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    files = pbk_app.state[HOOK_FILES]
+    path = hook_file(pbk_app, "config.pb.py", PASS_THROUGH)
+    assert files.load(path)
+    path.write_text(PASS_THROUGH + "\nopen('/nonexistent/config.json')\n")
+    with caplog.at_level(logging.ERROR):
+        assert not files.load(path)
+    assert f"{path.resolve()}:7: FileNotFoundError" in caplog.text
+    assert path.resolve() in files.loaded  # the previous version keeps running
