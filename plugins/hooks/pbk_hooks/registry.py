@@ -67,8 +67,10 @@ class HookFile:
     crons: list[CronHook] = field(default_factory=list)
     _handles: list[Any] = field(default_factory=list)
 
-    def activate(self, app: App) -> None:
-        """Add everything to the app; on a failure, what was added is removed and it raises."""
+    def activate(self, app: App, replacing: HookFile | None = None) -> None:
+        """Add everything to the app, in place of ``replacing`` (this file's previous version);
+        on a failure, what was added is removed and it raises."""
+        self._check_job_ids(app, replacing)
         try:
             for hook in self.events:
                 self._handles.append(app.events.on(
@@ -87,6 +89,19 @@ class HookFile:
             self.deactivate(app, keep_jobs=())
             raise
 
+    def _check_job_ids(self, app: App, replacing: HookFile | None) -> None:
+        """Refuse a cron job id another hook file or a plugin uses: removing either's would
+        unschedule the other's (PocketBase's ``cronAdd`` ids are one namespace too)."""
+        if not self.crons:
+            return
+        taken = {job_id for job_id, _ in app.state[CRON_JOBS].jobs()}
+        taken -= {job.job_id for job in replacing.crons} if replacing else set()
+        for job in self.crons:
+            if job.job_id in taken:
+                raise HookLineError(job.run.__code__.co_firstlineno, ValueError(
+                    f"cron job {job.job_id!r} already exists (another hook file's or a plugin's)"))
+            taken.add(job.job_id)
+
     def deactivate(self, app: App, keep_jobs: Sequence[str]) -> None:
         """Remove everything this file added, except the jobs ``keep_jobs`` names (a newer
         version of the file replaced them already)."""
@@ -104,7 +119,7 @@ def swap(app: App, old: HookFile | None, new: HookFile | None) -> None:
     """Replace ``old`` by ``new`` (either may be None) in one step; raises, with ``old`` kept,
     when ``new`` cannot be added."""
     if new is not None:
-        new.activate(app)
+        new.activate(app, replacing=old)
     if old is not None:
         old.deactivate(app, keep_jobs=[job.job_id for job in new.crons] if new else ())
 

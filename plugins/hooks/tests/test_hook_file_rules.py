@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from pbk_hooks.plugin import HOOK_FILES
+from pbk_sdk.interfaces import CRON_JOBS
 
 PASS_THROUGH = """\
 from pbk_hooks import on
@@ -58,3 +59,20 @@ async def test_a_missing_file_the_hook_file_opens_is_its_failure(
         assert not files.load(path)
     assert f"{path.resolve()}:7: FileNotFoundError" in caplog.text
     assert path.resolve() in files.loaded  # the previous version keeps running
+
+
+def cron_file(every: int) -> str:
+    return f"from pbk_hooks import cron\n\n\n@cron('shared', '*/{every} * * * *')\nasync def job():\n    pass\n"
+
+
+async def test_a_cron_id_belongs_to_one_hook_file(pbk_app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    files = pbk_app.state[HOOK_FILES]
+    first = hook_file(pbk_app, "a.pb.py", cron_file(5))
+    assert files.load(first)
+    assert files.load(first)  # reloading its own job is fine
+    second = hook_file(pbk_app, "b.pb.py", cron_file(7))
+    with caplog.at_level(logging.ERROR):
+        assert not files.load(second)
+    assert f"{second.resolve()}:4: ValueError: cron job 'shared' already exists" in caplog.text
+    files.unload(second)
+    assert ("shared", "*/5 * * * *") in pbk_app.state[CRON_JOBS].jobs()
