@@ -17,7 +17,7 @@ from typing import Any
 import watchfiles
 from pbk_sdk.interfaces import App
 
-from .registry import HookFile, HookLineError, collecting, done_collecting, swap
+from .registry import HookFile, HookLineError, check_routes_free, collecting, done_collecting, swap
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class HookFiles:
             return False
         try:
             new = run_file(self.app, path, source)
+            check_routes_free(new, (other for other_path, other in self.loaded.items() if other_path != path))
             swap(self.app, self.loaded.get(path), new)
         except Exception as exc:  # noqa: BLE001 - whatever the file did: logged, the old one kept
             kept = " (its previous version keeps running)" if path in self.loaded else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,17 @@ class HookFile:
             for job in self.crons:
                 if job.job_id not in keep_jobs:
                     jobs.remove(job.job_id)
+
+
+def check_routes_free(new: HookFile, others: Iterable[HookFile]) -> None:
+    """Refuse a route another hook file adds with the same method and template (PocketBase
+    refuses such duplicates at start)."""
+    taken = {(route.method, route.template): other.path.name for other in others for route in other.routes}
+    for route in new.routes:
+        owner = taken.get((route.method, route.template))
+        if owner is not None:
+            raise HookLineError(route.handler.__code__.co_firstlineno, ValueError(
+                f"route {route.method} {route.template} is already added by {owner}"))
 
 
 def swap(app: App, old: HookFile | None, new: HookFile | None) -> None:

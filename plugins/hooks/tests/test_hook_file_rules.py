@@ -76,3 +76,33 @@ async def test_a_cron_id_belongs_to_one_hook_file(pbk_app: Any, caplog: pytest.L
     assert f"{second.resolve()}:4: ValueError: cron job 'shared' already exists" in caplog.text
     files.unload(second)
     assert ("shared", "*/5 * * * *") in pbk_app.state[CRON_JOBS].jobs()
+
+
+def route_file(method: str, template: str) -> str:
+    return f"from pbk_hooks import route\n\n\n@route({method!r}, {template!r})\nasync def mine(e):\n    pass\n"
+
+
+@pytest.mark.parametrize(("method", "template"), [
+    ("GET", "/api/health"), ("POST", "/api/health"), ("*", "/api/crons/{job}"), ("GET", "/api/crons")])
+async def test_built_in_routes_cannot_be_replaced(pbk_app: Any, caplog: pytest.LogCaptureFixture,
+                                                  method: str, template: str) -> None:
+    path = hook_file(pbk_app, "shadow.pb.py", route_file(method, template))
+    with caplog.at_level(logging.ERROR):
+        assert not pbk_app.state[HOOK_FILES].load(path)
+    assert (f"{path.resolve()}:4: ValueError: route {method} {template} is served by pbk; "
+            "hook routes cannot replace built-in routes") in caplog.text
+
+
+async def test_a_route_belongs_to_one_hook_file(pbk_app: Any, pbk_client: Any,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    files = pbk_app.state[HOOK_FILES]
+    first = hook_file(pbk_app, "a.pb.py", route_file("GET", "/mine/{id}"))
+    assert files.load(first)
+    assert files.load(first)  # its next version may add it again
+    second = hook_file(pbk_app, "b.pb.py", route_file("GET", "/mine/{id}"))
+    with caplog.at_level(logging.ERROR):
+        assert not files.load(second)
+    assert f"{second.resolve()}:4: ValueError: route GET /mine/{{id}} is already added by a.pb.py" in caplog.text
+    assert files.load(hook_file(pbk_app, "c.pb.py", route_file("POST", "/mine/{id}")))
+    assert files.load(hook_file(pbk_app, "d.pb.py", route_file("GET", "/api/health/mine")))
+    assert files.load(hook_file(pbk_app, "e.pb.py", route_file("GET", "/api/crons/{job}")))  # POST only
