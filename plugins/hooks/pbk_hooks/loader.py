@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import watchfiles
+from pbk_sdk.errors import StartupError
 from pbk_sdk.interfaces import App
 
 from .registry import HookFile, HookLineError, check_routes_free, collecting, done_collecting, swap
@@ -64,15 +65,17 @@ class HookFiles:
         self._watcher: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
-    def load_all(self) -> None:
-        """Load every hook file of the folder, in name order (none when it does not exist)."""
+    def load_all(self, strict: bool = False) -> None:
+        """Load every hook file of the folder, in name order (none when it does not exist);
+        ``strict``: a file that fails raises ``StartupError`` (no watching to fix it later)."""
         if self.folder.is_dir():
             for path in sorted(self.folder.iterdir()):
                 if is_hook_file(path):
-                    self.load(path)
+                    self.load(path, strict)
 
-    def load(self, path: Path) -> bool:
-        """Load or reload ``path``; False (logged, the previous version kept) when it fails."""
+    def load(self, path: Path, strict: bool = False) -> bool:
+        """Load or reload ``path``; False (logged, the previous version kept) when it fails,
+        ``StartupError`` instead when ``strict``."""
         path = path.resolve()
         try:
             source = path.read_bytes()
@@ -83,7 +86,9 @@ class HookFiles:
             new = run_file(self.app, path, source)
             check_routes_free(new, (other for other_path, other in self.loaded.items() if other_path != path))
             swap(self.app, self.loaded.get(path), new)
-        except Exception as exc:  # noqa: BLE001 - whatever the file did: logged, the old one kept
+        except Exception as exc:  # whatever the file did: logged (or stops the start), old one kept
+            if strict:
+                raise StartupError(f"hook file failed to load: {where_failed(path, exc)}") from exc
             kept = " (its previous version keeps running)" if path in self.loaded else ""
             log.error("hook file failed to load%s: %s", kept, where_failed(path, exc))
             return False

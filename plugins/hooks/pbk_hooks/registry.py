@@ -3,7 +3,8 @@
 A hook file runs with a ``HookFile`` as the current collector; the decorators of
 ``pbk_hooks`` add to it. Nothing reaches the app until the whole file ran: then ``swap``
 adds the new file's handlers, routes and jobs and removes the previous version's, with no
-``await`` in between, so no request sees half of either.
+``await`` in between, so each event's chain runs wholly on one version (a request firing
+several events during a reload may meet the old version first, then the new one).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pbk.app import build_app
 from pbk_hooks.plugin import HOOK_FILES
+from pbk_sdk.errors import PluginError
 from pbk_sdk.interfaces import CRON_JOBS
 
 PASS_THROUGH = """\
@@ -106,3 +108,22 @@ async def test_a_route_belongs_to_one_hook_file(pbk_app: Any, pbk_client: Any,
     assert files.load(hook_file(pbk_app, "c.pb.py", route_file("POST", "/mine/{id}")))
     assert files.load(hook_file(pbk_app, "d.pb.py", route_file("GET", "/api/health/mine")))
     assert files.load(hook_file(pbk_app, "e.pb.py", route_file("GET", "/api/crons/{job}")))  # POST only
+
+
+@pytest.mark.parametrize("watch", [False, True])
+async def test_a_broken_file_at_start(tmp_path: Path, watch: bool) -> None:
+    """Without watching nothing could fix it later: the start stops, as PocketBase's does."""
+    hooks = tmp_path / "pb_hooks"
+    hooks.mkdir()
+    (hooks / "broken.pb.py").write_text("from pbk_hooks import route\n\nraise RuntimeError('oops')\n")
+    app = build_app(data_dir=tmp_path / "pb_data", plugins=["crons", "hooks"], hooks_dir=hooks,
+                    hooks_watch=watch)
+    if watch:  # logged; the file may be fixed while pbk serves
+        await app.start()
+        try:
+            assert not app.state[HOOK_FILES].loaded
+        finally:
+            await app.stop()
+        return
+    with pytest.raises(PluginError, match=r"broken\.pb\.py:3: RuntimeError: oops"):
+        await app.start()
