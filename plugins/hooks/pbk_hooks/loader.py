@@ -55,6 +55,26 @@ def run_file(app: App, path: Path, source: bytes) -> HookFile:
     return hook_file
 
 
+#: How long a changed file's size and modification time must stay the same before it loads.
+SETTLE_SECONDS = 0.05
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+async def settled(path: Path) -> bool:
+    """Whether ``path`` stayed unchanged for ``SETTLE_SECONDS``: a file still being written
+    (saved in place, not renamed over) is not run half-written."""
+    before = _stamp(path)
+    await asyncio.sleep(SETTLE_SECONDS)
+    return before is not None and _stamp(path) == before
+
+
 class HookFiles:
     """This worker's loaded hook files, by path."""
 
@@ -119,7 +139,8 @@ class HookFiles:
             async for batch in changes:
                 for path in sorted({Path(name) for _, name in batch}):
                     if path.is_file():
-                        self.load(path)
+                        if await settled(path):  # else its writer's next change comes later
+                            self.load(path)
                     else:
                         self.unload(path)
         except Exception:  # the folder went away, the system's watcher failed: serve on

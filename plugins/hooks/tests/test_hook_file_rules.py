@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pbk.app import build_app
+from pbk_hooks.loader import SETTLE_SECONDS, settled
 from pbk_hooks.plugin import HOOK_FILES
 from pbk_sdk.errors import PluginError
 from pbk_sdk.interfaces import CRON_JOBS
@@ -127,3 +129,19 @@ async def test_a_broken_file_at_start(tmp_path: Path, watch: bool) -> None:
         return
     with pytest.raises(PluginError, match=r"broken\.pb\.py:3: RuntimeError: oops"):
         await app.start()
+
+
+async def test_a_file_still_being_written_is_not_settled(tmp_path: Path) -> None:
+    path = tmp_path / "slow.pb.py"
+    path.write_text("# first half\n")
+
+    async def keep_writing() -> None:
+        for _ in range(10):
+            await asyncio.sleep(SETTLE_SECONDS / 4)
+            with path.open("a") as file:
+                file.write("# more\n")
+
+    writer = asyncio.create_task(keep_writing())
+    assert not await settled(path)
+    await writer
+    assert await settled(path)
