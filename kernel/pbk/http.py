@@ -339,7 +339,19 @@ def build_falcon_app(
             raise ValueError(f"plugin {plugin!r} cannot serve {route.template!r}: {exc}") from exc
         owners[route.template] = f"plugin {plugin!r}"
     api.add_sink(public, prefix="/")
+    runtime.refuse_served(lambda method, path: _served_at_build_time(api, method, path))
     return api
+
+
+def _served_at_build_time(api: falcon.asgi.App, method: str, path: str) -> bool:
+    """Whether a build-time route answers ``method`` at ``path``: falcon answers every method
+    of a route it finds (405 for those the resource lacks), but hands a GET or HEAD the
+    resource lacks to ``Unrouted``."""
+    found = api._router.find(path)  # falcon has no public router lookup
+    if found is None:
+        return False
+    fallback = isinstance(getattr(found[0], "on_get", None), Unrouted)
+    return not (fallback and method in ("GET", "HEAD"))
 
 
 class AsgiApp:

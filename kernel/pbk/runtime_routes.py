@@ -72,6 +72,11 @@ def _compile(template: str) -> tuple[re.Pattern[str], tuple[int, int]]:
     return re.compile("/" + "/".join(parts)), (-literals, rest)
 
 
+def _sample_path(template: str) -> str:
+    """A path ``template`` matches (each field an ``x``)."""
+    return "/".join("x" if _FIELD.match(segment) else segment for segment in template.split("/"))
+
+
 class RuntimeRoutes:
     """What the SDK's ``RuntimeRoutes`` promises, for one app (one worker)."""
 
@@ -79,6 +84,12 @@ class RuntimeRoutes:
         self._events = events
         self._routes: tuple[_RuntimeRoute, ...] = ()
         self._seq = 0
+        self._served: Callable[[str, str], bool] = lambda method, path: False
+
+    def refuse_served(self, served: Callable[[str, str], bool]) -> None:
+        """``served(method, path)`` tells whether a build-time route answers: ``add`` refuses
+        such a route, which would never be reached."""
+        self._served = served
 
     def add(self, method: str, template: str, responder: Responder) -> _RuntimeRoute:
         method = method.upper()
@@ -86,6 +97,9 @@ class RuntimeRoutes:
             raise ValueError(f"unknown HTTP method {method!r}")
         self._seq += 1
         route = _RuntimeRoute(self, method, template, responder, self._seq)
+        if self._served(method, _sample_path(template)):
+            raise ValueError(f"route {method} {template} is served by pbk; "
+                             "hook routes cannot replace built-in routes")
         self._routes = tuple(sorted((*self._routes, route), key=lambda r: (r.rank, r.seq)))
         return route
 

@@ -334,7 +334,8 @@ class RuntimeRoutes(Protocol):
         ``/hello/{name}`` (a field matches one path segment), ``/files/{path...}`` (a last field
         so written matches the rest of the path). The most specific template matching a path
         wins (more literal segments, then no rest field), then the one added first. Returns a
-        handle whose ``remove()`` stops serving it; ``ValueError`` for a malformed template."""
+        handle whose ``remove()`` stops serving it; ``ValueError`` for a malformed template or
+        one a build-time route already serves for ``method`` (it would never be reached)."""
         ...
 
 

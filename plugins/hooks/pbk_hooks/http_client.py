@@ -1,15 +1,16 @@
-"""``send``: an HTTP client for hook files (PocketBase's ``$http.send``), on the standard
-library in a thread so the event loop never waits on the network."""
+"""``send``: an HTTP client for hook files (PocketBase's ``$http.send``), on httpx's async
+client, so the event loop never waits on the network and no thread pool is held."""
 
 from __future__ import annotations
 
 import asyncio
 import json as jsonlib
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 
 @dataclass(frozen=True)
@@ -31,21 +32,22 @@ async def send(
     headers: Mapping[str, str] | None = None,
     timeout: float = 120,
 ) -> HttpResponse:
-    """Send one request and return the answer, whatever its status (an unreachable host or a
-    timeout raises ``OSError``). ``json`` sends a JSON body, ``body`` raw bytes or text."""
+    """Send one request and return the answer, whatever its status. ``timeout`` bounds the whole
+    exchange (a server sending its answer a byte at a time too); an unreachable host or a
+    timeout raises ``OSError`` (``TimeoutError``). ``json`` sends a JSON body, ``body`` raw
+    bytes or text. Only ``http`` and ``https`` URLs (``ValueError`` otherwise)."""
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise ValueError(f"send() fetches http and https URLs only, not {url!r}")
     sent_headers = dict(headers or {})
     data = body.encode() if isinstance(body, str) else body
     if json is not None:
         data = jsonlib.dumps(json).encode()
         sent_headers.setdefault("Content-Type", "application/json")
-    request = urllib.request.Request(url, data=data, headers=sent_headers, method=method.upper())
-    return await asyncio.to_thread(_exchange, request, timeout)
-
-
-def _exchange(request: urllib.request.Request, timeout: float) -> HttpResponse:
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return HttpResponse(answer.status, dict(answer.headers.items()), answer.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return HttpResponse(error.code, dict(error.headers.items()), error.read())
+        async with asyncio.timeout(timeout), httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+            answer = await client.request(method.upper(), url, content=data, headers=sent_headers)
+    except httpx.TimeoutException as exc:
+        raise TimeoutError(f"{method.upper()} {url} took longer than {timeout} s") from exc
+    except httpx.TransportError as exc:
+        raise OSError(f"{method.upper()} {url} failed: {type(exc).__name__}: {exc}") from exc
+    return HttpResponse(answer.status_code, dict(answer.headers.items()), answer.content)

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import watchfiles
+from pbk_sdk.errors import StartupError
 from pbk_sdk.interfaces import App
 
-from .registry import HookFile, HookLineError, collecting, done_collecting, swap
+from .registry import HookFile, HookLineError, check_routes_free, collecting, done_collecting, swap
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,9 @@ def where_failed(path: Path, exc: BaseException) -> str:
     return f"{path}:{line or 0}: {type(exc).__name__}: {exc}"
 
 
-def run_file(app: App, path: Path) -> HookFile:
-    """Run the hook file at ``path`` in a fresh namespace and return what it registered."""
-    source = path.read_bytes()
+def run_file(app: App, path: Path, source: bytes) -> HookFile:
+    """Run ``source``, the hook file at ``path``, in a fresh namespace and return what it
+    registered."""
     code = compile(source, str(path), "exec")
     hook_file = HookFile(path)
     namespace: dict[str, Any] = {"__name__": f"pb_hooks.{path.name[: -len(SUFFIX)]}",
@@ -54,6 +55,26 @@ def run_file(app: App, path: Path) -> HookFile:
     return hook_file
 
 
+#: How long a changed file's size and modification time must stay the same before it loads.
+SETTLE_SECONDS = 0.05
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+async def settled(path: Path) -> bool:
+    """Whether ``path`` stayed unchanged for ``SETTLE_SECONDS``: a file still being written
+    (saved in place, not renamed over) is not run half-written."""
+    before = _stamp(path)
+    await asyncio.sleep(SETTLE_SECONDS)
+    return before is not None and _stamp(path) == before
+
+
 class HookFiles:
     """This worker's loaded hook files, by path."""
 
@@ -64,23 +85,30 @@ class HookFiles:
         self._watcher: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
-    def load_all(self) -> None:
-        """Load every hook file of the folder, in name order (none when it does not exist)."""
+    def load_all(self, strict: bool = False) -> None:
+        """Load every hook file of the folder, in name order (none when it does not exist);
+        ``strict``: a file that fails raises ``StartupError`` (no watching to fix it later)."""
         if self.folder.is_dir():
             for path in sorted(self.folder.iterdir()):
                 if is_hook_file(path):
-                    self.load(path)
+                    self.load(path, strict)
 
-    def load(self, path: Path) -> bool:
-        """Load or reload ``path``; False (logged, the previous version kept) when it fails."""
+    def load(self, path: Path, strict: bool = False) -> bool:
+        """Load or reload ``path``; False (logged, the previous version kept) when it fails,
+        ``StartupError`` instead when ``strict``."""
         path = path.resolve()
         try:
-            new = run_file(self.app, path)
-            swap(self.app, self.loaded.get(path), new)
-        except FileNotFoundError:
+            source = path.read_bytes()
+        except FileNotFoundError:  # deleted since the change was seen (the file's own are below)
             self.unload(path)
             return False
-        except Exception as exc:  # noqa: BLE001 - whatever the file did: logged, the old one kept
+        try:
+            new = run_file(self.app, path, source)
+            check_routes_free(new, (other for other_path, other in self.loaded.items() if other_path != path))
+            swap(self.app, self.loaded.get(path), new)
+        except Exception as exc:  # whatever the file did: logged (or stops the start), old one kept
+            if strict:
+                raise StartupError(f"hook file failed to load: {where_failed(path, exc)}") from exc
             kept = " (its previous version keeps running)" if path in self.loaded else ""
             log.error("hook file failed to load%s: %s", kept, where_failed(path, exc))
             return False
@@ -111,7 +139,8 @@ class HookFiles:
             async for batch in changes:
                 for path in sorted({Path(name) for _, name in batch}):
                     if path.is_file():
-                        self.load(path)
+                        if await settled(path):  # else its writer's next change comes later
+                            self.load(path)
                     else:
                         self.unload(path)
         except Exception:  # the folder went away, the system's watcher failed: serve on

@@ -21,7 +21,7 @@ HOOK_FILES: StateKey[HookFiles] = StateKey("hooks.files")
 @hookimpl(trylast=True)
 def pbk_startup(app: App) -> None:
     files = app.state[HOOK_FILES] = HookFiles(app, app.config.hooks_dir)
-    files.load_all()
+    files.load_all(strict=not app.config.hooks_watch)  # as PocketBase, without watching
     if app.config.hooks_watch:
         files.watch()
 

@@ -750,6 +750,8 @@ class Records(RecordReads):
         that is not there for the requester (404, 403), refused before any write, as in PocketBase."""
         if isinstance(error, ApiError) and error.status in (403, 404):
             return
+        if not self.events.has(name, collection):  # no listener: no event to build
+            return
         failed = RecordErrorEvent(collection=collection, record=record, auth=ctx.auth, context=ctx.info.context,
                                   error=error)
         await after_failure(self.db, self.events, name, failed)
