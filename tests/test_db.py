@@ -741,6 +741,32 @@ async def test_an_inline_write_runs_on_the_loop_and_commits_like_any_write(db: D
     assert await db.read(rows) == [1]
 
 
+async def test_the_wal_is_checkpointed_on_a_thread_of_its_own_never_by_a_commit_on_the_loop(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+):
+    """A commit on the event loop (an inline write) never runs SQLite's checkpoint, which copies
+    up to 4 MB into the database and syncs it: the checkpoint thread does, once the WAL is long."""
+    monkeypatch.setattr("pbk.db.CHECKPOINT_PAGES", 4)
+    checkpoints: list[str] = []
+    real_checkpoint = db._checkpoint
+
+    def recorded() -> None:
+        checkpoints.append(threading.current_thread().name)
+        real_checkpoint()
+
+    monkeypatch.setattr(db, "_checkpoint", recorded)
+
+    await db.write(lambda conn: conn.execute("CREATE TABLE big (b BLOB)"))
+    for _ in range(10):  # 20 KB a row: 5 pages a commit
+        await db.write(lambda conn: conn.execute("INSERT INTO big VALUES (zeroblob(20000))"), inline=True)
+    await asyncio.get_running_loop().run_in_executor(None, db._checkpointer.submit(lambda: None).result)
+    assert db._writer_conn is not None and db._writer_conn.pragma("wal_autocheckpoint") == 0
+    assert checkpoints and all(name.startswith("pbk-db-checkpoint") for name in checkpoints)
+    # What the WAL held is in the database file now: another checkpoint finds nothing to copy.
+    frames, copied = await db.read(lambda conn: conn.wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_PASSIVE))
+    assert frames == copied
+
+
 async def test_an_inline_write_waits_on_the_writer_thread_while_another_process_holds_the_lock(
     db: Database,
 ):

@@ -12,7 +12,8 @@ statement (nothing is locked before it needs to be), a ``write()`` outside a tra
 hop (BEGIN, the function, COMMIT), a ``write()`` inside one is one hop (SAVEPOINT, the function,
 RELEASE), and ``read_inline()`` runs tiny reads (a primary-key lookup) on a connection owned by
 the event loop thread, falling back to a reader thread when one takes longer than a small budget
-of SQLite steps or meets a lock.
+of SQLite steps or meets a lock. The WAL is checkpointed on a thread of its own, never inside a
+commit (which may be on the event loop), once it holds ``CHECKPOINT_PAGES``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ BUSY_TIMEOUT_MS = 10_000
 #: read is abandoned on the event loop and re-run on a reader thread (about 0.2 ms of work).
 INLINE_TICK_STEPS = 1000
 INLINE_TICKS = 20
+#: WAL pages after a commit that start a checkpoint: SQLite's own automatic threshold, but run
+#: on a thread of its own (see ``Database._after_commit``).
+CHECKPOINT_PAGES = 1000
 _savepoint_names = itertools.count()
 
 
@@ -225,6 +229,9 @@ class Database:
         self._readers = ThreadPoolExecutor(
             readers, thread_name_prefix=f"pbk-db-reader-{self.path.stem}"
         )
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix=f"pbk-db-checkpoint-{self.path.stem}")
+        self._checkpoint_conn: apsw.Connection | None = None
+        self._checkpointing = False
         self._write_lock: asyncio.Lock | None = None
         #: calls submitted to the writer thread and not yet seen done by the event loop
         self._writer_calls = 0
@@ -255,6 +262,7 @@ class Database:
             async with self._write_lock:
                 await loop.run_in_executor(None, self._writer.shutdown, True)
         await loop.run_in_executor(None, self._readers.shutdown, True)
+        await loop.run_in_executor(None, self._checkpointer.shutdown, True)
         self._loop_conn = None
         with self._connections_lock:
             for conn in self._connections:
@@ -263,10 +271,32 @@ class Database:
 
     def _writer_connection(self) -> apsw.Connection:
         if self._writer_conn is None:
-            self._writer_conn = self._register(
-                open_connection(self.path, writer=True, trace_sql=self._trace_sql)
-            )
+            conn = self._register(open_connection(self.path, writer=True, trace_sql=self._trace_sql))
+            conn.pragma("wal_autocheckpoint", 0)
+            conn.set_wal_hook(self._after_commit)
+            self._writer_conn = conn
         return self._writer_conn
+
+    def _after_commit(self, conn: apsw.Connection, name: str, pages: int) -> int:
+        """SQLite's WAL hook, called by each commit of the writer connection, on the event loop
+        for an inline write: the checkpoint SQLite would run inside that commit (copying up to
+        4 MB into the database and syncing it, tens of ms) goes to a thread of its own."""
+        if pages >= CHECKPOINT_PAGES and not self._checkpointing and not self._closed:
+            self._checkpointing = True
+            self._checkpointer.submit(self._checkpoint)
+        return apsw.SQLITE_OK
+
+    def _checkpoint(self) -> None:
+        try:
+            if self._checkpoint_conn is None:
+                self._checkpoint_conn = self._register(open_connection(self.path, writer=False))
+            self._checkpoint_conn.wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_PASSIVE)
+        except apsw.BusyError:
+            pass  # another process is checkpointing this file now: a later commit asks again
+        except Exception:
+            log.exception("checkpoint of %s failed", self.path.name)
+        finally:
+            self._checkpointing = False
 
     def _reader_connection(self) -> apsw.Connection:
         conn = getattr(self._local, "conn", None)
