@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pbk_sdk.auth import require_superuser
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import App
 
@@ -127,12 +128,14 @@ class DashboardFiles:
 
 
 class Features:
-    """``/_/features.json``: the plugins this server runs, so the dashboard offers only the
-    pages whose API is served (the same names ``pbk plugins`` lists)."""
+    """``GET /api/admin/features``: the plugins this server runs (the names ``pbk plugins``
+    lists), so the dashboard offers only the pages whose API is served. Superusers only:
+    nobody else learns what the server runs (401/403 as PocketBase's superuser routes)."""
 
     def __init__(self, app: App) -> None:
         self._plugins = sorted(plugin.name for plugin in app.plugins)
 
     async def on_get(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
         resp.set_header("Cache-Control", REVALIDATE)
         resp.media = {"plugins": self._plugins}

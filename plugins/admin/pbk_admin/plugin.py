@@ -20,6 +20,6 @@ def pbk_register_routes(app: App) -> list[Route]:
     return [
         Route("/_", DashboardRedirect()),
         Route("/_/", files, suffix="index"),
-        Route("/_/features.json", Features(app)),
+        Route("/api/admin/features", Features(app)),
         Route("/_/{path:path}", files),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import re
 
+from pbk_sdk.interfaces import RECORD_STORE
 from ui_build import SHIPPED
 
 
@@ -60,7 +61,23 @@ async def test_missing_file_is_a_404(pbk_client):
         assert result.json["status"] == 404
 
 
-async def test_features_name_the_plugins_served(pbk_client):
-    result = await pbk_client.get("/_/features.json")
-    assert result.status_code == 200 and result.headers["cache-control"] == "no-cache"
-    assert result.json == {"plugins": ["admin", "auth", "records"]}
+async def test_features_only_for_superusers(pbk_app, pbk_client):
+    """The plugins the server runs are told to a superuser, and to nobody else."""
+    store = pbk_app.services.get(RECORD_STORE, "sqlite")
+    for collection, email in (("_superusers", "root@example.com"), ("users", "ada@example.com")):
+        await store.create(store.collection(collection), {"email": email, "password": "1234567890"})
+    tokens = {}
+    for collection, email in (("_superusers", "root@example.com"), ("users", "ada@example.com")):
+        signed_in = await pbk_client.post(f"/api/collections/{collection}/auth-with-password",
+                                          json={"identity": email, "password": "1234567890"})
+        tokens[collection] = signed_in.json["token"]
+    anonymous = await pbk_client.get("/api/admin/features")
+    assert anonymous.status_code == 401 and "plugins" not in anonymous.text
+    assert set(anonymous.json) == {"status", "message", "data"}
+    user = await pbk_client.get("/api/admin/features", headers={"Authorization": tokens["users"]})
+    assert user.status_code == 403 and "plugins" not in user.text
+    assert set(user.json) == {"status", "message", "data"}
+    superuser = await pbk_client.get("/api/admin/features", headers={"Authorization": tokens["_superusers"]})
+    assert superuser.status_code == 200 and superuser.headers["cache-control"] == "no-cache"
+    assert superuser.json == {"plugins": ["admin", "auth", "records"]}
+    assert (await pbk_client.get("/_/features.json")).status_code == 404
