@@ -215,3 +215,13 @@ def test_the_session_is_refreshed_before_the_token_expires(
         assert time.monotonic() - signed_in > 3, "refreshed at once, not halfway"
     finally:
         httpx.patch(superusers, headers=headers, json={"authToken": {"duration": duration}})
+
+
+@pytest.mark.parametrize(("page_name", "text"), [
+    ("success", "Auth completed. You can close this window and go back to the app."),
+    ("failure", "Failed to authenticate. You can close this window and go back to the app to try again."),
+], ids=["success", "failure"])
+def test_oauth2_redirect_pages_open_without_sign_in(server: LiveServer, page: Any, page_name: str, text: str) -> None:
+    page.goto(f"{server.url}/_/#/auth/oauth2-redirect-{page_name}")
+    expect(page.get_by_text(text)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
