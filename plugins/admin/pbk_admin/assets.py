@@ -44,6 +44,11 @@ class Asset:
                 return encoding, self.encoded[encoding]
         return None, self.body
 
+    def etag_of(self, encoding: str | None) -> str:
+        """A strong ETag per representation (``-br``, ``-gz``): the bytes differ by encoding."""
+        suffix = dict(ENCODINGS).get(encoding or "", "").replace(".", "-")
+        return self.etag[:-1] + suffix + '"'
+
 
 @dataclass(frozen=True)
 class Assets:
@@ -85,6 +90,15 @@ def _accepted_encodings(header: str) -> set[str]:
     return accepted
 
 
+def _none_match(header: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` (``*`` or a list of tags) names ``etag``; weak comparison,
+    as RFC 9110 asks for this header, so ``W/"x"`` matches ``"x"``."""
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
 class DashboardRedirect:
     """``/_`` → ``/_/``, as Go's router sends a folder's bare path to the folder."""
 
@@ -110,15 +124,16 @@ class DashboardFiles:
         asset = self._assets.files.get(path)
         if asset is None:
             raise ApiError(404, "File not found.")
+        encoding, body = asset.pick(req.get_header("Accept-Encoding") or "")
+        etag = asset.etag_of(encoding)
         resp.set_header("Cache-Control", REVALIDATE if path == INDEX else IMMUTABLE)
-        resp.set_header("ETag", asset.etag)
+        resp.set_header("ETag", etag)
         resp.append_header("Vary", "Accept-Encoding")
         if path == INDEX:
             resp.set_header("Content-Security-Policy", CSP)
-        if req.get_header("If-None-Match") == asset.etag:
+        if _none_match(req.get_header("If-None-Match"), etag):
             resp.status = 304
             return
-        encoding, body = asset.pick(req.get_header("Accept-Encoding") or "")
         resp.content_type = asset.content_type
         if encoding:
             resp.set_header("Content-Encoding", encoding)

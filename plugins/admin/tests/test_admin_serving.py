@@ -54,6 +54,20 @@ async def test_hashed_files_are_immutable_and_precompressed(pbk_client):
         assert head.status_code == 200 and not head.content
 
 
+async def test_each_encoding_has_its_own_etag_and_if_none_match_is_a_list(pbk_client):
+    tags = {}
+    for accepted in ("br", "gzip", "identity"):
+        sent = await pbk_client.get("/_/", headers={"Accept-Encoding": accepted})
+        tags[accepted] = sent.headers["etag"]
+    plain = tags["identity"]
+    assert tags == {"br": plain[:-1] + '-br"', "gzip": plain[:-1] + '-gz"', "identity": plain}
+    for header, status in ((f'"other", W/{tags["br"]}', 304), ("*", 304), (plain, 200),
+                           (f'W/{tags["gzip"]}', 200), ('"other"', 200)):
+        answer = await pbk_client.get("/_/", headers={"Accept-Encoding": "br", "If-None-Match": header})
+        assert answer.status_code == status, header
+        assert answer.headers["etag"] == tags["br"]
+
+
 async def test_missing_file_is_a_404(pbk_client):
     for path in ("/_/nothing.js", "/_/assets/../../pyproject.toml", "/_/assets/"):
         result = await pbk_client.get(path)
