@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pbk_sdk.auth import require_superuser
 from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import App
 
@@ -42,6 +43,11 @@ class Asset:
             if encoding in accepted and encoding in self.encoded:
                 return encoding, self.encoded[encoding]
         return None, self.body
+
+    def etag_of(self, encoding: str | None) -> str:
+        """A strong ETag per representation (``-br``, ``-gz``): the bytes differ by encoding."""
+        suffix = dict(ENCODINGS).get(encoding or "", "").replace(".", "-")
+        return self.etag[:-1] + suffix + '"'
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,15 @@ def _accepted_encodings(header: str) -> set[str]:
     return accepted
 
 
+def _none_match(header: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` (``*`` or a list of tags) names ``etag``; weak comparison,
+    as RFC 9110 asks for this header, so ``W/"x"`` matches ``"x"``."""
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
 class DashboardRedirect:
     """``/_`` → ``/_/``, as Go's router sends a folder's bare path to the folder."""
 
@@ -109,15 +124,16 @@ class DashboardFiles:
         asset = self._assets.files.get(path)
         if asset is None:
             raise ApiError(404, "File not found.")
+        encoding, body = asset.pick(req.get_header("Accept-Encoding") or "")
+        etag = asset.etag_of(encoding)
         resp.set_header("Cache-Control", REVALIDATE if path == INDEX else IMMUTABLE)
-        resp.set_header("ETag", asset.etag)
+        resp.set_header("ETag", etag)
         resp.append_header("Vary", "Accept-Encoding")
         if path == INDEX:
             resp.set_header("Content-Security-Policy", CSP)
-        if req.get_header("If-None-Match") == asset.etag:
+        if _none_match(req.get_header("If-None-Match"), etag):
             resp.status = 304
             return
-        encoding, body = asset.pick(req.get_header("Accept-Encoding") or "")
         resp.content_type = asset.content_type
         if encoding:
             resp.set_header("Content-Encoding", encoding)
@@ -127,12 +143,14 @@ class DashboardFiles:
 
 
 class Features:
-    """``/_/features.json``: the plugins this server runs, so the dashboard offers only the
-    pages whose API is served (the same names ``pbk plugins`` lists)."""
+    """``GET /api/admin/features``: the plugins this server runs (the names ``pbk plugins``
+    lists), so the dashboard offers only the pages whose API is served. Superusers only:
+    nobody else learns what the server runs (401/403 as PocketBase's superuser routes)."""
 
     def __init__(self, app: App) -> None:
         self._plugins = sorted(plugin.name for plugin in app.plugins)
 
     async def on_get(self, req: Any, resp: Any) -> None:
+        require_superuser(req)
         resp.set_header("Cache-Control", REVALIDATE)
         resp.media = {"plugins": self._plugins}

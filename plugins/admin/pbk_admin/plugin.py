@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pbk_sdk import PluginInfo, Route, hookimpl
-from pbk_sdk.interfaces import App
+from pbk_sdk.interfaces import DASHBOARD_PATH, App
 
 from .assets import DIST, Assets, DashboardFiles, DashboardRedirect, Features
 
@@ -20,6 +20,13 @@ def pbk_register_routes(app: App) -> list[Route]:
     return [
         Route("/_", DashboardRedirect()),
         Route("/_/", files, suffix="index"),
-        Route("/_/features.json", Features(app)),
+        Route("/api/admin/features", Features(app)),
         Route("/_/{path:path}", files),
     ]
+
+
+@hookimpl
+def pbk_startup(app: App) -> None:
+    """Tell other plugins where the dashboard is (the oauth2 redirect sends the provider's
+    popup to its ``#/auth/oauth2-redirect-*`` pages)."""
+    app.state[DASHBOARD_PATH] = "/_/"

@@ -215,3 +215,32 @@ def test_the_session_is_refreshed_before_the_token_expires(
         assert time.monotonic() - signed_in > 3, "refreshed at once, not halfway"
     finally:
         httpx.patch(superusers, headers=headers, json={"authToken": {"duration": duration}})
+
+
+@pytest.mark.parametrize(("page_name", "text"), [
+    ("success", "Auth completed. You can close this window and go back to the app."),
+    ("failure", "Failed to authenticate. You can close this window and go back to the app to try again."),
+], ids=["success", "failure"])
+def test_oauth2_redirect_pages_open_without_sign_in(server: LiveServer, page: Any, page_name: str, text: str) -> None:
+    page.goto(f"{server.url}/_/#/auth/oauth2-redirect-{page_name}")
+    expect(page.get_by_text(text)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+
+
+def test_installer_link_refused_by_the_server_says_so(server: LiveServer, root_token: str, page: Any) -> None:
+    """A token the server does not take for the installer's (here a user's) gets the expired
+    link's message, not a toast; the e-mail field has the focus from the start."""
+    other = ("grace@example.com", "grace-password-1")
+    httpx.post(f"{server.url}/api/collections/users/records", headers={"Authorization": root_token},
+               json={"email": other[0], "password": other[1], "passwordConfirm": other[1]}).raise_for_status()
+    user_token = sign_in(server, *other).json()["token"]
+    page.goto(f"{server.url}/_/#/pbinstall/{user_token}")
+    expect(page.get_by_label("Email")).to_be_focused()
+    page.get_by_label("Email").fill("intruder@example.com")
+    page.get_by_label("Password", exact=True).fill(ROOT[1])
+    page.get_by_label("Password confirm").fill(ROOT[1])
+    with page.watch.expect(403):
+        page.get_by_role("button", name="Create superuser and sign in").click()
+        expect(page.get_by_text("The installer link is invalid or has expired.")).to_be_visible()
+    page.get_by_role("link", name="Sign in").click()
+    expect(page.get_by_label("Email")).to_be_focused()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import re
 
+from pbk_sdk.interfaces import RECORD_STORE
 from ui_build import SHIPPED
 
 
@@ -53,6 +54,20 @@ async def test_hashed_files_are_immutable_and_precompressed(pbk_client):
         assert head.status_code == 200 and not head.content
 
 
+async def test_each_encoding_has_its_own_etag_and_if_none_match_is_a_list(pbk_client):
+    tags = {}
+    for accepted in ("br", "gzip", "identity"):
+        sent = await pbk_client.get("/_/", headers={"Accept-Encoding": accepted})
+        tags[accepted] = sent.headers["etag"]
+    plain = tags["identity"]
+    assert tags == {"br": plain[:-1] + '-br"', "gzip": plain[:-1] + '-gz"', "identity": plain}
+    for header, status in ((f'"other", W/{tags["br"]}', 304), ("*", 304), (plain, 200),
+                           (f'W/{tags["gzip"]}', 200), ('"other"', 200)):
+        answer = await pbk_client.get("/_/", headers={"Accept-Encoding": "br", "If-None-Match": header})
+        assert answer.status_code == status, header
+        assert answer.headers["etag"] == tags["br"]
+
+
 async def test_missing_file_is_a_404(pbk_client):
     for path in ("/_/nothing.js", "/_/assets/../../pyproject.toml", "/_/assets/"):
         result = await pbk_client.get(path)
@@ -60,7 +75,23 @@ async def test_missing_file_is_a_404(pbk_client):
         assert result.json["status"] == 404
 
 
-async def test_features_name_the_plugins_served(pbk_client):
-    result = await pbk_client.get("/_/features.json")
-    assert result.status_code == 200 and result.headers["cache-control"] == "no-cache"
-    assert result.json == {"plugins": ["admin", "auth", "records"]}
+async def test_features_only_for_superusers(pbk_app, pbk_client):
+    """The plugins the server runs are told to a superuser, and to nobody else."""
+    store = pbk_app.services.get(RECORD_STORE, "sqlite")
+    for collection, email in (("_superusers", "root@example.com"), ("users", "ada@example.com")):
+        await store.create(store.collection(collection), {"email": email, "password": "1234567890"})
+    tokens = {}
+    for collection, email in (("_superusers", "root@example.com"), ("users", "ada@example.com")):
+        signed_in = await pbk_client.post(f"/api/collections/{collection}/auth-with-password",
+                                          json={"identity": email, "password": "1234567890"})
+        tokens[collection] = signed_in.json["token"]
+    anonymous = await pbk_client.get("/api/admin/features")
+    assert anonymous.status_code == 401 and "plugins" not in anonymous.text
+    assert set(anonymous.json) == {"status", "message", "data"}
+    user = await pbk_client.get("/api/admin/features", headers={"Authorization": tokens["users"]})
+    assert user.status_code == 403 and "plugins" not in user.text
+    assert set(user.json) == {"status", "message", "data"}
+    superuser = await pbk_client.get("/api/admin/features", headers={"Authorization": tokens["_superusers"]})
+    assert superuser.status_code == 200 and superuser.headers["cache-control"] == "no-cache"
+    assert superuser.json == {"plugins": ["admin", "auth", "records"]}
+    assert (await pbk_client.get("/_/features.json")).status_code == 404

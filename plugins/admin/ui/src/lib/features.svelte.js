@@ -1,11 +1,12 @@
-// The pbk plugins the server runs (/_/features.json), so only the pages whose API is there
-// are offered.
+// The pbk plugins the server runs (GET /api/admin/features, superusers only), so only the
+// pages whose API is there are offered.
+import { pb } from "./pb.js";
+
 export const features = $state({ plugins: [] });
 
 export async function loadFeatures() {
   try {
-    const answer = await fetch("./features.json", { cache: "no-cache" });
-    if (answer.ok) features.plugins = (await answer.json()).plugins;
+    features.plugins = (await pb.send("/api/admin/features", { method: "GET" })).plugins;
   } catch {
     features.plugins = [];
   }
