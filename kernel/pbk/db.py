@@ -286,11 +286,14 @@ class Database:
             self._checkpointer.submit(self._checkpoint)
         return apsw.SQLITE_OK
 
+    def _checkpoint_connection(self) -> apsw.Connection:
+        if self._checkpoint_conn is None:
+            self._checkpoint_conn = self._register(open_connection(self.path, writer=False))
+        return self._checkpoint_conn
+
     def _checkpoint(self) -> None:
         try:
-            if self._checkpoint_conn is None:
-                self._checkpoint_conn = self._register(open_connection(self.path, writer=False))
-            self._checkpoint_conn.wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_PASSIVE)
+            self._checkpoint_connection().wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_PASSIVE)
         except apsw.BusyError:
             pass  # another process is checkpointing this file now: a later commit asks again
         except Exception:
@@ -460,7 +463,7 @@ class Database:
 
     async def vacuum(self) -> None:
         """``VACUUM`` the file on the writer thread, outside any transaction (SQLite refuses one
-        inside), then checkpoint the WAL so the freed pages leave the disk now. Waits for the
+        inside), then checkpoint and truncate the WAL so the freed pages leave the disk now. Waits for the
         writes in progress; raises ``RuntimeError`` when called inside ``transaction()``."""
         if self._active_transaction() is not None:
             raise RuntimeError(f"cannot VACUUM {self.path.name} inside a transaction")
@@ -468,6 +471,12 @@ class Database:
             raise RuntimeError(f"database {self.path.name} is not open")
         async with self._write_lock:
             await self._on_writer(_vacuum)
+            # On the checkpoint thread, after the checkpoint the VACUUM's commit may have started:
+            # run at the same time, one of the two is refused and the WAL keeps its pages.
+            await asyncio.get_running_loop().run_in_executor(self._checkpointer, self._truncate_wal)
+
+    def _truncate_wal(self) -> None:
+        self._checkpoint_connection().wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_TRUNCATE)
 
     def _write_inline(self, fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[bool, T | None]:
         """BEGIN, ``fn``, COMMIT on this thread; ``(False, None)`` if the lock is taken.
@@ -713,7 +722,6 @@ def _vacuum(conn: apsw.Connection) -> None:
         conn.execute("VACUUM")
     finally:
         conn.pragma("temp_store", "MEMORY")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def _end_read(conn: apsw.Connection) -> None:
