@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pbk_sdk.testing.caches import exclusive
 from PIL import Image
-from ui_build import cache_root, locked
+from ui_build import cache_root
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "admin"
@@ -30,7 +31,7 @@ def chromium_path() -> str:
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         pytest.skip("THE DASHBOARD'S BROWSER TESTS DID NOT RUN: Debian's chromium is missing and "
                     "apt-get cannot install it here (needs apt-get as root)")
-    with locked(cache_root().parent / "chromium-install.lock"):
+    with exclusive(cache_root().parent / "chromium-install.lock"):
         if not Path(CHROMIUM).is_file():
             install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
             if subprocess.run(install, capture_output=True, check=False).returncode != 0:

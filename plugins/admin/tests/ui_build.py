@@ -8,14 +8,13 @@ processes from installing or building in the same directory at once.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from pbk_sdk.testing.caches import exclusive
 
 PLUGIN = Path(__file__).resolve().parents[1]
 UI = PLUGIN / "ui"
@@ -29,24 +28,13 @@ def cache_root() -> Path:
     return Path(os.environ.get("PBK_ADMIN_UI_CACHE", Path.home() / ".cache" / "pbk" / "admin-ui"))
 
 
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def build(out_dir: Path) -> None:
     """Build the sources into ``out_dir`` with the lock file's packages."""
     if shutil.which("npm") is None or shutil.which("node") is None:
         raise RuntimeError("rebuilding the dashboard needs node (>= 20.19) and npm on PATH")
     digest = hashlib.sha256(b"".join((UI / name).read_bytes() for name in MANIFESTS)).hexdigest()
     work = cache_root() / digest[:16]
-    with locked(cache_root() / f"{digest[:16]}.lock"):
+    with exclusive(cache_root() / f"{digest[:16]}.lock"):
         if not (work / INSTALLED).is_file():
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
