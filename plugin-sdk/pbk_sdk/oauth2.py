@@ -27,6 +27,7 @@ The smallest provider sets its class attributes and maps the user API's JSON::
 
 from __future__ import annotations
 
+import abc
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -118,7 +119,7 @@ class ProviderConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-class OAuth2Provider:
+class OAuth2Provider(abc.ABC):
     """Base class of every provider: class attributes are the defaults, instances are configured.
 
     Implement ``map_user`` (a pure function of the user API's JSON, so it can be tested with a
@@ -163,9 +164,9 @@ class OAuth2Provider:
         """The user API's JSON object: a GET of ``user_info_url`` with the bearer token."""
         return as_object(await self.request_json(token, "GET", self.user_info_url))
 
+    @abc.abstractmethod
     def map_user(self, raw: dict[str, Any], token: OAuth2Token) -> AuthUser:
         """Turn the user API's JSON into an ``AuthUser`` (use ``auth_user`` to fill tokens)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement map_user")
 
     def auth_user(self, raw: dict[str, Any], token: OAuth2Token, **fields: Any) -> AuthUser:
         """An ``AuthUser`` with ``raw`` and the token's fields filled in, plus ``fields``."""
