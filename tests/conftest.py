@@ -3,6 +3,7 @@ whole suite is split between pytest-xdist workers."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return "load group" if nodeid.startswith(LOAD_GROUP) else super()._split_scope(nodeid)
 
     return ModulesAndLoadGroup(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest that a test starts (a scaffolded plugin's own suite, a docs example) is a run of
+    its own, not one of this run's workers: without xdist's variables in the environment it
+    inherits, pytest-benchmark, where installed, does not take it for one and warn."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        os.environ.pop(name, None)
 
 
 @pytest.fixture
