@@ -27,6 +27,10 @@ def pbk_register_routes(app):
     return [Route("/api/ping", Ping())]
 
 @hookimpl
+def pbk_banner_lines(app):
+    return [("Ping", "/api/ping")]
+
+@hookimpl
 async def pbk_shutdown(app):
     (app.data_dir / "shutdown.txt").write_text("clean")
 """
@@ -314,10 +318,11 @@ def test_shell_on_a_terminal_is_ptpython_with_the_app(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_answers_then_shuts_down_gracefully(tmp_path, plugins_dir, write_plugin, sig):
     write_plugin("lifecycle", LIFECYCLE)
-    server = start_live_server(tmp_path / "pb_data", ["--plugins=", "--pluginsDir", str(plugins_dir)])
+    server = start_live_server(tmp_path / "pb_data", ["--plugins=", "--pluginsDir", str(plugins_dir), "--workers=1"])
     try:
         assert httpx.get(f"{server.url}/api/ping").json() == {"pong": True}
-        assert f"Server started at {server.url}" in server.output()
+        banner = f"Server started at {server.url}\n├─ REST API: {server.url}/api/\n└─ Ping:     {server.url}/api/ping\n"
+        assert banner in server.output()
     finally:
         code = server.stop(sig)
     assert code == 0, server.output()

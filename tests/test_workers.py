@@ -69,7 +69,7 @@ ALPHABET = string.ascii_letters + string.digits
 def banner_workers(output: str, url: str) -> int | None:
     """The worker count the start-up banner announces on its ``└─ Workers: N processes`` line."""
     match = re.search(
-        rf"^Server started at {re.escape(url)}\n├─ REST API: .*\n└─ Workers: +(\d+) processes$", output, re.MULTILINE)
+        rf"^Server started at {re.escape(url)}\n├─ REST API: .*\n(?:├─ .*\n)*└─ Workers: +(\d+) processes$", output, re.MULTILINE)
     return int(match.group(1)) if match else None
 
 

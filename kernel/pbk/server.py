@@ -381,8 +381,7 @@ class _Server(uvicorn.Server):
         if self.started and self.worker:
             self.pbk_app.cluster.ready()
         elif self.started:
-            base = base_url(self.pbk_app.config)
-            click.echo(f"Server started at {base}\n└─ REST API:  {base}/api/")
+            click.echo(start_banner(self.pbk_app))
 
     async def _listen_for_redirects(self, config: uvicorn.Config, sock: socket.socket) -> None:
         """Serve the HTTP listener beside HTTPS, its connections kept and closed with the rest."""
@@ -394,6 +393,20 @@ class _Server(uvicorn.Server):
 
         loop = asyncio.get_running_loop()
         self.servers.append(await loop.create_server(protocol, sock=sock, backlog=config.backlog))
+
+
+def start_banner(app: App, workers: int = 1) -> str:
+    """PocketBase's start banner: the URL, the REST API, the plugins' lines, the worker count."""
+    base = base_url(app.config)
+    lines = [("REST API", "/api/")]
+    lines += [line for _, plugin_lines in app.call_hook("pbk_banner_lines", app=app) for line in plugin_lines]
+    rows = [(f"{label}:", f"{base}{path}") for label, path in lines]
+    if workers > 1:
+        rows.append(("Workers:", f"{workers} processes"))
+    width = max(len(label) for label, _ in rows) + 1
+    tree = [f"{'└─' if index == len(rows) - 1 else '├─'} {label:<{width}}{value}"
+            for index, (label, value) in enumerate(rows)]
+    return "\n".join([f"Server started at {base}", *tree])
 
 
 def serve(app: App, workers: int = 1) -> None:

@@ -50,8 +50,7 @@ from .cluster import (
     shared_epochs,
 )
 from .config import parse_address
-from .server import GRACEFUL_SHUTDOWN_SECONDS
-from .tls import base_url
+from .server import GRACEFUL_SHUTDOWN_SECONDS, start_banner
 
 log = logging.getLogger("pbk.workers")
 
@@ -343,8 +342,7 @@ class Supervisor:
             self.unproven = False
             if not self.announced:
                 self.announced = True
-                base = base_url(self.app.config)
-                click.echo(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Workers:   {self.count} processes")
+                click.echo(start_banner(self.app, self.count))
             for slot in range(1, self.count):
                 self._spawn(slot)
 

@@ -57,6 +57,12 @@ def pbk_register_routes(app: App) -> Iterable[Route]:
 
 
 @hookspec
+def pbk_banner_lines(app: App) -> Iterable[tuple[str, str]]:
+    """Return ``(label, path)`` lines for the start banner, under its REST API line, e.g.
+    ``[("Dashboard", "/_/")]``: the banner prints the label and the server's URL with the path."""
+
+
+@hookspec
 def pbk_register_middleware(app: App) -> Iterable[Any]:
     """Return falcon ASGI middleware objects (``process_request``/``process_response`` ...).
 

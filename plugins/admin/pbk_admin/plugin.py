@@ -26,6 +26,11 @@ def pbk_register_routes(app: App) -> list[Route]:
 
 
 @hookimpl
+def pbk_banner_lines(app: App) -> list[tuple[str, str]]:
+    return [("Dashboard", "/_/")]
+
+
+@hookimpl
 def pbk_startup(app: App) -> None:
     """Tell other plugins where the dashboard is (the oauth2 redirect sends the provider's
     popup to its ``#/auth/oauth2-redirect-*`` pages)."""
