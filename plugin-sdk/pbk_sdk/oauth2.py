@@ -34,9 +34,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
+if TYPE_CHECKING:  # httpx is imported where a request is sent: importing it costs every worker's start tens of ms
+    import httpx
 
 #: The entry point group providers are published under (name = provider name).
 ENTRY_POINT_GROUP = "pbk.oauth2_providers"
@@ -179,6 +180,8 @@ class OAuth2Provider(abc.ABC):
         headers = dict(kwargs.pop("headers", None) or {})
         if token is not None:
             headers.setdefault("Authorization", f"{bearer_type(token.token_type)} {token.access_token}")
+        import httpx
+
         try:
             return await self.http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as error:

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 
 @dataclass(frozen=True)
 class HttpResponse:
@@ -36,6 +34,8 @@ async def send(
     exchange (a server sending its answer a byte at a time too); an unreachable host or a
     timeout raises ``OSError`` (``TimeoutError``). ``json`` sends a JSON body, ``body`` raw
     bytes or text. Only ``http`` and ``https`` URLs (``ValueError`` otherwise)."""
+    import httpx  # on the first send(), not at every worker's start
+
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise ValueError(f"send() fetches http and https URLs only, not {url!r}")
     sent_headers = dict(headers or {})

@@ -16,10 +16,13 @@ import ipaddress
 import posixpath
 import socket
 import tempfile
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import httpx
 from pbk_sdk.body import UploadedFile
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BYTES = 32 << 20
 MAX_REDIRECTS = 10
@@ -70,6 +73,8 @@ async def public_address(host: str, port: int) -> str:
 
 async def download_avatar(url: str) -> UploadedFile:
     """The file at ``url``, within ``TIMEOUT_SECONDS`` in all; raises ``AvatarError``."""
+    import httpx  # here, not at start: see the providers' client in state.py
+
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS), \
                 httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
@@ -94,6 +99,8 @@ async def _get_checked(http: httpx.AsyncClient, url: str) -> tuple[httpx.Respons
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = await public_address(parts.hostname, port)
     netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    import httpx
+
     request = http.build_request("GET", urlunsplit(parts._replace(netloc=netloc)),
                                  headers={"Host": parts.netloc.rpartition("@")[2]},
                                  extensions={"sni_hostname": parts.hostname})

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pbk_sdk.oauth2 import OAuth2Provider, ProviderConfig, installed_providers
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 

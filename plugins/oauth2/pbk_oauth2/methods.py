@@ -8,14 +8,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import httpx
 from pbk_sdk import App
 from pbk_sdk.auth import require_superuser
 from pbk_sdk.interfaces import CollectionInfo
 
-from .catalogue import Catalogue
 from .protocol import authorization_url, code_challenge, new_code_verifier, new_state
-from .state import OAUTH2
+from .state import OAUTH2, OAuth2State
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +22,13 @@ URL_PARAMS = {"apple": {"response_mode": "form_post"}}
 
 
 class Methods:
-    def __init__(self, catalogue: Catalogue, http: httpx.AsyncClient) -> None:
-        self.catalogue = catalogue
-        self.http = http
+    def __init__(self, state: OAuth2State) -> None:
+        self.state = state
 
     def providers(self, collection: CollectionInfo) -> list[dict[str, Any]]:
         listed = []
         for entry in (collection.options.get("oauth2") or {}).get("providers") or []:
-            provider = self.catalogue.build(entry, self.http) if isinstance(entry, dict) else None
+            provider = self.state.catalogue.build(entry, self.state.http) if isinstance(entry, dict) else None
             if provider is None:
                 log.debug("OAuth2 provider %r is not installed; left out", entry)
                 continue

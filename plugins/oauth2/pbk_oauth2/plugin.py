@@ -8,7 +8,6 @@ It serves ``auth-with-oauth2``, ``/api/oauth2-redirect`` and the provider catalo
 
 from __future__ import annotations
 
-import httpx
 from pbk_sdk import App, PluginInfo, Route, hookimpl, routes
 from pbk_sdk.interfaces import OAUTH2_METHODS
 
@@ -16,7 +15,6 @@ from .apple_names import CHANNEL as APPLE_NAMES_CHANNEL
 from .catalogue import Catalogue
 from .links import follow_records
 from .methods import Methods, ProviderCatalogue
-from .protocol import TIMEOUT_SECONDS
 from .redirect import OAuth2Redirect
 from .sign_in import AuthWithOAuth2
 from .state import OAUTH2, OAuth2State
@@ -39,9 +37,8 @@ def pbk_register_routes(app: App) -> list[Route]:
 
 @hookimpl
 def pbk_startup(app: App) -> None:
-    state = app.state[OAUTH2] = OAuth2State(Catalogue.installed(),
-                                            httpx.AsyncClient(timeout=TIMEOUT_SECONDS))
-    app.state[OAUTH2_METHODS] = Methods(state.catalogue, state.http)
+    state = app.state[OAUTH2] = OAuth2State(Catalogue.installed())
+    app.state[OAUTH2_METHODS] = Methods(state)
     app.cluster.on_message(APPLE_NAMES_CHANNEL, state.apple_names.asked)
     follow_records(app)
 
@@ -50,4 +47,4 @@ def pbk_startup(app: App) -> None:
 async def pbk_shutdown(app: App) -> None:
     state = app.state.get(OAUTH2)
     if state is not None:
-        await state.http.aclose()
+        await state.close()

@@ -10,16 +10,18 @@ read as JSON or as a form.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import httpx
 from authlib.common.security import generate_token
 from authlib.common.urls import add_params_to_uri, url_decode
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from pbk_sdk.oauth2 import OAuth2Provider, OAuth2Token
+
+if TYPE_CHECKING:
+    import httpx
 
 #: PocketBase's lengths: a 30-character state, a 43-character PKCE verifier.
 STATE_LENGTH = 30
@@ -75,6 +77,8 @@ async def exchange_code(provider: OAuth2Provider, http: httpx.AsyncClient, code:
 
 async def _post_token(provider: OAuth2Provider, http: httpx.AsyncClient, body: str,
                       auth_method: str) -> OAuth2Token:
+    import httpx  # here, not at start: see the providers' client in state.py
+
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
     client_auth = ClientAuth(provider.client_id, provider.client_secret, auth_method)
     url, headers, body = client_auth.prepare("POST", provider.token_url, headers, body)
