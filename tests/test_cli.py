@@ -112,7 +112,7 @@ def test_plugins_lists_versions_load_state_and_hooks(tmp_path, plugins_dir, writ
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["broken"]["error"].endswith("failed to import: ImportError: needs libfoo")
-    assert rows["lifecycle"]["hooks"] == ["pbk_register_routes", "pbk_shutdown"]
+    assert rows["lifecycle"]["hooks"] == ["pbk_banner_lines", "pbk_register_routes", "pbk_shutdown"]
     assert rows["greeter"]["hooks"] == ["pbk_register_commands"]
     assert rows["lifecycle"]["distribution"] == "local"
     # A broken local plugin loads with every selection, so nothing loads here.
@@ -120,7 +120,7 @@ def test_plugins_lists_versions_load_state_and_hooks(tmp_path, plugins_dir, writ
 
     table = pbk("plugins", "--pluginsDir", str(plugins_dir), cwd=tmp_path)
     assert table.returncode == 0
-    assert "lifecycle" in table.stdout and "hooks: pbk_register_routes, pbk_shutdown" in table.stdout
+    assert "lifecycle" in table.stdout and "hooks: pbk_banner_lines, pbk_register_routes, pbk_shutdown" in table.stdout
 
 
 DESCRIBED = """
