@@ -2,7 +2,7 @@
 
 A test plugin (``--pluginsDir``) writes down, in ``pb_data/prepared.txt``, the process id of
 every ``pbk_prepare_data_dir`` call, and offers ``POST /api/_test/restart`` (which calls
-``app.cluster.restart()``) and ``GET /api/_test/whoami``. Serving alone, the process re-executes
+``app.cluster.restart()``), beside ``pbk_sdk.testing.workers``'s ``GET /api/_test/whoami``. Serving alone, the process re-executes
 itself (same pid) and prepares the data dir again; with two workers, the supervisor prepares it
 once per start while no worker runs, and both workers are new processes afterwards.
 
@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pbk_sdk.testing.workers import WHOAMI, write_whoami_plugin
 
 PLUGIN = """
 import os
@@ -32,10 +33,6 @@ class Restart:
         self.app.cluster.restart()
         resp.status = 204
 
-class Whoami:
-    async def on_get(self, req, resp):
-        resp.media = {"pid": os.getpid()}
-
 @hookimpl
 def pbk_prepare_data_dir(data_dir):
     with open(data_dir / "prepared.txt", "a") as out:
@@ -43,7 +40,7 @@ def pbk_prepare_data_dir(data_dir):
 
 @hookimpl
 def pbk_register_routes(app):
-    return [Route("/api/_test/restart", Restart(app)), Route("/api/_test/whoami", Whoami())]
+    return [Route("/api/_test/restart", Restart(app))]
 """
 
 
@@ -88,7 +85,7 @@ def worker_pids(url: str, expected: int) -> set[int]:
     seen: set[int] = set()
     for _ in range(64):
         with httpx.Client(base_url=url, timeout=10) as client:
-            seen.add(client.get("/api/_test/whoami").json()["pid"])
+            seen.add(client.get(WHOAMI).json()["pid"])
         if len(seen) == expected:
             break
     return seen
@@ -102,6 +99,7 @@ def test_restart_prepares_the_data_dir_again_with_no_worker_running(
     plugins_dir = tmp_path / "plugins"
     plugins_dir.mkdir()
     (plugins_dir / "restart.py").write_text(PLUGIN)
+    write_whoami_plugin(plugins_dir)
     server = live_server_factory(["--workers", str(workers), "--plugins", "records", "--pluginsDir", str(plugins_dir)])
     assert prepared(server.data_dir) == [server.process.pid]  # the supervisor, or the process alone
     before = worker_pids(server.url, workers)
@@ -125,6 +123,7 @@ def test_a_first_start_that_fails_on_a_prepared_data_dir_is_tried_again_after_pu
     plugins_dir = tmp_path / "plugins"
     plugins_dir.mkdir()
     (plugins_dir / "restart.py").write_text(PLUGIN)
+    write_whoami_plugin(plugins_dir)
     (plugins_dir / "unproven.py").write_text(UNPROVEN_PLUGIN)
     server = live_server_factory(["--workers", str(workers), "--plugins", "records", "--pluginsDir", str(plugins_dir)])
     # Every worker started first: one still starting (a busy machine) would find the data broken.

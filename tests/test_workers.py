@@ -34,11 +34,11 @@ from typing import Any
 import httpx
 import pytest
 from pbk_sdk.testing import LiveServer, free_port
+from pbk_sdk.testing.workers import WHOAMI, write_whoami_plugin
 
 PLUGINS = "records,auth,realtime,settings"
 SUPERUSER = ("root@example.com", "su-password-123")
 USER = ("ada@example.com", "ada-password-123")
-WHOAMI = "/api/_test/whoami"
 SUPERUSERS_ONLY = "Only superusers can perform this action."
 AUTH_MISMATCH = "The current and the previous request authorization don't match."
 UNKNOWN_CLIENT = "Missing or invalid client id."
@@ -46,22 +46,6 @@ UNKNOWN_CLIENT = "Missing or invalid client id."
 PIN_ATTEMPTS = 64
 REPEAT = 20
 
-WHOAMI_PLUGIN = """
-import os
-from pbk_sdk import Route, hookimpl
-
-class Whoami:
-    def __init__(self, app):
-        self.app = app
-
-    async def on_get(self, req, resp):
-        cluster = self.app.cluster
-        resp.media = {"worker": cluster.worker, "workers": cluster.workers, "pid": os.getpid()}
-
-@hookimpl
-def pbk_register_routes(app):
-    return [Route("/api/_test/whoami", Whoami(app))]
-"""
 
 ALPHABET = string.ascii_letters + string.digits
 
@@ -141,8 +125,7 @@ def start_server(root: Path, *, workers: str | None = "2", env: dict[str, str] |
                  expected_workers: int = 2, superuser: bool = True) -> Server:
     """``pbk serve --workers`` in its own session; returns once every worker answers."""
     plugins_dir = root / "plugins"
-    plugins_dir.mkdir(parents=True, exist_ok=True)
-    (plugins_dir / "whoami.py").write_text(WHOAMI_PLUGIN)
+    write_whoami_plugin(plugins_dir)
     data_dir = root / "pb_data"
     if superuser:
         done = subprocess.run(

@@ -19,20 +19,9 @@ import httpx
 import pytest
 from backups_testing import NOTES, PLUGINS, add_notes, sign_in, titles, wait_for
 from pbk_sdk.testing.programs import pbk_command_superuser
+from pbk_sdk.testing.workers import WHOAMI, write_whoami_plugin
 
 EMAIL, PASSWORD = "root@example.com", "su-password-123"
-WHOAMI_PLUGIN = """
-import os
-from pbk_sdk import Route, hookimpl
-
-class Whoami:
-    async def on_get(self, req, resp):
-        resp.media = {"pid": os.getpid()}
-
-@hookimpl
-def pbk_register_routes(app):
-    return [Route("/api/_test/whoami", Whoami())]
-"""
 #: New connections tried before concluding that a worker does not answer.
 ATTEMPTS = 64
 
@@ -42,7 +31,7 @@ def per_worker(url: str, ask: Callable[[httpx.Client], Any]) -> dict[int, Any]:
     seen: dict[int, Any] = {}
     for _ in range(ATTEMPTS):
         with httpx.Client(base_url=url, timeout=10) as client:
-            pid = client.get("/api/_test/whoami").json()["pid"]
+            pid = client.get(WHOAMI).json()["pid"]
             seen[pid] = ask(client)
         if len(seen) == 2:
             return seen
@@ -80,8 +69,7 @@ class Stream:
 def start(tmp_path: Path, live_server_factory: Any) -> tuple[Any, httpx.Client]:
     data_dir = tmp_path / "pb_data"
     plugins_dir = tmp_path / "plugins"
-    plugins_dir.mkdir()
-    (plugins_dir / "whoami.py").write_text(WHOAMI_PLUGIN)
+    write_whoami_plugin(plugins_dir)
     pbk_command_superuser(data_dir, PLUGINS, EMAIL, PASSWORD)
     server = live_server_factory(["--workers", "2", "--plugins", ",".join(PLUGINS), "--pluginsDir", str(plugins_dir)],
                                  data_dir=data_dir)

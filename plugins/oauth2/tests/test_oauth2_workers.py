@@ -3,7 +3,7 @@ one worker reaches the ``auth-with-oauth2`` call that lands on the other.
 
 Apple's token endpoint is a ``RecordedApi`` on loopback (``tokenURL``); its key set and issuer
 are Apple's on the internet, so a test plugin in ``--pluginsDir`` points the provider at the
-recorded API's instead, and adds ``GET /api/_test/whoami`` so each request is pinned to a
+recorded API's instead; ``pbk_sdk.testing.workers``'s plugin there pins each request to a
 known worker.
 """
 
@@ -18,32 +18,19 @@ import pytest
 from oauth2_servers import start_program
 from pbk_sdk.testing import Program
 from pbk_sdk.testing.oauth2 import RecordedApi, sample_id_token_claims
+from pbk_sdk.testing.workers import WHOAMI, write_whoami_plugin
 
-WHOAMI = "/api/_test/whoami"
 CLIENT_ID = "apple-client"
 TEST_PLUGIN = """
 import os
 
 from pbk_oauth2.providers.apple import Apple
-from pbk_sdk import PluginInfo, Route, hookimpl
+from pbk_sdk import PluginInfo
 
 PLUGIN = PluginInfo(name="apple_on_loopback")
 # Test only: Apple's keys and issuer are on the internet; the tests' recorded API stands in.
 Apple.jwks_url = os.environ["TEST_APPLE_URL"] + "/jwks"
 Apple.issuer = os.environ["TEST_APPLE_URL"]
-
-
-class Whoami:
-    def __init__(self, app):
-        self.app = app
-
-    async def on_get(self, req, resp):
-        resp.media = {"worker": self.app.cluster.worker}
-
-
-@hookimpl
-def pbk_register_routes(app):
-    return [Route("/api/_test/whoami", Whoami(app))]
 """
 
 
@@ -56,7 +43,7 @@ def apple_api() -> Iterator[RecordedApi]:
 @pytest.fixture(scope="module")
 def two_workers(apple_api: RecordedApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Program]:
     base = tmp_path_factory.mktemp("apple-workers")
-    (base / "plugins").mkdir()
+    write_whoami_plugin(base / "plugins")
     (base / "plugins" / "apple_on_loopback.py").write_text(TEST_PLUGIN)
     program = start_program("pbk-apple", base / "pb_data",
                             ["--workers", "2", "--pluginsDir", str(base / "plugins")],

@@ -11,34 +11,17 @@ import pytest
 from conftest import EMAIL, PASSWORD, start_pbk
 from pbk_sdk.testing import superuser_token
 from pbk_sdk.testing.servers import LiveServer
+from pbk_sdk.testing.workers import WHOAMI, write_whoami_plugin
 
 pytestmark = pytest.mark.slow
 
-WHOAMI = "/api/_test/whoami"
-WHOAMI_PLUGIN = '''
-from pbk_sdk import Route, hookimpl
-
-
-class Whoami:
-    def __init__(self, app):
-        self.app = app
-
-    async def on_get(self, req, resp):
-        resp.media = {"worker": self.app.cluster.worker}
-
-
-@hookimpl
-def pbk_register_routes(app):
-    return [Route("/api/_test/whoami", Whoami(app))]
-'''
 WRONG_LOGIN = {"identity": "nobody@example.com", "password": "wrong-password"}
 
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     base = tmp_path_factory.mktemp("ratelimits-workers")
-    (base / "plugins").mkdir()
-    (base / "plugins" / "whoami.py").write_text(WHOAMI_PLUGIN)
+    write_whoami_plugin(base / "plugins")
     server = start_pbk(base / "pb_data", 2, ("--pluginsDir", str(base / "plugins")))
     try:
         yield server
