@@ -1,11 +1,13 @@
-// A quick look at a filter before it is sent, so a typo is pointed at ("column 9: ...")
-// instead of the server's generic 400. It only refuses what is surely wrong; the server
-// still has the last word (its message is shown when it refuses what passes here).
+// A quick look at a filter or an API rule before it is sent, so a typo is pointed at
+// ("Column 9: ...") instead of the server's generic 400. It only refuses what is surely wrong;
+// the server still has the last word (its message is shown when it refuses what passes here).
+import { pathProblem } from "./filterPaths.js";
 
 const OPERATORS = new Set(["=", "!=", ">", ">=", "<", "<=", "~", "!~",
   "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~"]);
 const JOINERS = new Set(["&&", "||"]);
 const LITERALS = new Set(["true", "false", "null"]);
+const FUNCTIONS = new Set(["geoDistance", "strftime"]);
 
 function tokenize(text) {
   const tokens = [];
@@ -15,6 +17,8 @@ function tokenize(text) {
     const start = at;
     if (/\s/.test(char)) {
       at++;
+    } else if (text.startsWith("//", at)) { // a comment, to the end of its line
+      at = text.indexOf("\n", at) < 0 ? text.length : text.indexOf("\n", at);
     } else if (char === '"' || char === "'") {
       at++;
       while (at < text.length && text[at] !== char) at += text[at] === "\\" ? 2 : 1;
@@ -39,12 +43,12 @@ function tokenize(text) {
 }
 
 function problem(index, message) {
-  return new Error(`Column ${index + 1}: ${message}.`);
+  return Object.assign(new Error(message), { index });
 }
 
 // expression := term (joiner term)* ; term := "(" expression ")" | value [operator value]
 // value := operand | name "(" value ("," value)* ")"
-function parse(tokens, end, fields) {
+function parse(tokens, end, checkName) {
   let at = 0;
   const next = () => tokens[at];
   const expect = (kind, what) => {
@@ -56,8 +60,10 @@ function parse(tokens, end, fields) {
   };
   const value = () => {
     const token = expect("operand", "a field or value");
-    if (next()?.kind !== "(") checkField(token, fields);
-    else {
+    if (next()?.kind !== "(") {
+      if (!isLiteral(token.text)) checkName(token);
+    } else {
+      if (!FUNCTIONS.has(token.text)) throw problem(token.start, `no function named "${token.text}"`);
       at++;
       value();
       while (next()?.kind === ",") { at++; value(); }
@@ -89,23 +95,41 @@ function parse(tokens, end, fields) {
   }
 }
 
-// A name the collection does not have (its first part: `author.name` checks `author`;
-// back relations, `posts_via_author`, are left to the server).
-function checkField(token, fields) {
-  const name = token.text;
-  if (!fields || /^['"@\d.+-]/.test(name) || LITERALS.has(name) || name.includes("_via_")) return;
-  const field = name.split(/[.:]/)[0];
-  if (!fields.includes(field)) throw problem(token.start, `no field named "${field}"`);
+function isLiteral(text) {
+  return /^['"\d.+-]/.test(text) || LITERALS.has(text);
+}
+
+function check(text, checkName) {
+  if (!text.trim()) return "";
+  try {
+    parse(tokenize(text), text.length, checkName);
+    return "";
+  } catch (error) {
+    const before = text.slice(0, error.index).split("\n");
+    const where = before.length > 1 ? `Line ${before.length}, column ${before.at(-1).length + 1}` :
+      `Column ${error.index + 1}`;
+    return `${where}: ${error.message}.`;
+  }
 }
 
 // The problem with `text` as a message, or "" when none is seen. `fields`: the names a
-// filter may start from (null: any).
+// filter may start from (null: any); only the first part of a name is checked (`author.name`
+// checks `author`; back relations, `posts_via_author`, are left to the server).
 export function checkFilter(text, fields = null) {
-  if (!text.trim()) return "";
-  try {
-    parse(tokenize(text), text.length, fields);
-    return "";
-  } catch (error) {
-    return error.message;
-  }
+  return check(text, (token) => {
+    const field = token.text.split(/[.:]/)[0];
+    if (fields && !token.text.startsWith("@") && !token.text.includes("_via_") && !fields.includes(field)) {
+      throw problem(token.start, `no field named "${field}"`);
+    }
+  });
+}
+
+// The problem with an API rule of a collection as a message, or "" when none is seen: every
+// part of a name is checked, through relations and `@collection.*` (see filterPaths.js).
+// `scope`: {self: the collection (its draft), collections: the saved ones}.
+export function checkRule(text, scope) {
+  return check(text, (token) => {
+    const found = pathProblem(token.text, scope);
+    if (found) throw problem(token.start + found.offset, found.message);
+  });
 }
