@@ -16,7 +16,7 @@ import httpx
 import minio
 import pytest
 from dashboard_server import create_record, open_signed_in, serve_prepared
-from pbk_sdk.testing import LiveServer, make_bucket
+from pbk_sdk.testing import LiveServer, make_bucket, superuser_token
 from playwright.sync_api import expect
 
 ROOT = ("root@example.com", "root-password-1")
@@ -30,12 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = serve_prepared(tmp_path_factory.mktemp("backups-s3") / "pb_data", prepare)
     yield live
     live.stop()
-
-
-def token(server: LiveServer) -> dict[str, str]:
-    answer = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
-                        json={"identity": ROOT[0], "password": ROOT[1]})
-    return {"Authorization": answer.raise_for_status().json()["token"]}
 
 
 def stored_settings(server: LiveServer) -> Any:
@@ -86,8 +80,11 @@ def test_backups_on_s3_from_the_dashboard(server: LiveServer, moto_server: str, 
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_text("The S3 bucket answers.")).to_be_visible()
     saved = stored_settings(server)["backups"]["s3"]
-    assert (saved["enabled"], saved["bucket"], saved["secret"], saved["forcePathStyle"]) == (True, bucket, "test", True)
-    assert "secret" not in httpx.get(f"{server.url}/api/settings", headers=token(server)).json()["backups"]["s3"]
+    assert (saved["enabled"], saved["bucket"], saved["secret"], saved["forcePathStyle"]) == (
+        True, bucket, "test", True)
+    headers = {"Authorization": superuser_token(server.url, *ROOT)}
+    answered = httpx.get(f"{server.url}/api/settings", headers=headers)
+    assert "secret" not in answered.json()["backups"]["s3"]
 
     page.get_by_label("Backup name").fill("on-s3.zip")
     page.get_by_role("button", name="Create backup").click()

@@ -21,7 +21,7 @@ from browser_support import screenshot
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from dashboard_server import create_record, open_signed_in, serve_prepared
-from pbk_sdk.testing import LiveServer
+from pbk_sdk.testing import LiveServer, superuser_token
 from playwright.sync_api import expect
 
 # the real OpenID Connect provider and the user's browser live with the oauth2 plugin's tests
@@ -61,19 +61,19 @@ def idp(server: LiveServer) -> Iterator[Idp]:
 
 
 def headers(server: LiveServer) -> dict[str, str]:
-    answer = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
-                        json={"identity": ROOT[0], "password": ROOT[1]})
-    return {"Authorization": answer.raise_for_status().json()["token"]}
+    return {"Authorization": superuser_token(server.url, *ROOT)}
 
 
 def collection(server: LiveServer, name: str) -> Any:
-    return httpx.get(f"{server.url}/api/collections/{name}", headers=headers(server)).raise_for_status().json()
+    answer = httpx.get(f"{server.url}/api/collections/{name}", headers=headers(server))
+    return answer.raise_for_status().json()
 
 
 def edit_collection(page: Any, server: LiveServer, name: str) -> Any:
     """The editor of ``name``, opened from its records page; the dialog."""
     open_signed_in(page, server, *ROOT)
-    page.get_by_role("navigation", name="Collections").get_by_role("link", name=f"{name} auth", exact=True).click()
+    sidebar = page.get_by_role("navigation", name="Collections")
+    sidebar.get_by_role("link", name=f"{name} auth", exact=True).click()
     page.get_by_role("button", name="Edit collection").click()
     return page.get_by_role("dialog")
 
@@ -107,7 +107,9 @@ def sign_in_with_the_idp(server: LiveServer, idp: Idp, account: str, **claims: A
     return answer.json()
 
 
-def test_an_oidc_provider_set_up_in_the_dashboard_signs_users_in(server: LiveServer, idp: Idp, page: Any) -> None:
+def test_an_oidc_provider_set_up_in_the_dashboard_signs_users_in(
+    server: LiveServer, idp: Idp, page: Any
+) -> None:
     panel = edit_collection(page, server, "users")
     provider = add_provider(panel, "oid", "OIDC (oidc)")
     expect(provider.get_by_label("Display name")).to_have_value("OIDC")
@@ -129,10 +131,12 @@ def test_an_oidc_provider_set_up_in_the_dashboard_signs_users_in(server: LiveSer
     oauth2 = collection(server, "users")["oauth2"]
     [saved] = oauth2["providers"]
     assert oauth2["enabled"] is True and "clientSecret" not in saved
-    assert {key: saved[key] for key in ("name", "clientId", "authURL", "tokenURL", "userInfoURL", "displayName", "pkce")} == {
+    assert {key: saved[key] for key in ("name", "clientId", "authURL", "tokenURL", "userInfoURL",
+                                        "displayName", "pkce")} == {
         "name": "oidc", "clientId": CLIENT[0], "authURL": f"{idp.url}/auth", "tokenURL": f"{idp.url}/token",
         "userInfoURL": f"{idp.url}/me", "displayName": "OIDC", "pkce": True}
-    first = sign_in_with_the_idp(server, idp, "ann", email="ann@example.com", email_verified=True, name="Ann Lee")
+    ann = {"email": "ann@example.com", "email_verified": True, "name": "Ann Lee"}
+    first = sign_in_with_the_idp(server, idp, "ann", **ann)
     assert first["meta"]["isNew"] is True and first["record"]["name"] == "Ann Lee"
 
     # Another option changed, the secret left alone: the stored secret is kept (the token
@@ -148,7 +152,7 @@ def test_an_oidc_provider_set_up_in_the_dashboard_signs_users_in(server: LiveSer
     assert "clientSecret" not in json.loads(sent.value.post_data)["oauth2"]["providers"][0]
     [saved] = collection(server, "users")["oauth2"]["providers"]
     assert saved["displayName"] == "Acme SSO" and "clientSecret" not in saved
-    again = sign_in_with_the_idp(server, idp, "ann", email="ann@example.com", email_verified=True, name="Ann Lee")
+    again = sign_in_with_the_idp(server, idp, "ann", **ann)
     assert again["meta"]["isNew"] is False and again["record"]["id"] == first["record"]["id"]
 
 
@@ -173,7 +177,8 @@ def test_server_errors_beside_the_inputs_then_fixed(server: LiveServer, page: An
     gitlab.get_by_label("Auth URL").fill("https://git.example.com/oauth/authorize")
     panel.get_by_text("Fields filled from the provider's user on sign-up").click()
     panel.get_by_label("OAuth2 username").select_option("nickname")
-    expect(panel.get_by_label("OAuth2 id").locator("option")).to_have_text(["None", "nickname"])  # text fields only
+    # only text-like fields: not the number, nor the auth fields
+    expect(panel.get_by_label("OAuth2 id").locator("option")).to_have_text(["None", "nickname"])
     save(panel)
 
     oauth2 = collection(server, "members")["oauth2"]
@@ -232,7 +237,8 @@ def test_oauth2_is_offered_neither_to_superusers_nor_without_its_plugin(
 
     # prepared on another thread: Playwright's sync API keeps an event loop running on this one
     with ThreadPoolExecutor(1) as thread:
-        bare = thread.submit(serve_prepared, tmp_path / "pb_data", add_root, plugins="records,auth,admin").result()
+        started = thread.submit(serve_prepared, tmp_path / "pb_data", add_root, plugins="records,auth,admin")
+        bare = started.result()
     try:
         panel = edit_collection(page, bare, "users")
         expect(panel.get_by_text("One-time code (OTP) sign-in")).to_be_visible()
