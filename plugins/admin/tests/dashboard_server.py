@@ -16,16 +16,16 @@ PLUGINS = "records,auth,files,realtime,mailer,settings,logs,crons,backups,admin"
 
 
 def serve_prepared(
-    data_dir: Path, prepare: Callable[[Any, str], Awaitable[None]], workers: int = 1
+    data_dir: Path, prepare: Callable[[Any, str], Awaitable[None]], workers: int = 1, plugins: str = PLUGINS
 ) -> LiveServer:
-    """Run ``prepare(app, url)`` on the data dir, then serve it at ``url``."""
+    """Run ``prepare(app, url)`` on the data dir, then serve it (with ``plugins``) at ``url``."""
     from pbk import build_app
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
     async def run() -> None:
-        app = build_app(data_dir=data_dir, plugins=tuple(PLUGINS.split(",")))
+        app = build_app(data_dir=data_dir, plugins=tuple(plugins.split(",")))
         await app.start()
         try:
             await prepare(app, url)
@@ -33,7 +33,7 @@ def serve_prepared(
             await app.stop()
 
     asyncio.run(run())
-    return start_live_server(data_dir, ["--plugins", PLUGINS, "--workers", str(workers)], port=port)
+    return start_live_server(data_dir, ["--plugins", plugins, "--workers", str(workers)], port=port)
 
 
 async def create_record(app: Any, collection: str, data: dict[str, Any]) -> dict[str, Any]:
