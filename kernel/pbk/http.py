@@ -41,7 +41,8 @@ SECURITY_HEADERS = {
 CORS_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
 STATIC_CHUNK = 256 * 1024
 
-_json = falcon.media.JSONHandler(dumps=lambda obj: orjson.dumps(obj).decode(), loads=orjson.loads)
+#: orjson's bytes are the body as they are (a ``str`` would be decoded and encoded again).
+_json = falcon.media.JSONHandler(dumps=orjson.dumps, loads=orjson.loads)
 
 
 # --------------------------------------------------------------------------- errors
