@@ -126,8 +126,7 @@ class KernelMiddleware:
     ) -> None:
         if req.method == "OPTIONS":
             return  # answered (Vary included) by process_request
-        for name, value in SECURITY_HEADERS.items():
-            resp.set_header(name, value)
+        resp.set_headers(SECURITY_HEADERS)  # one call, not one per header
         origin = req.get_header("Origin")
         if origin:
             allowed = self._allowed_origin(origin)
