@@ -97,6 +97,9 @@ class RecordsResources:
         return collection
 
     async def run(self, name: str, event: RecordRequestEvent, action: Any) -> Any:
+        if not self.app.events.has(name, event.collection):  # no chain: its default action alone
+            return await action(event)
+
         async def default(e: RecordRequestEvent) -> None:
             e.result = await action(e)
 
