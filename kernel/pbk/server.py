@@ -115,6 +115,10 @@ class _CoalescingTransport:
         self._flush()
         self._transport.close()
 
+    def is_closing(self) -> bool:
+        # Asked twice a response: spelled out, as ``__getattr__`` runs only after a failed lookup.
+        return self._transport.is_closing()
+
     def __getattr__(self, name: str) -> object:
         return getattr(self._transport, name)
 

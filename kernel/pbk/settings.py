@@ -30,6 +30,8 @@ NONCE_SIZE = 12  # Go's cipher.NewGCM default, which PocketBase uses
 
 #: Values ``get`` hands out as they are: nothing a caller does to them reaches the settings.
 _IMMUTABLE = (str, int, float, bool)
+_UNSEEN = object()  # a path ``get`` has not looked up since the settings changed
+_ABSENT = object()  # a path the settings do not have
 
 
 class SettingsError(Exception):
@@ -118,16 +120,18 @@ class Settings:
         self._defaults: dict[str, Any] = {}
         self._stored: dict[str, Any] = {}
         self._merged: dict[str, Any] = {}
+        #: What ``get`` found at each path asked for, until the settings change.
+        self._found: dict[str, Any] = {}
 
     def declare(self, defaults: Mapping[str, Any]) -> None:
         self._defaults = deep_merge(self._defaults, defaults)
-        self._merged = deep_merge(self._defaults, self._stored)
+        self._set_merged(deep_merge(self._defaults, self._stored))
 
     async def load(self) -> None:
         """Read the stored settings; re-save them encrypted when a key is now given."""
         stored, was_encrypted = decode_stored(await self._db.read(_load), self._key)
         self._stored = stored
-        self._merged = deep_merge(self._defaults, stored)
+        self._set_merged(deep_merge(self._defaults, stored))
         if stored and self._key is not None and not was_encrypted:
             await self._db.write(_store, self._encode(stored))
 
@@ -136,7 +140,8 @@ class Settings:
         stored, _ = decode_stored(await self._db.read(_load), self._key)
         merged = deep_merge(self._defaults, stored)
         changed = frozenset(k for k in merged.keys() | self._merged.keys() if merged.get(k) != self._merged.get(k))
-        self._stored, self._merged = stored, merged
+        self._stored = stored
+        self._set_merged(merged)
         if changed:
             await self._events.trigger(SETTINGS_RELOAD, SettingsEvent(settings=self, changed=changed))
 
@@ -144,17 +149,29 @@ class Settings:
         data = orjson.dumps(settings)
         return encrypt(data, self._key) if self._key is not None else data
 
+    def _set_merged(self, merged: dict[str, Any]) -> None:
+        self._merged = merged
+        self._found = {}
+
     def get(self, path: str, default: Any = None) -> Any:
-        node: Any = self._merged
-        for part in path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                return default
-            node = node[part]
+        node = self._found.get(path, _UNSEEN)
+        if node is _UNSEEN:
+            node = self._found[path] = self._lookup(path)
+        if node is _ABSENT:
+            return default
         if node is None or type(node) in _IMMUTABLE:
             return node  # asked on every request (``trustedProxy.headers``, ``s3.enabled``)
         if not node and type(node) in (list, dict):
             return type(node)()
         return copy.deepcopy(node)
+
+    def _lookup(self, path: str) -> Any:
+        node: Any = self._merged
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return _ABSENT
+            node = node[part]
+        return node
 
     def as_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self._merged)
@@ -171,7 +188,7 @@ class Settings:
 
             async def reload() -> None:
                 self._stored = merged
-                self._merged = merged
+                self._set_merged(merged)
                 self._on_saved()
                 await self._events.trigger(
                     SETTINGS_RELOAD, SettingsEvent(settings=self, changed=changed)

@@ -32,7 +32,12 @@ def normalize_ip(text: str) -> str:
 
 
 def remote_ip(req: Any) -> str:
-    """The socket peer's address (the last proxy's, behind one)."""
+    """The socket peer's address (the last proxy's, behind one): falcon's ``remote_addr``,
+    read from the ASGI scope's ``(host, port)`` without working out the whole access route."""
+    client = getattr(req, "scope", {}).get("client")
+    if type(client) is tuple and len(client) == 2 and client[0]:  # as uvicorn gives it
+        return normalize_ip(str(client[0]))
+    # Any other iterable may be read only once (falcon's remote_addr reads and keeps it).
     return normalize_ip(str(getattr(req, "remote_addr", "") or ""))
 
 

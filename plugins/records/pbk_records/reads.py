@@ -9,7 +9,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import functools
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -144,17 +143,22 @@ class _Plan:
     for writes each field's zero value, ``to_db`` and checks, the autodates a create stamps,
     the text fields it generates and the relation fields to check."""
 
-    __slots__ = ("checked", "fields", "generated", "readers", "relations", "shown", "stamped", "writers", "zeros")
+    __slots__ = ("checked", "fields", "generated", "open", "readers", "relations", "shown", "stamped", "writers",
+                 "zeros")
 
     def __init__(self, collection: Collection, field_types: Mapping[str, Any]) -> None:
         fields = self.fields = collection.fields
-        self.readers = [(f.name, functools.partial(field_types[f.type].from_db, f.data)) for f in fields]
+        self.readers = [(f.name, _reader(field_types[f.type], f.data)) for f in fields]
         is_auth = collection.is_auth
         self.shown = [
             (f.name, f.hidden, is_auth and f.name == "email")
             for f in fields
             if not (is_auth and (f.type == "password" or f.name == "tokenKey"))
         ]
+        #: the names ``shown`` when none of them is hidden or an email (every requester sees
+        #: them all), else None
+        self.open = None if any(hidden or is_email for _, hidden, is_email in self.shown) else [
+            name for name, _, _ in self.shown]
         self.zeros = [(f.name, functools.partial(field_types[f.type].zero_value, f.data)) for f in fields]
         self.writers = [(f.name, functools.partial(field_types[f.type].to_db, f.data)) for f in fields]
         #: ``(name, is_password, data, validate, primary_key)`` of every field but autodates
@@ -168,6 +172,13 @@ class _Plan:
         self.relations = [(f.name, str(f.get("collectionId", ""))) for f in fields if f.type == "relation"]
 
 
+def _reader(field_type: Any, field: Mapping[str, Any]) -> Any:
+    """``field_type.from_db`` of ``field`` as a one-argument function (the built-in types make
+    their own, faster ones)."""
+    make = getattr(field_type, "reader", None)
+    return make(field) if make is not None else functools.partial(field_type.from_db, field)
+
+
 class RecordReads:
     """The read half of the records service (see ``records.Records``)."""
 
@@ -177,7 +188,6 @@ class RecordReads:
         self.events = app.events
         self._registry = registry
         self.field_types = field_types
-        self._plans: weakref.WeakKeyDictionary[Collection, _Plan] = weakref.WeakKeyDictionary()
         self._rule_cache = RuleCache()
 
     @property
@@ -188,11 +198,11 @@ class RecordReads:
     # ------------------------------------------------------------------ values
 
     def _plan(self, collection: Collection) -> _Plan:
-        """How to read and show ``collection``'s fields, worked out once per field list."""
-        plan = self._plans.get(collection)
+        """How to read and show ``collection``'s fields, worked out once per field list and
+        kept on the collection (a weak mapping's lookup cost a view 1%)."""
+        plan: _Plan | None = collection.plans.get(self)
         if plan is None or plan.fields is not collection.fields:
-            plan = _Plan(collection, self.field_types)
-            self._plans[collection] = plan
+            plan = collection.plans[self] = _Plan(collection, self.field_types)
         return plan
 
     def values_from_row(self, collection: Collection, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,9 +218,22 @@ class RecordReads:
         show_email: bool = False,
     ) -> dict[str, Any]:
         """The record as this requester may see it (hidden fields, email visibility)."""
+        plan = self._plan(collection)
+        if plan.open is not None:
+            out = {name: values[name] for name in plan.open if name in values}
+        else:
+            out = self._guarded_output(collection, plan, values, ctx, show_email)
+        out["collectionId"] = collection.id
+        out["collectionName"] = collection.name
+        return out
+
+    @staticmethod
+    def _guarded_output(
+        collection: Collection, plan: _Plan, values: Mapping[str, Any], ctx: Context, show_email: bool
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         superuser = ctx.superuser
-        for name, hidden, is_email in self._plan(collection).shown:
+        for name, hidden, is_email in plan.shown:
             if name not in values or (hidden and not superuser):
                 continue
             if is_email and not (
@@ -221,8 +244,6 @@ class RecordReads:
             ):
                 continue
             out[name] = values[name]
-        out["collectionId"] = collection.id
-        out["collectionName"] = collection.name
         return out
 
     # ------------------------------------------------------------------ rules

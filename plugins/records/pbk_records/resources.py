@@ -57,11 +57,10 @@ def request_info(req: Any, auth: RequestAuth | None, context: str = "default") -
     if auth is not None:
         record = {**auth.record, "collectionId": auth.collection_id, "collectionName": auth.collection_name}
     headers = _SnakeCaseHeaders(req)
-    query = {key: value if isinstance(value, str) else value[-1] for key, value in req.params.items()}
     return RequestInfo(
         auth=record,
         body={},
-        query=query,
+        query=last_values(req.params),
         headers=headers,
         method=req.method,
         context=context,
@@ -69,9 +68,17 @@ def request_info(req: Any, auth: RequestAuth | None, context: str = "default") -
     )
 
 
+def last_values(params: Mapping[str, Any]) -> dict[str, str]:
+    """Query parameters as ``@request.query`` reads them: the last value of a repeated one."""
+    if not params:
+        return {}
+    return {key: value if isinstance(value, str) else value[-1] for key, value in params.items()}
+
+
 def request_context(req: Any) -> Context:
     auth = request_auth(req)
-    expand = [part.strip() for part in (req.get_param("expand") or "").split(",") if part.strip()]
+    raw_expand = req.get_param("expand")
+    expand = [part.strip() for part in raw_expand.split(",") if part.strip()] if raw_expand else []
     return Context(auth=auth, info=request_info(req, auth), expand=expand)
 
 
@@ -90,6 +97,9 @@ class RecordsResources:
         return collection
 
     async def run(self, name: str, event: RecordRequestEvent, action: Any) -> Any:
+        if not self.app.events.has(name, event.collection):  # no chain: its default action alone
+            return await action(event)
+
         async def default(e: RecordRequestEvent) -> None:
             e.result = await action(e)
 
@@ -103,7 +113,7 @@ class RecordList(RecordsResources):
     async def on_get(self, req: Any, resp: Any, collection: str) -> None:
         coll = self.collection(collection)
         ctx = request_context(req)
-        query = {key: value if isinstance(value, str) else value[-1] for key, value in req.params.items()}
+        query = last_values(req.params)
         event = RecordRequestEvent(request=req, response=resp, collection=coll)
         resp.media = await self.run(
             ev.RECORDS_LIST_REQUEST, event, lambda e: self.records.list(e.collection, query, ctx)

@@ -143,6 +143,8 @@ class Collection:
         self.created = created
         self.updated = updated
         self._by_name = {f.name: f for f in self.fields}
+        #: What readers of this collection worked out from it, by reader (``reads._Plan``).
+        self.plans: dict[Any, Any] = {}
 
     def replace_fields(self, fields: Iterable[Field]) -> None:
         self.fields = list(fields)

@@ -3,7 +3,8 @@ collection create (ozzo-validation's rules, as PocketBase's fields apply them)."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
@@ -37,6 +38,11 @@ class BuiltinFieldType(BaseFieldType):
         if field.get("required") and self.is_blank(field, value):
             return required_error()
         return None
+
+    def reader(self, field: Mapping[str, Any]) -> Callable[[Any], Any]:
+        """``from_db`` of ``field`` as a one-argument function, made once per field list (a
+        type may work out what depends on the field's options here, not per value)."""
+        return functools.partial(self.from_db, field)
 
 
 class StringFieldType(BuiltinFieldType):

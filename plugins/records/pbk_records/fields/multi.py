@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pbk_sdk.errors import FieldError
@@ -51,6 +51,23 @@ class MultiValueType(BuiltinFieldType):
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", "replace")
         return self.normalize(field, raw)
+
+    def reader(self, field: Mapping[str, Any]) -> Callable[[Any], Any]:
+        """``from_db``, with a stored string holding no ``[`` (a single field's TEXT, always)
+        taken as one value, as ``to_unique_string_slice`` does, without working it out."""
+        from_db = self.from_db
+        if type(self).from_db is not MultiValueType.from_db or type(self).normalize is not MultiValueType.normalize:
+            return super().reader(field)
+        multiple = self.is_multiple(field)
+
+        def read(raw: Any) -> Any:
+            if type(raw) is str and "[" not in raw:
+                if multiple:
+                    return [raw] if raw else []
+                return raw
+            return from_db(field, raw)
+
+        return read
 
     def _too_many(self, field: Mapping[str, Any], count: int) -> FieldError | None:
         max_select = max(int(field.get("maxSelect") or 0), 1)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from pbk_sdk.errors import FieldError
 
 from ..gocompat.cast import cast_to_float
-from ..gocompat.strconv import go_number, go_sprint, is_number
+from ..gocompat.strconv import EXACT_FLOAT_INT, go_number, go_sprint, is_number
 from .base import BuiltinFieldType, collect, required_error
 
 
@@ -67,6 +67,18 @@ class NumberType(BuiltinFieldType):
         if raw is None:
             return 0
         return go_number(cast_to_float(raw))
+
+    def reader(self, field: Mapping[str, Any]) -> Callable[[Any], Any]:
+        """``from_db``, with a stored integer a float64 holds exactly returned as it is (what
+        ``go_number`` would make of it)."""
+        from_db = self.from_db
+
+        def read(raw: Any) -> Any:
+            if type(raw) is int and -EXACT_FLOAT_INT <= raw <= EXACT_FLOAT_INT:
+                return raw
+            return from_db(field, raw)
+
+        return read
 
     def check_options(self, field: Mapping[str, Any]) -> dict[str, Any]:
         only_int = bool(field.get("onlyInt"))
