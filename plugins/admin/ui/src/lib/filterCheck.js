@@ -1,13 +1,16 @@
 // A quick look at a filter or an API rule before it is sent, so a typo is pointed at
 // ("Column 9: ...") instead of the server's generic 400. It only refuses what is surely wrong;
 // the server still has the last word (its message is shown when it refuses what passes here).
+// The same check serves the API rules editor and the records' and logs' filter boxes.
 import { pathProblem } from "./filterPaths.js";
 
 const OPERATORS = new Set(["=", "!=", ">", ">=", "<", "<=", "~", "!~",
   "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~"]);
 const JOINERS = new Set(["&&", "||"]);
+// Keywords, in any case, as the server reads them.
 const LITERALS = new Set(["true", "false", "null"]);
-const FUNCTIONS = new Set(["geoDistance", "strftime"]);
+// Each function's least and most arguments.
+const FUNCTIONS = { geoDistance: [4, 4], strftime: [1, 10] };
 
 function tokenize(text) {
   const tokens = [];
@@ -46,7 +49,7 @@ function problem(index, message) {
   return Object.assign(new Error(message), { index });
 }
 
-// expression := term (joiner term)* ; term := "(" expression ")" | value [operator value]
+// expression := term (joiner term)* ; term := "(" expression ")" | value operator value
 // value := operand | name "(" value ("," value)* ")"
 function parse(tokens, end, checkName) {
   let at = 0;
@@ -62,12 +65,18 @@ function parse(tokens, end, checkName) {
     const token = expect("operand", "a field or value");
     if (next()?.kind !== "(") {
       if (!isLiteral(token.text)) checkName(token);
-    } else {
-      if (!FUNCTIONS.has(token.text)) throw problem(token.start, `no function named "${token.text}"`);
-      at++;
-      value();
-      while (next()?.kind === ",") { at++; value(); }
-      expect(")", '")"');
+      return;
+    }
+    if (!Object.hasOwn(FUNCTIONS, token.text)) throw problem(token.start, `no function named "${token.text}"`);
+    at++;
+    let count = 1;
+    value();
+    while (next()?.kind === ",") { at++; count++; value(); }
+    expect(")", '")"');
+    const [least, most] = FUNCTIONS[token.text];
+    if (count < least || count > most) {
+      const wanted = least === most ? least : `${least} to ${most}`;
+      throw problem(token.start, `${token.text} takes ${wanted} arguments, not ${count}`);
     }
   };
   const term = () => {
@@ -80,7 +89,8 @@ function parse(tokens, end, checkName) {
       return;
     }
     value();
-    if (next()?.kind === "operator") { at++; value(); }
+    expect("operator", "an operator");
+    value();
   };
   const expression = () => {
     term();
@@ -96,15 +106,16 @@ function parse(tokens, end, checkName) {
 }
 
 function isLiteral(text) {
-  return /^['"\d.+-]/.test(text) || LITERALS.has(text);
+  return /^['"\d.+-]/.test(text) || LITERALS.has(text.toLowerCase());
 }
 
-function check(text, checkName) {
+function check(text, checkName, caret) {
   if (!text.trim()) return "";
   try {
     parse(tokenize(text), text.length, checkName);
     return "";
   } catch (error) {
+    if (error.index === text.length && caret >= text.trimEnd().length) return ""; // still typing
     const before = text.slice(0, error.index).split("\n");
     const where = before.length > 1 ? `Line ${before.length}, column ${before.at(-1).length + 1}` :
       `Column ${error.index + 1}`;
@@ -112,24 +123,38 @@ function check(text, checkName) {
   }
 }
 
-// The problem with `text` as a message, or "" when none is seen. `fields`: the names a
-// filter may start from (null: any); only the first part of a name is checked (`author.name`
-// checks `author`; back relations, `posts_via_author`, are left to the server).
-export function checkFilter(text, fields = null) {
+/** The problem with the filter or API rule `text` as a message, or "" when none is seen. Every
+ * part of every name is checked in `scope` ({self, collections}: see filterPaths.js; a plain
+ * list of names, for a list that is no collection such as the logs, is taken as fields holding
+ * JSON). `caret`: where typing goes on, so a name that ends there in "." or ":", or a rule that
+ * ends there unfinished, is left alone. */
+export function checkFilter(text, scope, caret = -1) {
+  const resolved = Array.isArray(scope) ?
+    { self: { fields: scope.map((name) => ({ name, type: "json" })) }, collections: [] } : scope;
   return check(text, (token) => {
-    const field = token.text.split(/[.:]/)[0];
-    if (fields && !token.text.startsWith("@") && !token.text.includes("_via_") && !fields.includes(field)) {
-      throw problem(token.start, `no field named "${field}"`);
-    }
-  });
+    const end = token.start + token.text.length;
+    if (end === caret && /[.:]$/.test(token.text)) return;
+    const found = pathProblem(token.text, resolved);
+    if (found) throw problem(token.start + found.offset, found.message);
+  }, caret);
 }
 
-// The problem with an API rule of a collection as a message, or "" when none is seen: every
-// part of a name is checked, through relations and `@collection.*` (see filterPaths.js).
-// `scope`: {self: the collection (its draft), collections: the saved ones}.
-export function checkRule(text, scope) {
-  return check(text, (token) => {
-    const found = pathProblem(token.text, scope);
-    if (found) throw problem(token.start + found.offset, found.message);
-  });
+/** The name being typed before `caret` (back to a space, operator or parenthesis), or "" when
+ * the caret is in a quoted text or a `//` comment. */
+export function wordBefore(text, caret) {
+  let quote = null;
+  for (let at = 0; at < caret; at++) {
+    const char = text[at];
+    if (quote) {
+      if (char === "\\") at++;
+      else if (char === quote) quote = null;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+    } else if (text.startsWith("//", at)) {
+      const end = text.indexOf("\n", at);
+      if (end < 0 || end >= caret) return "";
+      at = end;
+    }
+  }
+  return quote ? "" : text.slice(0, caret).match(/[@\w.:]*$/)[0];
 }

@@ -30,8 +30,10 @@ export const FIELD_TYPES = {
   geoPoint: { options: null, starts: {} },
 };
 
-// Kept when a new field changes its type.
+// Kept when a new field changes its type; a password is never shown, so it starts neither
+// hidden nor presentable.
 const SHARED = ["name", "hidden", "presentable", "required", "help"];
+const SHARED_BY_PASSWORD = ["name", "required", "help"];
 
 /** A new field of `type`; a relation points to `relationTarget` (a collection id) at first. */
 export function blankField(type, relationTarget = "") {
@@ -45,8 +47,9 @@ export function blankField(type, relationTarget = "") {
 /** Turns a new field into one of `type` in place (so its row, and the focus in it, stay). */
 export function retype(field, type, relationTarget) {
   const blank = blankField(type, relationTarget);
+  const kept = type === "password" ? SHARED_BY_PASSWORD : SHARED;
   for (const key of Object.keys(field)) if (!(key in blank)) delete field[key];
   for (const [key, value] of Object.entries(blank)) {
-    if (!(SHARED.includes(key) && key in field)) field[key] = value;
+    if (!(kept.includes(key) && key in field)) field[key] = value;
   }
 }
