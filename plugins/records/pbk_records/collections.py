@@ -431,12 +431,26 @@ class SchemaBuilder:
         problems.update(self.field_types[field.type].check_options(field.data))
         if field.type == "relation" and field.get("collectionId"):
             # By id only, as PocketBase: a name would not survive a rename (nor open in it).
-            target = self.registry.get(str(field.get("collectionId")))
-            if target is None or target.id != field.get("collectionId"):
-                problems["collectionId"] = FieldError(
-                    "validation_field_relation_missing_collection", "The relation collection doesn't exist."
-                )
+            problems.update(self._relation_target_problem(field, existing))
         return field_list.Entry(field, problems, sent_without_id)
+
+    def _relation_target_problem(self, field: Field, existing: Collection | None) -> dict[str, FieldError]:
+        """PocketBase's checks of a relation's ``collectionId``: it stays what it was, and names
+        an existing collection, by id only (a name would not survive a rename), which is not a
+        view (only a view may relate to a view; a view's own fields are never checked here)."""
+        target_id = field.get("collectionId")
+        before = existing.field_by_id(field.id) if existing is not None and field.id else None
+        if before is not None and before.type == "relation" and before.get("collectionId") != target_id:
+            return {"collectionId": FieldError("validation_field_relation_change",
+                                               "The relation collection cannot be changed.")}
+        target = self.registry.get(str(target_id))
+        if target is None or target.id != target_id:
+            return {"collectionId": FieldError("validation_field_relation_missing_collection",
+                                               "The relation collection doesn't exist.")}
+        if target.is_view:
+            return {"collectionId": FieldError("validation_relation_field_non_view_base_collection",
+                                               "Only view collections are allowed to have relations to other views.")}
+        return {}
 
     def _auth_options(self, options: dict[str, Any], existing: Collection | None, errors: dict[str, Any]) -> None:
         previous = existing.options if existing else self.scaffolds["auth"].options

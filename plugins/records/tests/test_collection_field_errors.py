@@ -102,3 +102,31 @@ def test_an_updated_collection_names_its_bad_field_as_pocketbase_does(
 ) -> None:
     pbk, pocketbase = (outcome(client.patch(f"/api/collections/{collection}", json=body(client))) for client in clients)
     assert pbk == pocketbase
+
+
+def collection_id(client: httpx.Client, name: str) -> str:
+    return client.get(f"/api/collections/{name}").json()["id"]
+
+
+def test_a_relation_to_a_view_is_refused_unless_from_a_view(clients: list[httpx.Client]) -> None:
+    def attempt(client: httpx.Client) -> tuple[int, Any]:
+        relation = {"name": "rel", "type": "relation", "collectionId": collection_id(client, "plain_view")}
+        return outcome(client.post("/api/collections", json={"name": "to_view", "type": "base", "fields": [relation]}))
+
+    pbk, pocketbase = (attempt(client) for client in clients)
+    assert pbk == pocketbase
+    assert pbk[0] == 400 and pbk[1]["1"]["collectionId"]["code"] == "validation_relation_field_non_view_base_collection"
+
+
+def test_a_relation_keeps_its_collection(clients: list[httpx.Client]) -> None:
+    def attempt(client: httpx.Client) -> tuple[int, Any, Any]:
+        relation = {"name": "rel", "type": "relation", "collectionId": collection_id(client, "plain")}
+        made = client.post("/api/collections", json={"name": "keeps_target", "type": "base", "fields": [relation]})
+        fields = made.json()["fields"]
+        changed = [{**f, "collectionId": collection_id(client, "people")} if f["name"] == "rel" else f for f in fields]
+        answer = client.patch("/api/collections/keeps_target", json={"fields": changed})
+        return made.status_code, outcome(answer), stored(client, "keeps_target", "rel")["collectionId"] == relation["collectionId"]
+
+    pbk, pocketbase = (attempt(client) for client in clients)
+    assert pbk == pocketbase
+    assert pbk[1][0] == 400 and pbk[2] is True
