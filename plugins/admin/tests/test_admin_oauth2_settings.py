@@ -1,8 +1,10 @@
 """An auth collection's OAuth2 settings in a real browser: a provider configured through the
 dashboard against a real OpenID Connect provider (npm's ``oidc-provider``, as the oauth2
 plugin's tests run it), read back through the API (the secret set yet never answered, and kept
-when another option changes) and used to sign users in; the server's errors beside the inputs;
-Apple's generated secret; no OAuth2 for superusers (as in PocketBase) nor without the plugin."""
+when another option changes) and used to sign users in; the id_token mode kept, issuers typed,
+client ids trimmed; the keyboard in the picker and the focus; the server's errors beside the
+inputs; Apple's generated secret; no OAuth2 for superusers (as in PocketBase) nor without the
+plugin."""
 
 from __future__ import annotations
 
@@ -70,8 +72,10 @@ def collection(server: LiveServer, name: str) -> Any:
 
 
 def edit_collection(page: Any, server: LiveServer, name: str) -> Any:
-    """The editor of ``name``, opened from its records page; the dialog."""
-    open_signed_in(page, server, *ROOT)
+    """The editor of ``name``, opened from its records page once the dashboard knows the
+    server's plugins; the dialog."""
+    with page.expect_response(lambda answer: answer.url.endswith("/api/admin/features")):
+        open_signed_in(page, server, *ROOT)
     sidebar = page.get_by_role("navigation", name="Collections")
     sidebar.get_by_role("link", name=f"{name} auth", exact=True).click()
     page.get_by_role("button", name="Edit collection").click()
@@ -156,6 +160,56 @@ def test_an_oidc_provider_set_up_in_the_dashboard_signs_users_in(
     assert again["meta"]["isNew"] is False and again["record"]["id"] == first["record"]["id"]
 
 
+def test_id_token_mode_kept_issuers_typed_and_ids_trimmed(server: LiveServer, page: Any) -> None:
+    httpx.post(f"{server.url}/api/collections", headers=headers(server),
+               json={"name": "staff", "type": "auth"}).raise_for_status()
+    panel = edit_collection(page, server, "staff")
+    provider = add_provider(panel, "oidc2", "OIDC (oidc2)")
+    source = provider.get_by_label("Fetch the user from")
+    expect(source).to_have_value("true")  # a new one: the user info URL, as in PocketBase
+    provider.get_by_label("Client ID").fill("  staff-client ")
+    provider.get_by_label("Client secret").fill(" staff-secret  ")
+    provider.get_by_label("Auth URL").fill("https://sso.example.com/auth")
+    provider.get_by_label("Token URL").fill("https://sso.example.com/token")
+    source.select_option("ID token")  # the key set and the issuers left empty: both optional
+    with page.expect_request(lambda request: request.method == "PATCH") as sent:
+        save(panel)
+    written = json.loads(sent.value.post_data)["oauth2"]["providers"][0]
+    assert (written["clientId"], written["clientSecret"]) == ("staff-client", "staff-secret")
+    [saved] = collection(server, "staff")["oauth2"]["providers"]
+    assert (saved["clientId"], saved["userInfoURL"], saved["extra"]) == ("staff-client", "", {})
+
+    panel = edit_collection(page, server, "staff")
+    provider = panel.get_by_role("group", name="OIDC (oidc2)")
+    provider.locator("summary").click()
+    expect(provider.get_by_label("Fetch the user from")).to_have_value("false")  # still the id_token
+    issuers = provider.get_by_label("Issuers", exact=False)
+    issuers.press_sequentially("a, b")  # key by key: the comma and the space stay
+    expect(issuers).to_have_value("a, b")
+    save(panel)
+    [saved] = collection(server, "staff")["oauth2"]["providers"]
+    assert saved["extra"] == {"issuers": ["a", "b"]}
+
+
+def test_the_keyboard_in_the_picker_and_the_focus(server: LiveServer, page: Any) -> None:
+    panel = edit_collection(page, server, "users")
+    panel.get_by_role("button", name="Add provider").click()
+    search = panel.get_by_label("Search providers")
+    expect(search).to_be_focused()
+    search.fill("git")
+    search.press("Enter")  # several match: nothing added, and the collection is not saved
+    expect(panel.get_by_role("button", name="Add GitHub (github)")).to_be_visible()
+    search.fill("gith")
+    search.press("Enter")  # the only match is added
+    github = panel.get_by_role("group", name="GitHub (github)")
+    expect(github.get_by_label("Client ID")).to_be_focused()
+    expect(panel.get_by_label("Search providers")).to_have_count(0)
+    panel.get_by_role("button", name="Add provider").click()
+    panel.get_by_role("group", name="Add an OAuth2 provider").get_by_role("button", name="Cancel").click()
+    expect(panel.get_by_role("button", name="Add provider")).to_be_focused()
+    expect(panel).to_be_visible()  # never submitted
+
+
 def test_server_errors_beside_the_inputs_then_fixed(server: LiveServer, page: Any) -> None:
     panel = edit_collection(page, server, "members")
     google = add_provider(panel, "goo", "Google (google)")
@@ -207,15 +261,21 @@ def test_apples_secret_generated_from_a_key(server: LiveServer, page: Any) -> No
     apple.get_by_role("button", name="Generate secret").click()
     generator = apple.get_by_role("group", name="Generate Apple client secret")
     expect(generator.get_by_label("Services ID (client ID)")).to_have_value("com.example.web")
+    expect(generator.get_by_label("Services ID (client ID)")).to_be_focused()
     generator.get_by_label("Team ID").fill("TEAM123456")
     generator.get_by_label("Key ID").fill("KEY1234567")
     generator.get_by_label("Private key (.p8)").fill("not a key")
     with page.watch.expect(400):
-        generator.get_by_role("button", name="Generate", exact=True).click()
+        generator.get_by_label("Key ID").press("Enter")  # generates; the collection is not saved
         expect(generator.get_by_text("Must be in a valid format.")).to_be_visible()
     generator.get_by_label("Private key (.p8)").fill(pem)
     generator.get_by_role("button", name="Generate", exact=True).click()
     expect(apple.get_by_text("Set: sent on save.")).to_be_visible()
+    expect(apple.get_by_role("button", name="Generate secret")).to_be_focused()
+    apple.get_by_role("button", name="Generate secret").click()
+    expect(generator.get_by_label("Private key (.p8)")).to_have_value("")  # not kept
+    generator.get_by_role("button", name="Cancel").click()
+    expect(apple.get_by_role("button", name="Generate secret")).to_be_focused()
     with page.expect_request(lambda request: request.method == "PATCH") as sent:
         save(panel)
 

@@ -211,7 +211,7 @@ def test_create_edit_delete_a_record_with_a_file_and_a_relation(
     panel.get_by_label("published").check()
     panel.get_by_label("contact").fill("ann@example.com")
     panel.get_by_label("site").fill("https://example.com")
-    panel.get_by_label("when").fill("2024-05-01T10:30")
+    panel.get_by_label("when", exact=True).fill("2024-05-01T10:30")
     panel.get_by_label("status").select_option("live")
     panel.get_by_label("meta").fill('{"a": [1, 2]}')
     panel.get_by_label("author").fill("Ann")

@@ -56,11 +56,13 @@ def test_application_settings(server: LiveServer, headers: dict[str, str], page:
     page.get_by_role("button", name="Add rule").click()
     page.get_by_label("Rule 5 label").fill("/api/collections/posts/records")
     page.get_by_label("Rule 5 max requests").fill("7")
+    page.get_by_label("Client IP headers").press_sequentially("X-Forwarded-For, X-Real-IP")  # typed: commas kept
     screenshot(page, "settings")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     saved = settings(server, headers)
     assert saved["meta"]["appName"] == "Acme Dash" and saved["batch"]["enabled"] is True
+    assert saved["trustedProxy"]["headers"] == ["X-Forwarded-For", "X-Real-IP"]
     assert saved["rateLimits"]["rules"][-1] == {
         "label": "/api/collections/posts/records", "audience": "", "duration": 10, "maxRequests": 7}
 

@@ -6,7 +6,8 @@ import MicrosoftOptions from "./MicrosoftOptions.svelte";
 import OidcOptions from "./OidcOptions.svelte";
 import SelfHostedOptions from "./SelfHostedOptions.svelte";
 
-const oidc = { component: OidcOptions, defaults: { displayName: "OIDC", pkce: true } };
+// extra null: the user info mode, as a new one starts in PocketBase (see OidcOptions)
+const oidc = { component: OidcOptions, defaults: { displayName: "OIDC", pkce: true, extra: null } };
 
 export const EXTRAS = {
   apple: { component: AppleOptions },

@@ -20,57 +20,46 @@ export function jsonProblem(text) {
     scan(text);
     return null;
   } catch (wrong) {
-    if (!(wrong instanceof Wrong)) throw wrong;
+    // Only a Wrong is the text's fault; should the check itself fail, the server judges.
+    if (!(wrong instanceof Wrong)) return null;
     const before = text.slice(0, wrong.at);
     const line = before.split("\n").length;
-    const column = wrong.at - before.lastIndexOf("\n");
+    const column = [...before.slice(before.lastIndexOf("\n") + 1)].length + 1;
     return { at: wrong.at, message: `Invalid JSON at line ${line}, column ${column}: ${wrong.reason}.` };
   }
 }
 
+// Iterative, with the open objects and arrays on a stack of their closing brackets: however
+// deep the nesting, no call stack overflows.
 function scan(text) {
   let at = 0;
+  const closers = [];
   const fail = (reason, where = at) => {
     throw new Wrong(where, reason);
   };
   const space = () => {
     while (at < text.length && WHITESPACE.includes(text[at])) at++;
   };
-  const expect = (what) => fail(at < text.length ? `${what} expected, not "${text[at]}"` : `${what} expected at the end`);
+  const expect = (what) => fail(at < text.length
+    ? `${what} expected, not "${String.fromCodePoint(text.codePointAt(at))}"` : `${what} expected at the end`);
 
-  function value() {
+  function key() {
     space();
-    const char = text[at];
-    if (char === "{") return members("}", () => {
-      space();
-      if (text[at] !== '"') expect("a property name in double quotes");
-      string();
-      space();
-      if (text[at] !== ":") expect('":"');
-      at++;
-      value();
-    });
-    if (char === "[") return members("]", value);
-    if (char === '"') return string();
+    if (text[at] !== '"') expect("a property name in double quotes");
+    string();
+    space();
+    if (text[at] !== ":") expect('":"');
+    at++;
+  }
+
+  // A value that holds no other: a string, a number, true, false or null.
+  function scalar() {
+    if (text[at] === '"') return string();
     NUMBER.lastIndex = at;
     if (NUMBER.test(text)) return (at = NUMBER.lastIndex);
     const word = ["true", "false", "null"].find((item) => text.startsWith(item, at));
     if (word) return (at += word.length);
     expect("a value");
-  }
-
-  // An object's or an array's items, comma-separated, up to ``close``.
-  function members(close, item) {
-    at++;
-    space();
-    if (text[at] === close) return at++;
-    for (;;) {
-      item();
-      space();
-      if (text[at] === close) return at++;
-      if (text[at] !== ",") expect(`"," or "${close}"`);
-      at++;
-    }
   }
 
   function string() {
@@ -90,7 +79,39 @@ function scan(text) {
     at++;
   }
 
-  value();
-  space();
-  if (at < text.length) fail("text after the end of the JSON value");
+  for (;;) {
+    // a value: an object or an array opens (its first member comes next), else it is whole
+    space();
+    const close = { "{": "}", "[": "]" }[text[at]];
+    if (close) {
+      at++;
+      space();
+      if (text[at] !== close) {
+        closers.push(close);
+        if (close === "}") key();
+        continue;
+      }
+      at++;
+    } else {
+      scalar();
+    }
+    // after a whole value: close what ends here, then the next member, or the end of the text
+    for (;;) {
+      space();
+      if (!closers.length) {
+        if (at < text.length) fail("text after the end of the JSON value");
+        return;
+      }
+      const open = closers.at(-1);
+      if (text[at] === open) {
+        at++;
+        closers.pop();
+        continue;
+      }
+      if (text[at] !== ",") expect(`"," or "${open}"`);
+      at++;
+      if (open === "}") key();
+      break;
+    }
+  }
 }
