@@ -13,6 +13,8 @@ from pbk_sdk.testing import LiveServer, free_port, start_live_server
 from playwright.sync_api import expect
 
 PLUGINS = "records,auth,files,realtime,mailer,settings,logs,crons,backups,admin"
+#: The superuser most dashboard tests sign in as (``add_root`` makes it).
+ROOT = ("root@example.com", "root-password-1")
 
 
 def serve_prepared(
@@ -40,6 +42,11 @@ async def create_record(app: Any, collection: str, data: dict[str, Any]) -> dict
     store = app.services.get("record_store", "sqlite")
     record: dict[str, Any] = await store.create(store.collection(collection), data)
     return record
+
+
+async def add_root(app: Any, url: str) -> None:
+    """A ``prepare`` for ``serve_prepared``: the superuser ``ROOT`` and nothing else."""
+    await create_record(app, "_superusers", {"email": ROOT[0], "password": ROOT[1]})
 
 
 def open_signed_in(page: Any, server: LiveServer, email: str, password: str) -> None:

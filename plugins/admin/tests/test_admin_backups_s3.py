@@ -15,19 +15,14 @@ from typing import Any
 import httpx
 import minio
 import pytest
-from dashboard_server import create_record, open_signed_in, serve_prepared
+from dashboard_server import ROOT, add_root, open_signed_in, serve_prepared
 from pbk_sdk.testing import LiveServer, make_bucket, superuser_token
 from playwright.sync_api import expect
-
-ROOT = ("root@example.com", "root-password-1")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    async def prepare(app: Any, url: str) -> None:
-        await create_record(app, "_superusers", {"email": ROOT[0], "password": ROOT[1]})
-
-    live = serve_prepared(tmp_path_factory.mktemp("backups-s3") / "pb_data", prepare)
+    live = serve_prepared(tmp_path_factory.mktemp("backups-s3") / "pb_data", add_root)
     yield live
     live.stop()
 

@@ -14,12 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from browser_support import screenshot
-from dashboard_server import create_record, open_signed_in, serve_prepared
+from dashboard_server import ROOT, add_root, open_signed_in, serve_prepared
 from pbk_sdk.testing import LiveServer
 from PIL import Image
 from playwright.sync_api import expect
 
-ROOT = ("root@example.com", "root-password-1")
 NOTES = {
     "name": "notes", "type": "base",  # view rule locked: a protected file needs a token
     "fields": [
@@ -42,10 +41,7 @@ def png(color: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    async def prepare(app: Any, url: str) -> None:
-        await create_record(app, "_superusers", {"email": ROOT[0], "password": ROOT[1]})
-
-    live = serve_prepared(tmp_path_factory.mktemp("widgets") / "pb_data", prepare)
+    live = serve_prepared(tmp_path_factory.mktemp("widgets") / "pb_data", add_root)
     yield live
     live.stop()
 
