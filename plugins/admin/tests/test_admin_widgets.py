@@ -136,6 +136,8 @@ def test_rich_text_written_with_the_toolbar_and_the_keyboard(
     expect(toolbar.get_by_role("button", name="Heading 2")).to_have_attribute("aria-pressed", "true")
     press_and_type(page, "Enter")
     toolbar.get_by_role("button", name="Bulleted list").click()
+    # The click left the focus in the text at once: keys typed right away are not lost.
+    assert editor.evaluate("element => element === document.activeElement")
     press_and_type(page, "one", "Enter", "two", "Enter", "Enter", "see ", "Control+K")
     page.keyboard.press("Escape")  # closes the link form, not the panel
     expect(panel.get_by_label("Link address")).to_have_count(0)
