@@ -320,3 +320,10 @@ def test_with_conn_is_a_savepoint_that_keeps_the_transaction_usable(conn: PgConn
         insert(conn, "c")
     assert not conn.in_transaction
     assert conn.execute('SELECT COUNT(*) FROM "posts"').get == 3
+
+
+def test_description_full_names_the_table_and_column_each_value_comes_from(conn: PgConnection) -> None:
+    conn.execute('CREATE VIEW "titles" AS SELECT "id", "title" AS "name" FROM "posts"')
+    cursor = conn.execute('SELECT p."title", p."views" + 1 AS more, v."name" FROM "posts" p, "titles" v')
+    assert [(name, table, column) for name, _, _, table, column in cursor.description_full] == [
+        ("title", "posts", "title"), ("more", None, None), ("name", "titles", "name")]
