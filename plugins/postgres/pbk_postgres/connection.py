@@ -135,6 +135,8 @@ class PgCursor:
             raise apsw.ExecutionCompleteError("Can't get description for statements that have completed execution")
         return tuple(self._description)
 
+    get_description = getdescription  # apsw's newer name
+
     @property
     def description(self) -> tuple[tuple[str, str, None, None, None, None, None], ...]:
         """DB-API's seven-item description, as apsw gives it."""

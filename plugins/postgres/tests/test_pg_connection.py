@@ -109,6 +109,7 @@ def test_get_fetchone_fetchall_and_iteration(conn: PgConnection) -> None:
 def test_getdescription_names_the_columns_and_fails_as_apsw_without_any(conn: PgConnection) -> None:
     cursor = conn.execute('SELECT "id", "views" AS v FROM "posts"')
     assert [name for name, _ in cursor.getdescription()] == ["id", "v"]
+    assert cursor.get_description() == cursor.getdescription()  # apsw's newer name
     with pytest.raises(apsw.ExecutionCompleteError):
         conn.execute('DELETE FROM "posts"').getdescription()
 

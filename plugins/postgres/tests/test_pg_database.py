@@ -16,6 +16,7 @@ import pytest_asyncio
 from pbk_postgres import PgConnection
 from pbk_postgres.database import WRITE_LOCKS, PostgresDatabase, open_database, redacted
 from pbk_sdk.errors import PluginError, QueryTimeoutError
+from pbk_sdk.testing import postgres
 
 
 @pytest_asyncio.fixture
@@ -72,6 +73,17 @@ async def test_a_database_out_of_reach_is_one_clear_error_at_open(tmp_path: Path
         await database.open()
     assert "secret" not in str(info.value)
     await database.close()
+
+
+async def test_a_database_that_does_not_exist_yet_is_created_as_a_data_dir_is(tmp_path: Path) -> None:
+    url = postgres.new_database_url()
+    database = PostgresDatabase(url, tmp_path / "data.db")
+    try:
+        await database.open()
+        assert await database.read(lambda conn: conn.execute("SELECT current_database()").get) == url.rsplit("/", 1)[1]
+    finally:
+        await database.close()
+        postgres.drop_database(url)
 
 
 def test_redacted_hides_only_the_password() -> None:
