@@ -250,7 +250,7 @@ class PgConnection:
         raw = self._ready()
         if sql == "BEGIN IMMEDIATE":
             sql = self._begin_immediate
-        query = to_pyformat(sql) if params else sql
+        query = to_pyformat(sql, isinstance(params, Mapping)) if params else sql
         if self._trace:
             log.debug("SQL %s %r", sql.strip(), params)
         in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE

@@ -57,6 +57,12 @@ def test_question_marks_outside_literals_become_psycopg_placeholders(sql: str, e
     assert to_pyformat(sql) == expected
 
 
+def test_named_placeholders_are_read_only_when_the_values_are_a_mapping() -> None:
+    sql = "SELECT :a, ':b', x::text FROM t WHERE y = :b"
+    assert to_pyformat(sql, named=True) == "SELECT %(a)s, ':b', x::text FROM t WHERE y = %(b)s"
+    assert to_pyformat(sql) == sql
+
+
 def test_numbered_placeholders_are_refused_not_misbound() -> None:
     with pytest.raises(PlaceholderError):
         to_pyformat("SELECT ?1")
@@ -65,6 +71,7 @@ def test_numbered_placeholders_are_refused_not_misbound() -> None:
 def test_literal_question_marks_and_percent_signs_reach_the_server_unchanged(conn: PgConnection) -> None:
     row = conn.execute("SELECT '50%', '?', ?, ? || '%'", ("a?", "b")).fetchone()
     assert row == ("50%", "?", "a?", "b%")
+    assert conn.execute("SELECT :a::text || '%', :a", {"a": "x"}).fetchone() == ("x%", "x")
     # Without values nothing is rewritten: a percent sign stays one.
     assert conn.execute("SELECT '50%'").get == "50%"
 
