@@ -13,7 +13,7 @@ import pytest
 
 from ..interfaces import App
 from .extra import async_fixture, require
-from .postgres import database_for, test_engine
+from .postgres import current_database, test_engine
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def pbk_config(tmp_path: Path, pbk_plugins: Sequence[str] | None) -> dict[str, A
         "plugins": tuple(pbk_plugins) if pbk_plugins is not None else None,
     }
     if test_engine() == "postgresql":
-        config["db"] = database_for(data_dir)
+        config["db"] = current_database()
     return config
 
 

@@ -6,19 +6,16 @@ named database on the server of ``PBK_TEST_POSTGRES`` (default: ``127.0.0.1:5432
 
 ``PBK_TEST_DB=postgresql`` runs the existing suite on PostgreSQL: each test gets a database of
 its own as ``PBK_DB`` (``pbk_test_database``), so the fixtures (``pbk_app``, ``live_server``,
-``pbk_cli``) and the ``pbk`` commands a test runs itself all use it; a server started outside a
-test (by a module's fixture) gets one per data dir, so a restarted server finds its data.
+``pbk_cli``) and the ``pbk`` commands a test runs itself all use it; module and session fixtures
+get their scope's database the same way.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
-import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -87,22 +84,20 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(autouse=True)
-def pbk_test_database() -> Iterator[str | None]:
-    """Under ``PBK_TEST_DB=postgresql``, this test's database: its URL is ``PBK_DB`` while the
-    test runs, so every ``pbk`` it starts (in process or not, ``pbk superuser upsert`` included)
-    uses it; the first to open it creates it; it is dropped after the test. None on SQLite."""
-    global _this_test
+def _scoped_database() -> Iterator[str | None]:
+    """Under ``PBK_TEST_DB=postgresql``: a database for one scope (session, module, test) as
+    ``PBK_DB`` while it lasts, created by the first ``pbk`` that opens it, dropped after."""
     if test_engine() == "sqlite":
         yield None
         return
     url = new_database_url()
     before = os.environ.get("PBK_DB")
-    os.environ["PBK_DB"] = _this_test = url
+    os.environ["PBK_DB"] = url
+    _scopes.append(url)
     try:
         yield url
     finally:
-        _this_test = None
+        _scopes.remove(url)
         if before is None:
             os.environ.pop("PBK_DB", None)
         else:
@@ -110,29 +105,33 @@ def pbk_test_database() -> Iterator[str | None]:
         drop_database(url)
 
 
-_this_test: str | None = None
-_by_data_dir: dict[Path, str] = {}
-_by_data_dir_lock = threading.Lock()
+#: The URLs of the scopes' databases, innermost last.
+_scopes: list[str] = []
 
 
-def database_for(data_dir: Path) -> str:
-    """The test database of ``data_dir`` under ``PBK_TEST_DB=postgresql``: the running test's
-    (``pbk_test_database``), or, for a server started outside a test (a module's fixture), one
-    per data dir, created at first use, the same for every later server on it, dropped at
-    exit."""
-    if _this_test is not None:
-        return _this_test
-    key = Path(data_dir).resolve()
-    with _by_data_dir_lock:
-        if key not in _by_data_dir:
-            if not _by_data_dir:
-                atexit.register(_drop_all)
-            _by_data_dir[key] = create_database()
-        return _by_data_dir[key]
+@pytest.fixture(autouse=True)
+def pbk_test_database() -> Iterator[str | None]:
+    """Under ``PBK_TEST_DB=postgresql``, this test's database: its URL is ``PBK_DB`` while the
+    test runs, so every ``pbk`` it starts (in process or not, ``pbk superuser upsert`` included)
+    uses it; the first to open it creates it; it is dropped after the test. None on SQLite.
+    Module and session fixtures get one of their module's (session's) the same way."""
+    yield from _scoped_database()
 
 
-def _drop_all() -> None:
-    for url in _by_data_dir.values():
-        with contextlib.suppress(Exception):
-            drop_database(url)
-    _by_data_dir.clear()
+@pytest.fixture(autouse=True, scope="module")
+def pbk_module_database() -> Iterator[str | None]:
+    """``pbk_test_database`` for a module's fixtures (a server shared by its tests)."""
+    yield from _scoped_database()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def pbk_session_database() -> Iterator[str | None]:
+    """``pbk_test_database`` for session fixtures."""
+    yield from _scoped_database()
+
+
+def current_database() -> str:
+    """The database of the innermost scope running now, under ``PBK_TEST_DB=postgresql``."""
+    if not _scopes:
+        raise RuntimeError("no PostgreSQL test database outside pytest's fixtures (PBK_TEST_DB=postgresql)")
+    return _scopes[-1]

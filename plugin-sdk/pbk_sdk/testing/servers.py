@@ -17,7 +17,6 @@ import pytest
 
 from .commands import config_flags
 from .extra import require
-from .postgres import database_for, test_engine
 
 STARTUP_TIMEOUT = 20.0
 
@@ -80,18 +79,10 @@ def start_live_server(
     if python == sys.executable:
         require("pbk", "start_live_server")  # fail with the install hint, not a dead process
     port = free_port() if port is None else check_port_free(port)
-    if python == sys.executable and test_engine() == "postgresql" and not _has_db(args, env):
-        args = [*args, "--db", database_for(data_dir)]
     command = [python, "-m", "pbk", "serve", "--http", f"127.0.0.1:{port}", "--dir",
                str(data_dir), *args]
     log_path = data_dir.parent / f"pbk-serve-{port}.log"
     return launch(command, port, data_dir, log_path, env=env, cwd=cwd)
-
-
-def _has_db(args: Sequence[str], env: dict[str, str] | None) -> bool:
-    """Whether the command already names its database (``--db``, ``PBK_DB``)."""
-    return (any(a == "--db" or a.startswith("--db=") for a in args)
-            or bool({**os.environ, **(env or {})}.get("PBK_DB")))
 
 
 def launch(

@@ -45,22 +45,6 @@ def test_only_test_databases_are_ever_dropped() -> None:
         postgres.drop_database("postgresql://root@127.0.0.1:5432/postgres")
 
 
-def test_outside_a_test_pbk_test_db_gives_one_database_per_data_dir(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("PBK_TEST_DB", "postgresql")
-    assert postgres.test_engine() == "postgresql"
-    url = postgres.database_for(tmp_path / "pb_data")
-    other = postgres.database_for(tmp_path / "other")
-    try:
-        assert exists(url)
-        assert postgres.database_for(tmp_path / "pb_data") == url  # a restarted server finds its data
-        assert other != url
-    finally:
-        postgres._drop_all()
-    assert not exists(url) and not exists(other)
-
-
 EXAMPLE = """
 import os
 import subprocess
@@ -74,14 +58,30 @@ def pbk_plugins():
     return []
 
 
-async def test_everything_the_test_starts_uses_its_database(pbk_app, pbk_test_database, tmp_path):
+@pytest.fixture(scope="module")
+def module_server_database(tmp_path_factory):
+    # A module's fixture: what a pbk command it runs opens.
+    return current_database(tmp_path_factory.mktemp("module"))
+
+
+def current_database(data_dir):
+    done = subprocess.run([sys.executable, "-m", "pbk", "--plugins=", "--dir", str(data_dir), "shell"],
+                          input="print(query('SELECT current_database() AS name')[0]['name'])",
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+async def test_everything_the_test_starts_uses_its_database(
+    pbk_app, pbk_test_database, pbk_module_database, module_server_database, tmp_path
+):
     assert pbk_app.db.engine == "postgresql" and os.environ["PBK_DB"] == pbk_test_database
-    done = subprocess.run([sys.executable, "-m", "pbk", "--plugins=", "--dir", str(tmp_path / "cli"), "shell"],
-                          input="print(query('SELECT current_database()'))", capture_output=True, text=True,
-                          check=False)
-    assert pbk_test_database.rsplit("/", 1)[1] in done.stdout, done.stderr
+    name = pbk_test_database.rsplit("/", 1)[1]
+    assert await pbk_app.db.read(lambda conn: conn.execute("SELECT current_database()").get) == name
+    assert current_database(tmp_path / "cli") == name
+    assert module_server_database == pbk_module_database.rsplit("/", 1)[1] != name
     with open(os.environ["SEEN"], "a") as seen:
-        seen.write(pbk_test_database + "\\n")
+        seen.write(pbk_test_database + " " + pbk_module_database + "\\n")
 """
 
 
@@ -95,8 +95,8 @@ def test_pbk_test_db_runs_each_test_on_a_database_of_its_own_dropped_after(tmp_p
         env={**os.environ, "PBK_TEST_DB": "postgresql", "SEEN": str(seen)},
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    [url] = seen.read_text().split()
-    assert not exists(url)
+    for url in seen.read_text().split():
+        assert not exists(url)
 
 
 def test_an_unknown_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
