@@ -138,7 +138,7 @@ def create_if_missing(url: str) -> bool:
         return True  # another process made it meanwhile
     except psycopg.Error:
         return False
-    log.info("created the PostgreSQL database %s", name)
+    log.debug("created the PostgreSQL database %s", name)  # as quiet as a new data dir
     return True
 
 
