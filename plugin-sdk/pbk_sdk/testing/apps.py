@@ -13,6 +13,7 @@ import pytest
 
 from ..interfaces import App
 from .extra import async_fixture, require
+from .postgres import current_database, test_engine
 
 
 @pytest.fixture
@@ -23,11 +24,16 @@ def pbk_plugins() -> Sequence[str] | None:
 
 @pytest.fixture
 def pbk_config(tmp_path: Path, pbk_plugins: Sequence[str] | None) -> dict[str, Any]:
-    """Keyword arguments for ``pbk.Config``; the data dir is a fresh temp dir."""
-    return {
-        "data_dir": tmp_path / "pb_data",
+    """Keyword arguments for ``pbk.Config``; the data dir is a fresh temp dir. Under
+    ``PBK_TEST_DB=postgresql``, ``db`` is the test's PostgreSQL database."""
+    data_dir = tmp_path / "pb_data"
+    config: dict[str, Any] = {
+        "data_dir": data_dir,
         "plugins": tuple(pbk_plugins) if pbk_plugins is not None else None,
     }
+    if test_engine() == "postgresql":
+        config["db"] = current_database()
+    return config
 
 
 async def start_app(config: dict[str, Any], user: str) -> Any:
