@@ -123,3 +123,57 @@ def auth_record(collections: Mapping[str, Collection], record_id: str) -> dict[s
         return support.auth_of(conn, collections["authors"], record_id)
     finally:
         conn.close()
+
+
+def _as_apsw(value: Any) -> Any:
+    """A value as pbk's PostgreSQL adapter returns it (as apsw would for the same data)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class Connection:
+    """``execute(sql, params)`` with ``?`` placeholders over psycopg, rows as apsw gives them."""
+
+    def __init__(self, conn: Any) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(_as_apsw(v) for v in row) for row in run(self.raw, sql, params)]
+
+
+class PgEnv:
+    """``support.Env`` on PostgreSQL: the seeded tables, filters compiled with its dialect."""
+
+    def __init__(self, conn: Any) -> None:
+        from pbk_records.filter import POSTGRES
+
+        self.dialect = POSTGRES
+        self.collections = support.build_collections()
+        self.lookup = support.make_lookup(self.collections)
+        seed(conn, self.collections)
+        self.conn = Connection(conn)
+
+    def compile(self, collection: str, expression: str, request: Any = support.SUPERUSER, **kw: Any) -> Any:
+        from pbk_records.filter import compile_filter
+
+        kw.setdefault("dialect", self.dialect)
+        return compile_filter(expression, self.collections[collection], self.lookup, request, **kw)
+
+    def ids(self, collection: str, expression: str, request: Any = support.SUPERUSER, **kw: Any) -> list[str]:
+        sql = self.compile(collection, expression, request, **kw)
+        query = f'SELECT main.id FROM "{collection}" AS main WHERE {sql.sql} ORDER BY main.rowid'
+        return [row[0] for row in self.conn.execute(query, sql.params)]
+
+    def auth(self, record_id: str, collection: str = "authors") -> dict[str, Any]:
+        coll = self.collections[collection]
+        cur = self.conn.raw.execute(f'SELECT * FROM "{coll.name}" WHERE id = %s', (record_id,))
+        names = [d.name for d in cur.description]
+        row = {k: _as_apsw(v) for k, v in zip(names, cur.fetchone()) if k != "rowid"}
+        row["collectionId"] = coll.id
+        row["collectionName"] = coll.name
+        for key in ("verified", "emailVisibility"):
+            row[key] = bool(row.get(key))
+        return row

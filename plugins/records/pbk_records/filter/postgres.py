@@ -485,10 +485,6 @@ class PostgresDialect(SQLiteDialect):
             f"LEFT JOIN ({right_sub}) AS {r_alias} ON TRUE WHERE {where})"
         )
 
-    @staticmethod
-    def random() -> str:
-        return "random()"
-
     def rowid(self, alias: str) -> str:
         return f"{alias}.rowid"
 
