@@ -10,6 +10,7 @@ their order, must be the same, and a filter SQLite refuses PostgreSQL must refus
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,309 @@ def test_update_rules_match_sqlite(dbs: Dbs) -> None:
         if answers[0] != answers[1]:
             differences.append(f"{rule!r} body={body}\n  sqlite: {answers[0]}\n  postgresql: {answers[1]}")
     _report(differences, len(corpus.RULE_CASES))
+
+
+# -- where the engines' types differ ------------------------------------------------------------
+
+#: comparisons across types: SQLite converts or orders (NULL < numbers < texts); PostgreSQL
+#: would refuse most of them without the dialect's typing
+TYPE_FILTERS: list[str] = [
+    "views > title",
+    "views < title",
+    "title > views",
+    "title <= views",
+    "views != title",
+    'views = "10 "',
+    'views = " 10"',
+    'views > "1e1"',
+    'views = "+10"',
+    'views = ".5e1"',
+    'views < "abc"',
+    'views >= "abc"',
+    'views != "abc"',
+    'views = "0x10"',
+    'views = "1e999"',
+    "published > 0",
+    "published < 1",
+    'published ~ "1"',
+    "published = views",
+    "published < views",
+    "published != null",
+    'meta.n > "1"',
+    'meta.n = "1"',
+    "meta.k < 5",
+    "meta.k > 5",
+    'meta.n < "a"',
+    'meta.arr = "[1,2]"',
+    "meta.o ~ 'x'",
+    'meta.k ~ "V"',
+    "meta.n ~ 1",
+    "meta.n = views",
+    "meta.n < views",
+    "views > meta.n",
+    "meta.k = title",
+    "meta.k != title",
+    "title = meta.k",
+    "title > meta.n",
+    "meta.n = published",
+    "meta = published",
+    "meta.n = true",
+    "meta = 1",
+    "meta = false",
+    "meta > 40",
+    'meta < "q"',
+    "meta:lower ~ 'PLAIN'",
+    'tags > "["',
+    "tags = 5",
+    "tags:length > views",
+    "labels:length = published",
+    "tags:each > 'b'",
+    "labels.weight > labels.name",
+    "loc.lon > '20'",
+    'loc = \'{"lon":0,"lat":0}\'',
+    "when > 5",
+    "when = 2024",
+    "created > @now",
+    "@now > when",
+    "@second < 60",
+    '@year > "2000"',
+    "@month = title",
+    "@weekday < 7 && @hour < 24",
+    "title ~ 10",
+    "views ~ 7.25",
+    "views ~ title",
+    'title ~ "%a\\\\"',
+    'title ~ "%\\\\\\\\"',
+    'title ~ "%É%"',
+    'title ~ "%é%"',
+    'title:lower = "ünïcode 50% off_x"',
+    'title:lower = "Ünïcode 50% off_x"',
+    'title > "Z"',
+    'title < "a"',
+    'title > "Ü"',
+    "author.age > author.name",
+    "author.verified = author.emailVisibility",
+    "author.verified > 0",
+    'comments_via_post.score > "2"',
+    "comments_via_post.score ?> title",
+    'geoDistance(loc.lon, loc.lat, "23.32", "42.69") < 10',
+    "geoDistance(loc.lon, loc.lat, meta.n, meta.n) > 0",
+    "geoDistance(title, views, 0, 0) > 0",
+    'strftime("%Y-%m-%d %H:%M", 2460000.25) = "2023-02-24 18:00"',
+    'strftime("%Y-%m-%d", meta.k) != ""',
+    'strftime("%Y-%m-%d", when, "+1 month") = "2024-03-02"',
+    'strftime("%Y-%m-%d", when, "-1 month", "start of month") > "2023"',
+    'strftime("%H", when, "+90 minutes") = "01"',
+    'strftime("%Y", @now) = strftime("%Y")',
+    'strftime("%Y", "now") = strftime("%Y", @now)',
+]
+
+#: ``{:name}`` values of every type against columns of every kind
+PLACEHOLDER_VALUES: list[Any] = [10, 10.0, 7.25, "10", "abc", "", True, False, None, [1, 2], {"k": "v"}, 2**70]
+PLACEHOLDER_FILTERS: list[str] = [
+    "views = {:v}",
+    "views > {:v}",
+    "title = {:v}",
+    "title < {:v}",
+    "published = {:v}",
+    "meta = {:v}",
+    "meta.n = {:v}",
+    "meta.k != {:v}",
+    "tags ?= {:v}",
+    "tags:each ?= {:v}",
+    "title ~ {:v}",
+    "{:v} = {:v}",
+]
+
+#: sorts on every kind of column, JSON values of mixed types included
+TYPE_SORTS: list[str] = [
+    "meta",
+    "-meta",
+    "meta.k",
+    "-meta.n",
+    "published",
+    "-published",
+    "loc",
+    "tags",
+    "-files",
+    "when",
+    "category",
+    "link",
+    "-body",
+    "title:lower",
+    "-author.age",
+    "author.verified",
+    "-tags:length",
+]
+
+#: request values of several types (the body as a record form submits it)
+REQUEST_CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+    ("@request.body.views > views", {"views": "6"}, {}),
+    ("@request.body.views > views", {"views": 6}, {}),
+    ("@request.body.title = title", {"title": 10}, {}),
+    ("@request.body.title = views", {"title": "10"}, {}),
+    ("@request.body.published = published", {"published": True}, {}),
+    ("@request.body.published = published", {"published": "true"}, {}),
+    ("@request.body.meta.k = meta.k", {"meta": {"k": "v"}}, {}),
+    ("@request.body.meta.n > meta.n", {"meta": {"n": 2}}, {}),
+    ("@request.body.meta = meta", {"meta": {"k": ""}}, {}),
+    ('@request.body.title = 5', {"title": 5}, {}),
+    ('@request.body.title = "5"', {"title": 5.0}, {}),
+    ('@request.body.x > 5', {"x": [1]}, {}),
+    ("@request.body.tags:each ?= tags:each", {"tags": ["b", "x"]}, {}),
+    ("@request.body.tags:each > 'a'", {"tags": ["b", "c"]}, {}),
+    ("@request.body.labels:length = labels:length", {"labels": ["x", "y"]}, {}),
+    ("@request.body.tags:each = 1", {"tags": [1, 1.0]}, {}),
+    ("@request.body.tags:each ?> 1", {"tags": [1, 2.5, True, "3"]}, {}),
+    ("@request.body.tags:each ?= views", {"tags": ["10", 5]}, {}),
+    ("@request.body.tags:each ?= title", {"tags": [10, "second"]}, {}),
+    ("@request.query.n = views", {}, {"n": "10"}),
+    ("@request.query.n > 9", {}, {"n": "10"}),
+    ("@request.query.n ~ views", {}, {"n": "10"}),
+    ("@request.query.n < title", {}, {"n": "10"}),
+    ("@request.body.when < when", {"when": "2024-06-01 00:00:00.000Z"}, {}),
+    ("@request.body.views:changed = true", {"views": 10.0}, {}),
+    ("@request.body.meta:changed = false", {"meta": None}, {}),
+    ("@request.body.published:changed = true", {"published": 1}, {}),
+]
+
+
+def test_type_corners_match_sqlite(dbs: Dbs) -> None:
+    cases = [(SU_COLLECTIONS, "posts", e, _superuser(e), "") for e in TYPE_FILTERS]
+    cases += [(SU_COLLECTIONS, "posts", "", _superuser(""), s) for s in TYPE_SORTS]
+    _report(_differences(dbs, cases), len(cases))
+
+
+def test_placeholders_match_sqlite(dbs: Dbs) -> None:
+    differences = []
+    lookup = support.make_lookup(SU_COLLECTIONS)
+    for expression in PLACEHOLDER_FILTERS:
+        for v in PLACEHOLDER_VALUES:
+            answers = []
+            for engine in ("sqlite", "postgresql"):
+                try:
+                    sql = compile_filter(
+                        expression, SU_COLLECTIONS["posts"], lookup, _superuser(""),
+                        params={"v": v}, dialect=dialect_for(engine),
+                    )
+                    query = f'SELECT main.id FROM "posts" AS main WHERE {sql.sql} ORDER BY main.rowid'
+                    answers.append(("ok", [r[0] for r in _run(dbs, engine, query, list(sql.params))]))
+                except Exception as exc:  # noqa: BLE001 - an error is a difference to report
+                    answers.append(("error", type(exc).__name__, str(exc).splitlines()[0]))
+            if answers[0] != answers[1]:
+                differences.append(f"{expression} v={v!r}\n  sqlite: {answers[0]}\n  postgresql: {answers[1]}")
+    _report(differences, len(PLACEHOLDER_FILTERS) * len(PLACEHOLDER_VALUES))
+
+
+def test_request_values_match_sqlite(dbs: Dbs) -> None:
+    lookup = support.make_lookup(SU_COLLECTIONS)
+    ann = pg.auth_record(SU_COLLECTIONS, support.A1)
+    differences = []
+    for rule, body, query in REQUEST_CASES:
+        request = RequestInfo(auth=ann, body=body, query=query, method="PATCH")
+        answers = []
+        for engine in ("sqlite", "postgresql"):
+            try:
+                sql = compile_filter(
+                    rule, SU_COLLECTIONS["posts"], lookup, request, mode="rule", dialect=dialect_for(engine)
+                )
+                q = f'SELECT main.id FROM "posts" AS main WHERE {sql.sql} ORDER BY main.rowid'
+                answers.append(("ok", [r[0] for r in _run(dbs, engine, q, list(sql.params))]))
+            except Exception as exc:  # noqa: BLE001 - an error is a difference to report
+                answers.append(("error", type(exc).__name__, str(exc).splitlines()[0]))
+        if answers[0] != answers[1]:
+            differences.append(f"{rule!r} body={body} query={query}\n  sqlite: {answers[0]}\n  postgresql: {answers[1]}")
+    _report(differences, len(REQUEST_CASES))
+
+
+# -- strftime, value by value -----------------------------------------------------------------
+
+STRFTIME_FORMATS = ["%" + c for c in "deFfHIjJklmMpPRsSTuwWUVGgY"] + ["%%", "x%Yy", "", "%Q", "%", "%Y-%m-%d %H:%M:%f"]
+STRFTIME_TIMES: list[Any] = [
+    "2024-01-31",
+    "2024-01-31 10:20",
+    "2024-01-31T10:20:30.123Z",
+    "2024-02-29 23:59:59.999Z",
+    "2024-13-01",
+    "2024-01-31 10:20:30+02:00",
+    "2023-12-31 22:30:00-01:45",
+    " 2024-01-01 ",
+    "2021-01-03 12:00:00",
+    "9999-12-31 23:59:59.999",
+    "",
+    "x",
+    None,
+    "2024-01-01 ",
+    2460000.25,
+    1721790.5,
+    "0002-12-31 23:00:00",
+]
+STRFTIME_MODIFIERS: list[list[str]] = [
+    [],
+    ["+1 day"],
+    ["-2 hours"],
+    ["+1.5 days"],
+    ["+1 month"],
+    ["-1 month"],
+    ["+13 months"],
+    ["+1 year"],
+    ["-1 years", "start of month"],
+    ["start of year"],
+    ["start of day"],
+    ["weekday 0"],
+    ["weekday 3"],
+    ["utc"],
+    ["bogus"],
+    ["+30 seconds"],
+    ["+90 minutes", "start of day", "+1 hour"],
+    ["+1000000000 days"],
+    ["+1.5 months"],
+    ["-1.5 months"],
+    ["+1.25 years"],
+    ["-0.5 year"],
+]
+
+
+def _strftime_sqlite(dbs: Dbs, fmt: str, time: Any, modifiers: list[str]) -> Any:
+    marks = ", ".join("?" for _ in range(2 + len(modifiers)))
+    return list(dbs.sqlite.execute(f"SELECT strftime({marks})", [fmt, time, *modifiers]))[0][0]
+
+
+def _strftime_postgres(dbs: Dbs, fmt: str, time: Any, modifiers: list[str]) -> Any:
+    values: list[Any] = []
+
+    def bind(value: Any) -> str:
+        values.append(value)
+        return f"\x00{len(values) - 1}\x00"
+
+    if time is None:
+        time_sql = ("NULL", "null")
+    elif isinstance(time, str):
+        time_sql = (POSTGRES.param(bind(time), "str"), "str")
+    else:
+        time_sql = (POSTGRES.param(bind(time), "real"), "real")
+    sql = POSTGRES.strftime_typed(fmt, time_sql, modifiers, bind)
+    params: list[Any] = []
+
+    def marker(match: re.Match[str]) -> str:
+        params.append(values[int(match.group(1))])
+        return "?"
+
+    sql = re.sub("\x00([0-9]+)\x00", marker, sql)
+    return pg.run(dbs.postgres, f"SELECT {sql}", params)[0][0]
+
+
+def test_strftime_matches_sqlite(dbs: Dbs) -> None:
+    cases = [(f, t, []) for f in STRFTIME_FORMATS for t in STRFTIME_TIMES if (f, t) != ("%J", "9999-12-31 23:59:59.999")]
+    cases += [("%Y-%m-%d %H:%M:%f", t, m) for t in STRFTIME_TIMES for m in STRFTIME_MODIFIERS]
+    cases += [("%Y-%m-%d %H:%M:%S", 1700000000, ["unixepoch"]), ("%s", "2024-01-31 10:20:30", [])]
+    differences = []
+    for fmt, time, modifiers in cases:
+        expected = _strftime_sqlite(dbs, fmt, time, modifiers)
+        try:
+            got = _strftime_postgres(dbs, fmt, time, modifiers)
+        except Exception as exc:  # noqa: BLE001 - an SQL error is a difference to report
+            got = f"sql error: {str(exc).splitlines()[0]}"
+        if got != expected:
+            differences.append(f"strftime({fmt!r}, {time!r}, {modifiers}): sqlite {expected!r}, postgresql {got!r}")
+    _report(differences, len(cases))

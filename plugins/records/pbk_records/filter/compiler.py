@@ -490,13 +490,13 @@ class _Runner:
         marker, _ = self.state.bind(raw)
         logical = f"__dataEach_{body_field.name}_je{self.scope.suffix}"
         alias = self.state.join(logical, self.d.json_each_value(marker))
-        result = _R(f"{alias}.value")
+        result = _R(self.d.each_item(alias), kind=self.d.each_kind)
         if is_multiple(body_field):
             self.with_mm = True
         if self.with_mm:
             mm_alias = self.state.fresh("m")
             self.mm.joins.append(self.d.left_join(self.d.json_each_value(marker), mm_alias))
-            self.mm.value = f"{mm_alias}.value"
+            self.mm.value = self.d.each_item(mm_alias)
             result.mm = self.mm
         return result
 
@@ -733,13 +733,13 @@ class _Runner:
 
         if modifier == "each" and multi_valuer:
             je = self.state.join(f"__je_{self.logical}_{field_.name}", d.json_each(column, multiple))
-            result = _R(f"{je}.value")
+            result = _R(d.each_item(je), kind=d.each_kind)
             if multiple:
                 self.with_mm = True
             if self.with_mm:
                 mm_je = self.state.fresh("m")
                 self.mm.joins.append(d.left_join(d.json_each(mm_column, multiple), mm_je))
-                self.mm.value = f"{mm_je}.value"
+                self.mm.value = d.each_item(mm_je)
                 result.mm = self.mm
             return result
 

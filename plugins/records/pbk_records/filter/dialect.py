@@ -53,6 +53,14 @@ class SQLiteDialect:
         """Rows of a JSON array column; a plain value counts as a one-item array."""
         return f"json_each({self._as_array(expr)})"
 
+    #: the kind of ``each_item``
+    each_kind = "str"
+
+    @staticmethod
+    def each_item(alias: str) -> str:
+        """One item of ``json_each`` as an operand (``:each``); ``alias.value`` joins."""
+        return f"{alias}.value"
+
     def json_each_value(self, marker: str) -> str:
         """Rows of a bound JSON array (``@request.body.x:each``)."""
         return f"json_each({marker})"
