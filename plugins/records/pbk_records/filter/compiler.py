@@ -186,7 +186,7 @@ class _MultiMatch:
     value: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _R:
     """A resolved operand (PocketBase's ResolverResult)."""
 
@@ -233,15 +233,15 @@ def _field_kind(field_: Field) -> str:
 
 def _bind_value(state: _State, value: Any) -> _R:
     """A bound text, number or bool (as SQLite binds it: a bool is an integer)."""
+    if not state.d.typed:
+        marker, index = state.bind(value)
+        return _R(marker, (index,))
     if isinstance(value, str):
         kind = "str"
     elif isinstance(value, float):
         kind = "real"
     else:
         kind = "int"
-    if not state.d.typed:
-        marker, index = state.bind(value)
-        return _R(marker, (index,), kind=kind)
     if isinstance(value, bool):
         value = int(value)
     elif kind == "int" and not -_MAX_INT - 1 <= value <= _MAX_INT:
@@ -723,8 +723,8 @@ class _Runner:
         column = d.column(self.alias, field_.name)
         mm_column = d.column(self.mm_alias, field_.name)
 
-        multiple = is_multiple(field_)
         if modifier == "length" and multi_valuer:
+            multiple = is_multiple(field_)
             result = _R(d.json_array_length(column, multiple), kind="int")
             if self.with_mm:
                 self.mm.value = d.json_array_length(mm_column, multiple)
@@ -732,6 +732,7 @@ class _Runner:
             return result
 
         if modifier == "each" and multi_valuer:
+            multiple = is_multiple(field_)
             je = self.state.join(f"__je_{self.logical}_{field_.name}", d.json_each(column, multiple))
             result = _R(d.each_item(je), kind=d.each_kind)
             if multiple:
@@ -743,7 +744,7 @@ class _Runner:
                 result.mm = self.mm
             return result
 
-        result = _R(column, kind=_field_kind(field_))
+        result = _R(column, kind=_field_kind(field_) if d.typed else "text")
         if self.with_mm:
             self.mm.value = mm_column
             result.mm = self.mm

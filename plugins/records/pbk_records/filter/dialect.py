@@ -163,7 +163,7 @@ class SQLiteDialect:
 
     @staticmethod
     def order(keys: Sequence[str], direction: str) -> str:
-        return ", ".join(f"{k} {direction}" for k in keys)
+        return f"{keys[0]} {direction}"  # sort_keys gives one
 
     @staticmethod
     def scalar_subquery(
