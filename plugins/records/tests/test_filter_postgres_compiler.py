@@ -104,5 +104,5 @@ def test_a_create_check_against_a_cte(env: pg.PgEnv) -> None:
     )
     query = f"""WITH "new" AS (SELECT CAST('tmpid' AS text) AS id, CAST('new' AS text) AS title,
                 CAST(? AS text) AS author) SELECT count(*) FROM "new" WHERE {sql.sql}"""
-    assert env.conn.execute(query, [pg.support.A1, *sql.params]) == [(1,)]
-    assert env.conn.execute(query, [pg.support.A2, *sql.params]) == [(0,)]
+    assert list(env.conn.execute(query, [pg.support.A1, *sql.params])) == [(1,)]
+    assert list(env.conn.execute(query, [pg.support.A2, *sql.params])) == [(0,)]
