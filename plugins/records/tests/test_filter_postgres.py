@@ -25,7 +25,7 @@ from pbk_records.filter import (
     compile_sort,
     dialect_for,
 )
-from pbk_records.schema import Collection
+from pbk_records.schema import Collection, Field
 
 try:
     from . import test_filter_differential as corpus
@@ -438,6 +438,10 @@ STRFTIME_TIMES: list[Any] = [
     "x",
     None,
     "2024-01-01 ",
+    "2024-01-01 10:20:30.123456",
+    "2024-01-01 10:20:30.9999",
+    "10:20",
+    "23:59:59.5",
     2460000.25,
     1721790.5,
     "0002-12-31 23:00:00",
@@ -465,6 +469,9 @@ STRFTIME_MODIFIERS: list[list[str]] = [
     ["-1.5 months"],
     ["+1.25 years"],
     ["-0.5 year"],
+    ["+01:30"],
+    ["-00:00:30.5"],
+    ["ceiling"],
 ]
 
 
@@ -511,3 +518,72 @@ def test_strftime_matches_sqlite(dbs: Dbs) -> None:
         if got != expected:
             differences.append(f"strftime({fmt!r}, {time!r}, {modifiers}): sqlite {expected!r}, postgresql {got!r}")
     _report(differences, len(cases))
+
+
+# -- the documented differences (docs/scale-out.md, "Differences from SQLite") ---------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "sqlite", "postgresql"),
+    [
+        # years before 1 (year 0, Julian days before 0001-01-01) are NULL on PostgreSQL
+        (("%Y", "0000-06-01", []), "0000", None),
+        (("%Y", 0, []), "-4713", None),
+        (("%Y-%m-%d", "0001-01-01", ["-1 day"]), "0000-12-31", None),
+        # an impossible day of the month rolls over before a month or year is added
+        (("%Y-%m-%d", "2024-02-30", ["+1 month"]), "2024-03-30", "2024-04-01"),
+        # %J: the exact value rounded to 16 digits, not the nearest double's
+        (("%J", "9999-12-31 23:59:59.999", []), "5373484.499999989", "5373484.499999988"),
+        # modifiers pbk does not translate are NULL
+        (("%Y-%m-%d", "1700000000", ["auto"]), "2023-11-14", None),
+        (("%Y-%m-%d", "2024-01-31", ["+1 month", "floor"]), "2024-02-29", None),
+        (("%Y-%m-%d %H:%M:%f", "2024-01-01 10:20:30", ["subsec"]), "2024-01-01 10:20:30.000", None),
+    ],
+)
+def test_strftime_differences(dbs: Dbs, args: tuple[str, Any, list[str]], sqlite: Any, postgresql: Any) -> None:
+    assert _strftime_sqlite(dbs, *args) == sqlite
+    assert _strftime_postgres(dbs, *args) == postgresql
+
+
+@pytest.mark.parametrize(
+    ("expression", "sqlite", "postgresql"),
+    [
+        # a text with an exponent of three digits or more stays a text next to a number field
+        ('views > "-1e100"', support.P[:8], []),
+        ('views < "1e100"', support.P[:8], support.P[:8]),
+        # (the same as SQLite with one or two digits)
+        ('views > "-1e10"', support.P[:8], support.P[:8]),
+    ],
+)
+def test_numeric_text_differences(dbs: Dbs, expression: str, sqlite: list[str], postgresql: list[str]) -> None:
+    args = (SU_COLLECTIONS, "posts", expression, _superuser(expression))
+    assert _list(dbs, "sqlite", *args) == ("ok", sqlite)
+    assert _list(dbs, "postgresql", *args) == ("ok", postgresql)
+
+
+def test_json_number_text_difference(dbs: Dbs) -> None:
+    """A JSON number read as a text keeps its JSON spelling on PostgreSQL (``1e2``); SQLite
+    writes the number it parsed (``100.0``). As numbers they are equal on both, out-of-range
+    ones included."""
+    table = Collection(
+        id="pbc_jsonnumbers", name="jsonnumbers", type="base",
+        fields=[Field({"name": "id", "type": "text", "primaryKey": True}), Field({"name": "data", "type": "json"})],
+    )
+    dbs.sqlite.execute('CREATE TABLE "jsonnumbers" ("id" TEXT PRIMARY KEY, "data" JSON DEFAULT NULL)')
+    big = "1" + "0" * 400
+    rows = f"""('n1', '{{"n":1e2}}'), ('n2', '{{"n":1e400}}'), ('n3', '{{"n":-1e-400}}'), ('n4', '{{"n":1e-310}}'), ('n5', '{{"n":{big}}}')"""
+    dbs.sqlite.execute(f'INSERT INTO "jsonnumbers" VALUES {rows}')
+    dbs.postgres.execute(pg.pg_ddl(table))
+    dbs.postgres.execute(f'INSERT INTO "jsonnumbers" (id, data) VALUES {rows}')
+    collections = {**SU_COLLECTIONS, "jsonnumbers": table}
+    for expression, sqlite, postgresql in [
+        ("data.n = 100", ["n1"], ["n1"]),
+        ('data.n ~ "100"', ["n1"], ["n5"]),
+        # beyond the double range: no error, the same order as SQLite (Inf, 0)
+        ("data.n > 1000", ["n2", "n5"], ["n2", "n5"]),
+        ("data.n = 0", ["n3"], ["n3"]),
+        ("data.n > 0 && data.n < 1", ["n4"], ["n4"]),
+    ]:
+        args = (collections, "jsonnumbers", expression, _superuser(expression))
+        assert _list(dbs, "sqlite", *args) == ("ok", sqlite), expression
+        assert _list(dbs, "postgresql", *args) == ("ok", postgresql), expression

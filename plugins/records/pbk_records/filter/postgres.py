@@ -58,6 +58,20 @@ def _real_text(x: str) -> str:
     )
 
 
+def _json_number(j: str) -> str:
+    """A JSON number as double precision, never an error: beyond the double range it is
+    ±Infinity or 0 as in SQLite; an exponent of four or more digits is NULL."""
+    text = f"CAST({j} AS text)"
+    return (
+        f"(CASE WHEN {text} !~ '[eE][+-]?[0-9]{{3}}' AND length({text}) < 300 "
+        f"THEN CAST({text} AS double precision) "
+        f"WHEN {text} !~ '[eE][+-]?[0-9]{{4}}' THEN (SELECT CASE "
+        "WHEN abs(x) > 1.7976931348623157e308 THEN sign(x) * CAST('Infinity' AS double precision) "
+        "WHEN abs(x) < 2.5e-324 THEN 0 ELSE CAST(x AS double precision) END "
+        f"FROM (SELECT CAST({text} AS numeric) AS x) AS jn) END)"
+    )
+
+
 def _json_value(j: str) -> _V:
     t = f"json_typeof({j})"
     is_true = f"CAST({j} AS text) = 'true'"
@@ -66,7 +80,7 @@ def _json_value(j: str) -> _V:
         f"WHEN 'string' THEN 2 WHEN 'object' THEN 2 WHEN 'array' THEN 2 END)"
     )
     num = (
-        f"(CASE {t} WHEN 'number' THEN CAST(CAST({j} AS text) AS double precision) "
+        f"(CASE {t} WHEN 'number' THEN {_json_number(j)} "
         f"WHEN 'boolean' THEN (CASE WHEN {is_true} THEN 1 ELSE 0 END) END)"
     )
     txt = (
@@ -107,7 +121,7 @@ def _numeric_affinity(v: _V) -> _V:
     """A text that looks like a number becomes that number (SQLite's NUMERIC affinity)."""
     if v.cls in (0, 1):
         return v
-    looks = f"({v.txt} ~ {_NUMERIC_TEXT})"
+    looks = f"({v.txt} ~ {_NUMERIC_TEXT} AND length({v.txt}) < 300)"
     as_num = f"(CASE WHEN {looks} THEN CAST({v.txt} AS double precision) END)"
     if v.cls == 2:
         cls = f"(CASE WHEN {v.null} THEN NULL WHEN {looks} THEN 1 ELSE 2 END)"
@@ -214,7 +228,8 @@ _FORMATS: dict[str, str] = {
     "H": "to_char(ts, 'HH24')",
     "I": "to_char(ts, 'HH12')",
     "j": "to_char(ts, 'DDD')",
-    "J": "rtrim(rtrim(CAST(round(extract(epoch FROM ts) / 86400 + 2440587.5, 9) AS text), '0'), '.')",
+    "J": "rtrim(rtrim(CAST(round(floor(extract(epoch FROM ts) * 1000) / 86400000 + 2440587.5, 9) "
+    "AS text), '0'), '.')",
     "k": "lpad(to_char(ts, 'FMHH24'), 2, ' ')",
     "l": "lpad(to_char(ts, 'FMHH12'), 2, ' ')",
     "m": "to_char(ts, 'MM')",
@@ -237,6 +252,7 @@ _FORMATS: dict[str, str] = {
     "Y": "to_char(ts, 'YYYY')",
 }
 #: SQLite's time value forms pbk understands: ``YYYY-MM-DD[( |T)HH:MM[:SS[.SSS]]][Z|±HH:MM]``
+#: (and ``HH:MM[:SS[.SSS]]``, a time on 2000-01-01)
 _TIME_RE = (
     r"'^([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
     r"(?:[ T]([01][0-9]|2[0-4]):([0-5][0-9])(?::([0-5][0-9](?:\.[0-9]+)?))?)?\s*"
@@ -246,6 +262,7 @@ _MODIFIER_RE = re.compile(
     r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s+(day|hour|minute|second|month|year)s?\s*",
     re.IGNORECASE | re.ASCII,
 )
+_CLOCK_RE = re.compile(r"\s*([+-])([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?\s*", re.ASCII)
 _SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
 #: the most one modifier may move a time (about 4400 years): from any time pbk keeps (years 1
 #: to 9999) the result stays within PostgreSQL's timestamps, so no modifier can fail
@@ -256,15 +273,17 @@ _STARTS = {"start of day": "day", "start of month": "month", "start of year": "y
 
 def _parse_time_text(t: str) -> str:
     """A timestamp (UTC) from a text SQLite's strftime accepts, NULL otherwise (never an error:
-    out-of-range days roll over as in SQLite)."""
+    out-of-range days roll over as in SQLite; year 0 is dropped by WHERE, and ``greatest``
+    keeps make_timestamp valid even when PostgreSQL folds a constant before filtering)."""
     return (
-        "(SELECT make_timestamp(CAST(m[1] AS integer), 1, 1, 0, 0, 0) + make_interval("
+        "(SELECT make_timestamp(greatest(CAST(m[1] AS integer), 1), 1, 1, 0, 0, 0) + make_interval("
         "months => CAST(m[2] AS integer) - 1, days => CAST(m[3] AS integer) - 1, "
         "hours => COALESCE(CAST(m[4] AS integer), 0), mins => COALESCE(CAST(m[5] AS integer), 0), "
         "secs => COALESCE(CAST(m[6] AS double precision), 0)) "
         "- (CASE m[7] WHEN '+' THEN 1 WHEN '-' THEN -1 ELSE 0 END) * make_interval("
         "hours => COALESCE(CAST(m[8] AS integer), 0), mins => COALESCE(CAST(m[9] AS integer), 0)) "
-        f"FROM regexp_match({t}, {_TIME_RE}) AS r(m) WHERE CAST(m[1] AS integer) > 0)"
+        f"FROM regexp_match((CASE WHEN {t} ~ '^[0-9]{{2}}:[0-9]{{2}}' THEN '2000-01-01 ' || {t} "
+        f"ELSE {t} END), {_TIME_RE}) AS r(m) WHERE CAST(m[1] AS integer) > 0)"
     )
 
 
@@ -472,8 +491,15 @@ class PostgresDialect(SQLiteDialect):
                 if not v.static:
                     ts = f"(CASE WHEN {v.cls} = 1 THEN {_julian_day(v.num)} ELSE {ts} END)"
         for mod in mods:
-            if mod in ("utc", "localtime"):
-                continue  # pbk runs in UTC
+            if mod in ("utc", "localtime", "ceiling"):
+                continue  # pbk runs in UTC; month arithmetic rolls over as "ceiling" asks
+            clock = _CLOCK_RE.fullmatch(mod)
+            if clock:
+                sign, hours, minutes, seconds = clock.groups()
+                amount = int(hours) * 3600 + int(minutes) * 60 + float(seconds or 0)
+                n = self.param(bind(-amount if sign == "-" else amount), "real")
+                ts = _in_range(f"({ts} + {n} * interval '1 second')")
+                continue
             if mod in _STARTS:
                 ts = f"date_trunc('{_STARTS[mod]}', {ts})"
                 continue
