@@ -200,6 +200,8 @@ class _R:
     opaque: bool = False
     #: what the value is (``dialect.KINDS``), for engines with static types
     kind: str = "str"
+    #: the SQL again from the current bound values (a typed engine's strftime reads them)
+    rebuild: Callable[[], str] | None = None
 
 
 _NULL = "NULL"
@@ -238,6 +240,8 @@ def _bind_value(state: _State, value: Any) -> _R:
         return _R(marker, (index,))
     if isinstance(value, str):
         kind = "str"
+        if "\x00" in value:
+            raise FilterError("a text with NUL, which PostgreSQL cannot hold")
     elif isinstance(value, float):
         kind = "real"
     else:
@@ -487,6 +491,8 @@ class _Runner:
         if body_field.type not in MULTI_VALUER_TYPES:
             raise FilterError(f"field {body_field.name!r} doesn't support multivalue operations")
         raw = go_json(to_slice(self._body().get(body_field.name)))
+        if self.d.typed and "\\u0000" in raw:
+            raise FilterError("a text with NUL, which PostgreSQL cannot hold")
         marker, _ = self.state.bind(raw)
         logical = f"__dataEach_{body_field.name}_je{self.scope.suffix}"
         alias = self.state.join(logical, self.d.json_each_value(marker))
@@ -883,6 +889,8 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
         params=tuple(i for r in resolved for i in r.params),
         opaque=True,
     )
+    if state.d.typed:
+        result.rebuild = lambda: strftime(idents)
     if len(resolved) > 1:
         time_arg = resolved[1]
         if time_arg.mm is not None:
@@ -896,17 +904,19 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
 def _typed_strftime(state: _State, resolved: list[_R]) -> Callable[[list[str]], str]:
     """strftime for an engine that needs the format and modifiers while compiling (they are
     quoted texts or placeholders, so their values are known)."""
-    texts: list[str | None] = []
-    for r in resolved[:1] + resolved[2:]:
-        if r.kind == "null":
-            texts.append(None)
-        elif r.params:
-            texts.append(go_to_string(state.values[r.params[0]]))
-        else:
-            texts.append(r.ident)
     kind = resolved[1].kind if len(resolved) > 1 else None
 
     def strftime(idents: list[str]) -> str:
+        texts: list[str | None] = []
+        for r in resolved[:1] + resolved[2:]:
+            if r.kind == "null":
+                texts.append(None)
+            elif r.params:
+                texts.append(go_to_string(state.values[r.params[0]]))
+            else:
+                texts.append(r.ident)
+        if any(t is not None and "\x00" in t for t in texts):
+            raise FilterError("a text with NUL, which PostgreSQL cannot hold")
         if any(t is None for t in texts):
             return "CAST(NULL AS text)"
         time = (idents[1], kind) if kind is not None else None
@@ -1030,15 +1040,20 @@ def _typed_equal_expr(state: _State, equal: bool, left: _R, right: _R) -> str:
 
 def _like_operand(state: _State, r: _R, before: list[Any]) -> _R:
     """A ``~`` operand after ``_wrap_like`` turned its bound values (``before``) into text
-    patterns: a bound number is now bound as a text; a function of a number that became a
-    text is NULL (SQLite's math and date functions answer NULL for such a text)."""
+    patterns, for a typed engine: a bound number is now bound as a text, a function of a
+    number that became a text is NULL (SQLite's math and date functions answer NULL for such
+    a text), a strftime is written again from its new format."""
     d = state.d
-    changed = [i for i, old in zip(r.params, before) if type(state.values[i]) is not type(old)]
+    changed = [i for i, old in zip(r.params, before) if state.values[i] != old]
     if not changed:
         return r
     if len(r.params) == 1 and r.ident == d.param(f"\x00{r.params[0]}\x00", r.kind):
         return _R(d.param(f"\x00{r.params[0]}\x00", "str"), r.params, kind="str")
-    return _null()
+    if any(not isinstance(old, str) for i, old in zip(r.params, before) if i in changed):
+        return _null()  # a number argument became a text: no number, no date
+    if r.rebuild is not None:
+        return _R(r.rebuild(), r.params, opaque=True, kind=r.kind)
+    return r  # texts stay texts: the SQL binds them as they are now
 
 
 def _wrap_like(state: _State, r: _R) -> None:

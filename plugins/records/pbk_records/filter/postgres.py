@@ -487,7 +487,12 @@ class PostgresDialect(SQLiteDialect):
                 ts = _julian_day(v.num)
             else:
                 t = v.txt
-                ts = f"(CASE WHEN lower(trim({t})) = 'now' THEN {now} ELSE {_parse_time_text(t)} END)"
+                number = f"(CASE WHEN {t} ~ {_NUMERIC_TEXT} AND length({t}) < 300 THEN CAST({t} AS double precision) END)"
+                ts = (
+                    f"(CASE WHEN lower(trim({t})) = 'now' THEN {now} "
+                    f"WHEN {t} ~ {_NUMERIC_TEXT} THEN {_julian_day(number)} "
+                    f"ELSE {_parse_time_text(t)} END)"
+                )
                 if not v.static:
                     ts = f"(CASE WHEN {v.cls} = 1 THEN {_julian_day(v.num)} ELSE {ts} END)"
         for mod in mods:
