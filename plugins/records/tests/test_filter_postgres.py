@@ -622,3 +622,19 @@ def test_random_filters_match_sqlite(dbs: Dbs, expression: str, request_kind: st
     if "strftime(" in expression and answers[0][0] == answers[1][0] == "ok":
         return  # strftime of any text: years before 1 differ (test_strftime_differences)
     assert answers[0] == answers[1], expression
+
+
+@pytest.mark.parametrize(
+    ("expression", "body"),
+    [('title = "a\x00b"', {}), ('strftime("%Y\x00", when) = ""', {}), ("@request.body.tags:each ?= tags:each", {"tags": ["a\x00"]})],
+)
+def test_nul_in_a_text_is_a_400(dbs: Dbs, expression: str, body: dict[str, Any]) -> None:
+    """PostgreSQL's texts cannot hold NUL: a filter or request value with one is a 400 there
+    (SQLite compares it, and matches nothing)."""
+    request = RequestInfo(is_superuser=True, body=body)
+    lookup = support.make_lookup(SU_COLLECTIONS)
+    sql = compile_filter(expression, SU_COLLECTIONS["posts"], lookup, request, mode="rule")
+    assert list(dbs.sqlite.execute(f'SELECT main.id FROM "posts" AS main WHERE {sql.sql}', sql.params)) == []
+    with pytest.raises(FilterError) as info:
+        compile_filter(expression, SU_COLLECTIONS["posts"], lookup, request, mode="rule", dialect=POSTGRES)
+    assert info.value.status == 400
