@@ -24,6 +24,7 @@ from pbk_records.filter import (
     SQLITE,
     FilterError,
     RequestInfo,
+    Sql,
     compile_filter,
     compile_sort,
     dialect_for,
@@ -97,13 +98,16 @@ def _list(
         )
     except FilterError as exc:
         return ("error", exc.status)
-    order_sql = order.sql if order and order.sql else "main.rowid"
-    where_sql, params = where.sql, list(where.params)
-    if order is not None and order.where is not None:
-        where_sql = f"({where_sql}) AND ({order.where.sql})"
-        params += order.where.params
-    params += order.params if order else []
-    query = f'SELECT main.id FROM "{coll.name}" AS main WHERE {where_sql} ORDER BY {order_sql}'
+    conditions = [where, *([order.where] if order is not None and order.where is not None else [])]
+    ordering = order if order is not None and order.sql else Sql("main.rowid", [])
+    query = " ".join(
+        [
+            f'SELECT main.id FROM "{coll.name}" AS main WHERE',
+            " AND ".join(f"({c.sql})" for c in conditions),
+            f"ORDER BY {ordering.sql}",
+        ]
+    )
+    params = [p for c in [*conditions, ordering] for p in c.params]
     return ("ok", [row[0] for row in _run(dbs, engine, query, params)])
 
 
@@ -150,6 +154,25 @@ def _report(differences: list[str], total: int) -> None:
     assert not differences, f"{len(differences)} of {total} differ:\n" + "\n".join(differences)
 
 
+_LIST = 'SELECT main.id FROM "posts" AS main WHERE {sql} ORDER BY main.rowid'
+
+
+def _on_both(dbs: Dbs, compile_one: Any, query: str = _LIST, *first: Any) -> list[tuple[Any, ...]]:
+    """``compile_one(dialect)``'s condition in ``query`` on each engine: the first column of the
+    rows, the FilterError's status, or the SQL error."""
+    answers: list[tuple[Any, ...]] = []
+    for engine in ("sqlite", "postgresql"):
+        try:
+            sql = compile_one(dialect_for(engine))
+            rows = _run(dbs, engine, query.format(sql=sql.sql), [*first, *sql.params])
+            answers.append(("ok", [r[0] for r in rows]))
+        except FilterError as exc:
+            answers.append(("error", exc.status))
+        except Exception as exc:  # noqa: BLE001 - an SQL error is a difference to report
+            answers.append(("sql error", str(exc).splitlines()[0]))
+    return answers
+
+
 def test_dialect_for() -> None:
     assert dialect_for("sqlite") is SQLITE
     assert dialect_for("postgresql") is POSTGRES
@@ -191,22 +214,18 @@ def test_list_rules_match_sqlite(dbs: Dbs) -> None:
 def test_update_rules_match_sqlite(dbs: Dbs) -> None:
     ann = pg.auth_record(USER_COLLECTIONS, support.A1)
     lookup = support.make_lookup(USER_COLLECTIONS)
+    one = 'SELECT 1 FROM "posts" AS main WHERE main.id = ? AND ({sql})'
     differences = []
     for rule, record_id, body in corpus.RULE_CASES:
         request = RequestInfo(auth=ann, body={**body, "link": "not a url"}, method="PATCH")
-        answers = []
-        for engine in ("sqlite", "postgresql"):
-            try:
-                sql = compile_filter(
-                    rule, USER_COLLECTIONS["posts"], lookup, request, mode="rule",
-                    dialect=dialect_for(engine),
-                )
-                query = f'SELECT 1 FROM "posts" AS main WHERE main.id = ? AND ({sql.sql})'
-                answers.append(("ok", bool(_run(dbs, engine, query, [record_id, *sql.params]))))
-            except FilterError as exc:
-                answers.append(("error", exc.status))
-            except Exception as exc:  # noqa: BLE001 - an SQL error is a difference to report
-                answers.append(("sql error", str(exc).splitlines()[0]))
+        answers = _on_both(
+            dbs,
+            lambda d, rule=rule, request=request: compile_filter(
+                rule, USER_COLLECTIONS["posts"], lookup, request, mode="rule", dialect=d
+            ),
+            one,
+            record_id,
+        )
         if answers[0] != answers[1]:
             differences.append(f"{rule!r} body={body}\n  sqlite: {answers[0]}\n  postgresql: {answers[1]}")
     _report(differences, len(corpus.RULE_CASES))
@@ -384,21 +403,16 @@ def test_type_corners_match_sqlite(dbs: Dbs) -> None:
 
 
 def test_placeholders_match_sqlite(dbs: Dbs) -> None:
-    differences = []
     lookup = support.make_lookup(SU_COLLECTIONS)
+    differences = []
     for expression in PLACEHOLDER_FILTERS:
         for v in PLACEHOLDER_VALUES:
-            answers = []
-            for engine in ("sqlite", "postgresql"):
-                try:
-                    sql = compile_filter(
-                        expression, SU_COLLECTIONS["posts"], lookup, _superuser(""),
-                        params={"v": v}, dialect=dialect_for(engine),
-                    )
-                    query = f'SELECT main.id FROM "posts" AS main WHERE {sql.sql} ORDER BY main.rowid'
-                    answers.append(("ok", [r[0] for r in _run(dbs, engine, query, list(sql.params))]))
-                except Exception as exc:  # noqa: BLE001 - an error is a difference to report
-                    answers.append(("error", type(exc).__name__, str(exc).splitlines()[0]))
+            answers = _on_both(
+                dbs,
+                lambda d, e=expression, v=v: compile_filter(
+                    e, SU_COLLECTIONS["posts"], lookup, _superuser(""), params={"v": v}, dialect=d
+                ),
+            )
             if answers[0] != answers[1]:
                 differences.append(f"{expression} v={v!r}\n  sqlite: {answers[0]}\n  postgresql: {answers[1]}")
     _report(differences, len(PLACEHOLDER_FILTERS) * len(PLACEHOLDER_VALUES))
@@ -410,16 +424,12 @@ def test_request_values_match_sqlite(dbs: Dbs) -> None:
     differences = []
     for rule, body, query in REQUEST_CASES:
         request = RequestInfo(auth=ann, body=body, query=query, method="PATCH")
-        answers = []
-        for engine in ("sqlite", "postgresql"):
-            try:
-                sql = compile_filter(
-                    rule, SU_COLLECTIONS["posts"], lookup, request, mode="rule", dialect=dialect_for(engine)
-                )
-                q = f'SELECT main.id FROM "posts" AS main WHERE {sql.sql} ORDER BY main.rowid'
-                answers.append(("ok", [r[0] for r in _run(dbs, engine, q, list(sql.params))]))
-            except Exception as exc:  # noqa: BLE001 - an error is a difference to report
-                answers.append(("error", type(exc).__name__, str(exc).splitlines()[0]))
+        answers = _on_both(
+            dbs,
+            lambda d, rule=rule, request=request: compile_filter(
+                rule, SU_COLLECTIONS["posts"], lookup, request, mode="rule", dialect=d
+            ),
+        )
         if answers[0] != answers[1]:
             differences.append(f"{rule!r} body={body} query={query}\n  sqlite: {answers[0]}\n  postgresql: {answers[1]}")
     _report(differences, len(REQUEST_CASES))
@@ -605,24 +615,15 @@ def test_random_filters_match_sqlite(dbs: Dbs, expression: str, request_kind: st
     """test_filter_property's grammar: PostgreSQL answers what SQLite answers, never an SQL
     error; a text PostgreSQL cannot hold (NUL) is a 400."""
     request = property_tests.request_for(request_kind)
-    answers = []
-    for engine in ("sqlite", "postgresql"):
-        try:
-            sql = compile_filter(
-                expression, SU_COLLECTIONS["posts"], support.make_lookup(SU_COLLECTIONS), request,
-                mode=mode, dialect=dialect_for(engine),
-            )
-        except FilterError as exc:
-            answers.append(("error", exc.status))
-            continue
-        query = f'SELECT main.id FROM "posts" AS main WHERE {sql.sql} ORDER BY main.rowid'
-        answers.append(("ok", [r[0] for r in _run(dbs, engine, query, list(sql.params))]))
+    lookup = support.make_lookup(SU_COLLECTIONS)
+    answers = _on_both(
+        dbs, lambda d: compile_filter(expression, SU_COLLECTIONS["posts"], lookup, request, mode=mode, dialect=d)
+    )
     if answers[1] == ("error", 400) and "\x00" in expression:
         return
     if "strftime(" in expression and answers[0][0] == answers[1][0] == "ok":
         return  # strftime of any text: years before 1 differ (test_strftime_differences)
     assert answers[0] == answers[1], expression
-
 
 @pytest.mark.parametrize(
     ("expression", "body"),

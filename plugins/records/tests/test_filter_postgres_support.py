@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
-from pbk_records.filter import POSTGRES, compile_filter, is_multiple
+from pbk_records.filter import POSTGRES, compile_filter
 from pbk_records.schema import Collection, Field
 
 try:
@@ -22,20 +22,11 @@ from pbk_sdk.testing.postgres import postgres_database as _new_database  # noqa:
 
 
 def pg_column_type(field: Field) -> str:
-    t = field.type
+    """The column of ``support.column_type`` in pbk's PostgreSQL layout."""
     if field.name == "id":
         return 'TEXT COLLATE "C" PRIMARY KEY NOT NULL'
-    if t == "number":
-        return "DOUBLE PRECISION DEFAULT 0 NOT NULL"
-    if t == "bool":
-        return "BOOLEAN DEFAULT FALSE NOT NULL"
-    if t == "json":
-        return "JSON DEFAULT NULL"
-    if t == "geoPoint":
-        return 'JSON DEFAULT \'{"lon":0,"lat":0}\' NOT NULL'
-    if is_multiple(field):
-        return "JSON DEFAULT '[]' NOT NULL"
-    return "TEXT COLLATE \"C\" DEFAULT '' NOT NULL"
+    sqlite = support.column_type(field)
+    return sqlite.replace("NUMERIC", "DOUBLE PRECISION", 1).replace("TEXT", 'TEXT COLLATE "C"', 1)
 
 
 def pg_ddl(collection: Collection) -> str:
@@ -55,35 +46,29 @@ def postgres_database() -> Iterator[Any]:
             conn.raw.close()
 
 
-def pg_value(field: Field, value: Any) -> Any:
-    stored = support.storage_value(field, value)
-    if field.type == "bool":
-        return bool(stored)
-    return stored
-
-
 def seed(conn: Any, collections: Mapping[str, Collection]) -> None:
-    """The tables and ``support.SEED`` rows, in the same order (so ``rowid`` agrees)."""
-    for c in collections.values():
-        conn.execute(pg_ddl(c))
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for name, record in support.SEED:
-        rows[(name, record["id"])] = dict(record)
-    for name, rid, patch in support.SEED_UPDATES:
-        rows[(name, rid)].update(patch)
-    for (name, _), record in rows.items():
-        c = collections[name]
-        values: dict[str, Any] = {}
-        for f in c.fields:
-            if f.name in record:
-                values[f.name] = pg_value(f, record[f.name])
-            elif f.name in ("password", "tokenKey"):
-                values[f.name] = "x" * 30
-            elif f.type == "autodate":
-                values[f.name] = "2026-01-01 00:00:00.000Z"
-        cols = ", ".join(f'"{k}"' for k in values)
-        marks = ", ".join("?" for _ in values)
-        conn.execute(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', list(values.values()))
+    """The tables, and the rows ``support.create_database`` stores, copied in ``rowid`` order
+    (so ``rowid`` agrees) with PostgreSQL's types (bools, JSON texts)."""
+    source = support.create_database(":memory:", collections)
+    try:
+        for c in collections.values():
+            conn.execute(pg_ddl(c))
+            names = [f.name for f in c.fields]
+            cols = ", ".join(f'"{n}"' for n in names)
+            marks = ", ".join("?" for _ in names)
+            for row in source.execute(f'SELECT {cols} FROM "{c.name}" ORDER BY rowid'):
+                values = [_pg_value(f, v) for f, v in zip(c.fields, row)]
+                conn.execute(f'INSERT INTO "{c.name}" ({cols}) VALUES ({marks})', values)
+    finally:
+        source.close()
+
+
+def _pg_value(field: Field, value: Any) -> Any:
+    if field.type == "bool":
+        return bool(value)
+    if value is not None and pg_column_type(field).startswith("JSON"):
+        return str(value)  # SQLite's NUMERIC affinity made a number of a JSON text like 42
+    return value
 
 
 def run(conn: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -29,6 +29,8 @@ class SQLiteDialect:
     true = "1"
     false = "0"
     null = "NULL"
+    #: what a LEFT JOIN without a condition ends with (PostgreSQL needs ``ON TRUE``)
+    no_condition = ""
 
     @staticmethod
     def quote(identifier: str) -> str:
@@ -123,9 +125,8 @@ class SQLiteDialect:
         from_ = " ".join([f"(SELECT 1) AS {base_alias}", *joins])
         return f"{head} (SELECT 1 FROM {from_} WHERE {where})"
 
-    @staticmethod
-    def left_join(table_sql: str, alias: str, on: str | None = None) -> str:
-        return f"LEFT JOIN {table_sql} AS {alias}" + (f" ON {on}" if on else "")
+    def left_join(self, table_sql: str, alias: str, on: str | None = None) -> str:
+        return f"LEFT JOIN {table_sql} AS {alias}" + (f" ON {on}" if on else self.no_condition)
 
     @staticmethod
     def multi_match_subquery(value: str, joins: Sequence[str], base_alias: str) -> str:
@@ -136,13 +137,12 @@ class SQLiteDialect:
     def not_exists_many_vs_one(subquery: str, alias: str, where: str) -> str:
         return f"NOT EXISTS (SELECT 1 FROM ({subquery}) AS {alias} WHERE {where})"
 
-    @staticmethod
     def not_exists_many_vs_many(
-        left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
+        self, left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
     ) -> str:
         return (
             f"NOT EXISTS (SELECT 1 FROM ({left_sub}) AS {l_alias} "
-            f"LEFT JOIN ({right_sub}) AS {r_alias} WHERE {where})"
+            f"LEFT JOIN ({right_sub}) AS {r_alias}{self.no_condition} WHERE {where})"
         )
 
     @staticmethod

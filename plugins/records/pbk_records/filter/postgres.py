@@ -308,6 +308,7 @@ class PostgresDialect(SQLiteDialect):
 
     name = "postgresql"
     typed = True
+    no_condition = " ON TRUE"
 
     # -- values ---------------------------------------------------------------------------
 
@@ -544,19 +545,6 @@ class PostgresDialect(SQLiteDialect):
         return _in_range(ts)
 
     # -- joins and ordering ---------------------------------------------------------------
-
-    @staticmethod
-    def left_join(table_sql: str, alias: str, on: str | None = None) -> str:
-        return f"LEFT JOIN {table_sql} AS {alias} ON {on or 'TRUE'}"
-
-    @staticmethod
-    def not_exists_many_vs_many(
-        left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
-    ) -> str:
-        return (
-            f"NOT EXISTS (SELECT 1 FROM ({left_sub}) AS {l_alias} "
-            f"LEFT JOIN ({right_sub}) AS {r_alias} ON TRUE WHERE {where})"
-        )
 
     def rowid(self, alias: str) -> str:
         return f"{alias}.rowid"
