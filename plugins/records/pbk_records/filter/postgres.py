@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from .dialect import SQLiteDialect
 
 _C = ' COLLATE "C"'
-#: a text SQLite's NUMERIC affinity turns into a number (bounded, so the cast cannot overflow)
+#: a text SQLite's NUMERIC affinity turns into a number; with fewer than 200 characters (checked
+#: beside it) and a two-digit exponent the cast to double precision cannot overflow
 _NUMERIC_TEXT = r"'^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,2})?\s*$'"
 _STATIC_NULL = "NULL"
 
@@ -63,7 +64,7 @@ def _json_number(j: str) -> str:
     ±Infinity or 0 as in SQLite; an exponent of four or more digits is NULL."""
     text = f"CAST({j} AS text)"
     return (
-        f"(CASE WHEN {text} !~ '[eE][+-]?[0-9]{{3}}' AND length({text}) < 300 "
+        f"(CASE WHEN {text} !~ '[eE][+-]?[0-9]{{3}}' AND length({text}) < 200 "
         f"THEN CAST({text} AS double precision) "
         f"WHEN {text} !~ '[eE][+-]?[0-9]{{4}}' THEN (SELECT CASE "
         "WHEN abs(x) > 1.7976931348623157e308 THEN sign(x) * CAST('Infinity' AS double precision) "
@@ -121,7 +122,7 @@ def _numeric_affinity(v: _V) -> _V:
     """A text that looks like a number becomes that number (SQLite's NUMERIC affinity)."""
     if v.cls in (0, 1):
         return v
-    looks = f"({v.txt} ~ {_NUMERIC_TEXT} AND length({v.txt}) < 300)"
+    looks = f"({v.txt} ~ {_NUMERIC_TEXT} AND length({v.txt}) < 200)"
     as_num = f"(CASE WHEN {looks} THEN CAST({v.txt} AS double precision) END)"
     if v.cls == 2:
         cls = f"(CASE WHEN {v.null} THEN NULL WHEN {looks} THEN 1 ELSE 2 END)"
@@ -488,7 +489,7 @@ class PostgresDialect(SQLiteDialect):
                 ts = _julian_day(v.num)
             else:
                 t = v.txt
-                number = f"(CASE WHEN {t} ~ {_NUMERIC_TEXT} AND length({t}) < 300 THEN CAST({t} AS double precision) END)"
+                number = f"(CASE WHEN {t} ~ {_NUMERIC_TEXT} AND length({t}) < 200 THEN CAST({t} AS double precision) END)"
                 ts = (
                     f"(CASE WHEN lower(trim({t})) = 'now' THEN {now} "
                     f"WHEN {t} ~ {_NUMERIC_TEXT} THEN {_julian_day(number)} "
