@@ -13,7 +13,6 @@ import copy
 import os
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -494,7 +493,7 @@ STRFTIME_MODIFIERS: list[list[str]] = [
 
 def _strftime_sqlite(dbs: Dbs, fmt: str, time: Any, modifiers: list[str]) -> Any:
     marks = ", ".join("?" for _ in range(2 + len(modifiers)))
-    return list(dbs.sqlite.execute(f"SELECT strftime({marks})", [fmt, time, *modifiers]))[0][0]
+    return dbs.sqlite.execute(f"SELECT strftime({marks})", [fmt, time, *modifiers]).fetchone()[0]
 
 
 def _strftime_postgres(dbs: Dbs, fmt: str, time: Any, modifiers: list[str]) -> Any:

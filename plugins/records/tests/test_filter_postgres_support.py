@@ -18,7 +18,7 @@ except ImportError:  # tests/ is not a package
     import test_filter_support as support
 
 pbk_postgres = pytest.importorskip("pbk_postgres")
-from pbk_sdk.testing.postgres import postgres_database as _new_database  # noqa: E402
+from pbk_sdk.testing.postgres import postgres_database as _new_database
 
 
 def pg_column_type(field: Field) -> str:

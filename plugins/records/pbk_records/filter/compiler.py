@@ -901,6 +901,15 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
     return result
 
 
+def _binder(state: _State) -> Callable[[Any], str]:
+    """``bind(value) -> marker`` for a dialect that binds values of its own."""
+
+    def bind(value: Any) -> str:
+        return state.bind(value)[0]
+
+    return bind
+
+
 def _typed_strftime(state: _State, resolved: list[_R]) -> Callable[[list[str]], str]:
     """strftime for an engine that needs the format and modifiers while compiling (they are
     quoted texts or placeholders, so their values are known)."""
@@ -920,8 +929,7 @@ def _typed_strftime(state: _State, resolved: list[_R]) -> Callable[[list[str]], 
         if any(t is None for t in texts):
             return "CAST(NULL AS text)"
         time = (idents[1], kind) if kind is not None else None
-        bind = lambda v: state.bind(v)[0]  # noqa: E731
-        return state.d.strftime_typed(texts[0], time, texts[1:], bind)
+        return state.d.strftime_typed(texts[0], time, texts[1:], _binder(state))
 
     return strftime
 

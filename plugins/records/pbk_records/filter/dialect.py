@@ -83,11 +83,12 @@ class SQLiteDialect:
         )
 
     @staticmethod
-    def param(marker: str, kind: str) -> str:  # noqa: ARG004 - the kind is for typed engines
+    def param(marker: str, kind: str) -> str:
+        """A bound value of ``kind`` (typed engines cast it; SQLite binds it as it is)."""
         return marker
 
     @staticmethod
-    def lower(expr: str, kind: str = "text") -> str:  # noqa: ARG004
+    def lower(expr: str, kind: str = "text") -> str:
         return f"LOWER({expr})"
 
     @staticmethod
@@ -157,7 +158,7 @@ class SQLiteDialect:
         return f"{alias}._rowid_"
 
     @staticmethod
-    def sort_keys(sql: str, kind: str) -> list[str]:  # noqa: ARG004
+    def sort_keys(sql: str, kind: str) -> list[str]:
         """What to ORDER BY for ``sql``: itself (SQLite orders values of any type)."""
         return [sql]
 
