@@ -186,7 +186,7 @@ class _MultiMatch:
     value: str = ""
 
 
-@dataclass(slots=True)
+@dataclass
 class _R:
     """A resolved operand (PocketBase's ResolverResult)."""
 
@@ -832,10 +832,12 @@ def _resolve(state: _State, scope: _Scope, operand: Operand) -> _R:
                 return _keyword(fallback)
             raise error or FilterError(f"invalid operand {name!r}")
         return result
-    if kind == "text":
-        return _bind_value(state, operand.value)
-    if kind == "number":
-        return _bind_value(state, float(operand.value))
+    if kind == "text" or kind == "number":
+        value = operand.value if kind == "text" else float(operand.value)
+        if state.d.typed:
+            return _bind_value(state, value)
+        marker, index = state.bind(value)  # SQLite's path, kept short
+        return _R(marker, (index,))
     if kind == "placeholder":
         return _placeholder(state, operand.value)
     if kind == "function":

@@ -126,8 +126,9 @@ class SQLiteDialect:
         from_ = " ".join([f"(SELECT 1) AS {base_alias}", *joins])
         return f"{head} (SELECT 1 FROM {from_} WHERE {where})"
 
-    def left_join(self, table_sql: str, alias: str, on: str | None = None) -> str:
-        return f"LEFT JOIN {table_sql} AS {alias}" + (f" ON {on}" if on else self.no_condition)
+    @staticmethod
+    def left_join(table_sql: str, alias: str, on: str | None = None) -> str:
+        return f"LEFT JOIN {table_sql} AS {alias}" + (f" ON {on}" if on else "")
 
     @staticmethod
     def multi_match_subquery(value: str, joins: Sequence[str], base_alias: str) -> str:

@@ -547,6 +547,10 @@ class PostgresDialect(SQLiteDialect):
 
     # -- joins and ordering ---------------------------------------------------------------
 
+    @staticmethod
+    def left_join(table_sql: str, alias: str, on: str | None = None) -> str:
+        return f"LEFT JOIN {table_sql} AS {alias} ON {on or 'TRUE'}"
+
     def rowid(self, alias: str) -> str:
         return f"{alias}.rowid"
 
