@@ -10,16 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+#: What an operand is, for engines with static types (see ``postgres.py``); SQLite ignores it.
+#: ``text``/``num``/``bool``: a text, number or bool column (SQLite: TEXT / NUMERIC affinity);
+#: ``jsoncol``: a JSON column used as a whole (multi-valued fields, geoPoint; NUMERIC affinity);
+#: ``json``: a value extracted from JSON (any type); ``str``/``real``/``int``: a text, float or
+#: integer without affinity (bound values, function results); ``null``; ``cond``: a condition.
+KINDS = frozenset(("text", "num", "bool", "jsoncol", "json", "str", "real", "int", "null", "cond"))
+
 
 class SQLiteDialect:
     """SQLite 3.45+ (JSON functions, ``iif``, math functions), as PocketBase 0.40 writes it."""
 
     name = "sqlite"
+    #: whether comparisons need the operands' kinds (a statically typed engine)
+    typed = False
     #: the one-row table an EXISTS subquery starts from before its LEFT JOINs
     one_row = "(SELECT 1)"
     true = "1"
     false = "0"
     null = "NULL"
+    #: what a LEFT JOIN without a condition ends with (PostgreSQL needs ``ON TRUE``)
+    no_condition = ""
 
     @staticmethod
     def quote(identifier: str) -> str:
@@ -40,15 +51,23 @@ class SQLiteDialect:
             f"THEN {expr} ELSE json_array({expr}) END"
         )
 
-    def json_each(self, expr: str) -> str:
+    def json_each(self, expr: str, multiple: bool = True) -> str:
         """Rows of a JSON array column; a plain value counts as a one-item array."""
         return f"json_each({self._as_array(expr)})"
+
+    #: the kind of ``each_item``
+    each_kind = "str"
+
+    @staticmethod
+    def each_item(alias: str) -> str:
+        """One item of ``json_each`` as an operand (``:each``); ``alias.value`` joins."""
+        return f"{alias}.value"
 
     def json_each_value(self, marker: str) -> str:
         """Rows of a bound JSON array (``@request.body.x:each``)."""
         return f"json_each({marker})"
 
-    def json_array_length(self, expr: str) -> str:
+    def json_array_length(self, expr: str, multiple: bool = True) -> str:
         """Item count of a JSON array column; ``''`` and NULL count 0, a plain value 1."""
         return (
             f"json_array_length(CASE WHEN iif(json_valid({expr}), json_type({expr})='array', FALSE) "
@@ -64,7 +83,12 @@ class SQLiteDialect:
         )
 
     @staticmethod
-    def lower(expr: str) -> str:
+    def param(marker: str, kind: str) -> str:
+        """A bound value of ``kind`` (typed engines cast it; SQLite binds it as it is)."""
+        return marker
+
+    @staticmethod
+    def lower(expr: str, kind: str = "text") -> str:
         return f"LOWER({expr})"
 
     @staticmethod
@@ -115,13 +139,12 @@ class SQLiteDialect:
     def not_exists_many_vs_one(subquery: str, alias: str, where: str) -> str:
         return f"NOT EXISTS (SELECT 1 FROM ({subquery}) AS {alias} WHERE {where})"
 
-    @staticmethod
     def not_exists_many_vs_many(
-        left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
+        self, left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
     ) -> str:
         return (
             f"NOT EXISTS (SELECT 1 FROM ({left_sub}) AS {l_alias} "
-            f"LEFT JOIN ({right_sub}) AS {r_alias} WHERE {where})"
+            f"LEFT JOIN ({right_sub}) AS {r_alias}{self.no_condition} WHERE {where})"
         )
 
     @staticmethod
@@ -134,6 +157,15 @@ class SQLiteDialect:
 
     def rowid(self, alias: str) -> str:
         return f"{alias}._rowid_"
+
+    @staticmethod
+    def sort_keys(sql: str, kind: str) -> list[str]:
+        """What to ORDER BY for ``sql``: itself (SQLite orders values of any type)."""
+        return [sql]
+
+    @staticmethod
+    def order(keys: Sequence[str], direction: str) -> str:
+        return f"{keys[0]} {direction}"  # sort_keys gives one
 
     @staticmethod
     def scalar_subquery(
