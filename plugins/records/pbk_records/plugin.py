@@ -99,9 +99,14 @@ def scaffolds() -> dict[str, Collection]:
 
 def create_pocketbase_schema(conn: apsw.Connection) -> None:
     """``_collections``, ``_params`` and PocketBase 0.40's system collections, fresh secrets."""
-    conn.execute(CREATE_COLLECTIONS_TABLE)
-    conn.execute("CREATE INDEX idx__collections_type on `_collections` (`type`)")
-    conn.execute(CREATE_PARAMS_TABLE)
+    if ddl.engine_of(conn) == "sqlite":
+        conn.execute(CREATE_COLLECTIONS_TABLE)
+        conn.execute("CREATE INDEX idx__collections_type on `_collections` (`type`)")
+        conn.execute(CREATE_PARAMS_TABLE)
+    else:
+        conn.execute(PG_COLLECTIONS_TABLE)
+        conn.execute('CREATE INDEX "idx__collections_type" ON "_collections" ("type")')
+        conn.execute(PG_PARAMS_TABLE)
     stamp = now()
     for data in _data("pocketbase_system_collections.json"):
         options = copy.deepcopy(data["options"])
