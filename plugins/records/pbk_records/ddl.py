@@ -13,7 +13,7 @@ field types translated (``pg_column``), a ``rowid`` identity column in every tab
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import apsw
 from pbk_sdk.interfaces import FieldType
@@ -120,17 +120,22 @@ def pg_identifiers(sql: str) -> str:
     return "".join(out)
 
 
-def pg_index(sql: str) -> str:
+def pg_index(sql: str, columns: Iterable[str] = ()) -> str:
     """PocketBase's (SQLite) index statement in PostgreSQL's words: quoted names, an
     expression in parentheses, ``COLLATE NOCASE`` as ``lower(...)`` (so a unique index is
     case-insensitive, as on SQLite) and other collations as ``"C"`` (SQLite's ``BINARY``).
+    A column is named as in ``columns`` (the table's: SQLite's names are case-insensitive).
     A statement PocketBase's parser cannot read is left as it is (and fails)."""
     index = indexes.parse(sql)
     if not (index.name and index.table and index.columns):
         return sql
+    by_lower = {column.lower(): column for column in columns}
     terms = []
     for name, collate, sort in index.columns:
-        term = f"({pg_identifiers(name)})" if "(" in name or " " in name else pg_quote(name)
+        if "(" in name or " " in name:
+            term = f"({pg_identifiers(name)})"
+        else:
+            term = pg_quote(by_lower.get(name.lower(), name))
         if collate.upper() == "NOCASE":
             term = f"lower({term})"
         elif collate:
@@ -157,13 +162,14 @@ def create(conn: apsw.Connection, collection: Collection, field_types: Mapping[s
         return
     columns = ", ".join(column_definitions(collection, field_types, engine))
     conn.execute(f"CREATE TABLE {q(collection.name)} ({columns})")
-    _create_indexes(conn, collection.indexes, engine)
+    _create_indexes(conn, collection, engine)
 
 
-def _create_indexes(conn: apsw.Connection, statements: list[str], engine: str) -> None:
-    for index in statements:
+def _create_indexes(conn: apsw.Connection, collection: Collection, engine: str) -> None:
+    columns = [f.name for f in collection.fields]
+    for index in collection.indexes:
         try:
-            execute_one(conn, index if engine == "sqlite" else pg_index(index))
+            execute_one(conn, index if engine == "sqlite" else pg_index(index, columns))
         except (apsw.Error, NotOneStatement) as exc:
             exc.pbk_statement = index  # lets the caller name the failing index
             raise
@@ -234,7 +240,7 @@ def update(
         old_definition = column_definition(previous, field_types, engine)
         if old_definition != definition:
             _convert_column(conn, table, previous, field, definition, field_types)
-    _create_indexes(conn, new.indexes, engine)
+    _create_indexes(conn, new, engine)
 
 
 def _convert_column(
