@@ -13,7 +13,7 @@ field types translated (``pg_column``), a ``rowid`` identity column in every tab
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 
 import apsw
 from pbk_sdk.interfaces import FieldType
@@ -22,8 +22,6 @@ from . import indexes, view_query
 from .schema import Collection, Field
 from .tokens import split_tokens
 
-#: PostgreSQL's words for a unique violation (an insert, or an index made on duplicates).
-PG_UNIQUE = re.compile(r'unique (?:constraint|index) "([^"]+)"')
 INDEX_NAME = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)[`\"\]]?", re.IGNORECASE)
 
 
@@ -120,22 +118,27 @@ def pg_identifiers(sql: str) -> str:
     return "".join(out)
 
 
-def pg_index(sql: str, columns: Iterable[str] = ()) -> str:
+def pg_index(sql: str, columns: Mapping[str, str] | None = None) -> str:
     """PocketBase's (SQLite) index statement in PostgreSQL's words: quoted names, an
     expression in parentheses, ``COLLATE NOCASE`` as ``lower(...)`` (so a unique index is
     case-insensitive, as on SQLite) and other collations as ``"C"`` (SQLite's ``BINARY``).
-    A column is named as in ``columns`` (the table's: SQLite's names are case-insensitive).
-    A statement PocketBase's parser cannot read is left as it is (and fails)."""
+    ``columns``: the table's column definitions by name; a column is named as there (SQLite's
+    names are case-insensitive) and a JSON one is indexed by its text (``json`` has no btree
+    order; SQLite compares the text too). A statement PocketBase's parser cannot read is left
+    as it is (and fails)."""
     index = indexes.parse(sql)
     if not (index.name and index.table and index.columns):
         return sql
-    by_lower = {column.lower(): column for column in columns}
+    by_lower = {name.lower(): (name, definition) for name, definition in (columns or {}).items()}
     terms = []
     for name, collate, sort in index.columns:
         if "(" in name or " " in name:
             term = f"({pg_identifiers(name)})"
         else:
-            term = pg_quote(by_lower.get(name.lower(), name))
+            column, definition = by_lower.get(name.lower(), (name, ""))
+            term = pg_quote(column)
+            if definition.startswith("JSON"):
+                term = f"({term}::text)"
         if collate.upper() == "NOCASE":
             term = f"lower({term})"
         elif collate:
@@ -162,11 +165,13 @@ def create(conn: apsw.Connection, collection: Collection, field_types: Mapping[s
         return
     columns = ", ".join(column_definitions(collection, field_types, engine))
     conn.execute(f"CREATE TABLE {q(collection.name)} ({columns})")
-    _create_indexes(conn, collection, engine)
+    _create_indexes(conn, collection, field_types, engine)
 
 
-def _create_indexes(conn: apsw.Connection, collection: Collection, engine: str) -> None:
-    columns = [f.name for f in collection.fields]
+def _create_indexes(
+    conn: apsw.Connection, collection: Collection, field_types: Mapping[str, FieldType], engine: str
+) -> None:
+    columns = {f.name: column_definition(f, field_types, engine) for f in collection.fields} if engine != "sqlite" else {}
     for index in collection.indexes:
         try:
             execute_one(conn, index if engine == "sqlite" else pg_index(index, columns))
@@ -186,21 +191,21 @@ def index_name(index_sql: str) -> str | None:
 
 
 def unique_columns(exc: Exception, collection: Collection) -> list[str] | None:
-    """The columns of the unique index ``exc`` (a constraint error) failed on, None for
-    another constraint. SQLite names them (``UNIQUE constraint failed: posts.a, posts.b``),
-    PostgreSQL names the index (or ``<table>_pkey``), whose columns the collection has."""
+    """The columns of the unique index ``exc`` (a constraint error) failed on, from SQLite's
+    message (``UNIQUE constraint failed: posts.a, posts.b``); None for another constraint.
+    On PostgreSQL, where an index on ``lower(...)`` (``COLLATE NOCASE``) is one over an
+    expression (``... failed: index 'name'``), the index's own columns."""
     text = str(exc)
-    if "UNIQUE constraint failed" in text:
-        return [column.strip().split(".")[-1] for column in text.split("failed:", 1)[1].split(",")]
-    match = PG_UNIQUE.search(text)
-    if match is None:
+    if "UNIQUE constraint failed" not in text:
         return None
-    if match[1].endswith("_pkey"):
-        return ["id"]
-    for sql in collection.indexes:
-        if index_name(sql) == match[1]:
-            return [name for name, _, _ in indexes.parse(sql).columns]
-    return []
+    columns = [column.strip().split(".")[-1] for column in text.split("failed:", 1)[1].split(",")]
+    name = getattr(exc, "constraint_name", None)  # set by pbk_postgres only
+    if name and columns[0].startswith("index '"):
+        by_lower = {field.name.lower(): field.name for field in collection.fields}
+        for sql in collection.indexes:
+            if index_name(sql) == name:
+                return [by_lower.get(column.lower(), column) for column, _, _ in indexes.parse(sql).columns]
+    return columns
 
 
 def update(
@@ -240,7 +245,7 @@ def update(
         old_definition = column_definition(previous, field_types, engine)
         if old_definition != definition:
             _convert_column(conn, table, previous, field, definition, field_types)
-    _create_indexes(conn, new, engine)
+    _create_indexes(conn, new, field_types, engine)
 
 
 def _convert_column(

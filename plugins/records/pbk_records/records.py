@@ -360,11 +360,7 @@ class Records(RecordReads):
                 raise
             return False, False  # a failing rule: refused like any denial
         finally:
-            if self.engine == "sqlite":
-                conn.execute("ROLLBACK TO pbk_trial_insert; RELEASE pbk_trial_insert")
-            else:  # one statement per call there
-                conn.execute("ROLLBACK TO pbk_trial_insert")
-                conn.execute("RELEASE pbk_trial_insert")
+            conn.execute("ROLLBACK TO pbk_trial_insert; RELEASE pbk_trial_insert")
         return created, managed
 
     def _insert_under_rule(
