@@ -23,7 +23,7 @@ from pbk_sdk.interfaces import App
 
 from .collections import Registry, current_schema
 from .ddl import quoter
-from .filter import RequestInfo, Sql, compile_filter, compile_sort, has_unique_index
+from .filter import RequestInfo, Sql, compile_filter, compile_sort, dialect_for, has_unique_index
 from .filter.cached import RuleCache
 from .schema import Collection, Field
 
@@ -193,8 +193,9 @@ class RecordReads:
         self.field_types = field_types
         self._rule_cache = RuleCache()
         #: ``app.db.engine``: which SQL this plugin writes (the filter compiler's dialect too)
-        self.engine: str = getattr(self.db, "engine", "sqlite")
+        self.engine: str = self.db.engine
         self.quote = quoter(self.engine)
+        self.dialect = dialect_for(self.engine)
 
     @property
     def registry(self) -> Registry:
@@ -277,6 +278,10 @@ class RecordReads:
     def compile_rule(self, expression: str, collection: Collection, info: RequestInfo) -> Sql:
         """``compile_filter(mode="rule")`` of an API rule, compiled once per schema and
         requester shape (``filter.cached``), its requester's values bound fresh."""
+        if self.engine != "sqlite":  # the cache compiles for SQLite only
+            return compile_filter(
+                expression, collection, self.registry, info, mode="rule", table_alias="main", dialect=self.dialect
+            )
         return self._rule_cache.compile(expression, collection, self.registry, info, schema=self.registry.all())
 
     async def _matches(
@@ -320,13 +325,13 @@ class RecordReads:
             # The list rule and ?filter share one join scope, as PocketBase compiles them.
             compiled = compile_filter(
                 raw_filter, collection, self.registry, ctx.info, mode="filter", table_alias="main", and_rule=rule,
-                params=filter_params,
+                params=filter_params, dialect=self.dialect,
             )
             where.append(f"({compiled.sql})")
             params += compiled.params
         order, order_params = "", []
         if raw_sort:
-            sort = compile_sort(raw_sort, collection, self.registry, ctx.info)
+            sort = compile_sort(raw_sort, collection, self.registry, ctx.info, dialect=self.dialect)
             if sort.sql:
                 order, order_params = sort.sql, list(sort.params)
             if sort.where:  # sorting through a rule-restricted relation drops rows

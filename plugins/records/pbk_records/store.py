@@ -156,7 +156,9 @@ class SqliteRecordStore:
             compiled = (
                 self.records.compile_rule(rule, collection, ctx.info)
                 if trusted
-                else compile_filter(rule, collection, self.registry, ctx.info, mode=mode, table_alias="main")
+                else compile_filter(
+                    rule, collection, self.registry, ctx.info, mode=mode, table_alias="main", dialect=self.records.dialect
+                )
             )
         except ApiError:
             return False
