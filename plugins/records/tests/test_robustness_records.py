@@ -24,6 +24,7 @@ from pbk_sdk.testing import (
     start_pocketbase,
     superuser_token,
 )
+from pbk_sdk.testing.postgres import database_for, test_engine
 
 pytestmark = pytest.mark.slow
 
@@ -65,13 +66,19 @@ class Api:
         return str(signed_in["token"])
 
 
+def _db_args(data_dir: Path) -> list[str]:
+    """``--db`` of the database ``start_live_server`` gives ``data_dir`` under ``PBK_TEST_DB``."""
+    return ["--db", database_for(data_dir)] if test_engine() == "postgresql" else []
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Api]]:
     """(PocketBase, pbk), each with the same superuser, batch requests enabled."""
     root = tmp_path_factory.mktemp("robustness")
     pocketbase_superuser(root / "pb_real", *SUPERUSER)
     done = subprocess.run(
-        [sys.executable, "-m", "pbk", "--dir", str(root / "pb_data"), "superuser", "upsert", *SUPERUSER],
+        [sys.executable, "-m", "pbk", "--dir", str(root / "pb_data"), *_db_args(root / "pb_data"),
+         "superuser", "upsert", *SUPERUSER],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
