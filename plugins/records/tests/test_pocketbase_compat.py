@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 import pytest
-from pbk_sdk.testing import LiveServer, pocketbase_superuser, superuser_token
+from pbk_sdk.testing import LiveServer, pocketbase_superuser, postgres, superuser_token
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(postgres.test_engine() == "postgresql", reason="PocketBase reads SQLite's data file")]
 
 PLUGINS = ["--plugins", "records,auth"]
 SUPERUSER = ("root@example.com", "su-password-123")

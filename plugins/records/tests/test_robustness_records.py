@@ -20,11 +20,11 @@ import httpx
 import pytest
 from pbk_sdk.testing import (
     pocketbase_superuser,
+    postgres,
     start_live_server,
     start_pocketbase,
     superuser_token,
 )
-from pbk_sdk.testing.postgres import database_for, test_engine
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +68,7 @@ class Api:
 
 def _db_args(data_dir: Path) -> list[str]:
     """``--db`` of the database ``start_live_server`` gives ``data_dir`` under ``PBK_TEST_DB``."""
-    return ["--db", database_for(data_dir)] if test_engine() == "postgresql" else []
+    return ["--db", postgres.database_for(data_dir)] if postgres.test_engine() == "postgresql" else []
 
 
 @pytest.fixture(scope="module")
