@@ -39,7 +39,7 @@ class Server:
 
 def _serve(data_dir: Path, db: str | None) -> Server:
     data_dir.mkdir(parents=True, exist_ok=True)
-    db_args = ["--db", db] if db else []
+    db_args = ["--db", db or "sqlite:"]  # (SQLite named: PBK_TEST_DB would give it PostgreSQL)
     upsert = subprocess.run(
         [sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data_dir), *db_args,
          "superuser", "upsert", EMAIL, PASSWORD],
@@ -340,7 +340,7 @@ def test_score_increments_from_two_processes_are_never_lost(
     assert pg.call("GET", "/api/collections/counters/records/counter00000001")[1]["score"] == 60
 
 
-def test_text_with_nul_is_a_validation_error(servers: tuple[Server, Server]) -> None:
+def test_text_with_nul_is_a_validation_error_or_found_nowhere(servers: tuple[Server, Server]) -> None:
     pg = servers[0]
     spec = {"name": "texts", "fields": [{"name": "body", "type": "text"}, {"name": "many", "type": "select",
                                                                            "values": ["a", "b"], "maxSelect": 2}]}
@@ -352,6 +352,8 @@ def test_text_with_nul_is_a_validation_error(servers: tuple[Server, Server]) -> 
     assert status == 400 and answer["data"]["many"]["code"] in ("validation_invalid_value", "validation_in_invalid")
     status, answer = pg.call("GET", "/api/collections/texts/records?filter=body%3D'a%00b'")
     assert status == 400 and answer["status"] == 400
+    login = same(servers, "POST", "/api/collections/users/auth-with-password", {"identity": "a\x00@b.c", "password": "x"})
+    assert login[0] == 400
     for method in ("GET", "PATCH", "DELETE"):
         assert pg.call(method, "/api/collections/texts/records/a%00b", {} if method == "PATCH" else None)[0] == 404
     assert pg.call("GET", "/api/collections/texts/records")[1]["totalItems"] == 0
