@@ -4,21 +4,18 @@
 named database on the server of ``PBK_TEST_POSTGRES`` (default: ``127.0.0.1:5432`` as user
 ``root``, trust auth) and give its URL; ``pbk serve --db URL`` runs pbk on it.
 
-``PBK_TEST_DB=postgresql`` runs the existing suite on PostgreSQL: ``pbk_config`` (so
-``pbk_app``, ``pbk_client``, ``live_server``, ``pbk_cli``) then carries a fresh database, and
-``start_live_server`` gives a server without ``--db`` the database of its data dir (one per data
-dir, so a restarted server finds its data), dropped when the test process ends.
+``PBK_TEST_DB=postgresql`` runs the existing suite on PostgreSQL: each test gets a database of
+its own as ``PBK_DB`` (``pbk_test_database``), so the fixtures (``pbk_app``, ``live_server``,
+``pbk_cli``) and the ``pbk`` commands a test runs itself all use it; module and session fixtures
+get their scope's database the same way.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
-import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -47,12 +44,18 @@ def _admin(sql: str) -> None:
         conn.execute(sql)
 
 
+def new_database_url() -> str:
+    """The URL of a database on the test server with a name no other test uses (not created:
+    pbk creates a missing database when it opens it)."""
+    name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    return urlunsplit(urlsplit(SERVER_URL)._replace(path=f"/{name}"))
+
+
 def create_database() -> str:
     """A new empty database on the test server; its URL."""
-    name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(SERVER_URL)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    url = new_database_url()
+    _admin(f'CREATE DATABASE "{urlsplit(url).path.lstrip("/")}"')
+    return url
 
 
 def drop_database(url: str) -> None:
@@ -81,32 +84,54 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-_by_data_dir: dict[Path, str] = {}
-_by_data_dir_lock = threading.Lock()
-
-
-def database_for(data_dir: Path) -> str:
-    """The test database of ``data_dir`` under ``PBK_TEST_DB=postgresql``: created at first
-    use, the same for every later server on that data dir, dropped at exit."""
-    key = Path(data_dir).resolve()
-    with _by_data_dir_lock:
-        if key not in _by_data_dir:
-            if not _by_data_dir:
-                atexit.register(_drop_all)
-            _by_data_dir[key] = create_database()
-        return _by_data_dir[key]
-
-
-def release_database(data_dir: Path) -> None:
-    """Drop the test database of ``data_dir`` now (its servers have stopped)."""
-    with _by_data_dir_lock:
-        url = _by_data_dir.pop(Path(data_dir).resolve(), None)
-    if url is not None:
+def _scoped_database() -> Iterator[str | None]:
+    """Under ``PBK_TEST_DB=postgresql``: a database for one scope (session, module, test) as
+    ``PBK_DB`` while it lasts, created by the first ``pbk`` that opens it, dropped after."""
+    if test_engine() == "sqlite":
+        yield None
+        return
+    url = new_database_url()
+    before = os.environ.get("PBK_DB")
+    os.environ["PBK_DB"] = url
+    _scopes.append(url)
+    try:
+        yield url
+    finally:
+        _scopes.remove(url)
+        if before is None:
+            os.environ.pop("PBK_DB", None)
+        else:
+            os.environ["PBK_DB"] = before
         drop_database(url)
 
 
-def _drop_all() -> None:
-    for url in _by_data_dir.values():
-        with contextlib.suppress(Exception):
-            drop_database(url)
-    _by_data_dir.clear()
+#: The URLs of the scopes' databases, innermost last.
+_scopes: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def pbk_test_database() -> Iterator[str | None]:
+    """Under ``PBK_TEST_DB=postgresql``, this test's database: its URL is ``PBK_DB`` while the
+    test runs, so every ``pbk`` it starts (in process or not, ``pbk superuser upsert`` included)
+    uses it; the first to open it creates it; it is dropped after the test. None on SQLite.
+    Module and session fixtures get one of their module's (session's) the same way."""
+    yield from _scoped_database()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def pbk_module_database() -> Iterator[str | None]:
+    """``pbk_test_database`` for a module's fixtures (a server shared by its tests)."""
+    yield from _scoped_database()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def pbk_session_database() -> Iterator[str | None]:
+    """``pbk_test_database`` for session fixtures."""
+    yield from _scoped_database()
+
+
+def current_database() -> str:
+    """The database of the innermost scope running now, under ``PBK_TEST_DB=postgresql``."""
+    if not _scopes:
+        raise RuntimeError("no PostgreSQL test database outside pytest's fixtures (PBK_TEST_DB=postgresql)")
+    return _scopes[-1]

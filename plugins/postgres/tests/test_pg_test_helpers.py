@@ -3,6 +3,9 @@ a failure), and PBK_TEST_DB=postgresql giving pbk_config one."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,17 +45,58 @@ def test_only_test_databases_are_ever_dropped() -> None:
         postgres.drop_database("postgresql://root@127.0.0.1:5432/postgres")
 
 
-def test_pbk_test_db_gives_one_database_per_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PBK_TEST_DB", "postgresql")
-    assert postgres.test_engine() == "postgresql"
-    url = postgres.database_for(tmp_path / "pb_data")
-    try:
-        assert postgres.database_for(tmp_path / "pb_data") == url  # a restarted server finds its data
-        assert postgres.database_for(tmp_path / "other") != url
-    finally:
-        postgres.release_database(tmp_path / "pb_data")
-        postgres.release_database(tmp_path / "other")
-    assert not exists(url)
+EXAMPLE = """
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def pbk_plugins():
+    return []
+
+
+@pytest.fixture(scope="module")
+def module_server_database(tmp_path_factory):
+    # A module's fixture: what a pbk command it runs opens.
+    return current_database(tmp_path_factory.mktemp("module"))
+
+
+def current_database(data_dir):
+    done = subprocess.run([sys.executable, "-m", "pbk", "--plugins=", "--dir", str(data_dir), "shell"],
+                          input="print(query('SELECT current_database() AS name')[0]['name'])",
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+async def test_everything_the_test_starts_uses_its_database(
+    pbk_app, pbk_test_database, pbk_module_database, module_server_database, tmp_path
+):
+    assert pbk_app.db.engine == "postgresql" and os.environ["PBK_DB"] == pbk_test_database
+    name = pbk_test_database.rsplit("/", 1)[1]
+    assert await pbk_app.db.read(lambda conn: conn.execute("SELECT current_database()").get) == name
+    assert current_database(tmp_path / "cli") == name
+    assert module_server_database == pbk_module_database.rsplit("/", 1)[1] != name
+    with open(os.environ["SEEN"], "a") as seen:
+        seen.write(pbk_test_database + " " + pbk_module_database + "\\n")
+"""
+
+
+def test_pbk_test_db_runs_each_test_on_a_database_of_its_own_dropped_after(tmp_path: Path) -> None:
+    (tmp_path / "test_example.py").write_text(EXAMPLE)
+    seen = tmp_path / "seen.txt"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n0", "-p", "no:cacheprovider", "-o", "asyncio_mode=auto",
+         "-o", "asyncio_default_fixture_loop_scope=function", str(tmp_path / "test_example.py")],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "PBK_TEST_DB": "postgresql", "SEEN": str(seen)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for url in seen.read_text().split():
+        assert not exists(url)
 
 
 def test_an_unknown_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
