@@ -278,11 +278,9 @@ class RecordReads:
     def compile_rule(self, expression: str, collection: Collection, info: RequestInfo) -> Sql:
         """``compile_filter(mode="rule")`` of an API rule, compiled once per schema and
         requester shape (``filter.cached``), its requester's values bound fresh."""
-        if self.engine != "sqlite":  # the cache compiles for SQLite only
-            return compile_filter(
-                expression, collection, self.registry, info, mode="rule", table_alias="main", dialect=self.dialect
-            )
-        return self._rule_cache.compile(expression, collection, self.registry, info, schema=self.registry.all())
+        return self._rule_cache.compile(
+            expression, collection, self.registry, info, schema=self.registry.all(), dialect=self.dialect
+        )
 
     async def _matches(
         self, collection: Collection, record_id: str, rule: tuple[str, builtins.list[Any]] | None

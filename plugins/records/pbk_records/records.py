@@ -778,14 +778,21 @@ def _constraint_error(exc: apsw.ConstraintError, message: str, collection: Colle
 
 
 def _refuse_nul(values: Mapping[str, Any], errors: dict[str, Any]) -> None:
-    """PostgreSQL's text cannot hold NUL: such a value is the field's validation error there,
-    not a failed INSERT."""
+    """PostgreSQL's text cannot hold NUL (nor can its ``json`` give back a string with
+    ``\u0000``): such a value is the field's validation error there, not a failed INSERT."""
     for name, value in values.items():
-        if name in errors:
-            continue
-        items = value if isinstance(value, list) else (value,)
-        if any(isinstance(item, str) and "\x00" in item for item in items):
+        if name not in errors and _holds_nul(value):
             errors[name] = FieldError("validation_invalid_value", NUL_MESSAGE)
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return False
 
 
 def _copy_values(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -342,12 +342,14 @@ def test_score_increments_from_two_processes_are_never_lost(
 
 def test_text_with_nul_is_a_validation_error_or_found_nowhere(servers: tuple[Server, Server]) -> None:
     pg = servers[0]
-    spec = {"name": "texts", "fields": [{"name": "body", "type": "text"}, {"name": "many", "type": "select",
-                                                                           "values": ["a", "b"], "maxSelect": 2}]}
+    spec = {"name": "texts", "fields": [{"name": "body", "type": "text"}, {"name": "meta", "type": "json"},
+                                        {"name": "many", "type": "select", "values": ["a", "b"], "maxSelect": 2}]}
     assert pg.call("POST", "/api/collections", spec)[0] == 200
     status, answer = pg.call("POST", "/api/collections/texts/records", {"body": "a\x00b"})
     assert status == 400
     assert answer["data"]["body"]["code"] == "validation_invalid_value"
+    status, answer = pg.call("POST", "/api/collections/texts/records", {"meta": {"k": ["\x00"]}})
+    assert status == 400 and answer["data"]["meta"]["code"] == "validation_invalid_value"
     status, answer = pg.call("POST", "/api/collections/texts/records", {"many": ["a", "b\x00"]})
     assert status == 400 and answer["data"]["many"]["code"] in ("validation_invalid_value", "validation_in_invalid")
     status, answer = pg.call("GET", "/api/collections/texts/records?filter=body%3D'a%00b'")
