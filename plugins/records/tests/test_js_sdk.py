@@ -148,7 +148,7 @@ def _enable_batch_in_pbk(data_dir: Path) -> None:
 
     async def enable() -> None:
         app = build_app(data_dir=data_dir, plugins=["records", "auth"],
-                        **({"db": postgres.database_for(data_dir)} if postgres.test_engine() == "postgresql" else {}))
+                        **({"db": postgres.current_database()} if postgres.test_engine() == "postgresql" else {}))
         await app.start()
         try:
             await app.settings.update({"batch": {"enabled": True}})
@@ -166,9 +166,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, js_sdk: JsSdk) -> Iterator[
         pocketbase_superuser(data_dir, *SUPERUSER)
         process = start_pocketbase(data_dir)
     else:
-        db_args = ["--db", postgres.database_for(data_dir)] if postgres.test_engine() == "postgresql" else []
         done = subprocess.run([sys.executable, "-m", "pbk", "--plugins", "records,auth", "--dir", str(data_dir),
-                               *db_args, "superuser", "upsert", *SUPERUSER], check=False, capture_output=True, text=True,
+                               "superuser", "upsert", *SUPERUSER], check=False, capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
         _enable_batch_in_pbk(data_dir)  # pbk has no settings API yet

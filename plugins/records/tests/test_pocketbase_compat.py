@@ -46,15 +46,9 @@ LISTS: dict[str, dict[str, str]] = {
 # -- the programs ------------------------------------------------------------------------------
 
 
-def db_args(data_dir: Path) -> list[str]:
-    """``--db`` of the database a live server on ``data_dir`` gets under ``PBK_TEST_DB``."""
-    return ["--db", postgres.database_for(data_dir)] if postgres.test_engine() == "postgresql" else []
-
-
 def pbk_superuser(data_dir: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pbk", *PLUGINS, "--dir", str(data_dir), *db_args(data_dir),
-         "superuser", "upsert", *SUPERUSER],
+        [sys.executable, "-m", "pbk", *PLUGINS, "--dir", str(data_dir), "superuser", "upsert", *SUPERUSER],
         check=False,
         capture_output=True,
         text=True,

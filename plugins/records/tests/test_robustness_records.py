@@ -66,19 +66,13 @@ class Api:
         return str(signed_in["token"])
 
 
-def _db_args(data_dir: Path) -> list[str]:
-    """``--db`` of the database ``start_live_server`` gives ``data_dir`` under ``PBK_TEST_DB``."""
-    return ["--db", postgres.database_for(data_dir)] if postgres.test_engine() == "postgresql" else []
-
-
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Api]]:
     """(PocketBase, pbk), each with the same superuser, batch requests enabled."""
     root = tmp_path_factory.mktemp("robustness")
     pocketbase_superuser(root / "pb_real", *SUPERUSER)
     done = subprocess.run(
-        [sys.executable, "-m", "pbk", "--dir", str(root / "pb_data"), *_db_args(root / "pb_data"),
-         "superuser", "upsert", *SUPERUSER],
+        [sys.executable, "-m", "pbk", "--dir", str(root / "pb_data"), "superuser", "upsert", *SUPERUSER],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
