@@ -31,7 +31,6 @@ import httpx
 import pytest
 from pbk_sdk.testing import (
     pocketbase_superuser,
-    postgres,
     start_live_server,
     start_pocketbase,
     superuser_token,
@@ -147,8 +146,7 @@ def _enable_batch_in_pbk(data_dir: Path) -> None:
     from pbk import build_app
 
     async def enable() -> None:
-        app = build_app(data_dir=data_dir, plugins=["records", "auth"],
-                        **({"db": postgres.current_database()} if postgres.test_engine() == "postgresql" else {}))
+        app = build_app(data_dir=data_dir, plugins=["records", "auth"], db=os.environ.get("PBK_DB"))
         await app.start()
         try:
             await app.settings.update({"batch": {"enabled": True}})
