@@ -146,7 +146,7 @@ def _enable_batch_in_pbk(data_dir: Path) -> None:
     from pbk import build_app
 
     async def enable() -> None:
-        app = build_app(data_dir=data_dir, plugins=["records", "auth"])
+        app = build_app(data_dir=data_dir, plugins=["records", "auth"], db=os.environ.get("PBK_DB"))
         await app.start()
         try:
             await app.settings.update({"batch": {"enabled": True}})
