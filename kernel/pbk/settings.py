@@ -19,7 +19,7 @@ import apsw
 import orjson
 from pbk_sdk.events import SETTINGS_RELOAD, SettingsEvent
 from pbk_sdk.mappings import deep_merge
-from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE
+from pbk_sdk.pocketbase import CREATE_PARAMS_TABLE, CREATE_PARAMS_TABLE_PG
 
 from .db import Database
 from .events import EventBus
@@ -111,16 +111,6 @@ def _store(conn: apsw.Connection, value: bytes | str, engine: str = "sqlite") ->
         "value = excluded.value, updated = strftime('%Y-%m-%d %H:%M:%fZ')",
         (SETTINGS_KEY, value),
     )
-
-
-#: ``_params`` on PostgreSQL (docs/scale-out.md): ``value`` is ``json``, so encrypted settings
-#: (base64 text) are stored as a JSON string there.
-CREATE_PARAMS_TABLE_PG = """CREATE TABLE IF NOT EXISTS "_params" (
-	"id"      TEXT COLLATE "C" PRIMARY KEY NOT NULL,
-	"value"   JSON DEFAULT NULL,
-	"created" TEXT COLLATE "C" DEFAULT '' NOT NULL,
-	"updated" TEXT COLLATE "C" DEFAULT '' NOT NULL
-)"""
 
 
 def _load_pg(conn: Any) -> str | None:
