@@ -1,4 +1,5 @@
-"""``_logs`` as PocketBase creates it in ``auxiliary.db``, and its rows as the API shows them."""
+"""``_logs`` as PocketBase creates it in ``auxiliary.db`` (on PostgreSQL: in the one database,
+laid out as pbk lays out every table there), and its rows as the API shows them."""
 
 from __future__ import annotations
 
@@ -27,6 +28,22 @@ CREATE_LOGS = (
     "CREATE INDEX IF NOT EXISTS idx_logs_message on `_logs` (`message`)",
     "CREATE INDEX IF NOT EXISTS idx_logs_created_hour on `_logs` (strftime('%Y-%m-%d %H:00:00', `created`))",
 )
+#: The same table on PostgreSQL: text in byte order (``COLLATE "C"``, SQLite's ``BINARY``),
+#: ``data`` as ``json`` (the text kept as written), ``created`` in PocketBase's format; the
+#: hourly index on the ``YYYY-MM-DD HH`` prefix that the stats group by.
+CREATE_LOGS_POSTGRES = (
+    """CREATE TABLE IF NOT EXISTS "_logs" (
+    "id"      TEXT COLLATE "C" PRIMARY KEY DEFAULT ('r' || substr(md5(random()::text), 1, 14)) NOT NULL,
+    "level"   INTEGER DEFAULT 0 NOT NULL,
+    "message" TEXT COLLATE "C" DEFAULT '' NOT NULL,
+    "data"    JSON DEFAULT '{}' NOT NULL,
+    "created" TEXT COLLATE "C"
+              DEFAULT (to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS"Z"')) NOT NULL
+)""",
+    'CREATE INDEX IF NOT EXISTS idx_logs_level ON "_logs" ("level")',
+    'CREATE INDEX IF NOT EXISTS idx_logs_message ON "_logs" ("message")',
+    'CREATE INDEX IF NOT EXISTS idx_logs_created_hour ON "_logs" ((substr("created", 1, 13)))',
+)
 #: The columns in the order the API shows an item.
 COLUMNS = "id, created, data, message, level"
 
@@ -37,11 +54,29 @@ def create_logs_table(conn: Any) -> None:
         conn.execute(statement)
 
 
+def create_logs_table_postgres(conn: Any) -> None:
+    for statement in CREATE_LOGS_POSTGRES:
+        conn.execute(statement)
+
+
 def has_logs_table(conn: Any) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (LOGS,)).get is not None
 
 
-MIGRATIONS = [Migration(AUX_INIT, create_logs_table, database="auxiliary")]
+def has_logs_table_postgres(conn: Any) -> bool:
+    return conn.execute("SELECT to_regclass(?) IS NOT NULL", (f'"{LOGS}"',)).fetchone()[0] in (1, True)
+
+
+async def recreate_if_dropped(db: Any) -> None:
+    """As PocketBase: a dropped ``_logs`` is created again at start."""
+    postgres = db.engine == "postgresql"
+    if not await db.read(has_logs_table_postgres if postgres else has_logs_table):
+        await db.write(create_logs_table_postgres if postgres else create_logs_table)
+
+
+def migrations(engine: str) -> list[Migration]:
+    create = create_logs_table_postgres if engine == "postgresql" else create_logs_table
+    return [Migration(AUX_INIT, create, database="auxiliary")]
 
 
 def item(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError, FieldError, QueryTimeoutError
 from pbk_sdk.interfaces import App
 
+from . import postgres
 from .errors import INTERRUPTED, driver_message
 from .query import Result, WritesData, execute, looks_like_write, select
 
@@ -48,6 +49,8 @@ class SqlConsole:
     async def _run(self, query: str, deadline: float) -> Result:
         if not query:
             raise _failed("empty query")
+        if self.app.db.engine == "postgresql":
+            return await self._run_postgres(query, deadline - time.monotonic())
         try:
             if looks_like_write(query):
                 return await self.app.db.write(execute, query, deadline)
@@ -61,6 +64,26 @@ class SqlConsole:
             raise _failed(driver_message(exc)) from None
         except UnicodeDecodeError:  # PocketBase answers such text with U+FFFD; SQLite's bytes
             raise _failed(NOT_UTF8) from None  # are decoded by APSW before pbk sees them
+
+    async def _run_postgres(self, query: str, timeout: float) -> Result:
+        parts = postgres.statements(query)
+        if not parts:
+            raise _failed("empty query")
+        read_timeout = min(timeout, self.app.config.query_timeout or timeout)
+        try:
+            postgres.check(parts)
+            if looks_like_write(query):
+                return await self.app.db.write(postgres.run, parts, timeout, False, False)
+            try:
+                return await self.app.db.read(postgres.run, parts, read_timeout, True, True)
+            except WritesData:
+                return await self.app.db.write(postgres.run, parts, timeout, False, True)
+        except (postgres.Refused, postgres.Failed) as exc:
+            raise _failed(str(exc)) from None
+        except QueryTimeoutError:
+            raise _failed(INTERRUPTED) from None
+        except apsw.Error as exc:  # from the database layer around the query
+            raise _failed(str(exc)) from None
 
 def _validate(query: str) -> None:
     if not query:
