@@ -42,6 +42,8 @@ class Config:
     #: ``--hooksDir``: the hook files (``*.pb.py``); PocketBase's default, beside the data dir.
     hooks_dir: Path | None = None
     hooks_watch: bool = True
+    #: ``--db``/``PBK_DB``: the database URL (``postgresql://...``); None: SQLite in the data dir.
+    db: str | None = None
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -207,6 +207,8 @@ class _Transaction:
 class Database:
     """An SQLite file with a writer thread and reader threads (see module docstring)."""
 
+    engine = "sqlite"
+
     def __init__(
         self,
         path: Path,

@@ -94,9 +94,16 @@ class Database(Protocol):
 
     Pass plain functions of an ``apsw.Connection``; they run on database threads so the event
     loop never waits on SQLite. SQL text never contains user input: bind values as ``?``.
+    On PostgreSQL (``--db postgresql://...``) the function gets a ``pbk_postgres.PgConnection``,
+    which mirrors the part of ``apsw.Connection`` pbk uses (``?`` placeholders, values as apsw
+    returns them, apsw's exception classes); ``engine`` says which SQL dialect to write.
     """
 
+    #: The data dir's database file on SQLite; on PostgreSQL a path in the data dir all the same
+    #: (files, hooks and backups still live in ``pb_data``), where no database file is.
     path: Path
+    #: ``"sqlite"`` or ``"postgresql"``: the SQL dialect the functions passed in must speak.
+    engine: str
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(conn, *args)`` on a reader connection (sees committed data only; inside

@@ -16,6 +16,9 @@ extra fails and says how to install it.
 ``pocketbase_and_pbk(base_dir, plugins)`` starts the real PocketBase and ``pbk serve``, each new
 with the same superuser, and yields them signed in (``Program``: ``client``, ``call()``), for
 tests that compare the two programs' answers.
+
+``postgres_url`` is a fresh PostgreSQL database (dropped after the test); ``PBK_TEST_DB=postgresql``
+runs the fixtures above (and so the existing suite) on PostgreSQL: see ``postgres.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .pocketbase import (
     start_pocketbase,
     superuser_token,
 )
+from .postgres import postgres_database, postgres_url
 from .programs import Program, pocketbase_and_pbk
 from .s3 import make_bucket, moto_server, s3_settings
 from .servers import (
@@ -70,6 +74,8 @@ __all__ = [
     "pocketbase_binary",
     "pocketbase_factory",
     "pocketbase_superuser",
+    "postgres_database",
+    "postgres_url",
     "s3_settings",
     "start_live_server",
     "start_pocketbase",

@@ -21,6 +21,7 @@ VALUE_FLAGS = {
     "query_timeout": "--queryTimeout",
     "migrations_dir": "--migrationsDir",
     "hooks_dir": "--hooksDir",
+    "db": "--db",
 }
 #: ``pbk_config`` keys whose flags take ``=true``/``=false``.
 BOOL_FLAGS = {"index_fallback": "--indexFallback", "automigrate": "--automigrate",

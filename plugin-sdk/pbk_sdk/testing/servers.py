@@ -17,6 +17,7 @@ import pytest
 
 from .commands import config_flags
 from .extra import require
+from .postgres import database_for, release_database, test_engine
 
 STARTUP_TIMEOUT = 20.0
 
@@ -79,10 +80,17 @@ def start_live_server(
     if python == sys.executable:
         require("pbk", "start_live_server")  # fail with the install hint, not a dead process
     port = free_port() if port is None else check_port_free(port)
+    if python == sys.executable and test_engine() == "postgresql" and not _has_db(args, env):
+        args = [*args, "--db", database_for(data_dir)]
     command = [python, "-m", "pbk", "serve", "--http", f"127.0.0.1:{port}", "--dir",
                str(data_dir), *args]
     log_path = data_dir.parent / f"pbk-serve-{port}.log"
     return launch(command, port, data_dir, log_path, env=env, cwd=cwd)
+
+
+def _has_db(args: Sequence[str], env: dict[str, str] | None) -> bool:
+    """Whether the command already names its database (``--db``, ``PBK_DB``)."""
+    return any(a == "--db" or a.startswith("--db=") for a in args) or bool((env or {}).get("PBK_DB"))
 
 
 def launch(
@@ -125,8 +133,11 @@ def launch(
 
 
 @pytest.fixture
-def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Start as many ``pbk serve`` processes as a test needs; all are stopped afterwards.
+def live_server_factory(
+    tmp_path: Path, pbk_config: dict[str, Any]
+) -> Iterator[Callable[..., LiveServer]]:
+    """Start as many ``pbk serve`` processes as a test needs; all are stopped afterwards
+    (before ``pbk_config``'s PostgreSQL database, under ``PBK_TEST_DB``, is dropped).
 
     ``live_server_factory(args=(), *, port=None, data_dir=None, env=None)``: ``port`` picks
     the port (default: a free one), the data dir defaults to ``tmp_path / "pb_data"``.
@@ -143,6 +154,8 @@ def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     yield start
     for server in servers:
         server.stop()
+    for data_dir in {server.data_dir for server in servers}:
+        release_database(data_dir)  # PBK_TEST_DB=postgresql: its database, if it got one
 
 
 @pytest.fixture

@@ -1,0 +1,6 @@
+"""pbk on PostgreSQL: the apsw-like connection plugins' SQL runs on (``PgConnection``)."""
+
+from .connection import PgConnection, PgCursor
+from .errors import translate
+
+__all__ = ["PgConnection", "PgCursor", "translate"]
