@@ -5,9 +5,10 @@ whole) and each runs on its own, so the last one's rows are the answer and a sta
 ends or begins a transaction (``COMMIT``, ``BEGIN``, ``SAVEPOINT``, ``PREPARE TRANSACTION``,
 ``COPY``) is refused before any runs: pbk's database layer owns its connections' transactions.
 A read runs in a ``READ ONLY`` transaction; should PostgreSQL refuse one of its statements as
-a write, the whole query runs again on the writer, as on SQLite. Whatever a query leaves in its
-session (``SET``, ``set_config``, temporary tables, ``LISTEN``, prepared statements) goes with
-the connection: it is marked broken, so the database layer opens a fresh one in its place.
+a write, the whole query runs again in a writing one, as on SQLite. Each query runs on a
+connection of its own, closed afterwards: whatever it leaves in its session (``SET``,
+``set_config``, temporary tables, ``LISTEN``, prepared statements) goes with it, and none of
+pbk's pooled connections ever sees it.
 Errors read as PostgreSQL words them (``ERROR: … (SQLSTATE 42P01)``, as Go's pgx prints them).
 """
 
@@ -25,6 +26,8 @@ from .values import as_text
 REFUSED = frozenset({"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE",
                      "PREPARE", "COPY"})
 READ_ONLY_TRANSACTION = "25006"
+#: The statements whose row count is ``affectedRows``.
+CHANGING = (b"INSERT", b"UPDATE", b"DELETE", b"MERGE")
 _TOKEN = re.compile(r"""--[^\n]*|/\*|'|"|\$[A-Za-z_]\w*\$|\$\$|;""")
 _WORD = re.compile(r"[A-Za-z]+")
 
@@ -107,50 +110,66 @@ def check(parts: list[str]) -> None:
                           "transactions of its connections (each query runs in one transaction).")
 
 
-def run(conn: Any, parts: list[str], timeout: float, read_only: bool, rows: bool) -> Result:
-    """Run ``parts`` in the transaction of ``conn`` (a ``READ ONLY`` one, opened and rolled back
-    here, for a read); the last statement's columns and first ``MAX_ROWS`` rows when ``rows``,
-    else the rows the last insert, update or delete changed."""
+def run_query(url: str, parts: list[str], timeout: float, read_timeout: float, write: bool) -> Result:
+    """Run ``parts`` on a connection of their own to ``url``, closed afterwards: a ``write``
+    whole in one transaction (the rows its last change touched), anything else in a ``READ
+    ONLY`` one and, should PostgreSQL refuse a statement of it as a write, again in a writing
+    one (the last statement's columns and first ``MAX_ROWS`` rows)."""
+    from pbk_postgres import PgConnection
+
+    conn = PgConnection.connect(url)
+    try:
+        if write:
+            return _transaction(conn.raw, parts, timeout, read_only=False, rows=False)
+        try:
+            return _transaction(conn.raw, parts, read_timeout, read_only=True, rows=True)
+        except WritesData:
+            return _transaction(conn.raw, parts, timeout, read_only=False, rows=True)
+    finally:
+        conn.close()
+
+
+def _transaction(raw: Any, parts: list[str], timeout: float, *, read_only: bool, rows: bool) -> Result:
     import psycopg
 
-    raw = conn.raw
-    own = read_only and not conn.in_transaction
     try:
-        if own:
-            raw.execute("BEGIN READ ONLY")
-        elif read_only:
-            raw.execute("SET TRANSACTION READ ONLY")
+        raw.execute("BEGIN READ ONLY" if read_only else "BEGIN")
         raw.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
         result = Result()
         with raw.cursor() as cursor:
             for index, statement in enumerate(parts):
-                last = index == len(parts) - 1
-                if rows and last:
+                if rows and index == len(parts) - 1:
                     result = _rows(cursor, statement, read_only)
                 else:
                     cursor.execute(statement)
-                    if cursor.rowcount >= 0 and _changes(cursor):
+                    if _changes(cursor):
                         result.affected_rows = cursor.rowcount
+        raw.execute("ROLLBACK" if read_only else "COMMIT")
         if rows:
             result.affected_rows = 0
         return result
     except psycopg.Error as error:
-        state = getattr(error, "sqlstate", None)
-        if read_only and state == READ_ONLY_TRANSACTION:
+        _roll_back(raw)
+        if read_only and getattr(error, "sqlstate", None) == READ_ONLY_TRANSACTION:
             raise WritesData() from None
         raise Failed(_pgx_message(error)) from None
-    finally:
-        conn.broken = True  # the session's leftovers go with the connection
-        if own and not raw.closed:
-            try:
-                raw.execute("ROLLBACK")
-            except psycopg.Error:
-                pass
+    except BaseException:
+        _roll_back(raw)
+        raise
+
+
+def _roll_back(raw: Any) -> None:
+    import psycopg
+
+    try:
+        raw.execute("ROLLBACK")
+    except psycopg.Error:
+        pass  # the connection is gone: nothing was committed
 
 
 def _changes(cursor: Any) -> bool:
     status = cursor.pgresult.command_status if cursor.pgresult is not None else None
-    return bool(status) and status.split(b" ", 1)[0] in (b"INSERT", b"UPDATE", b"DELETE", b"MERGE")
+    return cursor.rowcount >= 0 and bool(status) and status.split(b" ", 1)[0] in CHANGING
 
 
 def _rows(cursor: Any, statement: str, read_only: bool) -> Result:

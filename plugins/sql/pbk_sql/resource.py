@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -66,24 +67,20 @@ class SqlConsole:
             raise _failed(NOT_UTF8) from None  # are decoded by APSW before pbk sees them
 
     async def _run_postgres(self, query: str, timeout: float) -> Result:
+        """On a connection of its own, off the event loop (see ``postgres``)."""
         parts = postgres.statements(query)
         if not parts:
             raise _failed("empty query")
         read_timeout = min(timeout, self.app.config.query_timeout or timeout)
         try:
             postgres.check(parts)
-            if looks_like_write(query):
-                return await self.app.db.write(postgres.run, parts, timeout, False, False)
-            try:
-                return await self.app.db.read(postgres.run, parts, read_timeout, True, True)
-            except WritesData:
-                return await self.app.db.write(postgres.run, parts, timeout, False, True)
+            return await asyncio.to_thread(postgres.run_query, str(self.app.config.db), parts, timeout,
+                                           read_timeout, looks_like_write(query))
         except (postgres.Refused, postgres.Failed) as exc:
             raise _failed(str(exc)) from None
-        except QueryTimeoutError:
-            raise _failed(INTERRUPTED) from None
-        except apsw.Error as exc:  # from the database layer around the query
+        except apsw.Error as exc:  # the connection could not be opened
             raise _failed(str(exc)) from None
+
 
 def _validate(query: str) -> None:
     if not query:
