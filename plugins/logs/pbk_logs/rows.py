@@ -13,7 +13,7 @@ import re
 import secrets
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
@@ -212,6 +212,11 @@ def insert_entries(conn: Any, entries: list[RequestEntry | AppEntry], max_data_s
 def insert_entries_postgres(conn: Any, entries: list[RequestEntry | AppEntry], max_data_size: int = 0) -> None:
     batch = _batch(entries, max_data_size)
     conn.execute(INSERT_POSTGRES, (batch.replace(_JSON_NUL, _JSON_REPLACEMENT).decode(),))
+
+
+def inserter(engine: str) -> Callable[[Any, list[RequestEntry | AppEntry], int], None]:
+    """The function that writes a batch of entries on ``engine``'s connection."""
+    return insert_entries_postgres if engine == "postgresql" else insert_entries
 
 
 def _batch(entries: list[RequestEntry | AppEntry], max_data_size: int) -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from pbk_logs.retention import CLEANUP_JOB
-from pbk_logs.rows import AppEntry, insert_entries
+from pbk_logs.rows import AppEntry, inserter
 from pbk_sdk.interfaces import CRON_JOBS
 
 UNAUTHORIZED = {"data": {}, "message": "The request requires valid record authorization token.", "status": 401}
@@ -21,7 +21,7 @@ async def seed(pbk_app, entries):
     """Store ``(level, message, data, age in seconds)`` entries directly."""
     now = time.time()
     rows = [AppEntry(now - age, level, message, data) for level, message, data, age in entries]
-    await pbk_app.aux_db.write(insert_entries, rows)
+    await pbk_app.aux_db.write(inserter(pbk_app.aux_db.engine), rows, 0)
 
 
 @pytest.fixture

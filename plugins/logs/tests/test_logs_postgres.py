@@ -1,10 +1,12 @@
-"""``_logs`` on the real PostgreSQL at 127.0.0.1:5432 (one fresh database for this module): the
-table pbk creates there, the batch insert, the hourly stats and the retention deletes."""
+"""``_logs`` on the real PostgreSQL at 127.0.0.1:5432: the table pbk creates there, the batch
+insert, the hourly stats and the retention deletes (one fresh database for these), and the API's
+tests run on PostgreSQL (a fresh database per test)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
@@ -14,8 +16,22 @@ from pbk_logs.rows import AppEntry, insert_entries_postgres, timestamp
 from pbk_logs.schema import create_logs_table_postgres, has_logs_table_postgres, item
 from pbk_postgres import PgConnection
 from pbk_sdk.testing import postgres_database
+from test_logs_api import (  # noqa: F401 - collected here too, on PostgreSQL
+    seeded,
+    test_delete_all,
+    test_hourly_stats,
+    test_item_and_missing_item,
+    test_list_filters_sorts_and_pages,
+    test_only_superusers,
+    test_the_cleanup_job_deletes_rows_older_than_max_days,
+)
 
 DAY = 86400.0
+
+
+@pytest.fixture
+def pbk_config(pbk_config: dict[str, Any], postgres_url: str) -> dict[str, Any]:
+    return {**pbk_config, "db": postgres_url}
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +112,8 @@ def test_a_default_row_has_pocketbase_shapes(logs: PgConnection) -> None:
     log_id, created, data = logs.execute('SELECT id, created, data FROM "_logs"').fetchone()
     assert len(log_id) == 15 and orjson.loads(data) == {}
     assert len(created) == 24 and created.endswith("Z") and created[10] == " "
+
+
+async def test_the_api_tests_here_run_on_postgresql(pbk_app: Any) -> None:
+    assert pbk_app.aux_db.engine == "postgresql"
+    assert await pbk_app.aux_db.read(has_logs_table_postgres)
