@@ -22,7 +22,6 @@ from pbk_sdk.state import AppState
 
 from .cluster import Cluster
 from .config import Config
-from .db import Database
 from .events import EventBus
 from .http import AsgiApp, build_falcon_app
 from .migrations import apply_migrations
@@ -30,6 +29,7 @@ from .plugins import Loaded, call_async_hook, discover, hook_results, plugin_man
 from .runtime_routes import RuntimeRoutes
 from .services import ServiceRegistry
 from .settings import Settings, encryption_key
+from .storage import open_databases
 
 
 class App:
@@ -46,19 +46,7 @@ class App:
         self.cluster = Cluster(config.data_dir)
         self.routes = RuntimeRoutes(self.events)
         self.state = AppState(self)
-        readers = 4
-        self.db = Database(
-            config.data_dir / "data.db",
-            readers=readers,
-            query_timeout=config.query_timeout,
-            trace_sql=config.dev,
-        )
-        self.aux_db = Database(
-            config.data_dir / "auxiliary.db",
-            readers=2,
-            query_timeout=config.query_timeout,
-            trace_sql=config.dev,
-        )
+        self.db, self.aux_db = open_databases(config)
         self.settings = Settings(
             self.db, self.events, encryption_key(config.encryption_env), on_saved=self.cluster.changed
         )

@@ -50,7 +50,7 @@ from .scaffold import plugin_group
 from .settings import SettingsError
 
 VALUE_OPTIONS = ("--dir", "--encryptionEnv", "--queryTimeout", "--publicDir", "--plugins", "--pluginsDir",
-                 "--migrationsDir", "--hooksDir")
+                 "--migrationsDir", "--hooksDir", "--db")
 FLAG_OPTIONS = ("--dev",)
 OPTIONAL_VALUE_OPTIONS = ("--indexFallback", "--automigrate", "--hooksWatch")
 TRUE_WORDS = ("1", "t", "true", "yes", "on")
@@ -124,6 +124,7 @@ class Runner:
             automigrate=p["automigrate"],
             hooks_dir=Path(p["hooks_dir"]) if p["hooks_dir"] else None,
             hooks_watch=p["hooks_watch"],
+            db=p["db"] or None,
             **extra,
         )
 
@@ -159,6 +160,9 @@ def _runner(ctx: click.Context) -> Runner:
 @click.version_option(__version__, "-v", "--version", message="pbk version %(version)s")
 @click.option("--dir", "data_dir", envvar="PBK_DIR", default="pb_data", show_default=True,
               help="The data directory (data.db, auxiliary.db, storage).")
+@click.option("--db", "db", envvar="PBK_DB", default="",
+              help="The database: postgresql://USER@HOST:PORT/NAME (with pbk-postgres installed); "
+                   "default: SQLite files in the data dir.")
 @click.option("--dev", is_flag=True, envvar="PBK_DEV", help="Debug logs, SQL and full tracebacks.")
 @click.option("--encryptionEnv", "encryption_env", envvar="PBK_ENCRYPTION_ENV", default="",
               help="Name of the variable holding a 32-character key to encrypt the settings.")

@@ -20,14 +20,16 @@ from .db import Database
 
 log = logging.getLogger(__name__)
 
-CREATE_MIGRATIONS_TABLE = (
-    "CREATE TABLE IF NOT EXISTS `_migrations` "
-    "(file VARCHAR(255) PRIMARY KEY NOT NULL, applied INTEGER NOT NULL)"
-)
+CREATE_MIGRATIONS_TABLE = {
+    "sqlite": "CREATE TABLE IF NOT EXISTS `_migrations` "
+              "(file VARCHAR(255) PRIMARY KEY NOT NULL, applied INTEGER NOT NULL)",
+    "postgresql": 'CREATE TABLE IF NOT EXISTS "_migrations" '
+                  '("file" VARCHAR(255) COLLATE "C" PRIMARY KEY NOT NULL, "applied" BIGINT NOT NULL)',
+}
 
 
-def _applied(conn: apsw.Connection) -> set[str]:
-    conn.execute(CREATE_MIGRATIONS_TABLE)
+def _applied(conn: apsw.Connection, engine: str) -> set[str]:
+    conn.execute(CREATE_MIGRATIONS_TABLE[engine])
     return {row[0] for row in conn.execute("SELECT file FROM _migrations")}
 
 
@@ -67,7 +69,7 @@ async def apply_migrations(
                 f"of the connection, not async"
             )
 
-    applied = await data_db.write(_applied)
+    applied = await data_db.write(_applied, data_db.engine)
     done: list[str] = []
     for plugin, migration in migrations:
         if migration.file in applied:

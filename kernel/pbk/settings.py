@@ -12,6 +12,7 @@ import copy
 import os
 import secrets
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import apsw
@@ -89,14 +90,19 @@ def decode_stored(value: bytes | str | None, key: bytes | None) -> tuple[dict[st
         raise SettingsError("the stored settings cannot be decrypted with the given key") from exc
 
 
-def _load(conn: apsw.Connection) -> bytes | str | None:
+def _load(conn: apsw.Connection, engine: str = "sqlite") -> bytes | str | None:
+    if engine != "sqlite":
+        return _load_pg(conn)
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_params'").fetchone():
         return None
     row = conn.execute("SELECT value FROM _params WHERE id = ?", (SETTINGS_KEY,)).fetchone()
     return row[0] if row else None
 
 
-def _store(conn: apsw.Connection, value: bytes | str) -> None:
+def _store(conn: apsw.Connection, value: bytes | str, engine: str = "sqlite") -> None:
+    if engine != "sqlite":
+        _store_pg(conn, value)
+        return
     # NOTE: created on first save, not at start: PocketBase's own init migration creates
     # `_params` and fails on a data dir where it already exists (see docs/architecture.md).
     conn.execute(CREATE_PARAMS_TABLE)
@@ -104,6 +110,36 @@ def _store(conn: apsw.Connection, value: bytes | str) -> None:
         "INSERT INTO _params (id, value) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
         "value = excluded.value, updated = strftime('%Y-%m-%d %H:%M:%fZ')",
         (SETTINGS_KEY, value),
+    )
+
+
+#: ``_params`` on PostgreSQL (docs/scale-out.md): ``value`` is ``json``, so encrypted settings
+#: (base64 text) are stored as a JSON string there.
+CREATE_PARAMS_TABLE_PG = """CREATE TABLE IF NOT EXISTS "_params" (
+	"id"      TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+	"value"   JSON DEFAULT NULL,
+	"created" TEXT COLLATE "C" DEFAULT '' NOT NULL,
+	"updated" TEXT COLLATE "C" DEFAULT '' NOT NULL
+)"""
+
+
+def _load_pg(conn: Any) -> str | None:
+    if not conn.execute("SELECT to_regclass('\"_params\"') IS NOT NULL").get:
+        return None
+    value = conn.execute('SELECT "value" FROM "_params" WHERE "id" = ?', (SETTINGS_KEY,)).get
+    if isinstance(value, str) and value.startswith('"'):
+        return str(orjson.loads(value))  # encrypted: the base64 text
+    return value  # type: ignore[no-any-return]
+
+
+def _store_pg(conn: Any, value: bytes | str) -> None:
+    conn.execute(CREATE_PARAMS_TABLE_PG)
+    text = value.decode() if isinstance(value, bytes) else orjson.dumps(value).decode()
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    conn.execute(
+        'INSERT INTO "_params" ("id", "value", "created", "updated") VALUES (?, ?, ?, ?) '
+        'ON CONFLICT ("id") DO UPDATE SET "value" = excluded."value", "updated" = excluded."updated"',
+        (SETTINGS_KEY, text, now, now),
     )
 
 
@@ -129,15 +165,15 @@ class Settings:
 
     async def load(self) -> None:
         """Read the stored settings; re-save them encrypted when a key is now given."""
-        stored, was_encrypted = decode_stored(await self._db.read(_load), self._key)
+        stored, was_encrypted = decode_stored(await self._db.read(_load, self._db.engine), self._key)
         self._stored = stored
         self._set_merged(deep_merge(self._defaults, stored))
         if stored and self._key is not None and not was_encrypted:
-            await self._db.write(_store, self._encode(stored))
+            await self._db.write(_store, self._encode(stored), self._db.engine)
 
     async def refresh(self) -> None:
         """Another worker saved the settings: load them and tell this worker's plugins."""
-        stored, _ = decode_stored(await self._db.read(_load), self._key)
+        stored, _ = decode_stored(await self._db.read(_load, self._db.engine), self._key)
         merged = deep_merge(self._defaults, stored)
         changed = frozenset(k for k in merged.keys() | self._merged.keys() if merged.get(k) != self._merged.get(k))
         self._stored = stored
@@ -181,10 +217,10 @@ class Settings:
             # NOTE: merge into the row as it is now, inside the write transaction, not into
             # self._merged: that only changes after commit, so concurrent updates (or two in
             # one transaction, or another process's) would otherwise overwrite each other.
-            current = deep_merge(self._defaults, decode_stored(_load(conn), self._key)[0])
+            current = deep_merge(self._defaults, decode_stored(_load(conn, self._db.engine), self._key)[0])
             merged = deep_merge(current, patch)
             changed = frozenset(k for k in merged if merged.get(k) != self._merged.get(k))
-            _store(conn, self._encode(merged))
+            _store(conn, self._encode(merged), self._db.engine)
 
             async def reload() -> None:
                 self._stored = merged

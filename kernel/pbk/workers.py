@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
+from pbk_sdk.errors import PluginError
 
 from .cluster import (
     BROADCAST,
@@ -213,6 +214,10 @@ class Supervisor:
             code = 0 if self.run_worker(self.app, self.sockets[slot], worker=True, redirect_sock=redirect_sock) else 1
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
+        except PluginError as exc:  # what the operator can fix (a database out of reach): one line
+            if self.app.config.dev:
+                traceback.print_exc()
+            print(f"Error: {exc}", file=sys.stderr)
         except BaseException:  # noqa: BLE001 - a worker's last word: whatever ended it
             traceback.print_exc()
         finally:

@@ -1,4 +1,5 @@
-"""pbk on PostgreSQL: the apsw-like connection plugins' SQL runs on (``PgConnection``)."""
+"""pbk on PostgreSQL: ``PostgresDatabase`` (``--db postgresql://...``) and the apsw-like
+connection plugins' SQL runs on (``PgConnection``)."""
 
 from .connection import PgConnection, PgCursor
 from .errors import translate

@@ -14,9 +14,12 @@ in ``with conn:`` (a savepoint, on both engines).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import math
 import re
+import select
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Self
@@ -36,6 +39,7 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 #: The statement tags whose row count is ``changes()``.
 _CHANGING = re.compile(rb"^(INSERT \d+|UPDATE|DELETE|MERGE) (\d+)$")
 _savepoint_names = itertools.count()
+log = logging.getLogger(__name__)
 
 
 def _number(value: float | Decimal) -> int | float:
@@ -140,49 +144,121 @@ class PgCursor:
 
 
 class PgConnection:
-    """A psycopg connection behind apsw's interface (see the module docstring)."""
+    """A psycopg connection behind apsw's interface (see the module docstring).
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
-        self.raw = raw
-        raw.autocommit = True
-        configure(raw)
-        self._changes = 0
-        self._total_changes = 0
-        #: Set once the server connection is gone (a restart, ``pg_terminate_backend``): the
-        #: database replaces the connection instead of using it again.
-        self.broken = False
-        self._withs: list[tuple[bool, str]] = []  # the open ``with conn:`` blocks
-
-    @classmethod
-    def connect(cls, url: str, **kwargs: Any) -> PgConnection:
-        try:
-            raw = psycopg.connect(url, autocommit=True, **kwargs)
-        except psycopg.Error as error:
-            raise translate(error) from error
-        return cls(raw)
+    Made with ``connect(url)`` (connects now) or ``lazy(url)`` (at its first statement, on the
+    thread that runs it). A connection the server dropped (a restart, ``pg_terminate_backend``)
+    fails the statement in flight with ``apsw.IOError``; the next statement outside a transaction
+    connects again. One found dropped while idle is replaced before the statement is sent.
+    """
 
     engine = "postgresql"
+
+    def __init__(self, raw: psycopg.Connection[Any] | None = None, *, url: str | None = None,
+                 options: Mapping[str, Any] | None = None, write_lock: int | None = None,
+                 trace: bool = False) -> None:
+        self._raw = raw
+        self._url = url
+        #: libpq connection parameters (``options="-c statement_timeout=..."`` ...).
+        self._options = dict(options or {})
+        #: ``BEGIN IMMEDIATE``, SQLite's "take the write lock now", as PostgreSQL SQL: also
+        #: take the transaction-level advisory lock ``write_lock`` (one writer at a time).
+        self._begin_immediate = ("BEGIN" if write_lock is None
+                                 else f"BEGIN; SELECT pg_advisory_xact_lock({int(write_lock)})")
+        self._trace = trace
+        self._changes = 0
+        self._total_changes = 0
+        #: Set once the server connection is gone; ``_lost_transaction`` while the transaction
+        #: it was in has not been ended (``ROLLBACK``) by its owner.
+        self.broken = False
+        self._lost_transaction = False
+        self._withs: list[tuple[bool, str]] = []  # the open ``with conn:`` blocks
+        if raw is not None:
+            self._configure(raw)
+
+    @classmethod
+    def connect(cls, url: str, **options: Any) -> PgConnection:
+        """Connect to ``url`` now (``options``: libpq parameters)."""
+        conn = cls(url=url, options=options)
+        conn._ready()
+        return conn
+
+    @classmethod
+    def lazy(cls, url: str, *, options: Mapping[str, Any] | None = None, write_lock: int | None = None,
+             trace: bool = False) -> PgConnection:
+        """A connection to ``url`` made at its first statement (see ``__init__``)."""
+        return cls(url=url, options=options, write_lock=write_lock, trace=trace)
+
+    @property
+    def raw(self) -> psycopg.Connection[Any]:
+        """The psycopg connection (connected now if it was not)."""
+        return self._ready()
+
+    @staticmethod
+    def _configure(raw: psycopg.Connection[Any]) -> None:
+        raw.autocommit = True
+        configure(raw)
+
+    def _ready(self) -> psycopg.Connection[Any]:
+        """The live psycopg connection, made again when the old one was dropped (not while
+        the transaction it lost is still open: its owner must end it first)."""
+        raw = self._raw
+        if raw is not None and not self.broken:
+            if not _dropped_while_idle(raw):
+                return raw
+            self.broken = True
+        if self._lost_transaction:
+            raise apsw.IOError("IOError: the connection to PostgreSQL was lost during this transaction")
+        if self._url is None:
+            raise apsw.IOError("IOError: the connection to PostgreSQL was lost")
+        if raw is not None:
+            with contextlib.suppress(Exception):
+                raw.close()
+        try:
+            raw = psycopg.connect(self._url, autocommit=True, **{"connect_timeout": 10, **self._options})
+        except psycopg.Error as error:
+            raise translate(error) from error
+        self._configure(raw)
+        self._raw = raw
+        self.broken = False
+        return raw
 
     # ------------------------------------------------------------------ statements
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> PgCursor:
         """Run ``sql`` (several statements when it binds nothing); ``?`` binds ``params``."""
+        if self.broken and self._lost_transaction and sql.strip().upper() == "ROLLBACK":
+            self._lost_transaction = False  # the server discarded it with the connection
+            return PgCursor(self, [], None)
+        raw = self._ready()
+        if sql == "BEGIN IMMEDIATE":
+            sql = self._begin_immediate
         query = to_pyformat(sql) if params else sql
+        if self._trace:
+            log.debug("SQL %s %r", sql.strip(), params)
+        in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE
         try:
-            cur = self.raw.execute(query, params or None)  # type: ignore[arg-type]
+            cur = raw.execute(query, params or None)  # type: ignore[arg-type]
             rows, description = self._results(cur)
         except psycopg.Error as error:
-            raise self._failed(error) from error
+            failed = self._failed(error, in_transaction)
+            if not (self.broken and not in_transaction and sql.startswith("BEGIN")):
+                raise failed from error
+            # Dropped just before a transaction began: nothing ran, so begin on a new one.
+            cur = self._ready().execute(query)
+            rows, description = self._results(cur)
         return PgCursor(self, rows, description)
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> PgCursor:
+        raw = self._ready()
         query = to_pyformat(sql)
+        in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE
         try:
-            with self.raw.cursor() as cur:
+            with raw.cursor() as cur:
                 cur.executemany(query, seq_of_params)  # type: ignore[arg-type]
                 self._count(cur.rowcount, cur.pgresult)
         except psycopg.Error as error:
-            raise self._failed(error) from error
+            raise self._failed(error, in_transaction) from error
         return PgCursor(self, [], None)
 
     def _results(self, cur: psycopg.Cursor[Any]) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]] | None]:
@@ -206,10 +282,12 @@ class PgConnection:
             self._changes = rowcount
             self._total_changes += rowcount
 
-    def _failed(self, error: psycopg.Error) -> apsw.Error:
+    def _failed(self, error: psycopg.Error, in_transaction: bool) -> apsw.Error:
         translated = translate(error)
-        if getattr(translated, "connection_lost", False) or self.raw.closed or self.raw.broken:
+        raw = self._raw
+        if getattr(translated, "connection_lost", False) or raw is None or raw.closed or raw.broken:
             self.broken = True
+            self._lost_transaction = in_transaction
         return translated
 
     def changes(self) -> int:
@@ -228,9 +306,12 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        """Whether a transaction is open (also one a failed statement has aborted)."""
-        return self.raw.info.transaction_status in (pq.TransactionStatus.INTRANS,
-                                                     pq.TransactionStatus.INERROR)
+        """Whether a transaction is open (also one a failed statement has aborted, or one the
+        lost connection took with it, until ``ROLLBACK``)."""
+        if self.broken or self._raw is None:
+            return self._lost_transaction
+        return self._raw.info.transaction_status in (pq.TransactionStatus.INTRANS,
+                                                      pq.TransactionStatus.INERROR)
 
     def __enter__(self) -> Self:
         """``with conn:`` as apsw: a savepoint (beginning a transaction when none is open),
@@ -244,6 +325,8 @@ class PgConnection:
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
         outer, name = self._withs.pop()
         if self.broken:
+            if outer:
+                self._lost_transaction = False
             return False
         if kind is None:
             self.execute("COMMIT" if outer else f"RELEASE {name}")
@@ -255,14 +338,29 @@ class PgConnection:
 
     @property
     def closed(self) -> bool:
-        return bool(self.raw.closed)
+        return self._raw is None or bool(self._raw.closed)
 
     def close(self) -> None:
-        self.raw.close()
+        if self._raw is not None:
+            self._raw.close()
 
     def cancel(self) -> None:
         """Ask the server to stop the statement running now (from another thread)."""
-        try:
-            self.raw.cancel_safe()
-        except psycopg.Error:
-            pass
+        raw = self._raw
+        if raw is not None:
+            with contextlib.suppress(psycopg.Error):
+                raw.cancel_safe()
+
+
+def _dropped_while_idle(raw: psycopg.Connection[Any]) -> bool:
+    """Whether the server closed ``raw`` while it sat idle (it then sends an error and closes
+    the socket: readable with nothing asked); one poll, skipped inside a transaction."""
+    if raw.closed or raw.broken:
+        return True
+    if raw.info.transaction_status != pq.TransactionStatus.IDLE:
+        return False
+    poller = select.poll()
+    poller.register(raw.pgconn.socket, select.POLLIN)
+    # NOTE: nothing else arrives unasked on these connections (no LISTEN); a rare notice would
+    # only cost a new connection.
+    return bool(poller.poll(0))

@@ -4,6 +4,7 @@ gives them, apsw's exception classes, changes and transactions."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import apsw
@@ -205,16 +206,77 @@ def test_a_lock_wait_refused_is_apsw_s_busy_error(conn: PgConnection, postgres_u
         other.close()
 
 
-def test_a_terminated_connection_is_an_io_error_and_marked_broken(conn: PgConnection, postgres_url: str) -> None:
+def terminate(url: str, pid: int, *, after: float = 0.0) -> threading.Thread:
+    """``pg_terminate_backend(pid)`` from another connection, ``after`` seconds from now."""
+
+    def run() -> None:
+        admin = PgConnection.connect(url)
+        try:
+            admin.execute("SELECT pg_terminate_backend(?)", (pid,))
+        finally:
+            admin.close()
+
+    thread = threading.Timer(after, run)
+    thread.start()
+    return thread
+
+
+def test_a_connection_dropped_in_flight_fails_that_statement_and_then_reconnects(
+    conn: PgConnection, postgres_url: str
+) -> None:
     pid = conn.execute("SELECT pg_backend_pid()").get
+    terminate(postgres_url, pid, after=0.2)
+    with pytest.raises(apsw.IOError):
+        conn.execute("SELECT pg_sleep(5)")
+    assert conn.broken and not conn.in_transaction
+    assert conn.execute("SELECT pg_backend_pid()").get != pid  # a new connection
+    assert not conn.broken
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_use(conn: PgConnection, postgres_url: str) -> None:
+    pid = conn.execute("SELECT pg_backend_pid()").get
+    terminate(postgres_url, pid).join()
     admin = PgConnection.connect(postgres_url)
     try:
-        assert admin.execute("SELECT pg_terminate_backend(?)", (pid,)).get == 1
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and admin.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ?", (pid,)).get:
+            time.sleep(0.01)
     finally:
         admin.close()
+    assert conn.execute("SELECT pg_backend_pid()").get != pid  # no error: replaced first
+
+
+def test_a_transaction_lost_with_its_connection_stays_failed_until_rolled_back(
+    conn: PgConnection, postgres_url: str
+) -> None:
+    conn.execute("BEGIN")
+    insert(conn, "a")
+    terminate(postgres_url, conn.execute("SELECT pg_backend_pid()").get, after=0.2)
     with pytest.raises(apsw.IOError):
-        conn.execute("SELECT 1")
-    assert conn.broken
+        conn.execute("SELECT pg_sleep(5)")
+    assert conn.in_transaction  # its owner has not ended it yet
+    with pytest.raises(apsw.IOError, match="lost during this transaction"):
+        insert(conn, "b")  # never on a new connection, outside the transaction
+    conn.execute("ROLLBACK")
+    assert not conn.in_transaction
+    assert conn.execute('SELECT COUNT(*) FROM "posts"').get == 0
+
+
+def test_begin_immediate_takes_the_write_lock(postgres_url: str) -> None:
+    first = PgConnection.lazy(postgres_url, write_lock=7)
+    second = PgConnection.lazy(postgres_url, write_lock=7, options={"options": "-c lock_timeout=100"})
+    try:
+        first.execute("BEGIN IMMEDIATE")
+        with pytest.raises(apsw.BusyError):
+            second.execute("BEGIN IMMEDIATE")  # as SQLite's busy timeout running out
+        second.execute("ROLLBACK")
+        first.execute("COMMIT")
+        second.execute("BEGIN IMMEDIATE")
+        second.execute("COMMIT")
+    finally:
+        first.close()
+        second.close()
 
 
 def test_cancel_interrupts_a_statement_from_another_thread(conn: PgConnection) -> None:
