@@ -34,6 +34,10 @@ for anything invalid; 403 "Only superusers can filter by @collection." / "… by
 for a non-superuser ``?filter`` or ``?sort`` that mentions them. ``FilterError.detail``
 says what was wrong (never sent to clients).
 
+    dialect_for(engine) -> SQLiteDialect
+        The SQL dialect for ``Database.engine`` ("sqlite" or "postgresql"); pass it as
+        ``dialect=`` to the functions above (SQLite's is the default).
+
 The language, its semantics and limits: README.md beside this file.
 """
 
@@ -54,6 +58,7 @@ from .compiler import (
     is_multiple,
 )
 from .dialect import SQLITE, SQLiteDialect
+from .postgres import POSTGRES, PostgresDialect
 from .macros import MACROS, format_datetime, macro_value
 from .parser import (
     MAX_EXPRESSIONS,
@@ -67,6 +72,17 @@ from .parser import (
     parse,
 )
 
+_DIALECTS = {"sqlite": SQLITE, "postgresql": POSTGRES}
+
+
+def dialect_for(engine: str) -> SQLiteDialect:
+    """The dialect for a database engine (``Database.engine``); ValueError for another."""
+    try:
+        return _DIALECTS[engine]
+    except KeyError:
+        raise ValueError(f"no filter dialect for the {engine!r} database engine") from None
+
+
 __all__ = [
     "FORBIDDEN_COLLECTION",
     "FORBIDDEN_REQUEST",
@@ -76,6 +92,7 @@ __all__ = [
     "MAX_NESTED_RELATIONS",
     "MAX_NESTING",
     "MAX_SORT_FIELDS",
+    "POSTGRES",
     "SQLITE",
     "CollectionLookup",
     "Comparison",
@@ -84,6 +101,7 @@ __all__ = [
     "Mode",
     "Node",
     "Operand",
+    "PostgresDialect",
     "RequestInfo",
     "SQLiteDialect",
     "Sql",
@@ -91,6 +109,7 @@ __all__ = [
     "compile_filter",
     "compile_rule",
     "compile_sort",
+    "dialect_for",
     "format_datetime",
     "has_unique_index",
     "is_multiple",

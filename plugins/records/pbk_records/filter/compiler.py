@@ -198,11 +198,56 @@ class _R:
     after_build: Callable[[str], str] | None = None
     #: a function call: never known to be empty or non-empty
     opaque: bool = False
+    #: what the value is (``dialect.KINDS``), for engines with static types
+    kind: str = "str"
 
 
 _NULL = "NULL"
+#: the largest integer SQLite binds as an integer; a larger one is bound as a float
+_MAX_INT = 2**63 - 1
+_MAX_INT32 = 2**31 - 1
 #: identifiers that are literals unless the collection has a field of that name
 _KEYWORDS = {"null": _NULL, "true": "1", "false": "0"}
+_KEYWORD_KINDS = {_NULL: "null", "1": "int", "0": "int"}
+
+
+def _null() -> _R:
+    return _R(_NULL, kind="null")
+
+
+def _keyword(sql: str) -> _R:
+    return _R(sql, kind=_KEYWORD_KINDS[sql])
+
+
+def _field_kind(field_: Field) -> str:
+    """The kind of a field's column (see ``dialect.KINDS``)."""
+    t = field_.type
+    if t == "number":
+        return "num"
+    if t == "bool":
+        return "bool"
+    if t in ("json", "geoPoint") or is_multiple(field_):
+        return "jsoncol"
+    return "text"
+
+
+def _bind_value(state: _State, value: Any) -> _R:
+    """A bound text, number or bool (as SQLite binds it: a bool is an integer)."""
+    if isinstance(value, str):
+        kind = "str"
+    elif isinstance(value, float):
+        kind = "real"
+    else:
+        kind = "int"
+    if not state.d.typed:
+        marker, index = state.bind(value)
+        return _R(marker, (index,), kind=kind)
+    if isinstance(value, bool):
+        value = int(value)
+    elif kind == "int" and not -_MAX_INT - 1 <= value <= _MAX_INT:
+        value, kind = float(value), "real"
+    marker, index = state.bind(value)
+    return _R(state.d.param(marker, kind), (index,), kind=kind)
 
 
 @dataclass
@@ -322,7 +367,7 @@ class _Runner:
             return self._collection_field()
         if props[0] == "@request":
             if self.state.request is None:
-                return _R(_NULL)
+                return _null()
             if name.startswith("@request.auth."):
                 return self._auth_field()
             if name.startswith("@request.body.") and len(props) > 2:
@@ -345,7 +390,7 @@ class _Runner:
 
     def _fail(self, detail: str) -> _R:
         if self.nullify:
-            return _R(_NULL)
+            return _null()
         raise FilterError(detail)
 
     # -- @request -----------------------------------------------------------------------
@@ -359,9 +404,9 @@ class _Runner:
         path[-1] = last
         value, found = extract_path(self.state.static, path)
         if modifier == "isset":
-            return _R("TRUE" if found else "FALSE")
+            return _R("TRUE" if found else "FALSE", kind="int")
         if value is None:
-            return _R(_NULL)
+            return _null()
         if isinstance(value, str):
             # a numeric string submitted for a number field counts as a number
             number_field = self.state.base.field(path[-1])
@@ -371,16 +416,16 @@ class _Runner:
                     value = parsed
         elif not isinstance(value, (bool, int, float)):
             value = go_json(value)
-        marker, index = self.state.bind(value)
+        result = _bind_value(self.state, value)
         if modifier == "lower":
-            return _R(self.d.lower(marker), (index,))
-        return _R(marker, (index,))
+            return _R(self.d.lower(result.ident, result.kind), result.params)
+        return result
 
     def _auth_field(self) -> _R:
         request = self.state.request
         auth = request.auth if request is not None else None
         if not auth:
-            return _R(_NULL)
+            return _null()
         if self.name in PLAIN_AUTH_FIELDS:
             return self.static(self.props[1:])
         collection = None
@@ -390,8 +435,8 @@ class _Runner:
                 if collection is not None:
                     break
         if collection is None:
-            return _R(_NULL)
-        marker, _ = self.state.bind(go_to_string(auth.get("id")))
+            return _null()
+        marker = _bind_value(self.state, go_to_string(auth.get("id"))).ident
         logical = f"__auth_{collection.name}{self.scope.suffix}"
         table = self.d.table(collection.name)
         self.alias = self.state.join(
@@ -417,8 +462,8 @@ class _Runner:
             raise FilterError(f"failed to load the collection of {rel_field.name!r}")
         ids = unique_strings(self._body().get(rel_field.name))
         if not ids:
-            return _R(_NULL)
-        markers = [self.state.bind(i)[0] for i in ids]
+            return _null()
+        markers = [_bind_value(self.state, i).ident for i in ids]
         logical = f"__data_{rel_collection.name}_{rel_field.name}{self.scope.suffix}"
         table = self.d.table(rel_collection.name)
         self.alias = self.state.join(
@@ -459,22 +504,22 @@ class _Runner:
         if body_field.type not in MULTI_VALUER_TYPES:
             raise FilterError(f"field {body_field.name!r} doesn't support multivalue operations")
         # a count, not user text: inlined like PocketBase does (it matters for the empty checks)
-        return _R(str(len(to_slice(self._body().get(body_field.name)))))
+        return _R(str(len(to_slice(self._body().get(body_field.name)))), kind="int")
 
     def _body_lower(self, body_field: Field) -> _R:
-        marker, index = self.state.bind(go_to_string(self._body().get(body_field.name)))
-        return _R(self.d.lower(marker), (index,))
+        result = _bind_value(self.state, go_to_string(self._body().get(body_field.name)))
+        return _R(self.d.lower(result.ident, "str"), result.params)
 
     def _body_changed(self, body_field: Field) -> _R:
         """Sent and different from the stored value: ``(isset = 1 AND value IS NOT field)``."""
-        isset = _R("TRUE" if body_field.name in self._body() else "FALSE")
+        isset = _R("TRUE" if body_field.name in self._body() else "FALSE", kind="int")
         sent = self.static(["body", body_field.name])
         stored = _Runner(self.state, self.scope, body_field.name)
         stored.allow_hidden = True
         stored_r = stored._last_prop(self.scope.collection, body_field.name)
-        set_sql = _equal_expr(self.state, True, isset, _R("1"))
+        set_sql = _equal_expr(self.state, True, isset, _R("1", kind="int"))
         changed_sql = _equal_expr(self.state, False, sent, stored_r)
-        return _R(f"({set_sql} AND {changed_sql})", no_coalesce=True)
+        return _R(f"({set_sql} AND {changed_sql})", no_coalesce=True, kind="cond")
 
     # -- @collection --------------------------------------------------------------------
 
@@ -629,9 +674,11 @@ class _Runner:
 
     def _json_path(self, field_: Field, rest: Sequence[str]) -> _R:
         parts: list[str] = []
+        steps: list[tuple[Any, bool]] = []
         for j, p in enumerate(rest):
             if _is_go_int(p):
                 parts.append(f"[{_columnify(p)}]")
+                steps.append((int(p), True))
             else:
                 key = _columnify(p)
                 if not key:
@@ -640,16 +687,26 @@ class _Runner:
                 if j > 0:
                     parts.append(".")
                 parts.append(key)
+                steps.append((key, False))
         path = "".join(parts)
         if path and not path.startswith("["):
             path = "." + path
-        result = _R(self._json_extract(self.alias, field_.name, path), no_coalesce=True)
+        result = _R(
+            self._json_extract(self.alias, field_.name, path, steps), no_coalesce=True, kind="json"
+        )
         if self.with_mm:
-            self.mm.value = self._json_extract(self.mm_alias, field_.name, path)
+            self.mm.value = self._json_extract(self.mm_alias, field_.name, path, steps)
             result.mm = self.mm
         return result
 
-    def _json_extract(self, alias: str, column: str, path: str) -> str:
+    def _json_extract(
+        self, alias: str, column: str, path: str, steps: Sequence[tuple[Any, bool]] = ()
+    ) -> str:
+        if self.d.typed:
+            if any(index and key > _MAX_INT32 for key, index in steps):
+                return "CAST(NULL AS json)"  # no such item
+            markers = [(self.state.bind(key)[0], index) for key, index in steps]
+            return self.d.json_path(self.d.column(alias, column), markers)
         direct, _ = self.state.bind("$" + path)
         wrapped, _ = self.state.bind("$.pb" + path)
         return self.d.json_extract(self.d.column(alias, column), direct, wrapped)
@@ -666,26 +723,27 @@ class _Runner:
         column = d.column(self.alias, field_.name)
         mm_column = d.column(self.mm_alias, field_.name)
 
+        multiple = is_multiple(field_)
         if modifier == "length" and multi_valuer:
-            result = _R(d.json_array_length(column))
+            result = _R(d.json_array_length(column, multiple), kind="int")
             if self.with_mm:
-                self.mm.value = d.json_array_length(mm_column)
+                self.mm.value = d.json_array_length(mm_column, multiple)
                 result.mm = self.mm
             return result
 
         if modifier == "each" and multi_valuer:
-            je = self.state.join(f"__je_{self.logical}_{field_.name}", d.json_each(column))
+            je = self.state.join(f"__je_{self.logical}_{field_.name}", d.json_each(column, multiple))
             result = _R(f"{je}.value")
-            if is_multiple(field_):
+            if multiple:
                 self.with_mm = True
             if self.with_mm:
                 mm_je = self.state.fresh("m")
-                self.mm.joins.append(d.left_join(d.json_each(mm_column), mm_je))
+                self.mm.joins.append(d.left_join(d.json_each(mm_column, multiple), mm_je))
                 self.mm.value = f"{mm_je}.value"
                 result.mm = self.mm
             return result
 
-        result = _R(column)
+        result = _R(column, kind=_field_kind(field_))
         if self.with_mm:
             self.mm.value = mm_column
             result.mm = self.mm
@@ -696,14 +754,16 @@ class _Runner:
 
         if field_.type == "json":
             result.no_coalesce = True
+            result.kind = "json"
             result.ident = self._json_extract(self.alias, field_.name, "")
             if self.with_mm:
                 self.mm.value = self._json_extract(self.mm_alias, field_.name, "")
 
         if modifier == "lower":
-            result.ident = d.lower(result.ident)
+            result.ident = d.lower(result.ident, result.kind)
             if self.with_mm:
-                self.mm.value = d.lower(self.mm.value)
+                self.mm.value = d.lower(self.mm.value, result.kind)
+            result.kind = "str"
         return result
 
     # -- joined collections' listRule -------------------------------------------------------
@@ -750,11 +810,10 @@ def _resolve(state: _State, scope: _Scope, operand: Operand) -> _R:
     if kind == "identifier":
         name = operand.value
         if name in MACROS:
-            marker, index = state.bind(macro_value(name, state.now))
-            return _R(marker, (index,))
+            return _bind_value(state, macro_value(name, state.now))
         keyword = _KEYWORDS.get(name.lower())
         if keyword is not None and scope.collection.field(name) is None:
-            return _R(keyword)  # what resolving it would fall back to, without the detour
+            return _keyword(keyword)  # what resolving it would fall back to, without the detour
         try:
             result: _R | None = _resolve_field(state, scope, name)
             error: FilterError | None = None
@@ -763,15 +822,13 @@ def _resolve(state: _State, scope: _Scope, operand: Operand) -> _R:
         if result is None or not result.ident:
             fallback = _KEYWORDS.get(name.lower())
             if fallback is not None:
-                return _R(fallback)
+                return _keyword(fallback)
             raise error or FilterError(f"invalid operand {name!r}")
         return result
     if kind == "text":
-        marker, index = state.bind(operand.value)
-        return _R(marker, (index,))
+        return _bind_value(state, operand.value)
     if kind == "number":
-        marker, index = state.bind(float(operand.value))
-        return _R(marker, (index,))
+        return _bind_value(state, float(operand.value))
     if kind == "placeholder":
         return _placeholder(state, operand.value)
     if kind == "function":
@@ -782,8 +839,6 @@ def _resolve(state: _State, scope: _Scope, operand: Operand) -> _R:
     raise FilterError(f"unresolvable operand {operand.value!r}")  # pragma: no cover
 
 
-#: the largest integer SQLite binds as an integer; a larger one is bound as a float
-_MAX_INT = 2**63 - 1
 
 
 def _placeholder(state: _State, name: str) -> _R:
@@ -793,15 +848,14 @@ def _placeholder(state: _State, name: str) -> _R:
         raise FilterError(f"no value for the placeholder {{:{name}}}")
     value = state.params[name]
     if value is None:
-        return _R(_NULL)
+        return _null()
     if isinstance(value, bool):
-        return _R(_KEYWORDS["true" if value else "false"])
+        return _keyword(_KEYWORDS["true" if value else "false"])
     if isinstance(value, int) and not -_MAX_INT - 1 <= value <= _MAX_INT:
         value = float(value)
     elif not isinstance(value, (int, float, str)):
         value = go_json(value)
-    marker, index = state.bind(value)
-    return _R(marker, (index,))
+    return _bind_value(state, value)
 
 
 #: operand kinds a function accepts where it wants a quoted text
@@ -819,8 +873,12 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
         raise FilterError("[strftime] the modifiers must be quoted texts")
     resolved = [_resolve(state, scope, a) for a in args]
     idents = [r.ident for r in resolved]
+    if state.d.typed:
+        strftime = _typed_strftime(state, resolved)
+    else:
+        strftime = state.d.strftime
     result = _R(
-        state.d.strftime(idents),
+        strftime(idents),
         params=tuple(i for r in resolved for i in r.params),
         opaque=True,
     )
@@ -829,11 +887,32 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
         if time_arg.mm is not None:
             mm_idents = list(idents)
             mm_idents[1] = time_arg.mm.value
-            result.mm = _MultiMatch(
-                time_arg.mm.base, time_arg.mm.joins, state.d.strftime(mm_idents)
-            )
+            result.mm = _MultiMatch(time_arg.mm.base, time_arg.mm.joins, strftime(mm_idents))
         result.after_build = time_arg.after_build
     return result
+
+
+def _typed_strftime(state: _State, resolved: list[_R]) -> Callable[[list[str]], str]:
+    """strftime for an engine that needs the format and modifiers while compiling (they are
+    quoted texts or placeholders, so their values are known)."""
+    texts: list[str | None] = []
+    for r in resolved[:1] + resolved[2:]:
+        if r.kind == "null":
+            texts.append(None)
+        elif r.params:
+            texts.append(go_to_string(state.values[r.params[0]]))
+        else:
+            texts.append(r.ident)
+    kind = resolved[1].kind if len(resolved) > 1 else None
+
+    def strftime(idents: list[str]) -> str:
+        if any(t is None for t in texts):
+            return "CAST(NULL AS text)"
+        time = (idents[1], kind) if kind is not None else None
+        bind = lambda v: state.bind(v)[0]  # noqa: E731
+        return state.d.strftime_typed(texts[0], time, texts[1:], bind)
+
+    return strftime
 
 
 def _geo_distance(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
@@ -842,8 +921,12 @@ def _geo_distance(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R
     if any(a.kind not in ("identifier", "number", "placeholder") for a in args):
         raise FilterError("[geoDistance] the arguments must be identifiers or numbers")
     resolved = [_resolve(state, scope, a) for a in args]
-    lon_a, lat_a, lon_b, lat_b = (r.ident for r in resolved)
     after = [r.after_build for r in resolved if r.after_build is not None]
+    if state.d.typed:
+        distance = state.d.geo_distance_typed([(r.ident, r.kind) for r in resolved])
+    else:
+        lon_a, lat_a, lon_b, lat_b = (r.ident for r in resolved)
+        distance = state.d.geo_distance(lon_a, lat_a, lon_b, lat_b)
 
     def after_build(expr: str) -> str:
         for func in after:
@@ -851,11 +934,12 @@ def _geo_distance(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R
         return expr
 
     return _R(
-        state.d.geo_distance(lon_a, lat_a, lon_b, lat_b),
+        distance,
         params=tuple(i for r in resolved for i in r.params),
         no_coalesce=True,
         opaque=True,
         after_build=after_build if after else None,
+        kind="real",
     )
 
 
@@ -897,6 +981,8 @@ def _equal_expr(state: _State, equal: bool, left: _R, right: _R) -> str:
     else:
         # IS NOT, never !=: NULL != 'x' is NULL, not true
         eq, null_eq, concat, null_expr = "IS NOT", "IS NOT", "AND", "IS NOT NULL"
+    if state.d.typed:
+        return _typed_equal_expr(state, equal, left, right)
     if left.no_coalesce or right.no_coalesce:
         return f"{left.ident} {null_eq} {right.ident}"
     left_empty = _is_empty(state, left)
@@ -912,6 +998,46 @@ def _equal_expr(state: _State, equal: bool, left: _R, right: _R) -> str:
     if right_empty:
         return f"({left.ident} {eq} '' {concat} {left.ident} {null_expr})"
     return f"{state.d.coalesce_empty(left.ident)} {eq} {state.d.coalesce_empty(right.ident)}"
+
+
+#: ``''`` typed, so PostgreSQL never casts the literal to a number while parsing
+_EMPTY = _R("CAST('' AS text)", kind="str")
+
+
+def _typed_equal_expr(state: _State, equal: bool, left: _R, right: _R) -> str:
+    """``_equal_expr`` for an engine with static types: the same forms, each comparison
+    written by the dialect from the operands' kinds."""
+    d = state.d
+    eq = "=" if equal else "IS NOT"
+    if left.no_coalesce or right.no_coalesce:
+        return d.compare_typed(left.ident, left.kind, "IS" if equal else "IS NOT", right.ident, right.kind)
+    left_empty = _is_empty(state, left)
+    right_empty = _is_empty(state, right)
+    if left_empty and right_empty:
+        return "TRUE" if equal else "FALSE"
+    if _known_non_empty(state, left) or _known_non_empty(state, right):
+        lhs = _EMPTY if left_empty else left
+        rhs = _EMPTY if right_empty else right
+        return d.compare_typed(lhs.ident, lhs.kind, eq, rhs.ident, rhs.kind)
+    concat, null_expr = ("OR", "IS NULL") if equal else ("AND", "IS NOT NULL")
+    if left_empty:
+        return f"({d.compare_typed(_EMPTY.ident, 'str', eq, right.ident, right.kind)} {concat} {right.ident} {null_expr})"
+    if right_empty:
+        return f"({d.compare_typed(left.ident, left.kind, eq, _EMPTY.ident, 'str')} {concat} {left.ident} {null_expr})"
+    return d.coalesce_compare(left.ident, left.kind, eq, right.ident, right.kind)
+
+
+def _like_operand(state: _State, r: _R, before: list[Any]) -> _R:
+    """A ``~`` operand after ``_wrap_like`` turned its bound values (``before``) into text
+    patterns: a bound number is now bound as a text; a function of a number that became a
+    text is NULL (SQLite's math and date functions answer NULL for such a text)."""
+    d = state.d
+    changed = [i for i, old in zip(r.params, before) if type(state.values[i]) is not type(old)]
+    if not changed:
+        return r
+    if len(r.params) == 1 and r.ident == d.param(f"\x00{r.params[0]}\x00", r.kind):
+        return _R(d.param(f"\x00{r.params[0]}\x00", "str"), r.params, kind="str")
+    return _null()
 
 
 def _wrap_like(state: _State, r: _R) -> None:
@@ -931,13 +1057,23 @@ def _build(state: _State, left: _R, op: str, right: _R) -> str:
         expr = _equal_expr(state, False, left, right)
     elif base_op in ("~", "!~"):
         negate = base_op == "!~"
-        if not right.params:
-            expr = d.like(left.ident, right.ident, negate=negate, contains=True)
-        else:
+        contains = not right.params
+        if not contains:
+            before = [state.values[i] for i in right.params]
             _wrap_like(state, right)
-            expr = d.like(left.ident, right.ident, negate=negate, contains=False)
+            if d.typed:
+                right = _like_operand(state, right, before)
+        if d.typed:
+            expr = d.like_typed(
+                left.ident, left.kind, right.ident, right.kind, negate=negate, contains=contains
+            )
+        else:
+            expr = d.like(left.ident, right.ident, negate=negate, contains=contains)
     elif base_op in ("<", "<=", ">", ">="):
-        expr = d.compare(left.ident, base_op, right.ident)
+        if d.typed:
+            expr = d.compare_typed(left.ident, left.kind, base_op, right.ident, right.kind)
+        else:
+            expr = d.compare(left.ident, base_op, right.ident)
     else:  # pragma: no cover - the lexer only lets the operators above through
         raise FilterError(f"unknown expression operator {op!r}")
 
@@ -964,8 +1100,8 @@ def _many_vs_one(state: _State, many: _R, op: str, other: _R, *, inverse: bool) 
     """No item of ``many`` may fail the comparison with ``other``."""
     assert many.mm is not None
     alias = state.fresh("sm")
-    item = _R(f"{alias}.mmv", no_coalesce=many.no_coalesce, after_build=_not)
-    plain = _R(other.ident, other.params, opaque=other.opaque)
+    item = _R(f"{alias}.mmv", no_coalesce=many.no_coalesce, after_build=_not, kind=many.kind)
+    plain = _R(other.ident, other.params, opaque=other.opaque, kind=other.kind)
     where = _build(state, plain, op, item) if inverse else _build(state, item, op, plain)
     return state.d.not_exists_many_vs_one(_mm_sql(state, many.mm), alias, where)
 
@@ -976,9 +1112,9 @@ def _many_vs_many(state: _State, left: _R, op: str, right: _R) -> str:
     l_alias, r_alias = state.fresh("ml"), state.fresh("mr")
     where = _build(
         state,
-        _R(f"{l_alias}.mmv", no_coalesce=left.no_coalesce),
+        _R(f"{l_alias}.mmv", no_coalesce=left.no_coalesce, kind=left.kind),
         op,
-        _R(f"{r_alias}.mmv", no_coalesce=right.no_coalesce, after_build=_not),
+        _R(f"{r_alias}.mmv", no_coalesce=right.no_coalesce, after_build=_not, kind=right.kind),
     )
     return state.d.not_exists_many_vs_many(
         _mm_sql(state, left.mm), l_alias, _mm_sql(state, right.mm), r_alias, where
@@ -1163,9 +1299,8 @@ def compile_sort(
         if name == "@rowid":
             out.append(f"{dialect.rowid(base_alias)} {direction}")
             continue
-        out.append(
-            f"{_sort_term(state, collection, base_alias, name, direction, superuser, where)} {direction}"
-        )
+        keys = _sort_term(state, collection, base_alias, name, direction, superuser, where)
+        out.append(dialect.order(keys, direction))
     result = _finish(state, ", ".join(out))
     if where:
         result = Sql(result.sql, result.params, _finish(state, " AND ".join(where)))
@@ -1180,7 +1315,8 @@ def _sort_term(
     direction: str,
     superuser: bool,
     where: list[str],
-) -> str:
+) -> list[str]:
+    """What to ORDER BY for one term (one expression on SQLite)."""
     state.joins = {}
     state.aliases = {}
     state.conds = []
@@ -1194,11 +1330,12 @@ def _sort_term(
         raise FilterError(f"invalid sort field {name!r}: {exc.detail}") from None
     if result.params or not result.ident or result.ident.upper() == _NULL:
         raise FilterError(f"invalid sort field {name!r}")
+    keys = state.d.sort_keys(result.ident, result.kind)
     if not state.joins:
-        return result.ident
+        return keys
     joins = list(state.joins.values())
     if state.conds:
         where.append(state.d.exists(joins, " AND ".join(state.conds), base_alias=state.fresh("b")))
     # one related row, or several (multi relation, back-relation, @collection): the extreme
     aggregate = None if result.mm is None else ("MIN" if direction == "ASC" else "MAX")
-    return state.d.scalar_subquery(result.ident, joins, state.fresh("b"), aggregate)
+    return [state.d.scalar_subquery(key, joins, state.fresh("b"), aggregate) for key in keys]

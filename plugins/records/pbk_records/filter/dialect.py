@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+#: What an operand is, for engines with static types (see ``postgres.py``); SQLite ignores it.
+#: ``text``/``num``/``bool``: a text, number or bool column (SQLite: TEXT / NUMERIC affinity);
+#: ``jsoncol``: a JSON column used as a whole (multi-valued fields, geoPoint; NUMERIC affinity);
+#: ``json``: a value extracted from JSON (any type); ``str``/``real``/``int``: a text, float or
+#: integer without affinity (bound values, function results); ``null``; ``cond``: a condition.
+KINDS = frozenset(("text", "num", "bool", "jsoncol", "json", "str", "real", "int", "null", "cond"))
+
 
 class SQLiteDialect:
     """SQLite 3.45+ (JSON functions, ``iif``, math functions), as PocketBase 0.40 writes it."""
 
     name = "sqlite"
+    #: whether comparisons need the operands' kinds (a statically typed engine)
+    typed = False
     #: the one-row table an EXISTS subquery starts from before its LEFT JOINs
     one_row = "(SELECT 1)"
     true = "1"
@@ -40,7 +49,7 @@ class SQLiteDialect:
             f"THEN {expr} ELSE json_array({expr}) END"
         )
 
-    def json_each(self, expr: str) -> str:
+    def json_each(self, expr: str, multiple: bool = True) -> str:
         """Rows of a JSON array column; a plain value counts as a one-item array."""
         return f"json_each({self._as_array(expr)})"
 
@@ -48,7 +57,7 @@ class SQLiteDialect:
         """Rows of a bound JSON array (``@request.body.x:each``)."""
         return f"json_each({marker})"
 
-    def json_array_length(self, expr: str) -> str:
+    def json_array_length(self, expr: str, multiple: bool = True) -> str:
         """Item count of a JSON array column; ``''`` and NULL count 0, a plain value 1."""
         return (
             f"json_array_length(CASE WHEN iif(json_valid({expr}), json_type({expr})='array', FALSE) "
@@ -64,7 +73,11 @@ class SQLiteDialect:
         )
 
     @staticmethod
-    def lower(expr: str) -> str:
+    def param(marker: str, kind: str) -> str:  # noqa: ARG004 - the kind is for typed engines
+        return marker
+
+    @staticmethod
+    def lower(expr: str, kind: str = "text") -> str:  # noqa: ARG004
         return f"LOWER({expr})"
 
     @staticmethod
@@ -134,6 +147,15 @@ class SQLiteDialect:
 
     def rowid(self, alias: str) -> str:
         return f"{alias}._rowid_"
+
+    @staticmethod
+    def sort_keys(sql: str, kind: str) -> list[str]:  # noqa: ARG004
+        """What to ORDER BY for ``sql``: itself (SQLite orders values of any type)."""
+        return [sql]
+
+    @staticmethod
+    def order(keys: Sequence[str], direction: str) -> str:
+        return ", ".join(f"{k} {direction}" for k in keys)
 
     @staticmethod
     def scalar_subquery(
