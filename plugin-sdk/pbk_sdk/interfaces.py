@@ -525,7 +525,10 @@ class FieldType(Protocol):
     options: Mapping[str, Any]
 
     def column_definition(self, field: Mapping[str, Any]) -> str:
-        """The SQLite column type and default, e.g. ``TEXT DEFAULT '' NOT NULL``."""
+        """The SQLite column type and default, e.g. ``TEXT DEFAULT '' NOT NULL``. On
+        PostgreSQL the records plugin translates it: ``TEXT`` becomes ``TEXT COLLATE "C"``,
+        ``NUMERIC``/``REAL`` ``DOUBLE PRECISION``, ``INTEGER`` ``BIGINT``, ``BLOB`` ``BYTEA``;
+        ``BOOLEAN`` and ``JSON`` (and their defaults) are the same words there."""
         ...
 
     def is_multiple(self, field: Mapping[str, Any]) -> bool:

@@ -77,7 +77,8 @@ def load_all(conn: apsw.Connection) -> list[Collection]:
 
 def insert_row(conn: apsw.Connection, collection: Collection) -> None:
     row = collection.to_row()
-    columns = ", ".join(ddl.quote(c) for c in row)
+    q = ddl.quoter(ddl.engine_of(conn))
+    columns = ", ".join(q(c) for c in row)
     conn.execute(
         f"INSERT INTO _collections ({columns}) VALUES ({', '.join('?' for _ in row)})",
         tuple(row.values()),
@@ -86,7 +87,8 @@ def insert_row(conn: apsw.Connection, collection: Collection) -> None:
 
 def update_row(conn: apsw.Connection, collection: Collection) -> None:
     row = collection.to_row()
-    assignments = ", ".join(f"{ddl.quote(c)} = ?" for c in row if c != "id")
+    q = ddl.quoter(ddl.engine_of(conn))
+    assignments = ", ".join(f"{q(c)} = ?" for c in row if c != "id")
     conn.execute(
         f"UPDATE _collections SET {assignments} WHERE id = ?",
         (*[v for c, v in row.items() if c != "id"], collection.id),

@@ -22,8 +22,8 @@ from pbk_sdk.gostrconv import parse_bool
 from pbk_sdk.interfaces import App
 
 from .collections import Registry, current_schema
-from .ddl import quote
-from .filter import RequestInfo, Sql, compile_filter, compile_sort, has_unique_index
+from .ddl import quoter
+from .filter import RequestInfo, Sql, compile_filter, compile_sort, dialect_for, has_unique_index
 from .filter.cached import RuleCache
 from .schema import Collection, Field
 
@@ -34,6 +34,9 @@ BACK_RELATIONS_PER_RECORD = 1000
 MAX_OFFSET = 2**62
 IN_CHUNK = 500
 SUPERUSERS_ONLY = "Only superusers can perform this action."
+
+#: A multiple value's JSON column as an array on PostgreSQL (anything else stored there: none).
+PG_ARRAY = "CASE WHEN json_typeof({0}) = 'array' THEN {0} ELSE '[]'::json END"
 
 #: An SQL condition and its bound values.
 _SQL = tuple[str, builtins.list[Any]]
@@ -189,6 +192,10 @@ class RecordReads:
         self._registry = registry
         self.field_types = field_types
         self._rule_cache = RuleCache()
+        #: ``app.db.engine``: which SQL this plugin writes (the filter compiler's dialect too)
+        self.engine: str = self.db.engine
+        self.quote = quoter(self.engine)
+        self.dialect = dialect_for(self.engine)
 
     @property
     def registry(self) -> Registry:
@@ -271,6 +278,10 @@ class RecordReads:
     def compile_rule(self, expression: str, collection: Collection, info: RequestInfo) -> Sql:
         """``compile_filter(mode="rule")`` of an API rule, compiled once per schema and
         requester shape (``filter.cached``), its requester's values bound fresh."""
+        if self.engine != "sqlite":  # the cache compiles for SQLite only
+            return compile_filter(
+                expression, collection, self.registry, info, mode="rule", table_alias="main", dialect=self.dialect
+            )
         return self._rule_cache.compile(expression, collection, self.registry, info, schema=self.registry.all())
 
     async def _matches(
@@ -278,7 +289,7 @@ class RecordReads:
     ) -> bool:
         if rule is None:
             return True
-        return await self._read(_matches_on, collection, record_id, rule)
+        return await self._read(self._matches_on, collection, record_id, rule)
 
     async def _read(self, fn: Any, *args: Any, inline: bool = False) -> Any:
         """A read whose SQLite errors (from user filters) become PocketBase's 400.
@@ -314,20 +325,20 @@ class RecordReads:
             # The list rule and ?filter share one join scope, as PocketBase compiles them.
             compiled = compile_filter(
                 raw_filter, collection, self.registry, ctx.info, mode="filter", table_alias="main", and_rule=rule,
-                params=filter_params,
+                params=filter_params, dialect=self.dialect,
             )
             where.append(f"({compiled.sql})")
             params += compiled.params
         order, order_params = "", []
         if raw_sort:
-            sort = compile_sort(raw_sort, collection, self.registry, ctx.info)
+            sort = compile_sort(raw_sort, collection, self.registry, ctx.info, dialect=self.dialect)
             if sort.sql:
                 order, order_params = sort.sql, list(sort.params)
             if sort.where:  # sorting through a rule-restricted relation drops rows
                 where.append(f"({sort.where.sql})")
                 params += sort.where.params
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
-        return _ListQuery(f"{quote(collection.name)} AS main{where_sql}", params, order, order_params)
+        return _ListQuery(f"{self.quote(collection.name)} AS main{where_sql}", params, order, order_params)
 
     async def select(
         self,
@@ -377,13 +388,20 @@ class RecordReads:
         """Stored values of one record, no rules (for other plugins and internal use)."""
         return await self._read(self._get_on, collection, record_id, inline=True)
 
-    def _get_on(self, conn: apsw.Connection, collection: Collection, record_id: str) -> dict[str, Any] | None:
-        rows = _rows(conn.execute(f"SELECT * FROM {quote(collection.name)} WHERE id = ?", (record_id,)))
+    def _get_on(
+        self, conn: apsw.Connection, collection: Collection, record_id: str, *, lock: bool = False
+    ) -> dict[str, Any] | None:
+        """``lock``: the writer reads the row it changes next (``score+``); on PostgreSQL the
+        row is locked until the commit, so a writer of another node waits for it."""
+        sql = f"SELECT * FROM {self.quote(collection.name)} WHERE id = ?"
+        if lock and self.engine != "sqlite":
+            sql += " FOR UPDATE"
+        rows = _rows(conn.execute(sql, (record_id,)))
         return self.values_from_row(collection, rows[0]) if rows else None
 
     async def view(self, collection: Collection, record_id: str, ctx: Context) -> dict[str, Any]:
         rule = self._rule(collection, "viewRule", ctx)
-        sql = f"SELECT main.* FROM {quote(collection.name)} AS main WHERE main.id = ?"
+        sql = f"SELECT main.* FROM {self.quote(collection.name)} AS main WHERE main.id = ?"
         params: list[Any] = [record_id]
         if rule is not None:
             sql += f" AND ({rule[0]})"
@@ -422,7 +440,7 @@ class RecordReads:
             return set()
         compiled = self.compile_rule(rule, collection, ctx.info)
         marks = ", ".join("?" for _ in hidden)
-        sql = f"SELECT main.id FROM {quote(collection.name)} AS main WHERE main.id IN ({marks}) AND ({compiled.sql})"
+        sql = f"SELECT main.id FROM {self.quote(collection.name)} AS main WHERE main.id IN ({marks}) AND ({compiled.sql})"
         rows = await self._read(lambda conn: conn.execute(sql, (*hidden, *compiled.params)).fetchall())
         return {row[0] for row in rows}
 
@@ -519,7 +537,7 @@ class RecordReads:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), IN_CHUNK):
             chunk = ids[start : start + IN_CHUNK]
-            sql = f"SELECT main.* FROM {quote(collection.name)} AS main WHERE main.id IN ({', '.join('?' for _ in chunk)})"
+            sql = f"SELECT main.* FROM {self.quote(collection.name)} AS main WHERE main.id IN ({', '.join('?' for _ in chunk)})"
             params: list[Any] = list(chunk)
             if rule is not None:
                 sql += f" AND ({rule[0]})"
@@ -535,11 +553,14 @@ class RecordReads:
         ``BACK_RELATIONS_PER_RECORD`` per parent (cut in SQL), and their ids by parent."""
         expand_ctx = Context(ctx.auth, _with_context(ctx.info, "expand"))
         rule = self._rule(collection, "viewRule", expand_ctx)
-        column = f"main.{quote(back.name)}"
-        if self.field_types["relation"].is_multiple(back.data):
-            source, parent = f"{quote(collection.name)} AS main, json_each({column}) AS parent", "parent.value"
+        column = f"main.{self.quote(back.name)}"
+        if self.field_types["relation"].is_multiple(back.data) and self.engine != "sqlite":
+            source = f"{self.quote(collection.name)} AS main, json_array_elements_text({PG_ARRAY.format(column)}) AS parent"
+            parent = "parent"
+        elif self.field_types["relation"].is_multiple(back.data):
+            source, parent = f"{self.quote(collection.name)} AS main, json_each({column}) AS parent", "parent.value"
         else:
-            source, parent = f"{quote(collection.name)} AS main", column
+            source, parent = f"{self.quote(collection.name)} AS main", column
         found: dict[str, dict[str, Any]] = {}
         by_parent: dict[str, list[str]] = {}
         for start in range(0, len(ids), IN_CHUNK):
@@ -552,6 +573,7 @@ class RecordReads:
             sql = (
                 f"SELECT * FROM (SELECT main.*, {parent} AS __pbk_parent, ROW_NUMBER() OVER "
                 f"(PARTITION BY {parent} ORDER BY main.rowid) AS __pbk_n FROM {source} WHERE {where}) "
+                f"{'' if self.engine == 'sqlite' else 'AS __pbk_back '}"
                 f"WHERE __pbk_n <= {BACK_RELATIONS_PER_RECORD} ORDER BY __pbk_parent, __pbk_n"
             )
             for row in await self._read(lambda conn, s=sql, p=params: _rows(conn.execute(s, p))):
@@ -559,17 +581,17 @@ class RecordReads:
                 by_parent.setdefault(row["__pbk_parent"], []).append(row["id"])
         return found, by_parent
 
+    def _matches_on(self, conn: apsw.Connection, collection: Collection, record_id: str, rule: _SQL) -> bool:
+        """Whether ``rule`` admits the stored record ``record_id``; a rule SQLite cannot run is
+        PocketBase's 400, as a failing filter is."""
+        sql = f"SELECT 1 FROM {self.quote(collection.name)} AS main WHERE main.id = ? AND ({rule[0]})"
+        try:
+            return conn.execute(sql, (record_id, *rule[1])).fetchone() is not None
+        except apsw.Error as exc:
+            if isinstance(exc, apsw.InterruptError):
+                raise
+            raise ApiError(400) from exc
 
-def _matches_on(conn: apsw.Connection, collection: Collection, record_id: str, rule: _SQL) -> bool:
-    """Whether ``rule`` admits the stored record ``record_id``; a rule SQLite cannot run is
-    PocketBase's 400, as a failing filter is."""
-    sql = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND ({rule[0]})"
-    try:
-        return conn.execute(sql, (record_id, *rule[1])).fetchone() is not None
-    except apsw.Error as exc:
-        if isinstance(exc, apsw.InterruptError):
-            raise
-        raise ApiError(400) from exc
 
 def _expand_tree(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
     tree: dict[str, dict[str, Any]] = {}

@@ -28,14 +28,16 @@ from pbk_sdk.interfaces import FILE_STORAGE
 
 from .assigned import Assigned
 from .collections import now
-from .ddl import quote
+from .ddl import unique_columns
 from .failures import after_failure
-from .reads import _SQL, Context, RecordReads, _matches_on, _rows
+from .reads import _SQL, PG_ARRAY, Context, RecordReads, _rows
 from .schema import Collection, Field
 
 REQUIRED_REFERENCE = (
     "Failed to delete record. Make sure that the record is not part of a required relation reference."
 )
+#: A text with NUL on PostgreSQL, which cannot store it (docs/records.md).
+NUL_MESSAGE = "The value cannot contain the NUL character (\\u0000)."
 
 
 @dataclass
@@ -132,6 +134,8 @@ class Records(RecordReads):
             problem = validate(data, value)
             if problem is not None:
                 errors[name] = problem
+        if self.engine != "sqlite":
+            _refuse_nul(values, errors)
         return errors
 
     def _relation_queries(
@@ -156,7 +160,7 @@ class Records(RecordReads):
                 queries.append((name, None, ids))
                 continue
             marks = ", ".join("?" for _ in ids)
-            queries.append((name, f"SELECT COUNT(*) FROM {quote(target.name)} WHERE id IN ({marks})", ids))
+            queries.append((name, f"SELECT COUNT(*) FROM {self.quote(target.name)} WHERE id IN ({marks})", ids))
         return queries
 
     async def _check_relations(
@@ -347,7 +351,7 @@ class Records(RecordReads):
         conn.execute("SAVEPOINT pbk_trial_insert")
         try:
             created = self._insert_under_rule(conn, collection, values, rule)
-            check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
+            check = f"SELECT 1 FROM {self.quote(collection.name)} AS main WHERE main.id = ? AND "
             managed = created and manage is not None and (
                 conn.execute(f"{check}({manage[0]})", (values["id"], *manage[1])).fetchone() is not None
             )
@@ -368,7 +372,7 @@ class Records(RecordReads):
         sql, params = self._insert_sql(collection, values)
         try:
             conn.execute(sql, params)
-            check = f"SELECT 1 FROM {quote(collection.name)} AS main WHERE main.id = ? AND "
+            check = f"SELECT 1 FROM {self.quote(collection.name)} AS main WHERE main.id = ? AND "
             return rule is None or conn.execute(f"{check}({rule[0]})", (values["id"], *rule[1])).fetchone() is not None
         except apsw.Error as exc:
             if isinstance(exc, apsw.InterruptError):
@@ -404,7 +408,7 @@ class Records(RecordReads):
         try:
             conn.execute(sql, params)
         except apsw.ConstraintError as exc:
-            raise _constraint_error(exc, message) from exc
+            raise _constraint_error(exc, message, collection) from exc
 
     async def update(
         self, collection: Collection, record_id: str, body: Body, ctx: Context, *, staged: bool = False
@@ -490,11 +494,11 @@ class Records(RecordReads):
     ) -> None:
         """On the writer: ``_update_write`` when no handler joins (see ``_updates_in_one``);
         the event it would fire is appended to ``done``."""
-        original = self._get_on(conn, collection, record_id)
+        original = self._get_on(conn, collection, record_id, lock=True)
         if original is None:
             raise ApiError(404)
         rule = self._update_rule(collection, original, parsed, ctx)
-        if rule is not None and not _matches_on(conn, collection, record_id, rule):
+        if rule is not None and not self._matches_on(conn, collection, record_id, rule):
             raise ApiError(404)
         values, errors = self._updated_values(collection, record_id, original, parsed)
         errors = {**self._validate(collection, values, None, creating=False), **errors}
@@ -510,7 +514,7 @@ class Records(RecordReads):
         try:
             conn.execute(sql, params)
         except apsw.ConstraintError as exc:
-            raise _constraint_error(exc, message) from exc
+            raise _constraint_error(exc, message, collection) from exc
         done.append(event)
 
     async def _update_write(
@@ -582,9 +586,9 @@ class Records(RecordReads):
         """On the writer: ``delete`` of a record nothing references and no handler watches;
         the event ``record_after_delete_success`` gets is appended to ``done``."""
         original = self._get_on(conn, collection, record_id)
-        if original is None or (rule is not None and not _matches_on(conn, collection, record_id, rule)):
+        if original is None or (rule is not None and not self._matches_on(conn, collection, record_id, rule)):
             raise ApiError(404)
-        conn.execute(f"DELETE FROM {quote(collection.name)} WHERE id = ?", (record_id,))
+        conn.execute(f"DELETE FROM {self.quote(collection.name)} WHERE id = ?", (record_id,))
         done.append(RecordEvent(
             collection=collection, record=original, original=original, auth=ctx.auth, context=ctx.info.context
         ))
@@ -624,12 +628,14 @@ class Records(RecordReads):
         self.db.after_commit(lambda: self._after(ev.RECORD_AFTER_DELETE_SUCCESS, event))
 
     async def _referencing(self, collection: Collection, f: Field, record_id: str) -> builtins.list[dict[str, Any]]:
-        column = quote(f.name)
-        if self.field_types["relation"].is_multiple(f.data):
+        column = self.quote(f.name)
+        if self.field_types["relation"].is_multiple(f.data) and self.engine != "sqlite":
+            condition = f"EXISTS (SELECT 1 FROM json_array_elements_text({PG_ARRAY.format(column)}) AS e WHERE e = ?)"
+        elif self.field_types["relation"].is_multiple(f.data):
             condition = f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = ?)"
         else:
             condition = f"{column} = ?"
-        sql = f"SELECT * FROM {quote(collection.name)} WHERE {condition}"
+        sql = f"SELECT * FROM {self.quote(collection.name)} WHERE {condition}"
         rows = await self.db.read(lambda conn: _rows(conn.execute(sql, (record_id,))))
         return [self.values_from_row(collection, r) for r in rows]
 
@@ -713,8 +719,8 @@ class Records(RecordReads):
 
     def _insert_sql(self, collection: Collection, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
         row = self._db_row(collection, values)
-        columns = ", ".join(quote(c) for c in row)
-        sql = f"INSERT INTO {quote(collection.name)} ({columns}) VALUES ({', '.join('?' for _ in row)})"
+        columns = ", ".join(self.quote(c) for c in row)
+        sql = f"INSERT INTO {self.quote(collection.name)} ({columns}) VALUES ({', '.join('?' for _ in row)})"
         return sql, tuple(row.values())
 
     async def _insert(self, event: RecordEvent) -> None:
@@ -723,15 +729,15 @@ class Records(RecordReads):
 
     def _update_sql(self, collection: Collection, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
         row = self._db_row(collection, values)
-        assignments = ", ".join(f"{quote(c)} = ?" for c in row)
-        return f"UPDATE {quote(collection.name)} SET {assignments} WHERE id = ?", (*row.values(), values["id"])
+        assignments = ", ".join(f"{self.quote(c)} = ?" for c in row)
+        return f"UPDATE {self.quote(collection.name)} SET {assignments} WHERE id = ?", (*row.values(), values["id"])
 
     async def _update(self, event: RecordEvent) -> None:
         sql, params = self._update_sql(event.collection, event.record)
         await self._write_unique(event.collection, sql, params, "Failed to update record.")
 
     async def _delete(self, event: RecordEvent) -> None:
-        sql = f"DELETE FROM {quote(event.collection.name)} WHERE id = ?"
+        sql = f"DELETE FROM {self.quote(event.collection.name)} WHERE id = ?"
         await self.db.write(lambda conn: conn.execute(sql, (event.record["id"],)), inline=True)
 
     def _db_row(self, collection: Collection, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -741,7 +747,7 @@ class Records(RecordReads):
         try:
             await self.db.write(lambda conn: conn.execute(sql, params), inline=True)
         except apsw.ConstraintError as exc:
-            raise _constraint_error(exc, message) from exc
+            raise _constraint_error(exc, message, collection) from exc
 
     async def _failed(
         self, name: str, collection: Collection, record: dict[str, Any], ctx: Context, error: Exception
@@ -761,16 +767,26 @@ class Records(RecordReads):
             await self.events.trigger(name, event)
 
 
-def _constraint_error(exc: apsw.ConstraintError, message: str) -> ApiError:
+def _constraint_error(exc: apsw.ConstraintError, message: str, collection: Collection) -> ApiError:
     """PocketBase's 400 for a failed constraint (``validation_not_unique`` per UNIQUE column)."""
-    text = str(exc)
-    if "UNIQUE constraint failed" not in text:
+    columns = unique_columns(exc, collection)
+    if not columns:
         return ApiError(400, message)
-    errors: dict[str, Any] = {}
-    for column in text.split("failed:", 1)[1].split(","):
-        name = column.strip().split(".")[-1]
-        errors[name] = FieldError("validation_not_unique", "Value must be unique.")
-    return ApiError(400, message, errors)
+    return ApiError(400, message, {
+        name: FieldError("validation_not_unique", "Value must be unique.") for name in columns
+    })
+
+
+def _refuse_nul(values: Mapping[str, Any], errors: dict[str, Any]) -> None:
+    """PostgreSQL's text cannot hold NUL: such a value is the field's validation error there,
+    not a failed INSERT."""
+    for name, value in values.items():
+        if name in errors:
+            continue
+        items = value if isinstance(value, list) else (value,)
+        if any(isinstance(item, str) and "\x00" in item for item in items):
+            errors[name] = FieldError("validation_invalid_value", NUL_MESSAGE)
+
 
 def _copy_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """A copy a write may change: lists and objects (multi-values, JSON) copied deeply, the

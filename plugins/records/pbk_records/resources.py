@@ -217,12 +217,13 @@ class CollectionList(CollectionsResources):
         where, params = "", []
         raw_filter = req.get_param("filter") or ""
         if raw_filter.strip():
-            compiled = compile_filter(raw_filter, COLLECTIONS_TABLE, lambda _: None, info, mode="filter", table_alias="main")
+            compiled = compile_filter(raw_filter, COLLECTIONS_TABLE, lambda _: None, info, mode="filter", table_alias="main",
+                                      dialect=self.changes.records.dialect)
             where, params = f" WHERE {compiled.sql}", list(compiled.params)
         order, order_params = " ORDER BY main.rowid", []
         raw_sort = req.get_param("sort") or ""
         if raw_sort.strip():
-            sort = compile_sort(raw_sort, COLLECTIONS_TABLE, lambda _: None, info)
+            sort = compile_sort(raw_sort, COLLECTIONS_TABLE, lambda _: None, info, dialect=self.changes.records.dialect)
             order, order_params = f" ORDER BY {sort.sql}", list(sort.params)
 
         def run(conn: Any) -> tuple[int, list[str]]:

@@ -34,6 +34,12 @@ from .views import infer_fields
 CREATE_EVENTS = (ev.COLLECTION_CREATE, ev.COLLECTION_AFTER_CREATE_SUCCESS, ev.COLLECTION_AFTER_CREATE_ERROR)
 UPDATE_EVENTS = (ev.COLLECTION_UPDATE, ev.COLLECTION_AFTER_UPDATE_SUCCESS, ev.COLLECTION_AFTER_UPDATE_ERROR)
 DELETE_EVENTS = (ev.COLLECTION_DELETE, ev.COLLECTION_AFTER_DELETE_SUCCESS, ev.COLLECTION_AFTER_DELETE_ERROR)
+#: ``sqlite_master``'s lookups on PostgreSQL: a table or view of that name in any case, an index.
+PG_RELATION = (
+    "SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace = current_schema()::regnamespace "
+    "AND relkind IN ('r', 'v', 'p', 'm') AND lower(relname) = lower(?)"
+)
+PG_INDEX = "SELECT 1 FROM pg_catalog.pg_indexes WHERE schemaname = current_schema() AND indexname = ?"
 
 
 class SchemaChanges:
@@ -138,7 +144,8 @@ class SchemaChanges:
     def _refuse_internal_table(self, conn: apsw.Connection, collection: Collection, failure: str) -> None:
         """A collection may not take the name of a table that is no collection (``_params``)."""
         found = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE",
+            "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE"
+            if ddl.engine_of(conn) == "sqlite" else PG_RELATION,
             (collection.name,),
         ).fetchone()
         if found:
@@ -164,7 +171,9 @@ class SchemaChanges:
         for position, index in enumerate(collection.indexes):
             name = ddl.index_name(index)
             found = name and conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+                if ddl.engine_of(conn) == "sqlite" else PG_INDEX,
+                (name,),
             ).fetchone()
             if not found:
                 raise ApiError(400, failure, {"indexes": {str(position): FieldError("validation_invalid_index_expression", "Invalid index expression.")}})
@@ -205,11 +214,10 @@ class SchemaChanges:
         return collection
 
     def _unique_index_error(self, exc: apsw.ConstraintError, collection: Collection, failure: str) -> ApiError:
-        errors: dict[str, Any] = {}
-        text = str(exc)
-        if "failed:" in text:
-            for column in text.split("failed:", 1)[1].split(","):
-                errors[column.strip().split(".")[-1]] = FieldError("validation_not_unique", "Value must be unique.")
+        errors = {
+            column: FieldError("validation_not_unique", "Value must be unique.")
+            for column in ddl.unique_columns(exc, collection) or ()
+        }
         return ApiError(400, failure, {"indexes": errors} if errors else {})
 
     async def delete(self, collection: Collection) -> None:
@@ -237,7 +245,7 @@ class SchemaChanges:
         if collection.is_view:
             raise ApiError(400, "Unsupported collection type.")
         async with self.db.transaction():
-            rows = await self.db.read(lambda conn: conn.execute(f"SELECT id FROM {ddl.quote(collection.name)}").fetchall())
+            rows = await self.db.read(lambda conn: conn.execute(f"SELECT id FROM {self.records.quote(collection.name)}").fetchall())
             visited: set[str] = set()
             for (record_id,) in rows:
                 values = await self.records.get(collection, record_id)

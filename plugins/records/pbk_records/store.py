@@ -11,7 +11,6 @@ from pbk_sdk.body import Body, UploadedFile
 from pbk_sdk.errors import ApiError
 
 from .collections import Registry, current_schema
-from .ddl import quote
 from .filter import Mode, RequestInfo, compile_filter
 from .reads import Context, _rows
 from .records import Records
@@ -67,7 +66,7 @@ class SqliteRecordStore:
     async def find(self, collection: Collection, field: str, value: Any) -> dict[str, Any] | None:
         if collection.field(field) is None:
             raise ValueError(f"{collection.name} has no field {field!r}")
-        sql = f"SELECT * FROM {quote(collection.name)} WHERE {quote(field)} = ? LIMIT 1"
+        sql = f"SELECT * FROM {self.records.quote(collection.name)} WHERE {self.records.quote(field)} = ? LIMIT 1"
         rows = await self.records.db.read(lambda conn: _rows(conn.execute(sql, (value,))))
         return self.records.values_from_row(collection, rows[0]) if rows else None
 
@@ -157,7 +156,9 @@ class SqliteRecordStore:
             compiled = (
                 self.records.compile_rule(rule, collection, ctx.info)
                 if trusted
-                else compile_filter(rule, collection, self.registry, ctx.info, mode=mode, table_alias="main")
+                else compile_filter(
+                    rule, collection, self.registry, ctx.info, mode=mode, table_alias="main", dialect=self.records.dialect
+                )
             )
         except ApiError:
             return False
@@ -165,7 +166,7 @@ class SqliteRecordStore:
             return await self.records._matches(collection, record_id, (compiled.sql, list(compiled.params)))
         # A record that is no longer stored (a delete) is checked as a one-row derived table.
         row = self.records._db_row(collection, values)
-        derived = ", ".join(f"? AS {quote(column)}" for column in row)
+        derived = ", ".join(f"? AS {self.records.quote(column)}" for column in row)
         sql = f"SELECT 1 FROM (SELECT {derived}) AS main WHERE ({compiled.sql})"
         params = (*row.values(), *compiled.params)
         return await self.records._read(lambda conn: conn.execute(sql, params).fetchone() is not None)

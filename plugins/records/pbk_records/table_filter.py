@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from pbk_sdk.interfaces import App, FixedTable, TableQuery
 
-from .filter import RequestInfo, compile_filter, compile_sort
+from .filter import RequestInfo, compile_filter, compile_sort, dialect_for
 from .reads import Page
 from .schema import Collection, Field
 
@@ -45,8 +45,9 @@ class TableFilterCompiler:
         if unknown:
             raise ValueError(f"table {table.name!r}: unknown column kinds {sorted(unknown)}")
         collection = _as_collection(table.name, tuple(table.columns.items()))
-        where = compile_filter(filter, collection, _no_collections, _SUPERUSER) if filter else None
-        order = compile_sort(sort, collection, _no_collections, _SUPERUSER) if sort else None
+        dialect = dialect_for(self._app.db.engine)
+        where = compile_filter(filter, collection, _no_collections, _SUPERUSER, dialect=dialect) if filter else None
+        order = compile_sort(sort, collection, _no_collections, _SUPERUSER, dialect=dialect) if sort else None
         return TableQuery(
             where=where.sql if where else "",
             params=tuple(where.params) if where else (),

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Any
 
 import apsw
 from pbk_sdk.errors import ApiError, FieldError
 from pbk_sdk.ids import new_id
 
+from . import view_query
 from .collections import Registry
+from .ddl import pg_quote
 from .schema import Field, field_id
 from .view_query import sqlite_message
 
@@ -62,10 +65,14 @@ def _column_expressions(query: str) -> dict[str, str]:
 def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Registry) -> list[Field]:
     """Fields of the view ``view_name`` (already created in this transaction)."""
     failure = "Failed to create collection."
+    sqlite = isinstance(conn, apsw.Connection)
     try:
-        cursor = conn.execute(f"SELECT v.* FROM (SELECT 1) LEFT JOIN `{view_name}` AS v ON 1 LIMIT 1")
-        description = cursor.description_full
-        cursor.fetchall()
+        if sqlite:
+            cursor = conn.execute(f"SELECT v.* FROM (SELECT 1) LEFT JOIN `{view_name}` AS v ON 1 LIMIT 1")
+            description = cursor.description_full
+            cursor.fetchall()
+        else:
+            description = _pg_description(conn, query)
     except apsw.Error as exc:
         raise ApiError(400, failure, {
             "fields": FieldError("validation_required", "Cannot be blank."),
@@ -76,12 +83,14 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
     names = [column[0] for column in description]
     if "id" not in names:
         raise ApiError(400, failure, {"viewQuery": FieldError("validation_invalid_view_query", "Invalid query - missing required id column.")})
-    _check_sample_ids(conn, view_name, failure)
+    _check_sample_ids(conn, f"`{view_name}`" if sqlite else pg_quote(view_name), failure)
     for name, _decltype, _database, table, origin in description:
         if name == "id":
             fields.append(Field(dict(VIEW_ID_FIELD)))
             continue
         source = registry.get(table) if table else None
+        if not sqlite and origin == "rowid" and source is not None:
+            continue  # the identity column of PostgreSQL's tables (``SELECT *``): no field
         source_field = source.field(origin) if source is not None and origin else None
         if source_field is not None:
             fields.append(Field({**source_field.data, "id": clone_id(), "name": name, "system": False}))
@@ -98,10 +107,36 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
     return fields
 
 
-def _check_sample_ids(conn: apsw.Connection, view_name: str, failure: str) -> None:
+def _pg_description(conn: Any, query: str) -> list[tuple[str, None, None, str, str]]:
+    """``description_full`` of the view query on PostgreSQL: each result column's name and,
+    for a column straight from a table, its table and column (the wire protocol's origin).
+    ``conn`` is ``pbk_postgres.PgConnection``; its psycopg connection is ``raw``."""
+    import psycopg  # installed with pbk-postgres, as is the error translation
+    from pbk_postgres.errors import translate
+
+    try:
+        with conn.raw.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM ({view_query.normalize(query)}) AS _pbk_view LIMIT 0")
+            result = cursor.pgresult
+            columns = [(result.fname(i).decode(), result.ftable(i), result.ftablecol(i)) for i in range(result.nfields)]
+            tables = sorted({table for _, table, _ in columns if table})
+            origins = {}
+            if tables:
+                cursor.execute(
+                    "SELECT c.oid, c.relname, a.attnum, a.attname FROM pg_catalog.pg_class c "
+                    "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid WHERE c.oid = ANY(%s::oid[]) AND a.attnum > 0",
+                    (tables,),
+                )
+                origins = {(oid, number): (table, column) for oid, table, number, column in cursor}
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+    return [(name, None, None, *origins.get((table, number), ("", ""))) for name, table, number in columns]
+
+
+def _check_sample_ids(conn: apsw.Connection, view: str, failure: str) -> None:
     """PocketBase's dry run: the first ``ID_SAMPLE`` rows must have ids, all different (a
-    quick, helpful check, not a guarantee)."""
-    ids = [row[0] for row in conn.execute(f"SELECT id FROM `{view_name}` LIMIT {ID_SAMPLE}")]
+    quick, helpful check, not a guarantee). ``view``: the quoted name."""
+    ids = [row[0] for row in conn.execute(f"SELECT id FROM {view} LIMIT {ID_SAMPLE}")]
     problem = None
     if any(i is None or str(i) == "" for i in ids):
         problem = "the query could return records with empty or invalid ids"
