@@ -120,7 +120,7 @@ class _ListQuery:
     def count_sql(self) -> tuple[str, list[Any]]:
         return f"SELECT COUNT(*) FROM {self.source}", self.params
 
-    def select_sql(self, limit: int, offset: int, *, tie_break: str = "") -> tuple[str, tuple[Any, ...]]:
+    def select_sql(self, limit: int | None, offset: int, *, tie_break: str = "") -> tuple[str, tuple[Any, ...]]:
         """The page ``LIMIT limit OFFSET offset`` (``-1``: no limit), ordered by the sort and
         then ``tie_break``."""
         terms = [term for term in (self.order, tie_break) if term]
@@ -356,7 +356,9 @@ class RecordReads:
         page envelope, no output rules."""
         found = self._list_query(collection, filter, sort, ctx, params)
         tie_break = "main.id" if collection.is_view else "main.rowid"
-        sql, bound = found.select_sql(-1 if limit is None else limit, offset, tie_break=tie_break)
+        if limit is None:
+            limit = -1 if self.engine == "sqlite" else None  # no limit (PostgreSQL: LIMIT NULL)
+        sql, bound = found.select_sql(limit, offset, tie_break=tie_break)
         rows = await self._read(lambda conn: _rows(conn.execute(sql, bound)))
         return [self.values_from_row(collection, row) for row in rows]
 

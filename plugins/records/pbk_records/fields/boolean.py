@@ -28,8 +28,9 @@ class BoolType(BuiltinFieldType):
     def normalize(self, field: Mapping[str, Any], value: Any) -> bool:
         return cast_to_bool(value)
 
-    def to_db(self, field: Mapping[str, Any], value: Any) -> int:
-        return 1 if cast_to_bool(value) else 0
+    def to_db(self, field: Mapping[str, Any], value: Any) -> bool:
+        """A Python bool: SQLite stores it as 1/0, PostgreSQL's BOOLEAN takes no integer."""
+        return cast_to_bool(value)
 
     def from_db(self, field: Mapping[str, Any], raw: Any) -> bool:
         return cast_to_bool(raw)
