@@ -5,12 +5,20 @@ in one transaction, a connection of its own per query, errors as pgx prints them
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pbk_postgres import PgConnection
 from pbk_sdk.testing import postgres_database
 from pbk_sql import postgres
 from pbk_sql.query import MAX_ROWS
+
+FAILED = "Failed to execute query. Raw error:\n"
+
+
+@pytest.fixture
+def pbk_config(pbk_config: dict[str, Any], postgres_url: str) -> dict[str, Any]:
+    return {**pbk_config, "db": postgres_url}
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +118,28 @@ def test_the_time_limit_cancels_the_statement(url: str) -> None:
 def test_question_marks_and_percent_signs_reach_postgresql_as_written(url: str) -> None:
     result = run(url, """select '{"a":1}'::jsonb ? 'a' as has, 'x%' as pct""")
     assert result.rows == [["1", "x%"]]
+
+
+async def test_the_console_api_on_postgresql(pbk_app: Any, pbk_client: Any, pbk_superuser: Any) -> None:
+    """``POST /api/sql`` with the data in PostgreSQL: a fresh database for this test."""
+    assert pbk_app.db.engine == "postgresql"
+
+    async def sql(query: str) -> Any:
+        return await pbk_client.post("/api/sql", headers=pbk_superuser.headers, json={"query": query})
+
+    made = await sql("create table notes (id text primary key, n int); insert into notes values ('a', 1), ('b', 2)")
+    assert made.status_code == 200 and made.json["affectedRows"] == 2 and made.json["rows"] == []
+    listed = await sql("select id, n from notes order by id")
+    assert listed.json["columns"] == [{"name": "id", "type": "TEXT", "nullable": True},
+                                      {"name": "n", "type": "INT4", "nullable": True}]
+    assert listed.json["rows"] == [["a", "1"], ["b", "2"]] and listed.json["affectedRows"] == 0
+    collections = await sql("select count(*) > 0 from _collections")
+    assert collections.json["rows"] == [["1"]]
+    refused = await sql("select 1; commit")
+    assert refused.status_code == 400 and refused.json["message"].startswith(FAILED + "COMMIT is not allowed")
+    missing = await sql("select * from nope")
+    assert missing.json == {"status": 400, "data": {},
+                            "message": FAILED + 'ERROR: relation "nope" does not exist (SQLSTATE 42P01).'}
+    empty = await sql("-- nothing")
+    assert empty.json["message"] == FAILED + "empty query."
+    assert (await pbk_client.post("/api/sql", json={"query": "select 1"})).status_code == 401
