@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from pbk_sdk.testing import superuser_token
+from pbk_sdk.testing.postgres import database_for, test_engine
 from smtp_server import SmtpServer, find_otp, find_token
 
 HERE = Path(__file__).parent
@@ -31,7 +32,7 @@ def prepare(data_dir: Path, settings: dict[str, Any], *, otp: bool = False) -> N
     from pbk import build_app
 
     async def run() -> None:
-        app = build_app(data_dir=data_dir, plugins=("records", "auth", "mailer"))
+        app = build_app(data_dir=data_dir, plugins=("records", "auth", "mailer"), **({"db": database_for(data_dir)} if test_engine() == "postgresql" else {}))
         await app.start()
         try:
             await app.settings.update(settings)
@@ -185,6 +186,8 @@ async def test_auth_backend_from_a_plugins_dir(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(test_engine() == "postgresql", reason="PocketBase's data is in SQLite: moving it into "
+                    "PostgreSQL is the data mover's job, not pbk serve's")
 def test_a_user_created_by_pocketbase_signs_in_to_pbk(tmp_path, pocketbase_factory, live_server_factory):
     data = tmp_path / "pb_data"
     pocketbase = pocketbase_factory(data_dir=data)

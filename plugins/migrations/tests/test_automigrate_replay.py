@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 from migrations_testing import PLUGINS, applied, pbk, query, schema
-from pbk_sdk.testing.programs import pbk_command_superuser
 from pbk_sdk.testing.servers import start_live_server
 
 EMAIL, PASSWORD = "root@example.com", "su-password-123"
@@ -82,7 +81,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     project = Project(tmp_path_factory.mktemp("project"))
     project.folder.mkdir()
     (project.folder / "1700000000_seed.py").write_text(SEED)
-    pbk_command_superuser(project.data, PLUGINS.split(","), EMAIL, PASSWORD)
+    assert pbk(project.data, "superuser", "upsert", EMAIL, PASSWORD).exit_code == 0
     server = start_live_server(project.data, ["--plugins", PLUGINS, "--workers", "2"])
     try:
         token = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
@@ -121,7 +120,7 @@ def test_each_migration_ran_once_on_two_workers(project: Project) -> None:
 
 def test_migrate_down_reverts_the_last_and_up_applies_it_again(project: Project) -> None:
     last = project.files()[-1]  # the import's change of tags' listRule
-    rule = "SELECT listRule FROM _collections WHERE name = 'tags'"
+    rule = """SELECT "listRule" FROM _collections WHERE name = 'tags'"""
     cancelled = pbk(project.replay, "migrate", "down", input="n\n")
     assert "The command has been cancelled" in cancelled.output
     reverted = pbk(project.replay, "migrate", "down", input="y\n")
