@@ -19,8 +19,8 @@ def conn() -> Iterator[PgConnection]:
             'CREATE TABLE "docs" ("id" TEXT COLLATE "C" PRIMARY KEY, "file" TEXT, "n" DOUBLE PRECISION)',
             'CREATE TABLE "people" ("id" TEXT COLLATE "C" PRIMARY KEY, "avatar" TEXT)',
             'CREATE VIEW "docs view" AS SELECT d.id, d.file AS attachment, d.n + 1 AS calc FROM "docs" d',
-            'CREATE VIEW "nested" AS SELECT v.id, v.attachment AS again, p.avatar FROM "docs view" v '
-            'JOIN "people" p ON p.id = v.id',
+            ('CREATE VIEW "nested" AS SELECT v.id, v.attachment AS again, p.avatar FROM "docs view" v '
+             'JOIN "people" p ON p.id = v.id'),
         ):
             connection.execute(sql)
         try:

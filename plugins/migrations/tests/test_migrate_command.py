@@ -8,7 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from migrations_testing import PLUGINS, applied, column_names, db_flags, has_table, migrate_up, pbk, query, schema
+from migrations_testing import (
+    PLUGINS,
+    applied,
+    column_names,
+    db_flags,
+    has_table,
+    migrate_up,
+    pbk,
+    query,
+    schema,
+)
 
 BROKEN = '''def up(app):
     app.save_collection({"name": "broken", "fields": [{"name": "title", "type": "text"}]})

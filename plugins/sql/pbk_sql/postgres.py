@@ -94,7 +94,7 @@ def _quote_end(query: str, pos: int, quote: str, backslashes: bool) -> int:
 
 def _code(statement: str) -> str:
     """``statement`` without comments (to tell a statement of comments only)."""
-    return re.sub(r"--[^\n]*|/\*.*?\*/", "", statement, flags=re.S).strip()
+    return re.sub(r"--[^\n]*|/\*.*?\*/", "", statement, flags=re.DOTALL).strip()
 
 
 def _first_word(statement: str) -> str:
