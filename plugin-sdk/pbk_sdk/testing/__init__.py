@@ -34,7 +34,7 @@ from .pocketbase import (
     start_pocketbase,
     superuser_token,
 )
-from .postgres import postgres_database, postgres_url
+from .postgres import pbk_test_database, postgres_database, postgres_url
 from .programs import Program, pocketbase_and_pbk
 from .s3 import make_bucket, moto_server, s3_settings
 from .servers import (
@@ -70,6 +70,7 @@ __all__ = [
     "pbk_live_port",
     "pbk_plugins",
     "pbk_superuser",
+    "pbk_test_database",
     "pocketbase_and_pbk",
     "pocketbase_binary",
     "pocketbase_factory",

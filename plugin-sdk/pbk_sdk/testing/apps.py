@@ -4,7 +4,7 @@ sends it requests (one lifespan per test)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 
 from ..interfaces import App
 from .extra import async_fixture, require
-from .postgres import database_for, release_database, test_engine
+from .postgres import database_for, test_engine
 
 
 @pytest.fixture
@@ -23,22 +23,17 @@ def pbk_plugins() -> Sequence[str] | None:
 
 
 @pytest.fixture
-def pbk_config(tmp_path: Path, pbk_plugins: Sequence[str] | None) -> Iterator[dict[str, Any]]:
+def pbk_config(tmp_path: Path, pbk_plugins: Sequence[str] | None) -> dict[str, Any]:
     """Keyword arguments for ``pbk.Config``; the data dir is a fresh temp dir. Under
-    ``PBK_TEST_DB=postgresql``, ``db`` is a fresh PostgreSQL database, dropped after the test."""
+    ``PBK_TEST_DB=postgresql``, ``db`` is the test's PostgreSQL database."""
     data_dir = tmp_path / "pb_data"
     config: dict[str, Any] = {
         "data_dir": data_dir,
         "plugins": tuple(pbk_plugins) if pbk_plugins is not None else None,
     }
-    if test_engine() == "sqlite":
-        yield config
-        return
-    config["db"] = database_for(data_dir)
-    try:
-        yield config
-    finally:
-        release_database(data_dir)
+    if test_engine() == "postgresql":
+        config["db"] = database_for(data_dir)
+    return config
 
 
 async def start_app(config: dict[str, Any], user: str) -> Any:

@@ -4,10 +4,10 @@
 named database on the server of ``PBK_TEST_POSTGRES`` (default: ``127.0.0.1:5432`` as user
 ``root``, trust auth) and give its URL; ``pbk serve --db URL`` runs pbk on it.
 
-``PBK_TEST_DB=postgresql`` runs the existing suite on PostgreSQL: ``pbk_config`` (so
-``pbk_app``, ``pbk_client``, ``live_server``, ``pbk_cli``) then carries a fresh database, and
-``start_live_server`` gives a server without ``--db`` the database of its data dir (one per data
-dir, so a restarted server finds its data), dropped when the test process ends.
+``PBK_TEST_DB=postgresql`` runs the existing suite on PostgreSQL: each test gets a database of
+its own as ``PBK_DB`` (``pbk_test_database``), so the fixtures (``pbk_app``, ``live_server``,
+``pbk_cli``) and the ``pbk`` commands a test runs itself all use it; a server started outside a
+test (by a module's fixture) gets one per data dir, so a restarted server finds its data.
 """
 
 from __future__ import annotations
@@ -47,12 +47,18 @@ def _admin(sql: str) -> None:
         conn.execute(sql)
 
 
+def new_database_url() -> str:
+    """The URL of a database on the test server with a name no other test uses (not created:
+    pbk creates a missing database when it opens it)."""
+    name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    return urlunsplit(urlsplit(SERVER_URL)._replace(path=f"/{name}"))
+
+
 def create_database() -> str:
     """A new empty database on the test server; its URL."""
-    name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(SERVER_URL)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    url = new_database_url()
+    _admin(f'CREATE DATABASE "{urlsplit(url).path.lstrip("/")}"')
+    return url
 
 
 def drop_database(url: str) -> None:
@@ -81,13 +87,41 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(autouse=True)
+def pbk_test_database() -> Iterator[str | None]:
+    """Under ``PBK_TEST_DB=postgresql``, this test's database: its URL is ``PBK_DB`` while the
+    test runs, so every ``pbk`` it starts (in process or not, ``pbk superuser upsert`` included)
+    uses it; the first to open it creates it; it is dropped after the test. None on SQLite."""
+    global _this_test
+    if test_engine() == "sqlite":
+        yield None
+        return
+    url = new_database_url()
+    before = os.environ.get("PBK_DB")
+    os.environ["PBK_DB"] = _this_test = url
+    try:
+        yield url
+    finally:
+        _this_test = None
+        if before is None:
+            os.environ.pop("PBK_DB", None)
+        else:
+            os.environ["PBK_DB"] = before
+        drop_database(url)
+
+
+_this_test: str | None = None
 _by_data_dir: dict[Path, str] = {}
 _by_data_dir_lock = threading.Lock()
 
 
 def database_for(data_dir: Path) -> str:
-    """The test database of ``data_dir`` under ``PBK_TEST_DB=postgresql``: created at first
-    use, the same for every later server on that data dir, dropped at exit."""
+    """The test database of ``data_dir`` under ``PBK_TEST_DB=postgresql``: the running test's
+    (``pbk_test_database``), or, for a server started outside a test (a module's fixture), one
+    per data dir, created at first use, the same for every later server on it, dropped at
+    exit."""
+    if _this_test is not None:
+        return _this_test
     key = Path(data_dir).resolve()
     with _by_data_dir_lock:
         if key not in _by_data_dir:
@@ -95,14 +129,6 @@ def database_for(data_dir: Path) -> str:
                 atexit.register(_drop_all)
             _by_data_dir[key] = create_database()
         return _by_data_dir[key]
-
-
-def release_database(data_dir: Path) -> None:
-    """Drop the test database of ``data_dir`` now (its servers have stopped)."""
-    with _by_data_dir_lock:
-        url = _by_data_dir.pop(Path(data_dir).resolve(), None)
-    if url is not None:
-        drop_database(url)
 
 
 def _drop_all() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .extra import require
 from .pocketbase import pocketbase_superuser, start_pocketbase, superuser_token
+from .postgres import database_for, test_engine
 from .servers import LiveServer, start_live_server
 
 SUPERUSER_EMAIL, SUPERUSER_PASSWORD = "root@example.com", "1234567890"
@@ -45,8 +46,9 @@ class Program:
 def pbk_command_superuser(data_dir: Path, plugins: Sequence[str], email: str, password: str) -> None:
     """``pbk superuser upsert EMAIL PASSWORD`` on ``data_dir`` with ``plugins`` (creates the dir)."""
     require("pbk", "pocketbase_and_pbk")
+    db = ["--db", database_for(data_dir)] if test_engine() == "postgresql" else []
     done = subprocess.run(
-        [sys.executable, "-m", "pbk", "--plugins", ",".join(plugins), "--dir", str(data_dir),
+        [sys.executable, "-m", "pbk", "--plugins", ",".join(plugins), "--dir", str(data_dir), *db,
          "superuser", "upsert", email, password],
         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False,
     )

@@ -17,7 +17,7 @@ import pytest
 
 from .commands import config_flags
 from .extra import require
-from .postgres import database_for, release_database, test_engine
+from .postgres import database_for, test_engine
 
 STARTUP_TIMEOUT = 20.0
 
@@ -90,7 +90,8 @@ def start_live_server(
 
 def _has_db(args: Sequence[str], env: dict[str, str] | None) -> bool:
     """Whether the command already names its database (``--db``, ``PBK_DB``)."""
-    return any(a == "--db" or a.startswith("--db=") for a in args) or bool((env or {}).get("PBK_DB"))
+    return (any(a == "--db" or a.startswith("--db=") for a in args)
+            or bool({**os.environ, **(env or {})}.get("PBK_DB")))
 
 
 def launch(
@@ -133,11 +134,8 @@ def launch(
 
 
 @pytest.fixture
-def live_server_factory(
-    tmp_path: Path, pbk_config: dict[str, Any]
-) -> Iterator[Callable[..., LiveServer]]:
-    """Start as many ``pbk serve`` processes as a test needs; all are stopped afterwards
-    (before ``pbk_config``'s PostgreSQL database, under ``PBK_TEST_DB``, is dropped).
+def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start as many ``pbk serve`` processes as a test needs; all are stopped afterwards.
 
     ``live_server_factory(args=(), *, port=None, data_dir=None, env=None)``: ``port`` picks
     the port (default: a free one), the data dir defaults to ``tmp_path / "pb_data"``.
@@ -154,8 +152,6 @@ def live_server_factory(
     yield start
     for server in servers:
         server.stop()
-    for data_dir in {server.data_dir for server in servers}:
-        release_database(data_dir)  # PBK_TEST_DB=postgresql: its database, if it got one
 
 
 @pytest.fixture

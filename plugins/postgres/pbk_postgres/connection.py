@@ -94,10 +94,11 @@ class PgCursor:
     """The rows of one ``execute``: iterate them, or ``fetchone``/``fetchall``/``get``."""
 
     def __init__(self, connection: PgConnection, rows: list[tuple[Any, ...]],
-                 description: list[tuple[str, str]] | None) -> None:
+                 description: list[tuple[str, str]] | None, result: pq.abc.PGresult | None = None) -> None:
         self.connection = connection
         self._rows = rows
         self._description = description
+        self._result = result  # the row-returning result, for ``description_full``
         self._next = 0
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
@@ -134,10 +135,26 @@ class PgCursor:
             raise apsw.ExecutionCompleteError("Can't get description for statements that have completed execution")
         return tuple(self._description)
 
+    get_description = getdescription  # apsw's newer name
+
     @property
     def description(self) -> tuple[tuple[str, str, None, None, None, None, None], ...]:
         """DB-API's seven-item description, as apsw gives it."""
         return tuple((name, kind, None, None, None, None, None) for name, kind in self.getdescription())
+
+    @property
+    def description_full(self) -> tuple[tuple[str, str, None, str | None, str | None], ...]:
+        """apsw's ``(name, type, database, table, column)``: the table and column each result
+        column is read from (None for a computed one; a view's column names the view, as
+        PostgreSQL's result metadata stops there). Asks the catalog once per table."""
+        description = self.getdescription()
+        result = self._result
+        origins = [(result.ftable(i), result.ftablecol(i)) for i in range(len(description))] if result else []
+        named = self.connection._column_names({oid for oid, _ in origins if oid})
+        return tuple(
+            (name, kind, None, *named.get(origin, (None, None)))
+            for (name, kind), origin in itertools.zip_longest(description, origins, fillvalue=(0, 0))
+        )
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> PgCursor:
         return self.connection.execute(sql, params)
@@ -233,21 +250,21 @@ class PgConnection:
         raw = self._ready()
         if sql == "BEGIN IMMEDIATE":
             sql = self._begin_immediate
-        query = to_pyformat(sql) if params else sql
+        query = to_pyformat(sql, isinstance(params, Mapping)) if params else sql
         if self._trace:
             log.debug("SQL %s %r", sql.strip(), params)
         in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE
         try:
             cur = raw.execute(query, params or None)  # type: ignore[arg-type]
-            rows, description = self._results(cur)
+            rows, description, result = self._results(cur)
         except psycopg.Error as error:
             failed = self._failed(error, in_transaction)
             if not (self.broken and not in_transaction and sql.startswith("BEGIN")):
                 raise failed from error
             # Dropped just before a transaction began: nothing ran, so begin on a new one.
             cur = self._ready().execute(query)
-            rows, description = self._results(cur)
-        return PgCursor(self, rows, description)
+            rows, description, result = self._results(cur)
+        return PgCursor(self, rows, description, result)
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> PgCursor:
         raw = self._ready()
@@ -261,20 +278,23 @@ class PgConnection:
             raise self._failed(error, in_transaction) from error
         return PgCursor(self, [], None)
 
-    def _results(self, cur: psycopg.Cursor[Any]) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]] | None]:
+    def _results(self, cur: psycopg.Cursor[Any]) -> tuple[
+            list[tuple[Any, ...]], list[tuple[str, str]] | None, pq.abc.PGresult | None]:
         """Every result's rows in order (apsw runs each statement of a text in turn), the last
-        row-returning one's columns, and each writing statement's row count."""
+        row-returning one's columns and result, and each writing statement's row count."""
         rows: list[tuple[Any, ...]] = []
         description: list[tuple[str, str]] | None = None
+        returning = None
         while True:
             result = cur.pgresult
             if result is not None and result.status == pq.ExecStatus.TUPLES_OK:
                 description = [(c.name, c.type_display) for c in cur.description or ()]
+                returning = result
                 rows.extend(cur.fetchall())
             elif result is not None:
                 self._count(cur.rowcount, result)
             if not cur.nextset():
-                return rows, description
+                return rows, description, returning
 
     def _count(self, rowcount: int, result: pq.abc.PGresult | None) -> None:
         status = result.command_status if result is not None else None
@@ -289,6 +309,16 @@ class PgConnection:
             self.broken = True
             self._lost_transaction = in_transaction
         return translated
+
+    def _column_names(self, tables: set[int]) -> dict[tuple[int, int], tuple[str, str]]:
+        """``(table oid, column number) -> (table name, column name)`` for ``tables``."""
+        if not tables:
+            return {}
+        found = self.execute(
+            "SELECT a.attrelid::bigint, a.attnum, c.relname, a.attname FROM pg_catalog.pg_attribute a "
+            "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE a.attrelid = ANY(?::oid[]) AND a.attnum > 0",
+            (sorted(tables),))
+        return {(oid, number): (table, column) for oid, number, table, column in found}
 
     def changes(self) -> int:
         """Rows changed by the last INSERT, UPDATE or DELETE (as SQLite's ``changes()``)."""

@@ -15,24 +15,29 @@ differs:
 - Nothing runs on the event loop thread (``read_inline`` and ``write(inline=True)`` take the
   thread hop): a statement there would wait on the network.
 - ``vacuum()`` is ``VACUUM (ANALYZE)`` of the whole database.
+- A database the URL names that does not exist yet is created, as a missing data dir is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import apsw
+import psycopg
 from pbk.db import BUSY_TIMEOUT_MS, Database
 from pbk_sdk.errors import PluginError
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from .connection import PgConnection
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: The advisory lock each role's writer takes: app.db's and app.aux_db's writers do not wait
 #: for each other, as data.db's and auxiliary.db's do not on SQLite.
@@ -76,8 +81,10 @@ class PostgresDatabase(Database):
         try:
             await loop.run_in_executor(self._writer, _check, self._writer_connection())
         except apsw.Error as exc:
-            message = str(exc).split(": ", 1)[-1]
-            raise PluginError(f"cannot open the PostgreSQL database {redacted(self.url)}: {message}") from exc
+            if not await loop.run_in_executor(self._writer, create_if_missing, self.url):
+                message = str(exc).split(": ", 1)[-1]
+                raise PluginError(f"cannot open the PostgreSQL database {redacted(self.url)}: {message}") from exc
+            await loop.run_in_executor(self._writer, _check, self._writer_connection())
 
     def _writer_connection(self) -> PgConnection:  # type: ignore[override]
         if self._writer_conn is None:
@@ -113,6 +120,26 @@ class PostgresDatabase(Database):
             raise RuntimeError(f"database {redacted(self.url)} is not open")
         async with self._write_lock:
             await self._on_writer(_vacuum)
+
+
+def create_if_missing(url: str) -> bool:
+    """Create the database ``url`` names when the server has none of that name, as pbk creates
+    a missing data dir; True if it did. Asked through the server's ``postgres`` database; False
+    (the caller reports the first error) when that cannot be reached or the role may not."""
+    name = conninfo_to_dict(url).get("dbname")
+    if not name:
+        return False
+    try:
+        with psycopg.connect(url, dbname="postgres", autocommit=True, connect_timeout=10) as admin:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                return False
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(str(name))))
+    except psycopg.errors.DuplicateDatabase:
+        return True  # another process made it meanwhile
+    except psycopg.Error:
+        return False
+    log.info("created the PostgreSQL database %s", name)
+    return True
 
 
 def _check(conn: PgConnection) -> None:

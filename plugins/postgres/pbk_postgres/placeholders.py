@@ -1,4 +1,4 @@
-"""SQLite's ``?`` placeholders to psycopg's ``%s``.
+"""SQLite's ``?`` (and ``:name``) placeholders to psycopg's ``%s`` (and ``%(name)s``).
 
 pbk's SQL binds values as ``?`` (apsw's qmark style); psycopg takes ``%s`` and reads every
 ``%`` in the text as the start of one. So ``?`` outside string literals, quoted identifiers,
@@ -12,7 +12,9 @@ import functools
 import re
 
 #: Where a quoted or commented span starts, or a placeholder / percent sign outside one.
-_TOKEN = re.compile(r"""(?<![A-Za-z0-9_])[Ee]'|'|"|`|--|/\*|\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$|\?\d*|%""")
+_TOKEN = re.compile(
+    r"""(?<![A-Za-z0-9_])[Ee]'|'|"|`|--|/\*|\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$|\?\d*|%|::|:[A-Za-z_][A-Za-z_0-9]*"""
+)
 
 
 class PlaceholderError(ValueError):
@@ -20,9 +22,10 @@ class PlaceholderError(ValueError):
 
 
 @functools.lru_cache(maxsize=2048)
-def to_pyformat(sql: str) -> str:
-    """``sql`` with each ``?`` outside literals as ``%s`` and each ``%`` as ``%%``."""
-    if "?" not in sql and "%" not in sql:
+def to_pyformat(sql: str, named: bool = False) -> str:
+    """``sql`` with each ``?`` outside literals as ``%s`` and each ``%`` as ``%%``; ``named``
+    (values given as a mapping): each ``:name`` as ``%(name)s`` instead (``::`` casts kept)."""
+    if "?" not in sql and "%" not in sql and not named:
         return sql
     out: list[str] = []
     pos = 0
@@ -32,6 +35,9 @@ def to_pyformat(sql: str) -> str:
         out.append(sql[pos:start])
         if token == "%":
             out.append("%%")
+            pos = end
+        elif token.startswith(":"):
+            out.append(f"%({token[1:]})s" if named and token != "::" else token)
             pos = end
         elif token.startswith("?"):
             if token != "?":

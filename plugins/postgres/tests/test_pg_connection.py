@@ -57,6 +57,12 @@ def test_question_marks_outside_literals_become_psycopg_placeholders(sql: str, e
     assert to_pyformat(sql) == expected
 
 
+def test_named_placeholders_are_read_only_when_the_values_are_a_mapping() -> None:
+    sql = "SELECT :a, ':b', x::text FROM t WHERE y = :b"
+    assert to_pyformat(sql, named=True) == "SELECT %(a)s, ':b', x::text FROM t WHERE y = %(b)s"
+    assert to_pyformat(sql) == sql
+
+
 def test_numbered_placeholders_are_refused_not_misbound() -> None:
     with pytest.raises(PlaceholderError):
         to_pyformat("SELECT ?1")
@@ -65,6 +71,7 @@ def test_numbered_placeholders_are_refused_not_misbound() -> None:
 def test_literal_question_marks_and_percent_signs_reach_the_server_unchanged(conn: PgConnection) -> None:
     row = conn.execute("SELECT '50%', '?', ?, ? || '%'", ("a?", "b")).fetchone()
     assert row == ("50%", "?", "a?", "b%")
+    assert conn.execute("SELECT :a::text || '%', :a", {"a": "x"}).fetchone() == ("x%", "x")
     # Without values nothing is rewritten: a percent sign stays one.
     assert conn.execute("SELECT '50%'").get == "50%"
 
@@ -109,6 +116,7 @@ def test_get_fetchone_fetchall_and_iteration(conn: PgConnection) -> None:
 def test_getdescription_names_the_columns_and_fails_as_apsw_without_any(conn: PgConnection) -> None:
     cursor = conn.execute('SELECT "id", "views" AS v FROM "posts"')
     assert [name for name, _ in cursor.getdescription()] == ["id", "v"]
+    assert cursor.get_description() == cursor.getdescription()  # apsw's newer name
     with pytest.raises(apsw.ExecutionCompleteError):
         conn.execute('DELETE FROM "posts"').getdescription()
 
@@ -320,3 +328,10 @@ def test_with_conn_is_a_savepoint_that_keeps_the_transaction_usable(conn: PgConn
         insert(conn, "c")
     assert not conn.in_transaction
     assert conn.execute('SELECT COUNT(*) FROM "posts"').get == 3
+
+
+def test_description_full_names_the_table_and_column_each_value_comes_from(conn: PgConnection) -> None:
+    conn.execute('CREATE VIEW "titles" AS SELECT "id", "title" AS "name" FROM "posts"')
+    cursor = conn.execute('SELECT p."title", p."views" + 1 AS more, v."name" FROM "posts" p, "titles" v')
+    assert [(name, table, column) for name, _, _, table, column in cursor.description_full] == [
+        ("title", "posts", "title"), ("more", None, None), ("name", "titles", "name")]

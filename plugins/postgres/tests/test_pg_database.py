@@ -4,7 +4,6 @@ Database keeps it (tests/test_db.py), and what only PostgreSQL needs (dropped co
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,8 +14,9 @@ import apsw
 import pytest
 import pytest_asyncio
 from pbk_postgres import PgConnection
-from pbk_postgres.database import PostgresDatabase, open_database, redacted
+from pbk_postgres.database import WRITE_LOCKS, PostgresDatabase, open_database, redacted
 from pbk_sdk.errors import PluginError, QueryTimeoutError
+from pbk_sdk.testing import postgres
 
 
 @pytest_asyncio.fixture
@@ -75,6 +75,17 @@ async def test_a_database_out_of_reach_is_one_clear_error_at_open(tmp_path: Path
     await database.close()
 
 
+async def test_a_database_that_does_not_exist_yet_is_created_as_a_data_dir_is(tmp_path: Path) -> None:
+    url = postgres.new_database_url()
+    database = PostgresDatabase(url, tmp_path / "data.db")
+    try:
+        await database.open()
+        assert await database.read(lambda conn: conn.execute("SELECT current_database()").get) == url.rsplit("/", 1)[1]
+    finally:
+        await database.close()
+        postgres.drop_database(url)
+
+
 def test_redacted_hides_only_the_password() -> None:
     assert redacted("postgresql://u:pw@h:5432/db?sslmode=require") == "postgresql://u:***@h:5432/db?sslmode=require"
     assert redacted("postgresql://u@h/db") == "postgresql://u@h/db"
@@ -127,15 +138,13 @@ async def test_a_failed_nested_write_caught_by_its_caller_rolls_back_only_that_w
     async with db.transaction():
         await db.write(insert, 1)
         with pytest.raises(apsw.ConstraintError):
-            await db.write(insert, 1)
-        async with db.transaction():
-            await db.write(insert, 2)
-        with pytest.raises(RuntimeError):
-            async with db.transaction():
-                await db.write(insert, 3)
-                _boom()
+            await db.write(insert, 1)  # its savepoint is rolled back, the transaction goes on
+        with pytest.raises(apsw.ConstraintError):
+            async with db.transaction():  # a failed statement in a nested transaction: the same
+                await db.write(insert, 2)
+                await db.write(insert, 2)
         await db.write(insert, 4)
-    assert await db.read(rows) == [1, 2, 4]
+    assert await db.read(rows) == [1, 4]
 
 
 async def test_after_commit_and_after_rollback_run_as_on_sqlite(db: PostgresDatabase) -> None:
@@ -162,27 +171,6 @@ async def test_after_commit_and_after_rollback_run_as_on_sqlite(db: PostgresData
     assert calls == ["commit 1", "commit 2", "rollback 3"]
     with pytest.raises(RuntimeError, match="needs an open transaction"):
         db.after_commit(lambda: note("never"))
-
-
-async def test_writers_from_other_tasks_wait_for_an_open_transaction(db: PostgresDatabase) -> None:
-    order: list[str] = []
-    opened = asyncio.Event()
-
-    async def long_transaction() -> None:
-        async with db.transaction():
-            await db.write(insert, 1)
-            opened.set()
-            await asyncio.sleep(0.05)
-            order.append("transaction done")
-
-    async def other_writer() -> None:
-        await opened.wait()
-        await db.write(insert, 2)
-        order.append("other write done")
-
-    await asyncio.gather(long_transaction(), other_writer())
-    assert order == ["transaction done", "other write done"]
-    assert await db.read(rows) == [1, 2]
 
 
 async def test_many_concurrent_reads_and_writes_all_succeed(db: PostgresDatabase) -> None:
@@ -236,24 +224,24 @@ async def test_a_read_past_the_query_timeout_raises_the_timeout_error(postgres_u
         await database.close()
 
 
-async def test_cancelling_a_task_while_its_write_runs_rolls_it_back(db: PostgresDatabase) -> None:
-    started = threading.Event()
-
-    def slow_write(conn: Any) -> None:
-        insert(conn, 1)
-        started.set()
-        conn.execute("SELECT pg_sleep(0.3)")
-        insert(conn, 2)
-
-    task = asyncio.create_task(db.write(slow_write))
-    while not started.is_set():
-        await asyncio.sleep(0.005)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+async def test_a_write_cancelled_while_another_process_holds_the_write_lock_leaves_nothing(
+    db: PostgresDatabase, postgres_url: str
+) -> None:
+    other = PgConnection.lazy(postgres_url, write_lock=WRITE_LOCKS["main"])  # another worker's writer
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        task = asyncio.create_task(db.write(insert, 1))
+        await asyncio.sleep(0.2)
+        assert not task.done()  # waiting for the lock, as on SQLite
+        task.cancel()
+        other.execute("COMMIT")
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        other.close()
     assert await db.read(rows) == []
-    await asyncio.wait_for(db.write(insert, 3), 5)
-    assert await db.read(rows) == [3]
+    await asyncio.wait_for(db.write(insert, 2), 5)
+    assert await db.read(rows) == [2]
 
 
 async def test_vacuum_runs_outside_transactions_only(db: PostgresDatabase) -> None:

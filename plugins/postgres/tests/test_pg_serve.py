@@ -4,8 +4,10 @@ fails only the request in flight."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import threading
 import time
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pbk_sdk
 import pytest
+from pbk import app as kernel_app
 from pbk import build_app
 from pbk_postgres import PgConnection
 from pbk_sdk.testing import LiveServer
@@ -148,3 +152,23 @@ async def test_the_kernel_s_settings_persist_in_postgresql_also_encrypted(
         assert app.settings.get("meta.appName") == "on postgres"
     finally:
         await app.stop()
+
+
+def test_without_pbk_postgres_installed_the_error_says_what_to_install(tmp_path: Path) -> None:
+    """A real environment without the distribution: this one's packages minus pbk-postgres
+    (``python -S`` reads them from a folder of links, the editable sources from PYTHONPATH)."""
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    packages = tmp_path / "site-packages"
+    packages.mkdir()
+    for entry in site_packages.iterdir():
+        if not entry.name.startswith(("pbk_postgres", "_editable_impl_pbk_postgres")):
+            (packages / entry.name).symlink_to(entry)
+    sources = [Path(kernel_app.__file__).parents[1], Path(pbk_sdk.__file__).parents[1]]
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "pbk", "--dir", str(tmp_path / "pb_data"), "--db", "postgres://root@127.0.0.1/x",
+         "serve", "--plugins=", "--workers", "1"],
+        check=False, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, [*sources, packages]))},
+    )
+    assert result.returncode == 1
+    assert result.stderr == "Error: no installed plugin opens postgresql:// databases: pip install pbk-postgres\n"

@@ -3,6 +3,9 @@ a failure), and PBK_TEST_DB=postgresql giving pbk_config one."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,16 +45,57 @@ def test_only_test_databases_are_ever_dropped() -> None:
         postgres.drop_database("postgresql://root@127.0.0.1:5432/postgres")
 
 
-def test_pbk_test_db_gives_one_database_per_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_outside_a_test_pbk_test_db_gives_one_database_per_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PBK_TEST_DB", "postgresql")
     assert postgres.test_engine() == "postgresql"
     url = postgres.database_for(tmp_path / "pb_data")
+    other = postgres.database_for(tmp_path / "other")
     try:
+        assert exists(url)
         assert postgres.database_for(tmp_path / "pb_data") == url  # a restarted server finds its data
-        assert postgres.database_for(tmp_path / "other") != url
+        assert other != url
     finally:
-        postgres.release_database(tmp_path / "pb_data")
-        postgres.release_database(tmp_path / "other")
+        postgres._drop_all()
+    assert not exists(url) and not exists(other)
+
+
+EXAMPLE = """
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def pbk_plugins():
+    return []
+
+
+async def test_everything_the_test_starts_uses_its_database(pbk_app, pbk_test_database, tmp_path):
+    assert pbk_app.db.engine == "postgresql" and os.environ["PBK_DB"] == pbk_test_database
+    done = subprocess.run([sys.executable, "-m", "pbk", "--plugins=", "--dir", str(tmp_path / "cli"), "shell"],
+                          input="print(query('SELECT current_database()'))", capture_output=True, text=True,
+                          check=False)
+    assert pbk_test_database.rsplit("/", 1)[1] in done.stdout, done.stderr
+    with open(os.environ["SEEN"], "a") as seen:
+        seen.write(pbk_test_database + "\\n")
+"""
+
+
+def test_pbk_test_db_runs_each_test_on_a_database_of_its_own_dropped_after(tmp_path: Path) -> None:
+    (tmp_path / "test_example.py").write_text(EXAMPLE)
+    seen = tmp_path / "seen.txt"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n0", "-p", "no:cacheprovider", "-o", "asyncio_mode=auto",
+         "-o", "asyncio_default_fixture_loop_scope=function", str(tmp_path / "test_example.py")],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "PBK_TEST_DB": "postgresql", "SEEN": str(seen)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [url] = seen.read_text().split()
     assert not exists(url)
 
 
