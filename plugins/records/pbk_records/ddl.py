@@ -133,13 +133,15 @@ def pg_index(sql: str, columns: Mapping[str, str] | None = None) -> str:
     terms = []
     for name, collate, sort in index.columns:
         if "(" in name or " " in name:
-            term = f"({pg_identifiers(name)})"
+            term, definition = f"({pg_identifiers(name)})", ""
         else:
             column, definition = by_lower.get(name.lower(), (name, ""))
             term = pg_quote(column)
             if definition.startswith("JSON"):
                 term = f"({term}::text)"
-        if collate.upper() == "NOCASE":
+        if definition.startswith(("DOUBLE", "BOOLEAN", "BIGINT")):
+            pass  # a collation has no effect on numbers (nor has it on SQLite)
+        elif collate.upper() == "NOCASE":
             term = f"lower({term})"
         elif collate:
             term += ' COLLATE "C"'

@@ -396,13 +396,18 @@ class RecordReads:
         """``lock``: the writer reads the row it changes next (``score+``); on PostgreSQL the
         row is locked until the commit, so a writer of another node waits for it."""
         sql = f"SELECT * FROM {self.quote(collection.name)} WHERE id = ?"
-        if lock and self.engine != "sqlite":
-            sql += " FOR UPDATE"
+        if self.engine != "sqlite":
+            if "\x00" in record_id:
+                return None  # no text there holds NUL (PostgreSQL would refuse the parameter)
+            if lock:
+                sql += " FOR UPDATE"
         rows = _rows(conn.execute(sql, (record_id,)))
         return self.values_from_row(collection, rows[0]) if rows else None
 
     async def view(self, collection: Collection, record_id: str, ctx: Context) -> dict[str, Any]:
         rule = self._rule(collection, "viewRule", ctx)
+        if self.engine != "sqlite" and "\x00" in record_id:
+            raise ApiError(404)  # see _get_on
         sql = f"SELECT main.* FROM {self.quote(collection.name)} AS main WHERE main.id = ?"
         params: list[Any] = [record_id]
         if rule is not None:

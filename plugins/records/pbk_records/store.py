@@ -66,6 +66,8 @@ class SqliteRecordStore:
     async def find(self, collection: Collection, field: str, value: Any) -> dict[str, Any] | None:
         if collection.field(field) is None:
             raise ValueError(f"{collection.name} has no field {field!r}")
+        if self._holds_nul(value):
+            return None
         sql = f"SELECT * FROM {self.records.quote(collection.name)} WHERE {self.records.quote(field)} = ? LIMIT 1"
         rows = await self.records.db.read(lambda conn: _rows(conn.execute(sql, (value,))))
         return self.records.values_from_row(collection, rows[0]) if rows else None
@@ -92,6 +94,8 @@ class SqliteRecordStore:
         for name in where:
             if collection.field(name) is None:
                 raise ValueError(f"{collection.name} has no field {name!r}")
+        if any(self._holds_nul(value) for value in where.values()):
+            return []
         conditions = " && ".join(f"{name} = {{:{name}}}" for name in where)
         return await self.list(collection, filter=conditions, sort=sort, params=where)
 
@@ -104,6 +108,10 @@ class SqliteRecordStore:
         auth: RequestAuth | None = None,
     ) -> int:
         return await self.records.count(collection, context_for(auth or SYSTEM), filter=filter, params=params)
+
+    def _holds_nul(self, value: Any) -> bool:
+        """A text with NUL, which no PostgreSQL text equals (and PostgreSQL refuses to bind)."""
+        return self.records.engine != "sqlite" and isinstance(value, str) and "\x00" in value
 
     def _write_data(self, collection: Collection, data: Mapping[str, Any], auth: RequestAuth | None) -> dict[str, Any]:
         body = dict(data)

@@ -109,27 +109,25 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
 
 def _pg_description(conn: Any, query: str) -> list[tuple[str, None, None, str, str]]:
     """``description_full`` of the view query on PostgreSQL: each result column's name and,
-    for a column straight from a table, its table and column (the wire protocol's origin).
-    ``conn`` is ``pbk_postgres.PgConnection``; its psycopg connection is ``raw``."""
-    import psycopg  # installed with pbk-postgres, as is the error translation
-    from pbk_postgres.errors import translate
-
-    try:
-        with conn.raw.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM ({view_query.normalize(query)}) AS _pbk_view LIMIT 0")
-            result = cursor.pgresult
-            columns = [(result.fname(i).decode(), result.ftable(i), result.ftablecol(i)) for i in range(result.nfields)]
-            tables = sorted({table for _, table, _ in columns if table})
-            origins = {}
-            if tables:
-                cursor.execute(
-                    "SELECT c.oid, c.relname, a.attnum, a.attname FROM pg_catalog.pg_class c "
-                    "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid WHERE c.oid = ANY(%s::oid[]) AND a.attnum > 0",
-                    (tables,),
-                )
-                origins = {(oid, number): (table, column) for oid, table, number, column in cursor}
-    except psycopg.Error as exc:
-        raise translate(exc) from exc
+    for a column straight from a table, its table and column (the wire protocol's origin,
+    read from the psycopg connection ``raw`` of ``pbk_postgres.PgConnection``). The query runs
+    through ``conn`` first, so that a bad one fails as apsw's errors."""
+    sql = f"SELECT * FROM ({view_query.normalize(query)}) AS _pbk_view LIMIT 0"
+    conn.execute(sql)
+    with conn.raw.cursor() as cursor:
+        cursor.execute(sql)
+        result = cursor.pgresult
+        columns = [(result.fname(i).decode(), result.ftable(i), result.ftablecol(i)) for i in range(result.nfields)]
+    tables = sorted({table for _, table, _ in columns if table})
+    origins = {}
+    if tables:
+        rows = conn.execute(
+            "SELECT c.oid::bigint, c.relname, a.attnum, a.attname FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
+            f"WHERE c.oid IN ({', '.join('?' for _ in tables)}) AND a.attnum > 0",
+            tables,
+        )
+        origins = {(oid, number): (table, column) for oid, table, number, column in rows}
     return [(name, None, None, *origins.get((table, number), ("", ""))) for name, table, number in columns]
 
 

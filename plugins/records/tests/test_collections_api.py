@@ -86,7 +86,11 @@ async def test_schema_changes_keep_data(api, tokens, store, pbk_app):
     record = (await api.get("/api/collections/stuff/records/thing0000000001")).json
     assert record == {"collectionId": body["id"], "collectionName": "stuff", "id": "thing0000000001",
                       "heading": "kept", "kind": ["x"], "extra": 0}
-    columns = await pbk_app.db.read(lambda c: [r[1] for r in c.execute("PRAGMA table_info(stuff)")])
+    columns_sql = (
+        "SELECT 0, name FROM pragma_table_info('stuff')" if pbk_app.db.engine == "sqlite"
+        else "SELECT 0, column_name FROM information_schema.columns WHERE table_name = 'stuff'"
+    )
+    columns = await pbk_app.db.read(lambda c: [r[1] for r in c.execute(columns_sql)])
     assert "gone" not in columns and "title" not in columns
 
 

@@ -31,6 +31,7 @@ import httpx
 import pytest
 from pbk_sdk.testing import (
     pocketbase_superuser,
+    postgres,
     start_live_server,
     start_pocketbase,
     superuser_token,
@@ -146,7 +147,8 @@ def _enable_batch_in_pbk(data_dir: Path) -> None:
     from pbk import build_app
 
     async def enable() -> None:
-        app = build_app(data_dir=data_dir, plugins=["records", "auth"])
+        app = build_app(data_dir=data_dir, plugins=["records", "auth"],
+                        **({"db": postgres.database_for(data_dir)} if postgres.test_engine() == "postgresql" else {}))
         await app.start()
         try:
             await app.settings.update({"batch": {"enabled": True}})
@@ -164,8 +166,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, js_sdk: JsSdk) -> Iterator[
         pocketbase_superuser(data_dir, *SUPERUSER)
         process = start_pocketbase(data_dir)
     else:
+        db_args = ["--db", postgres.database_for(data_dir)] if postgres.test_engine() == "postgresql" else []
         done = subprocess.run([sys.executable, "-m", "pbk", "--plugins", "records,auth", "--dir", str(data_dir),
-                               "superuser", "upsert", *SUPERUSER], check=False, capture_output=True, text=True,
+                               *db_args, "superuser", "upsert", *SUPERUSER], check=False, capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
         _enable_batch_in_pbk(data_dir)  # pbk has no settings API yet

@@ -22,9 +22,11 @@ from typing import Any
 
 import httpx
 import pytest
-from pbk_sdk.testing import LiveServer, pocketbase_superuser, superuser_token
+from pbk_sdk.testing import LiveServer, pocketbase_superuser, postgres, superuser_token
 
 pytestmark = pytest.mark.slow
+#: The tests where both programs share one data dir: PocketBase reads SQLite's data file only.
+shared_data_dir = pytest.mark.skipif(postgres.test_engine() == "postgresql", reason="PocketBase reads SQLite only")
 
 PLUGINS = ["--plugins", "records,auth"]
 SUPERUSER = ("root@example.com", "su-password-123")
@@ -44,9 +46,15 @@ LISTS: dict[str, dict[str, str]] = {
 # -- the programs ------------------------------------------------------------------------------
 
 
+def db_args(data_dir: Path) -> list[str]:
+    """``--db`` of the database a live server on ``data_dir`` gets under ``PBK_TEST_DB``."""
+    return ["--db", postgres.database_for(data_dir)] if postgres.test_engine() == "postgresql" else []
+
+
 def pbk_superuser(data_dir: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pbk", *PLUGINS, "--dir", str(data_dir), "superuser", "upsert", *SUPERUSER],
+        [sys.executable, "-m", "pbk", *PLUGINS, "--dir", str(data_dir), *db_args(data_dir),
+         "superuser", "upsert", *SUPERUSER],
         check=False,
         capture_output=True,
         text=True,
@@ -347,6 +355,7 @@ def check_user_sessions(api: Api, ids: dict[str, str], old_token: str, old_recor
 # -- the tests -----------------------------------------------------------------------------------
 
 
+@shared_data_dir
 def test_pbk_serves_what_pocketbase_wrote(tmp_path: Path, pocketbase_factory, live_server_factory) -> None:
     data_dir = tmp_path / "pb_data"
     pocketbase_superuser(data_dir, *SUPERUSER)
@@ -379,6 +388,7 @@ def test_pbk_serves_what_pocketbase_wrote(tmp_path: Path, pocketbase_factory, li
     assert_same(again, written)
 
 
+@shared_data_dir
 def test_pocketbase_serves_what_pbk_wrote(tmp_path: Path, pocketbase_factory, live_server_factory) -> None:
     data_dir = tmp_path / "pb_data"
     pbk_superuser(data_dir)

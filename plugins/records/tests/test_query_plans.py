@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from pbk_records.filter import RequestInfo, compile_filter, compile_sort
 from pbk_records.plugin import RECORDS
+from pbk_sdk.testing import postgres
+
+pytestmark = pytest.mark.skipif(postgres.test_engine() == "postgresql", reason="SQLite's query plans")
 
 
 @pytest.fixture

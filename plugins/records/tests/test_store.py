@@ -85,8 +85,12 @@ async def test_a_placeholder_inside_quotes_is_text_and_cannot_widen_a_match(stor
 
 
 @pytest.mark.parametrize("title", ["a\u00a0b", "nul\x00byte", "emoji \U0001f600", "tab\tand\\slash", "bell\x07"])
-async def test_placeholder_values_match_exactly(store, tasks, title):
+async def test_placeholder_values_match_exactly(store, tasks, title, pbk_app):
     collection = tasks["collection"]
+    if "\x00" in title and pbk_app.db.engine != "sqlite":
+        with pytest.raises(ApiError):  # PostgreSQL's text holds no NUL: a validation error
+            await store.create(collection, {"title": title, "rank": 9})
+        return
     record = await store.create(collection, {"title": title, "rank": 9})
     found = await store.list(collection, filter="title = {:t}", params={"t": title})
     assert [r["id"] for r in found] == [record["id"]]

@@ -7,7 +7,7 @@ from pbk_sdk.errors import ApiError
 from pbk_sdk.interfaces import TABLE_FILTER, FixedTable
 
 EVENTS = FixedTable("events", {"id": "text", "level": "number", "done": "bool", "data": "json"})
-ROWS = [("a", 0, 1, '{"status": 200, "tags": {"x": "y"}}'), ("b", 8, 0, '{"status": 404}'), ("c", 4, 1, "{}")]
+ROWS = [("a", 0, True, '{"status": 200, "tags": {"x": "y"}}'), ("b", 8, False, '{"status": 404}'), ("c", 4, True, "{}")]
 
 
 @pytest.fixture
