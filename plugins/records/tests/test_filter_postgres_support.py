@@ -1,17 +1,15 @@
 """The filter tests' collections and rows in a fresh PostgreSQL database (this module holds
 no tests): tables in pbk's PostgreSQL layout (docs/scale-out.md), the same seed as
-``test_filter_support``, and a runner that binds ``?`` parameters as pbk's adapter does."""
+``test_filter_support``, run through pbk's adapter (``pbk_postgres.PgConnection``)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
-from pbk_records.filter import is_multiple
+from pbk_records.filter import POSTGRES, compile_filter
 from pbk_records.schema import Collection, Field
 
 try:
@@ -19,26 +17,16 @@ try:
 except ImportError:  # tests/ is not a package
     import test_filter_support as support
 
-psycopg = pytest.importorskip("psycopg")
-
-PG_DSN = os.environ.get("PBK_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=root")
+pbk_postgres = pytest.importorskip("pbk_postgres")
+from pbk_sdk.testing.postgres import postgres_database as _new_database
 
 
 def pg_column_type(field: Field) -> str:
-    t = field.type
+    """The column of ``support.column_type`` in pbk's PostgreSQL layout."""
     if field.name == "id":
         return 'TEXT COLLATE "C" PRIMARY KEY NOT NULL'
-    if t == "number":
-        return "DOUBLE PRECISION DEFAULT 0 NOT NULL"
-    if t == "bool":
-        return "BOOLEAN DEFAULT FALSE NOT NULL"
-    if t == "json":
-        return "JSON DEFAULT NULL"
-    if t == "geoPoint":
-        return 'JSON DEFAULT \'{"lon":0,"lat":0}\' NOT NULL'
-    if is_multiple(field):
-        return "JSON DEFAULT '[]' NOT NULL"
-    return "TEXT COLLATE \"C\" DEFAULT '' NOT NULL"
+    sqlite = support.column_type(field)
+    return sqlite.replace("NUMERIC", "DOUBLE PRECISION", 1).replace("TEXT", 'TEXT COLLATE "C"', 1)
 
 
 def pg_ddl(collection: Collection) -> str:
@@ -47,73 +35,44 @@ def pg_ddl(collection: Collection) -> str:
     return f'CREATE TABLE "{collection.name}" ({", ".join(cols)})'
 
 
-def to_pg_sql(sql: str) -> str:
-    """``?`` placeholders (outside quotes) to ``%s``, ``%`` escaped: what pbk's adapter does."""
-    out: list[str] = []
-    quote = ""
-    for ch in sql:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in ("'", '"'):
-            quote = ch
-        elif ch == "?":
-            out.append("%s")
-            continue
-        out.append("%%" if ch == "%" else ch)
-    return "".join(out)
-
-
 @contextlib.contextmanager
 def postgres_database() -> Iterator[Any]:
-    """An autocommit connection to a new, uniquely named database, dropped afterwards."""
-    try:
-        admin = psycopg.connect(PG_DSN + " dbname=postgres", autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:  # pragma: no cover - no server on this machine
-        pytest.skip(f"no PostgreSQL at {PG_DSN}: {exc}")
-    name = f"pbk_filter_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with psycopg.connect(f"{PG_DSN} dbname={name}", autocommit=True) as conn:
+    """A ``PgConnection`` to a new, uniquely named database, dropped afterwards."""
+    with _new_database() as url:
+        conn = pbk_postgres.PgConnection.connect(url)
+        try:
             yield conn
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def pg_value(field: Field, value: Any) -> Any:
-    stored = support.storage_value(field, value)
-    if field.type == "bool":
-        return bool(stored)
-    return stored
+        finally:
+            conn.raw.close()
 
 
 def seed(conn: Any, collections: Mapping[str, Collection]) -> None:
-    """The tables and ``support.SEED`` rows, in the same order (so ``rowid`` agrees)."""
-    for c in collections.values():
-        conn.execute(pg_ddl(c))
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for name, record in support.SEED:
-        rows[(name, record["id"])] = dict(record)
-    for name, rid, patch in support.SEED_UPDATES:
-        rows[(name, rid)].update(patch)
-    for (name, _), record in rows.items():
-        c = collections[name]
-        values: dict[str, Any] = {}
-        for f in c.fields:
-            if f.name in record:
-                values[f.name] = pg_value(f, record[f.name])
-            elif f.name in ("password", "tokenKey"):
-                values[f.name] = "x" * 30
-            elif f.type == "autodate":
-                values[f.name] = "2026-01-01 00:00:00.000Z"
-        cols = ", ".join(f'"{k}"' for k in values)
-        marks = ", ".join("%s" for _ in values)
-        conn.execute(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', list(values.values()))
+    """The tables, and the rows ``support.create_database`` stores, copied in ``rowid`` order
+    (so ``rowid`` agrees) with PostgreSQL's types (bools, JSON texts)."""
+    source = support.create_database(":memory:", collections)
+    try:
+        for c in collections.values():
+            conn.execute(pg_ddl(c))
+            names = [f.name for f in c.fields]
+            cols = ", ".join(f'"{n}"' for n in names)
+            marks = ", ".join("?" for _ in names)
+            for row in source.execute(f'SELECT {cols} FROM "{c.name}" ORDER BY rowid'):
+                values = [_pg_value(f, v) for f, v in zip(c.fields, row)]
+                conn.execute(f'INSERT INTO "{c.name}" ({cols}) VALUES ({marks})', values)
+    finally:
+        source.close()
+
+
+def _pg_value(field: Field, value: Any) -> Any:
+    if field.type == "bool":
+        return bool(value)
+    if value is not None and pg_column_type(field).startswith("JSON"):
+        return str(value)  # SQLite's NUMERIC affinity made a number of a JSON text like 42
+    return value
 
 
 def run(conn: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    return conn.execute(to_pg_sql(sql), list(params)).fetchall()
+    return list(conn.execute(sql, list(params)))
 
 
 def auth_record(collections: Mapping[str, Collection], record_id: str) -> dict[str, Any]:
@@ -125,41 +84,17 @@ def auth_record(collections: Mapping[str, Collection], record_id: str) -> dict[s
         conn.close()
 
 
-def _as_apsw(value: Any) -> Any:
-    """A value as pbk's PostgreSQL adapter returns it (as apsw would for the same data)."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-class Connection:
-    """``execute(sql, params)`` with ``?`` placeholders over psycopg, rows as apsw gives them."""
-
-    def __init__(self, conn: Any) -> None:
-        self.raw = conn
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return [tuple(_as_apsw(v) for v in row) for row in run(self.raw, sql, params)]
-
-
 class PgEnv:
     """``support.Env`` on PostgreSQL: the seeded tables, filters compiled with its dialect."""
 
     def __init__(self, conn: Any) -> None:
-        from pbk_records.filter import POSTGRES
-
-        self.dialect = POSTGRES
         self.collections = support.build_collections()
         self.lookup = support.make_lookup(self.collections)
         seed(conn, self.collections)
-        self.conn = Connection(conn)
+        self.conn = conn
 
     def compile(self, collection: str, expression: str, request: Any = support.SUPERUSER, **kw: Any) -> Any:
-        from pbk_records.filter import compile_filter
-
-        kw.setdefault("dialect", self.dialect)
+        kw.setdefault("dialect", POSTGRES)
         return compile_filter(expression, self.collections[collection], self.lookup, request, **kw)
 
     def ids(self, collection: str, expression: str, request: Any = support.SUPERUSER, **kw: Any) -> list[str]:
@@ -168,12 +103,6 @@ class PgEnv:
         return [row[0] for row in self.conn.execute(query, sql.params)]
 
     def auth(self, record_id: str, collection: str = "authors") -> dict[str, Any]:
-        coll = self.collections[collection]
-        cur = self.conn.raw.execute(f'SELECT * FROM "{coll.name}" WHERE id = %s', (record_id,))
-        names = [d.name for d in cur.description]
-        row = {k: _as_apsw(v) for k, v in zip(names, cur.fetchone()) if k != "rowid"}
-        row["collectionId"] = coll.id
-        row["collectionName"] = coll.name
-        for key in ("verified", "emailVisibility"):
-            row[key] = bool(row.get(key))
-        return row
+        auth = support.auth_of(self.conn, self.collections[collection], record_id)
+        auth.pop("rowid")
+        return auth

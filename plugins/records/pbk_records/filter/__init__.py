@@ -58,7 +58,6 @@ from .compiler import (
     is_multiple,
 )
 from .dialect import SQLITE, SQLiteDialect
-from .postgres import POSTGRES, PostgresDialect
 from .macros import MACROS, format_datetime, macro_value
 from .parser import (
     MAX_EXPRESSIONS,
@@ -71,6 +70,7 @@ from .parser import (
     Operand,
     parse,
 )
+from .postgres import POSTGRES, PostgresDialect
 
 _DIALECTS = {"sqlite": SQLITE, "postgresql": POSTGRES}
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..schema import Collection
 from .compiler import PLAIN_AUTH_FIELDS, CollectionLookup, RequestInfo, Sql, compile_filter
+from .dialect import SQLITE, SQLiteDialect
 from .macros import MACROS
 from .parser import Comparison, Group, Node, Operand, parse
 from .values import go_to_string
@@ -129,9 +130,11 @@ class RuleCache:
         *,
         schema: object,
         table_alias: str = "main",
+        dialect: SQLiteDialect = SQLITE,
     ) -> Sql:
-        """``compile_filter(expression, ..., mode="rule")``; ``schema`` is an object that is
-        replaced whenever any collection changes (the registry's tuple of collections)."""
+        """``compile_filter(expression, ..., mode="rule", dialect=dialect)``; ``schema`` is an
+        object that is replaced whenever any collection changes (the registry's tuple of
+        collections)."""
         with self._lock:
             if schema is not self._schema or len(self._compiled) > self.MAX_ENTRIES:
                 self._schema, self._reads, self._compiled = schema, {}, {}
@@ -140,18 +143,22 @@ class RuleCache:
             reads = known[expression]
         else:
             reads = known[expression] = _Reads.of(expression)
-        key = None if reads is None else _key(reads, expression, collection, table_alias, request)
+        key = None if reads is None else _key(reads, expression, collection, table_alias, request, dialect)
         if reads is None or key is None:
-            return compile_filter(expression, collection, lookup, request, mode="rule", table_alias=table_alias)
+            return compile_filter(
+                expression, collection, lookup, request, mode="rule", table_alias=table_alias, dialect=dialect
+            )
         entry = compiled.get(key)
         if entry is None or (
             entry is not _UNCACHEABLE and (entry.fields is not collection.fields or entry.indexes is not collection.indexes)
         ):
             entry = compiled[key] = _compile_with_markers(
-                expression, collection, lookup, request, reads, table_alias
+                expression, collection, lookup, request, reads, table_alias, dialect
             )
         if entry is _UNCACHEABLE:
-            return compile_filter(expression, collection, lookup, request, mode="rule", table_alias=table_alias)
+            return compile_filter(
+                expression, collection, lookup, request, mode="rule", table_alias=table_alias, dialect=dialect
+            )
         auth = request.auth or {}
         params = list(entry.sql.params)
         for position, name in entry.slots:
@@ -160,7 +167,12 @@ class RuleCache:
 
 
 def _key(
-    reads: _Reads, expression: str, collection: Collection, table_alias: str, request: RequestInfo
+    reads: _Reads,
+    expression: str,
+    collection: Collection,
+    table_alias: str,
+    request: RequestInfo,
+    dialect: SQLiteDialect,
 ) -> Hashable | None:
     """Everything compiling ``expression`` reads of the request but its text values; None
     when that cannot be told apart from the values."""
@@ -181,7 +193,7 @@ def _key(
                 return None
             joined = (str(auth.get("collectionId") or ""), str(auth.get("collectionName") or ""), id_shape)
         shape = (tuple(values), joined)
-    return (expression, id(collection), collection.id, table_alias, shape)
+    return (expression, id(collection), collection.id, table_alias, shape, dialect.name)
 
 
 def _is_number_field(collection: Collection, name: str) -> bool:
@@ -196,6 +208,7 @@ def _compile_with_markers(
     request: RequestInfo,
     reads: _Reads,
     table_alias: str,
+    dialect: SQLiteDialect,
 ) -> Any:
     """The rule compiled for a stand-in requester whose text values are markers, with where
     each marker is bound; ``_UNCACHEABLE`` when a marker was changed on its way."""
@@ -213,7 +226,7 @@ def _compile_with_markers(
         auth = stand_in
     stand_in_request = RequestInfo(auth=auth, context=request.context, is_superuser=request.is_superuser)
     compiled = compile_filter(
-        expression, collection, lookup, stand_in_request, mode="rule", table_alias=table_alias
+        expression, collection, lookup, stand_in_request, mode="rule", table_alias=table_alias, dialect=dialect
     )
     slots: list[tuple[int, str]] = []
     for position, value in enumerate(compiled.params):

@@ -200,6 +200,8 @@ class _R:
     opaque: bool = False
     #: what the value is (``dialect.KINDS``), for engines with static types
     kind: str = "str"
+    #: the SQL again from the current bound values (a typed engine's strftime reads them)
+    rebuild: Callable[[], str] | None = None
 
 
 _NULL = "NULL"
@@ -233,15 +235,17 @@ def _field_kind(field_: Field) -> str:
 
 def _bind_value(state: _State, value: Any) -> _R:
     """A bound text, number or bool (as SQLite binds it: a bool is an integer)."""
+    if not state.d.typed:
+        marker, index = state.bind(value)
+        return _R(marker, (index,))
     if isinstance(value, str):
         kind = "str"
+        if "\x00" in value:
+            raise FilterError("a text with NUL, which PostgreSQL cannot hold")
     elif isinstance(value, float):
         kind = "real"
     else:
         kind = "int"
-    if not state.d.typed:
-        marker, index = state.bind(value)
-        return _R(marker, (index,), kind=kind)
     if isinstance(value, bool):
         value = int(value)
     elif kind == "int" and not -_MAX_INT - 1 <= value <= _MAX_INT:
@@ -487,16 +491,18 @@ class _Runner:
         if body_field.type not in MULTI_VALUER_TYPES:
             raise FilterError(f"field {body_field.name!r} doesn't support multivalue operations")
         raw = go_json(to_slice(self._body().get(body_field.name)))
+        if self.d.typed and "\\u0000" in raw:
+            raise FilterError("a text with NUL, which PostgreSQL cannot hold")
         marker, _ = self.state.bind(raw)
         logical = f"__dataEach_{body_field.name}_je{self.scope.suffix}"
         alias = self.state.join(logical, self.d.json_each_value(marker))
-        result = _R(f"{alias}.value")
+        result = _R(self.d.each_item(alias), kind=self.d.each_kind)
         if is_multiple(body_field):
             self.with_mm = True
         if self.with_mm:
             mm_alias = self.state.fresh("m")
             self.mm.joins.append(self.d.left_join(self.d.json_each_value(marker), mm_alias))
-            self.mm.value = f"{mm_alias}.value"
+            self.mm.value = self.d.each_item(mm_alias)
             result.mm = self.mm
         return result
 
@@ -723,8 +729,8 @@ class _Runner:
         column = d.column(self.alias, field_.name)
         mm_column = d.column(self.mm_alias, field_.name)
 
-        multiple = is_multiple(field_)
         if modifier == "length" and multi_valuer:
+            multiple = is_multiple(field_)
             result = _R(d.json_array_length(column, multiple), kind="int")
             if self.with_mm:
                 self.mm.value = d.json_array_length(mm_column, multiple)
@@ -732,18 +738,19 @@ class _Runner:
             return result
 
         if modifier == "each" and multi_valuer:
+            multiple = is_multiple(field_)
             je = self.state.join(f"__je_{self.logical}_{field_.name}", d.json_each(column, multiple))
-            result = _R(f"{je}.value")
+            result = _R(d.each_item(je), kind=d.each_kind)
             if multiple:
                 self.with_mm = True
             if self.with_mm:
                 mm_je = self.state.fresh("m")
                 self.mm.joins.append(d.left_join(d.json_each(mm_column, multiple), mm_je))
-                self.mm.value = f"{mm_je}.value"
+                self.mm.value = d.each_item(mm_je)
                 result.mm = self.mm
             return result
 
-        result = _R(column, kind=_field_kind(field_))
+        result = _R(column, kind=_field_kind(field_) if d.typed else "text")
         if self.with_mm:
             self.mm.value = mm_column
             result.mm = self.mm
@@ -825,10 +832,12 @@ def _resolve(state: _State, scope: _Scope, operand: Operand) -> _R:
                 return _keyword(fallback)
             raise error or FilterError(f"invalid operand {name!r}")
         return result
-    if kind == "text":
-        return _bind_value(state, operand.value)
-    if kind == "number":
-        return _bind_value(state, float(operand.value))
+    if kind == "text" or kind == "number":
+        value = operand.value if kind == "text" else float(operand.value)
+        if state.d.typed:
+            return _bind_value(state, value)
+        marker, index = state.bind(value)  # SQLite's path, kept short
+        return _R(marker, (index,))
     if kind == "placeholder":
         return _placeholder(state, operand.value)
     if kind == "function":
@@ -882,6 +891,8 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
         params=tuple(i for r in resolved for i in r.params),
         opaque=True,
     )
+    if state.d.typed:
+        result.rebuild = lambda: strftime(idents)
     if len(resolved) > 1:
         time_arg = resolved[1]
         if time_arg.mm is not None:
@@ -892,25 +903,35 @@ def _strftime(state: _State, scope: _Scope, args: tuple[Operand, ...]) -> _R:
     return result
 
 
+def _binder(state: _State) -> Callable[[Any], str]:
+    """``bind(value) -> marker`` for a dialect that binds values of its own."""
+
+    def bind(value: Any) -> str:
+        return state.bind(value)[0]
+
+    return bind
+
+
 def _typed_strftime(state: _State, resolved: list[_R]) -> Callable[[list[str]], str]:
     """strftime for an engine that needs the format and modifiers while compiling (they are
     quoted texts or placeholders, so their values are known)."""
-    texts: list[str | None] = []
-    for r in resolved[:1] + resolved[2:]:
-        if r.kind == "null":
-            texts.append(None)
-        elif r.params:
-            texts.append(go_to_string(state.values[r.params[0]]))
-        else:
-            texts.append(r.ident)
     kind = resolved[1].kind if len(resolved) > 1 else None
 
     def strftime(idents: list[str]) -> str:
+        texts: list[str | None] = []
+        for r in resolved[:1] + resolved[2:]:
+            if r.kind == "null":
+                texts.append(None)
+            elif r.params:
+                texts.append(go_to_string(state.values[r.params[0]]))
+            else:
+                texts.append(r.ident)
+        if any(t is not None and "\x00" in t for t in texts):
+            raise FilterError("a text with NUL, which PostgreSQL cannot hold")
         if any(t is None for t in texts):
             return "CAST(NULL AS text)"
         time = (idents[1], kind) if kind is not None else None
-        bind = lambda v: state.bind(v)[0]  # noqa: E731
-        return state.d.strftime_typed(texts[0], time, texts[1:], bind)
+        return state.d.strftime_typed(texts[0], time, texts[1:], _binder(state))
 
     return strftime
 
@@ -1029,15 +1050,20 @@ def _typed_equal_expr(state: _State, equal: bool, left: _R, right: _R) -> str:
 
 def _like_operand(state: _State, r: _R, before: list[Any]) -> _R:
     """A ``~`` operand after ``_wrap_like`` turned its bound values (``before``) into text
-    patterns: a bound number is now bound as a text; a function of a number that became a
-    text is NULL (SQLite's math and date functions answer NULL for such a text)."""
+    patterns, for a typed engine: a bound number is now bound as a text, a function of a
+    number that became a text is NULL (SQLite's math and date functions answer NULL for such
+    a text), a strftime is written again from its new format."""
     d = state.d
-    changed = [i for i, old in zip(r.params, before) if type(state.values[i]) is not type(old)]
+    changed = [i for i, old in zip(r.params, before) if state.values[i] != old]
     if not changed:
         return r
     if len(r.params) == 1 and r.ident == d.param(f"\x00{r.params[0]}\x00", r.kind):
         return _R(d.param(f"\x00{r.params[0]}\x00", "str"), r.params, kind="str")
-    return _null()
+    if any(not isinstance(old, str) for i, old in zip(r.params, before) if i in changed):
+        return _null()  # a number argument became a text: no number, no date
+    if r.rebuild is not None:
+        return _R(r.rebuild(), r.params, opaque=True, kind=r.kind)
+    return r  # texts stay texts: the SQL binds them as they are now
 
 
 def _wrap_like(state: _State, r: _R) -> None:

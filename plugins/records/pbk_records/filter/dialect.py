@@ -29,6 +29,8 @@ class SQLiteDialect:
     true = "1"
     false = "0"
     null = "NULL"
+    #: what a LEFT JOIN without a condition ends with (PostgreSQL needs ``ON TRUE``)
+    no_condition = ""
 
     @staticmethod
     def quote(identifier: str) -> str:
@@ -53,6 +55,14 @@ class SQLiteDialect:
         """Rows of a JSON array column; a plain value counts as a one-item array."""
         return f"json_each({self._as_array(expr)})"
 
+    #: the kind of ``each_item``
+    each_kind = "str"
+
+    @staticmethod
+    def each_item(alias: str) -> str:
+        """One item of ``json_each`` as an operand (``:each``); ``alias.value`` joins."""
+        return f"{alias}.value"
+
     def json_each_value(self, marker: str) -> str:
         """Rows of a bound JSON array (``@request.body.x:each``)."""
         return f"json_each({marker})"
@@ -73,11 +83,12 @@ class SQLiteDialect:
         )
 
     @staticmethod
-    def param(marker: str, kind: str) -> str:  # noqa: ARG004 - the kind is for typed engines
+    def param(marker: str, kind: str) -> str:
+        """A bound value of ``kind`` (typed engines cast it; SQLite binds it as it is)."""
         return marker
 
     @staticmethod
-    def lower(expr: str, kind: str = "text") -> str:  # noqa: ARG004
+    def lower(expr: str, kind: str = "text") -> str:
         return f"LOWER({expr})"
 
     @staticmethod
@@ -128,13 +139,12 @@ class SQLiteDialect:
     def not_exists_many_vs_one(subquery: str, alias: str, where: str) -> str:
         return f"NOT EXISTS (SELECT 1 FROM ({subquery}) AS {alias} WHERE {where})"
 
-    @staticmethod
     def not_exists_many_vs_many(
-        left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
+        self, left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
     ) -> str:
         return (
             f"NOT EXISTS (SELECT 1 FROM ({left_sub}) AS {l_alias} "
-            f"LEFT JOIN ({right_sub}) AS {r_alias} WHERE {where})"
+            f"LEFT JOIN ({right_sub}) AS {r_alias}{self.no_condition} WHERE {where})"
         )
 
     @staticmethod
@@ -149,13 +159,13 @@ class SQLiteDialect:
         return f"{alias}._rowid_"
 
     @staticmethod
-    def sort_keys(sql: str, kind: str) -> list[str]:  # noqa: ARG004
+    def sort_keys(sql: str, kind: str) -> list[str]:
         """What to ORDER BY for ``sql``: itself (SQLite orders values of any type)."""
         return [sql]
 
     @staticmethod
     def order(keys: Sequence[str], direction: str) -> str:
-        return ", ".join(f"{k} {direction}" for k in keys)
+        return f"{keys[0]} {direction}"  # sort_keys gives one
 
     @staticmethod
     def scalar_subquery(

@@ -13,6 +13,7 @@ Bound values are always cast (``CAST(? AS text)``): psycopg sends a Python ``str
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from .dialect import SQLiteDialect
 
 _C = ' COLLATE "C"'
-#: a text SQLite's NUMERIC affinity turns into a number (bounded, so the cast cannot overflow)
+#: a text SQLite's NUMERIC affinity turns into a number; with fewer than 200 characters (checked
+#: beside it) and a two-digit exponent the cast to double precision cannot overflow
 _NUMERIC_TEXT = r"'^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,2})?\s*$'"
 _STATIC_NULL = "NULL"
 
@@ -57,6 +59,20 @@ def _real_text(x: str) -> str:
     )
 
 
+def _json_number(j: str) -> str:
+    """A JSON number as double precision, never an error: beyond the double range it is
+    ±Infinity or 0 as in SQLite; an exponent of four or more digits is NULL."""
+    text = f"CAST({j} AS text)"
+    return (
+        f"(CASE WHEN {text} !~ '[eE][+-]?[0-9]{{3}}' AND length({text}) < 200 "
+        f"THEN CAST({text} AS double precision) "
+        f"WHEN {text} !~ '[eE][+-]?[0-9]{{4}}' THEN (SELECT CASE "
+        "WHEN abs(x) > 1.7976931348623157e308 THEN sign(x) * CAST('Infinity' AS double precision) "
+        "WHEN abs(x) < 2.5e-324 THEN 0 ELSE CAST(x AS double precision) END "
+        f"FROM (SELECT CAST({text} AS numeric) AS x) AS jn) END)"
+    )
+
+
 def _json_value(j: str) -> _V:
     t = f"json_typeof({j})"
     is_true = f"CAST({j} AS text) = 'true'"
@@ -65,7 +81,7 @@ def _json_value(j: str) -> _V:
         f"WHEN 'string' THEN 2 WHEN 'object' THEN 2 WHEN 'array' THEN 2 END)"
     )
     num = (
-        f"(CASE {t} WHEN 'number' THEN CAST(CAST({j} AS text) AS double precision) "
+        f"(CASE {t} WHEN 'number' THEN {_json_number(j)} "
         f"WHEN 'boolean' THEN (CASE WHEN {is_true} THEN 1 ELSE 0 END) END)"
     )
     txt = (
@@ -106,7 +122,7 @@ def _numeric_affinity(v: _V) -> _V:
     """A text that looks like a number becomes that number (SQLite's NUMERIC affinity)."""
     if v.cls in (0, 1):
         return v
-    looks = f"({v.txt} ~ {_NUMERIC_TEXT})"
+    looks = f"({v.txt} ~ {_NUMERIC_TEXT} AND length({v.txt}) < 200)"
     as_num = f"(CASE WHEN {looks} THEN CAST({v.txt} AS double precision) END)"
     if v.cls == 2:
         cls = f"(CASE WHEN {v.null} THEN NULL WHEN {looks} THEN 1 ELSE 2 END)"
@@ -213,7 +229,8 @@ _FORMATS: dict[str, str] = {
     "H": "to_char(ts, 'HH24')",
     "I": "to_char(ts, 'HH12')",
     "j": "to_char(ts, 'DDD')",
-    "J": "CAST(extract(epoch FROM ts) / 86400.0 + 2440587.5 AS text)",
+    "J": "rtrim(rtrim(CAST(round(floor(extract(epoch FROM ts) * 1000) / 86400000 + 2440587.5, 9) "
+    "AS text), '0'), '.')",
     "k": "lpad(to_char(ts, 'FMHH24'), 2, ' ')",
     "l": "lpad(to_char(ts, 'FMHH12'), 2, ' ')",
     "m": "to_char(ts, 'MM')",
@@ -236,8 +253,9 @@ _FORMATS: dict[str, str] = {
     "Y": "to_char(ts, 'YYYY')",
 }
 #: SQLite's time value forms pbk understands: ``YYYY-MM-DD[( |T)HH:MM[:SS[.SSS]]][Z|±HH:MM]``
+#: (and ``HH:MM[:SS[.SSS]]``, a time on 2000-01-01)
 _TIME_RE = (
-    r"'^\s*([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"'^([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
     r"(?:[ T]([01][0-9]|2[0-4]):([0-5][0-9])(?::([0-5][0-9](?:\.[0-9]+)?))?)?\s*"
     r"(?:[zZ]|([+-])([01][0-9]|2[0-3]):([0-5][0-9]))?\s*$'"
 )
@@ -245,21 +263,44 @@ _MODIFIER_RE = re.compile(
     r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s+(day|hour|minute|second|month|year)s?\s*",
     re.IGNORECASE | re.ASCII,
 )
+_CLOCK_RE = re.compile(r"\s*([+-])([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?\s*", re.ASCII)
 _SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
+#: the most one modifier may move a time (about 4400 years): from any time pbk keeps (years 1
+#: to 9999) the result stays within PostgreSQL's timestamps, so no modifier can fail
+_MAX_SECONDS = 1.4e11
+_MAX_MONTHS = 53_000
 _STARTS = {"start of day": "day", "start of month": "month", "start of year": "year"}
 
 
 def _parse_time_text(t: str) -> str:
     """A timestamp (UTC) from a text SQLite's strftime accepts, NULL otherwise (never an error:
-    out-of-range days roll over as in SQLite)."""
+    out-of-range days roll over as in SQLite; year 0 is dropped by WHERE, and ``greatest``
+    keeps make_timestamp valid even when PostgreSQL folds a constant before filtering)."""
     return (
-        "(SELECT make_timestamp(CAST(m[1] AS integer), 1, 1, 0, 0, 0) + make_interval("
+        "(SELECT make_timestamp(greatest(CAST(m[1] AS integer), 1), 1, 1, 0, 0, 0) + make_interval("
         "months => CAST(m[2] AS integer) - 1, days => CAST(m[3] AS integer) - 1, "
         "hours => COALESCE(CAST(m[4] AS integer), 0), mins => COALESCE(CAST(m[5] AS integer), 0), "
         "secs => COALESCE(CAST(m[6] AS double precision), 0)) "
         "- (CASE m[7] WHEN '+' THEN 1 WHEN '-' THEN -1 ELSE 0 END) * make_interval("
         "hours => COALESCE(CAST(m[8] AS integer), 0), mins => COALESCE(CAST(m[9] AS integer), 0)) "
-        f"FROM regexp_match({t}, {_TIME_RE}) AS r(m) WHERE CAST(m[1] AS integer) > 0)"
+        f"FROM regexp_match((CASE WHEN {t} ~ '^[0-9]{{2}}:[0-9]{{2}}' THEN '2000-01-01 ' || {t} "
+        f"ELSE {t} END), {_TIME_RE}) AS r(m) WHERE CAST(m[1] AS integer) > 0)"
+    )
+
+
+def _in_range(ts: str) -> str:
+    """``ts`` when it is within years 1 to 9999 (SQLite's range, less year 0), else NULL."""
+    return (
+        "(SELECT CASE WHEN t >= timestamp '0001-01-01' AND t < timestamp '10000-01-01' "
+        f"THEN t END FROM (SELECT {ts} AS t) AS rg)"
+    )
+
+
+def _julian_day(n: str) -> str:
+    """A Julian day number as a timestamp, from year 1 to 9999 (NULL outside)."""
+    return (
+        f"(CASE WHEN {n} >= 1721425.5 AND {n} < 5373484.5 THEN "
+        f"timestamp '2000-01-01 12:00:00' + ({n} - 2451545.0) * interval '1 day' END)"
     )
 
 
@@ -268,6 +309,7 @@ class PostgresDialect(SQLiteDialect):
 
     name = "postgresql"
     typed = True
+    no_condition = " ON TRUE"
 
     # -- values ---------------------------------------------------------------------------
 
@@ -330,10 +372,20 @@ class PostgresDialect(SQLiteDialect):
     def _as_array(expr: str) -> str:
         return f"(CASE WHEN json_typeof({expr}) = 'array' THEN {expr} ELSE json_build_array({expr}) END)"
 
+    each_kind = "json"
+
     def json_each(self, expr: str, multiple: bool = True) -> str:
-        """Rows (column ``value``, text) of a JSON array column, or of a single value."""
+        """Rows of a JSON array column, or of a single value: ``value`` (the item as text, for
+        joins on ids) and ``item`` (the JSON item, typed as SQLite's json_each types it)."""
         array = self._as_array(expr) if multiple else f"json_build_array({expr})"
-        return f"LATERAL (SELECT json_array_elements_text({array}) AS value)"
+        return (
+            f"LATERAL (SELECT e.v #>> '{{}}' AS value, e.v AS item "
+            f"FROM json_array_elements({array}) AS e(v))"
+        )
+
+    @staticmethod
+    def each_item(alias: str) -> str:
+        return f"{alias}.item"
 
     def json_each_value(self, marker: str) -> str:
         return self.json_each(self.param(marker, "json"))
@@ -429,15 +481,32 @@ class PostgresDialect(SQLiteDialect):
             if mods and mods[0] == "unixepoch":
                 mods = mods[1:]
                 secs = self._number(sql, kind)
-                ts = f"CAST(to_timestamp({secs}) AT TIME ZONE 'UTC' AS timestamp)"
+                ts = (
+                    f"(CASE WHEN {secs} >= -62135596800 AND {secs} < 253402300800 "
+                    f"THEN CAST(to_timestamp({secs}) AT TIME ZONE 'UTC' AS timestamp) END)"
+                )
             elif v.cls == 1:
-                ts = f"(timestamp '2000-01-01 12:00:00' + ({v.num} - 2451545.0) * interval '1 day')"
+                ts = _julian_day(v.num)
             else:
                 t = v.txt
-                ts = f"(CASE WHEN lower(trim({t})) = 'now' THEN {now} ELSE {_parse_time_text(t)} END)"
+                number = f"(CASE WHEN {t} ~ {_NUMERIC_TEXT} AND length({t}) < 200 THEN CAST({t} AS double precision) END)"
+                ts = (
+                    f"(CASE WHEN lower(trim({t})) = 'now' THEN {now} "
+                    f"WHEN {t} ~ {_NUMERIC_TEXT} THEN {_julian_day(number)} "
+                    f"ELSE {_parse_time_text(t)} END)"
+                )
+                if not v.static:
+                    ts = f"(CASE WHEN {v.cls} = 1 THEN {_julian_day(v.num)} ELSE {ts} END)"
         for mod in mods:
-            if mod in ("utc", "localtime"):
-                continue  # pbk runs in UTC
+            if mod in ("utc", "localtime", "ceiling"):
+                continue  # pbk runs in UTC; month arithmetic rolls over as "ceiling" asks
+            clock = _CLOCK_RE.fullmatch(mod)
+            if clock:
+                sign, hours, minutes, seconds = clock.groups()
+                amount = int(hours) * 3600 + int(minutes) * 60 + float(seconds or 0)
+                n = self.param(bind(-amount if sign == "-" else amount), "real")
+                ts = _in_range(f"({ts} + {n} * interval '1 second')")
+                continue
             if mod in _STARTS:
                 ts = f"date_trunc('{_STARTS[mod]}', {ts})"
                 continue
@@ -456,34 +525,31 @@ class PostgresDialect(SQLiteDialect):
                 return None  # SQLite: an unknown modifier is NULL
             amount, unit = float(match.group(1)), match.group(2).lower()
             if unit in _SECONDS:
-                n = self.param(bind(amount * _SECONDS[unit]), "real")
-                ts = f"({ts} + {n} * interval '1 second')"
-            else:
-                if not amount.is_integer() or abs(amount) > 1e6:
+                if abs(amount * _SECONDS[unit]) > _MAX_SECONDS:
                     return None
-                months = int(amount) * (12 if unit == "year" else 1)
-                n = self.param(bind(months), "int")
+                n = self.param(bind(amount * _SECONDS[unit]), "real")
+                ts = _in_range(f"({ts} + {n} * interval '1 second')")
+            else:
+                if abs(amount) * 12 > _MAX_MONTHS:
+                    return None
+                whole = math.trunc(amount)
+                n = self.param(bind(whole * (12 if unit == "year" else 1)), "int")
                 # to the 1st, add the months, then the days back: Jan 31 + 1 month = Mar 2/3
-                ts = (
+                ts = _in_range(
                     f"(SELECT date_trunc('month', t) + {n} * interval '1 month' "
                     f"+ (t - date_trunc('month', t)) FROM (SELECT {ts} AS t) AS mo)"
                 )
-        return ts
+                if amount != whole:  # SQLite: a fraction of a month is 30 days, of a year 365
+                    days = (amount - whole) * (365 if unit == "year" else 30)
+                    n = self.param(bind(days * 86400), "real")
+                    ts = _in_range(f"({ts} + {n} * interval '1 second')")
+        return _in_range(ts)
 
     # -- joins and ordering ---------------------------------------------------------------
 
     @staticmethod
     def left_join(table_sql: str, alias: str, on: str | None = None) -> str:
         return f"LEFT JOIN {table_sql} AS {alias} ON {on or 'TRUE'}"
-
-    @staticmethod
-    def not_exists_many_vs_many(
-        left_sub: str, l_alias: str, right_sub: str, r_alias: str, where: str
-    ) -> str:
-        return (
-            f"NOT EXISTS (SELECT 1 FROM ({left_sub}) AS {l_alias} "
-            f"LEFT JOIN ({right_sub}) AS {r_alias} ON TRUE WHERE {where})"
-        )
 
     def rowid(self, alias: str) -> str:
         return f"{alias}.rowid"
