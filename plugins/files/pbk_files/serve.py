@@ -211,21 +211,21 @@ def _column_origin(conn: Any, view: str, column: str) -> tuple[str, str] | None:
 
 def _column_origin_postgres(conn: Any, view: str, column: str) -> tuple[str, str] | None:
     """The same on PostgreSQL, whose result metadata names the table and column an output column
-    reads (``ftable``, ``ftablecol``) but stops at a view: the view's own query is run without
-    rows, and a column read from another view is followed into that one."""
-    raw = conn.raw
+    reads (``ftable``, ``ftablecol``, read from the psycopg result) but stops at a view: the
+    view's own query is run without rows, and a column read from another view is followed into
+    that one."""
     quoted = '"' + view.replace('"', '""') + '"'
-    definition = raw.execute("SELECT pg_get_viewdef(to_regclass(%s))", (quoted,)).fetchone()[0]
+    definition = conn.execute("SELECT pg_get_viewdef(to_regclass(?))", (quoted,)).get
     if definition is None:
         return None
-    cursor = raw.execute(f"SELECT * FROM ({definition.strip().rstrip(';')}) AS v LIMIT 0")
+    cursor = conn.raw.execute(f"SELECT * FROM ({definition.strip().rstrip(';')}) AS v LIMIT 0")
     result = cursor.pgresult
     index = next((i for i, c in enumerate(cursor.description or ()) if c.name == column), None)
     if index is None or result is None or not result.ftable(index):
         return None
-    found = raw.execute(
+    found = conn.execute(
         "SELECT c.relname, a.attname, c.relkind FROM pg_class c "
-        "JOIN pg_attribute a ON a.attrelid = c.oid WHERE c.oid = %s AND a.attnum = %s",
+        "JOIN pg_attribute a ON a.attrelid = c.oid WHERE c.oid = ? AND a.attnum = ?",
         (result.ftable(index), result.ftablecol(index)),
     ).fetchone()
     if found is None:
