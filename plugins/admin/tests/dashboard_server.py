@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from pbk_sdk.testing import LiveServer, free_port, start_live_server
+from pbk_sdk.testing.postgres import database_for, test_engine
 from playwright.sync_api import expect
 
 PLUGINS = "records,auth,files,realtime,mailer,settings,logs,crons,backups,admin"
@@ -25,9 +26,10 @@ def serve_prepared(
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    database = database_for(data_dir) if test_engine() == "postgresql" else None  # PBK_TEST_DB
 
     async def run() -> None:
-        app = build_app(data_dir=data_dir, plugins=tuple(plugins.split(",")))
+        app = build_app(data_dir=data_dir, plugins=tuple(plugins.split(",")), db=database)
         await app.start()
         try:
             await prepare(app, url)
@@ -35,7 +37,8 @@ def serve_prepared(
             await app.stop()
 
     asyncio.run(run())
-    return start_live_server(data_dir, ["--plugins", plugins, "--workers", str(workers)], port=port)
+    return start_live_server(data_dir, ["--plugins", plugins, "--workers", str(workers),
+                                        *(["--db", database] if database else [])], port=port)
 
 
 async def create_record(app: Any, collection: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -122,10 +122,13 @@ def test_superuser_otp_command(tmp_path):
     from pbk import build_app
 
     async def enable() -> None:
-        app = build_app(data_dir=data, plugins=("records", "auth"))
+        app = build_app(data_dir=data, plugins=("records", "auth"),
+                        **({"db": database_for(data)} if test_engine() == "postgresql" else {}))
         await app.start()
         try:
-            conn_sql = "UPDATE _collections SET options = json_set(options, '$.otp.enabled', json('true')) WHERE name = '_superusers'"
+            conn_sql = ("UPDATE _collections SET options = jsonb_set(options::jsonb, '{otp,enabled}', 'true')::json "
+                        "WHERE name = '_superusers'" if app.db.engine == "postgresql" else
+                        "UPDATE _collections SET options = json_set(options, '$.otp.enabled', json('true')) WHERE name = '_superusers'")
             await app.db.write(lambda conn: conn.execute(conn_sql))
         finally:
             await app.stop()

@@ -54,8 +54,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
     pocketbase_superuser(base / "pb_real", EMAIL, PASSWORD)
     real = start_pocketbase(base / "pb_real", ["--hooksDir", str(base / "pb_hooks")])
     flags = ["--plugins", ",".join(PLUGINS), "--pluginsDir", str(base / "plugins")]
+    if test_engine() == "postgresql":  # the module's database, also inside the tests
+        DATABASES[base / "pb_data"] = database_for(base / "pb_data")
+        flags += ["--db", DATABASES[base / "pb_data"]]
     done = subprocess.run([sys.executable, "-m", "pbk", *flags, "--dir", str(base / "pb_data"),
-                           *(["--db", database_for(base / "pb_data")] if test_engine() == "postgresql" else []),
                            "superuser", "upsert", EMAIL, PASSWORD],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -121,14 +123,18 @@ def test_refusals_and_runs_answer_as_the_binary(servers: dict[str, Any], method:
 AGES = {"_otps": (100_000, 200, 160, 5), "_mfas": (100_000, 700, 500, 5)}
 
 
+#: pbk's data dir and its PostgreSQL database, under ``PBK_TEST_DB=postgresql``.
+DATABASES: dict[Path, str] = {}
+
+
 @contextlib.contextmanager
 def database(data_dir: Path) -> Iterator[Any]:
     """The live server's database: pbk's PostgreSQL one under ``PBK_TEST_DB=postgresql``, else
     the data dir's ``data.db`` (PocketBase's always)."""
-    if test_engine() == "postgresql" and data_dir.name == "pb_data":
+    if data_dir in DATABASES:
         from pbk_postgres import PgConnection
 
-        conn = PgConnection.connect(database_for(data_dir))
+        conn = PgConnection.connect(DATABASES[data_dir])
         try:
             yield conn
         finally:

@@ -4,6 +4,8 @@ dir's PostgreSQL test database)."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import re
 import sqlite3
@@ -14,7 +16,7 @@ from typing import Any
 from click.testing import Result
 from pbk import cli as kernel_cli
 from pbk_sdk.testing.commands import invoke
-from pbk_sdk.testing.postgres import database_for, test_engine
+from pbk_sdk.testing.postgres import create_database, database_for, drop_database, test_engine
 
 PLUGINS = "records,auth,migrations"
 
@@ -41,9 +43,31 @@ def postgres() -> bool:
     return test_engine() == "postgresql"
 
 
+_databases: dict[Path, str] = {}
+
+
+def database_url(data_dir: Path) -> str:
+    """The data dir's PostgreSQL database, the same at every use: the one the test helpers give
+    it at its first use (a module fixture's, or the test's), or a new one when another data dir
+    of the same test has that one already (a replay must not share its original's tables)."""
+    key = data_dir.resolve()
+    if key not in _databases:
+        url = database_for(data_dir)
+        if url in _databases.values():
+            url = create_database()
+            atexit.register(_drop_quietly, url)
+        _databases[key] = url
+    return _databases[key]
+
+
+def _drop_quietly(url: str) -> None:
+    with contextlib.suppress(Exception):
+        drop_database(url)
+
+
 def db_flags(data_dir: Path) -> list[str]:
     """``--db`` of the data dir's database when the tests run on PostgreSQL."""
-    return ["--db", database_for(data_dir)] if postgres() else []
+    return ["--db", database_url(data_dir)] if postgres() else []
 
 
 def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -51,7 +75,7 @@ def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     if postgres():
         from pbk_postgres import PgConnection
 
-        conn = PgConnection.connect(database_for(data_dir))
+        conn = PgConnection.connect(database_url(data_dir))
         try:
             return [tuple(row) for row in conn.execute(sql, params)]
         finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from migrations_testing import PLUGINS, applied, pbk, query, schema
+from migrations_testing import PLUGINS, applied, db_flags, pbk, query, schema
 from pbk_sdk.testing.servers import start_live_server
 
 EMAIL, PASSWORD = "root@example.com", "su-password-123"
@@ -82,7 +82,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     project.folder.mkdir()
     (project.folder / "1700000000_seed.py").write_text(SEED)
     assert pbk(project.data, "superuser", "upsert", EMAIL, PASSWORD).exit_code == 0
-    server = start_live_server(project.data, ["--plugins", PLUGINS, "--workers", "2"])
+    server = start_live_server(project.data, ["--plugins", PLUGINS, "--workers", "2", *db_flags(project.data)])
     try:
         token = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
                            json={"identity": EMAIL, "password": PASSWORD}).json()["token"]
@@ -90,7 +90,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
             change_schema(api)
     finally:
         assert server.stop() == 0, server.output()
-    replay = start_live_server(project.replay, ["--plugins", PLUGINS, "--workers", "2"])
+    replay = start_live_server(project.replay, ["--plugins", PLUGINS, "--workers", "2", *db_flags(project.replay)])
     assert replay.stop() == 0, replay.output()
     yield project
 
