@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .query import MAX_ROWS, Result, WritesData
@@ -110,14 +110,14 @@ def check(parts: list[str]) -> None:
                           "transactions of its connections (each query runs in one transaction).")
 
 
-def run_query(url: str, parts: list[str], timeout: float, read_timeout: float, write: bool) -> Result:
-    """Run ``parts`` on a connection of their own to ``url``, closed afterwards: a ``write``
-    whole in one transaction (the rows its last change touched), anything else in a ``READ
-    ONLY`` one and, should PostgreSQL refuse a statement of it as a write, again in a writing
-    one (the last statement's columns and first ``MAX_ROWS`` rows)."""
-    from pbk_postgres import PgConnection
-
-    conn = PgConnection.connect(url)
+def run_query(connect: Callable[[str], Any], url: str, parts: list[str], timeout: float, read_timeout: float,
+              write: bool) -> Result:
+    """Run ``parts`` on a connection of their own to ``url`` (``connect(url)``, the database
+    layer's ``PgConnection.connect``), closed afterwards: a ``write`` whole in one transaction
+    (the rows its last change touched), anything else in a ``READ ONLY`` one and, should
+    PostgreSQL refuse a statement of it as a write, again in a writing one (the last
+    statement's columns and first ``MAX_ROWS`` rows)."""
+    conn = connect(url)
     try:
         if write:
             return _transaction(conn.raw, parts, timeout, read_only=False, rows=False)
@@ -130,8 +130,7 @@ def run_query(url: str, parts: list[str], timeout: float, read_timeout: float, w
 
 
 def _transaction(raw: Any, parts: list[str], timeout: float, *, read_only: bool, rows: bool) -> Result:
-    import psycopg
-
+    """On ``raw``, the psycopg connection (whose ``Error`` is psycopg's base error class)."""
     try:
         raw.execute("BEGIN READ ONLY" if read_only else "BEGIN")
         raw.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
@@ -148,7 +147,7 @@ def _transaction(raw: Any, parts: list[str], timeout: float, *, read_only: bool,
         if rows:
             result.affected_rows = 0
         return result
-    except psycopg.Error as error:
+    except raw.Error as error:
         _roll_back(raw)
         if read_only and getattr(error, "sqlstate", None) == READ_ONLY_TRANSACTION:
             raise WritesData() from None
@@ -159,11 +158,9 @@ def _transaction(raw: Any, parts: list[str], timeout: float, *, read_only: bool,
 
 
 def _roll_back(raw: Any) -> None:
-    import psycopg
-
     try:
         raw.execute("ROLLBACK")
-    except psycopg.Error:
+    except raw.Error:
         pass  # the connection is gone: nothing was committed
 
 

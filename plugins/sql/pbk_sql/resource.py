@@ -74,8 +74,11 @@ class SqlConsole:
         read_timeout = min(timeout, self.app.config.query_timeout or timeout)
         try:
             postgres.check(parts)
-            return await asyncio.to_thread(postgres.run_query, str(self.app.config.db), parts, timeout,
-                                           read_timeout, looks_like_write(query))
+            # The database layer's connection class (pbk_postgres.PgConnection), not imported:
+            # the console depends on no PostgreSQL package.
+            connection = await self.app.db.read(lambda conn: type(conn))
+            return await asyncio.to_thread(postgres.run_query, connection.connect, str(self.app.config.db),
+                                           parts, timeout, read_timeout, looks_like_write(query))
         except (postgres.Refused, postgres.Failed) as exc:
             raise _failed(str(exc)) from None
         except apsw.Error as exc:  # the connection could not be opened

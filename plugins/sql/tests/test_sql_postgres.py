@@ -36,7 +36,7 @@ def run(url: str, query: str, write: bool = False, timeout: float = 10.0) -> pos
     """As ``POST /api/sql`` runs it."""
     parts = postgres.statements(query)
     postgres.check(parts)
-    return postgres.run_query(url, parts, timeout, timeout, write)
+    return postgres.run_query(PgConnection.connect, url, parts, timeout, timeout, write)
 
 
 def sessions(url: str) -> int:
