@@ -20,7 +20,7 @@ import pytest
 from pbk_crons.system_jobs import pocketbase_datetime
 from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
 from pbk_sdk.testing.postgres import database_for
-from pbk_sdk.testing.postgres import test_engine as tested_engine
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 from pbk_sdk.testing.servers import start_live_server
 
 PLUGINS = ["records", "auth", "crons"]
@@ -55,7 +55,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
     pocketbase_superuser(base / "pb_real", EMAIL, PASSWORD)
     real = start_pocketbase(base / "pb_real", ["--hooksDir", str(base / "pb_hooks")])
     flags = ["--plugins", ",".join(PLUGINS), "--pluginsDir", str(base / "plugins")]
-    if tested_engine() == "postgresql":  # the module's database, also inside the tests
+    if engine_under_test() == "postgresql":  # the module's database, also inside the tests
         DATABASES[base / "pb_data"] = database_for(base / "pb_data")
         flags += ["--db", DATABASES[base / "pb_data"]]
     done = subprocess.run([sys.executable, "-m", "pbk", *flags, "--dir", str(base / "pb_data"),

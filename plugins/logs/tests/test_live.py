@@ -19,11 +19,11 @@ import pytest
 from pbk_logs.limits import fit_data
 from pbk_sdk.testing import pocketbase_superuser, superuser_token
 from pbk_sdk.testing.postgres import database_for
-from pbk_sdk.testing.postgres import test_engine as tested_engine
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 
 EMAIL, PASSWORD = "root@example.com", "1234567890"
 PLUGINS = "records,auth,settings,logs"
-POSTGRES = tested_engine() == "postgresql"
+POSTGRES = engine_under_test() == "postgresql"
 
 
 def pbk_superuser_upsert(data_dir: Path) -> None:

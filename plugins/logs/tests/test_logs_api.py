@@ -10,7 +10,7 @@ import pytest
 from pbk_logs.retention import CLEANUP_JOB
 from pbk_logs.rows import AppEntry, inserter
 from pbk_sdk.interfaces import CRON_JOBS
-from pbk_sdk.testing.postgres import test_engine as tested_engine
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 
 UNAUTHORIZED = {"data": {}, "message": "The request requires valid record authorization token.", "status": 401}
 FORBIDDEN = {"data": {}, "message": "The authorized record is not allowed to perform this action.", "status": 403}
@@ -92,7 +92,7 @@ def disk_size(path: Path) -> int:
     return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
-@pytest.mark.skipif(tested_engine() == "postgresql", reason="auxiliary.db's size; on PostgreSQL autovacuum reuses the space")
+@pytest.mark.skipif(engine_under_test() == "postgresql", reason="auxiliary.db's size; on PostgreSQL autovacuum reuses the space")
 @pytest.mark.parametrize("how", ["delete", "off"])
 async def test_deleting_every_log_gives_the_disk_space_back(pbk_app, pbk_client, pbk_superuser, how):
     await seed(pbk_app, [(0, "big", {"pad": "x" * 2000}, 0)] * 1000)
