@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from pbk_sdk.testing import LiveServer, free_port, start_live_server
+from pbk_sdk.testing.postgres import database_for, test_engine
 from playwright.sync_api import expect
 
 PLUGINS = "records,auth,files,realtime,mailer,settings,logs,crons,backups,admin"
 #: The superuser most dashboard tests sign in as (``add_root`` makes it).
 ROOT = ("root@example.com", "root-password-1")
+
+
+#: A data dir's PostgreSQL database, under ``PBK_TEST_DB=postgresql``.
+DATABASES: dict[Path, str] = {}
+
+
+def insert_rows(server: LiveServer, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``sql`` (``?`` placeholders) for each of ``rows``, straight into the server's database."""
+    if server.data_dir in DATABASES:
+        from pbk_postgres import PgConnection
+
+        conn = PgConnection.connect(DATABASES[server.data_dir])
+        try:
+            with conn:
+                conn.executemany(sql, rows)
+        finally:
+            conn.close()
+        return
+    with contextlib.closing(sqlite3.connect(server.data_dir / "data.db", timeout=10)) as db, db:
+        db.executemany(sql, rows)
 
 
 def serve_prepared(
@@ -25,9 +48,12 @@ def serve_prepared(
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    database = database_for(data_dir) if test_engine() == "postgresql" else None  # PBK_TEST_DB
+    if database:
+        DATABASES[data_dir] = database
 
     async def run() -> None:
-        app = build_app(data_dir=data_dir, plugins=tuple(plugins.split(",")))
+        app = build_app(data_dir=data_dir, plugins=tuple(plugins.split(",")), db=database)
         await app.start()
         try:
             await prepare(app, url)
@@ -35,7 +61,8 @@ def serve_prepared(
             await app.stop()
 
     asyncio.run(run())
-    return start_live_server(data_dir, ["--plugins", plugins, "--workers", str(workers)], port=port)
+    return start_live_server(data_dir, ["--plugins", plugins, "--workers", str(workers),
+                                        *(["--db", database] if database else [])], port=port)
 
 
 async def create_record(app: Any, collection: str, data: dict[str, Any]) -> dict[str, Any]:

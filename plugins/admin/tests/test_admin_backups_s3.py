@@ -17,6 +17,7 @@ import minio
 import pytest
 from dashboard_server import ROOT, add_root, open_signed_in, serve_prepared
 from pbk_sdk.testing import LiveServer, make_bucket, superuser_token
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 from playwright.sync_api import expect
 
 
@@ -39,6 +40,7 @@ def objects(endpoint: str, bucket: str) -> list[str]:
     return sorted(item.object_name for item in client.list_objects(bucket))
 
 
+@pytest.mark.skipif(engine_under_test() == "postgresql", reason="no backups with the data in PostgreSQL (test_backups_postgres)")
 def test_backups_on_s3_from_the_dashboard(server: LiveServer, moto_server: str, page: Any) -> None:
     bucket = make_bucket(moto_server)
     open_signed_in(page, server, *ROOT)

@@ -6,14 +6,13 @@ phone width."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from browser_support import Watch, screenshot
-from dashboard_server import create_record, open_signed_in, serve_prepared
+from dashboard_server import create_record, insert_rows, open_signed_in, serve_prepared
 from pbk_sdk.testing import LiveServer
 from playwright.sync_api import expect
 
@@ -381,9 +380,8 @@ def test_first_page_of_ten_thousand_records_within_300_ms(server: LiveServer, pa
     headers = {"Authorization": token(server)}
     big = api(server, "POST", "/api/collections", headers, {
         "name": "big", "type": "base", "fields": [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}]})
-    with sqlite3.connect(server.data_dir / "data.db", timeout=10) as db:  # 10,000 rows at once
-        db.executemany("INSERT INTO big (id, title, n) VALUES (?, ?, ?)",
-                       [(f"big{n:012}", f"record {n}", n) for n in range(10_000)])
+    insert_rows(server, "INSERT INTO big (id, title, n) VALUES (?, ?, ?)",  # 10,000 rows at once
+                [(f"big{n:012}", f"record {n}", n) for n in range(10_000)])
     sign_in(page, server)
     page.evaluate(RENDER_DELAY, big["id"])
     open_collection(page, "big")

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from pbk_sdk.testing import superuser_token
+from pbk_sdk.testing.postgres import database_for
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 from smtp_server import SmtpServer, find_otp, find_token
 
 HERE = Path(__file__).parent
@@ -31,7 +33,7 @@ def prepare(data_dir: Path, settings: dict[str, Any], *, otp: bool = False) -> N
     from pbk import build_app
 
     async def run() -> None:
-        app = build_app(data_dir=data_dir, plugins=("records", "auth", "mailer"))
+        app = build_app(data_dir=data_dir, plugins=("records", "auth", "mailer"), **({"db": database_for(data_dir)} if engine_under_test() == "postgresql" else {}))
         await app.start()
         try:
             await app.settings.update(settings)
@@ -121,10 +123,13 @@ def test_superuser_otp_command(tmp_path):
     from pbk import build_app
 
     async def enable() -> None:
-        app = build_app(data_dir=data, plugins=("records", "auth"))
+        app = build_app(data_dir=data, plugins=("records", "auth"),
+                        **({"db": database_for(data)} if engine_under_test() == "postgresql" else {}))
         await app.start()
         try:
-            conn_sql = "UPDATE _collections SET options = json_set(options, '$.otp.enabled', json('true')) WHERE name = '_superusers'"
+            conn_sql = ("UPDATE _collections SET options = jsonb_set(options::jsonb, '{otp,enabled}', 'true')::json "
+                        "WHERE name = '_superusers'" if app.db.engine == "postgresql" else
+                        "UPDATE _collections SET options = json_set(options, '$.otp.enabled', json('true')) WHERE name = '_superusers'")
             await app.db.write(lambda conn: conn.execute(conn_sql))
         finally:
             await app.stop()
@@ -185,6 +190,8 @@ async def test_auth_backend_from_a_plugins_dir(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(engine_under_test() == "postgresql", reason="PocketBase's data is in SQLite: moving it into "
+                    "PostgreSQL is the data mover's job, not pbk serve's")
 def test_a_user_created_by_pocketbase_signs_in_to_pbk(tmp_path, pocketbase_factory, live_server_factory):
     data = tmp_path / "pb_data"
     pocketbase = pocketbase_factory(data_dir=data)

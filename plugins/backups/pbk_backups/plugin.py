@@ -24,7 +24,7 @@ from pbk_sdk.interfaces import BACKUP_STATUS, CRON_JOBS, App
 from .cli import backups_command
 from .lock import hold_serving
 from .resources import BackupItem, BackupList, BackupRestore, BackupUpload
-from .service import AUTO_JOB, BACKUPS
+from .service import AUTO_JOB, BACKUPS, ON_POSTGRESQL, Unavailable
 from .swap import commit, prepare
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def pbk_prepare_data_dir(data_dir: Path, after_failed_start: bool) -> bool:
 @hookimpl
 def pbk_startup(app: App) -> None:
     backups = app.state[BACKUPS]
-    app.state[BACKUP_STATUS] = backups.lock
+    app.state[BACKUP_STATUS] = backups.lock if backups.refusal() is None else Unavailable()
     schedule_auto_backups(app)
 
     async def on_reload(e: SettingsEvent) -> None:
@@ -97,7 +97,9 @@ def schedule_auto_backups(app: App) -> None:
     ``loadJob``)."""
     jobs = app.state[CRON_JOBS]
     expression = app.settings.get("backups.cron") or ""
-    if not expression:
+    if not expression or app.state[BACKUPS].refusal() is not None:
+        if expression:
+            log.warning("backups.cron is set, but no automatic backup runs: %s", ON_POSTGRESQL)
         jobs.remove(AUTO_JOB)
         return
     try:

@@ -30,6 +30,13 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 RESTORE_DELAY = 1.0
 UNLIMITED = 1 << 62
 
+
+def refuse_if_unavailable(backups: Backups) -> None:
+    """400 with the reason when no backup can be made or restored here (PostgreSQL)."""
+    if (refusal := backups.refusal()) is not None:
+        raise BadRequestError(refusal)
+
+
 class BackupList:
     """``GET /api/backups`` and ``POST /api/backups``."""
 
@@ -47,6 +54,7 @@ class BackupList:
 
     async def on_post(self, req: Any, resp: Any) -> None:
         require_superuser(req)
+        refuse_if_unavailable(self.backups)
         if self.backups.lock.busy():
             raise BadRequestError(BUSY)
         name = (await read_body(req, bad_json=LOAD_FAILED)).data.get("name", "")
@@ -83,6 +91,7 @@ class BackupUpload:
 
     async def on_post(self, req: Any, resp: Any) -> None:
         require_superuser(req)
+        refuse_if_unavailable(self.backups)
         set_body_limit(req, UNLIMITED)
         body = await read_body(req, bad_json=LOAD_FAILED)
         try:
@@ -155,6 +164,7 @@ class BackupRestore:
 
     async def on_post(self, req: Any, resp: Any, key: str) -> None:
         require_superuser(req)
+        refuse_if_unavailable(self.backups)
         if self.backups.lock.busy():
             raise BadRequestError(BUSY)
         if not await self.backups.exists(key, on_error=False):

@@ -50,6 +50,18 @@ NAME = re.compile(r"[a-z0-9_-]+\.zip")
 NAME_MAX = 150
 #: The extension of the storage's sidecar files, which PocketBase's storage refuses as a key.
 ATTRS = ".attrs"
+#: Why a backup cannot be made or restored on PostgreSQL (the API's 400, the CLI's error).
+ON_POSTGRESQL = ("Backups are not available when the data is in PostgreSQL: a backup zips pb_data, "
+                 "which does not hold it. Back up the database with pg_dump (and pb_data's files "
+                 "with any file backup) instead.")
+
+
+class Unavailable:
+    """``BACKUP_STATUS`` where no backup can ever run (PostgreSQL): health's ``canBackup`` is
+    false."""
+
+    def busy(self) -> bool:
+        return True
 
 
 def snakecase(text: str) -> str:
@@ -74,6 +86,10 @@ class Backups:
         self.app = app
         self.data_dir = Path(app.data_dir)
         self.lock = BackupLock(self.data_dir)
+
+    def refusal(self) -> str | None:
+        """Why no backup can be made or restored here, or None when they can."""
+        return ON_POSTGRESQL if self.app.db.engine == "postgresql" else None
 
     def storage(self) -> FileStorage:
         return self.app.state[FILE_STORAGES].for_section("backups.s3", self.data_dir / "backups")
@@ -101,7 +117,9 @@ class Backups:
     async def create(self, name: str = "", progress: Progress | None = None) -> str:
         """Make a backup named ``name`` (a default one when empty) and store it, through the
         ``backup_create`` event; returns the name. ``BackupError`` when another backup or
-        restore runs."""
+        restore runs, or none can be made here."""
+        if (refusal := self.refusal()) is not None:
+            raise BackupError(refusal)
         if not self.lock.acquire(name):
             raise BackupError(BUSY)
         try:
@@ -136,8 +154,10 @@ class Backups:
     async def stage_restore(self, key: str, progress: Progress | None = None) -> None:
         """Extract and check backup ``key`` into ``pb_data/.pbk_restore``, through the
         ``backup_restore`` event, holding the backup lock until this process ends (the restart
-        swaps it in; see ``swap``). ``BackupError`` when another backup or restore runs or the
-        backup is not a usable one."""
+        swaps it in; see ``swap``). ``BackupError`` when another backup or restore runs, the
+        backup is not a usable one, or none can be restored here."""
+        if (refusal := self.refusal()) is not None:
+            raise BackupError(refusal)
         if not self.lock.acquire(key):
             raise BackupError(BUSY)
         try:

@@ -14,8 +14,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from backups_testing import PLUGINS
 from pbk_backups.archive import Reporter, extract, write_zip
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 
 
 def test_files_deleted_while_zipping_and_uploads_in_progress_are_left_out(tmp_path: Path) -> None:
@@ -65,6 +67,7 @@ def pbk(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
+@pytest.mark.skipif(engine_under_test() == "postgresql", reason="no backups with the data in PostgreSQL (test_backups_postgres)")
 def test_under_a_live_server_restore_is_refused_and_a_second_server_touches_nothing(
     tmp_path: Path, live_server_factory: Any
 ) -> None:

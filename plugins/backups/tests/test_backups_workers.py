@@ -18,8 +18,11 @@ from typing import Any
 import httpx
 import pytest
 from backups_testing import NOTES, PLUGINS, add_notes, sign_in, titles, wait_for
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 from pbk_sdk.testing.programs import pbk_command_superuser
 from pbk_sdk.testing.workers import WHOAMI, write_whoami_plugin
+
+pytestmark = pytest.mark.skipif(engine_under_test() == "postgresql", reason="no backups with the data in PostgreSQL (test_backups_postgres)")
 
 EMAIL, PASSWORD = "root@example.com", "su-password-123"
 #: New connections tried before concluding that a worker does not answer.

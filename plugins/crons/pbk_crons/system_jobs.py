@@ -4,7 +4,8 @@
 ``data.db`` and of ``auxiliary.db``, then ``PRAGMA optimize`` on ``data.db``; each step that fails
 logs a warning and the next still runs. A checkpoint cannot run inside a transaction, so it runs
 on a reader connection (any connection may checkpoint); ``optimize`` may write statistics, so it
-runs on the writer.
+runs on the writer. On PostgreSQL there is no WAL file of pbk's to checkpoint and autovacuum
+keeps the planner's statistics: the job runs ``ANALYZE`` there, the closest to ``optimize``.
 
 ``__pbMFACleanup__`` and ``__pbOTPCleanup__`` delete, for every auth collection, the ``_mfas`` /
 ``_otps`` rows created longer ago than that collection's ``mfa.duration`` / ``otp.duration``
@@ -39,6 +40,12 @@ def _execute(sql: str) -> Callable[[Any], None]:
 
 
 async def optimize_databases(app: App) -> None:
+    if app.db.engine == "postgresql":  # app.aux_db is the same database
+        try:
+            await app.db.write(lambda conn: conn.execute("ANALYZE"))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("periodic ANALYZE failed: %s", exc)
+        return
     for db, name in ((app.db, "main"), (app.aux_db, "auxiliary")):
         try:
             await db.read(_execute(CHECKPOINT))

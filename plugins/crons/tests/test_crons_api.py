@@ -5,6 +5,7 @@ leave the same ``_otps`` and ``_mfas`` rows of the same aged rows."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import httpx
 import pytest
 from pbk_crons.system_jobs import pocketbase_datetime
 from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
+from pbk_sdk.testing.postgres import database_for
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 from pbk_sdk.testing.servers import start_live_server
 
 PLUGINS = ["records", "auth", "crons"]
@@ -52,6 +55,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
     pocketbase_superuser(base / "pb_real", EMAIL, PASSWORD)
     real = start_pocketbase(base / "pb_real", ["--hooksDir", str(base / "pb_hooks")])
     flags = ["--plugins", ",".join(PLUGINS), "--pluginsDir", str(base / "plugins")]
+    if engine_under_test() == "postgresql":  # the module's database, also inside the tests
+        DATABASES[base / "pb_data"] = database_for(base / "pb_data")
+        flags += ["--db", DATABASES[base / "pb_data"]]
     done = subprocess.run([sys.executable, "-m", "pbk", *flags, "--dir", str(base / "pb_data"),
                            "superuser", "upsert", EMAIL, PASSWORD],
                           capture_output=True, text=True, timeout=120, check=False)
@@ -118,24 +124,43 @@ def test_refusals_and_runs_answer_as_the_binary(servers: dict[str, Any], method:
 AGES = {"_otps": (100_000, 200, 160, 5), "_mfas": (100_000, 700, 500, 5)}
 
 
+#: pbk's data dir and its PostgreSQL database, under ``PBK_TEST_DB=postgresql``.
+DATABASES: dict[Path, str] = {}
+
+
+@contextlib.contextmanager
+def database(data_dir: Path) -> Iterator[Any]:
+    """The live server's database: pbk's PostgreSQL one under ``PBK_TEST_DB=postgresql``, else
+    the data dir's ``data.db`` (PocketBase's always)."""
+    if data_dir in DATABASES:
+        from pbk_postgres import PgConnection
+
+        conn = PgConnection.connect(DATABASES[data_dir])
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    with contextlib.closing(sqlite3.connect(data_dir / "data.db", timeout=10)) as conn, conn:
+        yield conn
+
+
 def insert_aged_rows(data_dir: Path, table: str) -> None:
-    """Rows of the users collection, written into the live server's data.db as its schema is."""
+    """Rows of the users collection, written into the live server's database as its schema is."""
     now = datetime.now(UTC)
-    with sqlite3.connect(data_dir / "data.db", timeout=10) as conn:
+    with database(data_dir) as conn:
         for seconds in AGES[table]:
             stamp = pocketbase_datetime(now - timedelta(seconds=seconds))
             conn.execute(f'INSERT INTO "{table}" (id, "collectionRef", "recordRef", created, updated) '
                          "VALUES (?, '_pb_users_auth_', 'someone', ?, ?)", (f"age{seconds}", stamp, stamp))
-    conn.close()
 
 
 def remaining(data_dir: Path, table: str, expected: int) -> list[str]:
     """The ids left once ``expected`` rows are (a job runs in the background)."""
     deadline = time.monotonic() + 10
     while True:
-        with sqlite3.connect(data_dir / "data.db", timeout=10) as conn:
+        with database(data_dir) as conn:
             ids = sorted(row[0] for row in conn.execute(f'SELECT id FROM "{table}"'))
-        conn.close()
         if len(ids) <= expected or time.monotonic() > deadline:
             return ids
         time.sleep(0.05)

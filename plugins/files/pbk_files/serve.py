@@ -100,7 +100,8 @@ class FileDownload:
         serves it; None when no source record holds it."""
         if coll.type != "view":
             return f"{coll.id}/{record_id}"
-        origin = await self.app.db.read(_column_origin, coll.name, field_name)
+        find = _column_origin_postgres if self.app.db.engine == "postgresql" else _column_origin
+        origin = await self.app.db.read(find, coll.name, field_name)
         source = store.collection(origin[0]) if origin is not None else None
         source_field = next((f for f in file_fields(source) if f["name"] == origin[1]), None) if source else None
         if origin is None or source is None or source_field is None:
@@ -206,6 +207,31 @@ def _column_origin(conn: Any, view: str, column: str) -> tuple[str, str] | None:
         if name == column:
             return (table, origin) if table and origin else None
     return None
+
+
+def _column_origin_postgres(conn: Any, view: str, column: str) -> tuple[str, str] | None:
+    """The same on PostgreSQL, whose result metadata names the table and column an output column
+    reads (``ftable``, ``ftablecol``, read from the psycopg result) but stops at a view: the
+    view's own query is run without rows, and a column read from another view is followed into
+    that one."""
+    quoted = '"' + view.replace('"', '""') + '"'
+    definition = conn.execute("SELECT pg_get_viewdef(to_regclass(?))", (quoted,)).get
+    if definition is None:
+        return None
+    cursor = conn.raw.execute(f"SELECT * FROM ({definition.strip().rstrip(';')}) AS v LIMIT 0")
+    result = cursor.pgresult
+    index = next((i for i, c in enumerate(cursor.description or ()) if c.name == column), None)
+    if index is None or result is None or not result.ftable(index):
+        return None
+    found = conn.execute(
+        "SELECT c.relname, a.attname, c.relkind FROM pg_class c "
+        "JOIN pg_attribute a ON a.attrelid = c.oid WHERE c.oid = ? AND a.attnum = ?",
+        (result.ftable(index), result.ftablecol(index)),
+    ).fetchone()
+    if found is None:
+        return None
+    table, origin, kind = found
+    return _column_origin_postgres(conn, table, origin) if kind == "v" else (table, origin)
 
 
 def _not_modified(header: str | None, modified: datetime) -> bool:

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .rows import AppEntry, RequestEntry, insert_entries
+from .rows import AppEntry, RequestEntry, inserter
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class LogBuffer:
         """One try more (new ids, the lock free again) before the batch is given up."""
         for attempt in range(2):
             try:
-                await self._db.write(insert_entries, entries, self._max_data_size())
+                await self._db.write(inserter(self._db.engine), entries, self._max_data_size())
                 return True
             except Exception:  # a full disk, a dropped table: say so, keep serving
                 if attempt:

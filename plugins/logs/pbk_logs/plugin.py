@@ -22,7 +22,7 @@ from .options import DEFAULTS
 from .requests import RequestLogger
 from .resources import LOG_ROUTES, LogsResource
 from .retention import CLEANUP_JOB, CLEANUP_SCHEDULE, clean_up, delete_unwanted, reclaim_space
-from .schema import MIGRATIONS, create_logs_table, has_logs_table
+from .schema import migrations, recreate_if_dropped
 from .state import LOGS
 
 PLUGIN = PluginInfo(
@@ -43,7 +43,7 @@ def pbk_declare_settings(app: App) -> dict[str, Any]:
 
 @hookimpl
 def pbk_register_migrations(app: App) -> list[Migration]:
-    return list(MIGRATIONS)
+    return migrations(app.aux_db.engine)
 
 
 @hookimpl
@@ -69,8 +69,7 @@ def pbk_register_middleware(app: App) -> list[Any]:
 @hookimpl
 async def pbk_startup(app: App) -> None:
     logs = app.state[LOGS]
-    if not await app.aux_db.read(has_logs_table):  # as PocketBase: recreated when dropped
-        await app.aux_db.write(create_logs_table)
+    await recreate_if_dropped(app.aux_db)
     options = logs.reload_options()
     handler = AppLogHandler(logs)
     handler.sync_level()

@@ -17,6 +17,10 @@ from .schema import COLUMNS, LOGS, LOGS_TABLE, item
 
 LOG_ROUTES = ("/api/logs", "/api/logs/stats", "/api/logs/{log_id}")
 BAD_STATS_FILTER = "Invalid filter format."
+#: The hour of ``created`` the stats group by (each engine's expression its hourly index holds;
+#: SQLite's grouping also sorts, PostgreSQL is asked to).
+HOUR = "strftime('%Y-%m-%d %H:00:00', created)"
+HOUR_POSTGRES = "substr(created, 1, 13) || ':00:00'"
 
 
 def _where(query: TableQuery) -> str:
@@ -44,7 +48,7 @@ class LogsResource:
             {key: req.get_param(key) or "" for key in ("page", "perPage", "skipTotal")}
         )
         query = self._compile(req)
-        source = f"FROM `{LOGS}` AS main{_where(query)}"
+        source = f'FROM "{LOGS}" AS main{_where(query)}'
         order = f" ORDER BY {query.order_by}" if query.order_by else ""
         select = f"SELECT {COLUMNS} {source}{order} LIMIT ? OFFSET ?"
         select_params = (*query.params, *query.order_params, page.size, page.offset)
@@ -58,7 +62,7 @@ class LogsResource:
 
     async def on_delete(self, req: Any, resp: Any) -> None:
         require_superuser(req)
-        await self.app.aux_db.write(lambda conn: conn.execute(f"DELETE FROM `{LOGS}`"))
+        await self.app.aux_db.write(lambda conn: conn.execute(f'DELETE FROM "{LOGS}"'))
         await reclaim_space(self.app.aux_db)
         resp.status = 204
 
@@ -68,16 +72,15 @@ class LogsResource:
             query = self._compile(req, sort=False)
         except ApiError as exc:
             raise ApiError(400, BAD_STATS_FILTER) from exc
-        sql = (
-            "SELECT strftime('%Y-%m-%d %H:00:00', created) AS date, count(id) AS total "
-            f"FROM `{LOGS}` AS main{_where(query)} GROUP BY date"
-        )
+        postgres = self.app.aux_db.engine == "postgresql"
+        sql = (f'SELECT {HOUR_POSTGRES if postgres else HOUR} AS date, count(id) AS total '
+               f'FROM "{LOGS}" AS main{_where(query)} GROUP BY date{" ORDER BY date" if postgres else ""}')
         rows = await self.app.aux_db.read(lambda conn: conn.execute(sql, query.params).fetchall())
         resp.media = [{"date": f"{date}.000Z", "total": total} for date, total in rows if date]
 
     async def on_get_item(self, req: Any, resp: Any, log_id: str) -> None:
         require_superuser(req)
-        sql = f"SELECT {COLUMNS} FROM `{LOGS}` WHERE id = ? LIMIT 1"
+        sql = f'SELECT {COLUMNS} FROM "{LOGS}" WHERE id = ? LIMIT 1'
         rows = await self.app.aux_db.read_inline(lambda conn: conn.execute(sql, (log_id,)).fetchall())
         if not rows:
             raise ApiError(404)

@@ -29,12 +29,12 @@ def cutoff(max_days: int, now: float | None = None) -> str:
 
 
 def delete_old(conn: Any, max_days: int) -> None:
-    conn.execute(f"DELETE FROM `{LOGS}` WHERE created <= ?", (cutoff(max_days),))
+    conn.execute(f'DELETE FROM "{LOGS}" WHERE created <= ?', (cutoff(max_days),))
 
 
 def delete_unwanted(conn: Any, max_days: int, min_level: int) -> None:
     """After a settings change, as PocketBase: rows too old or below the new ``minLevel``."""
-    conn.execute(f"DELETE FROM `{LOGS}` WHERE created <= ? OR level < ?", (cutoff(max_days), min_level))
+    conn.execute(f'DELETE FROM "{LOGS}" WHERE created <= ? OR level < ?', (cutoff(max_days), min_level))
 
 
 async def clean_up(db: Any, options: LogOptions) -> None:
@@ -46,7 +46,10 @@ async def clean_up(db: Any, options: LogOptions) -> None:
 
 async def reclaim_space(db: Any) -> None:
     """``VACUUM`` ``auxiliary.db`` (off the event loop, outside a transaction) where PocketBase
-    does: after ``DELETE /api/logs`` and after a settings change to ``maxDays`` 0."""
+    does: after ``DELETE /api/logs`` and after a settings change to ``maxDays`` 0. Not on
+    PostgreSQL: there it would vacuum the whole database, and autovacuum reuses the space."""
+    if db.engine == "postgresql":
+        return
     try:
         await db.vacuum()
     except Exception:

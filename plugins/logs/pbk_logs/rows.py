@@ -13,7 +13,7 @@ import re
 import secrets
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
@@ -40,6 +40,14 @@ INSERT = (
     "INSERT INTO `_logs` (id, level, message, data, created) "
     "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)"
 )
+#: The same on PostgreSQL, typed there (``data`` is the JSON text of the row's fourth item).
+INSERT_POSTGRES = (
+    'INSERT INTO "_logs" (id, level, message, data, created) '
+    "SELECT v ->> 0, (v ->> 1)::integer, v ->> 2, (v ->> 3)::json, v ->> 4 FROM json_array_elements(?::json) AS v"
+)
+#: PostgreSQL's text cannot hold NUL: ``\u0000`` in the batch's JSON (a NUL in a message, or
+#: escaped once more in ``data``'s text) becomes U+FFFD, as other unstorable text does.
+_JSON_NUL, _JSON_REPLACEMENT = rb"\u0000", rb"\ufffd"
 
 
 #: What a finished request leaves behind, as a plain tuple of plain values (which Python's
@@ -198,9 +206,24 @@ def encode_data(data: Mapping[str, Any]) -> str:
 
 
 def insert_entries(conn: Any, entries: list[RequestEntry | AppEntry], max_data_size: int = 0) -> None:
+    conn.execute(INSERT, (_batch(entries, max_data_size).decode(),))
+
+
+def insert_entries_postgres(conn: Any, entries: list[RequestEntry | AppEntry], max_data_size: int = 0) -> None:
+    batch = _batch(entries, max_data_size)
+    conn.execute(INSERT_POSTGRES, (batch.replace(_JSON_NUL, _JSON_REPLACEMENT).decode(),))
+
+
+def inserter(engine: str) -> Callable[[Any, list[RequestEntry | AppEntry], int], None]:
+    """The function that writes a batch of entries on ``engine``'s connection."""
+    return insert_entries_postgres if engine == "postgresql" else insert_entries
+
+
+def _batch(entries: list[RequestEntry | AppEntry], max_data_size: int) -> bytes:
+    """The rows of ``entries`` as one JSON array."""
     rows = [row(entry, log_id, max_data_size) for entry, log_id in zip(entries, log_ids(len(entries), time.time()), strict=True)]
     try:
         batch = orjson.dumps(rows)
     except orjson.JSONEncodeError:  # a message with a lone surrogate: it alone is changed
         batch = orjson.dumps([(*fields[:2], storable_text(fields[2]), *fields[3:]) for fields in rows])
-    conn.execute(INSERT, (batch.decode(),))
+    return batch

@@ -18,17 +18,35 @@ import httpx
 import pytest
 from pbk_logs.limits import fit_data
 from pbk_sdk.testing import pocketbase_superuser, superuser_token
+from pbk_sdk.testing.postgres import database_for
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 
 EMAIL, PASSWORD = "root@example.com", "1234567890"
 PLUGINS = "records,auth,settings,logs"
+POSTGRES = engine_under_test() == "postgresql"
 
 
 def pbk_superuser_upsert(data_dir: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data_dir), "superuser", "upsert", EMAIL, PASSWORD],
+        [sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data_dir),
+         *(["--db", database_for(data_dir)] if POSTGRES else []), "superuser", "upsert", EMAIL, PASSWORD],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def query(data_dir: Path, database: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """``sql`` on pbk's ``database`` file of ``data_dir``, or on its PostgreSQL database."""
+    if POSTGRES:
+        from pbk_postgres import PgConnection
+
+        conn = PgConnection.connect(database_for(data_dir))
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+    with sqlite3.connect(data_dir / database) as conn:
+        return conn.execute(sql, params).fetchall()
 
 
 def logs_until(url: str, token: str, expected: int, user_agent: str, timeout: float = 15.0) -> list[dict]:
@@ -69,8 +87,7 @@ def test_two_workers_honour_the_settings_and_lose_nothing_on_a_clean_stop(live_s
     total = 600
     asyncio.run(spread(server.url, [f"/api/health?n={n}" for n in range(total)]))
     assert server.stop() == 0  # at once: part of the last rows still waits in the buffers
-    with sqlite3.connect(data_dir / "auxiliary.db") as conn:
-        rows = conn.execute("SELECT message, data ->> 'authId', data ->> 'userIP' FROM _logs").fetchall()
+    rows = query(data_dir, "auxiliary.db", "SELECT message, data ->> 'authId', data ->> 'userIP' FROM _logs")
     messages = [message for message, *_ in rows]
     assert not [m for m in messages if "?off=" in m]  # maxDays 0 in both workers: nothing
     assert sorted(m for m in messages if m.startswith("GET /api/health?n=")) == sorted(
@@ -82,8 +99,7 @@ def test_two_workers_honour_the_settings_and_lose_nothing_on_a_clean_stop(live_s
 
 
 def superuser_id(data_dir: Path) -> str:
-    with sqlite3.connect(data_dir / "data.db") as conn:
-        return str(conn.execute("SELECT id FROM _superusers WHERE email = ?", (EMAIL,)).fetchone()[0])
+    return str(query(data_dir, "data.db", "SELECT id FROM _superusers WHERE email = ?", (EMAIL,))[0][0])
 
 
 def requests_both_make(url: str, token: str, user_token: str) -> None:
@@ -151,6 +167,7 @@ def test_items_and_refusals_match_pocketbase(live_server_factory, pocketbase_fac
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(POSTGRES, reason="PocketBase's data is in SQLite: it cannot open pbk's PostgreSQL database")
 def test_one_data_dir_with_logs_moves_both_ways(live_server_factory, pocketbase_factory, tmp_path):
     data_dir = tmp_path / "pb_data"
     pbk_superuser_upsert(data_dir)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from migrations_testing import PLUGINS, applied, pbk, query, schema
-from pbk_sdk.testing.programs import pbk_command_superuser
+from migrations_testing import PLUGINS, applied, db_flags, pbk, query, schema
 from pbk_sdk.testing.servers import start_live_server
 
 EMAIL, PASSWORD = "root@example.com", "su-password-123"
@@ -82,8 +81,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     project = Project(tmp_path_factory.mktemp("project"))
     project.folder.mkdir()
     (project.folder / "1700000000_seed.py").write_text(SEED)
-    pbk_command_superuser(project.data, PLUGINS.split(","), EMAIL, PASSWORD)
-    server = start_live_server(project.data, ["--plugins", PLUGINS, "--workers", "2"])
+    assert pbk(project.data, "superuser", "upsert", EMAIL, PASSWORD).exit_code == 0
+    server = start_live_server(project.data, ["--plugins", PLUGINS, "--workers", "2", *db_flags(project.data)])
     try:
         token = httpx.post(f"{server.url}/api/collections/_superusers/auth-with-password",
                            json={"identity": EMAIL, "password": PASSWORD}).json()["token"]
@@ -91,7 +90,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
             change_schema(api)
     finally:
         assert server.stop() == 0, server.output()
-    replay = start_live_server(project.replay, ["--plugins", PLUGINS, "--workers", "2"])
+    replay = start_live_server(project.replay, ["--plugins", PLUGINS, "--workers", "2", *db_flags(project.replay)])
     assert replay.stop() == 0, replay.output()
     yield project
 
@@ -121,7 +120,7 @@ def test_each_migration_ran_once_on_two_workers(project: Project) -> None:
 
 def test_migrate_down_reverts_the_last_and_up_applies_it_again(project: Project) -> None:
     last = project.files()[-1]  # the import's change of tags' listRule
-    rule = "SELECT listRule FROM _collections WHERE name = 'tags'"
+    rule = """SELECT "listRule" FROM _collections WHERE name = 'tags'"""
     cancelled = pbk(project.replay, "migrate", "down", input="n\n")
     assert "The command has been cancelled" in cancelled.output
     reverted = pbk(project.replay, "migrate", "down", input="y\n")

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from migrations_testing import PLUGINS, applied, pbk, query, schema
+from migrations_testing import PLUGINS, applied, db_flags, pbk, query, schema
 
 #: Waits at import (after its process read the pending list, before the transaction) while
 #: PBK_TEST_GATE names a folder, until the test lets it go on.
@@ -50,7 +50,7 @@ def test_a_migration_applied_meanwhile_by_another_process_is_skipped(tmp_path: P
     data_dir, gate = tmp_path / "pb_data", tmp_path / "gate"
     gate.mkdir()
     late = subprocess.Popen(
-        [sys.executable, "-m", "pbk", "--dir", str(data_dir), "--plugins", PLUGINS, "migrate", "up"],
+        [sys.executable, "-m", "pbk", "--dir", str(data_dir), "--plugins", PLUGINS, *db_flags(data_dir), "migrate", "up"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
         env={**os.environ, "PBK_TEST_GATE": str(gate)})
     try:

@@ -8,7 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from migrations_testing import PLUGINS, applied, migrate_up, pbk, query, schema
+from migrations_testing import (
+    PLUGINS,
+    applied,
+    column_names,
+    db_flags,
+    has_table,
+    migrate_up,
+    pbk,
+    query,
+    schema,
+)
 
 BROKEN = '''def up(app):
     app.save_collection({"name": "broken", "fields": [{"name": "title", "type": "text"}]})
@@ -60,12 +70,13 @@ def test_a_failing_migration_stops_the_start_with_its_file_and_error(tmp_path: P
     data_dir = tmp_path / "pb_data"
     started = subprocess.run(
         [sys.executable, "-m", "pbk", "serve", "--http", "127.0.0.1:0", "--dir", str(data_dir), "--plugins", PLUGINS,
+         *db_flags(data_dir),
          "--workers", "2", "--migrationsDir", "schema"],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False, cwd=tmp_path)
     assert started.returncode == 1
     assert "failed to apply migration schema/1700000002_broken.py: line 3: ZeroDivisionError" in started.stderr
     assert "good" in collection_names(data_dir) and "broken" not in collection_names(data_dir)
-    assert not query(data_dir, "SELECT name FROM sqlite_master WHERE name = 'broken'")
+    assert not has_table(data_dir, "broken")
     assert applied(data_dir)[-1] == "1700000001_good.py"
 
 
@@ -115,10 +126,10 @@ def test_a_plugin_migration_goes_down_through_its_down_step(tmp_path: Path) -> N
     assert pbk(data_dir, "migrate", "up").exit_code == 0
     (plugins / "extra.py").write_text(EXTRA_PLUGIN)
     assert pbk(data_dir, "migrate", "up", plugins_dir=plugins).exit_code == 0  # the start applies it
-    assert query(data_dir, "SELECT name FROM sqlite_master WHERE name = 'extra'")
+    assert has_table(data_dir, "extra")
     reverted = pbk(data_dir, "migrate", "down", input="y\n", plugins_dir=plugins)
     assert "Reverted 1900000000_extra.py" in reverted.output, reverted.output
-    assert not query(data_dir, "SELECT name FROM sqlite_master WHERE name = 'extra'")
+    assert not has_table(data_dir, "extra")
     assert "1900000000_extra.py" not in applied(data_dir)
 
 
@@ -168,7 +179,7 @@ def test_saving_an_unknown_id_under_a_taken_name_fails(tmp_path: Path) -> None:
     result = migrate_up(tmp_path, {"1700000001_good.py": GOOD, "1700000002_other_good.py": SAME_NAME_OTHER_ID})
     assert result.exit_code == 1
     assert "1700000002_other_good.py: line 3: Failed to create collection. (name: Collection name must be unique" in result.output, result.output
-    assert "other" not in [c[1] for c in query(tmp_path / "pb_data", "PRAGMA table_info(good)")]
+    assert "other" not in column_names(tmp_path / "pb_data", "good")
 
 
 def test_down_with_a_negative_count_lists_every_migration_after_a_double_dash(tmp_path: Path) -> None:

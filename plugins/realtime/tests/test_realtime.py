@@ -16,6 +16,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 from pbk_sdk.testing import start_live_server
+from pbk_sdk.testing.postgres import database_for
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 
 PLUGINS = "records,auth,realtime"
 
@@ -66,7 +68,8 @@ class SSEClient:
 
 def serve_with_superuser(data: Path) -> Any:
     """``pbk serve`` of the realtime plugins on ``data``, with a superuser's headers as ``.su``."""
-    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), "superuser", "upsert",
+    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), *(["--db", database_for(data)] if engine_under_test() == "postgresql" else []),
+                    "superuser", "upsert",
                     "root@example.com", "1234567890"], check=True, capture_output=True)
     live = start_live_server(data, ["--plugins", PLUGINS])
     su = httpx.post(f"{live.url}/api/collections/_superusers/auth-with-password",

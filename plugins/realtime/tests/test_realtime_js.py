@@ -8,6 +8,8 @@ import sys
 import httpx
 import pytest
 from pbk_sdk.testing import start_live_server
+from pbk_sdk.testing.postgres import database_for
+from pbk_sdk.testing.postgres import test_engine as engine_under_test
 
 pytestmark = pytest.mark.slow
 PLUGINS = "records,auth,realtime"
@@ -15,7 +17,8 @@ PLUGINS = "records,auth,realtime"
 
 def start(tmp_path_factory, env=None):
     data = tmp_path_factory.mktemp("realtime-js") / "pb_data"
-    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), "superuser", "upsert",
+    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), *(["--db", database_for(data)] if engine_under_test() == "postgresql" else []),
+                    "superuser", "upsert",
                     "root@example.com", "1234567890"], check=True, capture_output=True)
     live = start_live_server(data, ["--plugins", PLUGINS], env=env)
     token = httpx.post(f"{live.url}/api/collections/_superusers/auth-with-password",

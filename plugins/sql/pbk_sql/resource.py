@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -12,6 +13,7 @@ from pbk_sdk.body import read_body
 from pbk_sdk.errors import ApiError, FieldError, QueryTimeoutError
 from pbk_sdk.interfaces import App
 
+from . import postgres
 from .errors import INTERRUPTED, driver_message
 from .query import Result, WritesData, execute, looks_like_write, select
 
@@ -48,6 +50,8 @@ class SqlConsole:
     async def _run(self, query: str, deadline: float) -> Result:
         if not query:
             raise _failed("empty query")
+        if self.app.db.engine == "postgresql":
+            return await self._run_postgres(query, deadline - time.monotonic())
         try:
             if looks_like_write(query):
                 return await self.app.db.write(execute, query, deadline)
@@ -61,6 +65,25 @@ class SqlConsole:
             raise _failed(driver_message(exc)) from None
         except UnicodeDecodeError:  # PocketBase answers such text with U+FFFD; SQLite's bytes
             raise _failed(NOT_UTF8) from None  # are decoded by APSW before pbk sees them
+
+    async def _run_postgres(self, query: str, timeout: float) -> Result:
+        """On a connection of its own, off the event loop (see ``postgres``)."""
+        parts = postgres.statements(query)
+        if not parts:
+            raise _failed("empty query")
+        read_timeout = min(timeout, self.app.config.query_timeout or timeout)
+        try:
+            postgres.check(parts)
+            # The database layer's connection class (pbk_postgres.PgConnection), not imported:
+            # the console depends on no PostgreSQL package.
+            connection = await self.app.db.read(lambda conn: type(conn))
+            return await asyncio.to_thread(postgres.run_query, connection.connect, str(self.app.config.db),
+                                           parts, timeout, read_timeout, looks_like_write(query))
+        except (postgres.Refused, postgres.Failed) as exc:
+            raise _failed(str(exc)) from None
+        except apsw.Error as exc:  # the connection could not be opened
+            raise _failed(str(exc)) from None
+
 
 def _validate(query: str) -> None:
     if not query:
