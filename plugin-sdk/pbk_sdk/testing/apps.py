@@ -13,7 +13,7 @@ import pytest
 
 from ..interfaces import App
 from .extra import async_fixture, require
-from .postgres import current_database, test_engine
+from .postgres import current_database, engine_under_test
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def pbk_config(tmp_path: Path, pbk_plugins: Sequence[str] | None) -> dict[str, A
         "data_dir": data_dir,
         "plugins": tuple(pbk_plugins) if pbk_plugins is not None else None,
     }
-    if test_engine() == "postgresql":
+    if engine_under_test() == "postgresql":
         config["db"] = current_database()
     return config
 

@@ -28,7 +28,7 @@ SERVER_URL = os.environ.get("PBK_TEST_POSTGRES", "postgresql://root@127.0.0.1:54
 PREFIX = "pbk_test_"
 
 
-def test_engine() -> str:
+def engine_under_test() -> str:
     """``PBK_TEST_DB``: ``sqlite`` (the default) or ``postgresql``, the engine tests run on."""
     engine = os.environ.get("PBK_TEST_DB", "sqlite").strip().lower() or "sqlite"
     if engine == "postgres":
@@ -87,7 +87,7 @@ def postgres_url() -> Iterator[str]:
 def _scoped_database() -> Iterator[str | None]:
     """Under ``PBK_TEST_DB=postgresql``: a database for one scope (session, module, test) as
     ``PBK_DB`` while it lasts, created by the first ``pbk`` that opens it, dropped after."""
-    if test_engine() == "sqlite":
+    if engine_under_test() == "sqlite":
         yield None
         return
     url = new_database_url()

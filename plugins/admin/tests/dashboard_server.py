@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from pbk_sdk.testing import LiveServer, free_port, start_live_server
-from pbk_sdk.testing.postgres import database_for, test_engine
+from pbk_sdk.testing.postgres import database_for, engine_under_test
 from playwright.sync_api import expect
 
 PLUGINS = "records,auth,files,realtime,mailer,settings,logs,crons,backups,admin"
@@ -48,7 +48,7 @@ def serve_prepared(
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    database = database_for(data_dir) if test_engine() == "postgresql" else None  # PBK_TEST_DB
+    database = database_for(data_dir) if engine_under_test() == "postgresql" else None  # PBK_TEST_DB
     if database:
         DATABASES[data_dir] = database
 

@@ -17,7 +17,7 @@ import minio
 import pytest
 from dashboard_server import ROOT, add_root, open_signed_in, serve_prepared
 from pbk_sdk.testing import LiveServer, make_bucket, superuser_token
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from playwright.sync_api import expect
 
 

@@ -14,7 +14,7 @@ import pytest
 from browser_support import screenshot
 from dashboard_server import create_record, open_signed_in, serve_prepared
 from pbk_sdk.testing import LiveServer, make_bucket
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from playwright.sync_api import expect
 from smtp_server import SmtpServer
 

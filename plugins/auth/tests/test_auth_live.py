@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pbk_sdk.testing import superuser_token
 from pbk_sdk.testing.postgres import database_for
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from smtp_server import SmtpServer, find_otp, find_token
 
 HERE = Path(__file__).parent

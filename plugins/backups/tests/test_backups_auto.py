@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from backups_testing import PLUGINS, sign_in, wait_for
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from pbk_sdk.testing.programs import pbk_command_superuser
 
 pytestmark = pytest.mark.skipif(engine_under_test() == "postgresql", reason="no backups with the data in PostgreSQL (test_backups_postgres)")

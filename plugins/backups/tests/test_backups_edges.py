@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from backups_testing import PLUGINS
 from pbk_backups.archive import Reporter, extract, write_zip
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 
 
 def test_files_deleted_while_zipping_and_uploads_in_progress_are_left_out(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from backups_testing import NOTES, PLUGINS, add_notes, sign_in, titles, wait_for
 from pbk_sdk.testing import Program, pocketbase_and_pbk
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from pbk_sdk.testing.programs import SUPERUSER_EMAIL, SUPERUSER_PASSWORD
 
 pytestmark = pytest.mark.skipif(engine_under_test() == "postgresql", reason="no backups with the data in PostgreSQL (test_backups_postgres)")

@@ -16,7 +16,7 @@ from pbk_backups.swap import STAGED
 from pbk_sdk.errors import ApiError
 from pbk_sdk.events import BACKUP_CREATE, BACKUP_RESTORE, BackupEvent
 from pbk_sdk.testing import make_bucket, s3_settings
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 
 pytestmark = pytest.mark.skipif(engine_under_test() == "postgresql", reason="no backups with the data in PostgreSQL (test_backups_postgres)")
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from backups_testing import NOTES, PLUGINS, add_notes, sign_in, titles, wait_for
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from pbk_sdk.testing.programs import pbk_command_superuser
 from pbk_sdk.testing.workers import WHOAMI, write_whoami_plugin
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from pbk_crons.system_jobs import pocketbase_datetime
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 
 OTP_ROW = {"password": "12345678", "sentTo": ""}
 MFA_ROW = {"method": "password"}

@@ -10,7 +10,7 @@ import pytest
 from pbk_logs.retention import CLEANUP_JOB
 from pbk_logs.rows import AppEntry, inserter
 from pbk_sdk.interfaces import CRON_JOBS
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 
 UNAUTHORIZED = {"data": {}, "message": "The request requires valid record authorization token.", "status": 401}
 FORBIDDEN = {"data": {}, "message": "The authorized record is not allowed to perform this action.", "status": 403}

@@ -16,7 +16,7 @@ from typing import Any
 from click.testing import Result
 from pbk import cli as kernel_cli
 from pbk_sdk.testing.commands import invoke
-from pbk_sdk.testing.postgres import create_database, database_for, drop_database, test_engine
+from pbk_sdk.testing.postgres import create_database, database_for, drop_database, engine_under_test
 
 PLUGINS = "records,auth,migrations"
 
@@ -40,7 +40,7 @@ def migrate_up(root: Path, files: dict[str, str]) -> Result:
 
 
 def postgres() -> bool:
-    return test_engine() == "postgresql"
+    return engine_under_test() == "postgresql"
 
 
 _databases: dict[Path, str] = {}

@@ -102,7 +102,7 @@ def test_pbk_test_db_runs_each_test_on_a_database_of_its_own_dropped_after(tmp_p
 def test_an_unknown_engine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PBK_TEST_DB", "mysql")
     with pytest.raises(RuntimeError, match="expected sqlite or postgresql"):
-        postgres.test_engine()
+        postgres.engine_under_test()
 
 
 def test_the_fixture_gives_a_database_that_works(postgres_url: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
-from pbk_sdk.testing.postgres import database_for, test_engine
+from pbk_sdk.testing.postgres import database_for, engine_under_test
 from pbk_sdk.testing.servers import LiveServer, start_live_server
 
 PLUGINS = "records,auth,settings,ratelimits"
@@ -56,7 +56,7 @@ class Program:
 def start_pbk(data_dir: Path, workers: int, args: tuple[str, ...] = ()) -> LiveServer:
     """A new pbk data dir with the test superuser, served by ``workers`` workers."""
     done = subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data_dir),
-                           *(["--db", database_for(data_dir)] if test_engine() == "postgresql" else []),
+                           *(["--db", database_for(data_dir)] if engine_under_test() == "postgresql" else []),
                            "superuser", "upsert", EMAIL, PASSWORD],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

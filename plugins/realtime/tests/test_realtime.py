@@ -17,7 +17,7 @@ import httpx
 import pytest
 from pbk_sdk.testing import start_live_server
 from pbk_sdk.testing.postgres import database_for
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 
 PLUGINS = "records,auth,realtime"
 

@@ -26,7 +26,7 @@ from pbk_sdk.testing import LiveServer, pocketbase_superuser, postgres, superuse
 
 pytestmark = pytest.mark.slow
 #: The tests where both programs share one data dir: PocketBase reads SQLite's data file only.
-shared_data_dir = pytest.mark.skipif(postgres.test_engine() == "postgresql", reason="PocketBase reads SQLite only")
+shared_data_dir = pytest.mark.skipif(postgres.engine_under_test() == "postgresql", reason="PocketBase reads SQLite only")
 
 PLUGINS = ["--plugins", "records,auth"]
 SUPERUSER = ("root@example.com", "su-password-123")

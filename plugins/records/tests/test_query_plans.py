@@ -7,7 +7,7 @@ from pbk_records.filter import RequestInfo, compile_filter, compile_sort
 from pbk_records.plugin import RECORDS
 from pbk_sdk.testing import postgres
 
-pytestmark = pytest.mark.skipif(postgres.test_engine() == "postgresql", reason="SQLite's query plans")
+pytestmark = pytest.mark.skipif(postgres.engine_under_test() == "postgresql", reason="SQLite's query plans")
 
 
 @pytest.fixture

@@ -377,7 +377,7 @@ def test_view_queries_pocketbase_refuses_are_refused_alike(
     both: tuple[Api, Api], wire_ids: list[dict[str, str]], query: str
 ) -> None:
     body = {"name": "view_refused", "type": "view", "viewQuery": query}
-    if postgres.test_engine() == "postgresql":  # refused alike, in PostgreSQL's words
+    if postgres.engine_under_test() == "postgresql":  # refused alike, in PostgreSQL's words
         answers = [api.call("POST", "/api/collections", body) for api in both]
         codes = [(status, answer["data"].get("viewQuery", {}).get("code")) for status, answer in answers]
         assert codes[1] == codes[0], answers
@@ -391,7 +391,7 @@ def test_view_queries_pocketbase_refuses_are_refused_alike(
     "SELECT id, email FROM users /* a comment */",
     "SELECT id, email FROM users;",
     pytest.param("select id from (select id from users)", marks=pytest.mark.skipif(
-        postgres.test_engine() == "postgresql", reason="PostgreSQL 15 wants a subquery in FROM named")),
+        postgres.engine_under_test() == "postgresql", reason="PostgreSQL 15 wants a subquery in FROM named")),
     "WITH x AS (SELECT id FROM users) SELECT id FROM x",
     "SELECT u.id, count(p.id) AS posts FROM users u LEFT JOIN wire_posts p ON p.title = u.name GROUP BY u.id",
 ])

@@ -131,7 +131,7 @@ async def _update_and_health(url: str, path: str, body: dict[str, Any], headers:
     return response, health, health_done - sent, update_done - health_done
 
 
-@pytest.mark.skipif(postgres.test_engine() == "postgresql", reason="fills SQLite's data file; SQLite's slow scan is the point")
+@pytest.mark.skipif(postgres.engine_under_test() == "postgresql", reason="fills SQLite's data file; SQLite's slow scan is the point")
 def test_a_costly_update_rule_leaves_the_event_loop_free(programs: list[Program]) -> None:
     pbk = next(program for program in programs if program.name == "pbk")
     spec = {

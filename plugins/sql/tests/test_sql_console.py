@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from pbk_sql.values import go_float
 
 pytestmark = pytest.mark.skipif(engine_under_test() == "postgresql", reason="SQLite's console (pragmas, the authorizer, SQLite's errors); test_sql_postgres tests PostgreSQL's")

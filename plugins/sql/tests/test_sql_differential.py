@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from pbk_sdk.testing.programs import pocketbase_and_pbk
 
 pytestmark = pytest.mark.skipif(engine_under_test() == "postgresql", reason="compares SQLite's answers with PocketBase's; test_sql_postgres tests PostgreSQL's")

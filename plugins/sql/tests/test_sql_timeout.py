@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from pbk_sdk.testing.pocketbase import superuser_token
-from pbk_sdk.testing.postgres import test_engine as engine_under_test
+from pbk_sdk.testing.postgres import engine_under_test
 from pbk_sdk.testing.programs import SUPERUSER_EMAIL, SUPERUSER_PASSWORD, pbk_command_superuser
 
 pytestmark = pytest.mark.skipif(engine_under_test() == "postgresql", reason="SQLite's interrupt; test_sql_postgres tests PostgreSQL's statement_timeout")
