@@ -13,6 +13,7 @@ get their scope's database the same way.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -44,9 +45,34 @@ def _admin(sql: str) -> None:
         conn.execute(sql)
 
 
+@functools.cache
+def _drop_orphans() -> None:
+    """Drop the databases a killed test process left (its pid is in the name and no longer
+    runs), once per process: a run stopped by SIGKILL or a timeout cannot clean up itself."""
+    psycopg = require("psycopg", "the PostgreSQL test helpers (pip install pbk-postgres)")
+    with psycopg.connect(SERVER_URL, autocommit=True, connect_timeout=10) as conn:
+        names = [row[0] for row in conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (PREFIX,))]
+        for name in names:
+            pid = name[len(PREFIX):].partition("_")[0]
+            if pid.isdigit() and not _running(int(pid)):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def new_database_url() -> str:
     """The URL of a database on the test server with a name no other test uses (not created:
     pbk creates a missing database when it opens it)."""
+    _drop_orphans()
     name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"
     return urlunsplit(urlsplit(SERVER_URL)._replace(path=f"/{name}"))
 

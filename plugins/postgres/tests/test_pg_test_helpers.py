@@ -32,6 +32,21 @@ def test_each_database_is_new_and_dropped_on_the_way_out() -> None:
     assert not exists(first) and not exists(second)
 
 
+def test_databases_of_a_killed_test_process_are_dropped() -> None:
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    orphan = f"{postgres.PREFIX}{finished.stdout.strip()}_left"
+    mine = postgres.create_database()
+    try:
+        postgres._admin(f'CREATE DATABASE "{orphan}"')
+        postgres._drop_orphans.__wrapped__()
+        assert not exists(f"x/{orphan}")
+        assert exists(mine)  # this process still runs: its databases stay
+    finally:
+        postgres.drop_database(mine)
+        postgres._admin(f'DROP DATABASE IF EXISTS "{orphan}"')
+
+
 def test_the_database_is_dropped_after_a_failure_too() -> None:
     seen: list[str] = []
     with pytest.raises(RuntimeError), postgres_database() as url:
