@@ -12,11 +12,14 @@ get their scope's database the same way.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -154,6 +157,31 @@ def pbk_module_database() -> Iterator[str | None]:
 def pbk_session_database() -> Iterator[str | None]:
     """``pbk_test_database`` for session fixtures."""
     yield from _scoped_database()
+
+
+def database_for(data_dir: Path) -> str:
+    """A database of ``data_dir``'s own (created at first use, the same for every later server
+    on that data dir, dropped when the test process exits), for tests that run several data dirs
+    in one scope (a migration replayed on a fresh data dir, say) and pass it as ``--db``; a
+    server started without ``--db`` gets its scope's ``PBK_DB`` instead."""
+    key = Path(data_dir).resolve()
+    with _by_data_dir_lock:
+        if key not in _by_data_dir:
+            if not _by_data_dir:
+                atexit.register(_drop_data_dir_databases)
+            _by_data_dir[key] = create_database()
+        return _by_data_dir[key]
+
+
+_by_data_dir: dict[Path, str] = {}
+_by_data_dir_lock = threading.Lock()
+
+
+def _drop_data_dir_databases() -> None:
+    for url in _by_data_dir.values():
+        with contextlib.suppress(Exception):
+            drop_database(url)
+    _by_data_dir.clear()
 
 
 def current_database() -> str:

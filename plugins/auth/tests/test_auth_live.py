@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from pbk_sdk.testing import superuser_token
-from pbk_sdk.testing.postgres import database_for
-from pbk_sdk.testing.postgres import engine_under_test
+from pbk_sdk.testing.postgres import database_for, engine_under_test
 from smtp_server import SmtpServer, find_otp, find_token
 
 HERE = Path(__file__).parent

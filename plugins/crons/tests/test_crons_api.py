@@ -19,8 +19,7 @@ import httpx
 import pytest
 from pbk_crons.system_jobs import pocketbase_datetime
 from pbk_sdk.testing import pocketbase_superuser, start_pocketbase, superuser_token
-from pbk_sdk.testing.postgres import database_for
-from pbk_sdk.testing.postgres import engine_under_test
+from pbk_sdk.testing.postgres import database_for, engine_under_test
 from pbk_sdk.testing.servers import start_live_server
 
 PLUGINS = ["records", "auth", "crons"]

@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from pbk_sdk.testing import free_port, start_live_server
-from pbk_sdk.testing.postgres import database_for
-from pbk_sdk.testing.postgres import engine_under_test
+from pbk_sdk.testing.postgres import database_for, engine_under_test
 
 pytestmark = pytest.mark.slow
 

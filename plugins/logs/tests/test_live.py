@@ -18,8 +18,7 @@ import httpx
 import pytest
 from pbk_logs.limits import fit_data
 from pbk_sdk.testing import pocketbase_superuser, superuser_token
-from pbk_sdk.testing.postgres import database_for
-from pbk_sdk.testing.postgres import engine_under_test
+from pbk_sdk.testing.postgres import database_for, engine_under_test
 
 EMAIL, PASSWORD = "root@example.com", "1234567890"
 PLUGINS = "records,auth,settings,logs"
