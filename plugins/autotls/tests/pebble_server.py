@@ -152,7 +152,24 @@ def _wait_for(url: str, verify: ssl.SSLContext | bool, process: subprocess.Popen
 
 @contextlib.contextmanager
 def running_pebble(work: Path) -> Iterator[Pebble]:
-    """pebble and its DNS server on free loopback ports, files in ``work``; stopped on exit."""
+    """pebble and its DNS server on free loopback ports, files in ``work``; stopped on exit.
+    Started again on other ports when another process took one between its choice and pebble's
+    bind (a free port is only free until someone binds it)."""
+    for attempt in range(1, 4):
+        folder = work if attempt == 1 else work.with_name(f"{work.name}-{attempt}")
+        with contextlib.ExitStack() as stack:
+            try:
+                server = stack.enter_context(_pebble_once(folder))
+            except RuntimeError as exc:
+                if "address already in use" in str(exc) and attempt < 3:
+                    continue
+                raise
+            yield server
+            return
+
+
+@contextlib.contextmanager
+def _pebble_once(work: Path) -> Iterator[Pebble]:
     binaries = pebble_binaries()
     work.mkdir()
     ca = certificate("pbk test CA for pebble", [])
