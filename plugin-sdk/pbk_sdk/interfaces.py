@@ -157,6 +157,35 @@ class Database(Protocol):
         ...
 
 
+class DatabaseDriver(Protocol):
+    """What a storage plugin's ``pbk.databases`` entry point, ``open_database(url, role,
+    config)``, returns for ``app.db`` (role ``"main"``) or ``app.aux_db`` (``"aux"``): the
+    connections of one database. The kernel runs them as it runs SQLite's (a writer thread and
+    reader threads, transactions, savepoints, ``after_commit``), never on the event loop thread,
+    so every engine keeps the ``Database`` contract alike. Connections mirror the part of
+    ``apsw.Connection`` pbk uses and raise apsw's exception classes (plugin-sdk README)."""
+
+    #: ``Database.engine`` of the databases it makes (``"postgresql"``)
+    engine: str
+
+    def connect(self, *, writer: bool, busy_timeout_ms: int, query_timeout: float, trace_sql: bool) -> Any:
+        """A new connection, made lazily on the thread that first uses it (after ``--workers``
+        forks). The writer's ``BEGIN IMMEDIATE`` takes turns with every other writer of the same
+        role (in any process) and waits at most ``busy_timeout_ms``; a reader's statement fails
+        with ``apsw.InterruptError`` past ``query_timeout`` seconds (0: no limit)."""
+        ...
+
+    def ensure_exists(self) -> None:
+        """Called once before the first connection: reach the server and make the database if
+        it has none of that name (as pbk makes a missing data dir); raise ``PluginError`` with
+        one clear line when it cannot (never with a password in it)."""
+        ...
+
+    def vacuum(self, conn: Any) -> None:
+        """Reclaim space on the writer's connection, outside any transaction."""
+        ...
+
+
 class Settings(Protocol):
     """App settings persisted in ``_params`` row ``settings`` (PocketBase's layout)."""
 

@@ -1,4 +1,4 @@
-"""pbk on PostgreSQL: ``PostgresDatabase`` (``--db postgresql://...``) and the apsw-like
+"""pbk on PostgreSQL: ``PostgresDriver`` (``--db postgresql://...``) and the apsw-like
 connection plugins' SQL runs on (``PgConnection``)."""
 
 from .connection import PgConnection, PgCursor
