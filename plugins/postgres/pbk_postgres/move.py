@@ -109,7 +109,7 @@ def open_source(location: str) -> Side:
     if _is_url(location):
         _check_url(location)
         side = Side(location, "postgresql")
-        side.conns["main"] = conn = _pg_connect(location)
+        side.conns["main"] = _pg_connect(location)
         if "_collections" not in _tables(side, "main"):
             side.close()
             raise CopyError(f"{redacted(location)} holds no pbk data set (no _collections table)")
@@ -284,6 +284,7 @@ def make_schema(dest: Side, items: list[dict[str, Any]], plugins: tuple[str, ...
     """Build and start the destination's app (every plugin makes its tables on its engine),
     import the source's collections into it, stop it."""
     from pbk.app import build_app
+    from pbk_sdk.errors import ApiError
     from pbk_sdk.interfaces import COLLECTIONS
 
     with tempfile.TemporaryDirectory(prefix="pbk-copy-") as tmp:
@@ -306,10 +307,10 @@ def make_schema(dest: Side, items: list[dict[str, Any]], plugins: tuple[str, ...
                     raise CopyError("the records plugin is not loaded: it makes the collections' tables")
                 try:
                     await collections.import_collections(items, delete_missing=True)
-                except Exception as exc:  # the API's error, with the failing collection's details
-                    detail = getattr(exc, "data", None)
-                    raise CopyError(f"the destination refused the source's collections: {exc} "
-                                    f"{json.dumps(detail, default=str) if detail else ''}".strip()) from None
+                except ApiError as exc:  # the API's answer, with the failing collection's details
+                    detail = json.dumps(exc.data, default=str) if exc.data else ""
+                    raise CopyError(f"the destination refused the source's collections: {exc.message} "
+                                    f"{detail}".strip()) from None
             finally:
                 await app.stop()
 
@@ -472,9 +473,9 @@ def copy(source_location: str, dest_location: str, *, batch: int = 1000, logs: b
          overwrite: bool = False, quiet: bool = False, plugins: tuple[str, ...] | None = None,
          say: Callable[[str], None] = print) -> None:
     """Copy the data set; raises ``CopyError`` with the one-line reason it stopped."""
-    if _is_url(source_location) == _is_url(dest_location) and not _is_url(source_location):
-        if Path(source_location).resolve() == Path(dest_location).resolve():
-            raise CopyError("the source and the destination are the same data dir")
+    if not _is_url(source_location) and not _is_url(dest_location) and (
+            Path(source_location).resolve() == Path(dest_location).resolve()):
+        raise CopyError("the source and the destination are the same data dir")
     if source_location == dest_location:
         raise CopyError("the source and the destination are the same database")
     with _opened(source_location, open_source) as source, _opened(dest_location, open_destination) as dest:

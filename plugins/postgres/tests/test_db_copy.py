@@ -231,11 +231,18 @@ def test_refusals_and_errors(pocketbase_data: tuple[Path, dict[str, Any]], tmp_p
         server.stop()
 
 
-def test_counts_mismatch_names_the_table(pocketbase_data: tuple[Path, dict[str, Any]]) -> None:
-    """A destination that lost rows while a copy was stopped fails the count check by name."""
+def test_counts_mismatch_names_the_table(pocketbase_data: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    """A destination that lost rows while a copy was stopped fails the count check by name; an
+    unfinished copy is not taken over by another source."""
     source, _ = pocketbase_data
+    other = tmp_path / "other"
+    assert pbk("superuser", "upsert", EMAIL, PASSWORD, "--dir", str(other)).returncode == 0
     with postgres_database() as url:
         kill_midway(["db", "copy", str(source), url], pg_posts_done(url))
+        refused = pbk("db", "copy", str(other), url)
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == (f"Error: {url} holds an unfinished copy of another data set "
+                                          f"({source.resolve()}): pass --overwrite to replace it")
         conn = PgConnection.connect(url)
         try:
             conn.execute("DELETE FROM posts WHERE rowid IN (SELECT rowid FROM posts ORDER BY rowid LIMIT 2)")
