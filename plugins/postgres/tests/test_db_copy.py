@@ -252,3 +252,39 @@ def test_counts_mismatch_names_the_table(pocketbase_data: tuple[Path, dict[str, 
         assert done.returncode == 1
         assert done.stderr.strip() == (
             f"Error: the counts differ: posts ({POSTS} in the source, {POSTS - 2} in the destination)")
+
+
+def test_encrypted_settings_stay_encrypted(tmp_path: Path) -> None:
+    key = {"PBK_TEST_MOVE_KEY": "0123456789abcdef0123456789abcdef"}
+    flags = ["--encryptionEnv", "PBK_TEST_MOVE_KEY"]
+    source, back = tmp_path / "pb_data", tmp_path / "back"
+    pocketbase_superuser(source, EMAIL, PASSWORD, flags, env=key)
+    real = start_pocketbase(source, flags, env=key)
+    try:
+        token = superuser_token(real.url, EMAIL, PASSWORD)
+        response = httpx.patch(f"{real.url}/api/settings", json={"meta": {"appName": "Secret"}},
+                               headers={"Authorization": token}, timeout=30)
+        assert response.status_code == 200, response.text
+    finally:
+        real.stop()
+    with postgres_database() as url:
+        assert pbk("db", "copy", str(source), url).returncode == 0
+        conn = PgConnection.connect(url)
+        try:
+            stored = conn.execute("SELECT value FROM _params WHERE id = 'settings'").fetchone()[0]
+        finally:
+            conn.close()
+        assert stored.startswith('"') and "Secret" not in stored  # still encrypted, as a JSON string
+        served = start_live_server(tmp_path / "served", ["--db", url, *flags], env=key)
+        try:
+            token = superuser_token(served.url, EMAIL, PASSWORD)
+            assert api(served, token, "/api/settings")["meta"]["appName"] == "Secret"
+        finally:
+            served.stop()
+        assert pbk("db", "copy", url, str(back)).returncode == 0
+    real = start_pocketbase(back, flags, env=key)
+    try:
+        token = superuser_token(real.url, EMAIL, PASSWORD)
+        assert api(real, token, "/api/settings")["meta"]["appName"] == "Secret"
+    finally:
+        real.stop()
