@@ -162,10 +162,10 @@ def _open_sqlite_destination(side: Side) -> None:
 
 
 def _tables(side: Side, role: str) -> list[str]:
+    if side.engine == "sqlite" and role not in side.conns:
+        return []  # a data dir without auxiliary.db
     conn = side.conn(role)
     if side.engine == "sqlite":
-        if role not in side.conns:
-            return []
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                             "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").fetchall()
     else:
@@ -191,7 +191,7 @@ def _primary_key(side: Side, table: str) -> str | None:
     rows = side.conn("main").execute(
         "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
         "AND a.attnum = ANY(i.indkey) WHERE i.indisprimary AND i.indrelid = to_regclass(?)",
-        (_q(side, table),)).fetchall()
+        (_q(table),)).fetchall()
     return rows[0][0] if len(rows) == 1 else None
 
 
@@ -199,12 +199,13 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _q(side: Side, name: str) -> str:
+def _q(name: str) -> str:
+    """A double-quoted identifier (both engines read them)."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def _count(side: Side, role: str, table: str) -> int:
-    return int(side.conn(role).execute(f"SELECT count(*) FROM {_q(side, table)}").fetchone()[0])
+    return int(side.conn(role).execute(f"SELECT count(*) FROM {_q(table)}").fetchone()[0])
 
 
 # ---------------------------------------------------------------------------- the marker
@@ -238,9 +239,9 @@ def _wipe(side: Side) -> None:
         with conn:
             for (name,) in conn.execute("SELECT table_name FROM information_schema.views "
                                         "WHERE table_schema = current_schema()").fetchall():
-                conn.execute(f"DROP VIEW IF EXISTS {_q(side, name)} CASCADE")
+                conn.execute(f"DROP VIEW IF EXISTS {_q(name)} CASCADE")
             for name in _tables(side, "main"):
-                conn.execute(f"DROP TABLE IF EXISTS {_q(side, name)} CASCADE")
+                conn.execute(f"DROP TABLE IF EXISTS {_q(name)} CASCADE")
         return
     for conn in side.conns.values():
         conn.close()
@@ -280,7 +281,7 @@ def _text(value: Any) -> Any:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def make_schema(dest: Side, items: list[dict[str, Any]], plugins: tuple[str, ...] | None) -> None:
+def make_schema(dest: Side, items: list[dict[str, Any]]) -> None:
     """Build and start the destination's app (every plugin makes its tables on its engine),
     import the source's collections into it, stop it."""
     from pbk.app import build_app
@@ -296,7 +297,7 @@ def make_schema(dest: Side, items: list[dict[str, Any]], plugins: tuple[str, ...
                 conn.close()
             dest.conns.clear()
         app = build_app(data_dir=data_dir, db=dest.location if dest.engine == "postgresql" else None,
-                        plugins=plugins, migrations_dir=empty, hooks_dir=empty, automigrate=False,
+                        migrations_dir=empty, hooks_dir=empty, automigrate=False,
                         hooks_watch=False)
 
         async def run() -> None:
@@ -397,17 +398,17 @@ def copy_table(source: Side, dest: Side, p: Plan, batch: int, before: tuple[str,
     last: Any = json.loads(before[0]) if before else None
     done = before[1] if before else 0
     data = [c for c in p.columns if c != p.key]
-    select = ", ".join(_q(source, c) for c in [p.key, *data])
+    select = ", ".join(_q(c) for c in [p.key, *data])
     keyed = p.keep_rowid or p.key != "rowid"  # the key column is written too
     names = ([p.key] if keyed else []) + data
-    insert = (f"INSERT INTO {_q(dest, p.table)} ({', '.join(_q(dest, c) for c in names)}) "
+    insert = (f"INSERT INTO {_q(p.table)} ({', '.join(_q(c) for c in names)}) "
               f"VALUES ({', '.join('?' for _ in names)})")
     kinds = [p.dest_types.get(c, "") for c in names]
     progress(p, done)
     while True:
-        where = f" WHERE {_q(source, p.key)} > ?" if last is not None else ""
-        rows = src.execute(f"SELECT {select} FROM {_q(source, p.table)}{where} "
-                           f"ORDER BY {_q(source, p.key)} LIMIT {int(batch)}",
+        where = f" WHERE {_q(p.key)} > ?" if last is not None else ""
+        rows = src.execute(f"SELECT {select} FROM {_q(p.table)}{where} "
+                           f"ORDER BY {_q(p.key)} LIMIT {int(batch)}",
                            (last,) if last is not None else ()).fetchall()
         if not rows:
             return done
@@ -415,7 +416,7 @@ def copy_table(source: Side, dest: Side, p: Plan, batch: int, before: tuple[str,
                   for row in rows]
         with dst:
             if before is None and done == 0:
-                dst.execute(f"DELETE FROM {_q(dest, p.table)}")  # what the destination's app put there
+                dst.execute(f"DELETE FROM {_q(p.table)}")  # what the destination's app put there
             dst.executemany(insert, values)
             last = rows[-1][0]
             done += len(rows)
@@ -429,10 +430,10 @@ def _finish_table(dest: Side, p: Plan, done: int) -> None:
     conn = dest.conn(p.role)
     with conn:
         if done == 0:
-            conn.execute(f"DELETE FROM {_q(dest, p.table)}")
+            conn.execute(f"DELETE FROM {_q(p.table)}")
         if dest.engine == "postgresql" and "rowid" in p.dest_types:
-            conn.execute(f"SELECT setval(pg_get_serial_sequence({_lit(_q(dest, p.table))}, 'rowid'), "
-                         f"COALESCE((SELECT max(rowid) FROM {_q(dest, p.table)}), 0) + 1, false)")
+            conn.execute(f"SELECT setval(pg_get_serial_sequence({_lit(_q(p.table))}, 'rowid'), "
+                         f"COALESCE((SELECT max(rowid) FROM {_q(p.table)}), 0) + 1, false)")
         _note(conn, p.table, "null", done)  # a null last key: finished
 
 
@@ -470,8 +471,7 @@ def _opened(location: str, opener: Callable[[str], Side]) -> Iterator[Side]:
 
 
 def copy(source_location: str, dest_location: str, *, batch: int = 1000, logs: bool = True,
-         overwrite: bool = False, quiet: bool = False, plugins: tuple[str, ...] | None = None,
-         say: Callable[[str], None] = print) -> None:
+         overwrite: bool = False, quiet: bool = False, say: Callable[[str], None] = print) -> None:
     """Copy the data set; raises ``CopyError`` with the one-line reason it stopped."""
     if not _is_url(source_location) and not _is_url(dest_location) and (
             Path(source_location).resolve() == Path(dest_location).resolve()):
@@ -499,7 +499,7 @@ def copy(source_location: str, dest_location: str, *, batch: int = 1000, logs: b
                 _wipe(dest)
         if not marker:
             _create_marker(dest, "main", identity)
-            make_schema(dest, _collections(source), plugins)
+            make_schema(dest, _collections(source))
             if dest.engine == "sqlite":
                 _create_marker(dest, "aux", identity)
             conn = dest.conn("main")
