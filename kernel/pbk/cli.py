@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,23 +110,24 @@ class Runner:
         self.available = available  # None when the discovery or the --plugins names failed
 
     def config(self, **extra: Any) -> Config:
+        """The global options as a ``Config``; ``extra`` adds to them or replaces some."""
         p = self.params
-        return Config(
-            data_dir=Path(p["data_dir"]),
-            public_dir=Path(p["public_dir"]) if p["public_dir"] else None,
-            dev=p["dev"],
-            index_fallback=p["index_fallback"],
-            query_timeout=p["query_timeout"],
-            encryption_env=p["encryption_env"] or None,
-            plugins=_split_list(p["plugins"]),
-            plugins_dir=Path(p["plugins_dir"]) if p["plugins_dir"] else None,
-            migrations_dir=Path(p["migrations_dir"]) if p["migrations_dir"] else None,
-            automigrate=p["automigrate"],
-            hooks_dir=Path(p["hooks_dir"]) if p["hooks_dir"] else None,
-            hooks_watch=p["hooks_watch"],
-            db=p["db"] or None,
-            **extra,
-        )
+        options: dict[str, Any] = {
+            "data_dir": Path(p["data_dir"]),
+            "public_dir": Path(p["public_dir"]) if p["public_dir"] else None,
+            "dev": p["dev"],
+            "index_fallback": p["index_fallback"],
+            "query_timeout": p["query_timeout"],
+            "encryption_env": p["encryption_env"] or None,
+            "plugins": _split_list(p["plugins"]),
+            "plugins_dir": Path(p["plugins_dir"]) if p["plugins_dir"] else None,
+            "migrations_dir": Path(p["migrations_dir"]) if p["migrations_dir"] else None,
+            "automigrate": p["automigrate"],
+            "hooks_dir": Path(p["hooks_dir"]) if p["hooks_dir"] else None,
+            "hooks_watch": p["hooks_watch"],
+            "db": p["db"] or None,
+        }
+        return Config(**{**options, **extra})
 
     def build(self, **extra: Any) -> App:
         if self.error is not None:
@@ -135,7 +136,10 @@ class Runner:
         return App(self.config(**extra), self.plugins)
 
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        app = self.build()
+        return self.run_on({}, fn, *args, **kwargs)
+
+    def run_on(self, options: Mapping[str, Any], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        app = self.build(**options)
 
         async def main() -> Any:
             await app.start()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import click
@@ -16,6 +16,21 @@ class AppRunner(Protocol):
         """Start the app (database open, migrations applied), call ``fn(app, ...)`` (awaiting
         it when async), stop the app, return the result."""
         ...
+
+    def run_on(self, options: Mapping[str, Any], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``run`` with an app on another data set than the global options name: ``options``
+        replace some of them (``data_dir``, ``db``, ``migrations_dir``, ``hooks_dir``,
+        ``automigrate``, ``hooks_watch``), as for ``pbk db copy``'s destination."""
+        ...
+
+
+def app_runner() -> AppRunner:
+    """The kernel's ``AppRunner`` of the running ``pbk`` command, for a command that starts
+    apps of its own choosing (``with_app`` covers the usual case)."""
+    holder = click.get_current_context().find_object(AppRunnerHolder)
+    if holder is None:
+        raise click.UsageError("this command must run under the pbk CLI")
+    return holder.runner
 
 
 def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:

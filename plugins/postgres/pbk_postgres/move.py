@@ -10,7 +10,6 @@ from there; the marker table is dropped once the counts agree. The source is onl
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import json
 import logging
@@ -282,11 +281,22 @@ def _text(value: Any) -> Any:
 
 
 def make_schema(dest: Side, items: list[dict[str, Any]]) -> None:
-    """Build and start the destination's app (every plugin makes its tables on its engine),
-    import the source's collections into it, stop it."""
-    from pbk.app import build_app
+    """Start the destination's app (every plugin makes its tables on its engine) through the
+    running ``pbk`` command's app runner, import the source's collections into it, stop it."""
+    from pbk_sdk.cli import app_runner
     from pbk_sdk.errors import ApiError
     from pbk_sdk.interfaces import COLLECTIONS
+
+    async def import_collections(app: Any) -> None:
+        collections = app.state.get(COLLECTIONS)
+        if collections is None:
+            raise CopyError("the records plugin is not loaded: it makes the collections' tables")
+        try:
+            await collections.import_collections(items, delete_missing=True)
+        except ApiError as exc:  # the API's answer, with the failing collection's details
+            detail = json.dumps(exc.data, default=str) if exc.data else ""
+            raise CopyError(f"the destination refused the source's collections: {exc.message} "
+                            f"{detail}".strip()) from None
 
     with tempfile.TemporaryDirectory(prefix="pbk-copy-") as tmp:
         empty = Path(tmp) / "empty"
@@ -296,30 +306,13 @@ def make_schema(dest: Side, items: list[dict[str, Any]]) -> None:
             for conn in dest.conns.values():
                 conn.close()
             dest.conns.clear()
-        app = build_app(data_dir=data_dir, db=dest.location if dest.engine == "postgresql" else None,
-                        migrations_dir=empty, hooks_dir=empty, automigrate=False,
-                        hooks_watch=False)
-
-        async def run() -> None:
-            await app.start()
-            try:
-                collections = app.state.get(COLLECTIONS)
-                if collections is None:
-                    raise CopyError("the records plugin is not loaded: it makes the collections' tables")
-                try:
-                    await collections.import_collections(items, delete_missing=True)
-                except ApiError as exc:  # the API's answer, with the failing collection's details
-                    detail = json.dumps(exc.data, default=str) if exc.data else ""
-                    raise CopyError(f"the destination refused the source's collections: {exc.message} "
-                                    f"{detail}".strip()) from None
-            finally:
-                await app.stop()
-
+        options = {"data_dir": data_dir, "db": dest.location if dest.engine == "postgresql" else None,
+                   "migrations_dir": empty, "hooks_dir": empty, "automigrate": False, "hooks_watch": False}
         root = logging.getLogger()
         level = root.level
         root.setLevel(logging.WARNING)  # the app's start-up lines are not the copy's news
         try:
-            asyncio.run(run())
+            app_runner().run_on(options, import_collections)
         finally:
             root.setLevel(level)
         if dest.engine == "sqlite":
