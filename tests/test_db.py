@@ -892,6 +892,33 @@ async def test_an_inline_write_past_its_step_budget_is_undone_and_run_again_on_t
     assert await db.read(rows) == [1, 2]
 
 
+def _slow_steps(conn: apsw.Connection, threads: list[int], rows: int) -> int:
+    """A read whose few steps are slow (as steps waiting on a busy disk are): a millisecond a row."""
+    threads.append(threading.get_ident())
+    conn.create_scalar_function("slow_step", lambda value: time.sleep(0.001) or value, 1)
+    return conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "SELECT COUNT(slow_step(i)) FROM n", (rows,)).get
+
+
+async def test_inline_work_whose_steps_are_slow_leaves_the_loop_after_a_few_milliseconds(db: Database):
+    """The step budget also has a time budget: 400 slow rows are far fewer steps than the budget
+    allows, yet take 0.4 s; the loop is held for one progress check's worth of them, not all."""
+    loop_thread = threading.get_ident()
+    for inline_call in (
+        lambda threads: db.write(_slow_steps, threads, 400, inline=True),
+        lambda threads: db.read_inline(_slow_steps, threads, 400),
+    ):
+        threads: list[int] = []
+        work = asyncio.ensure_future(inline_call(threads))
+        started = time.monotonic()
+        await asyncio.sleep(0)  # the work begins on the loop and holds it until it leaves
+        held = time.monotonic() - started
+        assert await work == 400
+        assert threads[0] == loop_thread and threads[-1] != loop_thread
+        assert held < 0.2, f"the loop was held {held:.2f}s"
+
+
 async def test_an_inline_write_past_its_budget_inside_a_transaction_redoes_only_its_savepoint(db: Database):
     loop_thread = threading.get_ident()
     threads: list[int] = []

@@ -41,6 +41,9 @@ BUSY_TIMEOUT_MS = 10_000
 #: read is abandoned on the event loop and re-run on a reader thread (about 0.2 ms of work).
 INLINE_TICK_STEPS = 1000
 INLINE_TICKS = 20
+#: ... or seconds on the event loop, whichever comes first: steps that wait on the disk (pages
+#: not in the cache, a busy disk) take far longer than 0.2 ms for the same count.
+INLINE_SECONDS = 0.005
 #: WAL pages after a commit that start a checkpoint: SQLite's own automatic threshold, but run
 #: on a thread of its own (see ``Database._after_commit``).
 CHECKPOINT_PAGES = 1000
@@ -242,6 +245,7 @@ class Database:
         self._loop_conn: apsw.Connection | None = None
         self._loop_thread: int | None = None
         self._inline_ticks = 0
+        self._inline_deadline = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -324,7 +328,7 @@ class Database:
 
     def _inline_over_budget(self) -> bool:
         self._inline_ticks += 1
-        return self._inline_ticks > INLINE_TICKS
+        return self._inline_ticks > INLINE_TICKS or time.monotonic() > self._inline_deadline
 
     def _register(self, conn: apsw.Connection) -> apsw.Connection:
         with self._connections_lock:
@@ -363,6 +367,7 @@ class Database:
             return await self.read(fn, *args)  # another event loop (tests, CLI): no sharing
         conn = self._inline_connection()
         self._inline_ticks = 0
+        self._inline_deadline = time.monotonic() + INLINE_SECONDS
         try:
             return fn(conn, *args)
         except (apsw.InterruptError, apsw.BusyError, apsw.LockedError):
@@ -685,13 +690,14 @@ class Database:
 class _StepBudget:
     """The progress handler of one inline write, and the statement kind it may interrupt."""
 
-    __slots__ = ("previous", "readonly", "spent", "ticks")
+    __slots__ = ("deadline", "previous", "readonly", "spent", "ticks")
 
     def __init__(self, previous: Any) -> None:
         self.previous = previous  # the connection's own exec tracer (trace_sql), chained
         self.readonly = True
         self.spent = False
         self.ticks = 0
+        self.deadline = time.monotonic() + INLINE_SECONDS
 
     def trace(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
         self.readonly = cursor.is_readonly
@@ -699,7 +705,7 @@ class _StepBudget:
 
     def over(self) -> bool:
         self.ticks += 1
-        if self.ticks > INLINE_TICKS and self.readonly:
+        if (self.ticks > INLINE_TICKS or time.monotonic() > self.deadline) and self.readonly:
             self.spent = True
         return self.spent and self.readonly
 
