@@ -201,6 +201,7 @@ def test_html_the_editor_cannot_keep_opens_as_html(
 
     # Back in the rich text editor, told what an edit there would drop; an edit drops it.
     open_record(page, record["id"])
+    expect(as_html).to_be_checked()  # opened as HTML by itself (once the editor's code is loaded)
     as_html.uncheck()
     expect(notice).to_contain_text("an edit here drops it")
     body.click()
