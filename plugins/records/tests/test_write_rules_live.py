@@ -24,7 +24,7 @@ BANNED_RULE = (
     "@request.auth.collectionName = 'members' && @request.auth.collectionId != '' && @request.auth.role != 'banned'"
 )
 #: rows of ``big``, and the width of each ``v``: a ``~`` over all of them takes SQLite a while
-BIG_ROWS, BIG_WIDTH = 200_000, 300
+BIG_ROWS, BIG_WIDTH = 400_000, 300
 NEEDLE = "needle"
 
 
@@ -127,7 +127,7 @@ async def _update_and_health(url: str, path: str, body: dict[str, Any], headers:
     not timed: a test process the machine starves for a moment sees both answers at once.)"""
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         update = asyncio.create_task(_timed(client, "PATCH", path, json=body, headers=headers))
-        await asyncio.sleep(0.05)  # the update is on the server by now
+        await asyncio.sleep(0.01)  # the update is on the server by now (loopback)
         sent = time.monotonic()
         health, health_done = await _timed(client, "GET", "/api/health")
         answered_meanwhile = 0
