@@ -210,28 +210,25 @@ def _column_origin(conn: Any, view: str, column: str) -> tuple[str, str] | None:
 
 
 def _column_origin_postgres(conn: Any, view: str, column: str) -> tuple[str, str] | None:
-    """The same on PostgreSQL, whose result metadata names the table and column an output column
-    reads (``ftable``, ``ftablecol``, read from the psycopg result) but stops at a view: the
-    view's own query is run without rows, and a column read from another view is followed into
-    that one."""
-    quoted = '"' + view.replace('"', '""') + '"'
-    definition = conn.execute("SELECT pg_get_viewdef(to_regclass(?))", (quoted,)).get
+    """The same on PostgreSQL, whose result metadata (the connection's ``description_full``)
+    stops at a view: the view's own query is run without rows, and a column read from another
+    view is followed into that one."""
+    definition = _view_definition(conn, view)
     if definition is None:
         return None
-    cursor = conn.raw.execute(f"SELECT * FROM ({definition.strip().rstrip(';')}) AS v LIMIT 0")
-    result = cursor.pgresult
-    index = next((i for i, c in enumerate(cursor.description or ()) if c.name == column), None)
-    if index is None or result is None or not result.ftable(index):
-        return None
-    found = conn.execute(
-        "SELECT c.relname, a.attname, c.relkind FROM pg_class c "
-        "JOIN pg_attribute a ON a.attrelid = c.oid WHERE c.oid = ? AND a.attnum = ?",
-        (result.ftable(index), result.ftablecol(index)),
-    ).fetchone()
-    if found is None:
-        return None
-    table, origin, kind = found
-    return _column_origin_postgres(conn, table, origin) if kind == "v" else (table, origin)
+    cursor = conn.execute(f"SELECT * FROM ({definition.strip().rstrip(';')}) AS v LIMIT 0")
+    for name, _decltype, _database, table, origin in cursor.description_full:
+        if name == column:
+            if not table or not origin:
+                return None
+            if _view_definition(conn, table) is None:
+                return table, origin
+            return _column_origin_postgres(conn, table, origin)
+    return None
+
+
+def _view_definition(conn: Any, name: str) -> str | None:
+    return conn.execute("SELECT pg_get_viewdef(to_regclass(?))", ('"' + name.replace('"', '""') + '"',)).get
 
 
 def _not_modified(header: str | None, modified: datetime) -> bool:

@@ -107,28 +107,11 @@ def infer_fields(conn: apsw.Connection, view_name: str, query: str, registry: Re
     return fields
 
 
-def _pg_description(conn: Any, query: str) -> list[tuple[str, None, None, str, str]]:
-    """``description_full`` of the view query on PostgreSQL: each result column's name and,
-    for a column straight from a table, its table and column (the wire protocol's origin,
-    read from the psycopg connection ``raw`` of ``pbk_postgres.PgConnection``). The query runs
-    through ``conn`` first, so that a bad one fails as apsw's errors."""
-    sql = f"SELECT * FROM ({view_query.normalize(query)}) AS _pbk_view LIMIT 0"
-    conn.execute(sql)
-    with conn.raw.cursor() as cursor:
-        cursor.execute(sql)
-        result = cursor.pgresult
-        columns = [(result.fname(i).decode(), result.ftable(i), result.ftablecol(i)) for i in range(result.nfields)]
-    tables = sorted({table for _, table, _ in columns if table})
-    origins = {}
-    if tables:
-        rows = conn.execute(
-            "SELECT c.oid::bigint, c.relname, a.attnum, a.attname FROM pg_catalog.pg_class c "
-            "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
-            f"WHERE c.oid IN ({', '.join('?' for _ in tables)}) AND a.attnum > 0",
-            tables,
-        )
-        origins = {(oid, number): (table, column) for oid, table, number, column in rows}
-    return [(name, None, None, *origins.get((table, number), ("", ""))) for name, table, number in columns]
+def _pg_description(conn: Any, query: str) -> Any:
+    """``description_full`` of the view query on PostgreSQL, run without rows: the connection
+    names each column's table and column as SQLite's does (a view's own, PostgreSQL's result
+    metadata stopping there)."""
+    return conn.execute(f"SELECT * FROM ({view_query.normalize(query)}) AS _pbk_view LIMIT 0").description_full
 
 
 def _check_sample_ids(conn: apsw.Connection, view: str, failure: str) -> None:
