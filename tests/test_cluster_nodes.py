@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -163,6 +164,32 @@ def test_a_settings_change_is_seen_by_the_next_request_to_the_other_node(cluster
         assert get(reader, "/api/settings", headers=cluster.su)["meta"]["appName"] == f"Cluster {index}"
 
 
+def test_a_change_is_answered_once_every_process_of_the_other_nodes_took_note(
+    own_cluster: Callable[[list[int]], Nodes]
+) -> None:
+    nodes = own_cluster([1, 1])
+    first, second = nodes.servers
+
+    def create_while_the_other_node_is_busy(name: str, busy: float) -> float:
+        blocker = threading.Thread(target=post, args=(second, f"{CLUSTER}/block", {"seconds": busy}))
+        blocker.start()
+        time.sleep(0.2)  # the other node's only process now holds its event loop
+        started = time.monotonic()
+        made = post(first, "/api/collections", {"name": name, "type": "base"}, headers=nodes.su)
+        took = time.monotonic() - started
+        blocker.join()
+        assert made.status_code == 200, made.text
+        assert httpx.get(f"{second.url}/api/collections/{name}/records", headers=nodes.su,
+                         timeout=15).status_code == 200
+        return took
+
+    # Answered when the busy process took note (it is alive: waited for) ...
+    assert 1.0 < create_while_the_other_node_is_busy("noted", 1.5) < 3.0
+    # ... but not longer than SETTLE_SECONDS for one that stays silent, with a warning.
+    assert 4.5 < create_while_the_other_node_is_busy("silent", 7.0) < 6.5
+    assert "did not acknowledge a change within 5.0s" in first.output()
+
+
 # -- messages ---------------------------------------------------------------------------------
 
 
@@ -225,8 +252,7 @@ def test_consume_holds_a_limit_across_nodes_and_gives_back(cluster: Nodes) -> No
 
 
 def test_members_know_each_other(cluster: Nodes) -> None:
-    first, second = cluster.servers
-    views = everyone(second)
+    views = everyone(cluster.servers[1])
     assert len(views) == 4
     for number, seen in views.items():
         assert seen["member"] == number
