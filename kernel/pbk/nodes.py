@@ -187,7 +187,7 @@ class Nodes:
         for number, member in list(acks.expected.items()):
             try:
                 gone = members.get(number) != member or not await self.backend.alive(number)
-            except Exception as exc:  # the database out of reach: wait on, up to the deadline
+            except Exception as exc:  # noqa: BLE001 - the database out of reach: wait on, to the deadline
                 log.debug("could not ask whether cluster member %d is alive: %s", number, exc)
                 return
             if gone:
