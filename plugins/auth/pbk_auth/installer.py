@@ -68,9 +68,15 @@ async def installer_link(app: App, base_url: str) -> str | None:
     if await store(app).count(collection) > (1 if installer else 0):
         return None
     if installer is None:
-        installer = await store(app).create(
-            collection, {"email": INSTALLER_EMAIL, "password": random_password(), "verified": True}
-        )
+        try:
+            installer = await store(app).create(
+                collection, {"email": INSTALLER_EMAIL, "password": random_password(), "verified": True}
+            )
+        except ApiError:
+            # Another node of a cluster started at the same time made it first (a unique email).
+            installer = await store(app).find(collection, "email", INSTALLER_EMAIL)
+            if installer is None:
+                raise
     token = tokens.mint(installer, collection, seconds=INSTALLER_TOKEN_SECONDS, refreshable=False)
     return f"{base_url}/_/#/pbinstall/{token}"
 
