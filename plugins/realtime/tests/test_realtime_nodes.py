@@ -5,13 +5,13 @@ through A or B exactly once, rule-checked; a subscription posted to A reaches B'
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from pbk_sdk.testing.nodes import Node, running_nodes
 from pbk_sdk.testing.postgres import postgres_database
+from pbk_sdk.testing.sse import sse_events
 
 pytestmark = pytest.mark.slow
 PLUGINS = ["records", "auth", "realtime"]
@@ -57,15 +57,6 @@ output(events);
     assert [e for e in events if e[1].startswith("a")] == [["create", "a1"], ["update", "a2"], ["delete", "a2"]]
     assert [e for e in events if e[1].startswith("b")] == [["create", "b1"], ["update", "b2"], ["delete", "b2"]]
     assert len(events) == 6, events
-
-
-async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, dict]]:
-    event = ""
-    async for line in lines:
-        if line.startswith("event:"):
-            event = line[len("event:"):]
-        elif line.startswith("data:"):
-            yield event, json.loads(line[len("data:"):])
 
 
 async def test_a_subscription_posted_to_a_reaches_the_stream_on_b(nodes):
