@@ -9,6 +9,7 @@ kept in the JSON but marked invalid: it never enters a median, and the run exits
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -17,8 +18,8 @@ from typing import Any, Self
 
 import httpx
 
-from . import bulk
 from .loadgen import LoadResult, RequestSpec
+from .postgres import LockSampler
 from .scenarios import LoadScenario
 from .servers import Running
 
@@ -81,12 +82,11 @@ class RowPool:
             go: Callable[[RequestSpec], LoadResult], *, learn: bool = True) -> LoadResult:
         count = int(max(MIN_DELETE_RATE, 3 * self.best_rate) * max(1.0, seconds)) + 4 * connections
         first, self.next_id = self.next_id, self.next_id + count
-        db = running.data_dir / "data.db"
-        bulk.refill_trash(db, first, count)
+        running.refill_trash(first, count)
         try:
             result = go(replace(spec, first_id=first))
         finally:
-            bulk.clear_trash_from(db, first)
+            running.clear_trash_from(first)
         if learn:
             self.best_rate = max(self.best_rate, result.throughput)
         return result
@@ -119,8 +119,9 @@ class Loop:
             waited = settle(list(self.running.values()))
             if waited > 1.0:
                 log(f"waited {waited:.1f} s for the servers to go idle")
-            return self.run_load(running.url, actual, connections=scenario.connections, seconds=seconds,
-                                 threads=self.threads)
+            return costed(running, lambda: self.run_load(running.url, actual, connections=scenario.connections,
+                                                         seconds=seconds, threads=self.threads),
+                          watch_lock=scenario.kind == "write")
 
         if spec.id_path is not None:
             return self.pool.run(running, spec, seconds, scenario.connections, go)
@@ -164,7 +165,7 @@ class Loop:
                         "throughput": load.throughput, "p50_ms": load.p50_ms, "p99_ms": load.p99_ms,
                         "requests": load.requests, "errors": load.errors, "seconds": load.seconds,
                         "rss_mib": sampler.peak / 1024, "client_cpu_s": load.client_cpu_seconds,
-                        "invalid": invalid, "error_kinds": load.error_kinds,
+                        "invalid": invalid, "error_kinds": load.error_kinds, **load.cost,
                     })
                     if invalid:
                         self.invalid.append(f"{label}{scenario.name} on {name}, round {round_index + 1}: "
@@ -174,6 +175,28 @@ class Loop:
                         f"{load.throughput:9.1f}/s p50 {load.p50_ms:7.2f} ms p99 {load.p99_ms:7.2f} ms "
                         f"errors {load.errors}{'  INVALID' if invalid else ''}")
         return results
+
+
+def costed(running: Running, load: Callable[[], LoadResult], *, watch_lock: bool) -> LoadResult:
+    """``load()`` with what it cost, from its start until the server is idle again (so work
+    left after the last answer, such as request logs written in the background, counts): the
+    CPU of the server's process tree and, on PostgreSQL, of the backends serving its database
+    (and, apart, of the database server's shared background processes), the database
+    connections it holds, and for writes how often app.db's advisory write lock was held."""
+    database = running.database
+    server_before = running.server_cpu_seconds()
+    database_before = database.cpu() if database else None
+    watching = LockSampler(database) if database and watch_lock else contextlib.nullcontext()
+    with watching:
+        result = load()
+    settle([running])
+    cost: dict[str, float | None] = {"server_cpu_s": running.server_cpu_seconds() - server_before}
+    if database and database_before:
+        cost["db_cpu_s"], cost["db_shared_cpu_s"] = database_before.since()
+        cost["db_connections"] = database.connections()
+    if isinstance(watching, LockSampler):
+        cost["write_lock_held"], cost["write_lock_waiting"] = watching.held_share, watching.mean_waiting
+    return replace(result, cost=cost)
 
 
 def _single(url: str, what: str, spec: RequestSpec) -> LoadResult:
