@@ -19,7 +19,7 @@ from typing import Any, Self
 import httpx
 
 from .loadgen import LoadResult, RequestSpec
-from .postgres import LockSampler
+from .postgres import BenchDatabase, WriteLockWatch
 from .scenarios import LoadScenario
 from .servers import Running
 
@@ -32,17 +32,21 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-class RssSampler:
-    """Peak RSS (process + children) of a server while a load runs."""
+class Sampler:
+    """Calls ``sample()`` every ``interval`` seconds on a thread while a load runs, and once
+    more at the end."""
 
-    def __init__(self, running: Running, interval: float = 0.2) -> None:
-        self.running, self.interval, self.peak = running, interval, 0
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
+    def sample(self) -> None:
+        raise NotImplementedError
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.running.rss_kib())
+            self.sample()
             self._stop.wait(self.interval)
 
     def __enter__(self) -> Self:
@@ -52,7 +56,48 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.sample()
+
+
+class RssSampler(Sampler):
+    """Peak RSS (process + children) of a server while a load runs."""
+
+    def __init__(self, running: Running, interval: float = 0.2) -> None:
+        super().__init__(interval)
+        self.running, self.peak = running, 0
+
+    def sample(self) -> None:
         self.peak = max(self.peak, self.running.rss_kib())
+
+
+class LockSampler(Sampler):
+    """While a load runs on pbk-pg: the share of samples in which app.db's advisory write lock
+    was held, and the mean number of writers waiting for it. With the load's request count, the
+    share gives the lock's hold time per request, whose inverse bounds any number of nodes'
+    writes."""
+
+    def __init__(self, database: BenchDatabase, interval: float = 0.01) -> None:
+        super().__init__(interval)
+        self.watch = WriteLockWatch(database)
+        self.samples = self.held = self.waiting = 0
+
+    def sample(self) -> None:
+        held, waiting = self.watch.sample()
+        self.samples += 1
+        self.held += 1 if held else 0
+        self.waiting += waiting
+
+    @property
+    def held_share(self) -> float | None:
+        return self.held / self.samples if self.samples else None
+
+    @property
+    def mean_waiting(self) -> float | None:
+        return self.waiting / self.samples if self.samples else None
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        self.watch.close()
 
 
 def settle(running: Sequence[Running], quiet_share: float = 0.1, limit: float = 20.0) -> float:

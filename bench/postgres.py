@@ -26,7 +26,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any, Self
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .bulk import TRASH, TRASH_ID, pb_time
@@ -50,16 +51,6 @@ def _connect(url: str):
     return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name=APPLICATION)
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @contextlib.contextmanager
 def bench_database(server_url: str = SERVER_URL) -> Iterator[str]:
     """A new empty database (its URL), dropped on the way out, connections and all."""
@@ -68,7 +59,7 @@ def bench_database(server_url: str = SERVER_URL) -> Iterator[str]:
         for (orphan,) in admin.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
                                        (PREFIX,)).fetchall():
             pid = orphan[len(PREFIX):].partition("_")[0]
-            if pid.isdigit() and not _running(int(pid)):
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():  # its run was killed
                 admin.execute(f'DROP DATABASE IF EXISTS "{orphan}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -189,43 +180,21 @@ class CpuSnapshot:
         return backends, shared
 
 
-class LockSampler:
-    """While a load runs: the share of samples in which app.db's advisory write lock was held,
-    and the mean number of writers waiting for it. With the load's request count, the share
-    gives the lock's hold time per request, whose inverse bounds any number of nodes' writes."""
+class WriteLockWatch:
+    """Whether app.db's advisory write lock is held now, and how many writers wait for it: a
+    connection of its own to the server's ``postgres`` database, for a sampling thread."""
 
-    def __init__(self, database: BenchDatabase, interval: float = 0.01) -> None:
-        self.database, self.interval = database, interval
-        self.samples = self.held = self.waiting = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
+    QUERY = ("SELECT count(*) FILTER (WHERE granted), count(*) FILTER (WHERE NOT granted) FROM pg_locks l "
+             "JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = %s "
+             "AND l.classid = %s AND l.objid = %s AND l.objsubid = 1")
 
-    def _loop(self) -> None:
-        query = ("SELECT count(*) FILTER (WHERE granted), count(*) FILTER (WHERE NOT granted) FROM pg_locks l "
-                 "JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = %s "
-                 "AND l.classid = %s AND l.objid = %s AND l.objsubid = 1")
-        params = (self.database.name, WRITE_LOCK >> 32, WRITE_LOCK & 0xFFFFFFFF)
-        with _connect(self.database.monitor_url) as conn:
-            statement = conn.cursor()
-            while not self._stop.is_set():
-                granted, waiting = statement.execute(query, params).fetchone()
-                self.samples += 1
-                self.held += 1 if granted else 0
-                self.waiting += waiting
-                self._stop.wait(self.interval)
+    def __init__(self, database: BenchDatabase) -> None:
+        self._conn = _connect(database.monitor_url)
+        self._params = (database.name, WRITE_LOCK >> 32, WRITE_LOCK & 0xFFFFFFFF)
 
-    @property
-    def held_share(self) -> float | None:
-        return self.held / self.samples if self.samples else None
+    def sample(self) -> tuple[int, int]:
+        """(holders: 0 or 1, waiting writers)."""
+        return self._conn.execute(self.QUERY, self._params).fetchone()
 
-    @property
-    def mean_waiting(self) -> float | None:
-        return self.waiting / self.samples if self.samples else None
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def close(self) -> None:
+        self._conn.close()
