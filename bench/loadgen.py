@@ -64,6 +64,7 @@ class LoadResult:
     p99_ms: float
     client_cpu_seconds: float
     error_kinds: str = ""  # wrk's split of the errors
+    cost: dict[str, float | None] = field(default_factory=dict)  # CPU and database (measure.costed)
 
     @property
     def throughput(self) -> float:

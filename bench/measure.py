@@ -9,6 +9,7 @@ kept in the JSON but marked invalid: it never enters a median, and the run exits
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -17,8 +18,8 @@ from typing import Any, Self
 
 import httpx
 
-from . import bulk
 from .loadgen import LoadResult, RequestSpec
+from .postgres import BenchDatabase, WriteLockWatch
 from .scenarios import LoadScenario
 from .servers import Running
 
@@ -31,17 +32,21 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-class RssSampler:
-    """Peak RSS (process + children) of a server while a load runs."""
+class Sampler:
+    """Calls ``sample()`` every ``interval`` seconds on a thread while a load runs, and once
+    more at the end."""
 
-    def __init__(self, running: Running, interval: float = 0.2) -> None:
-        self.running, self.interval, self.peak = running, interval, 0
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
+    def sample(self) -> None:
+        raise NotImplementedError
+
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.running.rss_kib())
+            self.sample()
             self._stop.wait(self.interval)
 
     def __enter__(self) -> Self:
@@ -51,7 +56,48 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.sample()
+
+
+class RssSampler(Sampler):
+    """Peak RSS (process + children) of a server while a load runs."""
+
+    def __init__(self, running: Running, interval: float = 0.2) -> None:
+        super().__init__(interval)
+        self.running, self.peak = running, 0
+
+    def sample(self) -> None:
         self.peak = max(self.peak, self.running.rss_kib())
+
+
+class LockSampler(Sampler):
+    """While a load runs on pbk-pg: the share of samples in which app.db's advisory write lock
+    was held, and the mean number of writers waiting for it. With the load's request count, the
+    share gives the lock's hold time per request, whose inverse bounds any number of nodes'
+    writes."""
+
+    def __init__(self, database: BenchDatabase, interval: float = 0.01) -> None:
+        super().__init__(interval)
+        self.watch = WriteLockWatch(database)
+        self.samples = self.held = self.waiting = 0
+
+    def sample(self) -> None:
+        held, waiting = self.watch.sample()
+        self.samples += 1
+        self.held += 1 if held else 0
+        self.waiting += waiting
+
+    @property
+    def held_share(self) -> float | None:
+        return self.held / self.samples if self.samples else None
+
+    @property
+    def mean_waiting(self) -> float | None:
+        return self.waiting / self.samples if self.samples else None
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        self.watch.close()
 
 
 def settle(running: Sequence[Running], quiet_share: float = 0.1, limit: float = 20.0) -> float:
@@ -81,12 +127,11 @@ class RowPool:
             go: Callable[[RequestSpec], LoadResult], *, learn: bool = True) -> LoadResult:
         count = int(max(MIN_DELETE_RATE, 3 * self.best_rate) * max(1.0, seconds)) + 4 * connections
         first, self.next_id = self.next_id, self.next_id + count
-        db = running.data_dir / "data.db"
-        bulk.refill_trash(db, first, count)
+        running.refill_trash(first, count)
         try:
             result = go(replace(spec, first_id=first))
         finally:
-            bulk.clear_trash_from(db, first)
+            running.clear_trash_from(first)
         if learn:
             self.best_rate = max(self.best_rate, result.throughput)
         return result
@@ -119,8 +164,9 @@ class Loop:
             waited = settle(list(self.running.values()))
             if waited > 1.0:
                 log(f"waited {waited:.1f} s for the servers to go idle")
-            return self.run_load(running.url, actual, connections=scenario.connections, seconds=seconds,
-                                 threads=self.threads)
+            return costed(running, lambda: self.run_load(running.url, actual, connections=scenario.connections,
+                                                         seconds=seconds, threads=self.threads),
+                          watch_lock=scenario.kind == "write")
 
         if spec.id_path is not None:
             return self.pool.run(running, spec, seconds, scenario.connections, go)
@@ -164,7 +210,7 @@ class Loop:
                         "throughput": load.throughput, "p50_ms": load.p50_ms, "p99_ms": load.p99_ms,
                         "requests": load.requests, "errors": load.errors, "seconds": load.seconds,
                         "rss_mib": sampler.peak / 1024, "client_cpu_s": load.client_cpu_seconds,
-                        "invalid": invalid, "error_kinds": load.error_kinds,
+                        "invalid": invalid, "error_kinds": load.error_kinds, **load.cost,
                     })
                     if invalid:
                         self.invalid.append(f"{label}{scenario.name} on {name}, round {round_index + 1}: "
@@ -174,6 +220,28 @@ class Loop:
                         f"{load.throughput:9.1f}/s p50 {load.p50_ms:7.2f} ms p99 {load.p99_ms:7.2f} ms "
                         f"errors {load.errors}{'  INVALID' if invalid else ''}")
         return results
+
+
+def costed(running: Running, load: Callable[[], LoadResult], *, watch_lock: bool) -> LoadResult:
+    """``load()`` with what it cost, from its start until the server is idle again (so work
+    left after the last answer, such as request logs written in the background, counts): the
+    CPU of the server's process tree and, on PostgreSQL, of the backends serving its database
+    (and, apart, of the database server's shared background processes), the database
+    connections it holds, and for writes how often app.db's advisory write lock was held."""
+    database = running.database
+    server_before = running.server_cpu_seconds()
+    database_before = database.cpu() if database else None
+    watching = LockSampler(database) if database and watch_lock else contextlib.nullcontext()
+    with watching:
+        result = load()
+    settle([running])
+    cost: dict[str, float | None] = {"server_cpu_s": running.server_cpu_seconds() - server_before}
+    if database and database_before:
+        cost["db_cpu_s"], cost["db_shared_cpu_s"] = database_before.since()
+        cost["db_connections"] = database.connections()
+    if isinstance(watching, LockSampler):
+        cost["write_lock_held"], cost["write_lock_waiting"] = watching.held_share, watching.mean_waiting
+    return replace(result, cost=cost)
 
 
 def _single(url: str, what: str, spec: RequestSpec) -> LoadResult:

@@ -5,8 +5,9 @@
 
 For each server (started fresh, the same collection): open N ``GET /api/realtime`` streams
 from one asyncio client process, subscribe each to ``posts/*``, sample the server's RSS, then
-create a record ``--rounds`` times and measure, per round, the creating request's own time and
-the time until each subscriber received the event (p50, p99, max). The client runs on the same
+create a record ``--rounds`` times and measure, per round, the creating request's own time, the
+time until each subscriber received the event (p50, p99, max) and the server's CPU meanwhile
+(pbk-pg: with its database's backends), i.e. what one event costs a node per subscriber. The client runs on the same
 2 cores as the server, so the figures include the client reading N streams: compare the two
 servers' numbers, not the absolute values. Results go to bench/results/ and between the
 ``bench:realtime`` markers in docs/performance.md.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import resource
 import statistics
@@ -27,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from .postgres import bench_database
 from .report import update_docs
 from .servers import SUPERUSER, Running, Server, compile_sources
 
@@ -108,6 +111,7 @@ async def _measure(server: Running, subscribers: int, rounds: int) -> dict[str, 
             title = f"fanout-{round_index}-{time.time_ns()}"
             for client in clients:
                 client.expected, client.received_at = title, None
+            cpu_before = server.cpu_seconds()
             started = time.perf_counter()
             created = await http.post("/api/collections/posts/records", headers=headers, json={"title": title})
             created.raise_for_status()
@@ -115,6 +119,7 @@ async def _measure(server: Running, subscribers: int, rounds: int) -> dict[str, 
             deadline = time.monotonic() + EVENT_TIMEOUT
             while time.monotonic() < deadline and any(c.received_at is None for c in clients):
                 await asyncio.sleep(0.01)
+            cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
             latencies = sorted((c.received_at - started) * 1000 for c in clients if c.received_at is not None)
             results.append({
                 "create_ms": answered * 1000,
@@ -122,6 +127,7 @@ async def _measure(server: Running, subscribers: int, rounds: int) -> dict[str, 
                 "p50_ms": statistics.median(latencies) if latencies else None,
                 "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
                 "max_ms": latencies[-1] if latencies else None,
+                "cpu_ms": cpu_ms,
             })
             await asyncio.sleep(0.5)
         for listener in listeners:
@@ -142,14 +148,22 @@ def _median(rounds: list[dict[str, object]], key: str) -> float | None:
     return statistics.median(values) if values else None  # type: ignore[arg-type]
 
 
+def _cpu(rounds: list[dict[str, Any]], scale: float = 1.0) -> str:
+    """The server's CPU (its process tree; pbk-pg: and its database backends) from the create
+    until the last subscriber had the event, median over rounds, times ``scale``."""
+    value = _median(rounds, "cpu_ms")
+    return "–" if value is None else f"{value * scale:.1f}"
+
+
 def markdown(result: dict[str, object]) -> str:
     meta = result["meta"]  # type: ignore[index]
     lines = [
         (f"Realtime run {meta['date']} ({meta['machine']}), client and server on the same cores; "  # type: ignore[index]
         "medians over the rounds."),
         "",
-        "| subscribers | server | all received | create answered ms | fan-out p50 ms | p99 ms | max ms | RSS MiB | RSS per 1,000 MiB |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ("| subscribers | server | all received | create answered ms | fan-out p50 ms | p99 ms | max ms "
+         "| RSS MiB | RSS per 1,000 MiB | server CPU ms per event | µs per subscriber |"),
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in result["runs"]:  # type: ignore[union-attr]
         rounds = run["rounds"]
@@ -158,7 +172,8 @@ def markdown(result: dict[str, object]) -> str:
             f"| {run['subscribers']:,} | {run['server']} | {received:,}/{run['subscribers']:,} | "
             f"{_median(rounds, 'create_ms'):.1f} | {_median(rounds, 'p50_ms'):.0f} | "
             f"{_median(rounds, 'p99_ms'):.0f} | {_median(rounds, 'max_ms'):.0f} | "
-            f"{run['rss_mib']:.0f} | {run['rss_per_1000_mib']:.1f} |"
+            f"{run['rss_mib']:.0f} | {run['rss_per_1000_mib']:.1f} | {_cpu(rounds)} "
+            f"| {_cpu(rounds, 1000 / run['subscribers'])} |"
         )
     return "\n".join(lines + targets(result["runs"]))  # type: ignore[arg-type]
 
@@ -189,7 +204,8 @@ def targets(runs: list[dict[str, Any]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", default="1000,10000")
-    parser.add_argument("--servers", default="pbk,pocketbase")
+    parser.add_argument("--servers", default="pbk,pocketbase",
+                        help="comma-separated: pbk, pocketbase, pbk-pg (pbk on a PostgreSQL database of its own)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "performance.md")
@@ -207,14 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     for count in counts:
         for name in [s for s in args.servers.split(",") if s]:
-            server = Server(name)
-            data_dir = workdir / f"{name}-{count}" / "pb_data"
-            server.make_superuser(data_dir)
-            running = server.start(data_dir, data_dir.parent / "server.log")
-            try:
-                run = asyncio.run(_measure(running, count, args.rounds))
-            finally:
-                running.stop()
+            with bench_database() if name == "pbk-pg" else contextlib.nullcontext() as db_url:
+                server = Server(name, db_url=db_url)
+                data_dir = workdir / f"{name}-{count}" / "pb_data"
+                server.make_superuser(data_dir)
+                running = server.start(data_dir, data_dir.parent / "server.log")
+                try:
+                    run = asyncio.run(_measure(running, count, args.rounds))
+                finally:
+                    running.stop()
             run["server"] = name
             result["runs"].append(run)  # type: ignore[union-attr]
             print(json.dumps(run), flush=True)

@@ -12,6 +12,8 @@ from .scenarios import LOAD_SCENARIOS, TARGETS, THROUGHPUT_TARGET
 
 START = "<!-- bench:results:start -->"
 END = "<!-- bench:results:end -->"
+POSTGRES_START = "<!-- bench:postgres:start -->"
+POSTGRES_END = "<!-- bench:postgres:end -->"
 LOGGING_NOTE = ("Request logging: **on in both**, as installed (their default: a row per request in "
                 "`auxiliary.db` `_logs`, written in batches off the request path).")
 TARGETS_NOTE = ("Targets (issue 14, median paired ratio pbk ÷ PocketBase, pbk as installed): every "
@@ -52,6 +54,7 @@ def summarise_scenario(name: str, scenario: dict[str, Any]) -> None:
             data["invalid_rounds"] = len(rounds) - len(valid)
             data["client_cpu_s"] = sum(r["client_cpu_s"] for r in rounds)
             data["client_cpu_share"] = data["client_cpu_s"] / sum(r["seconds"] or 1 for r in rounds)
+            _costs(data, valid)
     ratios: dict[str, float | None] = {}
     pbk, pb, ceiling = servers.get("pbk", {}), servers.get("pocketbase", {}), servers.get("ceiling", {})
     if pbk.get("rounds") and pb.get("rounds"):
@@ -63,8 +66,33 @@ def summarise_scenario(name: str, scenario: dict[str, Any]) -> None:
         ratios["seconds"] = pbk["seconds"] / pb["seconds"] if pb["seconds"] else None
     if pbk.get("rounds") and ceiling.get("rounds"):
         ratios["ceiling"] = _paired(pbk["rounds"], ceiling["rounds"], "throughput")
+    postgres = servers.get("pbk-pg", {})
+    for other, key in ((pb, "pg_vs_pb"), (pbk, "pg_vs_sqlite")):
+        if postgres.get("rounds") and other.get("rounds"):
+            ratios[key] = _paired(postgres["rounds"], other["rounds"], "throughput")
     scenario["ratio"] = ratios
     scenario["targets"] = [_verdict_of(scenario, *target) for target in TARGETS.get(name, [])]
+
+
+def _per_request_ms(rounds: list[dict[str, Any]], key: str) -> float | None:
+    """Median over rounds of ``key`` (seconds) per request, in ms: CPU s per 1,000 requests."""
+    return _median([r[key] / r["requests"] * 1000 for r in rounds if r.get(key) is not None and r["requests"]])
+
+
+def _costs(data: dict[str, Any], valid: list[dict[str, Any]]) -> None:
+    """CPU per request (server, database backends, the database server's shared processes),
+    the database connections held, and the write lock's hold time per request."""
+    for key, name in (("server_cpu_s", "cpu_ms"), ("db_cpu_s", "db_cpu_ms"), ("db_shared_cpu_s", "db_shared_cpu_ms")):
+        value = _per_request_ms(valid, key)
+        if value is not None:
+            data[name] = value
+    connections = [r["db_connections"] for r in valid if r.get("db_connections") is not None]
+    if connections:
+        data["db_connections"] = max(connections)
+    held = [r for r in valid if r.get("write_lock_held") is not None and r["requests"]]
+    if held:
+        data["write_lock_held"] = _median([r["write_lock_held"] for r in held])
+        data["write_lock_ms"] = _median([r["write_lock_held"] * r["seconds"] / r["requests"] * 1000 for r in held])
 
 
 def _verdict_of(scenario: dict[str, Any], metric: str, kind: str, bound: float) -> dict[str, Any]:
@@ -191,6 +219,82 @@ def markdown(result: dict[str, Any]) -> str:
     if meta["loadgen"].startswith("python"):
         lines += ["", ("**These numbers come from the Python fallback load generator and are NOT "
                        "real numbers.**")]
+    return "\n".join(lines)
+
+
+POSTGRES_HEADER = [
+    ("| scenario | PB req/s | pbk SQLite req/s | pbk PG req/s | PG ÷ PB | PG ÷ SQLite "
+     "| CPU ms/req PB | CPU ms/req pbk SQLite | CPU ms/req pbk PG: pbk + db = total | db share "
+     "| PG server's shared ms/req | pbk PG p50 / p99 ms | write lock held (ms/req) |"),
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+]
+
+
+def postgres_rows(scenarios: dict[str, Any]) -> list[str]:
+    lines = []
+    for name in [s.name for s in LOAD_SCENARIOS]:
+        if name not in scenarios or "pbk-pg" not in scenarios[name]["servers"]:
+            continue
+        scenario = scenarios[name]
+        servers, ratio = scenario["servers"], scenario.get("ratio", {})
+        pb, pbk, pg = servers.get("pocketbase", {}), servers.get("pbk", {}), servers["pbk-pg"]
+        invalid = sum(s.get("invalid_rounds", 0) for s in servers.values())
+        flag = f" **{invalid} INVALID rounds**" if invalid else ""
+        own, db = pg.get("cpu_ms"), pg.get("db_cpu_ms")
+        total = own + db if own is not None and db is not None else None
+        share = f"{db / total * 100:.0f}%" if total else "–"
+        lock = (f"{pg['write_lock_held'] * 100:.0f}% ({pg['write_lock_ms']:.2f})"
+                if pg.get("write_lock_ms") is not None else "–")
+        lines.append(
+            f"| `{name}`{flag} | {_num(pb.get('throughput'))} | {_num(pbk.get('throughput'))} "
+            f"| {_num(pg.get('throughput'))} | {_num(ratio.get('pg_vs_pb'), 2)}× "
+            f"| {_num(ratio.get('pg_vs_sqlite'), 2)}× | {_num(pb.get('cpu_ms'), 2)} | {_num(pbk.get('cpu_ms'), 2)} "
+            f"| {_num(own, 2)} + {_num(db, 2)} = {_num(total, 2)} | {share} "
+            f"| {_num(pg.get('db_shared_cpu_ms'), 2)} | {_num(pg.get('p50_ms'), 2)} / {_num(pg.get('p99_ms'), 2)} "
+            f"| {lock} |")
+    return lines
+
+
+def _bare(database: dict[str, Any]) -> str:
+    bare = database.get("bare_write_ms")
+    return f"{bare['median']:.2f} ({bare['p90']:.2f})" if bare else "?"
+
+
+def postgres_markdown(result: dict[str, Any]) -> str:
+    """The PostgreSQL table: the three servers' throughput and CPU per request, pbk PG's split
+    into pbk's CPU and its database backends', the connections and the write lock."""
+    meta, database = result["meta"], result.get("postgres", {})
+    settings = database.get("settings", {})
+    connections = [s["servers"]["pbk-pg"].get("db_connections") for s in result["scenarios"].values()
+                   if "pbk-pg" in s.get("servers", {})]
+    peak = max((c for c in connections if c is not None), default=None)
+    lines = [
+        (f"Run: {meta['date']} · mode **{meta['mode']}** · {meta['machine']['cores']} cores · load generator "
+         f"{meta['loadgen']} · pbk {meta['versions'].get('pbk')} · PostgreSQL "
+         f"{meta['versions'].get('postgresql', '?')} on the same machine · load average at start "
+         f"{meta.get('loadavg_at_start')}, at end {meta.get('loadavg_at_end')}"),
+        "",
+        (f"pbk PG: {meta.get('pbk_setup', '?')}. PostgreSQL settings: "
+         + ", ".join(f"{k} {v}" for k, v in settings.items()) + ". "
+         f"Connections pbk PG held to its database: {database.get('idle_connections', '?')} idle after "
+         f"seeding, {peak if peak is not None else '?'} at most after a load. A bare write transaction as "
+         f"pbk sends it (`BEGIN; SELECT pg_advisory_xact_lock(…)`, one INSERT, `COMMIT`; one client, "
+         f"one after the other, nothing else in it) took {_bare(database)} ms (median; p90): the "
+         "database's own part of each write's hold on the lock."),
+        "",
+        ("CPU ms/req is CPU seconds per 1,000 requests (median over rounds), from the load's start until "
+         "the server is idle again: the server's process tree from `/proc`, and for pbk PG also the "
+         "PostgreSQL backends serving its database (`pg_stat_activity` pids of that database, harness "
+         "connections excluded). The PostgreSQL server's WAL writer, checkpointer and background writer "
+         "serve every database of the server and are kept apart. Write lock: the share of 10 ms samples "
+         "of `pg_locks` in which app.db's advisory write lock was held, and that share × the run's "
+         "seconds ÷ its requests: the lock's hold time per request."),
+        "",
+        *POSTGRES_HEADER,
+        *postgres_rows(result["scenarios"]),
+    ]
+    if meta["loadgen"].startswith("python"):
+        lines += ["", "**These numbers come from the Python fallback load generator and are NOT real numbers.**"]
     return "\n".join(lines)
 
 

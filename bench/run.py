@@ -1,16 +1,17 @@
 """``python -m bench``: pbk against the real PocketBase, side by side, in one run.
 
-pbk and PocketBase are started fresh on loopback with their own data dirs and seeded through
-their HTTP APIs with the same data; the ceiling app (``bench/ceiling_app.py``) serves a copy
-of pbk's seeded data. Then every load scenario runs against all three, rotating which goes
-first each round so drift cancels out. ``--scale`` runs ``bench/scale.py`` instead. See
-docs/performance.md.
+pbk (on SQLite), pbk on PostgreSQL (``pbk-pg``: a database of the run's own) and PocketBase are
+started fresh on loopback with their own data dirs and seeded through their HTTP APIs with the
+same data; the ceiling app (``bench/ceiling_app.py``) serves a copy of pbk's seeded data. Then
+every load scenario runs against all of them, rotating which goes first each round so drift
+cancels out. ``--scale`` runs ``bench/scale.py`` instead. See docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -29,11 +30,19 @@ if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "bench"
 
-from bench import bulk, loadgen, report
+from bench import bulk, loadgen, postgres, report
 from bench.measure import Loop, log
 from bench.scenarios import LOAD_SCENARIOS, LoadScenario
 from bench.seed import seed
-from bench.servers import KINDS, Running, Server, compile_sources, pbk_source_root, pbk_workers
+from bench.servers import (
+    KINDS,
+    PBK_KINDS,
+    Running,
+    Server,
+    compile_sources,
+    pbk_source_root,
+    pbk_workers,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = {"posts": 10_000, "users": 20, "items": 1_000, "duration": 8.0, "warmup": 2.0, "rounds": 3,
@@ -54,8 +63,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="--scale: rows of the large collection (default 1,000,000)")
     parser.add_argument("--scale-cache", type=Path, default=ROOT / "bench" / "results" / "scale-cache",
                         help="--scale: where the seeded pb_data are kept between runs")
-    parser.add_argument("--servers", default=",".join(KINDS),
-                        help="comma-separated: pbk, pocketbase, ceiling (default all three)")
+    parser.add_argument("--servers", default=None,
+                        help="comma-separated: pbk, pocketbase, ceiling, pbk-pg (default all four; "
+                             "--scale: the first three)")
+    parser.add_argument("--postgres", default=postgres.SERVER_URL,
+                        help="pbk-pg: the PostgreSQL server its database is made on (any database "
+                             "of it; default %(default)s)")
     parser.add_argument("--pbk-plugins", default=None,
                         help="an EXTRA run with a reduced plugin set (e.g. records,auth,realtime); the "
                              "default and the headline is pbk as installed, every default plugin")
@@ -88,6 +101,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.servers is None:
+        args.servers = ",".join(k for k in KINDS if not (args.scale and k == "pbk-pg"))
     return args
 
 
@@ -120,6 +135,8 @@ def versions(servers: dict[str, Server]) -> dict[str, str]:
                            text=True)
     found["pbk"] = ((git.stdout.strip() or "unknown") + ("+dirty" if dirty.stdout.strip() else "")
                     + ("" if source == ROOT else f" (from {source})"))
+    if servers.get("pbk-pg") and servers["pbk-pg"].db_url:
+        found["postgresql"] = postgres.server_version(servers["pbk-pg"].db_url)
     if "pocketbase" in servers:
         out = subprocess.run([servers["pocketbase"].binary(), "--version"], check=False, capture_output=True, text=True)
         found["pocketbase"] = out.stdout.strip().split()[-1] if out.stdout.strip() else "unknown"
@@ -140,7 +157,7 @@ def make_servers(args: argparse.Namespace) -> dict[str, Server]:
     unknown = set(names) - set(KINDS)
     if unknown or not names:
         raise SystemExit(f"unknown servers: {', '.join(sorted(unknown)) or '(none)'}")
-    return {n: Server(n, list(args.pbk_arg) if n == "pbk" else [], plugins=args.pbk_plugins,
+    return {n: Server(n, list(args.pbk_arg) if n in PBK_KINDS else [], plugins=args.pbk_plugins,
                       workers=pbk_workers(args.pbk_arg)) for n in names}
 
 
@@ -149,7 +166,9 @@ def pbk_setup(args: argparse.Namespace) -> str:
     plugins = (f"REDUCED plugin set --plugins {args.pbk_plugins} (an extra, not the headline)"
                if args.pbk_plugins else "as installed: every default plugin")
     return f"`pbk serve` {plugins}, {pbk_workers(args.pbk_arg)} workers" + (
-        f", extra arguments {' '.join(args.pbk_arg)}" if args.pbk_arg else "")
+        f", extra arguments {' '.join(args.pbk_arg)}" if args.pbk_arg else "") + (
+        "; pbk-pg: the same with `--db postgresql://...` (a database of the run's own, dropped after)"
+        if "pbk-pg" in (args.servers or "") else "")
 
 
 def start_ceiling(server: Server, source: Running, workdir: Path) -> Running:
@@ -190,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     compile_sources()
     workdir = Path(tempfile.mkdtemp(prefix="pbk-bench-"))
     try:
-        return run(args, servers, scenarios, workdir, label, run_load)
+        with contextlib.ExitStack() as stack:
+            if "pbk-pg" in servers:
+                servers["pbk-pg"].db_url = stack.enter_context(postgres.bench_database(args.postgres))
+            return run(args, servers, scenarios, workdir, label, run_load)
     finally:
         if args.keep:
             log(f"data dirs and logs kept in {workdir}")
@@ -221,7 +243,7 @@ def run(args: argparse.Namespace, servers: dict[str, Server], scenarios: list[Lo
     }
     running: dict[str, Running] = {}
     seeded = {}
-    measured = [n for n in names if n != "ceiling"]  # idle memory and start-up: the two servers
+    measured = [n for n in names if n != "ceiling"]  # idle memory and start-up: not the ceiling
     try:
         for name in measured:
             data_dir = workdir / name / "pb_data"
@@ -246,12 +268,16 @@ def run(args: argparse.Namespace, servers: dict[str, Server], scenarios: list[Lo
             idle_pss[name] = statistics.median(pss_samples)
         result["scenarios"]["idle_rss"] = {"servers": {n: {"rss_mib": v / 1024} for n, v in idle.items()}}
         result["scenarios"]["idle_pss"] = {"servers": {n: {"rss_mib": v / 1024} for n, v in idle_pss.items()}}
+        if "pbk-pg" in running:
+            result["postgres"] = postgres.describe(running["pbk-pg"].database)
+            log(f"pbk-pg: {result['postgres']['idle_connections']} database connections when idle")
         if "ceiling" in names:
-            if not measured:
-                raise SystemExit("the ceiling serves a copy of pbk's (or PocketBase's) data: add a server")
-            running["ceiling"] = start_ceiling(servers["ceiling"], running[measured[0]], workdir)
-            seeded["ceiling"] = seeded[measured[0]]
-            log(f"ceiling: {servers['ceiling'].workers} workers on a copy of {measured[0]}'s data")
+            source = next((n for n in measured if n != "pbk-pg"), None)
+            if source is None:
+                raise SystemExit("the ceiling serves a copy of pbk's (or PocketBase's) data.db: add one of them")
+            running["ceiling"] = start_ceiling(servers["ceiling"], running[source], workdir)
+            seeded["ceiling"] = seeded[source]
+            log(f"ceiling: {servers['ceiling'].workers} workers on a copy of {source}'s data")
 
         if args.hold:
             for name, server_process in running.items():
@@ -290,11 +316,17 @@ def run(args: argparse.Namespace, servers: dict[str, Server], scenarios: list[Lo
     write_result(result, args.out, mode)
     table = report.markdown(result)
     print(table)
+    postgres_table = report.postgres_markdown(result) if "pbk-pg" in names else None
+    if postgres_table:
+        print(postgres_table)
     if args.pbk_plugins:
         log("a reduced plugin set is never the headline: docs/performance.md left alone")
     elif not args.no_docs:
         report.update_docs(args.docs, table)
-        log(f"table written into {args.docs}")
+        if postgres_table:
+            report.update_docs(args.docs, postgres_table, start=report.POSTGRES_START, end=report.POSTGRES_END,
+                               heading="PostgreSQL")
+        log(f"tables written into {args.docs}")
     return finish(loop)
 
 

@@ -208,6 +208,8 @@ def main(args: argparse.Namespace) -> int:
     from .run import machine, make_servers, pbk_setup, versions, write_result
 
     servers = make_servers(args)
+    if "pbk-pg" in servers:
+        raise SystemExit("--scale copies one SQLite pb_data to every server: pbk-pg is not part of it")
     label, run_load = loadgen.choose(args.loadgen)
     started_at = datetime.now(UTC)
     sizes = sorted({min(SMALL, args.scale_rows), args.scale_rows})

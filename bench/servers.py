@@ -1,8 +1,10 @@
 """Starting, timing, measuring and stopping the servers (fresh, on loopback).
 
-Three kinds: ``pbk`` as the README installs it (`pbk serve`, every default plugin, one worker per
+Four kinds: ``pbk`` as the README installs it (`pbk serve`, every default plugin, one worker per
 core; no ``PBK_*`` variable of the caller's environment reaches it), ``pocketbase`` (the real
-0.40.6 binary) and ``ceiling`` (``bench/ceiling_app.py`` on uvicorn, as many workers as pbk).
+0.40.6 binary), ``ceiling`` (``bench/ceiling_app.py`` on uvicorn, as many workers as pbk) and
+``pbk-pg``: pbk as installed with ``--db postgresql://...`` (a database of the run's own,
+``bench/postgres.py``).
 """
 
 from __future__ import annotations
@@ -17,10 +19,17 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import bulk
+
+if TYPE_CHECKING:
+    from .postgres import BenchDatabase
 
 SUPERUSER = ("bench-root@example.com", "bench-root-password-1")
 STARTUP_TIMEOUT = 30.0
-KINDS = ("pbk", "pocketbase", "ceiling")
+KINDS = ("pbk", "pocketbase", "ceiling", "pbk-pg")
+PBK_KINDS = ("pbk", "pbk-pg")
 
 
 def pbk_source_root() -> Path:
@@ -86,15 +95,17 @@ def pss_kib(pid: int) -> int:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time used so far by ``pid`` and all its descendants."""
-    total = 0
-    for current in _tree(pid):
-        try:
-            with open(f"/proc/{current}/stat") as stat:
-                fields = stat.read().rpartition(")")[2].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(process_cpu_seconds(p) for p in _tree(pid))
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by the one process ``pid`` (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (14, 15)
 
 
 def _field(pid: int, name: str, label: str) -> int:
@@ -160,20 +171,22 @@ class Server:
     extra_args: list[str] = field(default_factory=list)
     plugins: str | None = None  # pbk only: a reduced --plugins set (an extra, never the headline)
     workers: int = 1  # ceiling only: pbk's worker count
+    db_url: str | None = None  # pbk-pg only: its database
 
     def _pbk_globals(self, data_dir: Path) -> list[str]:
         plugins = ["--plugins", self.plugins] if self.plugins else []
-        return [sys.executable, "-m", "pbk", *plugins, "--dir", str(data_dir)]
+        database = ["--db", self.db_url] if self.db_url else []
+        return [sys.executable, "-m", "pbk", *plugins, *database, "--dir", str(data_dir)]
 
     def superuser_command(self, data_dir: Path) -> list[str] | None:
-        if self.name == "pbk":
+        if self.name in PBK_KINDS:
             return [*self._pbk_globals(data_dir), "superuser", "upsert", *SUPERUSER]
         if self.name == "ceiling":
             return None  # serves a copy of a seeded data dir, no accounts of its own
         return [self.binary(), "superuser", "upsert", *SUPERUSER, "--dir", str(data_dir)]
 
     def serve_command(self, data_dir: Path, port: int) -> list[str]:
-        if self.name == "pbk":
+        if self.name in PBK_KINDS:
             return [*self._pbk_globals(data_dir), "serve", "--http", f"127.0.0.1:{port}", *self.extra_args]
         if self.name == "ceiling":
             return [sys.executable, "-m", "uvicorn", "bench.ceiling_app:app", "--host", "127.0.0.1",
@@ -206,6 +219,10 @@ class Server:
                                        env={**_environment(), "CEILING_DATA_DIR": str(data_dir)},
                                        cwd=Path(__file__).resolve().parents[1])
         running = Running(self, process, port, data_dir, log_path)
+        if self.db_url:
+            from .postgres import BenchDatabase
+
+            running.database = BenchDatabase(self.db_url)
         deadline = started + STARTUP_TIMEOUT
         while time.perf_counter() < deadline:
             if process.poll() is not None:
@@ -226,6 +243,7 @@ class Running:
     data_dir: Path
     log_path: Path
     startup_seconds: float = 0.0
+    database: BenchDatabase | None = None  # pbk-pg: its PostgreSQL database, watched
 
     @property
     def url(self) -> str:
@@ -241,13 +259,33 @@ class Running:
     def pss_kib(self) -> int:
         return pss_kib(self.process.pid)
 
-    def cpu_seconds(self) -> float:
+    def server_cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        """The server's CPU so far, and its database backends' (pbk-pg)."""
+        database = self.database.backends_cpu_seconds() if self.database else 0.0
+        return cpu_seconds(self.process.pid) + database
+
+    def refill_trash(self, first: int, count: int) -> None:
+        """The rows a ``delete`` run consumes (``bulk.TRASH_ID`` ``first`` onwards)."""
+        if self.database:
+            self.database.refill_trash(first, count)
+        else:
+            bulk.refill_trash(self.data_dir / "data.db", first, count)
+
+    def clear_trash_from(self, first: int) -> None:
+        if self.database:
+            self.database.clear_trash_from(first)
+        else:
+            bulk.clear_trash_from(self.data_dir / "data.db", first)
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout: float = 15.0) -> None:
+        if self.database:
+            self.database.close()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

@@ -1,7 +1,8 @@
 """The benchmark harness runs end to end (tiny sizes) so it cannot rot.
 
 Every load scenario runs on pbk and on the ceiling app (with the Python load generator, whose
-runs can be shorter than wrk's one-second minimum), the scale mode on a tiny table (with wrk
+runs can be shorter than wrk's one-second minimum), a read and two writes on pbk on PostgreSQL
+(its database's CPU, connections and write lock measured, the database dropped), the scale mode on a tiny table (with wrk
 when installed), the realtime runner with 20 subscribers, and wrk's scripts against a recording
 server. The numbers mean nothing here, only that every scenario ran, answered 2xx and produced
 a result, and that a run of error answers is refused.
@@ -23,6 +24,7 @@ from bench import report
 from bench.bulk import TRASH_ID
 from bench.loadgen import RequestSpec, run_wrk, wrk_available
 from bench.measure import preflight
+from bench.postgres import SERVER_URL
 from bench.scenarios import LOAD_SCENARIOS, SCALE_SCENARIOS, UPLOAD_BYTES
 from bench.seed import Seeded
 
@@ -62,6 +64,33 @@ def test_every_scenario_runs_on_pbk_and_on_the_ceiling(tmp_path):
     assert "as installed: every default plugin" in result["meta"]["pbk_setup"]
     assert "| `delete` |" in done.stdout and "on in both" in done.stdout  # the table was rendered
     assert (ROOT / "docs" / "performance.md").read_text() == docs_before  # --no-docs
+
+
+@pytest.mark.slow
+def test_pbk_on_postgresql_is_measured_with_its_database_and_the_database_dropped(tmp_path):
+    out = tmp_path / "postgres.json"
+    done = run_bench("--quick", "--servers", "pbk,pbk-pg", "--scenarios", "view,create_c8,delete", "--posts", "20",
+                     "--users", "2", "--items", "5", "--duration", "0.3", "--warmup", "0", "--rounds", "1",
+                     "--startup-runs", "0", "--connections-cap", "2", "--loadgen", "python", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    for name in ("view", "create_c8", "delete"):
+        scenario = result["scenarios"][name]
+        assert_measured(scenario, {"pbk", "pbk-pg"})
+        pbk, pg = scenario["servers"]["pbk"], scenario["servers"]["pbk-pg"]
+        assert pbk["cpu_ms"] > 0 and "db_cpu_ms" not in pbk
+        assert pg["cpu_ms"] > 0 and pg["db_cpu_ms"] >= 0 and pg["db_shared_cpu_ms"] >= 0
+        assert 1 <= pg["db_connections"] <= 2 * 8 + 2  # 2 workers' pools (docs/scale-out.md)
+        assert scenario["ratio"]["pg_vs_sqlite"] > 0
+    assert 0 <= result["scenarios"]["create_c8"]["servers"]["pbk-pg"]["write_lock_held"] <= 1
+    assert "write_lock_held" not in result["scenarios"]["view"]["servers"]["pbk-pg"]
+    database = result["postgres"]
+    assert database["idle_connections"] >= 1 and database["bare_write_ms"]["median"] > 0
+    assert "| `delete` |" in done.stdout and "pbk + db = total" in done.stdout  # the PostgreSQL table
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(SERVER_URL) as conn:
+        left = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database["database"],)).fetchall()
+    assert left == []
 
 
 @pytest.mark.slow
@@ -166,5 +195,5 @@ def test_the_realtime_fanout_runner_measures_every_subscriber(capsys):
     run = json.loads(next(line for line in printed.splitlines() if line.startswith("{")))
     assert run["server"] == "pbk" and run["subscribers"] == 20
     [only] = run["rounds"]
-    assert only["received"] == 20 and 0 < only["p99_ms"] < 10_000
+    assert only["received"] == 20 and 0 < only["p99_ms"] < 10_000 and only["cpu_ms"] >= 0
     assert "| 20 | pbk | 20/20 |" in printed
