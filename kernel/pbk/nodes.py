@@ -14,6 +14,8 @@ PostgreSQL's runs over LISTEN/NOTIFY and advisory locks). Each worker process jo
   during a request settles as ``changed()`` does.
 - broadcasts, calls and their replies, for the plugins' channels. A handler gets them with
   ``from_worker == ANOTHER_NODE``; broadcasts reach handlers one at a time, in delivery order.
+  A response also waits until the broadcasts its request made were sent, so what a client's
+  answered request published comes before what its next one publishes, on any node.
 
 Every member receives every message of the cluster; the ones a process of this node sent are
 dropped here, as this node's workers hear each other through the supervisor's link already.
@@ -51,8 +53,23 @@ BROADCAST, CALL, REPLY, STALE, WANTS, ACK = "b", "c", "r", "s", "w", "a"
 ACK_ID = struct.Struct("!Q")
 CALL_ID = struct.Struct("!IB")  # call id, and in a reply whether it was answered
 
-#: The acknowledgements the current request's response waits for (set by ``settling``).
-_settling: contextvars.ContextVar[list[Acks] | None] = contextvars.ContextVar("pbk_settling", default=None)
+
+class Settling:
+    """What the current request's response waits for: the other nodes' acknowledgements of its
+    changes, and the sending of its broadcasts. The latter keeps the database's one order of
+    messages causal: an event of an answered request is ahead of every event the client's next
+    request makes, on whichever node (the workers of the sending node send independently)."""
+
+    def __init__(self) -> None:
+        self.acks: list[Acks] = []
+        self.sent = False
+
+    def __bool__(self) -> bool:
+        return self.sent or bool(self.acks)
+
+
+#: What the current request's response waits for (set by ``Nodes.settling``).
+_settling: contextvars.ContextVar[Settling | None] = contextvars.ContextVar("pbk_settling", default=None)
 
 
 class Acks:
@@ -146,13 +163,13 @@ class Nodes:
             del self._acks[stale.id]
         acks = Acks(next(self._ack_ids), expected)
         self._acks[acks.id] = acks
-        pending.append(acks)
+        pending.acks.append(acks)
         return acks.id
 
     def settling(self, send: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
         """``send`` of an ASGI request that first waits for what the request changed to be
         acknowledged by the other nodes; the request's changes are collected from now on."""
-        pending: list[Acks] = []
+        pending = Settling()
         _settling.set(pending)
 
         async def send_settled(message: dict[str, Any]) -> None:
@@ -162,11 +179,17 @@ class Nodes:
 
         return send_settled
 
-    async def settle(self, pending: list[Acks]) -> None:
+    async def settle(self, pending: Settling) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_SECONDS
         try:
-            for acks in pending:
+            if pending.sent:
+                try:
+                    await asyncio.wait_for(self.backend.flush(), SETTLE_SECONDS)
+                except TimeoutError:
+                    log.warning("messages to the other nodes not sent within %ss; answering anyway", SETTLE_SECONDS)
+                    return
+            for acks in pending.acks:
                 while not acks.done.is_set():
                     left = deadline - loop.time()
                     if left <= 0:
@@ -178,9 +201,10 @@ class Nodes:
                     except TimeoutError:
                         await self._forget_dead(acks)
         finally:
-            for acks in pending:
+            for acks in pending.acks:
                 self._acks.pop(acks.id, None)
-            pending.clear()
+            pending.acks.clear()
+            pending.sent = False
 
     async def _forget_dead(self, acks: Acks) -> None:
         members = self.backend.members()
@@ -198,6 +222,9 @@ class Nodes:
     def broadcast(self, channel: str, data: bytes) -> None:
         if self.wanted(channel):
             self.backend.send(None, BROADCAST + channel, data)
+            pending = _settling.get()
+            if pending is not None:
+                pending.sent = True
 
     async def call(self, number: int, channel: str, data: bytes, timeout: float) -> bytes:
         call_id = next(self._call_ids) & 0xFFFFFFFF
