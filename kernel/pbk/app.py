@@ -43,10 +43,12 @@ class App:
         self._pm = plugin_manager(self.loaded)
         self.hook = self._pm.hook
         self.events = EventBus()
-        self.cluster = Cluster(config.data_dir)
+        self.db, self.aux_db = open_databases(config)
+        # A database every node shares may offer a cluster backend: joined by each served worker.
+        driver = getattr(self.db, "driver", None)
+        self.cluster = Cluster(config.data_dir, backend=getattr(driver, "cluster_backend", None))
         self.routes = RuntimeRoutes(self.events)
         self.state = AppState(self)
-        self.db, self.aux_db = open_databases(config)
         self.settings = Settings(
             self.db, self.events, encryption_key(config.encryption_env), on_saved=self.cluster.changed
         )
@@ -119,9 +121,11 @@ class App:
             await self.db.open()
             await self.aux_db.open()
             try:
-                await apply_migrations(self.migrations(), self.db, self.aux_db)
-                await self.settings.load()
-                await call_async_hook(self._pm, "pbk_startup", app=self)
+                # Nodes started together on one database start one at a time (as a node's workers do).
+                async with self.cluster.exclusive("start"):
+                    await apply_migrations(self.migrations(), self.db, self.aux_db)
+                    await self.settings.load()
+                    await call_async_hook(self._pm, "pbk_startup", app=self)
             except BaseException:
                 await self.db.close()
                 await self.aux_db.close()

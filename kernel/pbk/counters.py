@@ -30,7 +30,7 @@ import time
 import weakref
 
 #: key hash, window end (unix seconds), hits in the window.
-SLOT = struct.Struct("<QqI4x")
+SLOT = struct.Struct("<QdI4x")
 SLOTS = 1 << 14
 #: How many slots from a key's home slot it may use.
 PROBE = 16
@@ -46,11 +46,11 @@ class WindowCounters:
         self._table = mmap.mmap(self._fd, slots * SLOT.size)
         weakref.finalize(self, os.close, self._fd)
 
-    def consume(self, key: str, limit: int, window: int) -> bool:
+    def consume(self, key: str, limit: int, window: float) -> bool:
         """Count a hit on ``key``; false once ``limit`` hits were counted in the ``window``
         seconds since its first one."""
-        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
-        now = int(time.time())
+        digest = _digest(key)
+        now = time.time()
         home = digest % self._slots
         fcntl.lockf(self._fd, fcntl.LOCK_EX)
         try:
@@ -58,7 +58,24 @@ class WindowCounters:
         finally:
             fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
-    def _consume_locked(self, digest: int, home: int, now: int, limit: int, window: int) -> bool:
+    def give_back(self, key: str) -> None:
+        """Take one counted hit of ``key``'s current window back."""
+        digest = _digest(key)
+        now = time.time()
+        home = digest % self._slots
+        fcntl.lockf(self._fd, fcntl.LOCK_EX)
+        try:
+            for step in range(PROBE):
+                offset = ((home + step) % self._slots) * SLOT.size
+                owner, ends, hits = SLOT.unpack_from(self._table, offset)
+                if owner == digest:
+                    if now < ends and hits:
+                        SLOT.pack_into(self._table, offset, digest, ends, hits - 1)
+                    return
+        finally:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
+
+    def _consume_locked(self, digest: int, home: int, now: float, limit: int, window: float) -> bool:
         table, free, soonest, soonest_end = self._table, -1, home, None
         for step in range(PROBE):
             offset = ((home + step) % self._slots) * SLOT.size
@@ -110,6 +127,11 @@ class SharedSequence:
             return NUMBER.unpack_from(self._number)[0]
         finally:
             fcntl.lockf(self._fd, fcntl.LOCK_UN)
+
+
+def _digest(key: str) -> int:
+    """A key's 64-bit hash, never 0 (the mark of a slot never used)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
 
 
 def _anonymous_file() -> int:

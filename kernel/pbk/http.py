@@ -373,6 +373,9 @@ class AsgiApp:
             scope[BODY_LIMIT_SCOPE_KEY] = limit
             if content_length or _chunked(scope):
                 receive = _whole_body_or_error(receive)
+            nodes = self.app.cluster.nodes
+            if nodes is not None:  # what this request changes is known to every node before it is answered
+                send = nodes.settling(send)
             await self.api(scope, _body_read_by_responder(limit.wrap(receive)), send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)

@@ -185,6 +185,9 @@ class DatabaseDriver(Protocol):
         """Reclaim space on the writer's connection, outside any transaction."""
         ...
 
+    # Optional: ``def cluster_backend(self) -> ClusterBackend | None``, a new (not yet joined)
+    # backend when the database is one every node may share; the kernel looks it up with getattr.
+
 
 class Settings(Protocol):
     """App settings persisted in ``_params`` row ``settings`` (PocketBase's layout)."""
@@ -234,9 +237,14 @@ class WindowCounters(Protocol):
     that must hold for the whole server, such as rate limits. Call it from the event loop's
     thread only; a call costs a few microseconds and never waits on the network."""
 
-    def consume(self, key: str, limit: int, window: int) -> bool:
+    def consume(self, key: str, limit: int, window: float) -> bool:
         """Count a hit on ``key``; false (and not counted) once ``limit`` hits were counted in
         the ``window`` seconds since the window's first hit, after which a new window starts."""
+        ...
+
+    def give_back(self, key: str) -> None:
+        """Take one counted hit of ``key``'s current window back (a right guess, a mail that
+        was not sent after all); nothing when its window has ended."""
         ...
 
 
@@ -256,69 +264,191 @@ class SharedSequence(Protocol):
         ...
 
 
-class Cluster(Protocol):
-    """This process among the worker processes serving one data dir (``pbk serve --workers``).
+#: ``from_worker`` of a message (``Cluster.on_message``) that came from a process of another node.
+ANOTHER_NODE = -1
 
-    With one worker every method is a cheap no-op, so plugins call them unconditionally.
+
+@dataclass(frozen=True)
+class Member:
+    """One live process of the cluster (``Cluster.members()``): a worker of some node."""
+
+    #: small (below 3844) and unique among the live members; a dead member's number is reused
+    number: int
+    #: the random id of the node (one ``pbk serve``: its supervisor and workers share it);
+    #: ``""`` without a cluster backend (every member is a worker of this node)
+    node: str
+    #: the worker index within its node
+    worker: int
+    host: str  # socket.gethostname() of its machine
+    data_dir: str  # the absolute path of its node's --dir
+    pid: int  # its process id (0 for another worker of this node without a backend)
+
+
+class ClusterBackend(Protocol):
+    """How the processes of several nodes (``pbk serve`` on one shared database) reach each
+    other: what ``DatabaseDriver.cluster_backend()`` may return (an optional method of a driver
+    whose database every node shares). The kernel's ``Cluster`` owns it, one per worker process,
+    joined after the fork; plugins never see it (they use ``app.cluster``)."""
+
+    #: this member, from ``join()`` on; its number changes only when a lost connection was made
+    #: again and the old number was taken meanwhile (before ``lost`` is called)
+    member: Member
+
+    async def join(self, node: str, worker: int, host: str, data_dir: str,
+                   receive: Callable[[int, str, bytes], None], lost: Callable[[], None]) -> Member:
+        """Become a live member and return it. ``receive(sender, channel, data)`` is called on
+        the event loop for every message another member sent to everyone or to this member,
+        in the order the database delivered them (one total order for broadcasts), never for
+        this member's own. ``lost()`` is called when the connection that receives was lost
+        (messages may have been missed meanwhile), once the backend receives again."""
+        ...
+
+    async def leave(self) -> None:
+        """Stop being a member (its number is free at once)."""
+        ...
+
+    def send(self, to: int | None, channel: str, data: bytes) -> None:
+        """Queue a message to member ``to`` (None: every other live member) and return at once.
+        One member's messages are sent in the order queued; any size, any bytes; ``channel``
+        holds no newline."""
+        ...
+
+    async def flush(self) -> None:
+        """Wait until every message queued so far was sent."""
+        ...
+
+    def members(self) -> Mapping[int, Member]:
+        """The live members by number, this one included, kept current in memory: a member
+        is listed before any message it sends arrives; a dead one disappears within ~2 s."""
+        ...
+
+    async def alive(self, number: int) -> bool:
+        """Whether member ``number`` is live, asked of the database now."""
+        ...
+
+    def leading(self) -> bool:
+        """True in exactly one live member of the cluster (retried about every second by each
+        member that is not; false at once when its connection is lost). No I/O."""
+        ...
+
+    async def consume(self, key: str, limit: int, window: float) -> bool:
+        """``WindowCounters.consume`` for the whole cluster, timed by the database's clock."""
+        ...
+
+    async def give_back(self, key: str) -> None:
+        """``WindowCounters.give_back`` for the whole cluster."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Hold the cluster-wide lock ``name`` (waiting for it): one member at a time, such as
+        the start of a node (migrations), which must not run beside another node's."""
+        ...
+
+
+class Cluster(Protocol):
+    """This process among every process that serves the app: the workers of this node
+    (``pbk serve --workers``) and, when the database is shared by several nodes (``pbk serve
+    --db postgresql://...`` on several machines), the processes of the other nodes.
+
+    With one worker and no other node every method is a cheap no-op, so plugins call them
+    unconditionally.
     """
 
-    worker: int  # this process's index, from 0
-    workers: int
-    counters: WindowCounters
-    sequence: SharedSequence
+    worker: int  # this process's index among this node's workers, from 0
+    workers: int  # this node's workers
+    counters: WindowCounters  # this node's, in shared memory (``consume`` holds for the cluster)
+    sequence: SharedSequence  # this node's
+
+    @property
+    def member(self) -> int:
+        """This process's number among every process of every node (``worker`` with no other
+        node); a key of ``members()``. It changes only after ``on_missed`` callbacks ran."""
+        ...
+
+    def members(self) -> Mapping[int, Member]:
+        """The live processes of every node by number, this one included (without a cluster
+        backend: this node's workers, numbered as ``worker``, with node ``""``)."""
+        ...
 
     async def sync(self) -> None:
-        """Run the ``on_sync`` reloaders now if another worker called ``changed()`` since the
+        """Run the ``on_sync`` reloaders now if another process called ``changed()`` since the
         last sync (the HTTP layer does this before each request; code that acts on another
-        worker's news outside a request, such as a realtime fan-out, calls it itself)."""
+        process's news outside a request, such as a realtime fan-out, calls it itself)."""
         ...
 
     def changed(self) -> None:
-        """After committing a change to state that workers keep in memory (schema, settings):
-        the others run their ``on_sync`` reloaders before their next request. Call it before
-        answering, so the client's next request sees the change whichever worker gets it."""
+        """After committing a change to state that processes keep in memory (schema, settings):
+        every other process, of this node and of the others, runs its ``on_sync`` reloaders
+        before its next request. Call it before answering: made while handling a request, the
+        response waits (at most ``SETTLE_SECONDS``) until every process of the other nodes has
+        taken note, so the client's next request sees the change whichever node it reaches."""
         ...
 
     def on_sync(self, reload: Callable[[], Awaitable[None]]) -> None:
-        """Run ``reload`` here when another worker called ``changed()``."""
+        """Run ``reload`` here when another process called ``changed()``, or when news from
+        other nodes may have been missed."""
         ...
 
     def on_message(self, channel: str, handler: Callable[[int, bytes], Awaitable[bytes | None]]) -> None:
         """``handler(from_worker, data)`` receives ``channel``'s broadcasts and calls; what it
-        returns is a call's answer."""
+        returns is a call's answer. ``from_worker`` is ``ANOTHER_NODE`` for a message from a
+        process of another node."""
         ...
 
     def want(self, channel: str, wanted: bool) -> None:
-        """Whether this worker wants ``channel``'s broadcasts now (``on_message`` starts with
-        yes); effective before it returns."""
+        """Whether this process wants ``channel``'s broadcasts now (``on_message`` starts with
+        yes): effective before it returns for this node's workers; for other nodes, a yes made
+        while handling a request is known to every process of theirs before the response
+        starts."""
         ...
 
     def wanted(self, channel: str) -> bool:
-        """Whether another worker wants ``channel``'s broadcasts."""
+        """Whether another process, of this node or another, wants ``channel``'s broadcasts."""
         ...
 
     def broadcast(self, channel: str, data: bytes) -> None:
-        """Send ``data`` to every other worker that wants ``channel``, in order (never back
-        to this one)."""
+        """Send ``data`` to every other process, of every node, that wants ``channel``: once
+        each, in order, never back to this one."""
         ...
 
     async def call(self, worker: int, channel: str, data: bytes, timeout: float = 5.0) -> bytes:
-        """Ask one worker (its ``on_message`` handler) and wait for the answer; raises
-        ``pbk_sdk.errors.WorkerUnreachable`` when it has gone or does not answer in time."""
+        """Ask one worker of this node (its ``on_message`` handler) and wait for the answer;
+        raises ``pbk_sdk.errors.WorkerUnreachable`` when it has gone or does not answer in time."""
+        ...
+
+    async def call_member(self, member: int, channel: str, data: bytes, timeout: float = 5.0) -> bytes:
+        """``call`` to a process of any node, by its number in ``members()``."""
+        ...
+
+    async def consume(self, key: str, limit: int, window: float) -> bool:
+        """``counters.consume`` for the whole cluster: through the database shared by the
+        nodes when there are several, else this node's shared memory (a few microseconds)."""
+        ...
+
+    async def give_back(self, key: str) -> None:
+        """``counters.give_back`` for the whole cluster (see ``consume``)."""
+        ...
+
+    def on_missed(self, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` when messages from other nodes may have been missed (the
+        connection to them was lost for a while). The kernel then reloads everything before the
+        next request itself; a plugin drops what it derived from other nodes' messages (the
+        realtime plugin ends its streams, so clients reconnect)."""
         ...
 
     def lead(self) -> bool:
-        """Whether this process is the leader: the one live process, among every worker and
-        every server on this data dir, that does what must happen once for all (scheduled
-        jobs). Claims the role when nobody holds it, so when the leader dies the next process
-        to ask takes over. Cheap (a system call at most): ask each time, do not cache it."""
+        """Whether this process is the leader: the one live process, among every worker of
+        every node (and every server on this data dir), that does what must happen once for all
+        (scheduled jobs). Claims the role when nobody holds it, so when the leader dies another
+        process takes over. Cheap (a system call at most, no network): ask each time, do not
+        cache it."""
         ...
 
     def restart(self) -> None:
-        """Ask for a clean restart of every worker of this server and return at once: the
-        workers stop as on SIGTERM (requests finish, ``terminate`` ends realtime streams),
-        ``pbk_prepare_data_dir`` runs while none has the databases open, then they start
-        again. Serving alone, the process re-executes itself, as PocketBase does. Raises
+        """Ask for a clean restart of every worker of this server (this node) and return at
+        once: the workers stop as on SIGTERM (requests finish, ``terminate`` ends realtime
+        streams), ``pbk_prepare_data_dir`` runs while none has the databases open, then they
+        start again. Serving alone, the process re-executes itself, as PocketBase does. Raises
         ``RuntimeError`` in an app that ``pbk serve`` does not serve (tests, ``pbk shell``)."""
         ...
 

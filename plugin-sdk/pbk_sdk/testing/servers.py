@@ -78,11 +78,11 @@ def start_live_server(
     ``/api/health`` answers; raises ``RuntimeError`` if ``port`` is taken.
 
     With ``PBK_TEST_NODES=N`` (N > 1, under ``PBK_TEST_DB=postgresql``) this is a cluster: N
-    nodes on ``data_dir`` and one database behind HAProxy on ``port`` (see ``cluster.py``)."""
+    nodes on ``data_dir`` and one database behind HAProxy on ``port`` (see ``cluster_servers.py``)."""
     if python == sys.executable:
         require("pbk", "start_live_server")  # fail with the install hint, not a dead process
     args = [*args, *data_dir_database(data_dir, args, env)]
-    from .cluster import node_args, nodes_under_test, start_cluster  # cluster.py builds on this
+    from .cluster_servers import node_args, nodes_under_test, start_cluster  # (builds on this)
 
     if (nodes := nodes_under_test()) > 1:
         return start_cluster([data_dir] * nodes, node_args(args, env), port=port, env=env,

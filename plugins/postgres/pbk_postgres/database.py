@@ -20,7 +20,7 @@ network). What this module decides:
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import apsw
@@ -30,6 +30,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from .connection import PgConnection
+
+if TYPE_CHECKING:
+    from .cluster import PostgresCluster
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,12 @@ class PostgresDriver:
 
     def vacuum(self, conn: PgConnection) -> None:
         conn.execute("VACUUM (ANALYZE)")
+
+    def cluster_backend(self) -> PostgresCluster | None:
+        """Every node on this database is one cluster: a new member (``app.db``'s driver only)."""
+        from .cluster import PostgresCluster
+
+        return PostgresCluster(self.url) if self.role == "main" else None
 
 
 def create_if_missing(url: str) -> bool:

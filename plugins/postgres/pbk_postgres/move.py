@@ -170,7 +170,8 @@ def _tables(side: Side, role: str) -> list[str]:
     else:
         rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
                             "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
-    return [r[0] for r in rows]
+    # The servers' own tables (the cluster's members, messages and counters) are no data.
+    return [r[0] for r in rows if r[0] == MARKER or not r[0].startswith("_pbk_")]
 
 
 def _columns(side: Side, role: str, table: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from typing import Any, Self
 import httpx
 import pytest
 from pbk_sdk.testing import superuser_token
-from pbk_sdk.testing.cluster import Cluster, start_cluster
+from pbk_sdk.testing.cluster_servers import Cluster, start_cluster
 from pbk_sdk.testing.js import JsSdk
 from pbk_sdk.testing.postgres_server import PostgresServer, postgres_server
 
