@@ -14,7 +14,7 @@ from pbk_sdk.errors import ApiError
 from pbk_sdk.ids import new_id
 from pbk_sdk.interfaces import CollectionInfo
 
-from .counters import counter
+from .counters import otp_try, otp_untry
 from .forms import read_email, read_fields
 from .login import finish_login
 from .mail import send_template
@@ -127,11 +127,10 @@ class AuthWithOtp(AuthEndpoint):
         found = await store(self.app).get(otps, otp_id)
         if found is None or found.get("collectionRef") != collection.id:
             raise ApiError(400, INVALID_OTP)
-        key = (collection.id, str(found.get("recordRef")))
+        record_id = str(found.get("recordRef"))
         # NOTE: the attempt counts before the (slow, awaited) check, so parallel guesses
         # cannot all pass the limit; a right guess takes its attempt back.
-        stamp = await counter(self.app, "otp_try", key)
-        if stamp is None:
+        if not await otp_try(self.app, collection, record_id):
             raise ApiError(429, "Too Many Requests.")
         expired = seconds_since(str(found.get("created", ""))) > int(otp.get("duration") or 180)
         ok = not expired and await asyncio.to_thread(
@@ -139,6 +138,6 @@ class AuthWithOtp(AuthEndpoint):
         )
         if not ok:
             raise ApiError(400, INVALID_OTP)
-        await counter(self.app, "otp_untry", key, stamp)
+        await otp_untry(self.app, collection, record_id)
         await store(self.app).delete(otps, found["id"])  # single use, even if MFA refuses later
         return found

@@ -13,7 +13,7 @@ from pbk_sdk.auth import DEFAULT_PASSWORD_HASHER
 from pbk_sdk.interfaces import RECORD_LOGIN
 from pbk_sdk.request_events import evented
 
-from . import counters, health, installer
+from . import health, installer
 from .auth_methods import AuthMethods
 from .cli import superuser
 from .email_change import ConfirmEmailChange, RequestEmailChange
@@ -103,7 +103,6 @@ def pbk_declare_settings(app: App) -> dict[str, Any]:
 def pbk_startup(app: App) -> None:
     app.state[RECORD_LOGIN] = Login(app)
     installer.listen(app)
-    counters.listen(app)
     health.listen(app)
 
 

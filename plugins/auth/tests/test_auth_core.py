@@ -207,16 +207,16 @@ async def test_the_password_hasher_is_swappable(tmp_path):
 async def test_each_app_keeps_its_own_counters(tmp_path):
     """Two apps in one process (tests, ``pbk shell``) never share a resend throttle."""
     from pbk import build_app
-    from pbk_auth.counters import counter
+    from pbk_auth.counters import throttled
 
     apps = [build_app(data_dir=tmp_path / name, plugins=["records", "auth"]) for name in ("a", "b")]
     for app in apps:
         await app.start()
     try:
-        key = ("verification", "users", "some-record")
-        assert await counter(apps[0], "throttle", key) is False
-        assert await counter(apps[0], "throttle", key) is True
-        assert await counter(apps[1], "throttle", key) is False
+        users = [app.services.get("record_store", "sqlite").collection("users") for app in apps]
+        assert await throttled(apps[0], "verification", users[0], "some-record") is False
+        assert await throttled(apps[0], "verification", users[0], "some-record") is True
+        assert await throttled(apps[1], "verification", users[1], "some-record") is False
     finally:
         for app in apps:
             await app.stop()

@@ -31,8 +31,15 @@ class FilesConfig:
 FILES_CONFIG: StateKey[FilesConfig] = StateKey("files.config")
 
 
+def storage_name(app: App, s3_enabled: bool | None = None) -> str:
+    """The name of the backend in use now, or with ``s3.enabled`` set to ``s3_enabled`` (for
+    settings about to be saved)."""
+    if s3_enabled is None:
+        s3_enabled = bool(app.settings.get("s3.enabled"))
+    return app.state[FILES_CONFIG].storage or ("s3" if s3_enabled else "local")
+
+
 def storage_for(app: App) -> FileStorage:
     """The backend in use now."""
-    name = app.state[FILES_CONFIG].storage or ("s3" if app.settings.get("s3.enabled") else "local")
-    return app.services.get(FILE_STORAGE, name)
+    return app.services.get(FILE_STORAGE, storage_name(app))
 

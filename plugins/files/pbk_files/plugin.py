@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pbk_sdk import PluginInfo, Route, hookimpl, routes
+from pbk_sdk.errors import StartupError
 from pbk_sdk.events import (
     FILE_DOWNLOAD_REQUEST,
     FILE_TOKEN_REQUEST,
@@ -20,7 +21,8 @@ from pbk_sdk.interfaces import FILE_STORAGES, App, FileStorage
 from pbk_sdk.request_events import evented
 from pbk_sdk.state import StateKey
 
-from .backend import FILES_CONFIG, FilesConfig
+from .backend import FILES_CONFIG, FilesConfig, storage_name
+from .nodes import local_storage_refusal
 from .s3settings import S3SettingsCheck
 from .serve import FileDownload, FileToken, TestS3
 from .storage import LocalStorage, S3Storage
@@ -70,6 +72,9 @@ def pbk_register_routes(app: App) -> list[Route]:
 @hookimpl
 def pbk_startup(app: App) -> None:
     app.state[FILES_CONFIG] = FilesConfig.from_environment()
+    refusal = local_storage_refusal(app) if storage_name(app) == "local" else None
+    if refusal is not None:
+        raise StartupError(refusal)
     app.state[FILE_STORAGES] = SectionStorages(app)
     app.state[SUBSCRIPTIONS] = [
         *Uploads(app).subscribe(),

@@ -8,6 +8,9 @@
   configuration is refused at save time instead of failing every upload afterwards. The error
   lands on the field S3 blames (``bucket`` for NoSuchBucket, ``accessKey``/``secret`` for
   credentials, else ``endpoint``), code ``validation_s3_connection``.
+* Turning S3 off, so that files would be kept in the data dir, while a node serving another
+  data dir shares the database is refused on ``enabled`` (``validation_local_storage_shared``,
+  see ``nodes``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pbk_sdk.errors import FieldError
 from pbk_sdk.events import SettingsUpdateEvent
 from pbk_sdk.interfaces import App
 
+from .backend import storage_name
+from .nodes import local_storage_refusal
 from .storage import S3Error, S3Storage
 
 REQUIRED = ("endpoint", "bucket", "region", "accessKey", "secret")
@@ -72,6 +77,13 @@ class S3SettingsCheck:
             errors = structural_errors(s3)
             if not errors and s3.get("enabled") and dict(s3) != (self.app.settings.get("s3") or {}):
                 errors = await connection_errors(self.app, s3)
+            if not errors and self._turns_local(bool(s3.get("enabled"))):
+                refusal = local_storage_refusal(self.app)
+                if refusal is not None:
+                    errors = {"enabled": FieldError("validation_local_storage_shared", refusal)}
             if errors:
                 e.errors.setdefault("s3", {}).update(errors)
         await e.next()
+
+    def _turns_local(self, s3_enabled: bool) -> bool:
+        return storage_name(self.app) != "local" and storage_name(self.app, s3_enabled) == "local"

@@ -1,9 +1,10 @@
 """Apple sends the user's name only once, in the form it posts to ``/api/oauth2-redirect``
 (``user``), never in its ``id_token``; PocketBase keeps it a minute under the code so the
-``auth-with-oauth2`` call that follows can use it. The worker that got the redirect keeps it;
-the sign-in, which may reach another worker, asks the others for it over the cluster when it
-has none itself (asking rather than broadcasting: the name is kept before the realtime client
-hears of the code, so no sign-in can outrun it).
+``auth-with-oauth2`` call that follows can use it. The process that got the redirect keeps it;
+the sign-in, which may reach another worker or another node, asks every other process of the
+cluster for it (``app.cluster.members()``) when it has none itself (asking rather than
+broadcasting: the name is kept before the realtime client hears of the code, so no sign-in can
+outrun it).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 
 from pbk_sdk.interfaces import Cluster
 
-#: The cluster channel on which a worker asks the others for a name (the code) and gets it.
+#: The cluster channel on which a process asks the others for a name (the code) and gets it.
 CHANNEL = "oauth2.apple_name"
 ASK_TIMEOUT = 2.0
 KEEP_SECONDS = 60.0
@@ -46,16 +47,16 @@ class AppleNames:
         return name if until > time.monotonic() else ""
 
     async def take_anywhere(self, cluster: Cluster, code: str) -> str:
-        """The name kept for ``code`` here or by another worker (removed there), or ``""``."""
+        """The name kept for ``code`` here or by another process (removed there), or ``""``."""
         name = self.take(code)
-        others = [worker for worker in range(cluster.workers) if worker != cluster.worker]
+        others = [member for member in cluster.members() if member != cluster.member]
         if name or not others or not code or len(code) > MAX_KEY:
             return name
         answers = await asyncio.gather(
-            *(cluster.call(worker, CHANNEL, code.encode(), ASK_TIMEOUT) for worker in others),
+            *(cluster.call_member(member, CHANNEL, code.encode(), ASK_TIMEOUT) for member in others),
             return_exceptions=True)
         return next((answer.decode() for answer in answers if isinstance(answer, bytes) and answer), "")
 
-    async def asked(self, worker: int, code: bytes) -> bytes:
-        """Another worker's ``take_anywhere``."""
+    async def asked(self, sender: int, code: bytes) -> bytes:
+        """Another process's ``take_anywhere``."""
         return self.take(code.decode()).encode()

@@ -5,8 +5,8 @@ A request about a collection (``routes.collection_route``) is counted under its 
 tags, then its path labels, with one counter per collection, route and audience; any other
 request under its path labels (``METHOD /path``, ``/path`` and the ``/prefix/`` rules that
 contain it), with one counter per rule. Either way the counter is per client IP
-(``pbk_sdk.client_ip.real_ip``) and lives in ``app.cluster.counters``, so it holds across
-workers. Superusers, ``excludedIPs`` and a disabled setting skip the check, as in PocketBase.
+(``pbk_sdk.client_ip.real_ip``) and is one of ``app.cluster``'s counters (``consume``), so it
+holds across workers and, on a PostgreSQL database several nodes share, across nodes. Superusers, ``excludedIPs`` and a disabled setting skip the check, as in PocketBase.
 
 As in PocketBase, each create, update or delete inside a batch is counted too, under its
 collection's tags and its own path (the batch itself counts under ``/api/batch``), in counters
@@ -87,12 +87,13 @@ class RateLimiter:
         if target is None:
             rule = limits.find(path_labels, audiences)
             if rule is not None:
-                _consume(self.app, rule, rule.label + rule.audience, ip)
+                await _consume(self.app, rule, rule.label + rule.audience, ip)
             return
         collection = self.app.services.get(RECORD_STORE, "sqlite").collection(target.collection)
         if collection is None or (collection.type == "view" and WRITES.intersection(target.tags)):
             return  # refused before any counting, as in PocketBase
-        _count_for_collection(self.app, limits, ip, audiences, collection, target.tags, path_labels, target.route)
+        await _count_for_collection(self.app, limits, ip, audiences, collection, target.tags, path_labels,
+                                    target.route)
 
     def _batch_item_counter(self, tag: str, method: str) -> Any:
         async def count(e: RecordRequestEvent) -> None:
@@ -104,25 +105,25 @@ class RateLimiter:
                 record_id = "" if method == "POST" else e.record_id
                 path = f"/api/collections/{e.collection.name}/records" + (f"/{record_id}" if record_id else "")
                 route = f"batch {method} records" + ("/{id}" if record_id else "")
-                _count_for_collection(self.app, limits, ip, audiences, e.collection, (tag,),
-                                      (f"{method} {path}", path), route)
+                await _count_for_collection(self.app, limits, ip, audiences, e.collection, (tag,),
+                                            (f"{method} {path}", path), route)
             await e.next()
 
         return count
 
 
-def _count_for_collection(
+async def _count_for_collection(
     app: App, limits: Limits, ip: str, audiences: tuple[str, ...], collection: Any,
     tags: tuple[str, ...], path_labels: tuple[str, str], route: str,
 ) -> None:
     labels = (*(f"{collection.name}:{tag}" for tag in tags), *(f"*:{tag}" for tag in tags), *path_labels)
     rule = limits.find(labels, audiences)
     if rule is not None:
-        _consume(app, rule, f"{collection.id} {route}{rule.audience}", ip)
+        await _consume(app, rule, f"{collection.id} {route}{rule.audience}", ip)
 
 
-def _consume(app: App, rule: Rule, key: str, ip: str) -> None:
+async def _consume(app: App, rule: Rule, key: str, ip: str) -> None:
     # The rule's numbers are part of the key: a changed rule starts with fresh counters.
     counter = f"{key}\n{rule.max_requests}/{rule.duration}\n{ip}"
-    if not app.cluster.counters.consume(counter, rule.max_requests, rule.duration):
+    if not await app.cluster.consume(counter, rule.max_requests, rule.duration):
         raise ApiError(429)

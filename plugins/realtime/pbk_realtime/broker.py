@@ -1,8 +1,9 @@
-"""Realtime brokers: ``memory`` (one process) and ``workers`` (every worker of
-``pbk serve --workers``). Publish returns at once; one task delivers in order, across
-workers too.
+"""Realtime brokers: ``memory`` (one process) and ``workers`` (every process of
+``app.cluster``: the workers of ``pbk serve --workers`` and, on a shared PostgreSQL database,
+those of the other nodes). Publish returns at once; one task delivers in order, across this
+node's workers too.
 
-Another plugin can offer a broker across machines (Redis, NATS, PostgreSQL LISTEN) through
+Another plugin can offer a broker of its own (Redis, NATS) through
 ``pbk_register_realtime_brokers``; the realtime plugin only publishes and receives.
 """
 
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import orjson
-from pbk_sdk.interfaces import Cluster, RealtimeMessage
+from pbk_sdk.interfaces import ANOTHER_NODE, Cluster, RealtimeMessage
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +73,18 @@ class MemoryBroker:
 
 
 class WorkersBroker(MemoryBroker):
-    """Each message goes to this worker's clients and, once, to every other worker's: the
-    worker that made a change publishes it, every worker delivers it to the clients it holds,
-    so each subscriber gets it exactly once whichever worker holds its stream.
+    """Each message goes to this process's clients and, once, to every other process's (of
+    this node and of the others, through ``app.cluster.broadcast``): the process that made a
+    change publishes it, every process delivers it to the clients it holds, so each subscriber
+    gets it exactly once whichever process holds its stream.
 
-    Messages are numbered from ``app.cluster.sequence`` when published, and a worker with
-    clients delivers them in that order. Without it a change relayed from another worker could
-    be overtaken by a later change made here (a client that updates a record, then deletes
-    another, its two requests served by two workers, would see the delete first): a local
-    publish is quicker than the relay through the supervisor.
+    Messages are numbered from ``app.cluster.sequence`` (this node's) when published, and a
+    worker with clients delivers this node's in that order. Without it a change relayed from
+    another worker could be overtaken by a later change made here (a client that updates a
+    record, then deletes another, its two requests served by two workers, would see the delete
+    first): a local publish is quicker than the relay through the supervisor. Another node's
+    numbers mean nothing here: its messages are delivered as they arrive (the database delivers
+    them in one order to every node).
     """
 
     CHANNEL = "realtime"
@@ -114,10 +118,14 @@ class WorkersBroker(MemoryBroker):
         head = orjson.dumps([message.topic, message.client_id, number])
         self._cluster.broadcast(self.CHANNEL, head + b"\n" + message.data)
 
-    async def _received(self, worker: int, data: bytes) -> None:
+    async def _received(self, sender: int, data: bytes) -> None:
         head, _, payload = data.partition(b"\n")
         topic, client_id, number = orjson.loads(head)
-        self._arrived(number, RealtimeMessage(topic, payload, client_id))
+        message = RealtimeMessage(topic, payload, client_id)
+        if sender == ANOTHER_NODE:
+            self._enqueue(message)
+        else:
+            self._arrived(number, message)
 
     def _arrived(self, number: int, message: RealtimeMessage) -> None:
         if not self._clients_here or number < self._next:

@@ -54,14 +54,15 @@ def new_client_id(prefix: str = "") -> str:
     return prefix + new_id(CLIENT_ID_LENGTH - len(prefix), CLIENT_ID_ALPHABET)
 
 
-def worker_prefix(worker: int) -> str:
-    """With several workers a client id starts with its worker's number in two characters, so
-    a subscription posted to any worker reaches the one holding the stream."""
-    high, low = divmod(worker, len(CLIENT_ID_ALPHABET))
+def member_prefix(member: int) -> str:
+    """Across processes a client id starts with its process's number (``app.cluster.member``)
+    in two characters, so a subscription posted to any process of any node reaches the one
+    holding the stream."""
+    high, low = divmod(member, len(CLIENT_ID_ALPHABET))
     return CLIENT_ID_ALPHABET[high] + CLIENT_ID_ALPHABET[low]
 
 
-def worker_of(client_id: str) -> int | None:
+def member_of(client_id: str) -> int | None:
     try:
         high, low = (CLIENT_ID_ALPHABET.index(c) for c in client_id[:2])
     except ValueError:
@@ -219,13 +220,16 @@ class Hub:
     def __init__(self, app: App) -> None:
         self.app = app
         self.clients: dict[str, Client] = {}
+        #: Whether other processes hold clients too (set by the service when it starts): then
+        #: client ids carry their process's number.
+        self.shared = False
 
     def store(self) -> RecordStore:
         return self.app.services.get(RECORD_STORE, "sqlite")
 
     def connect(self, remote: str) -> Client:
-        cluster = self.app.cluster
-        client = Client(id=new_client_id(worker_prefix(cluster.worker) if cluster.workers > 1 else ""), remote=remote)
+        prefix = member_prefix(self.app.cluster.member) if self.shared else ""
+        client = Client(id=new_client_id(prefix), remote=remote)
         self.clients[client.id] = client
         return client
 
@@ -234,12 +238,12 @@ class Hub:
         self.clients.pop(client.id, None)
 
     def owner(self, client_id: str) -> int | None:
-        """The other worker that holds ``client_id``'s stream, or None when it is this one's."""
-        cluster = self.app.cluster
-        if cluster.workers == 1 or len(client_id) != CLIENT_ID_LENGTH:
+        """The other process (``app.cluster`` member, of this node or another) that holds
+        ``client_id``'s stream, or None when it is this one's."""
+        if not self.shared or len(client_id) != CLIENT_ID_LENGTH:
             return None
-        worker = worker_of(client_id)
-        return worker if worker is not None and worker != cluster.worker and worker < cluster.workers else None
+        member = member_of(client_id)
+        return member if member is not None and member != self.app.cluster.member else None
 
     def client(self, client_id: str) -> Client:
         client = self.clients.get(client_id)
@@ -269,7 +273,7 @@ class Hub:
         if change["action"] == UNBIND:
             self._unbind_collection(change["collectionId"])
             return
-        await self.app.cluster.sync()  # the change may be another worker's, in a new collection
+        await self.app.cluster.sync()  # the change may be another process's, in a new collection
         store = self.store()
         collection = store.collection(change["collectionId"])
         if collection is None:

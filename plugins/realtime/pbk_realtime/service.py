@@ -1,6 +1,7 @@
 """The realtime service of one app: its clients (the hub), the broker that carries messages
-between processes, the after-commit handlers that publish record changes, and subscriptions,
-applied by whichever worker holds the client's stream.
+between processes (the workers of this node and the processes of the other nodes sharing its
+database), the after-commit handlers that publish record changes, and subscriptions, applied by
+whichever process holds the client's stream.
 
 One per app, at ``app.state[REALTIME]``, built by ``pbk_startup`` (in each worker, never in
 the supervisor); the HTTP side is ``resources.RealtimeResource``.
@@ -19,7 +20,14 @@ from pbk_sdk import events as ev
 from pbk_sdk.auth import RequestAuth
 from pbk_sdk.errors import ApiError, StartupError, WorkerUnreachable
 from pbk_sdk.events import Event, RecordEvent
-from pbk_sdk.interfaces import REALTIME_BROKER, App, CollectionInfo, RealtimeBroker, RealtimeMessage
+from pbk_sdk.interfaces import (
+    REALTIME_BROKER,
+    App,
+    Cluster,
+    CollectionInfo,
+    RealtimeBroker,
+    RealtimeMessage,
+)
 from pbk_sdk.state import StateKey
 
 from .hub import RECORD_CHANGES, UNBIND, Client, Hub, Topic
@@ -28,9 +36,9 @@ from .hub import RECORD_CHANGES, UNBIND, Client, Hub, Topic
 IDLE_SECONDS = 300.0
 #: The longest wait between two comment lines on a quiet stream.
 MAX_PING_SECONDS = 30.0
-#: A subscription posted to one worker for a stream another one holds travels on this channel.
+#: A subscription posted to one process for a stream another one holds travels on this channel.
 SUBSCRIBE_CHANNEL = "realtime.subscribe"
-#: ``send_once`` to a client whose stream another worker holds travels on this channel.
+#: ``send_once`` to a client whose stream another process holds travels on this channel.
 SEND_ONCE_CHANNEL = "realtime.send_once"
 ACTIONS = {
     ev.RECORD_AFTER_CREATE_SUCCESS: "create",
@@ -47,8 +55,8 @@ class RealtimeConfig:
 
     #: ``PBK_REALTIME_IDLE``: seconds without a message before a stream is closed.
     idle_seconds: float = IDLE_SECONDS
-    #: ``PBK_REALTIME_BROKER``: the broker provider; empty picks ``memory`` with one worker
-    #: and ``workers`` with several.
+    #: ``PBK_REALTIME_BROKER``: the broker provider; empty picks ``memory`` for a process
+    #: alone and ``workers`` with several workers or nodes.
     broker: str = ""
 
     @classmethod
@@ -84,9 +92,11 @@ class Realtime:
 
     async def start(self) -> None:
         cluster = self.app.cluster
-        name = self.config.broker or ("memory" if cluster.workers == 1 else "workers")
+        self.hub.shared = shared_with_others(cluster)
+        name = self.config.broker or ("workers" if self.hub.shared else "memory")
         cluster.on_message(SUBSCRIBE_CHANNEL, self._subscribe_asked)
         cluster.on_message(SEND_ONCE_CHANNEL, self._send_once_asked)
+        cluster.on_missed(self._end_every_stream)
         self._broker = checked(name, self.app.services.get(REALTIME_BROKER, name))
         self._broker.on_message(self.hub.deliver)
         for event_name, action in ACTIONS.items():
@@ -119,10 +129,15 @@ class Realtime:
 
     async def _end_streams(self, event: Event) -> None:
         """The server is shutting down: end every stream now (clients will reconnect)."""
+        self._end_every_stream()
+        await event.next()
+
+    def _end_every_stream(self) -> None:
+        """Also when messages from other nodes may have been missed (``on_missed``): the
+        clients reconnect and subscribe again rather than go without events unknowingly."""
         for client in list(self.hub.clients.values()):
             self.hub.remove(client)
         self._clients_changed()
-        await event.next()
 
     # ------------------------------------------------------------------ clients
 
@@ -152,7 +167,7 @@ class Realtime:
 
     async def _unbind_if_secret_changed(self, event: ev.CollectionEvent) -> None:
         """A new auth token secret voids every token of the collection, as does deleting it:
-        its clients, on every worker, become guests."""
+        its clients, on every process, become guests."""
         collection, original = event.collection, event.original
         if (
             collection.type == "auth"
@@ -167,7 +182,7 @@ class Realtime:
 
     async def subscribe(self, client_id: str, subscriptions: list[str], auth: RequestAuth | None, remote: str) -> None:
         """Set the client's topics (all of them: PocketBase replaces, never adds), on whichever
-        worker holds its stream. Raises ``ApiError`` 404 (no such client), 403 (another auth
+        process holds its stream. Raises ``ApiError`` 404 (no such client), 403 (another auth
         than the client's), 400 (another address)."""
         owner = self.hub.owner(client_id)
         if owner is None:
@@ -186,9 +201,9 @@ class Realtime:
         client.topics = {raw: Topic.parse(raw) for raw in dict.fromkeys(subscriptions)}
 
     async def _subscribe_there(
-        self, worker: int, client_id: str, subscriptions: list[str], auth: RequestAuth | None, remote: str
+        self, member: int, client_id: str, subscriptions: list[str], auth: RequestAuth | None, remote: str
     ) -> None:
-        """The stream is held by another worker: that one applies the subscription."""
+        """The stream is held by another process: that one applies the subscription."""
         request = {
             "clientId": client_id,
             "subscriptions": subscriptions,
@@ -197,7 +212,7 @@ class Realtime:
         }
         try:
             answer = orjson.loads(
-                await self.app.cluster.call(worker, SUBSCRIBE_CHANNEL, orjson.dumps(request, default=str))
+                await self.app.cluster.call_member(member, SUBSCRIBE_CHANNEL, orjson.dumps(request, default=str))
             )
         except WorkerUnreachable as exc:
             raise ApiError(404, "Missing or invalid client id.") from exc
@@ -205,7 +220,7 @@ class Realtime:
             raise ApiError(answer["status"], answer["message"])
 
     async def _subscribe_asked(self, worker: int, data: bytes) -> bytes:
-        """Another worker's ``_subscribe_there``: apply it here and answer its status."""
+        """Another process's ``_subscribe_there``: apply it here and answer its status."""
         request = orjson.loads(data)
         auth = None if request["auth"] is None else RequestAuth(*request["auth"])
         try:
@@ -218,14 +233,14 @@ class Realtime:
     # ------------------------------------------------------------------ one client
 
     async def send_once(self, client_id: str, topic: str, data: bytes, *, remote: str) -> bool:
-        """``pbk_sdk.interfaces.RealtimeClients.send_once``, on whichever worker holds the
+        """``pbk_sdk.interfaces.RealtimeClients.send_once``, on whichever process holds the
         client's stream."""
         owner = self.hub.owner(client_id)
         if owner is None:
             return self._send_once_here(client_id, topic, data, remote)
         request = {"clientId": client_id, "topic": topic, "data": data.decode(), "remote": remote}
         try:
-            return await self.app.cluster.call(owner, SEND_ONCE_CHANNEL, orjson.dumps(request)) == b"1"
+            return await self.app.cluster.call_member(owner, SEND_ONCE_CHANNEL, orjson.dumps(request)) == b"1"
         except WorkerUnreachable:
             return False
 
@@ -245,6 +260,14 @@ class Realtime:
         sent = self._send_once_here(request["clientId"], request["topic"], request["data"].encode(),
                                     request["remote"])
         return b"1" if sent else b"0"
+
+
+def shared_with_others(cluster: Cluster) -> bool:
+    """Whether other processes may hold clients: this node's other workers, or the processes of
+    other nodes on its database (a node with a cluster backend has a node id; nodes come and
+    go, so this holds even while it runs alone)."""
+    member = cluster.members().get(cluster.member)
+    return cluster.workers > 1 or (member is not None and bool(member.node))
 
 
 #: What the plugin calls on a broker.
