@@ -12,8 +12,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +41,18 @@ class Nodes:
         self.servers: list[LiveServer] = []
         self.su: dict[str, str] = {}
 
-    def start(self, workers: int) -> LiveServer:
-        name = f"node{len(self.servers)}"
-        server = start_live_server(self.root / name / "pb_data", [
-            "--db", self.url, "--plugins", PLUGINS, "--pluginsDir", str(self.root / "plugins"),
-            "--workers", str(workers)])
-        self.servers.append(server)
-        return server
+    def start(self, counts: list[int]) -> None:
+        """Start nodes of ``counts`` workers each, all at once (as a cluster's machines boot)."""
+        first = len(self.servers)
+        with ThreadPoolExecutor(len(counts)) as pool:
+            started = [pool.submit(start_live_server, self.root / f"node{first + index}" / "pb_data", [
+                "--db", self.url, "--plugins", PLUGINS, "--pluginsDir", str(self.root / "plugins"),
+                "--workers", str(workers)]) for index, workers in enumerate(counts)]
+        for future in started:  # every one kept, so that stop() ends those that did start
+            if future.exception() is None:
+                self.servers.append(future.result())
+        for future in started:
+            future.result()
 
     def sign_in(self) -> None:
         token = httpx.post(f"{self.servers[0].url}/api/collections/_superusers/auth-with-password",
@@ -67,8 +74,7 @@ def make_cluster(root: Path, url: str, counts: list[int]) -> Nodes:
     assert done.returncode == 0, done.stdout + done.stderr
     nodes = Nodes(url, root)
     try:
-        for count in counts:
-            nodes.start(count)
+        nodes.start(counts)
         wait_for(lambda: len(view(nodes.servers[0])["members"]) == sum(counts), "every member joined")
         nodes.sign_in()
     except BaseException:
@@ -163,6 +169,32 @@ def test_a_settings_change_is_seen_by_the_next_request_to_the_other_node(cluster
         assert get(reader, "/api/settings", headers=cluster.su)["meta"]["appName"] == f"Cluster {index}"
 
 
+def test_a_change_is_answered_once_every_process_of_the_other_nodes_took_note(
+    own_cluster: Callable[[list[int]], Nodes]
+) -> None:
+    nodes = own_cluster([1, 1])
+    first, second = nodes.servers
+
+    def create_while_the_other_node_is_busy(name: str, busy: float) -> float:
+        blocker = threading.Thread(target=post, args=(second, f"{CLUSTER}/block", {"seconds": busy}))
+        blocker.start()
+        time.sleep(0.2)  # the other node's only process now holds its event loop
+        started = time.monotonic()
+        made = post(first, "/api/collections", {"name": name, "type": "base"}, headers=nodes.su)
+        took = time.monotonic() - started
+        blocker.join()
+        assert made.status_code == 200, made.text
+        assert httpx.get(f"{second.url}/api/collections/{name}/records", headers=nodes.su,
+                         timeout=15).status_code == 200
+        return took
+
+    # Answered when the busy process took note (it is alive: waited for) ...
+    assert 1.0 < create_while_the_other_node_is_busy("noted", 1.5) < 4.5
+    # ... but not longer than SETTLE_SECONDS for one that stays silent, with a warning.
+    assert 4.5 < create_while_the_other_node_is_busy("silent", 7.0) < 8.0
+    assert "did not acknowledge a change within 5.0s" in first.output()
+
+
 # -- messages ---------------------------------------------------------------------------------
 
 
@@ -225,8 +257,7 @@ def test_consume_holds_a_limit_across_nodes_and_gives_back(cluster: Nodes) -> No
 
 
 def test_members_know_each_other(cluster: Nodes) -> None:
-    first, second = cluster.servers
-    views = everyone(second)
+    views = everyone(cluster.servers[1])
     assert len(views) == 4
     for number, seen in views.items():
         assert seen["member"] == number
@@ -259,7 +290,7 @@ def test_one_member_leads_and_another_takes_over_when_its_node_is_killed(
         return len(leaders) == 1 and leaders[0]["node"] != leader["node"]
 
     wait_for(one_survivor_leads, "another node's member leads", timeout=10)
-    assert time.monotonic() - killed < 5
+    assert time.monotonic() - killed < 8  # about a second, unless the machine is very busy
     for _ in range(5):  # and only one, however often asked
         views = everyone(survivors[1])
         assert sum(seen["leading"] for seen in views.values()) == 1
@@ -275,13 +306,13 @@ def test_a_member_killed_disappears_from_members_and_is_not_waited_for(
     os.kill(victim["pid"], signal.SIGKILL)
     killed = time.monotonic()
     wait_for(lambda: victim["pid"] not in {m["pid"] for m in view(first)["members"].values()},
-             "the killed member is gone", timeout=5)
-    assert time.monotonic() - killed < 3
+             "the killed member is gone", timeout=8)
+    assert time.monotonic() - killed < 5  # about a second, unless the machine is very busy
     # A change made meanwhile is answered without waiting for the dead member.
     started = time.monotonic()
     made = post(first, "/api/collections", {"name": "after_kill", "type": "base"}, headers=nodes.su)
     assert made.status_code == 200, made.text
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 4.5  # not SETTLE_SECONDS waiting for the dead one
     # Its node's supervisor starts another worker, which joins.
     wait_for(lambda: len(view(first)["members"]) == 3, "the replacement worker joined")
     for _ in range(4):

@@ -27,6 +27,7 @@ import itertools
 import logging
 import socket
 import struct
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +62,7 @@ class Acks:
         self.id = ack_id
         self.expected = expected
         self.done = asyncio.Event()
-        if not expected:
-            self.done.set()
+        self.sent = time.monotonic()
 
     def received(self, number: int) -> None:
         self.expected.pop(number, None)
@@ -141,6 +141,9 @@ class Nodes:
         expected = self._other_nodes()
         if not expected:
             return 0
+        # Acknowledgements nobody waits for (a change made after its response started) go.
+        for stale in [a for a in self._acks.values() if time.monotonic() - a.sent > 2 * SETTLE_SECONDS]:
+            del self._acks[stale.id]
         acks = Acks(next(self._ack_ids), expected)
         self._acks[acks.id] = acks
         pending.append(acks)
@@ -182,7 +185,12 @@ class Nodes:
     async def _forget_dead(self, acks: Acks) -> None:
         members = self.backend.members()
         for number, member in list(acks.expected.items()):
-            if members.get(number) != member or not await self.backend.alive(number):
+            try:
+                gone = members.get(number) != member or not await self.backend.alive(number)
+            except Exception as exc:  # noqa: BLE001 - the database out of reach: wait on, to the deadline
+                log.debug("could not ask whether cluster member %d is alive: %s", number, exc)
+                return
+            if gone:
                 acks.received(number)
 
     # ------------------------------------------------------------------ messages
@@ -224,6 +232,8 @@ class Nodes:
             acks = self._acks.get(ACK_ID.unpack_from(data)[0])
             if acks is not None:
                 acks.received(sender)
+                if acks.done.is_set():
+                    del self._acks[acks.id]
         elif kind == CALL:
             task = asyncio.create_task(self._reply(sender, name, data))
             self._tasks.add(task)

@@ -11,7 +11,8 @@ Write it into the ``--pluginsDir`` of each server under test (``write_cluster_pl
 - ``GET CLUSTER/received``: every member's received broadcasts (``[[from_worker, data], ...]``);
 - ``POST CLUSTER/call`` ``{"member": n, "data": text}``: ``call_member``; the answer names who answered;
 - ``POST CLUSTER/consume`` ``{"key", "limit", "window"}`` and ``POST CLUSTER/give-back``
-  ``{"key"}``: the cluster's counters.
+  ``{"key"}``: the cluster's counters;
+- ``POST CLUSTER/block`` ``{"seconds": s}``: holds the process's event loop that long (busy).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ CLUSTER_PLUGIN = f'''
 import asyncio
 import dataclasses
 import os
+import time
 
 import orjson
 from pbk_sdk import ApiError, Route, hookimpl
@@ -136,6 +138,15 @@ class GiveBack:
         resp.media = {{}}
 
 
+class Block:
+    """Holds this process's event loop, as a process too busy to answer would."""
+
+    async def on_post(self, req, resp):
+        body = await req.get_media()
+        time.sleep(float(body["seconds"]))
+        resp.media = {{"pid": os.getpid()}}
+
+
 @hookimpl
 def pbk_register_routes(app):
     probe = Probe(app)
@@ -147,6 +158,7 @@ def pbk_register_routes(app):
         Route("{CLUSTER}/call", Call(probe)),
         Route("{CLUSTER}/consume", Consume(probe)),
         Route("{CLUSTER}/give-back", GiveBack(probe)),
+        Route("{CLUSTER}/block", Block()),
     ]
 '''
 

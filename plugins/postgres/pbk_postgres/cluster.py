@@ -41,6 +41,7 @@ from typing import Any
 import psycopg
 from pbk_sdk.errors import PluginError
 from pbk_sdk.interfaces import Member
+from psycopg.conninfo import conninfo_to_dict
 
 from .database import create_if_missing, redacted
 
@@ -62,6 +63,10 @@ INLINE_BYTES = 7000
 CLEANUP_SECONDS = 30.0
 BATCH = 200
 MAX_BACKOFF_SECONDS = 5.0
+#: TCP keepalive idle, interval (seconds) and count: a vanished peer is noticed within ~11 s.
+KEEPALIVE = (5, 2, 3)
+SERVER_KEEPALIVE = ("-c tcp_keepalives_idle={} -c tcp_keepalives_interval={} "
+                    "-c tcp_keepalives_count={}").format(*KEEPALIVE)
 #: Kinds of notification: the first character of the payload.
 TEXT, ROW, JOIN, LEAVE = "t", "r", "j", "l"
 
@@ -155,8 +160,7 @@ class PostgresCluster:
                 await asyncio.to_thread(create_if_missing, self.url)
                 await self._connect(None)
         except psycopg.Error as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise PluginError(f"cannot open the PostgreSQL database {redacted(self.url)}: {message}") from exc
+            raise PluginError(f"cannot open the PostgreSQL database {redacted(self.url)}: {_first_line(exc)}") from exc
         self._joined.set()
         self._tasks = [asyncio.create_task(self._listen_loop(), name="pbk-cluster-listen"),
                        asyncio.create_task(self._send_loop(), name="pbk-cluster-send")]
@@ -278,7 +282,7 @@ class PostgresCluster:
                 await self._notify(conn, [await self._payload(conn, *message) for message in batch])
             except psycopg.OperationalError as exc:  # the connection: sent again on a new one
                 delay = min(max(delay * 2, 0.1), MAX_BACKOFF_SECONDS)
-                log.warning("sending to the other nodes failed (%s); retrying in %.1fs", exc, delay)
+                log.warning("sending to the other nodes failed (%s); retrying in %.1fs", _first_line(exc), delay)
                 continue
             except psycopg.Error:
                 log.exception("messages to the other nodes could not be sent; dropped")
@@ -293,7 +297,7 @@ class PostgresCluster:
 
     async def _payload(self, conn: psycopg.AsyncConnection[Any], to: int | None, channel: str, data: bytes) -> str:
         head = f"{self.member.number} {'' if to is None else to} {next(self._sequence)}\n{channel}\n"
-        if len(data) + len(head) <= INLINE_BYTES and b"\0" not in data and (
+        if len(data) + len(head.encode()) <= INLINE_BYTES and b"\0" not in data and (
                 data.isascii() or conn.info.encoding == "utf-8"):
             try:
                 return TEXT + head + data.decode()
@@ -324,17 +328,21 @@ class PostgresCluster:
     async def _arrived(self, payload: str) -> None:
         kind = payload[:1]
         head, _, body = payload[1:].partition("\n")
-        if kind == JOIN:
-            member = Member(**json.loads(body))
-            self._members[member.number] = member
+        try:
+            if kind == JOIN:
+                member = Member(**json.loads(body))
+                self._members[member.number] = member
+                return
+            if kind == LEAVE:
+                if int(head) != self.member.number:
+                    self._members.pop(int(head), None)
+                return
+            sender_text, to, _ = head.split(" ")
+            sender = int(sender_text)
+        except (ValueError, TypeError):  # not a member's: someone else NOTIFYs on the channel
+            log.warning("ignored a notification on %r that no pbk member sent: %.80r", CHANNEL, payload)
             return
-        if kind == LEAVE:
-            if int(head) != self.member.number:
-                self._members.pop(int(head), None)
-            return
-        sender_text, to, _ = head.split(" ")
-        sender = int(sender_text)
-        if sender == self.member.number or (to and int(to) != self.member.number):
+        if sender == self.member.number or (to and to != str(self.member.number)):
             return
         channel, _, text = body.partition("\n")
         if kind == ROW:
@@ -367,7 +375,7 @@ class PostgresCluster:
         """The listen connection was lost: make it again, then tell the kernel (``lost``)."""
         self._leading = False
         self._joined.clear()
-        log.warning("lost the connection to the other nodes (%s); joining again", str(exc).strip() or type(exc).__name__)
+        log.warning("lost the connection to the other nodes (%s); joining again", _first_line(exc))
         if self._listen is not None:
             await self._listen.close()
         delay = 0.1
@@ -375,7 +383,7 @@ class PostgresCluster:
             try:
                 await self._connect(self.member.number)
                 break
-            except (psycopg.Error, OSError) as retry:
+            except Exception as retry:  # noqa: BLE001 - whatever it is, the member must come back
                 log.debug("joining the other nodes again failed: %s", retry)
                 if self._talk is not None:
                     await self._talk.close()
@@ -388,9 +396,14 @@ class PostgresCluster:
     # ------------------------------------------------------------------ connections
 
     async def _open(self, role: str) -> psycopg.AsyncConnection[Any]:
+        """A connection whose loss both ends notice within seconds, even when a machine vanishes
+        without closing it: TCP keepalives on the client's side and on the server's (then the
+        server drops the session, and with it the member's locks)."""
+        given = conninfo_to_dict(self.url).get("options") or ""
         return await psycopg.AsyncConnection.connect(
             self.url, autocommit=True, application_name=f"pbk-cluster-{role}", connect_timeout=10,
-            keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3)
+            keepalives=1, keepalives_idle=KEEPALIVE[0], keepalives_interval=KEEPALIVE[1],
+            keepalives_count=KEEPALIVE[2], options=f"{given} {SERVER_KEEPALIVE}".strip())
 
     async def _talk_connection(self) -> psycopg.AsyncConnection[Any]:
         """The send connection, made again when it was closed or broken."""
@@ -400,6 +413,12 @@ class PostgresCluster:
                     await self._talk.close()
                 self._talk = await self._open("send")
             return self._talk
+
+
+def _first_line(exc: BaseException) -> str:
+    """What went wrong, in one line (psycopg's messages may add a hint or a detail line)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _key(name: str) -> int:
