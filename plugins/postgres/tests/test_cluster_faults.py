@@ -35,7 +35,7 @@ ENVELOPE = {"status", "message", "data"}
 def start_nodes(base: Path, url: str) -> Cluster:
     """Three nodes (one worker each) on ``url``, each its own data dir, a public ``notes``
     collection made through the balancer."""
-    done = subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(base / "node1"),
+    done = subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(base / "node1" / "pb_data"),
                            "--db", url, "superuser", "upsert", *SUPERUSER],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
