@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from .caches import exclusive
+from .servers import stop_process
 
 HAPROXY = "/usr/sbin/haproxy"
 STARTUP_TIMEOUT = 10.0
@@ -58,15 +60,16 @@ def node_name(index: int) -> str:
     return f"n{index + 1}"
 
 
-def config(ports: Sequence[int], port: int, folder: Path) -> str:
-    """The configuration: a frontend on ``port``, one backend of the nodes on ``ports``."""
+def config(ports: Sequence[int], port: int, folder: Path, admin: Path) -> str:
+    """The configuration: a frontend on ``port``, one backend of the nodes on ``ports``, the
+    admin socket at ``admin``."""
     servers = "\n".join(
         f"    server {node_name(i)} 127.0.0.1:{p} check inter 200ms fall 1 rise 1"
         for i, p in enumerate(ports))
     errors = "\n".join(f"    errorfile {status} {folder / f'{status}.http'}" for status in OWN_ERRORS)
     return f"""\
 global
-    stats socket {folder / 'admin.sock'} mode 600 level admin
+    stats socket {admin} mode 600 level admin
     maxconn 2000
 
 defaults
@@ -107,6 +110,7 @@ class Haproxy:
     process: subprocess.Popen[bytes]
     url: str
     folder: Path
+    admin: Path  # the admin socket, in a short path of its own (a socket's path has ~100 bytes)
 
     def output(self) -> str:
         return (self.folder / "haproxy.log").read_text(errors="replace")
@@ -114,7 +118,7 @@ class Haproxy:
     def command(self, line: str) -> str:
         """Run one command on the admin socket (``set server nodes/n2 state maint``)."""
         with socket.socket(socket.AF_UNIX) as sock:
-            sock.connect(str(self.folder / "admin.sock"))
+            sock.connect(str(self.admin))
             sock.sendall(line.encode() + b"\n")
             answer = b""
             while chunk := sock.recv(65536):
@@ -143,32 +147,29 @@ class Haproxy:
             time.sleep(0.05)
 
     def stop(self, timeout: float = 10.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        code = stop_process(self.process, signal.SIGTERM, timeout)
+        shutil.rmtree(self.admin.parent, ignore_errors=True)
+        return code
 
 
 def start_haproxy(ports: Sequence[int], port: int, folder: Path) -> Haproxy:
     """HAProxy on ``127.0.0.1:port`` over the nodes on ``ports`` (all up already), its config,
-    admin socket and log in ``folder``; returns once it sends requests to every node."""
+    error files and log in ``folder``; returns once it sends requests to every node."""
     binary = haproxy_path()
     folder.mkdir(parents=True, exist_ok=True)
     for status, message in OWN_ERRORS.items():
         (folder / f"{status}.http").write_text(error_response(status, message))
+    admin = Path(tempfile.mkdtemp(prefix="pbk-haproxy-")) / "admin.sock"
     path = folder / "haproxy.cfg"
-    path.write_text(config(ports, port, folder))
+    path.write_text(config(ports, port, folder, admin))
     with (folder / "haproxy.log").open("wb") as log:
         process = subprocess.Popen([binary, "-db", "-f", str(path)], stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    proxy = Haproxy(process, f"http://127.0.0.1:{port}", folder)
+    proxy = Haproxy(process, f"http://127.0.0.1:{port}", folder, admin)
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not (folder / "admin.sock").exists() or not _answers(proxy):
+    while not admin.exists() or not _answers(proxy):
         if process.poll() is not None:
+            proxy.stop()
             raise RuntimeError(f"haproxy exited with {process.returncode}:\n{proxy.output()}")
         if time.monotonic() > deadline:
             proxy.stop()
