@@ -1,6 +1,8 @@
-"""The project's end-to-end tests through the official JS SDK, on PostgreSQL: on one node, and on
-a cluster of three nodes behind HAProxy (``PBK_TEST_NODES=3``: every live server those tests
-start is three ``pbk serve`` on its data dir and database, HAProxy's URL standing for it).
+"""The project's end-to-end tests through the official JS SDK, run on PostgreSQL by
+``test_js_sdk_on_postgresql.py`` (one node) and ``test_js_sdk_on_a_cluster.py`` (three nodes behind
+HAProxy: with ``PBK_TEST_NODES=3`` every live server those tests start is three ``pbk serve`` on
+its data dir and database, HAProxy's URL standing for it). Two modules, so that pytest-xdist
+runs them on either worker.
 
 Each run is a pytest of its own (``-n 0``), so the environment picks the engine and the nodes
 for every server the tests start, module fixtures included. The tests are split in two groups
@@ -13,10 +15,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
-
-pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -42,9 +40,9 @@ GROUPS = {
 }
 
 
-@pytest.mark.parametrize("group", GROUPS)
-@pytest.mark.parametrize("nodes", [1, 3], ids=["one-node", "three-nodes"])
-def test_js_sdk_end_to_end_on_postgresql(nodes: int, group: str) -> None:
+def run_js_sdk_tests(nodes: int, group: str) -> None:
+    """Run ``GROUPS[group]`` on PostgreSQL with ``nodes`` nodes per server; fails with their
+    output unless every test passed."""
     env = {name: value for name, value in os.environ.items()
            if name not in ("PBK_DB", "PBK_TEST_NODES") and not name.startswith("PYTEST_")}
     env.update(PBK_TEST_DB="postgresql", PBK_TEST_NODES=str(nodes))
