@@ -5,13 +5,13 @@ URL followed by a client that keeps the provider's cookies as a browser does."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from oauth2_servers import FAILURE_TEXT, SUCCESS_TEXT, Servers, start_program
 from pbk_sdk.testing import Program
+from pbk_sdk.testing.sse import sse_events
 
 pytestmark = pytest.mark.slow
 
@@ -108,16 +108,6 @@ for (let i = 0; i < 4; i++) {
 output({ emails, pages: await Promise.all(pages) });
 """, two_workers.url)
     assert result == {"emails": ["js-workers@example.com"] * 4, "pages": [SUCCESS_TEXT] * 4}
-
-
-async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, dict]]:
-    """``(event, data)`` of a realtime stream."""
-    event = ""
-    async for line in lines:
-        if line.startswith("event:"):
-            event = line[len("event:"):]
-        elif line.startswith("data:"):
-            yield event, json.loads(line[len("data:"):])
 
 
 async def test_the_redirect_reaches_the_client_on_either_worker(two_workers):

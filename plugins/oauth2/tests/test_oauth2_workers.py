@@ -18,6 +18,7 @@ import pytest
 from oauth2_servers import start_program
 from pbk_sdk.testing import Program
 from pbk_sdk.testing.oauth2 import RecordedApi, sample_id_token_claims
+from pbk_sdk.testing.sse import sse_events
 from pbk_sdk.testing.workers import WHOAMI, write_whoami_plugin
 
 CLIENT_ID = "apple-client"
@@ -74,15 +75,6 @@ async def on_worker(url: str, worker: int) -> AsyncIterator[httpx.AsyncClient]:
             return
         await client.aclose()
     raise AssertionError(f"no connection reached worker {worker}")
-
-
-async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, dict]]:
-    event = ""
-    async for line in lines:
-        if line.startswith("event:"):
-            event = line[len("event:"):]
-        elif line.startswith("data:"):
-            yield event, json.loads(line[len("data:"):])
 
 
 @pytest.mark.parametrize("redirect_worker", [0, 1])

@@ -67,10 +67,11 @@ class SSEClient:
 
 def serve_with_superuser(data: Path) -> Any:
     """``pbk serve`` of the realtime plugins on ``data``, with a superuser's headers as ``.su``."""
-    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), *(["--db", database_for(data)] if engine_under_test() == "postgresql" else []),
+    db = ["--db", database_for(data)] if engine_under_test() == "postgresql" else []
+    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), *db,
                     "superuser", "upsert",
                     "root@example.com", "1234567890"], check=True, capture_output=True)
-    live = start_live_server(data, ["--plugins", PLUGINS])
+    live = start_live_server(data, ["--plugins", PLUGINS, *db])
     su = httpx.post(f"{live.url}/api/collections/_superusers/auth-with-password",
                     json={"identity": "root@example.com", "password": "1234567890"}).json()["token"]
     live.su = {"Authorization": su}

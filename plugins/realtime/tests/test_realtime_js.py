@@ -16,10 +16,11 @@ PLUGINS = "records,auth,realtime"
 
 def start(tmp_path_factory, env=None):
     data = tmp_path_factory.mktemp("realtime-js") / "pb_data"
-    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), *(["--db", database_for(data)] if engine_under_test() == "postgresql" else []),
+    db = ["--db", database_for(data)] if engine_under_test() == "postgresql" else []
+    subprocess.run([sys.executable, "-m", "pbk", "--plugins", PLUGINS, "--dir", str(data), *db,
                     "superuser", "upsert",
                     "root@example.com", "1234567890"], check=True, capture_output=True)
-    live = start_live_server(data, ["--plugins", PLUGINS], env=env)
+    live = start_live_server(data, ["--plugins", PLUGINS, *db], env=env)
     token = httpx.post(f"{live.url}/api/collections/_superusers/auth-with-password",
                        json={"identity": "root@example.com", "password": "1234567890"}).json()["token"]
     su = {"Authorization": token}
