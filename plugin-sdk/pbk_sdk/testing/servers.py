@@ -55,14 +55,20 @@ class LiveServer:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Send ``sig`` and wait; returns the exit code (kills it after ``timeout``)."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, sig, timeout)
+
+
+def stop_process(process: subprocess.Popen[bytes], sig: int, timeout: float) -> int:
+    """Send ``sig`` to ``process`` unless it ended, wait (killing it after ``timeout``); its
+    exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def start_live_server(
@@ -75,14 +81,40 @@ def start_live_server(
     cwd: Path | None = None,
 ) -> LiveServer:
     """Run ``python -m pbk serve`` on ``port`` (default: a free one) and wait until
-    ``/api/health`` answers; raises ``RuntimeError`` if ``port`` is taken."""
+    ``/api/health`` answers; raises ``RuntimeError`` if ``port`` is taken.
+
+    With ``PBK_TEST_NODES=N`` (N > 1, under ``PBK_TEST_DB=postgresql``) this is a cluster: N
+    nodes on ``data_dir`` and one database behind HAProxy on ``port`` (see ``cluster_servers.py``)."""
     if python == sys.executable:
         require("pbk", "start_live_server")  # fail with the install hint, not a dead process
+    args = [*args, *data_dir_database(data_dir, args, env)]
+    from .cluster_servers import node_args, nodes_under_test, start_cluster  # (builds on this)
+
+    if (nodes := nodes_under_test()) > 1:
+        return start_cluster([data_dir] * nodes, node_args(args, env), port=port, env=env,
+                             python=python, cwd=cwd)
     port = free_port() if port is None else check_port_free(port)
-    command = [python, "-m", "pbk", "serve", "--http", f"127.0.0.1:{port}", "--dir",
-               str(data_dir), *args]
     log_path = data_dir.parent / f"pbk-serve-{port}.log"
-    return launch(command, port, data_dir, log_path, env=env, cwd=cwd)
+    return launch(serve_command(python, port, data_dir, args), port, data_dir, log_path,
+                  env=env, cwd=cwd)
+
+
+def serve_command(python: str, port: int, data_dir: Path, args: Sequence[str]) -> list[str]:
+    return [python, "-m", "pbk", "serve", "--http", f"127.0.0.1:{port}", "--dir", str(data_dir),
+            *args]
+
+
+def data_dir_database(data_dir: Path, args: Sequence[str], env: dict[str, str] | None) -> list[str]:
+    """``["--db", URL]`` when the test made ``data_dir`` a database of its own
+    (``postgres.database_for``) and names none: the server then serves what the test's own
+    ``pbk`` commands (given that ``--db``) wrote, not its scope's ``PBK_DB``."""
+    if any(arg == "--db" or arg.startswith("--db=") for arg in args) or "PBK_DB" in (env or {}):
+        return []
+    from .postgres import _by_data_dir, _by_data_dir_lock
+
+    with _by_data_dir_lock:
+        url = _by_data_dir.get(Path(data_dir).resolve())
+    return ["--db", url] if url else []
 
 
 def launch(
@@ -97,8 +129,19 @@ def launch(
 ) -> LiveServer:
     """Start a server process (pbk or PocketBase) logging to ``log_path`` and wait until
     ``/api/health`` answers on ``port``; raises with the server's output if it never does."""
-    httpx = require("httpx", "starting a live server")
-    url = f"http://127.0.0.1:{port}"
+    return wait_until_healthy(spawn(command, port, data_dir, log_path, env=env, cwd=cwd), timeout)
+
+
+def spawn(
+    command: list[str],
+    port: int,
+    data_dir: Path,
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> LiveServer:
+    """Start a server process logging to ``log_path``, without waiting for it."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -109,19 +152,26 @@ def launch(
             env={**os.environ, **(env or {})},
             cwd=cwd,
         )
-    server = LiveServer(process, url, data_dir, log_path, command)
+    return LiveServer(process, f"http://127.0.0.1:{port}", data_dir, log_path, command)
+
+
+def wait_until_healthy(server: LiveServer, timeout: float = STARTUP_TIMEOUT) -> LiveServer:
+    """``server`` once ``/api/health`` answers 200; raises with its output if it exits or
+    never does (and kills it then)."""
+    httpx = require("httpx", "starting a live server")
+    name = server.args[0] if server.args else "the server"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{server.output()}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {server.process.returncode}:\n{server.output()}")
         try:
-            if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
+            if httpx.get(f"{server.url}/api/health", timeout=1.0).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
         time.sleep(0.05)
     server.stop(signal.SIGKILL)
-    raise RuntimeError(f"{command[0]} did not answer within {timeout}s:\n{server.output()}")
+    raise RuntimeError(f"{name} did not answer within {timeout}s:\n{server.output()}")
 
 
 @pytest.fixture
