@@ -11,7 +11,6 @@ died mid-request) come in PocketBase's ``{status, message, data}`` envelope.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -22,9 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from .caches import exclusive
+from .debian import debian_program
 from .servers import stop_process
 
 HAPROXY = "/usr/sbin/haproxy"
@@ -38,21 +35,8 @@ OWN_ERRORS = {
 
 
 def haproxy_path() -> str:
-    """Debian's haproxy, installed with apt-get under a file lock when missing (CI runs as root);
-    skips, saying why, only where apt-get cannot run."""
-    found = shutil.which("haproxy") or (HAPROXY if Path(HAPROXY).is_file() else None)
-    if found:
-        return found
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip("THE CLUSTER TESTS DID NOT RUN: Debian's haproxy is missing and apt-get cannot "
-                    "install it here (needs apt-get as root)")
-    with exclusive(Path.home() / ".cache" / "pbk" / "haproxy-install.lock"):
-        if not Path(HAPROXY).is_file():
-            install = ["apt-get", "install", "-y", "--no-install-recommends", "haproxy"]
-            if subprocess.run(install, capture_output=True, check=False).returncode != 0:
-                subprocess.run(["apt-get", "update"], capture_output=True, check=True)
-                subprocess.run(install, capture_output=True, check=True)
-    return HAPROXY
+    """Debian's haproxy, installed when missing."""
+    return debian_program("haproxy", HAPROXY, "the cluster tests")
 
 
 def node_name(index: int) -> str:

@@ -6,38 +6,21 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-from pbk_sdk.testing.caches import exclusive
+from pbk_sdk.testing.debian import debian_program
 from PIL import Image
-from ui_build import cache_root
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "admin"
 
 
 def chromium_path() -> str:
-    """Debian's chromium, installed with apt-get under a file lock when missing (CI runs as
-    root); skips, saying why, only where apt-get cannot run."""
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).is_file() else None)
-    if found:
-        return found
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip("THE DASHBOARD'S BROWSER TESTS DID NOT RUN: Debian's chromium is missing and "
-                    "apt-get cannot install it here (needs apt-get as root)")
-    with exclusive(cache_root().parent / "chromium-install.lock"):
-        if not Path(CHROMIUM).is_file():
-            install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-            if subprocess.run(install, capture_output=True, check=False).returncode != 0:
-                subprocess.run(["apt-get", "update"], capture_output=True, check=True)
-                subprocess.run(install, capture_output=True, check=True)
-    return CHROMIUM
+    """Debian's chromium, installed when missing."""
+    return debian_program("chromium", CHROMIUM, "the dashboard's browser tests")
 
 
 class Watch:
