@@ -173,6 +173,12 @@ def database_for(data_dir: Path) -> str:
         return _by_data_dir[key]
 
 
+def made_for(data_dir: Path) -> str | None:
+    """The database ``database_for(data_dir)`` made, if it was called."""
+    with _by_data_dir_lock:
+        return _by_data_dir.get(Path(data_dir).resolve())
+
+
 _by_data_dir: dict[Path, str] = {}
 _by_data_dir_lock = threading.Lock()
 

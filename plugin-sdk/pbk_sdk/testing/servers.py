@@ -110,10 +110,9 @@ def data_dir_database(data_dir: Path, args: Sequence[str], env: dict[str, str] |
     ``pbk`` commands (given that ``--db``) wrote, not its scope's ``PBK_DB``."""
     if any(arg == "--db" or arg.startswith("--db=") for arg in args) or "PBK_DB" in (env or {}):
         return []
-    from .postgres import _by_data_dir, _by_data_dir_lock
+    from .postgres import made_for
 
-    with _by_data_dir_lock:
-        url = _by_data_dir.get(Path(data_dir).resolve())
+    url = made_for(data_dir)
     return ["--db", url] if url else []
 
 
