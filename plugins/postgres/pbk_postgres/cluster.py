@@ -218,6 +218,13 @@ class PostgresCluster:
                 await self._notify(self._talk, [LEAVE + f"{self.member.number}\n"])
         except psycopg.Error:
             pass  # the others see the lock gone within a second
+        if self._listen is not None and not self._listen.closed:
+            try:
+                # Now, not when the server notices the closed socket: a member that has left is
+                # not alive from this line on (an alive() asked right after sees it gone).
+                await self._listen.execute("SELECT pg_advisory_unlock_all()")
+            except psycopg.Error:
+                pass  # the lock goes with the connection
         for conn in (self._listen, self._talk):
             if conn is not None:
                 await conn.close()  # the session's locks go with it
