@@ -121,11 +121,15 @@ output({ events, author: author.id });
 def test_a_dropped_stream_reconnects_and_keeps_its_subscriptions(js_sdk, idle_server):
     result = js_sdk.run(PRELUDE + """
 const ids = [];
+let connects = 0;
+// The SDK calls PB_CONNECT listeners once it has sent the subscriptions again on a new stream.
+await pb.realtime.subscribe("PB_CONNECT", () => { connects++; });
 await pb.collection("posts").subscribe("*", (e) => events.push(e.record.title));
 ids.push(pb.realtime.clientId);
-await sleep(4500);
+const started = connects;
+while (connects === started) await sleep(20);  // the server ended the idle stream (2 s), the SDK reconnected
 await su.collection("posts").create({ title: "after reconnect" });
-await sleep(1000);
+for (let waited = 0; !events.length && waited < 5000; waited += 20) await sleep(20);
 ids.push(pb.realtime.clientId);
 output({ events, ids });
 """, idle_server.url, timeout=60)
