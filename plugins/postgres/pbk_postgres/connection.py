@@ -173,15 +173,19 @@ class PgConnection:
 
     def __init__(self, raw: psycopg.Connection[Any] | None = None, *, url: str | None = None,
                  options: Mapping[str, Any] | None = None, write_lock: int | None = None,
-                 trace: bool = False) -> None:
+                 trace: bool = False, begin_with_first_statement: bool = False) -> None:
         self._raw = raw
         self._url = url
         #: libpq connection parameters (``options="-c statement_timeout=..."`` ...).
         self._options = dict(options or {})
         #: ``BEGIN IMMEDIATE``, SQLite's "take the write lock now", as PostgreSQL SQL: also
         #: take the transaction-level advisory lock ``write_lock`` (one writer at a time).
-        self._begin_immediate = ("BEGIN" if write_lock is None
-                                 else f"BEGIN; SELECT pg_advisory_xact_lock({int(write_lock)})")
+        self._lock = None if write_lock is None else f"SELECT pg_advisory_xact_lock({int(write_lock)})"
+        self._begin_immediate = "BEGIN" if self._lock is None else f"BEGIN; {self._lock}"
+        #: Send ``BEGIN IMMEDIATE`` with the transaction's first statement, in one round trip
+        #: (``_begin_with``): the kernel's writer, which always runs a statement next.
+        self._begin_with_first_statement = begin_with_first_statement and self._lock is not None
+        self._begin_pending = False
         self._trace = trace
         self._changes = 0
         self._total_changes = 0
@@ -202,9 +206,10 @@ class PgConnection:
 
     @classmethod
     def lazy(cls, url: str, *, options: Mapping[str, Any] | None = None, write_lock: int | None = None,
-             trace: bool = False) -> PgConnection:
+             trace: bool = False, begin_with_first_statement: bool = False) -> PgConnection:
         """A connection to ``url`` made at its first statement (see ``__init__``)."""
-        return cls(url=url, options=options, write_lock=write_lock, trace=trace)
+        return cls(url=url, options=options, write_lock=write_lock, trace=trace,
+                   begin_with_first_statement=begin_with_first_statement)
 
     @property
     def raw(self) -> psycopg.Connection[Any]:
@@ -247,9 +252,19 @@ class PgConnection:
         if self.broken and self._lost_transaction and sql.strip().upper() == "ROLLBACK":
             self._lost_transaction = False  # the server discarded it with the connection
             return PgCursor(self, [], None)
+        if self._begin_pending:
+            self._begin_pending = False
+            if sql in ("COMMIT", "ROLLBACK"):
+                return PgCursor(self, [], None)  # nothing ran: nothing to end
+            return self._begin_with(sql, params)
         raw = self._ready()
         if sql == "BEGIN IMMEDIATE":
+            if self._begin_with_first_statement and raw.info.transaction_status == pq.TransactionStatus.IDLE:
+                self._begin_pending = True
+                return PgCursor(self, [], None)
             sql = self._begin_immediate
+        elif sql == "COMMIT" and self._lock is not None:
+            return self._commit_then_flush(raw)
         query = to_pyformat(sql, isinstance(params, Mapping)) if params else sql
         if self._trace:
             log.debug("SQL %s %r", sql.strip(), params)
@@ -266,6 +281,52 @@ class PgConnection:
             rows, description, result = self._results(cur)
         return PgCursor(self, rows, description, result)
 
+    def _begin_with(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None, *,
+                    again: bool = True) -> PgCursor:
+        """``BEGIN``, the advisory lock and ``sql`` in one round trip: one text when ``sql`` binds
+        nothing, else a pipeline. The lock's wait and the statement run back to back on the
+        server, instead of the statement waiting for this thread to hear the lock was granted.
+        A connection found dropped here lost nothing yet: the whole is sent again on a new one."""
+        raw = self._ready()
+        if self._trace:
+            log.debug("SQL %s; %s %r", self._begin_immediate, sql.strip(), params)
+        try:
+            if params:
+                with raw.pipeline():
+                    raw.execute("BEGIN")
+                    raw.execute(self._lock)  # type: ignore[arg-type]
+                    cur = raw.execute(to_pyformat(sql, isinstance(params, Mapping)), params)  # type: ignore[arg-type]
+                rows, description, result = self._results(cur)
+            else:
+                rows, description, result = self._results(raw.execute(f"{self._begin_immediate}; {sql}"), skip=2)
+        except psycopg.Error as error:
+            failed = self._failed(error, True)
+            if not (self.broken and again):
+                raise failed from error
+            self._lost_transaction = False  # it had not begun: nothing of it ran
+            return self._begin_with(sql, params, again=False)
+        return PgCursor(self, rows, description, result)
+
+    def _commit_then_flush(self, raw: psycopg.Connection[Any]) -> PgCursor:
+        """``COMMIT`` of a writer, the advisory lock released before the commit's WAL is flushed
+        to disk, and the flush waited for after: the next writer need not wait for this one's
+        fsync, and flushes of several writers are one when they overlap. The commit itself is
+        asynchronous (``synchronous_commit`` off for it), and the statement after it in the same
+        text, a transaction of its own that is synchronous, waits for the flush of the WAL up to
+        its own commit record, which holds this commit's. So ``COMMIT`` returns only once the
+        transaction is durable, as before; other connections may see it up to one flush earlier."""
+        if raw.info.transaction_status != pq.TransactionStatus.INTRANS:
+            sql = "COMMIT"  # an aborted transaction (PostgreSQL rolls it back) or none
+        else:
+            sql = "SET LOCAL synchronous_commit TO off; COMMIT; SELECT txid_current()"
+        if self._trace:
+            log.debug("SQL %s", sql)
+        try:
+            raw.execute(sql)
+        except psycopg.Error as error:
+            raise self._failed(error, True) from error
+        return PgCursor(self, [], None)
+
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> PgCursor:
         raw = self._ready()
         query = to_pyformat(sql)
@@ -278,16 +339,19 @@ class PgConnection:
             raise self._failed(error, in_transaction) from error
         return PgCursor(self, [], None)
 
-    def _results(self, cur: psycopg.Cursor[Any]) -> tuple[
+    def _results(self, cur: psycopg.Cursor[Any], skip: int = 0) -> tuple[
             list[tuple[Any, ...]], list[tuple[str, str]] | None, pq.abc.PGresult | None]:
         """Every result's rows in order (apsw runs each statement of a text in turn), the last
-        row-returning one's columns and result, and each writing statement's row count."""
+        row-returning one's columns and result, and each writing statement's row count; the
+        first ``skip`` results (a ``BEGIN`` sent along) are left out."""
         rows: list[tuple[Any, ...]] = []
         description: list[tuple[str, str]] | None = None
         returning = None
         while True:
             result = cur.pgresult
-            if result is not None and result.status == pq.ExecStatus.TUPLES_OK:
+            if skip:
+                skip -= 1
+            elif result is not None and result.status == pq.ExecStatus.TUPLES_OK:
                 description = [(c.name, c.type_display) for c in cur.description or ()]
                 returning = result
                 rows.extend(cur.fetchall())
@@ -338,6 +402,8 @@ class PgConnection:
     def in_transaction(self) -> bool:
         """Whether a transaction is open (also one a failed statement has aborted, or one the
         lost connection took with it, until ``ROLLBACK``)."""
+        if self._begin_pending:
+            return True
         if self.broken or self._raw is None:
             return self._lost_transaction
         return self._raw.info.transaction_status in (pq.TransactionStatus.INTRANS,
