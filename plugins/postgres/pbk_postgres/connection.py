@@ -94,11 +94,11 @@ class PgCursor:
     """The rows of one ``execute``: iterate them, or ``fetchone``/``fetchall``/``get``."""
 
     def __init__(self, connection: PgConnection, rows: list[tuple[Any, ...]],
-                 description: list[tuple[str, str]] | None, result: pq.abc.PGresult | None = None) -> None:
+                 result: pq.abc.PGresult | None = None) -> None:
         self.connection = connection
         self._rows = rows
-        self._description = description
-        self._result = result  # the row-returning result, for ``description_full``
+        self._result = result  # the (last) row-returning result: its columns describe the rows
+        self._description: tuple[tuple[str, str], ...] | None = None
         self._next = 0
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
@@ -131,9 +131,11 @@ class PgCursor:
     def getdescription(self) -> tuple[tuple[str, str], ...]:
         """``(name, type)`` per result column; ``apsw.ExecutionCompleteError`` as apsw raises
         for a statement without result columns."""
-        if self._description is None:
+        if self._result is None:
             raise apsw.ExecutionCompleteError("Can't get description for statements that have completed execution")
-        return tuple(self._description)
+        if self._description is None:  # made when asked: most rows are read by position
+            self._description = self.connection._describe(self._result)
+        return self._description
 
     get_description = getdescription  # apsw's newer name
 
@@ -149,7 +151,7 @@ class PgCursor:
         PostgreSQL's result metadata stops there). Asks the catalog once per table."""
         description = self.getdescription()
         result = self._result
-        origins = [(result.ftable(i), result.ftablecol(i)) for i in range(len(description))] if result else []
+        origins = [(result.ftable(i), result.ftablecol(i)) for i in range(len(description))]
         named = self.connection._column_names({oid for oid, _ in origins if oid})
         return tuple(
             (name, kind, None, *named.get(origin, (None, None)))
@@ -194,8 +196,12 @@ class PgConnection:
         self.broken = False
         self._lost_transaction = False
         self._withs: list[tuple[bool, str]] = []  # the open ``with conn:`` blocks
+        #: ``raw``'s one cursor (every statement's rows are fetched at once: it is free again
+        #: after each) and a poll of its socket: made once, not per statement.
+        self._cursor: psycopg.Cursor[Any] | None = None
+        self._poller = select.poll()
         if raw is not None:
-            self._configure(raw)
+            self._adopt(raw)
 
     @classmethod
     def connect(cls, url: str, **options: Any) -> PgConnection:
@@ -216,17 +222,20 @@ class PgConnection:
         """The psycopg connection (connected now if it was not)."""
         return self._ready()
 
-    @staticmethod
-    def _configure(raw: psycopg.Connection[Any]) -> None:
+    def _adopt(self, raw: psycopg.Connection[Any]) -> None:
         raw.autocommit = True
         configure(raw)
+        self._raw = raw
+        self._cursor = raw.cursor()
+        self._poller = select.poll()
+        self._poller.register(raw.pgconn.socket, select.POLLIN)
 
     def _ready(self) -> psycopg.Connection[Any]:
         """The live psycopg connection, made again when the old one was dropped (not while
         the transaction it lost is still open: its owner must end it first)."""
         raw = self._raw
         if raw is not None and not self.broken:
-            if not _dropped_while_idle(raw):
+            if not _dropped_while_idle(raw, self._poller):
                 return raw
             self.broken = True
         if self._lost_transaction:
@@ -240,8 +249,7 @@ class PgConnection:
             raw = psycopg.connect(self._url, autocommit=True, **{"connect_timeout": 10, **self._options})
         except psycopg.Error as error:
             raise translate(error) from error
-        self._configure(raw)
-        self._raw = raw
+        self._adopt(raw)
         self.broken = False
         return raw
 
@@ -251,35 +259,34 @@ class PgConnection:
         """Run ``sql`` (several statements when it binds nothing); ``?`` binds ``params``."""
         if self.broken and self._lost_transaction and sql.strip().upper() == "ROLLBACK":
             self._lost_transaction = False  # the server discarded it with the connection
-            return PgCursor(self, [], None)
+            return PgCursor(self, [])
         if self._begin_pending:
             self._begin_pending = False
             if sql in ("COMMIT", "ROLLBACK"):
-                return PgCursor(self, [], None)  # nothing ran: nothing to end
+                return PgCursor(self, [])  # nothing ran: nothing to end
             return self._begin_with(sql, params)
         raw = self._ready()
         if sql == "BEGIN IMMEDIATE":
-            if self._begin_with_first_statement and raw.info.transaction_status == pq.TransactionStatus.IDLE:
+            if self._begin_with_first_statement and raw.pgconn.transaction_status == pq.TransactionStatus.IDLE:
                 self._begin_pending = True
-                return PgCursor(self, [], None)
+                return PgCursor(self, [])
             sql = self._begin_immediate
         elif sql == "COMMIT" and self._lock is not None:
             return self._commit_then_flush(raw)
         query = to_pyformat(sql, isinstance(params, Mapping)) if params else sql
         if self._trace:
             log.debug("SQL %s %r", sql.strip(), params)
-        in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE
+        in_transaction = raw.pgconn.transaction_status != pq.TransactionStatus.IDLE
         try:
-            cur = raw.execute(query, params or None)  # type: ignore[arg-type]
-            rows, description, result = self._results(cur)
+            rows, result = self._results(self._cursor.execute(query, params or None))  # type: ignore[arg-type, union-attr]
         except psycopg.Error as error:
             failed = self._failed(error, in_transaction)
             if not (self.broken and not in_transaction and sql.startswith("BEGIN")):
                 raise failed from error
             # Dropped just before a transaction began: nothing ran, so begin on a new one.
             cur = self._ready().execute(query)
-            rows, description, result = self._results(cur)
-        return PgCursor(self, rows, description, result)
+            rows, result = self._results(cur)
+        return PgCursor(self, rows, result)
 
     def _begin_with(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None, *,
                     again: bool = True) -> PgCursor:
@@ -295,17 +302,17 @@ class PgConnection:
                 with raw.pipeline():
                     raw.execute("BEGIN")
                     raw.execute(self._lock)  # type: ignore[arg-type]
-                    cur = raw.execute(to_pyformat(sql, isinstance(params, Mapping)), params)  # type: ignore[arg-type]
-                rows, description, result = self._results(cur)
+                    cur = self._cursor.execute(to_pyformat(sql, isinstance(params, Mapping)), params)  # type: ignore[arg-type, union-attr]
+                rows, result = self._results(cur)
             else:
-                rows, description, result = self._results(raw.execute(f"{self._begin_immediate}; {sql}"), skip=2)
+                rows, result = self._results(self._cursor.execute(f"{self._begin_immediate}; {sql}"), skip=2)  # type: ignore[union-attr]
         except psycopg.Error as error:
             failed = self._failed(error, True)
             if not (self.broken and again):
                 raise failed from error
             self._lost_transaction = False  # it had not begun: nothing of it ran
             return self._begin_with(sql, params, again=False)
-        return PgCursor(self, rows, description, result)
+        return PgCursor(self, rows, result)
 
     def _commit_then_flush(self, raw: psycopg.Connection[Any]) -> PgCursor:
         """``COMMIT`` of a writer, the advisory lock released before the commit's WAL is flushed
@@ -315,50 +322,48 @@ class PgConnection:
         text, a transaction of its own that is synchronous, waits for the flush of the WAL up to
         its own commit record, which holds this commit's. So ``COMMIT`` returns only once the
         transaction is durable, as before; other connections may see it up to one flush earlier."""
-        if raw.info.transaction_status != pq.TransactionStatus.INTRANS:
+        if raw.pgconn.transaction_status != pq.TransactionStatus.INTRANS:
             sql = "COMMIT"  # an aborted transaction (PostgreSQL rolls it back) or none
         else:
             sql = "SET LOCAL synchronous_commit TO off; COMMIT; SELECT txid_current()"
         if self._trace:
             log.debug("SQL %s", sql)
         try:
-            raw.execute(sql)
+            self._cursor.execute(sql)  # type: ignore[union-attr]
         except psycopg.Error as error:
             raise self._failed(error, True) from error
-        return PgCursor(self, [], None)
+        return PgCursor(self, [])
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> PgCursor:
         raw = self._ready()
         query = to_pyformat(sql)
-        in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE
+        in_transaction = raw.pgconn.transaction_status != pq.TransactionStatus.IDLE
         try:
             with raw.cursor() as cur:
                 cur.executemany(query, seq_of_params)  # type: ignore[arg-type]
                 self._count(cur.rowcount, cur.pgresult)
         except psycopg.Error as error:
             raise self._failed(error, in_transaction) from error
-        return PgCursor(self, [], None)
+        return PgCursor(self, [])
 
     def _results(self, cur: psycopg.Cursor[Any], skip: int = 0) -> tuple[
-            list[tuple[Any, ...]], list[tuple[str, str]] | None, pq.abc.PGresult | None]:
+            list[tuple[Any, ...]], pq.abc.PGresult | None]:
         """Every result's rows in order (apsw runs each statement of a text in turn), the last
-        row-returning one's columns and result, and each writing statement's row count; the
-        first ``skip`` results (a ``BEGIN`` sent along) are left out."""
+        row-returning result, and each writing statement's row count; the first ``skip``
+        results (a ``BEGIN`` sent along) are left out."""
         rows: list[tuple[Any, ...]] = []
-        description: list[tuple[str, str]] | None = None
         returning = None
         while True:
             result = cur.pgresult
             if skip:
                 skip -= 1
             elif result is not None and result.status == pq.ExecStatus.TUPLES_OK:
-                description = [(c.name, c.type_display) for c in cur.description or ()]
                 returning = result
                 rows.extend(cur.fetchall())
             elif result is not None:
                 self._count(cur.rowcount, result)
             if not cur.nextset():
-                return rows, description, returning
+                return rows, returning
 
     def _count(self, rowcount: int, result: pq.abc.PGresult | None) -> None:
         status = result.command_status if result is not None else None
@@ -373,6 +378,20 @@ class PgConnection:
             self.broken = True
             self._lost_transaction = in_transaction
         return translated
+
+    def _describe(self, result: pq.abc.PGresult) -> tuple[tuple[str, str], ...]:
+        """``(name, type)`` of each column of ``result``, as psycopg's ``cursor.description``
+        names them (built only when asked: psycopg's costs more than a short statement)."""
+        raw = self._raw or self._ready()
+        types, encoding = raw.adapters.types, raw.info.encoding
+        described = []
+        for i in range(result.nfields):
+            name = result.fname(i)
+            oid = result.ftype(i)
+            info = types.get(oid)
+            described.append((name.decode(encoding) if name else f"column_{i + 1}",
+                              info.get_type_display(oid=oid, fmod=result.fmod(i)) if info else str(oid)))
+        return tuple(described)
 
     def _column_names(self, tables: set[int]) -> dict[tuple[int, int], tuple[str, str]]:
         """``(table oid, column number) -> (table name, column name)`` for ``tables``."""
@@ -394,7 +413,7 @@ class PgConnection:
 
     def cursor(self) -> PgCursor:
         """An empty cursor whose ``execute`` runs on this connection (apsw's ``conn.cursor()``)."""
-        return PgCursor(self, [], None)
+        return PgCursor(self, [])
 
     # ------------------------------------------------------------------ transactions
 
@@ -406,7 +425,7 @@ class PgConnection:
             return True
         if self.broken or self._raw is None:
             return self._lost_transaction
-        return self._raw.info.transaction_status in (pq.TransactionStatus.INTRANS,
+        return self._raw.pgconn.transaction_status in (pq.TransactionStatus.INTRANS,
                                                       pq.TransactionStatus.INERROR)
 
     def __enter__(self) -> Self:
@@ -448,15 +467,14 @@ class PgConnection:
                 raw.cancel_safe()
 
 
-def _dropped_while_idle(raw: psycopg.Connection[Any]) -> bool:
+def _dropped_while_idle(raw: psycopg.Connection[Any], poller: select.poll) -> bool:
     """Whether the server closed ``raw`` while it sat idle (it then sends an error and closes
-    the socket: readable with nothing asked); one poll, skipped inside a transaction."""
+    the socket: readable with nothing asked); one ``poller`` poll of its socket, skipped inside
+    a transaction."""
     if raw.closed or raw.broken:
         return True
-    if raw.info.transaction_status != pq.TransactionStatus.IDLE:
+    if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
         return False
-    poller = select.poll()
-    poller.register(raw.pgconn.socket, select.POLLIN)
     # NOTE: nothing else arrives unasked on these connections (no LISTEN); a rare notice would
     # only cost a new connection.
     return bool(poller.poll(0))
