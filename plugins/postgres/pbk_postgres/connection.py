@@ -36,6 +36,9 @@ from .placeholders import to_pyformat
 #: int64's range: a double PostgreSQL holds comes back as an int within it when integral,
 #: as SQLite's NUMERIC affinity stores such a value as an INTEGER.
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+#: After a writer's asynchronous commit: a transaction whose synchronous commit flushes the WAL
+#: up to its own record, past the one before (``PgConnection._commit_then_flush``).
+_FLUSH = "SELECT pg_logical_emit_message(true, 'pbk', '')"
 #: The statement tags whose row count is ``changes()``.
 _CHANGING = re.compile(rb"^(INSERT \d+|UPDATE|DELETE|MERGE) (\d+)$")
 _savepoint_names = itertools.count()
@@ -321,11 +324,14 @@ class PgConnection:
         asynchronous (``synchronous_commit`` off for it), and the statement after it in the same
         text, a transaction of its own that is synchronous, waits for the flush of the WAL up to
         its own commit record, which holds this commit's. So ``COMMIT`` returns only once the
-        transaction is durable, as before; other connections may see it up to one flush earlier."""
+        transaction is durable, as before; other connections may see it up to one flush earlier.
+        (A transaction that writes no WAL of its own commits without a flush, so the one after
+        writes a logical decoding message: a few bytes of WAL, ignored by logical replication
+        unless asked for, and no lock.)"""
         if raw.pgconn.transaction_status != pq.TransactionStatus.INTRANS:
             sql = "COMMIT"  # an aborted transaction (PostgreSQL rolls it back) or none
         else:
-            sql = "SET LOCAL synchronous_commit TO off; COMMIT; SELECT txid_current()"
+            sql = f"SET LOCAL synchronous_commit TO off; COMMIT; {_FLUSH}"
         if self._trace:
             log.debug("SQL %s", sql)
         try:
