@@ -191,6 +191,8 @@ class PgConnection:
         #: (``_begin_with``): the kernel's writer, which always runs a statement next.
         self._begin_with_first_statement = begin_with_first_statement and self._lock is not None
         self._begin_pending = False
+        #: ``COMMIT`` lets go of the lock before its flush (``_commit_then_flush``).
+        self._flush_after_commit = True
         self._trace = trace
         self._changes = 0
         self._total_changes = 0
@@ -328,14 +330,21 @@ class PgConnection:
         (A transaction that writes no WAL of its own commits without a flush, so the one after
         writes a logical decoding message: a few bytes of WAL, ignored by logical replication
         unless asked for, and no lock.)"""
-        if raw.pgconn.transaction_status != pq.TransactionStatus.INTRANS:
-            sql = "COMMIT"  # an aborted transaction (PostgreSQL rolls it back) or none
-        else:
-            sql = f"SET LOCAL synchronous_commit TO off; COMMIT; {_FLUSH}"
+        flushed_after = self._flush_after_commit and raw.pgconn.transaction_status == pq.TransactionStatus.INTRANS
+        # Else an aborted transaction (PostgreSQL rolls it back), none, or a role that may not
+        # write the message: a plain COMMIT.
+        sql = f"SET LOCAL synchronous_commit TO off; COMMIT; {_FLUSH}" if flushed_after else "COMMIT"
         if self._trace:
             log.debug("SQL %s", sql)
         try:
             self._cursor.execute(sql)  # type: ignore[union-attr]
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedFunction) as error:
+            if not flushed_after:
+                raise self._failed(error, True) from error
+            # Committed; only the message was refused: commit synchronously from now on.
+            log.warning("PostgreSQL refused pg_logical_emit_message (%s): commits wait for the disk "
+                        "inside the write lock", error)
+            self._flush_after_commit = False
         except psycopg.Error as error:
             raise self._failed(error, True) from error
         return PgCursor(self, [])

@@ -4,6 +4,7 @@ gives them, apsw's exception classes, changes and transactions."""
 from __future__ import annotations
 
 import threading
+import uuid
 import time
 from collections.abc import Iterator
 
@@ -412,3 +413,26 @@ def test_description_full_names_the_table_and_column_each_value_comes_from(conn:
     cursor = conn.execute('SELECT p."title", p."views" + 1 AS more, v."name" FROM "posts" p, "titles" v')
     assert [(name, table, column) for name, _, _, table, column in cursor.description_full] == [
         ("title", "posts", "title"), ("more", None, None), ("name", "titles", "name")]
+
+
+def test_a_role_refused_the_flush_message_still_commits_and_then_commits_synchronously(postgres_url: str) -> None:
+    role = f"pbk_plain_{uuid.uuid4().hex[:8]}"
+    admin = PgConnection.connect(postgres_url)
+    admin.execute(f"CREATE ROLE {role} LOGIN")
+    admin.execute("REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC")
+    admin.execute(f"GRANT ALL ON SCHEMA public TO {role}")
+    writer = PgConnection.lazy(postgres_url.replace("root@", f"{role}@"), write_lock=11, begin_with_first_statement=True)
+    try:
+        writer.execute(TABLE)
+        for n in range(2):
+            writer.execute("BEGIN IMMEDIATE")
+            insert(writer, f"p{n}")
+            writer.execute("COMMIT")  # the first one's message is refused: no error, it committed
+        assert not writer.in_transaction
+        assert writer.execute('SELECT COUNT(*) FROM "posts"').get == 2
+    finally:
+        writer.close()
+        admin.execute('DROP TABLE IF EXISTS "posts"')
+        admin.execute(f"DROP OWNED BY {role}")
+        admin.execute(f"DROP ROLE {role}")
+        admin.close()
