@@ -36,6 +36,9 @@ from .placeholders import to_pyformat
 #: int64's range: a double PostgreSQL holds comes back as an int within it when integral,
 #: as SQLite's NUMERIC affinity stores such a value as an INTEGER.
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+#: After a writer's asynchronous commit: a transaction whose synchronous commit flushes the WAL
+#: up to its own record, past the one before (``PgConnection._commit_then_flush``).
+_FLUSH = "SELECT pg_logical_emit_message(true, 'pbk', '')"
 #: The statement tags whose row count is ``changes()``.
 _CHANGING = re.compile(rb"^(INSERT \d+|UPDATE|DELETE|MERGE) (\d+)$")
 _savepoint_names = itertools.count()
@@ -94,11 +97,11 @@ class PgCursor:
     """The rows of one ``execute``: iterate them, or ``fetchone``/``fetchall``/``get``."""
 
     def __init__(self, connection: PgConnection, rows: list[tuple[Any, ...]],
-                 description: list[tuple[str, str]] | None, result: pq.abc.PGresult | None = None) -> None:
+                 result: pq.abc.PGresult | None = None) -> None:
         self.connection = connection
         self._rows = rows
-        self._description = description
-        self._result = result  # the row-returning result, for ``description_full``
+        self._result = result  # the (last) row-returning result: its columns describe the rows
+        self._description: tuple[tuple[str, str], ...] | None = None
         self._next = 0
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
@@ -131,9 +134,11 @@ class PgCursor:
     def getdescription(self) -> tuple[tuple[str, str], ...]:
         """``(name, type)`` per result column; ``apsw.ExecutionCompleteError`` as apsw raises
         for a statement without result columns."""
-        if self._description is None:
+        if self._result is None:
             raise apsw.ExecutionCompleteError("Can't get description for statements that have completed execution")
-        return tuple(self._description)
+        if self._description is None:  # made when asked: most rows are read by position
+            self._description = self.connection._describe(self._result)
+        return self._description
 
     get_description = getdescription  # apsw's newer name
 
@@ -149,7 +154,7 @@ class PgCursor:
         PostgreSQL's result metadata stops there). Asks the catalog once per table."""
         description = self.getdescription()
         result = self._result
-        origins = [(result.ftable(i), result.ftablecol(i)) for i in range(len(description))] if result else []
+        origins = [(result.ftable(i), result.ftablecol(i)) for i in range(len(description))]
         named = self.connection._column_names({oid for oid, _ in origins if oid})
         return tuple(
             (name, kind, None, *named.get(origin, (None, None)))
@@ -173,15 +178,21 @@ class PgConnection:
 
     def __init__(self, raw: psycopg.Connection[Any] | None = None, *, url: str | None = None,
                  options: Mapping[str, Any] | None = None, write_lock: int | None = None,
-                 trace: bool = False) -> None:
+                 trace: bool = False, begin_with_first_statement: bool = False) -> None:
         self._raw = raw
         self._url = url
         #: libpq connection parameters (``options="-c statement_timeout=..."`` ...).
         self._options = dict(options or {})
         #: ``BEGIN IMMEDIATE``, SQLite's "take the write lock now", as PostgreSQL SQL: also
         #: take the transaction-level advisory lock ``write_lock`` (one writer at a time).
-        self._begin_immediate = ("BEGIN" if write_lock is None
-                                 else f"BEGIN; SELECT pg_advisory_xact_lock({int(write_lock)})")
+        self._lock = None if write_lock is None else f"SELECT pg_advisory_xact_lock({int(write_lock)})"
+        self._begin_immediate = "BEGIN" if self._lock is None else f"BEGIN; {self._lock}"
+        #: Send ``BEGIN IMMEDIATE`` with the transaction's first statement, in one round trip
+        #: (``_begin_with``): the kernel's writer, which always runs a statement next.
+        self._begin_with_first_statement = begin_with_first_statement and self._lock is not None
+        self._begin_pending = False
+        #: ``COMMIT`` lets go of the lock before its flush (``_commit_then_flush``).
+        self._flush_after_commit = True
         self._trace = trace
         self._changes = 0
         self._total_changes = 0
@@ -190,8 +201,12 @@ class PgConnection:
         self.broken = False
         self._lost_transaction = False
         self._withs: list[tuple[bool, str]] = []  # the open ``with conn:`` blocks
+        #: ``raw``'s one cursor (every statement's rows are fetched at once: it is free again
+        #: after each) and a poll of its socket: made once, not per statement.
+        self._cursor: psycopg.Cursor[Any] | None = None
+        self._poller = select.poll()
         if raw is not None:
-            self._configure(raw)
+            self._adopt(raw)
 
     @classmethod
     def connect(cls, url: str, **options: Any) -> PgConnection:
@@ -202,26 +217,30 @@ class PgConnection:
 
     @classmethod
     def lazy(cls, url: str, *, options: Mapping[str, Any] | None = None, write_lock: int | None = None,
-             trace: bool = False) -> PgConnection:
+             trace: bool = False, begin_with_first_statement: bool = False) -> PgConnection:
         """A connection to ``url`` made at its first statement (see ``__init__``)."""
-        return cls(url=url, options=options, write_lock=write_lock, trace=trace)
+        return cls(url=url, options=options, write_lock=write_lock, trace=trace,
+                   begin_with_first_statement=begin_with_first_statement)
 
     @property
     def raw(self) -> psycopg.Connection[Any]:
         """The psycopg connection (connected now if it was not)."""
         return self._ready()
 
-    @staticmethod
-    def _configure(raw: psycopg.Connection[Any]) -> None:
+    def _adopt(self, raw: psycopg.Connection[Any]) -> None:
         raw.autocommit = True
         configure(raw)
+        self._raw = raw
+        self._cursor = raw.cursor()
+        self._poller = select.poll()
+        self._poller.register(raw.pgconn.socket, select.POLLIN)
 
     def _ready(self) -> psycopg.Connection[Any]:
         """The live psycopg connection, made again when the old one was dropped (not while
         the transaction it lost is still open: its owner must end it first)."""
         raw = self._raw
         if raw is not None and not self.broken:
-            if not _dropped_while_idle(raw):
+            if not _dropped_while_idle(raw, self._poller):
                 return raw
             self.broken = True
         if self._lost_transaction:
@@ -235,8 +254,7 @@ class PgConnection:
             raw = psycopg.connect(self._url, autocommit=True, **{"connect_timeout": 10, **self._options})
         except psycopg.Error as error:
             raise translate(error) from error
-        self._configure(raw)
-        self._raw = raw
+        self._adopt(raw)
         self.broken = False
         return raw
 
@@ -246,55 +264,121 @@ class PgConnection:
         """Run ``sql`` (several statements when it binds nothing); ``?`` binds ``params``."""
         if self.broken and self._lost_transaction and sql.strip().upper() == "ROLLBACK":
             self._lost_transaction = False  # the server discarded it with the connection
-            return PgCursor(self, [], None)
+            return PgCursor(self, [])
+        if self._begin_pending:
+            self._begin_pending = False
+            if sql in ("COMMIT", "ROLLBACK"):
+                return PgCursor(self, [])  # nothing ran: nothing to end
+            return self._begin_with(sql, params)
         raw = self._ready()
         if sql == "BEGIN IMMEDIATE":
+            if self._begin_with_first_statement and raw.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+                self._begin_pending = True
+                return PgCursor(self, [])
             sql = self._begin_immediate
+        elif sql == "COMMIT" and self._lock is not None:
+            return self._commit_then_flush(raw)
         query = to_pyformat(sql, isinstance(params, Mapping)) if params else sql
         if self._trace:
             log.debug("SQL %s %r", sql.strip(), params)
-        in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE
+        in_transaction = raw.pgconn.transaction_status != pq.TransactionStatus.IDLE
         try:
-            cur = raw.execute(query, params or None)  # type: ignore[arg-type]
-            rows, description, result = self._results(cur)
+            rows, result = self._results(self._cursor.execute(query, params or None))  # type: ignore[arg-type, union-attr]
         except psycopg.Error as error:
             failed = self._failed(error, in_transaction)
             if not (self.broken and not in_transaction and sql.startswith("BEGIN")):
                 raise failed from error
             # Dropped just before a transaction began: nothing ran, so begin on a new one.
             cur = self._ready().execute(query)
-            rows, description, result = self._results(cur)
-        return PgCursor(self, rows, description, result)
+            rows, result = self._results(cur)
+        return PgCursor(self, rows, result)
+
+    def _begin_with(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None, *,
+                    again: bool = True) -> PgCursor:
+        """``BEGIN``, the advisory lock and ``sql`` in one round trip: one text when ``sql`` binds
+        nothing, else a pipeline. The lock's wait and the statement run back to back on the
+        server, instead of the statement waiting for this thread to hear the lock was granted.
+        A connection found dropped here lost nothing yet: the whole is sent again on a new one."""
+        raw = self._ready()
+        if self._trace:
+            log.debug("SQL %s; %s %r", self._begin_immediate, sql.strip(), params)
+        try:
+            if params:
+                with raw.pipeline():
+                    raw.execute("BEGIN")
+                    raw.execute(self._lock)  # type: ignore[arg-type]
+                    cur = self._cursor.execute(to_pyformat(sql, isinstance(params, Mapping)), params)  # type: ignore[arg-type, union-attr]
+                rows, result = self._results(cur)
+            else:
+                rows, result = self._results(self._cursor.execute(f"{self._begin_immediate}; {sql}"), skip=2)  # type: ignore[union-attr]
+        except psycopg.Error as error:
+            failed = self._failed(error, True)
+            if not (self.broken and again):
+                raise failed from error
+            self._lost_transaction = False  # it had not begun: nothing of it ran
+            return self._begin_with(sql, params, again=False)
+        return PgCursor(self, rows, result)
+
+    def _commit_then_flush(self, raw: psycopg.Connection[Any]) -> PgCursor:
+        """``COMMIT`` of a writer, the advisory lock released before the commit's WAL is flushed
+        to disk, and the flush waited for after: the next writer need not wait for this one's
+        fsync, and flushes of several writers are one when they overlap. The commit itself is
+        asynchronous (``synchronous_commit`` off for it), and the statement after it in the same
+        text, a transaction of its own that is synchronous, waits for the flush of the WAL up to
+        its own commit record, which holds this commit's. So ``COMMIT`` returns only once the
+        transaction is durable, as before; other connections may see it up to one flush earlier.
+        (A transaction that writes no WAL of its own commits without a flush, so the one after
+        writes a logical decoding message: a few bytes of WAL, ignored by logical replication
+        unless asked for, and no lock.)"""
+        flushed_after = self._flush_after_commit and raw.pgconn.transaction_status == pq.TransactionStatus.INTRANS
+        # Else an aborted transaction (PostgreSQL rolls it back), none, or a role that may not
+        # write the message: a plain COMMIT.
+        sql = f"SET LOCAL synchronous_commit TO off; COMMIT; {_FLUSH}" if flushed_after else "COMMIT"
+        if self._trace:
+            log.debug("SQL %s", sql)
+        try:
+            self._cursor.execute(sql)  # type: ignore[union-attr]
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedFunction) as error:
+            if not flushed_after:
+                raise self._failed(error, True) from error
+            # Committed; only the message was refused: commit synchronously from now on.
+            log.warning("PostgreSQL refused pg_logical_emit_message (%s): commits wait for the disk "
+                        "inside the write lock", error)
+            self._flush_after_commit = False
+        except psycopg.Error as error:
+            raise self._failed(error, True) from error
+        return PgCursor(self, [])
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> PgCursor:
         raw = self._ready()
         query = to_pyformat(sql)
-        in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE
+        in_transaction = raw.pgconn.transaction_status != pq.TransactionStatus.IDLE
         try:
             with raw.cursor() as cur:
                 cur.executemany(query, seq_of_params)  # type: ignore[arg-type]
                 self._count(cur.rowcount, cur.pgresult)
         except psycopg.Error as error:
             raise self._failed(error, in_transaction) from error
-        return PgCursor(self, [], None)
+        return PgCursor(self, [])
 
-    def _results(self, cur: psycopg.Cursor[Any]) -> tuple[
-            list[tuple[Any, ...]], list[tuple[str, str]] | None, pq.abc.PGresult | None]:
+    def _results(self, cur: psycopg.Cursor[Any], skip: int = 0) -> tuple[
+            list[tuple[Any, ...]], pq.abc.PGresult | None]:
         """Every result's rows in order (apsw runs each statement of a text in turn), the last
-        row-returning one's columns and result, and each writing statement's row count."""
+        row-returning result, and each writing statement's row count; the first ``skip``
+        results (a ``BEGIN`` sent along) are left out."""
         rows: list[tuple[Any, ...]] = []
-        description: list[tuple[str, str]] | None = None
         returning = None
         while True:
             result = cur.pgresult
-            if result is not None and result.status == pq.ExecStatus.TUPLES_OK:
-                description = [(c.name, c.type_display) for c in cur.description or ()]
+            if skip:
+                skip -= 1
+            elif result is not None and result.status == pq.ExecStatus.TUPLES_OK:
                 returning = result
                 rows.extend(cur.fetchall())
             elif result is not None:
                 self._count(cur.rowcount, result)
             if not cur.nextset():
-                return rows, description, returning
+                return rows, returning
 
     def _count(self, rowcount: int, result: pq.abc.PGresult | None) -> None:
         status = result.command_status if result is not None else None
@@ -309,6 +393,20 @@ class PgConnection:
             self.broken = True
             self._lost_transaction = in_transaction
         return translated
+
+    def _describe(self, result: pq.abc.PGresult) -> tuple[tuple[str, str], ...]:
+        """``(name, type)`` of each column of ``result``, as psycopg's ``cursor.description``
+        names them (built only when asked: psycopg's costs more than a short statement)."""
+        raw = self._raw or self._ready()
+        types, encoding = raw.adapters.types, raw.info.encoding
+        described = []
+        for i in range(result.nfields):
+            name = result.fname(i)
+            oid = result.ftype(i)
+            info = types.get(oid)
+            described.append((name.decode(encoding) if name else f"column_{i + 1}",
+                              info.get_type_display(oid=oid, fmod=result.fmod(i)) if info else str(oid)))
+        return tuple(described)
 
     def _column_names(self, tables: set[int]) -> dict[tuple[int, int], tuple[str, str]]:
         """``(table oid, column number) -> (table name, column name)`` for ``tables``."""
@@ -330,7 +428,7 @@ class PgConnection:
 
     def cursor(self) -> PgCursor:
         """An empty cursor whose ``execute`` runs on this connection (apsw's ``conn.cursor()``)."""
-        return PgCursor(self, [], None)
+        return PgCursor(self, [])
 
     # ------------------------------------------------------------------ transactions
 
@@ -338,9 +436,11 @@ class PgConnection:
     def in_transaction(self) -> bool:
         """Whether a transaction is open (also one a failed statement has aborted, or one the
         lost connection took with it, until ``ROLLBACK``)."""
+        if self._begin_pending:
+            return True
         if self.broken or self._raw is None:
             return self._lost_transaction
-        return self._raw.info.transaction_status in (pq.TransactionStatus.INTRANS,
+        return self._raw.pgconn.transaction_status in (pq.TransactionStatus.INTRANS,
                                                       pq.TransactionStatus.INERROR)
 
     def __enter__(self) -> Self:
@@ -382,15 +482,14 @@ class PgConnection:
                 raw.cancel_safe()
 
 
-def _dropped_while_idle(raw: psycopg.Connection[Any]) -> bool:
+def _dropped_while_idle(raw: psycopg.Connection[Any], poller: select.poll) -> bool:
     """Whether the server closed ``raw`` while it sat idle (it then sends an error and closes
-    the socket: readable with nothing asked); one poll, skipped inside a transaction."""
+    the socket: readable with nothing asked); one ``poller`` poll of its socket, skipped inside
+    a transaction."""
     if raw.closed or raw.broken:
         return True
-    if raw.info.transaction_status != pq.TransactionStatus.IDLE:
+    if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
         return False
-    poller = select.poll()
-    poller.register(raw.pgconn.socket, select.POLLIN)
     # NOTE: nothing else arrives unasked on these connections (no LISTEN); a rare notice would
     # only cost a new connection.
     return bool(poller.poll(0))

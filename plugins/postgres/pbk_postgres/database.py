@@ -62,7 +62,8 @@ class PostgresDriver:
         given = conninfo_to_dict(self.url).get("options") or ""
         options = " ".join([str(given), *(f"-c {name}={value}" for name, value in settings.items())]).strip()
         return PgConnection.lazy(self.url, options={"options": options}, trace=trace_sql,
-                                 write_lock=WRITE_LOCKS[self.role] if writer else None)
+                                 write_lock=WRITE_LOCKS[self.role] if writer else None,
+                                 begin_with_first_statement=writer)
 
     def ensure_exists(self) -> None:
         """A database that cannot be reached is one clear error at start, not at the first

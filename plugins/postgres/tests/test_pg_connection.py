@@ -4,6 +4,7 @@ gives them, apsw's exception classes, changes and transactions."""
 from __future__ import annotations
 
 import threading
+import uuid
 import time
 from collections.abc import Iterator
 
@@ -287,6 +288,83 @@ def test_begin_immediate_takes_the_write_lock(postgres_url: str) -> None:
         second.close()
 
 
+def test_a_writer_s_begin_goes_with_its_first_statement_which_waits_for_the_lock(postgres_url: str) -> None:
+    holder = PgConnection.lazy(postgres_url, write_lock=8, options={"options": "-c lock_timeout=100"})
+    writer = PgConnection.lazy(postgres_url, write_lock=8, begin_with_first_statement=True,
+                               options={"options": "-c lock_timeout=100"})
+    try:
+        writer.execute(TABLE)
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+        writer.execute("BEGIN IMMEDIATE")  # sends nothing yet: nothing waits here ...
+        assert writer.in_transaction
+        with pytest.raises(apsw.BusyError):
+            insert(writer, "a")  # ... the statement it goes with does, as SQLite's busy timeout
+        writer.execute("ROLLBACK")
+        holder.execute("COMMIT")
+        writer.execute("BEGIN IMMEDIATE")
+        assert writer.execute("SELECT 40 + ?", (2,)).get == 42  # in a pipeline
+        with pytest.raises(apsw.BusyError):
+            holder.execute("BEGIN IMMEDIATE")  # the writer holds the lock now
+        holder.execute("ROLLBACK")
+        insert(writer, "b")
+        writer.execute("COMMIT")
+        writer.execute("BEGIN IMMEDIATE")
+        assert writer.execute('SELECT "id" FROM "posts"').fetchall() == [("b",)]  # one text: BEGIN's rows left out
+        writer.execute("COMMIT")
+    finally:
+        holder.close()
+        writer.close()
+
+
+def test_a_writer_s_begin_with_nothing_after_it_sends_nothing(postgres_url: str) -> None:
+    writer = PgConnection.lazy(postgres_url, write_lock=9, begin_with_first_statement=True)
+    other = PgConnection.lazy(postgres_url, write_lock=9, options={"options": "-c lock_timeout=100"})
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free: the writer has not taken it
+        other.execute("COMMIT")
+        writer.execute("COMMIT")
+        assert not writer.in_transaction
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("ROLLBACK")
+        assert not writer.in_transaction
+    finally:
+        writer.close()
+        other.close()
+
+
+def test_a_writer_s_commit_returns_once_its_wal_is_on_disk(postgres_url: str) -> None:
+    """The commit releases the lock before the WAL flush (``synchronous_commit`` off for it)
+    and waits for the flush after: when COMMIT returns, the transaction is durable."""
+    writer = PgConnection.lazy(postgres_url, write_lock=10, begin_with_first_statement=True)
+    try:
+        writer.execute(TABLE)
+        for n in range(5):
+            writer.execute("BEGIN IMMEDIATE")
+            insert(writer, f"p{n}", "x" * 10_000)
+            written = writer.execute("SELECT pg_current_wal_insert_lsn()::text").get
+            writer.execute("COMMIT")
+            assert not writer.in_transaction
+            assert writer.execute("SELECT pg_current_wal_flush_lsn() >= ?::pg_lsn", (written,)).get == 1
+        assert writer.execute("SHOW synchronous_commit").get == "on"  # the commit's own setting only
+        assert writer.execute('SELECT COUNT(*) FROM "posts"').get == 5
+    finally:
+        writer.close()
+
+
+def test_columns_are_described_when_asked_as_psycopg_names_them(conn: PgConnection) -> None:
+    insert(conn, "a", "t", 1.5)
+    sql = 'SELECT "id", "views", "draft", "meta", 1 + 1, ?::varchar(5) AS "v", ARRAY[1] FROM "posts"'
+    cursor = conn.execute(sql, ("x",))
+    assert cursor.fetchall() == [("a", 1.5, 0, None, 2, "x", [1])]
+    psycopg_says = conn.raw.execute(sql.replace("?", "%s"), ("x",)).description
+    assert cursor.getdescription() == tuple((c.name, c.type_display) for c in psycopg_says) == (
+        ("id", "text"), ("views", "float8"), ("draft", "bool"), ("meta", "json"),
+        ("?column?", "int4"), ("v", "varchar(5)"), ("array", "int4[]"))
+    with pytest.raises(apsw.ExecutionCompleteError):
+        conn.execute('UPDATE "posts" SET "views" = 2').getdescription()
+
+
 def test_cancel_interrupts_a_statement_from_another_thread(conn: PgConnection) -> None:
     timer = threading.Timer(0.2, conn.cancel)
     timer.start()
@@ -335,3 +413,26 @@ def test_description_full_names_the_table_and_column_each_value_comes_from(conn:
     cursor = conn.execute('SELECT p."title", p."views" + 1 AS more, v."name" FROM "posts" p, "titles" v')
     assert [(name, table, column) for name, _, _, table, column in cursor.description_full] == [
         ("title", "posts", "title"), ("more", None, None), ("name", "titles", "name")]
+
+
+def test_a_role_refused_the_flush_message_still_commits_and_then_commits_synchronously(postgres_url: str) -> None:
+    role = f"pbk_plain_{uuid.uuid4().hex[:8]}"
+    admin = PgConnection.connect(postgres_url)
+    admin.execute(f"CREATE ROLE {role} LOGIN")
+    admin.execute("REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC")
+    admin.execute(f"GRANT ALL ON SCHEMA public TO {role}")
+    writer = PgConnection.lazy(postgres_url.replace("root@", f"{role}@"), write_lock=11, begin_with_first_statement=True)
+    try:
+        writer.execute(TABLE)
+        for n in range(2):
+            writer.execute("BEGIN IMMEDIATE")
+            insert(writer, f"p{n}")
+            writer.execute("COMMIT")  # the first one's message is refused: no error, it committed
+        assert not writer.in_transaction
+        assert writer.execute('SELECT COUNT(*) FROM "posts"').get == 2
+    finally:
+        writer.close()
+        admin.execute('DROP TABLE IF EXISTS "posts"')
+        admin.execute(f"DROP OWNED BY {role}")
+        admin.execute(f"DROP ROLE {role}")
+        admin.close()
