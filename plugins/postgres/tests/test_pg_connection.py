@@ -4,8 +4,8 @@ gives them, apsw's exception classes, changes and transactions."""
 from __future__ import annotations
 
 import threading
-import uuid
 import time
+import uuid
 from collections.abc import Iterator
 
 import apsw
