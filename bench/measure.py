@@ -9,6 +9,7 @@ kept in the JSON but marked invalid: it never enters a median, and the run exits
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import threading
 import time
@@ -32,7 +33,7 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-class Sampler:
+class Sampler(abc.ABC):
     """Calls ``sample()`` every ``interval`` seconds on a thread while a load runs, and once
     more at the end."""
 
@@ -41,8 +42,9 @@ class Sampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
+    @abc.abstractmethod
     def sample(self) -> None:
-        raise NotImplementedError
+        """Take one reading."""
 
     def _loop(self) -> None:
         while not self._stop.is_set():
